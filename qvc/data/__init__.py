@@ -1,0 +1,21 @@
+"""Datasets and preprocessing to ``n`` features (= ``n`` qubits)."""
+
+from qvc.data.datasets import (
+    ANGLE_RANGE,
+    DATASETS,
+    DEFAULT_QUBITS,
+    PreparedData,
+    list_datasets,
+    load_csv,
+    prepare_dataset,
+)
+
+__all__ = [
+    "ANGLE_RANGE",
+    "DATASETS",
+    "DEFAULT_QUBITS",
+    "PreparedData",
+    "list_datasets",
+    "load_csv",
+    "prepare_dataset",
+]

@@ -1,0 +1,18 @@
+"""Exceptions that qvc raises for expected mistakes.
+
+The command line turns :class:`QvcUsageError` into one line on stderr and exit
+code 2; everything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class QvcUsageError(ValueError):
+    """Bad input from the user: a one-line message naming the problem and the fix.
+
+    Examples
+    --------
+    >>> from qvc.errors import QvcUsageError
+    >>> str(QvcUsageError("--qubits must be >= 1 (got 0)"))
+    '--qubits must be >= 1 (got 0)'
+    """

@@ -1,0 +1,5 @@
+"""Quantum execution: circuits, kernels, neural networks and the circuit ledger."""
+
+from qvc.quantum.ledger import CircuitLedger, LedgerEntry
+
+__all__ = ["CircuitLedger", "LedgerEntry"]

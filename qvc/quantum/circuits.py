@@ -1,0 +1,51 @@
+"""Circuit builders shared by the quantum models and the ledger."""
+
+from __future__ import annotations
+
+from qiskit import QuantumCircuit
+from qiskit.circuit.library import real_amplitudes, zz_feature_map
+
+
+def feature_map(num_qubits: int, reps: int = 2, entanglement: str = "full") -> QuantumCircuit:
+    """ZZ feature map (qiskit's ``zz_feature_map``), the default data encoding.
+
+    Examples
+    --------
+    >>> feature_map(3).num_parameters
+    3
+    """
+    return zz_feature_map(num_qubits, reps=reps, entanglement=entanglement)
+
+
+def ansatz(num_qubits: int, reps: int = 3) -> QuantumCircuit:
+    """``real_amplitudes`` ansatz with ``num_qubits * (reps + 1)`` weights.
+
+    Examples
+    --------
+    >>> ansatz(4, reps=3).num_parameters
+    16
+    """
+    return real_amplitudes(num_qubits, reps=reps)
+
+
+def kernel_template(fmap: QuantumCircuit) -> QuantumCircuit:
+    """Compute-uncompute fidelity circuit ``U(x) U(y)^dagger`` with measurements.
+
+    The fidelity ``|<phi(y)|phi(x)>|^2`` is the probability of the all-zeros outcome.
+    """
+    from qiskit.circuit import ParameterVector
+
+    n = fmap.num_parameters
+    x, y = ParameterVector("x", n), ParameterVector("y", n)
+    left = fmap.assign_parameters(dict(zip(fmap.parameters, x)))
+    right = fmap.assign_parameters(dict(zip(fmap.parameters, y)))
+    qc = left.compose(right.inverse())
+    qc.measure_all()
+    return qc
+
+
+def qnn_template(fmap: QuantumCircuit, ans: QuantumCircuit) -> QuantumCircuit:
+    """Feature map followed by the ansatz, measured on all qubits."""
+    qc = fmap.compose(ans)
+    qc.measure_all()
+    return qc
