@@ -1,0 +1,91 @@
+"""Experiment specifications: what one run trains, on what, with which settings."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from qvc._validation import check_choice, check_positive_int, check_statevector_fits
+from qvc.errors import QvcUsageError
+from qvc.models.registry import MODEL_NAMES
+
+
+@dataclass
+class ExperimentSpec:
+    """One matched experiment.
+
+    Parameters
+    ----------
+    dataset : str
+        Bundled dataset name, or the CSV's stem when ``csv_path`` is given.
+    qubits : int or None
+        Features = qubits; ``None`` uses the dataset's default.
+    models : tuple of str
+        Any of ``svm``, ``qsvc``, ``mlp``, ``vqc``.
+    seeds : tuple of int
+        One row per model and seed.
+    shots : int
+        Shots per circuit for hardware pricing (and shot-based sampling).
+    device : str
+        Device preset that prices the circuit ledger.
+    execution : str
+        Execution mode of the quantum models.
+    max_iter : int
+        Shared iteration budget of the MLP and the VQC.
+    test_size : float
+    max_samples : int or None
+    csv_path, target : str or None
+    out_dir : str
+        Parent folder of the run folder.
+
+    Examples
+    --------
+    >>> ExperimentSpec("iris", models=("svm",)).validate().models
+    ('svm',)
+    """
+
+    dataset: str
+    qubits: int | None = None
+    models: tuple[str, ...] = MODEL_NAMES
+    seeds: tuple[int, ...] = (42,)
+    shots: int = 1024
+    device: str = "ibm_heron"
+    execution: str = "exact"
+    max_iter: int = 100
+    test_size: float = 0.25
+    max_samples: int | None = None
+    csv_path: str | None = None
+    target: str | None = None
+    out_dir: str = "reports"
+    extra: dict = field(default_factory=dict)
+
+    def validate(self) -> ExperimentSpec:
+        """Check every field; raise :class:`~qvc.errors.QvcUsageError` naming the bad one."""
+        from qvc.data import DATASETS
+        from qvc.energy.devices import get_device
+        from qvc.models.quantum import EXECUTION_MODES
+
+        if self.csv_path is None:
+            check_choice(self.dataset, DATASETS, "dataset")
+        if not self.models:
+            raise QvcUsageError("--models is empty; give one or more of: " + ",".join(MODEL_NAMES))
+        for m in self.models:
+            check_choice(m, MODEL_NAMES, "model")
+        self.models = tuple(dict.fromkeys(self.models))
+        if not self.seeds:
+            raise QvcUsageError("at least one seed is needed")
+        self.seeds = tuple(check_positive_int(s, "--seed", minimum=0) for s in self.seeds)
+        if self.qubits is not None:
+            self.qubits = check_positive_int(self.qubits, "--qubits")
+            if any(m in ("qsvc", "vqc") for m in self.models):
+                check_statevector_fits(self.qubits)
+        self.shots = check_positive_int(self.shots, "--shots")
+        self.max_iter = check_positive_int(self.max_iter, "--max-iter")
+        get_device(self.device)
+        check_choice(self.execution, EXECUTION_MODES, "execution mode")
+        return self
+
+    def to_dict(self) -> dict:
+        """Plain-JSON form for the metadata."""
+        d = asdict(self)
+        d["models"], d["seeds"] = list(self.models), list(self.seeds)
+        return d

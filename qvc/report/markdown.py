@@ -1,0 +1,78 @@
+"""A Markdown report a person can read: one table per run, every energy figure labelled."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from qvc.models.matching import MATCHING_RULE
+
+
+def _fmt(x, spec: str = ".3g") -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)) or x == "":
+        return "-"
+    if isinstance(x, (int, float)):
+        return format(x, spec)
+    return str(x)
+
+
+def summary_table(rows: list[dict]) -> str:
+    """Markdown table of the headline columns, one line per result row.
+
+    Examples
+    --------
+    >>> print(summary_table([{"model": "svm", "seed": 1, "qubits": 2, "accuracy_test": 1.0,
+    ...     "fit_energy_j": 0.1, "fit_energy_method": "estimated"}]).splitlines()[0])
+    | model | seed | qubits | test acc | fit J (method) | predict J (method) | circuits | QPU s | hardware J (method) |
+    """
+    head = (
+        "| model | seed | qubits | test acc | fit J (method) | predict J (method) | circuits "
+        "| QPU s | hardware J (method) |"
+    )
+    lines = [head, "|" + "---|" * 9]
+    for r in rows:
+        circuits = (r.get("circuits_fit") or 0) + (r.get("circuits_predict") or 0)
+        hw_method = r.get("hw_energy_method") or ""
+        lines.append(
+            "| {model} | {seed} | {qubits} | {acc} | {fj} ({fm}) | {pj} ({pm}) | {c} | {q} | {h}{hm} |".format(
+                model=r.get("model"), seed=r.get("seed"), qubits=r.get("qubits"),
+                acc=_fmt(r.get("accuracy_test")),
+                fj=_fmt(r.get("fit_energy_j")), fm=r.get("fit_energy_method", "-"),
+                pj=_fmt(r.get("predict_energy_j")), pm=r.get("predict_energy_method", "-"),
+                c=circuits or "-", q=_fmt(r.get("hw_qpu_seconds")),
+                h=_fmt(r.get("hw_energy_j")), hm=f" ({hw_method})" if hw_method else "",
+            )
+        )
+    return "\n".join(lines)
+
+
+def write_markdown_report(run_dir: str | Path, rows: list[dict], meta: dict) -> Path:
+    """Write ``report.md`` into ``run_dir`` and return its path."""
+    run_dir = Path(run_dir)
+    cfg = meta.get("config", {})
+    meter = meta.get("meter", {})
+    device = meta.get("device", {})
+    text = [
+        f"# qvc run {meta.get('run_id', run_dir.name)}",
+        "",
+        f"Dataset **{cfg.get('dataset')}**, seeds {meta.get('seeds')}, "
+        f"execution `{cfg.get('execution')}`, status: {meta.get('status')}.",
+        "",
+        summary_table(rows),
+        "",
+        "## How the numbers were made",
+        "",
+        f"- Local energy (fit, predict): meter `{meter.get('meter')}`, labelled "
+        f"`{meter.get('method')}` ({meter.get('reason') or 'hardware counter'}).",
+        f"- Hardware energy: `modelled` on device preset `{device.get('name')}` "
+        f"({device.get('description')}): QPU seconds = jobs x per-job overhead + "
+        "sum(circuits x shots x (one-shot duration + repetition delay)); joules = QPU "
+        "seconds x system power.",
+        "- Matching rule: " + MATCHING_RULE + ".",
+        f"- Shots per circuit assumed for hardware: {cfg.get('shots')}.",
+        f"- Versions: {meta.get('versions')}.",
+        "",
+    ]
+    path = run_dir / "report.md"
+    path.write_text("\n".join(text))
+    return path
