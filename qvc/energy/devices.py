@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from qvc.errors import QvcUsageError
 
@@ -53,7 +53,7 @@ class DevicePreset:
         return int(self.backend().num_qubits)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fake_backend(class_name: str):
     from qiskit_ibm_runtime import fake_provider
 

@@ -1,0 +1,11 @@
+"""qiskit-ml ad_hoc data, 2 qubits, all four models.
+
+Run with python -m experiments.ad_hoc [qvc run flags]; flags override the defaults.
+"""
+
+from experiments._common import run_module
+
+DEFAULTS: tuple[str, ...] = ("--seed", "42")
+
+if __name__ == "__main__":
+    raise SystemExit(run_module("ad_hoc", DEFAULTS))
