@@ -53,7 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seed, or comma-separated seeds (default 42)")
     run.add_argument("--shots", type=int, default=1024, help="shots per circuit (default 1024)")
     run.add_argument("--device", default="ibm_heron", help="device preset (default ibm_heron)")
-    run.add_argument("--execution", default="exact", help="quantum execution mode (default exact)")
+    run.add_argument(
+        "--execution", default="exact",
+        help="quantum execution mode: exact (default), shots, or noisy:<fake backend> e.g. noisy:fake_torino",
+    )
     run.add_argument("--max-iter", type=int, default=100,
                      help="shared iteration budget of mlp and vqc (default 100)")
     run.add_argument("--test-size", type=float, default=0.25, help="held-out fraction (0.25)")

@@ -28,7 +28,8 @@ class ExperimentSpec:
     device : str
         Device preset that prices the circuit ledger.
     execution : str
-        Execution mode of the quantum models.
+        Execution mode of the quantum models: ``exact``, ``shots`` or
+        ``noisy:<fake backend>`` (see :mod:`qvc.quantum.execution`).
     max_iter : int
         Shared iteration budget of the MLP and the VQC.
     test_size : float
@@ -62,7 +63,7 @@ class ExperimentSpec:
         """Check every field; raise :class:`~qvc.errors.QvcUsageError` naming the bad one."""
         from qvc.data import DATASETS
         from qvc.energy.devices import get_device
-        from qvc.models.quantum import EXECUTION_MODES
+        from qvc.quantum.execution import parse_execution
 
         if self.csv_path is None:
             check_choice(self.dataset, DATASETS, "dataset")
@@ -81,7 +82,7 @@ class ExperimentSpec:
         self.shots = check_positive_int(self.shots, "--shots")
         self.max_iter = check_positive_int(self.max_iter, "--max-iter")
         get_device(self.device)
-        check_choice(self.execution, EXECUTION_MODES, "execution mode")
+        self.execution = str(parse_execution(self.execution))
         return self
 
     def to_dict(self) -> dict:

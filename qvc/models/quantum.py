@@ -12,12 +12,14 @@ from sklearn.svm import SVC
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from qvc._validation import check_choice, check_statevector_fits
+from qvc._validation import check_statevector_fits
 from qvc.quantum.circuits import ansatz, feature_map, kernel_template, qnn_template
+from qvc.quantum.execution import EXECUTION_MODES, parse_execution
+from qvc.quantum.kernels import StatevectorKernel
 from qvc.quantum.ledger import CircuitLedger
+from qvc.quantum.qnn import StatevectorQNN, parity_interpret
 
-#: Execution modes the quantum models accept.
-EXECUTION_MODES = ("exact",)
+__all__ = ["EXECUTION_MODES", "QuantumKernelSVC", "VQCClassifier"]
 
 
 class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
@@ -34,7 +36,10 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
     shots : int, default 1024
         Shots per circuit a hardware run would take (recorded in the ledger).
     execution : str, default "exact"
-        How kernel entries are computed.
+        How kernel entries are computed: ``exact`` (statevector), ``shots``
+        (binomial shot noise on the exact fidelity, seeded) or
+        ``noisy:<fake backend>`` (Aer with the device noise model); see
+        :mod:`qvc.quantum.execution`.
     seed : int or None, default None
         Seed for stochastic execution modes.
 
@@ -73,27 +78,24 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
         self.execution = execution
         self.seed = seed
 
-    def _kernel(self, X: np.ndarray, Y: np.ndarray | None = None) -> np.ndarray:
-        from qiskit_machine_learning.kernels import FidelityStatevectorKernel
-
-        kernel = FidelityStatevectorKernel(feature_map=self.feature_map_)
-        return np.asarray(kernel.evaluate(X, Y), dtype=float)
-
     def fit(self, X, y) -> QuantumKernelSVC:
         """Compute the training Gram matrix and fit the SVM on it."""
-        check_choice(self.execution, EXECUTION_MODES, "execution mode")
+        parse_execution(self.execution)
         X, y = validate_data(self, X, y)
         self.classes_ = unique_labels(y)
         n = X.shape[1]
         check_statevector_fits(n, X.shape[0])
         self.feature_map_ = feature_map(n, self.feature_map_reps, self.entanglement)
-        gram = self._kernel(X)
+        self.kernel_ = StatevectorKernel(
+            feature_map=self.feature_map_, execution=self.execution, shots=self.shots, seed=self.seed,
+        )
+        gram = self.kernel_.evaluate(X)
         self.svc_ = SVC(kernel="precomputed", C=self.C).fit(gram, y)
         self.X_train_ = X
         self.ledger_ = CircuitLedger()
         self.ledger_.record(
             "qsvc", "fit", kernel_template(self.feature_map_),
-            n_circuits=X.shape[0] * (X.shape[0] - 1) // 2, shots=self.shots, kind="kernel",
+            n_circuits=self.kernel_.last_circuits, shots=self.shots, kind="kernel",
             note="N(N-1)/2 compute-uncompute circuits for the symmetric Gram matrix",
         )
         return self
@@ -103,7 +105,7 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False)
         support = self.svc_.support_
         gram = np.zeros((X.shape[0], self.X_train_.shape[0]))
-        gram[:, support] = self._kernel(X, self.X_train_[support])
+        gram[:, support] = self.kernel_.evaluate(X, self.X_train_[support])
         self.ledger_.record(
             "qsvc", "predict", kernel_template(self.feature_map_),
             n_circuits=X.shape[0] * len(support), shots=self.shots, kind="kernel",
@@ -123,9 +125,13 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
 class VQCClassifier(ClassifierMixin, BaseEstimator):
     """Variational quantum classifier: ZZ feature map + ``real_amplitudes`` ansatz.
 
-    Trained by qiskit-machine-learning's ``VQC`` with COBYLA on a
-    ``StatevectorSampler``; the class is the measured bitstring modulo the number
-    of classes (qiskit-ml's parity interpretation).
+    The circuit, loss and training loop are qiskit-ml VQC's: a
+    :class:`~qvc.quantum.qnn.StatevectorQNN` (a qiskit-ml ``NeuralNetwork``) trained by
+    qiskit-ml's ``NeuralNetworkClassifier`` with one-hot cross-entropy and COBYLA; the
+    class is the measured bitstring (as an integer) modulo the number of classes.
+    (qiskit-ml 0.9's ``VQC`` keeps ``mod 2`` for more than two classes, so on
+    multi-class data it can never predict class 2; this estimator uses ``mod n_classes``.
+    On binary data the two are the same model.)
 
     Parameters
     ----------
@@ -135,10 +141,12 @@ class VQCClassifier(ClassifierMixin, BaseEstimator):
     max_iter : int, default 100
         COBYLA iteration budget.
     shots : int, default 1024
-        Shots per circuit (used by the sampler and recorded in the ledger).
+        Shots per circuit (used by the stochastic modes and recorded in the ledger).
     execution : str, default "exact"
+        ``exact`` (exact probabilities, no shot noise), ``shots`` (seeded sampling) or
+        ``noisy:<fake backend>`` (Aer with the device noise model).
     seed : int or None, default None
-        Seeds the initial weights and the sampler.
+        Seeds the initial weights and the sampling.
 
     Attributes
     ----------
@@ -148,8 +156,10 @@ class VQCClassifier(ClassifierMixin, BaseEstimator):
     n_weights_ : int
     n_evaluations_ : int
         Objective evaluations the optimizer made (each one forward pass over the batch).
+    qnn_ : StatevectorQNN
     ledger_ : CircuitLedger
-        Fit: ``n_evaluations * N`` circuits (COBYLA needs no gradients);
+        Fit: the circuits the optimizer actually evaluated: ``N`` per forward pass plus
+        ``N * 2 * n_weights`` per gradient (parameter shift; COBYLA takes none);
         predict on ``M`` samples: ``M`` circuits.
 
     Examples
@@ -182,48 +192,63 @@ class VQCClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y) -> VQCClassifier:
         """Train the ansatz weights."""
-        from qiskit.primitives import StatevectorSampler
-        from qiskit_machine_learning.algorithms import VQC
+        from qiskit import QuantumCircuit
+        from qiskit_machine_learning.algorithms import NeuralNetworkClassifier
         from qiskit_machine_learning.optimizers import COBYLA
 
-        check_choice(self.execution, EXECUTION_MODES, "execution mode")
+        parse_execution(self.execution)
         X, y = validate_data(self, X, y)
         self.classes_ = unique_labels(y)
         n = X.shape[1]
-        check_statevector_fits(n)
+        check_statevector_fits(n, X.shape[0])
         fmap = feature_map(n, self.feature_map_reps)
         ans = ansatz(n, self.ansatz_reps)
+        circuit = QuantumCircuit(n)
+        circuit.compose(fmap, inplace=True)
+        circuit.compose(ans, inplace=True)
+        n_classes = max(2, len(self.classes_))
+        self.qnn_ = StatevectorQNN(
+            circuit, fmap.parameters, ans.parameters,
+            interpret=parity_interpret(n_classes), output_shape=n_classes,
+            execution=self.execution, shots=self.shots, seed=self.seed,
+        )
         rng = np.random.default_rng(self.seed)
-        evaluations = []
-        self._vqc = VQC(
-            feature_map=fmap,
-            ansatz=ans,
+        evaluations: list[float] = []
+        self.classifier_ = NeuralNetworkClassifier(
+            self.qnn_, loss="cross_entropy", one_hot=True,
             optimizer=COBYLA(maxiter=int(self.max_iter)),
             initial_point=rng.random(ans.num_parameters),
             callback=lambda w, v: evaluations.append(v),
-            sampler=StatevectorSampler(default_shots=int(self.shots), seed=self.seed),
         )
         y_idx = np.searchsorted(self.classes_, y)
-        self._vqc.fit(X, y_idx)
-        self.weights_ = np.asarray(self._vqc.weights)
+        # one-hot over all classes, even if the training split lacks one
+        self.classifier_.fit(X, np.eye(n_classes)[y_idx])
+        self.weights_ = np.asarray(self.classifier_.weights)
         self.n_weights_ = int(ans.num_parameters)
         self.n_evaluations_ = len(evaluations)
         self.template_ = qnn_template(fmap, ans)
         self.ledger_ = CircuitLedger()
         self.ledger_.record(
-            "vqc", "fit", self.template_, n_circuits=self.n_evaluations_ * X.shape[0],
-            shots=self.shots, kind="qnn",
-            note="objective evaluations x training samples (COBYLA, no gradient circuits)",
+            "vqc", "fit", self.template_, n_circuits=self.qnn_.forward_circuits, shots=self.shots,
+            kind="qnn", note="forward passes the optimizer evaluated x training samples",
+        )
+        self.ledger_.record(
+            "vqc", "fit", self.template_, n_circuits=self.qnn_.gradient_circuits, shots=self.shots,
+            kind="qnn", note="parameter-shift gradient circuits (2 per weight per sample per gradient)",
         )
         return self
 
-    def predict(self, X) -> np.ndarray:
-        """Predict class labels (most probable class)."""
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (the QNN output for each sample)."""
         check_is_fitted(self, "weights_")
         X = validate_data(self, X, reset=False)
-        idx = np.asarray(self._vqc.predict(X)).astype(int).ravel()
+        proba = self.qnn_.forward(X, self.weights_)
         self.ledger_.record(
             "vqc", "predict", self.template_, n_circuits=X.shape[0], shots=self.shots,
             kind="qnn", note="one circuit per test sample",
         )
-        return self.classes_[idx]
+        return proba[:, : len(self.classes_)]
+
+    def predict(self, X) -> np.ndarray:
+        """Predict class labels (most probable class)."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

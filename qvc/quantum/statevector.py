@@ -265,9 +265,14 @@ class _Fused1Q:
             return self.const
         m = None
         for item in self.items:
-            g = item if isinstance(item, np.ndarray) else _one_qubit_matrix(
-                item[0], [angles[:, k] for k in item[1]]
-            )
+            if isinstance(item, np.ndarray):
+                g = item
+            else:
+                cols = [angles[:, k] for k in item[1]]
+                if all(c[0] == c[-1] and np.all(c == c[0]) for c in cols):  # shared by the batch
+                    g = _one_qubit_matrix(item[0], [c[:1] for c in cols])[0]
+                else:
+                    g = _one_qubit_matrix(item[0], cols)
             m = g if m is None else np.matmul(g, m)
         return m
 
@@ -291,7 +296,10 @@ class _Gate:
     def matrix(self, angles: np.ndarray) -> np.ndarray:
         if self.const is not None:
             return self.const
-        return _two_qubit_matrix(self.name, [angles[:, k] for k in self.cols])
+        cols = [angles[:, k] for k in self.cols]
+        if all(c[0] == c[-1] and np.all(c == c[0]) for c in cols):  # shared by the batch
+            return _two_qubit_matrix(self.name, [c[:1] for c in cols])[0]
+        return _two_qubit_matrix(self.name, cols)
 
 
 @dataclass
@@ -406,6 +414,19 @@ def _apply_window(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int) -> 
     if m.ndim == 2:
         return np.matmul(m, state.reshape(b * lsz, d, rsz)).reshape(b, -1)
     return np.matmul(m[:, None], state.reshape(b, lsz, d, rsz)).reshape(b, -1)
+
+
+_CONTROLLER = None
+
+
+def _single_blas_thread():
+    """Context manager limiting BLAS to one thread (threadpoolctl ships with scikit-learn)."""
+    global _CONTROLLER
+    from threadpoolctl import ThreadpoolController
+
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def _phases(angle: np.ndarray) -> np.ndarray:
@@ -595,7 +616,15 @@ class CompiledCircuit:
         return self._table.evaluate(values)
 
     def run_angles(self, angles: np.ndarray, initial: np.ndarray | None = None) -> np.ndarray:
-        """Statevectors ``(batch, 2**n)`` from an angle table, starting at ``initial`` (default |0>)."""
+        """Statevectors ``(batch, 2**n)`` from an angle table, starting at ``initial`` (default |0>).
+
+        The many small per-sample matrix products run on one BLAS thread: with several
+        threads each tiny call pays a thread hand-off, which under load costs more than it gains.
+        """
+        with _single_blas_thread():
+            return self._run_angles(angles, initial)
+
+    def _run_angles(self, angles: np.ndarray, initial: np.ndarray | None) -> np.ndarray:
         n, b = self.num_qubits, angles.shape[0]
         if initial is None:
             state = np.zeros((b, 2**n), dtype=complex)

@@ -1,0 +1,326 @@
+"""Execution modes: how the quantum models turn circuits into numbers.
+
+One switch for every quantum model, given as a string:
+
+``exact``
+    Exact statevector probabilities (:mod:`qvc.quantum.statevector`), no shot noise.
+``shots``
+    Noiseless finite sampling: exact probabilities, then seeded binomial /
+    multinomial draws with ``shots`` samples per circuit -- the same distribution
+    as running each circuit with that many shots on an ideal machine.
+``noisy:<fake backend>``
+    qiskit-aer with the noise model of a qiskit-ibm-runtime fake backend, e.g.
+    ``noisy:fake_torino``: each circuit is transpiled to the device once, cut down to
+    the physical qubits it uses, and sampled with the noise model restricted to them.
+``ibm:<backend>``
+    Real hardware through qiskit-ibm-runtime (registered by a later module through
+    :func:`register_sampler_backend`; until then a usage error).
+
+Sampler-based modes (``noisy``, ``ibm``) share :class:`SamplerExecutor`, which only
+needs a transpilation target and a ``BaseSamplerV2``; a new backend plugs in by
+registering a factory for its mode name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from qiskit import QuantumCircuit
+
+from qvc.errors import QvcUsageError
+
+#: Mode names; ``noisy`` and ``ibm`` take a backend after a colon.
+EXECUTION_KINDS = ("exact", "shots", "noisy", "ibm")
+#: How the modes are spelled for users (help texts and error messages).
+EXECUTION_MODES = ("exact", "shots", "noisy:<fake backend>", "ibm:<backend>")
+
+
+@dataclass(frozen=True)
+class ExecutionMode:
+    """A parsed execution mode.
+
+    Examples
+    --------
+    >>> parse_execution("noisy:fake_torino")
+    ExecutionMode(kind='noisy', backend='fake_torino')
+    >>> str(parse_execution("exact")), parse_execution("shots").stochastic
+    ('exact', True)
+    """
+
+    kind: str
+    backend: str | None = None
+
+    def __str__(self) -> str:
+        return self.kind if self.backend is None else f"{self.kind}:{self.backend}"
+
+    @property
+    def stochastic(self) -> bool:
+        """True when results carry shot noise (every mode but ``exact``)."""
+        return self.kind != "exact"
+
+    @property
+    def uses_sampler(self) -> bool:
+        """True when circuits run on a sampler primitive (``noisy``, ``ibm``)."""
+        return self.kind in ("noisy", "ibm")
+
+
+def parse_execution(text: str | ExecutionMode) -> ExecutionMode:
+    """Parse and validate an execution-mode string.
+
+    Raises
+    ------
+    QvcUsageError
+        Unknown mode, missing or unknown backend.
+
+    Examples
+    --------
+    >>> parse_execution("shots")
+    ExecutionMode(kind='shots', backend=None)
+    """
+    if isinstance(text, ExecutionMode):
+        return text
+    if not isinstance(text, str):
+        raise QvcUsageError(f"execution mode must be a string (got {text!r}); choose one of: "
+                            + ", ".join(EXECUTION_MODES))
+    kind, _, backend = text.strip().partition(":")
+    kind = kind.lower()
+    if kind not in EXECUTION_KINDS:
+        raise QvcUsageError(f"unknown execution mode {text!r}; choose one of: {', '.join(EXECUTION_MODES)}")
+    if kind in ("exact", "shots"):
+        if backend:
+            raise QvcUsageError(f"execution mode {kind!r} takes no backend (got {text!r}); use {kind!r}")
+        return ExecutionMode(kind)
+    if not backend:
+        example = "noisy:fake_torino" if kind == "noisy" else "ibm:ibm_torino"
+        raise QvcUsageError(f"execution mode {kind!r} needs a backend, e.g. {example!r}")
+    if kind == "noisy":
+        names = fake_backend_names()
+        if backend not in names:
+            raise QvcUsageError(
+                f"unknown fake backend {backend!r}; choose one of: {', '.join(sorted(names))}"
+            )
+    return ExecutionMode(kind, backend)
+
+
+@lru_cache(maxsize=1)
+def fake_backend_names() -> dict[str, str]:
+    """``{backend name: class name}`` of qiskit-ibm-runtime's fake backends (no instantiation)."""
+    from qiskit_ibm_runtime import fake_provider
+    from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
+
+    out = {}
+    for attr in dir(fake_provider):
+        cls = getattr(fake_provider, attr)
+        name = getattr(cls, "backend_name", None)
+        if isinstance(cls, type) and issubclass(cls, FakeBackendV2) and isinstance(name, str):
+            out[name] = attr
+    return out
+
+
+@lru_cache(maxsize=8)
+def fake_backend(name: str):
+    """The fake backend called ``name`` (``"fake_torino"`` ...), cached."""
+    from qiskit_ibm_runtime import fake_provider
+
+    names = fake_backend_names()
+    if name not in names:
+        raise QvcUsageError(f"unknown fake backend {name!r}; choose one of: {', '.join(sorted(names))}")
+    return getattr(fake_provider, names[name])()
+
+
+# ---------------------------------------------------------------------------
+# sampler-based execution (noisy simulation now, hardware later)
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Prepared:
+    circuit: QuantumCircuit       # device-ready, possibly compacted to the used qubits
+    order: list[int]              # column of the caller's values for each circuit parameter
+    num_bits: int
+
+
+class SamplerExecutor:
+    """Runs parametrised measured circuits through a ``BaseSamplerV2``.
+
+    Parameters
+    ----------
+    mode : ExecutionMode
+        A sampler-based mode.
+    shots : int
+    seed : int or None
+
+    Examples
+    --------
+    >>> ex = SamplerExecutor(parse_execution("noisy:fake_manila"), shots=64, seed=1)
+    >>> from qiskit import QuantumCircuit
+    >>> qc = QuantumCircuit(1); _ = qc.measure_all()
+    >>> float(ex.probabilities(qc, [], np.zeros((1, 0)))[0, 0]) > 0.8
+    True
+    """
+
+    def __init__(self, mode: ExecutionMode, *, shots: int, seed: int | None = None) -> None:
+        if not mode.uses_sampler:
+            raise QvcUsageError(f"execution mode {mode} does not run on a sampler")
+        factory = _SAMPLER_FACTORIES.get(mode.kind)
+        if factory is None:
+            raise QvcUsageError(
+                f"execution mode {mode.kind!r} is not available in this installation yet; "
+                "use 'exact', 'shots' or 'noisy:<fake backend>'"
+            )
+        self.mode = mode
+        self.shots = int(shots)
+        self.seed = seed
+        self._factory = factory
+        self._seeds = np.random.default_rng(seed)
+        self._cache: dict[int, tuple[QuantumCircuit, _Prepared, object]] = {}
+
+    def _prepare(self, circuit: QuantumCircuit, parameters: list):
+        key = id(circuit)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is circuit:
+            return hit[1], hit[2]
+        prepared_circuit, sampler = self._factory(self.mode, circuit, self.shots)
+        position = {p: i for i, p in enumerate(parameters)}
+        missing = [p.name for p in prepared_circuit.parameters if p not in position]
+        if missing:
+            raise QvcUsageError(f"circuit parameter {missing[0]!r} has no value; pass all parameters")
+        order = [position[p] for p in prepared_circuit.parameters]
+        prep = _Prepared(prepared_circuit, order, circuit.num_clbits)
+        self._cache[key] = (circuit, prep, sampler)
+        return prep, sampler
+
+    def outcomes(self, circuit: QuantumCircuit, parameters: list, values: np.ndarray,
+                 chunk: int = 2000) -> np.ndarray:
+        """Measured integers ``(batch, shots)`` (clbit 0 = least significant bit)."""
+        prep, sampler = self._prepare(circuit, parameters)
+        values = np.asarray(values, dtype=float).reshape(-1, len(parameters))
+        out = []
+        for start in range(0, max(1, values.shape[0]), chunk):
+            block = values[start:start + chunk][:, prep.order]
+            pub = (prep.circuit, block) if prep.circuit.num_parameters else (prep.circuit,)
+            run_seed = None if self.seed is None else int(self._seeds.integers(2**31))
+            result = sampler(run_seed).run([pub], shots=self.shots).result()[0]
+            bits = next(iter(result.data.values()))
+            arr = np.asarray(bits.array, dtype=np.int64).reshape(-1, self.shots, bits.array.shape[-1])
+            nbytes = arr.shape[-1]
+            ints = np.zeros(arr.shape[:2], dtype=np.int64)
+            for i in range(nbytes):  # big-endian bytes: the last byte holds the lowest bits
+                ints |= arr[:, :, i] << (8 * (nbytes - 1 - i))
+            out.append(ints)
+        return np.concatenate(out)[: values.shape[0]]
+
+    def probabilities(self, circuit: QuantumCircuit, parameters: list, values: np.ndarray) -> np.ndarray:
+        """Estimated outcome probabilities ``(batch, 2**num_clbits)``."""
+        ints = self.outcomes(circuit, parameters, values)
+        dim = 2**circuit.num_clbits
+        rows = np.repeat(np.arange(ints.shape[0]), ints.shape[1])
+        counts = np.bincount(rows * dim + ints.ravel(), minlength=ints.shape[0] * dim)
+        return counts.reshape(ints.shape[0], dim) / self.shots
+
+    def zero_probability(self, circuit: QuantumCircuit, parameters: list, values: np.ndarray) -> np.ndarray:
+        """Share of shots that measured all zeros, per binding (the compute-uncompute fidelity)."""
+        ints = self.outcomes(circuit, parameters, values)
+        return np.mean(ints == 0, axis=1)
+
+
+SamplerFactory = Callable[[ExecutionMode, QuantumCircuit, int], tuple[QuantumCircuit, Callable]]
+_SAMPLER_FACTORIES: dict[str, SamplerFactory] = {}
+
+
+def register_sampler_backend(kind: str, factory: SamplerFactory) -> None:
+    """Register how mode ``kind`` prepares a circuit and builds its sampler.
+
+    ``factory(mode, circuit, shots)`` returns ``(device_ready_circuit, make_sampler)``,
+    where ``make_sampler(seed)`` gives a ``BaseSamplerV2``; the circuit keeps the
+    original parameters and classical bits.
+    """
+    if kind not in EXECUTION_KINDS:
+        raise QvcUsageError(f"unknown execution mode {kind!r}; choose one of: {', '.join(EXECUTION_KINDS)}")
+    _SAMPLER_FACTORIES[kind] = factory
+
+
+class _TargetBackend:
+    """The few attributes ``NoiseModel.from_backend`` reads from a BackendV2."""
+
+    version = 2
+
+    def __init__(self, target) -> None:
+        self.target = target
+        self.operation_names = list(target.operation_names)
+        self.dt = target.dt
+        self.num_qubits = target.num_qubits
+
+
+def _restrict_target(target, physical: list[int]):
+    """A copy of ``target`` on ``physical`` qubits only, renumbered 0..k-1."""
+    from qiskit.transpiler import Target
+
+    pos = {p: i for i, p in enumerate(physical)}
+    props = target.qubit_properties
+    sub = Target(
+        num_qubits=len(physical), dt=target.dt,
+        qubit_properties=[props[p] for p in physical] if props else None,
+    )
+    for name in target.operation_names:
+        op = target.operation_from_name(name)
+        inst_props = target[name]
+        if inst_props is None or None in inst_props:
+            sub.add_instruction(op, name=name)  # global instruction (e.g. control flow)
+            continue
+        kept = {
+            tuple(pos[q] for q in qargs): p
+            for qargs, p in inst_props.items()
+            if all(q in pos for q in qargs)
+        }
+        if kept:
+            sub.add_instruction(op, kept, name=name)
+    return sub
+
+
+@lru_cache(maxsize=32)
+def _noise_model(backend_name: str, physical: tuple[int, ...]):
+    from qiskit_aer.noise import NoiseModel
+
+    target = _restrict_target(fake_backend(backend_name).target, list(physical))
+    return NoiseModel.from_backend(_TargetBackend(target))
+
+
+def _noisy_factory(mode: ExecutionMode, circuit: QuantumCircuit, shots: int):
+    """Transpile for the fake device, keep only the used qubits, and attach their noise model."""
+    from qiskit.transpiler import generate_preset_pass_manager
+    from qiskit_aer.primitives import SamplerV2
+
+    backend = fake_backend(mode.backend)
+    if circuit.num_qubits > backend.num_qubits:
+        raise QvcUsageError(
+            f"circuit needs {circuit.num_qubits} qubits but {mode.backend} has {backend.num_qubits}; "
+            "use fewer qubits or a larger fake backend"
+        )
+    pm = generate_preset_pass_manager(optimization_level=1, target=backend.target, seed_transpiler=0)
+    isa = pm.run(circuit)
+    used = sorted({isa.find_bit(q).index for inst in isa.data for q in inst.qubits
+                   if inst.operation.name != "barrier"})
+    pos = {p: i for i, p in enumerate(used)}
+    compact = QuantumCircuit(len(used), isa.num_clbits, global_phase=isa.global_phase)
+    for inst in isa.data:
+        if inst.operation.name == "barrier":
+            continue
+        compact.append(
+            inst.operation,
+            [pos[isa.find_bit(q).index] for q in inst.qubits],
+            [isa.find_bit(c).index for c in inst.clbits],
+        )
+    noise = _noise_model(mode.backend, tuple(used))
+
+    def make_sampler(run_seed: int | None):
+        return SamplerV2(default_shots=int(shots), seed=run_seed,
+                         options={"backend_options": {"noise_model": noise}})
+
+    return compact, make_sampler
+
+
+register_sampler_backend("noisy", _noisy_factory)
