@@ -197,7 +197,8 @@ class SamplerExecutor:
                  chunk: int = 2000) -> np.ndarray:
         """Measured integers ``(batch, shots)`` (clbit 0 = least significant bit)."""
         prep, sampler = self._prepare(circuit, parameters)
-        values = np.asarray(values, dtype=float).reshape(-1, len(parameters))
+        values = np.asarray(values, dtype=float)
+        values = values.reshape(1, -1) if values.ndim == 1 else values
         out = []
         for start in range(0, max(1, values.shape[0]), chunk):
             block = values[start:start + chunk][:, prep.order]

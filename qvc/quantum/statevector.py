@@ -64,6 +64,8 @@ class _Angle:
     args: tuple[int, ...] = ()
     expr: ParameterExpression | None = None
     depends: frozenset[int] = frozenset()
+    sym: object = None                # sympy form and its symbols (one per arg)
+    symbols: list | None = None
     # d(angle)/d(parameter j) as (j, _Angle) pairs; filled lazily
     grads: list | None = None
 
@@ -123,13 +125,19 @@ class _AngleTable:
         if col.index is not None:
             return {col.index: np.ones(values.shape[0])}
         if col.grads is None:
+            # differentiate the sympy form with sympy (qiskit 2.6's ParameterExpression.gradient
+            # can come back with a sympy form that no longer matches it)
+            import sympy
+
             col.grads = []
-            for p in col.expr.parameters:
-                g = col.expr.gradient(p)
-                if isinstance(g, ParameterExpression) and g.parameters:
-                    col.grads.append((self.position[p], _compile_expression(g, self.position)))
+            if col.sym is None:
+                raise QvcUsageError(f"cannot differentiate parameter expression {col.expr}")
+            for j, symbol in zip(col.args, col.symbols):
+                d = sympy.diff(col.sym, symbol)
+                if d.free_symbols:
+                    col.grads.append((j, _lambdified(col.symbols, d, col.args, col.expr)))
                 else:
-                    col.grads.append((self.position[p], _Angle(const=float(complex(g).real))))
+                    col.grads.append((j, _Angle(const=float(sympy.re(d)))))
         out = {}
         for j, g in col.grads:
             if g.const is not None:
@@ -147,13 +155,29 @@ def _compile_expression(expr: ParameterExpression, position: dict) -> _Angle:
     sym = expr.sympify()
     by_name = {s.name: s for s in sym.free_symbols}
     symbols = [by_name.get(p.name, sympy.Symbol(p.name)) for p in params]
-    func = sympy.lambdify(symbols, sym, modules="numpy")
     args = tuple(position[p] for p in params)
+    angle = _lambdified(symbols, sym, args, expr)
+    # Guard against a sympy form that does not match the expression: check one point
+    # against qiskit's own binding, and fall back to binding sample by sample.
+    probe = np.linspace(0.37, 1.91, len(params))
+    exact = complex(expr.bind(dict(zip(params, probe)))).real
+    if not np.isclose(angle.func(*(np.array([v]) for v in probe))[0], exact, rtol=1e-12, atol=1e-12):
+        def bind_each(*cols, _e=expr, _p=params):
+            return np.array([complex(_e.bind(dict(zip(_p, row)))).real for row in zip(*cols)])
+
+        angle.func, angle.sym = bind_each, None
+    return angle
+
+
+def _lambdified(symbols: list, sym, args: tuple[int, ...], expr) -> _Angle:
+    import sympy
+
+    func = sympy.lambdify(symbols, sym, modules="numpy")
 
     def real_func(*cols, _f=func):
         return np.real(np.asarray(_f(*cols), dtype=complex))
 
-    return _Angle(func=real_func, args=args, expr=expr, depends=frozenset(args))
+    return _Angle(func=real_func, args=args, expr=expr, depends=frozenset(args), sym=sym, symbols=symbols)
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,89 @@
+"""The batched statevector engine equals qiskit's Statevector on the same circuits."""
+
+import numpy as np
+import pytest
+from qiskit import QuantumCircuit
+from qiskit.circuit import ParameterVector
+from qiskit.circuit.library import U2Gate, efficient_su2, pauli_feature_map, real_amplitudes, zz_feature_map
+from qiskit.quantum_info import Statevector
+
+from qvc.errors import QvcUsageError
+from qvc.quantum.statevector import CompiledCircuit
+
+
+def _max_error(qc, rng, batch=3):
+    values = rng.uniform(-3, 3, (batch, qc.num_parameters))
+    states = CompiledCircuit(qc).statevectors(values)
+    return max(
+        np.abs(states[i] - Statevector(qc.assign_parameters(values[i])).data).max() for i in range(batch)
+    )
+
+
+@pytest.mark.parametrize(
+    "qc",
+    [zz_feature_map(5), zz_feature_map(4, entanglement="linear", reps=3), real_amplitudes(5, reps=2),
+     efficient_su2(4), pauli_feature_map(3, paulis=["X", "YZ", "ZZ"])],
+    ids=["zz5", "zz4-linear", "real_amplitudes", "efficient_su2", "pauli"],
+)
+def test_library_circuits_match_qiskit(qc):
+    assert _max_error(qc, np.random.default_rng(0)) < 1e-10
+
+
+def test_mixed_standard_gates_match_qiskit():
+    t = ParameterVector("t", 8)
+    qc = QuantumCircuit(5)
+    gates = [
+        ("h", 0), ("rx", 2 * t[0] + 1, 1), ("cry", t[1], 0, 2), ("crx", t[2], 3, 1), ("rzz", t[3], 0, 3),
+        ("rxx", t[4], 1, 2), ("ryy", t[5] ** 2, 2, 3), ("u", t[6], t[7], 0.3, 2),
+        ("cu", t[0], t[1], t[2], t[3], 1, 0), ("ccx", 0, 1, 2), ("swap", 1, 3), ("y", 2), ("s", 1),
+        ("t", 0), ("sx", 3), ("cswap", 0, 1, 2), ("crz", t[4], 2, 0), ("cp", t[5], 3, 1), ("rz", t[6], 1),
+        ("p", t[7], 2), ("ecr", 0, 1), ("iswap", 2, 3), ("r", t[0], t[1], 3), ("cy", 0, 3), ("ch", 1, 2),
+        ("rzx", t[1], 0, 2), ("mcx", [0, 1, 2], 4), ("h", range(5)), ("ry", t[3], 4),
+    ]
+    for name, *args in gates:
+        getattr(qc, name)(*args)
+    qc.append(U2Gate(t[2], t[3]), [0])
+    qc.global_phase = t[0]
+    assert _max_error(qc, np.random.default_rng(1)) < 1e-10
+
+
+def test_parameter_order_and_measurements():
+    fm = zz_feature_map(3)
+    measured = fm.copy()
+    measured.measure_all()
+    x = np.random.default_rng(2).random((4, 3))
+    a = CompiledCircuit(fm).statevectors(x)
+    b = CompiledCircuit(measured).statevectors(x)
+    assert np.allclose(a, b, atol=1e-14)
+    with pytest.raises(QvcUsageError, match="parameter values"):
+        CompiledCircuit(fm).statevectors(np.zeros((2, 5)))
+
+
+def test_mid_circuit_measurement_is_rejected():
+    qc = QuantumCircuit(1, 1)
+    qc.h(0)
+    qc.measure(0, 0)
+    qc.h(0)
+    with pytest.raises(QvcUsageError, match="mid-circuit"):
+        CompiledCircuit(qc)
+
+
+def test_parameter_shift_gradient_matches_finite_differences():
+    t = ParameterVector("t", 3)
+    qc = QuantumCircuit(2)
+    qc.ry(2 * t[0], 0)
+    qc.cx(0, 1)
+    qc.rx(t[1] * t[2], 1)
+    qc.rzz(t[2], 0, 1)
+    qc.ry(t[0], 1)
+    cc = CompiledCircuit(qc)
+    values = np.random.default_rng(3).uniform(-2, 2, (4, 3))
+    grad, shifted = cc.probability_gradients(values, [0, 1, 2], lambda p: p)
+    assert shifted == 2 * 4  # four parametrised gate angles, two shifts each
+    eps = 1e-6
+    for j in range(3):
+        step = np.zeros(3)
+        step[j] = eps
+        plus, minus = cc.statevectors(values + step), cc.statevectors(values - step)
+        fd = (np.abs(plus) ** 2 - np.abs(minus) ** 2) / (2 * eps)
+        assert np.abs(grad[:, :, j] - fd).max() < 1e-7
