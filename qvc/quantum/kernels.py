@@ -36,7 +36,8 @@ def _fidelity_triangle(states: np.ndarray) -> np.ndarray:
     """``|<s_i|s_j>|**2`` for all pairs, computing one triangle (ZHERK) and mirroring it."""
     from scipy.linalg.blas import zherk
 
-    gram = zherk(1.0, states)  # upper triangle of S S^H
+    # S.T is Fortran-ordered, so BLAS reads it in place: upper triangle of conj(S) S^T
+    gram = zherk(1.0, states.T, trans=2)
     fid = gram.real**2 + gram.imag**2
     fid = np.triu(fid, 1)
     fid = fid + fid.T

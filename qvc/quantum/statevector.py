@@ -75,7 +75,7 @@ class _AngleTable:
         self.parameters = list(parameters)
         self.position = {p: i for i, p in enumerate(self.parameters)}
         self.columns: list[_Angle] = []
-        self._seen: dict[object, int] = {}
+        self._group: tuple | None = None
 
     def add(self, value: object) -> int:
         """Register a gate parameter (number or expression); return its column."""
@@ -104,11 +104,54 @@ class _AngleTable:
         self.columns.append(col)
         return len(self.columns) - 1
 
+    def finalize(self) -> None:
+        """Vectorise every expression column with one sympy ``lambdify`` (numpy backend).
+
+        Each result is checked at one point against qiskit's own ``bind``; a column whose
+        sympy form disagrees falls back to binding sample by sample.
+        """
+        import sympy
+
+        todo = [k for k, c in enumerate(self.columns) if c.sym is not None and c.func is None]
+        self._group: tuple | None = None
+        if not todo:
+            return
+        used = sorted({j for k in todo for j in self.columns[k].args})
+        symbols = []
+        for j in used:  # the sympy symbol of parameter j, as the expressions spell it
+            name = self.parameters[j].name
+            found = next((s for k in todo for s in self.columns[k].symbols if s.name == name), None)
+            symbols.append(found if found is not None else sympy.Symbol(name))
+        func = sympy.lambdify(symbols, [self.columns[k].sym for k in todo], modules="numpy")
+        probe = np.linspace(0.37, 1.91, len(self.parameters))
+        got = func(*(np.array([probe[j]]) for j in used))
+        good = []
+        for k, value in zip(todo, got):
+            col = self.columns[k]
+            params = [self.parameters[j] for j in col.args]
+            exact = complex(col.expr.bind({p: probe[j] for p, j in zip(params, col.args)})).real
+            if np.isclose(np.real(np.asarray(value, dtype=complex)).ravel()[0], exact, rtol=1e-12, atol=1e-12):
+                good.append(k)
+            else:
+                col.func, col.sym = _bind_each(col.expr, params), None
+        if good:
+            self._group = (func, used, todo, set(good))
+
     def evaluate(self, values: np.ndarray) -> np.ndarray:
         """Angle table ``(batch, n_columns)`` for parameter values ``(batch, n_parameters)``."""
         b = values.shape[0]
         out = np.empty((b, len(self.columns)))
+        grouped: set = set()
+        if getattr(self, "_group", None) is not None:
+            func, used, todo, good = self._group
+            results = func(*(values[:, j] for j in used))
+            for k, value in zip(todo, results):
+                if k in good:
+                    out[:, k] = np.real(np.asarray(value, dtype=complex))
+            grouped = good
         for k, col in enumerate(self.columns):
+            if k in grouped:
+                continue
             if col.const is not None:
                 out[:, k] = col.const
             elif col.index is not None:
@@ -148,7 +191,7 @@ class _AngleTable:
 
 
 def _compile_expression(expr: ParameterExpression, position: dict) -> _Angle:
-    """Vectorise a parameter expression with sympy's ``lambdify`` (numpy backend)."""
+    """The sympy form of ``expr``; :meth:`_AngleTable.finalize` vectorises all of them at once."""
     import sympy
 
     params = sorted(expr.parameters, key=lambda p: position[p])
@@ -156,17 +199,14 @@ def _compile_expression(expr: ParameterExpression, position: dict) -> _Angle:
     by_name = {s.name: s for s in sym.free_symbols}
     symbols = [by_name.get(p.name, sympy.Symbol(p.name)) for p in params]
     args = tuple(position[p] for p in params)
-    angle = _lambdified(symbols, sym, args, expr)
-    # Guard against a sympy form that does not match the expression: check one point
-    # against qiskit's own binding, and fall back to binding sample by sample.
-    probe = np.linspace(0.37, 1.91, len(params))
-    exact = complex(expr.bind(dict(zip(params, probe)))).real
-    if not np.isclose(angle.func(*(np.array([v]) for v in probe))[0], exact, rtol=1e-12, atol=1e-12):
-        def bind_each(*cols, _e=expr, _p=params):
-            return np.array([complex(_e.bind(dict(zip(_p, row)))).real for row in zip(*cols)])
+    return _Angle(args=args, expr=expr, depends=frozenset(args), sym=sym, symbols=symbols)
 
-        angle.func, angle.sym = bind_each, None
-    return angle
+
+def _bind_each(expr: ParameterExpression, params: list):
+    def bind_each(*cols):
+        return np.array([complex(expr.bind(dict(zip(params, row)))).real for row in zip(*cols)])
+
+    return bind_each
 
 
 def _lambdified(symbols: list, sym, args: tuple[int, ...], expr) -> _Angle:
@@ -516,6 +556,7 @@ class CompiledCircuit:
         self._block: _Block | None = None
         self._measured: set[int] = set()
         self._walk(circuit, list(range(self.num_qubits)))
+        self._table.finalize()
         self._close_block()
         self._flush()
         del self._pending, self._block

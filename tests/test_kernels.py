@@ -1,0 +1,91 @@
+"""StatevectorKernel equals qiskit-ml's FidelityStatevectorKernel and has the right shot noise."""
+
+import numpy as np
+import pytest
+from qiskit_machine_learning.kernels import FidelityStatevectorKernel
+
+from qvc.errors import QvcUsageError
+from qvc.quantum.circuits import feature_map
+from qvc.quantum.kernels import StatevectorKernel
+
+
+@pytest.mark.parametrize("n_qubits, reps", [(2, 2), (4, 2), (5, 1)])
+def test_exact_kernel_equals_fidelity_statevector_kernel(n_qubits, reps):
+    rng = np.random.default_rng(n_qubits)
+    fm = feature_map(n_qubits, reps=reps)
+    x, y = rng.uniform(0, np.pi, (17, n_qubits)), rng.uniform(0, np.pi, (6, n_qubits))
+    ours, ref = StatevectorKernel(feature_map=fm), FidelityStatevectorKernel(feature_map=fm)
+    sym = ours.evaluate(x)
+    assert np.abs(sym - ref.evaluate(x)).max() < 1e-10
+    assert np.array_equal(sym, sym.T) and np.all(np.diag(sym) == 1.0)
+    assert ours.last_circuits == 17 * 16 // 2
+    assert np.abs(ours.evaluate(x, y) - ref.evaluate(x, y)).max() < 1e-10
+    assert ours.last_circuits == 17 * 6
+
+
+def test_kernel_plugs_into_qsvc_and_pegasos():
+    from qiskit_machine_learning.algorithms import QSVC, PegasosQSVC
+    from sklearn.datasets import make_blobs
+
+    x, y = make_blobs(40, n_features=2, centers=2, random_state=0)
+    x = x / np.abs(x).max()
+    kernel = StatevectorKernel(feature_map=feature_map(2))
+    assert QSVC(quantum_kernel=kernel).fit(x, y).score(x, y) > 0.8
+    assert PegasosQSVC(quantum_kernel=kernel, C=100, num_steps=50, seed=0).fit(x, y).predict(x).shape == (40,)
+
+
+def test_shot_noise_has_binomial_mean_and_variance():
+    rng = np.random.default_rng(11)
+    fm = feature_map(2, reps=1)
+    x, y = rng.uniform(0, np.pi, (3, 2)), rng.uniform(0, np.pi, (2, 2))
+    exact = StatevectorKernel(feature_map=fm).evaluate(x, y)
+    shots, trials = 200, 4000
+    noisy = StatevectorKernel(feature_map=fm, execution="shots", shots=shots, seed=5)
+    draws = np.stack([noisy.evaluate(x, y) for _ in range(trials)])
+    var = exact * (1 - exact) / shots
+    # standard error of the mean and of the sample variance (binomial fourth moment ~ var^2)
+    assert np.all(np.abs(draws.mean(0) - exact) < 5 * np.sqrt(var / trials) + 1e-12)
+    assert np.all(np.abs(draws.var(0) - var) < 5 * var * np.sqrt(2 / trials) + 1e-9)
+    grid = draws * shots
+    assert np.allclose(grid, np.round(grid))  # multiples of 1/shots
+    again = StatevectorKernel(feature_map=fm, execution="shots", shots=shots, seed=5)
+    assert np.array_equal(again.evaluate(x, y), draws[0])
+
+
+def test_shot_mode_symmetric_matrix_is_symmetric_and_psd():
+    x = np.random.default_rng(1).uniform(0, np.pi, (12, 3))
+    k = StatevectorKernel(feature_map=feature_map(3), execution="shots", shots=64, seed=0).evaluate(x)
+    assert np.allclose(k, k.T)
+    assert np.linalg.eigvalsh(k).min() > -1e-10
+
+
+def test_noisy_kernel_is_close_to_exact_but_not_equal():
+    x = np.random.default_rng(3).uniform(0, np.pi, (5, 2))
+    fm = feature_map(2, reps=1)
+    exact = StatevectorKernel(feature_map=fm).evaluate(x)
+    noisy = StatevectorKernel(feature_map=fm, execution="noisy:fake_manila", shots=4000, seed=1,
+                              enforce_psd=False).evaluate(x)
+    off = ~np.eye(5, dtype=bool)
+    assert np.abs(noisy - exact)[off].max() < 0.15
+    assert not np.allclose(noisy[off], exact[off], atol=1e-3)
+
+
+def test_memory_guard_names_the_memory_needed(monkeypatch):
+    import qvc._validation as v
+
+    monkeypatch.setattr(v, "available_memory_bytes", lambda: 2**30)
+    kernel = StatevectorKernel(feature_map=feature_map(16, reps=1))
+    with pytest.raises(QvcUsageError, match=r"needs .* GiB"):
+        kernel.evaluate(np.zeros((2000, 16)))
+
+
+def test_sixteen_qubits_exact():
+    # a few hundred samples work too (benchmarks/bench_engine.py times 300); kept small for the suite
+    x = np.random.default_rng(0).uniform(0, 1, (40, 16))
+    kernel = StatevectorKernel(feature_map=feature_map(16, reps=1))
+    k = kernel.evaluate(x)
+    assert k.shape == (40, 40) and np.all(np.diag(k) == 1.0)
+    from qiskit.quantum_info import Statevector
+
+    state = Statevector(feature_map(16, reps=1).assign_parameters(x[0])).data
+    assert np.abs(kernel.statevectors(x[:1])[0] - state).max() < 1e-10
