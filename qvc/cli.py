@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seed, or comma-separated seeds (default 42)")
     run.add_argument("--shots", type=int, default=1024, help="shots per circuit (default 1024)")
     run.add_argument("--device", default="ibm_heron", help="device preset (default ibm_heron)")
+    run.add_argument("--device-file", default=None, help="TOML file with more device presets")
+    run.add_argument("--attribution", default="attributional",
+                     help="hardware energy attribution: attributional (default) or marginal")
+    run.add_argument("--mitigation-factor", type=float, default=1.0,
+                     help="error-mitigation sampling multiplier on shots (default 1)")
     run.add_argument("--execution", default="exact", help="quantum execution mode (default exact)")
     run.add_argument("--max-iter", type=int, default=100,
                      help="shared iteration budget of mlp and vqc (default 100)")
@@ -64,6 +69,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     sub.add_parser("datasets", help="list the bundled datasets")
+
+    dev = sub.add_parser("devices", help="list the quantum device presets with their sources")
+    dev.add_argument("--json", action="store_true", help="print one JSON object with every number")
+    dev.add_argument("--device-file", default=None, help="TOML file with more device presets")
+
+    est = sub.add_parser("estimate", help="model QPU time and energy of an OpenQASM circuit")
+    est.add_argument("circuit", help="OpenQASM 2 or 3 file")
+    est.add_argument("--device", required=True, help="device preset (see 'qvc devices')")
+    est.add_argument("--shots", type=int, required=True, help="shots per circuit")
+    est.add_argument("--circuits", type=int, default=1,
+                     help="executions of the circuit (parameter bindings), default 1")
+    est.add_argument("--mode", default="attributional", help="attributional (default) or marginal")
+    est.add_argument("--mitigation-factor", type=float, default=1.0,
+                     help="error-mitigation sampling multiplier on shots (default 1)")
+    est.add_argument("--draws", type=int, default=2000, help="Monte Carlo draws (default 2000)")
+    est.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default 0)")
+    est.add_argument("--device-file", default=None, help="TOML file with more device presets")
+    est.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
     return p
 
 
@@ -84,6 +107,9 @@ def _spec_from_args(args: argparse.Namespace):
         seeds=tuple(args.seed) if args.seed else (42,),
         shots=args.shots,
         device=args.device,
+        device_file=args.device_file,
+        attribution=args.attribution,
+        mitigation_factor=args.mitigation_factor,
         execution=args.execution,
         max_iter=args.max_iter,
         test_size=args.test_size,
@@ -129,7 +155,77 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"run": _cmd_run, "datasets": _cmd_datasets}
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _cmd_devices(args: argparse.Namespace) -> int:
+    from qvc.energy.devices import list_devices
+
+    devices = list_devices(args.device_file)
+    if args.json:
+        print(json.dumps({"devices": {n: d.to_dict() for n, d in devices.items()}}))
+        return 0
+    for name, d in devices.items():
+        params = d.uncertain_params()
+        unverified = sum(not p.verified for p in params.values())
+        print(f"{name}: {d.description}")
+        print(f"  platform {d.platform}; {d.num_qubits} qubits; timing from "
+              + (f"{d.fake_backend} Target" if d.fake_backend else "layered gate-time model")
+              + f"; native gates {', '.join(d.basis_gates)}")
+        print(f"  attributional power at typical values: {d.attributional_power_w():.0f} W "
+              f"(PUE included); {unverified} of {len(params)} ranged numbers unverified")
+        for key, p in params.items():
+            print(f"  {key:32s} {_fmt(p.typical):>9s} [{_fmt(p.low)} .. {_fmt(p.high)}]  {p.source}")
+        print(f"  {'max_circuits_per_job':32s} {d.max_circuits_per_job.value:>9d}  "
+              f"{d.max_circuits_per_job.source}")
+        if d.max_executions_per_job is not None:
+            print(f"  {'max_executions_per_job':32s} {d.max_executions_per_job.value:>9d}  "
+                  f"{d.max_executions_per_job.source}")
+        print()
+    return 0
+
+
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    from qvc._validation import check_positive_int
+    from qvc.energy.devices import get_device
+    from qvc.energy.hardware import estimate_circuit
+    from qvc.quantum.qasm import load_qasm
+
+    shots = check_positive_int(args.shots, "--shots")
+    circuits = check_positive_int(args.circuits, "--circuits")
+    device = get_device(args.device, args.device_file)
+    circuit = load_qasm(args.circuit)
+    out = estimate_circuit(circuit, device, shots=shots, circuits=circuits, mode=args.mode,
+                           mitigation_factor=args.mitigation_factor, n_draws=args.draws,
+                           seed=args.seed)
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    q, e = out["qpu_seconds"], out["energy_j"]["total"]
+    print(f"device {out['device']} ({out['platform']}, timing: {out['timing']}); mode {out['mode']}; "
+          f"{out['circuits']} circuit(s) x {out['shots']} shots (mitigation x{out['mitigation_factor']:g}), "
+          f"{out['jobs']} job(s)")
+    print(f"native circuit: depth {out['depth']}, gates {out['gate_counts']}, one shot "
+          f"{out['duration_s'] * 1e6:.3f} us")
+    print(f"QPU seconds (modelled): {_fmt(q['typical'])} typical, median {_fmt(q['median'])}, "
+          f"90% interval [{_fmt(q['low'])}, {_fmt(q['high'])}]")
+    print(f"energy J (modelled):    {_fmt(e['typical'])} typical, median {_fmt(e['median'])}, "
+          f"90% interval [{_fmt(e['low'])}, {_fmt(e['high'])}]")
+    for c, v in out["energy_j"].items():
+        if c != "total":
+            print(f"  {c:12s} {_fmt(v['typical']):>10s} J  [{_fmt(v['low'])}, {_fmt(v['high'])}]")
+    print(f"Landauer floor: {_fmt(out['landauer_j'])} J for {_fmt(out['erased_bits'])} erased bits at "
+          f"300 K; the typical energy is {out['orders_above_landauer']:.1f} orders of magnitude above it")
+    print("most sensitive numbers (energy at low .. high, others typical):")
+    for r in out["sensitivity"]:
+        print(f"  {r['parameter']:32s} {_fmt(r['energy_j_at_low'])} .. {_fmt(r['energy_j_at_high'])} J")
+    return 0
+
+
+_COMMANDS = {
+    "run": _cmd_run, "datasets": _cmd_datasets, "devices": _cmd_devices, "estimate": _cmd_estimate,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

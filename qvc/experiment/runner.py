@@ -16,7 +16,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from qvc import __version__
 from qvc.data import prepare_dataset
 from qvc.energy.devices import get_device
-from qvc.energy.hardware import price_entries
+from qvc.energy.hardware import DEFAULT_DRAWS, DEFAULT_SEED, ENERGY_COMPONENTS, price_entries
 from qvc.energy.meter import EnergyMeter
 from qvc.experiment import metadata as md
 from qvc.experiment.results import SCHEMA_VERSION, write_results
@@ -85,7 +85,7 @@ def run_experiment(
     spec.validate()
     say = progress or (lambda _msg: None)
     meter = meter or EnergyMeter()
-    device = get_device(spec.device)
+    device = get_device(spec.device, spec.device_file)
     # Fail on bad data before creating the run folder.
     datasets = {
         seed: prepare_dataset(
@@ -110,8 +110,13 @@ def run_experiment(
         "machine": md.machine(),
         "git_revision": md.git_revision(),
         "meter": meter.describe(),
-        "device": {"name": device.name, "description": device.description,
-                   "sources": device.sources},
+        "device": device.to_dict(),
+        "hardware_model": {
+            "method": "modelled", "attribution": spec.attribution,
+            "mitigation_factor": spec.mitigation_factor, "draws": DEFAULT_DRAWS,
+            "seed": DEFAULT_SEED, "interval": "5th-95th percentile (90 %)",
+            "methodology": "docs/methodology.md",
+        },
         "preprocessing": {str(s): d.preprocessing for s, d in datasets.items()},
     }
     md.write_json(meta, run_dir / "metadata.json")
@@ -192,21 +197,63 @@ def _run_one(name, cfg, data, meter, device, spec, run_id) -> dict:
         "energy_meter": fit_m.meter,
     }
     if built.family == "quantum":
-        cost = price_entries(list(fit_entries) + list(predict_entries), device)
+        cost = price_entries(
+            list(fit_entries) + list(predict_entries), device,
+            mode=spec.attribution, mitigation_factor=spec.mitigation_factor,
+        )
         row.update({
             "circuits_fit": sum(e.n_circuits for e in fit_entries),
             "circuits_predict": sum(e.n_circuits for e in predict_entries),
             "shots": cfg.shots,
             "device": device.name,
-            "hw_jobs": cost.jobs,
-            "hw_qpu_seconds": cost.qpu_seconds,
-            "hw_energy_j": cost.energy_j,
-            "hw_energy_method": cost.method,
         })
+        row.update(hardware_columns(cost))
     else:
-        row.update({
-            "circuits_fit": 0, "circuits_predict": 0, "shots": np.nan, "device": "",
-            "hw_jobs": 0, "hw_qpu_seconds": np.nan, "hw_energy_j": np.nan,
-            "hw_energy_method": "",
-        })
+        row.update({"circuits_fit": 0, "circuits_predict": 0, "shots": np.nan, "device": ""})
+        row.update(hardware_columns(None))
     return row
+
+
+def hardware_columns(cost) -> dict:
+    """The ``hw_*`` result columns of a :class:`~qvc.energy.hardware.HardwareCost` (``None``: empty).
+
+    QPU seconds and joules are Monte Carlo medians with the 90 % interval; the
+    per-component columns are at typical values and add up to ``hw_energy_typical_j``.
+    """
+    if cost is None:
+        out = {"hw_jobs": 0, "hw_attribution": "", "hw_mitigation_factor": np.nan,
+               "hw_energy_method": ""}
+        for key in ("hw_qpu_seconds", "hw_qpu_seconds_low", "hw_qpu_seconds_high",
+                    "hw_qpu_seconds_fit", "hw_qpu_seconds_predict", "hw_energy_j", "hw_energy_j_low",
+                    "hw_energy_j_high", "hw_energy_fit_j", "hw_energy_predict_j",
+                    "hw_energy_typical_j", "hw_landauer_j"):
+            out[key] = np.nan
+        for c in ENERGY_COMPONENTS:
+            out[f"hw_energy_{c}_j"] = np.nan
+        return out
+
+    def phase_median(kind: str, key: str) -> float:
+        vals = [p[key]["median"] for p in cost.phases if p["phase"].endswith(f":{kind}")]
+        return float(sum(vals)) if vals else 0.0
+
+    out = {
+        "hw_jobs": cost.jobs,
+        "hw_qpu_seconds": cost.qpu_seconds_interval.median,
+        "hw_qpu_seconds_low": cost.qpu_seconds_interval.low,
+        "hw_qpu_seconds_high": cost.qpu_seconds_interval.high,
+        "hw_qpu_seconds_fit": phase_median("fit", "qpu_seconds_interval"),
+        "hw_qpu_seconds_predict": phase_median("predict", "qpu_seconds_interval"),
+        "hw_energy_j": cost.energy_interval.median,
+        "hw_energy_j_low": cost.energy_interval.low,
+        "hw_energy_j_high": cost.energy_interval.high,
+        "hw_energy_fit_j": phase_median("fit", "energy_interval"),
+        "hw_energy_predict_j": phase_median("predict", "energy_interval"),
+        "hw_energy_typical_j": cost.energy_j,
+        "hw_attribution": cost.mode,
+        "hw_mitigation_factor": cost.mitigation_factor,
+        "hw_landauer_j": cost.landauer_j,
+        "hw_energy_method": cost.method,
+    }
+    for c in ENERGY_COMPONENTS:
+        out[f"hw_energy_{c}_j"] = cost.components_j.get(c, 0.0)
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 from qvc._validation import check_choice, check_positive_int, check_statevector_fits
@@ -27,6 +28,12 @@ class ExperimentSpec:
         Shots per circuit for hardware pricing (and shot-based sampling).
     device : str
         Device preset that prices the circuit ledger.
+    device_file : str or None
+        TOML file with more device presets (see ``qvc devices``).
+    attribution : str
+        Hardware energy attribution, ``attributional`` or ``marginal``.
+    mitigation_factor : float
+        Error-mitigation sampling multiplier applied to shots (>= 1).
     execution : str
         Execution mode of the quantum models.
     max_iter : int
@@ -49,6 +56,9 @@ class ExperimentSpec:
     seeds: tuple[int, ...] = (42,)
     shots: int = 1024
     device: str = "ibm_heron"
+    device_file: str | None = None
+    attribution: str = "attributional"
+    mitigation_factor: float = 1.0
     execution: str = "exact"
     max_iter: int = 100
     test_size: float = 0.25
@@ -62,6 +72,7 @@ class ExperimentSpec:
         """Check every field; raise :class:`~qvc.errors.QvcUsageError` naming the bad one."""
         from qvc.data import DATASETS
         from qvc.energy.devices import get_device
+        from qvc.energy.hardware import ATTRIBUTION_MODES
         from qvc.models.quantum import EXECUTION_MODES
 
         if self.csv_path is None:
@@ -80,7 +91,16 @@ class ExperimentSpec:
                 check_statevector_fits(self.qubits)
         self.shots = check_positive_int(self.shots, "--shots")
         self.max_iter = check_positive_int(self.max_iter, "--max-iter")
-        get_device(self.device)
+        get_device(self.device, self.device_file)
+        check_choice(self.attribution, ATTRIBUTION_MODES, "--attribution")
+        try:
+            self.mitigation_factor = float(self.mitigation_factor)
+        except (TypeError, ValueError):
+            raise QvcUsageError(f"--mitigation-factor must be a number >= 1 (got {self.mitigation_factor!r})") from None
+        if not math.isfinite(self.mitigation_factor) or self.mitigation_factor < 1.0:
+            raise QvcUsageError(
+                f"--mitigation-factor must be a number >= 1 (got {self.mitigation_factor!r}); 1 means no mitigation"
+            )
         check_choice(self.execution, EXECUTION_MODES, "execution mode")
         return self
 
