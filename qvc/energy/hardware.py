@@ -83,7 +83,8 @@ class TemplateTiming:
     n_layers : int
         Layered model: layers with at least one timed operation.
     parallel : bool
-        Layered model: layers (True) or one gate after another (False).
+        Layered model: layers (True), or gates one after another with the measurements
+        (resets) of one layer done together (False).
     """
 
     gate_counts: dict[str, int]
@@ -109,10 +110,11 @@ class TemplateTiming:
             for mask, count in self.combos:
                 longest = np.max([times[i] for i in range(4) if mask >> i & 1], axis=0)
                 out += count * longest
-        else:
-            for i, count in enumerate(self.category_counts):
-                if count:
-                    out += count * times[i]
+        else:  # gates one after another; simultaneous measurements (resets) count once per layer
+            c1, c2, _, _ = self.category_counts
+            readout_layers = sum(c for mask, c in self.combos if mask & 4)
+            reset_layers = sum(c for mask, c in self.combos if mask & 8)
+            out = c1 * times[0] + c2 * times[1] + readout_layers * times[2] + reset_layers * times[3]
         return out + self.n_layers * p["layer_overhead_s"]
 
     def to_dict(self) -> dict:
