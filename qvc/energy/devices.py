@@ -235,7 +235,7 @@ class DevicePreset:
         Examples
         --------
         >>> round(get_device("ibm_heron").attributional_power_w())
-        26319
+        24869
         """
         n = self.num_qubits
         total = sum(c.static_w.typical + c.per_qubit_w.typical * n for c in self.power.values())

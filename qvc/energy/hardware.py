@@ -563,7 +563,7 @@ def sensitivity(
     >>> from qvc.energy.devices import get_device
     >>> from qvc.quantum.ledger import LedgerEntry
     >>> qc = QuantumCircuit(1); _ = qc.h(0); _ = qc.measure_all()
-    >>> rows = sensitivity([LedgerEntry("m", "fit", qc, 100, 1000, "kernel")], get_device("ibm_heron"))
+    >>> rows = sensitivity([LedgerEntry("m", "fit", qc, 1, 100, "kernel")], get_device("ibm_heron"))
     >>> rows[0]["parameter"]
     'per_job_overhead_s'
     """

@@ -39,7 +39,7 @@ def orders_above_floor(energy_j: float, floor_j: float) -> float:
 
     Examples
     --------
-    >>> orders_above_floor(2.871e-18, landauer_j(1))
+    >>> orders_above_floor(landauer_j(1) * 1000, landauer_j(1))
     3.0
     """
     if not (energy_j > 0 and floor_j > 0):
