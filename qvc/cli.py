@@ -175,11 +175,9 @@ def _cmd_devices(args: argparse.Namespace) -> int:
               f"(PUE included); {unverified} of {len(params)} ranged numbers unverified")
         for key, p in params.items():
             print(f"  {key:32s} {_fmt(p.typical):>9s} [{_fmt(p.low)} .. {_fmt(p.high)}]  {p.source}")
-        print(f"  {'max_circuits_per_job':32s} {d.max_circuits_per_job.value:>9d}  "
-              f"{d.max_circuits_per_job.source}")
-        if d.max_executions_per_job is not None:
-            print(f"  {'max_executions_per_job':32s} {d.max_executions_per_job.value:>9d}  "
-                  f"{d.max_executions_per_job.source}")
+        print(f"  {'max_circuits_per_job':32s} {d.max_circuits.value:>9d}  {d.max_circuits.source}")
+        if d.max_executions is not None:
+            print(f"  {'max_executions_per_job':32s} {d.max_executions.value:>9d}  {d.max_executions.source}")
         print()
     return 0
 

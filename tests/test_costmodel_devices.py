@@ -53,7 +53,7 @@ def test_every_number_has_a_source_and_an_ordered_range():
             assert p.source.strip(), (d.name, key)
             assert 0 <= p.low <= p.typical <= p.high, (d.name, key)
         assert set(d.power) <= set(COMPONENTS)
-        assert d.max_circuits_per_job.source.strip()
+        assert d.max_circuits.source.strip() and d.max_circuits_per_job >= 1
 
 
 def test_ibm_presets_read_their_fake_backend():

@@ -126,7 +126,8 @@ class DevicePreset:
         ``layer_overhead_s``.
     power : dict of str to PowerComponent
     pue : Param
-    max_circuits_per_job, max_executions_per_job : Fixed
+    max_circuits, max_executions : Fixed
+        Batching rules: circuits, and circuits x shots, per job (``max_executions`` may be None).
     origin : str
         The file the preset was read from.
     """
@@ -138,8 +139,8 @@ class DevicePreset:
     timing_params: dict[str, Param]
     power: dict[str, PowerComponent]
     pue: Param
-    max_circuits_per_job: Fixed
-    max_executions_per_job: Fixed | None = None
+    max_circuits: Fixed
+    max_executions: Fixed | None = None
     num_qubits_fixed: Fixed | None = None
     basis_gates_fixed: tuple[str, ...] | None = None
     basis_gates_source: str = ""
@@ -148,6 +149,37 @@ class DevicePreset:
     parallel_gates: bool = True
     origin: str = ""
     _extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+    # -- typical values under their old names (API of the first cost model) ---------------
+    @property
+    def max_circuits_per_job(self) -> int:
+        """Circuits that fit into one job."""
+        return int(self.max_circuits.value)
+
+    @property
+    def max_executions_per_job(self) -> int | None:
+        """Circuits x shots that fit into one job (``None``: no limit)."""
+        return None if self.max_executions is None else int(self.max_executions.value)
+
+    @property
+    def rep_delay_s(self) -> float:
+        """Typical per-shot time outside the circuit (s)."""
+        return self.timing_params["rep_delay_s"].typical
+
+    @property
+    def per_job_overhead_s(self) -> float:
+        """Typical fixed QPU time per job (s)."""
+        return self.timing_params["per_job_overhead_s"].typical
+
+    @property
+    def per_circuit_overhead_s(self) -> float:
+        """Typical fixed QPU time per circuit (s)."""
+        return self.timing_params["per_circuit_overhead_s"].typical
+
+    @property
+    def system_power_w(self) -> float:
+        """Whole-system power at typical values, PUE included (= :meth:`attributional_power_w`)."""
+        return self.attributional_power_w()
 
     # -- timing source -------------------------------------------------------------------
     @property
@@ -215,9 +247,9 @@ class DevicePreset:
     def sources(self) -> dict[str, str]:
         """Source of every number, by flat name (for run metadata)."""
         out = {k: p.source for k, p in self.uncertain_params().items()}
-        out["max_circuits_per_job"] = self.max_circuits_per_job.source
-        if self.max_executions_per_job is not None:
-            out["max_executions_per_job"] = self.max_executions_per_job.source
+        out["max_circuits_per_job"] = self.max_circuits.source
+        if self.max_executions is not None:
+            out["max_executions_per_job"] = self.max_executions.source
         if self.fake_backend:
             out["gate_durations"] = f"{self.fake_backend} Target (qiskit-ibm-runtime snapshot)"
         else:
@@ -262,10 +294,8 @@ class DevicePreset:
             d["coupling"] = {"value": self.coupling_spec, "source": self.coupling_source}
             d["parallel_gates"] = self.parallel_gates
         d["timing_params"] = {k: p.to_dict() for k, p in self.timing_params.items()}
-        d["max_circuits_per_job"] = self.max_circuits_per_job.to_dict()
-        d["max_executions_per_job"] = (
-            None if self.max_executions_per_job is None else self.max_executions_per_job.to_dict()
-        )
+        d["max_circuits_per_job"] = self.max_circuits.to_dict()
+        d["max_executions_per_job"] = None if self.max_executions is None else self.max_executions.to_dict()
         d["power"] = {k: c.to_dict() for k, c in self.power.items()}
         d["pue"] = self.pue.to_dict()
         if not self.fake_backend or resolve_backend:
@@ -458,8 +488,8 @@ def _parse_device(ctx: _Ctx, name: str, raw: object) -> DevicePreset:
         timing_params=timing,
         power=power,
         pue=pue,
-        max_circuits_per_job=_fixed(ctx, "max_circuits_per_job", raw["max_circuits_per_job"]),
-        max_executions_per_job=(
+        max_circuits=_fixed(ctx, "max_circuits_per_job", raw["max_circuits_per_job"]),
+        max_executions=(
             _fixed(ctx, "max_executions_per_job", raw["max_executions_per_job"])
             if "max_executions_per_job" in raw else None
         ),

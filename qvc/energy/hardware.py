@@ -333,9 +333,9 @@ def _phases(entries: list[LedgerEntry], device: DevicePreset, m: float) -> list[
         timed = tuple((e, template_timing(e.template, device)) for e in es)
         circuits = sum(e.n_circuits for e in es)
         executions = sum(e.n_circuits * math.ceil(e.shots * m) for e in es)
-        jobs = math.ceil(circuits / device.max_circuits_per_job.value) if circuits else 0
+        jobs = math.ceil(circuits / device.max_circuits_per_job) if circuits else 0
         if device.max_executions_per_job is not None and executions:
-            jobs = max(jobs, math.ceil(executions / device.max_executions_per_job.value))
+            jobs = max(jobs, math.ceil(executions / device.max_executions_per_job))
         out.append(_Phase(label, timed, circuits, executions, jobs))
     return out
 
