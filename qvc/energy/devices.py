@@ -229,8 +229,9 @@ class DevicePreset:
         """A string identifying everything that determines the transpiled timing."""
         if self.fake_backend:
             return f"target:{self.fake_backend}"
+        times = ",".join(f"{k}={p.typical!r}" for k, p in sorted(self.timing_params.items()))
         return (f"layered:{self.num_qubits}:{','.join(self.basis_gates)}:{self.coupling_spec}:"
-                f"{self.parallel_gates}")
+                f"{self.parallel_gates}:{times}")
 
     # -- uncertain parameters --------------------------------------------------------------
     def uncertain_params(self) -> dict[str, Param]:
