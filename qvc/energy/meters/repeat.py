@@ -32,7 +32,7 @@ def measure_repeated(
     *,
     setup: Callable[[], Any] | None = None,
     min_duration_s: float | None = None,
-    max_repeats: int = 1000,
+    max_repeats: int = 5000,
     batches: int = 5,
 ) -> tuple[Any, Measurement]:
     """Measure ``fn`` per call, repeating it when one call is shorter than the meter resolves.
@@ -48,7 +48,7 @@ def measure_repeated(
         Builds a fresh state for every call, outside the measured window.
     min_duration_s : float, optional
         Shortest window to trust; default ``meter.min_window_s``.
-    max_repeats : int, default 1000
+    max_repeats : int, default 5000
         Cap on calls in all (first call included). 1 never repeats.
     batches : int, default 5
         Repeat windows used to compute the spread.
