@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from qvc.energy.meters.estimate import EstimateBackend
@@ -30,6 +32,7 @@ class Detection:
 def detect_backends(
     *,
     rapl_root: str = DEFAULT_ROOT,
+    rapl_reader: Callable[[Path], str] | None = None,
     gpu: bool = True,
     nvml_module: Any = None,
     cpu_tdp_table: dict | None = None,
@@ -37,6 +40,7 @@ def detect_backends(
 ) -> Detection:
     """Probe RAPL and NVML (each once) and return the backends to use.
 
+    ``rapl_reader`` replaces the file reader (tests inject unreadable files with it).
     Never silent: when RAPL is unusable the estimate's ``reason`` and
     ``not_used`` both say why (missing powercap, unreadable ``energy_uj`` ...).
 
@@ -47,7 +51,7 @@ def detect_backends(
     ('estimated', 'rapl-powercap')
     """
     det = Detection()
-    rapl, why = probe_rapl(rapl_root)
+    rapl, why = probe_rapl(rapl_root) if rapl_reader is None else probe_rapl(rapl_root, rapl_reader)
     if rapl is not None:
         det.backends.append(rapl)
         if why:
