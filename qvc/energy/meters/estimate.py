@@ -4,10 +4,12 @@
 
 * ``cpu_s`` is the process CPU time (user + system, all threads) from
   :func:`time.process_time` (``CLOCK_PROCESS_CPUTIME_ID`` on Linux). Its nominal
-  resolution is 1 ns; the kernel accounts it exactly at context switches, so
-  in practice a window resolves CPU time to about a microsecond
-  (``benchmarks/bench_meter.py`` prints the smallest step it sees). ``psutil``'s
-  ``cpu_times`` would only give clock ticks (10 ms).
+  resolution is 1 ns and the kernel accounts it in nanoseconds, so a window
+  resolves CPU time to well under a microsecond (``benchmarks/bench_meter.py``
+  saw steps of ~0.2 us, the cost of the call itself). ``psutil``'s
+  ``cpu_times`` would only give clock ticks (10 ms). What limits a short window
+  is not the clock but noise (scheduling, caches, other processes): hence the
+  50 ms minimum window and the repeat helper.
 * ``P_core`` is TDP / cores of the CPU model when it is in
   :data:`qvc.energy.constants.CPU_TDP` (or in a user table), else the Green
   Algorithms default of 12 W per core.
@@ -230,5 +232,5 @@ class EstimateBackend:
             "memory_power_source": ESTIMATE_CONSTANTS["memory_power_w_per_gb"].source,
             "pue": self.pue,
             "resolution": "CPU time from time.process_time (CLOCK_PROCESS_CPUTIME_ID, ns units, "
-                          "~1 us in practice); memory from RSS at window start and end",
+                          "sub-microsecond in practice); memory from RSS at window start and end",
         }
