@@ -138,13 +138,11 @@ def _json_safe(value):
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from qvc.experiment.runner import run_experiment
+    from qvc.experiment.runner import run_experiment, stderr_progress
     from qvc.report.markdown import summary_table
 
     spec = _spec_from_args(args)
-    progress = None if (args.quiet or args.json) else None
-    if not (args.quiet or args.json):
-        from qvc.experiment.runner import _stderr_progress as progress
+    progress = None if (args.quiet or args.json) else stderr_progress
     result = run_experiment(spec, progress=progress)
     if args.json:
         rows = [{k: _json_safe(v) for k, v in r.items()} for r in result.rows]

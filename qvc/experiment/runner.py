@@ -35,7 +35,8 @@ class RunResult:
     metadata: dict
 
 
-def _stderr_progress(message: str) -> None:
+def stderr_progress(message: str) -> None:
+    """Print a one-line progress message on stderr."""
     print(f"qvc: {message}", file=sys.stderr, flush=True)
 
 
@@ -57,7 +58,7 @@ def run_experiment(
     spec: ExperimentSpec,
     *,
     meter: EnergyMeter | None = None,
-    progress: Callable[[str], None] | None = _stderr_progress,
+    progress: Callable[[str], None] | None = stderr_progress,
 ) -> RunResult:
     """Run every model of ``spec`` on every seed and write the run folder.
 
