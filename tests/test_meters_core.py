@@ -71,7 +71,7 @@ def test_estimate_formula_and_label() -> None:
     assert m.method == "estimated" and m.methods == {"cpu": "estimated", "memory": "estimated"}
     assert m.cpu_s >= 0.05
     assert m.energy_j["cpu"] == pytest.approx(m.cpu_s * 10.0 * 1.5)
-    mem_gb = m.details["green-algorithms-estimate"]["mean_rss_gb"]
+    mem_gb = m.details["mean_rss_gb"]
     assert 0.01 < mem_gb < 64  # this process's RSS, not the machine's RAM
     assert m.energy_j["memory"] == pytest.approx(mem_gb * m.wall_s * 0.5 * 1.5)
     assert m.total_j == pytest.approx(m.energy_j["cpu"] + m.energy_j["memory"])

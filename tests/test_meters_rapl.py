@@ -76,7 +76,7 @@ def test_wrap_around_uses_max_energy_range(tmp_path: Path) -> None:
     _set(tmp_path, "intel-rapl:0", 2_000_000)  # wrapped: 1 J before the wrap + 2 J after
     m = meter.end_window("w")
     assert m.energy_j["package-0"] == pytest.approx(3.0)
-    assert m.details["rapl-powercap"]["wrapped"] == ["package-0"]
+    assert m.details["wrapped"] == ["package-0"]
 
 
 def test_unreadable_energy_falls_back_with_reason(two_sockets: Path) -> None:

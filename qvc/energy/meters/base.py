@@ -38,7 +38,8 @@ class Measurement:
     meter : str
         Backend(s) that produced the numbers, joined by ``+``.
     details : dict
-        Constants, formula, and why better meters were not used.
+        Constants and formula of each backend (merged), why better meters were not used
+        (``why_not_measured``, ``not_used``), and ``repeat`` information.
     methods : dict of str to str
         Label of each domain.
     total_domains : tuple of str or None

@@ -122,7 +122,7 @@ class EnergyMeter:
             totals.extend(d.pop("total_domains", tuple(e)))
             energy.update(e)
             methods.update(dict.fromkeys(e, b.method))
-            details[b.name] = d
+            details.update(d)
             if getattr(b, "reason", ""):
                 details["why_not_measured"] = b.reason
         if self.not_used:
