@@ -115,3 +115,39 @@ def test_crosscheck_with_codecarbon(capsys) -> None:
     assert main(["crosscheck", "--seconds", "2", "--country", "FR"]) == 0
     out = capsys.readouterr().out
     assert "energy J" in out and "why they differ" in out
+
+
+def test_crosscheck_plumbing_with_a_stand_in_tracker(monkeypatch) -> None:
+    """The side-by-side logic, with a stand-in for CodeCarbon's offline tracker."""
+    import sys
+    import types
+
+    from qvc.energy.meters import EnergyMeter, EstimateBackend
+    from qvc.energy.meters.crosscheck import crosscheck, format_crosscheck
+
+    seen = {}
+
+    class Tracker:
+        def __init__(self, **kwargs):
+            seen.update(kwargs)
+
+        def start(self):
+            seen["started"] = True
+
+        def stop(self):
+            self.final_emissions_data = types.SimpleNamespace(
+                duration=0.2, energy_consumed=1e-6, cpu_energy=8e-7, ram_energy=2e-7, gpu_energy=0.0,
+                codecarbon_version="stand-in", tracking_mode="machine", cpu_power=42.5, ram_power=3.0,
+            )
+            return 1e-6 * 67.4 / 1000  # kg at 67.4 g/kWh
+
+    monkeypatch.setitem(sys.modules, "codecarbon", types.SimpleNamespace(OfflineEmissionsTracker=Tracker))
+    result = crosscheck(lambda: sum(range(1000)), seconds=0.05, country="FR",
+                        meter=EnergyMeter(EstimateBackend()))
+    assert seen["country_iso_code"] == "FRA" and seen["started"]
+    assert result["calls"] >= 1 and result["qvc"]["seconds"] >= 0.05
+    assert result["codecarbon"]["energy_j"] == pytest.approx(3.6)  # 1e-6 kWh
+    assert result["codecarbon"]["gco2e"] == pytest.approx(1e-6 * 67.4)
+    assert result["qvc"]["gco2e"] == pytest.approx(result["qvc"]["energy_j"] / 3.6e6 * 67.4)
+    text = format_crosscheck(result)
+    assert "why they differ" in text and "42.5 W" in text
