@@ -9,7 +9,7 @@
   saw steps of ~0.2 us, the cost of the call itself). ``psutil``'s
   ``cpu_times`` would only give clock ticks (10 ms). What limits a short window
   is not the clock but noise (scheduling, caches, other processes): hence the
-  50 ms minimum window and the repeat helper.
+  100 ms minimum window and the repeat helper.
 * ``P_core`` is TDP / cores of the CPU model when it is in
   :data:`qvc.energy.constants.CPU_TDP` (or in a user table), else the Green
   Algorithms default of 12 W per core.
@@ -173,9 +173,10 @@ class EstimateBackend:
 
     name = "green-algorithms-estimate"
     method = "estimated"
-    #: process_time resolves ~1 us, but scheduler noise on a shared machine is ~ms:
-    #: 50 ms windows keep the CPU-time jitter at a few percent.
-    min_window_s = 0.05
+    #: process_time resolves < 1 us, but noise on a shared machine (scheduling, caches,
+    #: other processes) is ~ms: 100 ms windows kept the spread of repeated 1 ms SVC fits
+    #: at 1-5 % on a 2-core machine at load average 8.
+    min_window_s = 0.1
 
     def __init__(
         self,
