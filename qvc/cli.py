@@ -67,6 +67,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true",
                      help="print one JSON object (run folder and rows) and nothing else")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    energy = run.add_argument_group("energy and carbon")
+    carbon = energy.add_mutually_exclusive_group()
+    carbon.add_argument("--country", metavar="ISO",
+                        help="ISO 3166 code whose grid carbon intensity prices gCO2e (see 'qvc carbon')")
+    carbon.add_argument("--carbon-intensity", metavar="G_PER_KWH", type=_float,
+                        help="grid carbon intensity in gCO2e/kWh (default: world average 475)")
+    energy.add_argument("--idle-baseline", metavar="SECONDS", type=_float, default=0.0,
+                        help="measure idle power first (RAPL/NVML only) and report above-idle energy")
+    energy.add_argument("--min-window", metavar="SECONDS", type=_float, default=None,
+                        help="repeat a fit/predict shorter than this (default: the meter's resolution)")
+    energy.add_argument("--max-repeats", metavar="N", type=int, default=5000,
+                        help="cap on calls when repeating a short fit/predict (1 = never; default 5000)")
+    energy.add_argument("--cpu-tdp-table", metavar="CSV",
+                        help="CSV 'model,tdp_w,cores,source' of CPU TDPs for the estimate")
 
     sub.add_parser("datasets", help="list the bundled datasets")
 
@@ -87,7 +101,23 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default 0)")
     est.add_argument("--device-file", default=None, help="TOML file with more device presets")
     est.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
+
+    sub.add_parser("meters", help="which energy meter this machine gets, and why not the better ones")
+    sub.add_parser("carbon", help="the offline grid carbon intensity table")
+
+    cc = sub.add_parser("crosscheck", help="run a workload under qvc's meter and CodeCarbon's, side by side")
+    cc.add_argument("--dataset", default="iris", help="bundled dataset (default iris)")
+    cc.add_argument("--model", default="svm", help="classical model to fit repeatedly: svm or mlp")
+    cc.add_argument("--seconds", type=_float, default=5.0, help="how long to repeat the fit (default 5)")
+    cc.add_argument("--country", metavar="ISO", help="ISO 3166 code for both tools' carbon intensity")
     return p
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
 def _spec_from_args(args: argparse.Namespace):
@@ -117,6 +147,12 @@ def _spec_from_args(args: argparse.Namespace):
         csv_path=args.csv_path,
         target=args.target,
         out_dir=args.out,
+        country=args.country,
+        carbon_intensity=args.carbon_intensity,
+        idle_baseline_s=args.idle_baseline,
+        min_window_s=args.min_window,
+        max_repeats=args.max_repeats,
+        cpu_tdp_table=args.cpu_tdp_table,
     )
 
 
@@ -219,8 +255,58 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_meters(args: argparse.Namespace) -> int:
+    from qvc.energy.meters import EnergyMeter
+
+    d = EnergyMeter().describe()
+    print(f"meter: {d['meter']} ({d['method']}); shortest trusted window {d['min_window_s']:g} s")
+    for b in d["backends"]:
+        print(f"  {b.get('backend')}: " + ", ".join(f"{k}={v}" for k, v in b.items() if k != "backend"))
+    for n in d["not_used"]:
+        print(f"not used: {n['backend']}: {n['reason']}")
+    return 0
+
+
+def _cmd_carbon(args: argparse.Namespace) -> int:
+    from qvc.energy import carbon
+
+    for a2, (a3, name, value) in carbon.COUNTRIES.items():
+        print(f"{a2} {a3} {value:7.1f}  {name}")
+    print(f"world default {carbon.WORLD_DEFAULT_G_PER_KWH:g} gCO2e/kWh: {carbon.WORLD_DEFAULT_SOURCE}")
+    print(f"countries: {carbon.COUNTRY_SOURCE}")
+    return 0
+
+
+def _cmd_crosscheck(args: argparse.Namespace) -> int:
+    import warnings
+
+    from qvc._validation import check_choice, check_nonnegative_float
+    from qvc.data import prepare_dataset
+    from qvc.energy.carbon import carbon_intensity
+    from qvc.energy.meters.crosscheck import codecarbon_available, crosscheck, format_crosscheck
+    from qvc.models.registry import ModelConfig, build_model
+
+    check_choice(args.model, ("svm", "mlp"), "cross-check model")
+    seconds = check_nonnegative_float(args.seconds, "--seconds")
+    carbon_intensity(args.country)
+    if not codecarbon_available():
+        raise QvcUsageError("codecarbon is not installed; pip install 'qvc[codecarbon]' to cross-check")
+    data = prepare_dataset(args.dataset)
+    cfg = ModelConfig(n_features=data.n_features, n_classes=data.n_classes)
+    est = build_model(args.model, cfg).estimator
+
+    def workload():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(data.X_train, data.y_train)
+
+    print(format_crosscheck(crosscheck(workload, seconds=seconds, country=args.country)))
+    return 0
+
+
 _COMMANDS = {
-    "run": _cmd_run, "datasets": _cmd_datasets, "devices": _cmd_devices, "estimate": _cmd_estimate,
+    "run": _cmd_run, "datasets": _cmd_datasets, "meters": _cmd_meters, "carbon": _cmd_carbon,
+    "crosscheck": _cmd_crosscheck, "devices": _cmd_devices, "estimate": _cmd_estimate,
 }
 
 

@@ -31,15 +31,28 @@ COLUMNS: dict[str, str] = {
     "accuracy_train": "accuracy on the training split",
     "accuracy_test": "accuracy on the test split",
     "f1_test": "macro F1 on the test split",
-    "fit_seconds": "wall seconds of fit",
-    "fit_cpu_seconds": "process CPU seconds of fit",
-    "fit_energy_j": "local energy of fit in joules",
-    "fit_energy_method": "measured | estimated",
-    "predict_seconds": "wall seconds of predicting the test split",
-    "predict_cpu_seconds": "process CPU seconds of predict",
-    "predict_energy_j": "local energy of predict in joules",
+    "fit_seconds": "wall seconds of one fit (per call, averaged, when fit_repeats > 1)",
+    "fit_cpu_seconds": "process CPU seconds of one fit (per call when fit_repeats > 1)",
+    "fit_energy_j": "local energy of one fit in joules, total of non-overlapping domains",
+    "fit_energy_method": "measured (RAPL/NVML counter) | estimated (CPU time x per-core power + memory)",
+    "fit_repeats": "calls averaged into the fit figures: 1 = measured once; > 1 = one fit was shorter "
+                   "than the meter's minimum window, so fresh clones were fitted in repeat batches",
+    "fit_energy_spread": "relative std of per-call fit energy across repeat batches (NaN if measured once)",
+    "fit_energy_above_idle_j": "fit energy minus idle power x fit seconds (NaN without --idle-baseline)",
+    "fit_gco2e": "grams CO2e of fit_energy_j at carbon_intensity_g_per_kwh",
+    "predict_seconds": "wall seconds of predicting the test split (per call when predict_repeats > 1)",
+    "predict_cpu_seconds": "process CPU seconds of predict (per call when predict_repeats > 1)",
+    "predict_energy_j": "local energy of predict in joules, total of non-overlapping domains",
     "predict_energy_method": "measured | estimated",
-    "energy_meter": "meter backend that produced the local energy",
+    "predict_repeats": "calls averaged into the predict figures (1 = measured once)",
+    "predict_energy_spread": "relative std of per-call predict energy across repeat batches (NaN if once)",
+    "predict_energy_above_idle_j": "predict energy minus idle power x seconds (NaN without --idle-baseline)",
+    "predict_gco2e": "grams CO2e of predict_energy_j at carbon_intensity_g_per_kwh",
+    "energy_meter": "meter backend(s) that produced the local energy",
+    "idle_power_w": "idle power of the metered domains from --idle-baseline (NaN if none taken)",
+    "carbon_intensity_g_per_kwh": "grid carbon intensity used for every gCO2e column of the row",
+    "carbon_intensity_source": "where the intensity comes from: 'XX (Country) 2021', 'world default' "
+                               "or 'user value' (metadata.json has the citation)",
     "circuits_fit": "circuit executions a QPU would run for fit",
     "circuits_predict": "circuit executions a QPU would run for predict",
     "shots": "shots per circuit assumed for hardware",
@@ -67,11 +80,12 @@ COLUMNS: dict[str, str] = {
     "hw_mitigation_factor": "error-mitigation sampling multiplier applied to shots",
     "hw_landauer_j": "Landauer floor of the QPU work: measured + reset bits x kT ln2 at 300 K (J)",
     "hw_energy_method": "modelled | hardware-reported",
+    "hw_gco2e": "grams CO2e of hw_energy_j at the same carbon intensity (the QPU's own grid may differ)",
 }
 
 _INT_COLUMNS = {
     "schema_version", "seed", "qubits", "n_train", "n_test", "n_params",
-    "circuits_fit", "circuits_predict", "shots", "hw_jobs",
+    "circuits_fit", "circuits_predict", "shots", "hw_jobs", "fit_repeats", "predict_repeats",
 }
 _FLOAT_COLUMNS = {
     "accuracy_train", "accuracy_test", "f1_test", "fit_seconds", "fit_cpu_seconds",
@@ -81,6 +95,9 @@ _FLOAT_COLUMNS = {
     "hw_energy_fit_j", "hw_energy_predict_j", "hw_energy_typical_j", "hw_energy_cryogenics_j",
     "hw_energy_vacuum_j", "hw_energy_lasers_j", "hw_energy_control_j", "hw_energy_readout_j",
     "hw_energy_servers_j", "hw_energy_facility_j", "hw_mitigation_factor", "hw_landauer_j",
+    "fit_energy_spread", "fit_energy_above_idle_j", "fit_gco2e",
+    "predict_energy_spread", "predict_energy_above_idle_j", "predict_gco2e", "idle_power_w",
+    "carbon_intensity_g_per_kwh", "hw_gco2e",
 }
 
 

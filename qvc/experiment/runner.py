@@ -11,13 +11,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 
 from qvc import __version__
 from qvc.data import prepare_dataset
+from qvc.energy.carbon import CarbonIntensity, carbon_intensity
 from qvc.energy.devices import get_device
 from qvc.energy.hardware import DEFAULT_DRAWS, DEFAULT_SEED, ENERGY_COMPONENTS, price_entries
-from qvc.energy.meter import EnergyMeter
+from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, load_cpu_tdp_table, measure_repeated
 from qvc.experiment import metadata as md
 from qvc.experiment.results import SCHEMA_VERSION, write_results
 from qvc.experiment.spec import ExperimentSpec
@@ -67,7 +69,8 @@ def run_experiment(
     ----------
     spec : ExperimentSpec
     meter : EnergyMeter, optional
-        Local meter; defaults to the best one available.
+        Local meter; defaults to the best one available (probed once per process;
+        with ``spec.cpu_tdp_table``, probed again with that table).
     progress : callable, optional
         Receives one-line progress messages (default: stderr). ``None`` silences them.
 
@@ -85,7 +88,8 @@ def run_experiment(
     """
     spec.validate()
     say = progress or (lambda _msg: None)
-    meter = meter or EnergyMeter()
+    meter = meter or _meter_for(spec)
+    carbon = carbon_intensity(spec.country, spec.carbon_intensity)
     device = get_device(spec.device, spec.device_file)
     # Fail on bad data before creating the run folder.
     datasets = {
@@ -96,6 +100,10 @@ def run_experiment(
         for seed in spec.seeds
     }
     first = next(iter(datasets.values()))
+    if spec.idle_baseline_s > 0:
+        say(f"measuring idle power for {spec.idle_baseline_s:g} s ...")
+        meter.measure_idle(spec.idle_baseline_s)
+        say(meter.idle_note)
     run_dir = new_run_dir(spec.out_dir, first.name)
     meta = {
         "schema_version": SCHEMA_VERSION,
@@ -111,6 +119,8 @@ def run_experiment(
         "machine": md.machine(),
         "git_revision": md.git_revision(),
         "meter": meter.describe(),
+        "carbon": {"g_per_kwh": carbon.g_per_kwh, "label": carbon.label, "source": carbon.source,
+                   "applies_to": "local energy and modelled hardware energy alike"},
         "device": device.to_dict(),
         "hardware_model": {
             "method": "modelled", "attribution": spec.attribution,
@@ -134,7 +144,7 @@ def run_experiment(
                 step += 1
                 say(f"[{step}/{total}] {data.name} seed={seed} {name}: fitting ...")
                 t0 = time.perf_counter()
-                row = _run_one(name, cfg, data, meter, device, spec, run_dir.name)
+                row = _run_one(name, cfg, data, meter, device, spec, run_dir.name, carbon)
                 rows.append(row)
                 write_results(rows, run_dir / "results.csv")
                 say(
@@ -155,21 +165,47 @@ def run_experiment(
     return RunResult(run_dir, rows, meta)
 
 
-def _run_one(name, cfg, data, meter, device, spec, run_id) -> dict:
+def _meter_for(spec: ExperimentSpec) -> EnergyMeter:
+    """The default meter, or one whose estimate uses the spec's CPU TDP table."""
+    if spec.cpu_tdp_table is None:
+        return EnergyMeter()
+    det = detect_backends(cpu_tdp_table=load_cpu_tdp_table(spec.cpu_tdp_table))
+    return EnergyMeter(backends=det.backends, not_used=det.not_used)
+
+
+def _run_one(name, cfg, data, meter, device, spec, run_id, carbon: CarbonIntensity | None = None) -> dict:
+    carbon = carbon or carbon_intensity()
     built = build_model(name, cfg)
-    est = built.estimator
+    template = built.estimator
+    # Quantum models are never repeated: their circuit ledger would count every repeat,
+    # and a 40 s fit needs no repeating. Classical fits shorter than the meter's minimum
+    # window are repeated on fresh clones (built outside the window), so the kept model
+    # is the first fit and repeats cannot change it.
+    repeatable = built.family != "quantum"
+    cap = spec.max_repeats if repeatable else 1
+    X_tr, y_tr, X_te = data.X_train, data.y_train, data.X_test
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. sklearn ConvergenceWarning at the shared budget
-        with meter.window(f"{name}-fit") as fit_w:
-            est.fit(data.X_train, data.y_train)
+        if repeatable:
+            est, fit_m = measure_repeated(
+                meter, f"{name}-fit", lambda e: e.fit(X_tr, y_tr), setup=lambda: clone(template),
+                min_duration_s=spec.min_window_s, max_repeats=cap,
+            )
+        else:
+            est = template
+            _, fit_m = measure_repeated(
+                meter, f"{name}-fit", lambda _: est.fit(X_tr, y_tr), max_repeats=1,
+                min_duration_s=spec.min_window_s,
+            )
         n_before = len(est.ledger_.entries) if hasattr(est, "ledger_") else 0
-        with meter.window(f"{name}-predict") as pred_w:
-            y_pred = est.predict(data.X_test)
+        y_pred, pred_m = measure_repeated(
+            meter, f"{name}-predict", lambda _: est.predict(X_te),
+            min_duration_s=spec.min_window_s, max_repeats=cap,
+        )
         predict_entries = est.ledger_.entries[n_before:] if hasattr(est, "ledger_") else []
         fit_entries = est.ledger_.select(phase="fit") if hasattr(est, "ledger_") else []
         # Training accuracy is bookkeeping, not a phase we meter or price.
         y_train_pred = est.predict(data.X_train)
-    fit_m, pred_m = fit_w.result, pred_w.result
     row = {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
@@ -187,15 +223,12 @@ def _run_one(name, cfg, data, meter, device, spec, run_id) -> dict:
         "accuracy_train": float(accuracy_score(data.y_train, y_train_pred)),
         "accuracy_test": float(accuracy_score(data.y_test, y_pred)),
         "f1_test": float(f1_score(data.y_test, y_pred, average="macro")),
-        "fit_seconds": fit_m.wall_s,
-        "fit_cpu_seconds": fit_m.cpu_s,
-        "fit_energy_j": fit_m.total_j,
-        "fit_energy_method": fit_m.method,
-        "predict_seconds": pred_m.wall_s,
-        "predict_cpu_seconds": pred_m.cpu_s,
-        "predict_energy_j": pred_m.total_j,
-        "predict_energy_method": pred_m.method,
+        **_energy_columns("fit", fit_m, carbon),
+        **_energy_columns("predict", pred_m, carbon),
         "energy_meter": fit_m.meter,
+        "idle_power_w": np.nan if fit_m.idle_power_w is None else fit_m.idle_power_w,
+        "carbon_intensity_g_per_kwh": carbon.g_per_kwh,
+        "carbon_intensity_source": carbon.label,
     }
     if built.family == "quantum":
         cost = price_entries(
@@ -209,9 +242,11 @@ def _run_one(name, cfg, data, meter, device, spec, run_id) -> dict:
             "device": device.name,
         })
         row.update(hardware_columns(cost))
+        row["hw_gco2e"] = carbon.grams(row["hw_energy_j"])
     else:
         row.update({"circuits_fit": 0, "circuits_predict": 0, "shots": np.nan, "device": ""})
         row.update(hardware_columns(None))
+        row["hw_gco2e"] = np.nan
     return row
 
 
@@ -258,3 +293,18 @@ def hardware_columns(cost) -> dict:
     for c in ENERGY_COMPONENTS:
         out[f"hw_energy_{c}_j"] = cost.components_j.get(c, 0.0)
     return out
+
+
+def _energy_columns(phase: str, m: Measurement, carbon: CarbonIntensity) -> dict:
+    """Per-call time, energy, label, repeats, spread, above-idle energy and gCO2e of one phase."""
+    above = m.above_idle_j
+    return {
+        f"{phase}_seconds": m.wall_s,
+        f"{phase}_cpu_seconds": m.cpu_s,
+        f"{phase}_energy_j": m.total_j,
+        f"{phase}_energy_method": m.method,
+        f"{phase}_repeats": m.repeats,
+        f"{phase}_energy_spread": m.spread,
+        f"{phase}_energy_above_idle_j": np.nan if above is None else above,
+        f"{phase}_gco2e": carbon.grams(m.total_j),
+    }

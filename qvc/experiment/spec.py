@@ -43,6 +43,19 @@ class ExperimentSpec:
     csv_path, target : str or None
     out_dir : str
         Parent folder of the run folder.
+    country : str or None
+        ISO 3166 code whose grid carbon intensity prices gCO2e (default: world average).
+    carbon_intensity : float or None
+        gCO2e/kWh given by the user (overrides the table; not with ``country``).
+    idle_baseline_s : float
+        Seconds of idle power to measure before the run (RAPL/NVML only; 0 = none).
+    min_window_s : float or None
+        Shortest window trusted for one fit/predict; shorter ones are repeated
+        (default: the meter's resolution).
+    max_repeats : int
+        Cap on calls when repeating a short fit/predict (1 = never repeat).
+    cpu_tdp_table : str or None
+        CSV of CPU TDPs (``model,tdp_w,cores,source``) for the estimate.
 
     Examples
     --------
@@ -66,6 +79,12 @@ class ExperimentSpec:
     csv_path: str | None = None
     target: str | None = None
     out_dir: str = "reports"
+    country: str | None = None
+    carbon_intensity: float | None = None
+    idle_baseline_s: float = 0.0
+    min_window_s: float | None = None
+    max_repeats: int = 5000
+    cpu_tdp_table: str | None = None
     extra: dict = field(default_factory=dict)
 
     def validate(self) -> ExperimentSpec:
@@ -102,7 +121,21 @@ class ExperimentSpec:
                 f"--mitigation-factor must be a number >= 1 (got {self.mitigation_factor!r}); 1 means no mitigation"
             )
         check_choice(self.execution, EXECUTION_MODES, "execution mode")
+        self._validate_energy()
         return self
+
+    def _validate_energy(self) -> None:
+        from qvc._validation import check_nonnegative_float
+        from qvc.energy.carbon import carbon_intensity
+        from qvc.energy.meters import load_cpu_tdp_table
+
+        carbon_intensity(self.country, self.carbon_intensity)
+        self.idle_baseline_s = check_nonnegative_float(self.idle_baseline_s, "--idle-baseline")
+        if self.min_window_s is not None:
+            self.min_window_s = check_nonnegative_float(self.min_window_s, "--min-window")
+        self.max_repeats = check_positive_int(self.max_repeats, "--max-repeats")
+        if self.cpu_tdp_table is not None:
+            load_cpu_tdp_table(self.cpu_tdp_table)
 
     def to_dict(self) -> dict:
         """Plain-JSON form for the metadata."""
