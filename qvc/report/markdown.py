@@ -63,11 +63,19 @@ def write_markdown_report(run_dir: str | Path, rows: list[dict], meta: dict) -> 
         "## How the numbers were made",
         "",
         f"- Local energy (fit, predict): meter `{meter.get('meter')}`, labelled "
-        f"`{meter.get('method')}` ({meter.get('reason') or 'hardware counter'}).",
+        f"`{meter.get('method')}` ({meter.get('reason') or 'hardware counter'}). Fits and "
+        "predictions shorter than the meter's minimum window are repeated and reported per call "
+        "(columns `*_repeats`, `*_energy_spread` in results.csv).",
+        f"- Carbon: {meta.get('carbon', {}).get('g_per_kwh', '-')} gCO2e/kWh "
+        f"({meta.get('carbon', {}).get('label', '-')}; {meta.get('carbon', {}).get('source', '-')}), "
+        "applied to local and hardware energy alike.",
         f"- Hardware energy: `modelled` on device preset `{device.get('name')}` "
-        f"({device.get('description')}): QPU seconds = jobs x per-job overhead + "
-        "sum(circuits x shots x (one-shot duration + repetition delay)); joules = QPU "
-        "seconds x system power.",
+        f"({device.get('description')}), attribution "
+        f"`{meta.get('hardware_model', {}).get('attribution', 'attributional')}`: QPU seconds = "
+        "jobs x per-job overhead + sum(circuits x (per-circuit overhead + shots x (one-shot "
+        "duration + repetition delay))), fit and predict submitted separately; joules = PUE x "
+        "sum of component powers x QPU seconds. QPU s and hardware J are Monte Carlo medians; "
+        "the 90 % interval is in results.csv (see docs/methodology.md).",
         "- Matching rule: " + MATCHING_RULE + ".",
         f"- Shots per circuit assumed for hardware: {cfg.get('shots')}.",
         f"- Versions: {meta.get('versions')}.",
