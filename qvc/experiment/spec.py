@@ -92,7 +92,7 @@ class ExperimentSpec:
         from qvc.data import DATASETS
         from qvc.energy.devices import get_device
         from qvc.energy.hardware import ATTRIBUTION_MODES
-        from qvc.models.quantum import EXECUTION_MODES
+        from qvc.models.quantum import check_execution
 
         if self.csv_path is None:
             check_choice(self.dataset, DATASETS, "dataset")
@@ -120,7 +120,7 @@ class ExperimentSpec:
             raise QvcUsageError(
                 f"--mitigation-factor must be a number >= 1 (got {self.mitigation_factor!r}); 1 means no mitigation"
             )
-        check_choice(self.execution, EXECUTION_MODES, "execution mode")
+        check_execution(self.execution)
         self._validate_energy()
         return self
 
