@@ -379,7 +379,8 @@ class LedgerSampler(BaseSamplerV2):
 
     def _wait(self, row_ids: list[int]) -> list[int]:
         """Wait until every row is done; returns the rows lost with their (local) process."""
-        timeout = self.context.timeout_s
+        # Local testing-mode jobs run in this process and die with it: always wait for them.
+        timeout = None if self.gateway.is_local else self.context.timeout_s
         deadline = math.inf if timeout is None else time.monotonic() + float(timeout)
         lost: list[int] = []
         failed: list[JobRow] = []

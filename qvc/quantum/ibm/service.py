@@ -327,3 +327,29 @@ def get_gateway(backend: str) -> Gateway:
 def new_tag() -> str:
     """A fresh job tag, also the ledger row's key (``qvc-<32 hex>``)."""
     return f"qvc-{uuid.uuid4().hex}"
+
+
+def preflight(mode: str, n_qubits: int) -> Any:
+    """Check an ``ibm:`` execution before a run starts: credentials, backend, size.
+
+    Returns the backend. Raises one-line usage errors for missing or rejected
+    credentials, an unknown backend, or a backend with fewer than ``n_qubits`` qubits.
+
+    Examples
+    --------
+    >>> preflight("ibm:fake_manila", 2).num_qubits
+    5
+    >>> try:
+    ...     preflight("ibm:fake_manila", 7)
+    ... except QvcUsageError as exc:
+    ...     print(str(exc)[:45])
+    fake_manila has 5 qubits but the circuits nee
+    """
+    target = parse_ibm_execution(mode)
+    backend = get_gateway(target.backend).backend(target.backend)
+    if int(n_qubits) > backend.num_qubits:
+        raise QvcUsageError(
+            f"{target.backend} has {backend.num_qubits} qubits but the circuits need {n_qubits}; "
+            f"use --qubits {backend.num_qubits} or fewer, or a larger backend"
+        )
+    return backend
