@@ -247,6 +247,8 @@ def test_reported_usage_is_priced_next_to_the_model_and_calibrated(out_dir, fake
     assert q["hw_reported_energy_j"] > 0 and q["hw_energy_method"] == "modelled"
     assert q["hw_reported_vs_modelled"] == pytest.approx(q["hw_reported_qpu_seconds"] / q["hw_qpu_seconds"],
                                                          rel=0.2)
+    report = (next(out_dir.glob("iris-*")) / "report.md").read_text()
+    assert "## IBM Quantum execution" in report and "hardware-reported" in report
     capsys.readouterr()
     assert main(["ibm", "calibrate", "--ledger", str(out_dir / "ibm_ledger.sqlite")]) == 0
     entry = json.loads(capsys.readouterr().out.splitlines()[0])

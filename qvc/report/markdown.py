@@ -46,6 +46,34 @@ def summary_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def ibm_table(rows: list[dict]) -> str:
+    """Markdown table of the rows that ran on an IBM backend: modelled vs hardware-reported QPU time.
+
+    Empty string when no row used ``--execution ibm:<backend>``.
+
+    Examples
+    --------
+    >>> ibm_table([{"model": "svm", "ibm_backend": ""}])
+    ''
+    """
+    ibm_rows = [r for r in rows if r.get("ibm_backend")]
+    if not ibm_rows:
+        return ""
+    lines = [
+        "| model | seed | backend | jobs (submitted) | trained on | QPU s modelled | QPU s reported "
+        "| reported / modelled | hardware J from reported s | reported method |",
+        "|" + "---|" * 10,
+    ]
+    for r in ibm_rows:
+        lines.append(
+            f"| {r.get('model')} | {r.get('seed')} | {r.get('ibm_backend')} | {r.get('ibm_jobs')} "
+            f"({r.get('ibm_jobs_submitted')}) | {r.get('ibm_trained_on')} | {_fmt(r.get('hw_qpu_seconds'))} "
+            f"| {_fmt(r.get('hw_reported_qpu_seconds'))} | {_fmt(r.get('hw_reported_vs_modelled'))} "
+            f"| {_fmt(r.get('hw_reported_energy_j'))} | {r.get('hw_reported_method') or '-'} |"
+        )
+    return "\n".join(lines)
+
+
 def write_markdown_report(run_dir: str | Path, rows: list[dict], meta: dict) -> Path:
     """Write ``report.md`` into ``run_dir`` and return its path."""
     run_dir = Path(run_dir)
@@ -60,6 +88,22 @@ def write_markdown_report(run_dir: str | Path, rows: list[dict], meta: dict) -> 
         "",
         summary_table(rows),
         "",
+    ]
+    ibm = ibm_table(rows)
+    if ibm:
+        info = meta.get("ibm", {})
+        text += [
+            "## IBM Quantum execution",
+            "",
+            ibm,
+            "",
+            f"Jobs are recorded in the ledger `{info.get('ledger')}` (`qvc ibm status {run_dir}`). "
+            "`QPU s reported` is what IBM's `job.usage()` returned (label `hardware-reported`); "
+            "the joules next to it are those seconds times the cost model's average power. Fake "
+            "backends run in local testing mode on Aer and report no QPU time.",
+            "",
+        ]
+    text += [
         "## How the numbers were made",
         "",
         f"- Local energy (fit, predict): meter `{meter.get('meter')}`, labelled "
