@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 from pathlib import Path
@@ -127,6 +128,22 @@ def write_results(rows: list[dict], path: str | Path) -> None:
         raise
 
 
+def _check_row_lengths(path: Path) -> None:
+    """Every row has as many fields as the header (pandas would silently pad or shift)."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if not header:
+            raise QvcUsageError(f"{str(path)!r} is empty; re-run the experiment or restore the file")
+        for line_no, row in enumerate(reader, start=2):
+            if row and len(row) != len(header):
+                raise QvcUsageError(
+                    f"cannot read {str(path)!r}: line {line_no} has {len(row)} fields, the header "
+                    f"{len(header)}; the file is damaged (truncated or edited): re-run the "
+                    "experiment or restore the file"
+                )
+
+
 def load_results(path: str | Path) -> pd.DataFrame:
     """Load a ``results.csv`` (or a run folder holding one) with typed columns.
 
@@ -166,7 +183,10 @@ def load_results(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise QvcUsageError(f"no results file at {str(path)!r}; is this a qvc run folder?")
     try:
-        frame = pd.read_csv(path)
+        _check_row_lengths(path)
+        frame = pd.read_csv(path, index_col=False)
+    except QvcUsageError:
+        raise
     except Exception as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise QvcUsageError(

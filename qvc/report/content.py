@@ -249,7 +249,7 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences) -> list:
             ratio += f" (model interval {_ratio(lo, sc.mean)} to {_ratio(hi, sc.mean)})"
         device = qkey.get("device") or _first(q, "device", "the device preset")
         attr = attribution_column(q.columns)
-        attr_text = f", {_first(q, attr)} attribution" if attr else ""
+        attr_text = f" ({_first(q, attr)})" if attr else ""
         rows.append([
             f"projected hardware energy on {device}{attr_text} [J]",
             "- (runs on this machine)",
@@ -384,10 +384,10 @@ def _components_note(frame: pd.DataFrame) -> str | None:
         total = frame[list(comps.values())].sum(axis=1, min_count=1)
         ok = total.notna() & frame["hw_energy_j"].notna() & (frame["hw_energy_j"] > 0)
         if ok.any():
-            dev = float(((total[ok] - frame.loc[ok, "hw_energy_j"]).abs() / frame.loc[ok, "hw_energy_j"]).max())
-            if dev > 0.01:
-                return (f"The components add up to within {dev:.0%} of 'hw_energy_j' (not exactly): "
-                        "the bars show the component columns as recorded.")
+            share = total[ok] / frame.loc[ok, "hw_energy_j"]
+            if float((share - 1).abs().max()) > 0.01:
+                return (f"The components sum to {share.min():.0%} to {share.max():.0%} of 'hw_energy_j' "
+                        "across rows (not exactly 100 %); the bars show the component columns as recorded.")
     return None
 
 

@@ -34,6 +34,8 @@ from qvc.report.stats import summarize
 _PAIR_COLOURS = {"svm": "#1f77b4", "nn": "#2ca02c"}
 _OTHER_COLOURS = ["#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 _MARKERS = {"classical": "o", "quantum": "^"}
+_TAB10 = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+          "#bcbd22", "#17becf"]
 _PHASE_COLOURS = {"fit": "#4c72b0", "predict": "#dd8452"}
 _COMPONENT_COLOURS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860",
                       "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd"]
@@ -115,7 +117,7 @@ def _positive(x: float) -> bool:
 
 
 def _asym_err(s, centre: float) -> tuple[float, float]:
-    if s.n < 2 or not np.isfinite(s.low):
+    if s.n < 2 or not np.isfinite(s.low) or s.std <= 1e-12 * abs(s.mean):
         return 0.0, 0.0
     low = max(s.low, centre * 1e-3) if centre > 0 else s.low
     return max(centre - low, 0.0), max(s.high - centre, 0.0)
@@ -154,19 +156,26 @@ def accuracy_vs_energy(frame: pd.DataFrame) -> str | None:
     local_label = labels_of(frame, "fit_energy_j")
     hw_label = labels_of(frame, "hw_energy_j") if "hw_energy_j" in frame.columns else None
     drew_hw = False
-    for k, (key, g) in enumerate(model_groups(frame)):
+    groups = list(model_groups(frame))
+    many = len(groups) > 4  # too many to annotate: one colour and legend entry per configuration
+    group_handles = []
+    for k, (key, g) in enumerate(groups):
         acc = summarize(g["accuracy_test"])
         loc = summarize(local_energy(g))
-        colour = _colour(key, g.iloc[0], k)
+        colour = _TAB10[k % len(_TAB10)] if many else _colour(key, g.iloc[0], k)
         family = str(g.iloc[0].get("family", ""))
         name = group_name(key, frame)
+        if many:
+            group_handles.append(matplotlib.lines.Line2D([], [], marker=_MARKERS.get(family, "D"), ls="",
+                                                         color=colour, label=name))
         if acc.n and _positive(loc.mean):
             xerr = np.array(_asym_err(loc, loc.mean)).reshape(2, 1)
             yerr = np.array(_asym_err(acc, acc.mean)).reshape(2, 1)
             ax.errorbar(loc.mean, acc.mean, xerr=xerr, yerr=yerr, fmt=_MARKERS.get(family, "D"),
                         color=colour, ms=9, capsize=3, zorder=3)
-            ax.annotate(name, (loc.mean, acc.mean), textcoords="offset points", xytext=(7, 6),
-                        fontsize=9, color=colour)
+            if not many:
+                ax.annotate(name, (loc.mean, acc.mean), textcoords="offset points", xytext=(7, 6),
+                            fontsize=9, color=colour)
             points.append((loc.mean, acc.mean))
         if "hw_energy_j" in g.columns:
             hw = summarize(g["hw_energy_j"])
@@ -181,8 +190,9 @@ def accuracy_vs_energy(frame: pd.DataFrame) -> str | None:
                 ax.errorbar(hw.mean, acc.mean, xerr=xerr, fmt="s", mfc="white", mec=colour,
                             mew=2, color=colour, ms=9, capsize=3, zorder=3)
                 device = key.get("device") or "device"
-                ax.annotate(f"{name} on {device}", (hw.mean, acc.mean), textcoords="offset points",
-                            xytext=(7, -13), fontsize=9, color=colour)
+                if not many:
+                    ax.annotate(f"{name} on {device}", (hw.mean, acc.mean), textcoords="offset points",
+                                xytext=(7, -13), fontsize=9, color=colour)
                 if _positive(loc.mean):
                     ax.plot([loc.mean, hw.mean], [acc.mean, acc.mean], ls=":", color=colour, lw=1)
                 points.append((hw.mean, acc.mean))
@@ -212,7 +222,10 @@ def accuracy_vs_energy(frame: pd.DataFrame) -> str | None:
     if len(front) > 1:
         handles.append(matplotlib.lines.Line2D([], [], ls="--", color="#999999",
                                                label="Pareto front (less energy, more accuracy)"))
-    ax.legend(handles=handles, loc="lower right", fontsize=9, framealpha=0.9)
+    if many:
+        ax.legend(handles=handles + group_handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    else:
+        ax.legend(handles=handles, loc="lower right", fontsize=9, framealpha=0.9)
     ax.set_title("Test accuracy vs energy per model (error bars: 95% CI across seeds"
                  + ("; hardware: modelled interval)" if interval_columns(frame.columns, "hw_energy_j")
                     else ")"), fontsize=10)

@@ -63,7 +63,7 @@ class Summary:
         """
         if self.n == 0:
             return "-"
-        if self.n < 2 or math.isnan(self.low) or self.std == 0:
+        if self.n < 2 or math.isnan(self.low) or self.std <= 1e-12 * abs(self.mean):
             return format(self.mean, spec)
         return f"{format(self.mean, spec)} [{format(self.low, spec)}, {format(self.high, spec)}]"
 
