@@ -336,3 +336,18 @@ def test_sweep_figure_when_qubits_vary(tmp_path):
     assert "Sweep" in titles
     md = render_markdown(doc)
     assert "qsvc q=2" in md and "qsvc q=4" in md  # the varying field names each configuration
+
+
+def test_committed_example_renders(tmp_path):
+    """reports/example/ holds a real run (all four models, seed 42) that `qvc report` can rebuild."""
+    example = Path(__file__).resolve().parents[1] / "reports" / "example"
+    frame = load_results(example)
+    assert sorted(frame["model"]) == ["mlp", "qsvc", "svm", "vqc"]
+    assert set(frame["seed"]) == {42}
+    assert set(frame["fit_energy_method"]) <= {"measured", "estimated"}
+    assert set(frame.loc[frame["family"] == "quantum", "hw_energy_method"]) <= {"modelled", "hardware-reported"}
+    copy = tmp_path / "example"
+    shutil.copytree(example, copy)
+    _, page = write_report(copy)
+    assert page.read_text().count("<svg") >= 2
+    assert (example / "regenerate.sh").is_file()

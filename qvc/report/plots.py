@@ -296,8 +296,9 @@ def phases(frame: pd.DataFrame) -> str | None:
             ok = np.isfinite(means) & (means > 0)
             if ok.any():
                 drew = True
+                yerr = errs[:, ok] if np.any(errs[:, ok] > 0) else None
                 ax.bar(x[ok] + (i - (len(have) - 1) / 2) * width, means[ok], width=width,
-                       yerr=errs[:, ok], capsize=3, label=label, color=_PHASE_COLOURS.get(phase))
+                       yerr=yerr, capsize=3, label=label, color=_PHASE_COLOURS.get(phase))
         if drew:
             ax.set_yscale("log")
         ax.set_xticks(x, [group_name(k, frame) for k, _ in groups], rotation=20 if len(groups) > 4 else 0)
