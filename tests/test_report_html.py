@@ -87,7 +87,7 @@ def test_url_in_provenance_stays_text(iris_run, tmp_path):
     d = tmp_path / "run"
     shutil.copytree(iris_run, d)
     meta = json.loads((d / "metadata.json").read_text())
-    meta["device"]["sources"]["system_power_w"] = "https://arxiv.org/abs/2205.12092"
+    meta["device"]["power"]["cryogenics"]["static_w"]["source"] = "https://arxiv.org/abs/2205.12092"
     (d / "metadata.json").write_text(json.dumps(meta))
     _, page_path = write_report(d)
     page = page_path.read_text()

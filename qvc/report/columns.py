@@ -18,8 +18,12 @@ Intervals
     ``<column>_low`` and ``<column>_high`` bound any numeric column, e.g.
     ``hw_energy_j_low`` / ``hw_energy_j_high``; they share the column's label.
 Hardware components
-    ``hw_component_<name>_j`` (``<name>`` e.g. ``cryogenics``, ``control``,
-    ``readout``, ``servers``); labelled by ``hw_energy_method``. Every other ``hw_*``
+    ``hw_energy_<name>_j`` (``<name>`` e.g. ``cryogenics``, ``control``,
+    ``readout``, ``servers``, ``facility``; not ``fit``, ``predict`` or ``typical``,
+    which are phases and totals) or ``hw_component_<name>_j``; labelled by
+    ``hw_energy_method``. When ``hw_energy_typical_j`` exists the components are
+    taken to add up to it (the cost model prices components at typical parameter
+    values; ``hw_energy_j`` is a Monte Carlo median). Every other ``hw_*``
     number (``hw_qpu_seconds``, ``hw_jobs`` ...) is labelled by ``hw_energy_method``
     too, unless it has its own ``<column>_method``.
 Attribution mode
@@ -49,7 +53,9 @@ PHASES: dict[str, str] = {"fit": "fit", "predict": "predict", "hw": "hardware (f
 LABELS = ("measured", "estimated", "modelled", "hardware-reported")
 
 _INTERVAL_SUFFIXES = ("_low", "_high", "_median")
-_COMPONENT = re.compile(r"^hw_component_(?P<name>.+?)(?:_j)?$")
+_COMPONENT = re.compile(r"^hw_component_(?P<name>.+?)(?:_j)?$|^hw_energy_(?P<name2>.+)_j$")
+#: ``hw_energy_<x>_j`` columns that are phases or totals, not components.
+_NOT_COMPONENTS = {"fit", "predict", "typical", "median", "total", "above_idle"}
 ATTRIBUTION_COLUMNS = ("hw_attribution", "hw_attribution_mode", "attribution_mode")
 
 
@@ -133,12 +139,14 @@ def interval_columns(columns: Iterable[str], column: str) -> tuple[str, str] | N
 
 
 def component_columns(columns: Iterable[str]) -> dict[str, str]:
-    """``{component name: column}`` for the ``hw_component_<name>_j`` columns.
+    """``{component name: column}`` for the hardware component columns.
 
     Examples
     --------
     >>> component_columns(["hw_component_cryogenics_j", "hw_component_cryogenics_j_low", "x"])
     {'cryogenics': 'hw_component_cryogenics_j'}
+    >>> component_columns(["hw_energy_j", "hw_energy_fit_j", "hw_energy_typical_j", "hw_energy_control_j"])
+    {'control': 'hw_energy_control_j'}
     """
     out = {}
     for c in columns:
@@ -146,8 +154,19 @@ def component_columns(columns: Iterable[str]) -> dict[str, str]:
             continue
         m = _COMPONENT.match(c)
         if m:
-            out[m.group("name")] = c
+            name = m.group("name") or m.group("name2")
+            if name not in _NOT_COMPONENTS:
+                out[name] = c
     return out
+
+
+def component_total_column(columns: Iterable[str]) -> str | None:
+    """The column the components add up to: ``hw_energy_typical_j`` if present, else ``hw_energy_j``."""
+    cols = set(columns)
+    for c in ("hw_energy_typical_j", "hw_energy_j"):
+        if c in cols:
+            return c
+    return None
 
 
 def landauer_columns(columns: Iterable[str]) -> list[str]:

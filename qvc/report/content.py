@@ -21,6 +21,7 @@ from qvc.report.columns import (
     attribution_column,
     carbon_column,
     component_columns,
+    component_total_column,
     fmt,
     interval_columns,
     is_missing,
@@ -150,7 +151,7 @@ def _interval_text(g: pd.DataFrame, col: str) -> str:
     lo, hi = float(g[iv[0]].mean()), float(g[iv[1]].mean())
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return ""
-    return f" (interval {fmt(lo)} to {fmt(hi)})"
+    return f"; model interval {fmt(lo)} to {fmt(hi)}"
 
 
 def _by_seed(g: pd.DataFrame, values: pd.Series) -> dict[int, float]:
@@ -367,27 +368,35 @@ def _floor(frame: pd.DataFrame) -> list:
                 energy_cell: Cell = (fmt(e), labels_of(g, energy_col))
             else:
                 orders, energy_cell = "-", "-"
-            rows.append([plots.group_name(key, frame), col, (fmt(floor), label_of(g.iloc[0], col)),
-                         energy_cell, orders])
+            own = label_of(g.iloc[0], col)
+            floor_cell: Cell = (fmt(floor), own) if own != "unlabelled" else fmt(floor)
+            rows.append([plots.group_name(key, frame), col, floor_cell, energy_cell, orders])
     return [Table(["model", "floor column", "Landauer floor [J]", "energy [J]",
                    "orders of magnitude above the floor"], rows,
-                  caption="The thermodynamic floor as recorded in the results; 'orders above' = "
+                  caption="The thermodynamic floor as recorded in the results: a physical lower bound "
+                          "(k·T·ln 2 per irreversibly erased bit), not a measurement; 'orders above' = "
                           "log10(energy / floor).")]
 
 
 def _components_note(frame: pd.DataFrame) -> str | None:
     comps = component_columns(frame.columns)
     if not comps:
-        return ("No breakdown by component: these results have no 'hw_component_<name>_j' columns "
-                "(the cost model that produced them priced the whole system at one power).")
-    if "hw_energy_j" in frame.columns:
+        return ("No breakdown by component: these results have no component columns "
+                "('hw_energy_<component>_j'); the cost model that produced them priced the whole "
+                "system at one power.")
+    ref = component_total_column(frame.columns)
+    if ref:
         total = frame[list(comps.values())].sum(axis=1, min_count=1)
-        ok = total.notna() & frame["hw_energy_j"].notna() & (frame["hw_energy_j"] > 0)
+        ok = total.notna() & frame[ref].notna() & (frame[ref] > 0)
         if ok.any():
-            share = total[ok] / frame.loc[ok, "hw_energy_j"]
+            share = total[ok] / frame.loc[ok, ref]
             if float((share - 1).abs().max()) > 0.01:
-                return (f"The components sum to {share.min():.0%} to {share.max():.0%} of 'hw_energy_j' "
+                return (f"The components sum to {share.min():.0%} to {share.max():.0%} of '{ref}' "
                         "across rows (not exactly 100 %); the bars show the component columns as recorded.")
+            zero = [n for n, c in comps.items() if not (frame[c].astype(float).fillna(0) > 0).any()]
+            return (f"The components add up to '{ref}' in every row"
+                    + (f"; components with zero energy on this device are not drawn: {', '.join(zero)}"
+                       if zero else "") + ".")
     return None
 
 
@@ -401,32 +410,46 @@ def _method(frame: pd.DataFrame, meta: dict) -> list:
         why = meter.get("reason") or meter.get("why") or ""
         items.append(("why this meter", str(why) if why else "a hardware energy counter was available"))
         for k, v in meter.items():
-            if k not in ("meter", "method", "reason", "why"):
+            if k not in ("meter", "method", "reason", "why") and not _is_record_list(v):
                 items.append((f"meter {k}", _plain(v)))
     else:
         items.append(("local meter", "not recorded in metadata.json"))
     if "energy_meter" in frame.columns:
-        items.append(("meter per result row", ", ".join(dict.fromkeys(str(v) for v in frame["energy_meter"].dropna()))))
+        items.append(("meter per result row",
+                      ", ".join(dict.fromkeys(str(v) for v in frame["energy_meter"].dropna()))))
     for c in [c for c in frame.columns if c.endswith("_reason")]:
         vals = list(dict.fromkeys(str(v) for v in frame[c].dropna()))
         if vals:
             items.append((c, "; ".join(vals)))
     blocks += ["Local energy (fit and predict, on this machine):", KeyValues(items)]
+    for k, v in meter.items():
+        if _is_record_list(v):
+            blocks.append(_records_table(v, f"meter {k}"))
+    blocks += _repeats(frame)
+
+    carbon = meta.get("carbon") or {}
+    c_items: list[tuple[str, Cell]] = [(f"carbon {k}", _plain(v)) for k, v in carbon.items()]
+    for c in ("carbon_intensity_g_per_kwh", "carbon_intensity_source"):
+        if c in frame.columns and frame[c].notna().any():
+            c_items.append((c, ", ".join(dict.fromkeys(fmt(v) for v in frame[c].dropna()))))
+    if c_items:
+        blocks += ["Carbon (gCO2e = energy × grid carbon intensity):", KeyValues(c_items)]
 
     device = meta.get("device") or {}
-    d_items: list[tuple[str, Cell]] = []
-    for k, v in device.items():
-        if k != "sources":
-            d_items.append((f"device {k}", _plain(v)))
+    hw_model = meta.get("hardware_model") or {}
+    d_items: list[tuple[str, Cell]] = [(f"hardware model {k}", _plain(v)) for k, v in hw_model.items()]
     attr = attribution_column(frame.columns)
     attr_val = (", ".join(dict.fromkeys(str(v) for v in frame[attr].dropna())) if attr
-                else device.get("attribution") or (meta.get("config") or {}).get("attribution"))
+                else hw_model.get("attribution") or device.get("attribution")
+                or (meta.get("config") or {}).get("attribution"))
     d_items.append(("attribution mode", str(attr_val) if attr_val else "not recorded in this run"))
     blocks += ["Hardware energy (the quantum workload priced on a device preset):", KeyValues(d_items)]
-    sources = device.get("sources") or {}
-    if sources:
-        blocks.append(Table(["parameter", "source"], [[str(k), _plain(v)] for k, v in sources.items()],
-                            caption=f"Sources of the device preset {device.get('name', '')}."))
+    if device:
+        rows = _param_rows(device)
+        blocks.append(Table(["device parameter", "value", "source"], rows,
+                            caption=f"Device preset {device.get('name', '')} as recorded in metadata.json: "
+                                    "every number with its source ('unverified' where no primary source "
+                                    "was found)."))
 
     match_items: list[tuple[str, Cell]] = []
     if "matching" in frame.columns:
@@ -479,6 +502,63 @@ def _method(frame: pd.DataFrame, meta: dict) -> list:
         blocks.append("Further provenance recorded in metadata.json:")
         blocks.append(Code(json.dumps(extra, indent=2, default=str)))
     return blocks
+
+
+def _is_record_list(v) -> bool:
+    return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+
+
+def _records_table(records: list[dict], what: str) -> Table:
+    keys = list(dict.fromkeys(k for r in records for k in r))
+    return Table(keys, [[_plain(r.get(k, "")) for k in keys] for r in records], caption=what)
+
+
+def _param_value(d: dict) -> str:
+    for keys in (("low", "typical", "high"), ("min", "median", "max")):
+        if all(k in d for k in keys):
+            return " / ".join(fmt(d[k], ".4g") for k in keys) + f" ({' / '.join(keys)})"
+    if "value" in d:
+        v = d["value"]
+        return ", ".join(map(str, v)) if isinstance(v, list) else fmt(v, ".6g")
+    return _plain({k: v for k, v in d.items() if k not in ("source", "verified")})
+
+
+def _param_rows(d: dict, prefix: str = "") -> list[list[Cell]]:
+    """Flatten a nested preset description into (parameter, value, source) rows.
+
+    A dict holding a ``source`` key is one sourced parameter; other dicts are walked.
+    """
+    rows: list[list[Cell]] = []
+    for k, v in d.items():
+        name = f"{prefix}{k}"
+        if k == "sources" and isinstance(v, dict):  # flat {parameter: source} form
+            rows += [[f"{prefix}{kk}", "-", _plain(vv)] for kk, vv in v.items()]
+        elif isinstance(v, dict) and "source" in v:
+            src = _plain(v["source"])
+            if v.get("verified") is False and "unverified" not in src:
+                src = f"unverified: {src}"
+            rows.append([name, _param_value(v), src])
+        elif isinstance(v, dict):
+            rows += _param_rows(v, f"{name}.")
+        elif isinstance(v, list):
+            rows.append([name, ", ".join(_plain(x) for x in v), ""])
+        else:
+            rows.append([name, fmt(v, ".6g") if not isinstance(v, str) else v, ""])
+    return rows
+
+
+def _repeats(frame: pd.DataFrame) -> list:
+    cols = [c for c in ("fit_repeats", "fit_energy_spread", "predict_repeats", "predict_energy_spread")
+            if c in frame.columns]
+    if not cols:
+        return []
+    rows = []
+    for key, g in plots.model_groups(frame):
+        rows.append([plots.group_name(key, frame)] + [_summary_text(g[c], ".3g") for c in cols])
+    return [Table(["model"] + cols, rows,
+                  caption="Calls averaged per measurement (short fits and predictions are repeated "
+                          "until the meter's minimum window is filled) and the relative spread of "
+                          "per-call energy across repeat batches; mean over seeds.")]
 
 
 def _plain(v) -> str:

@@ -237,7 +237,8 @@ def hardware_components(frame: pd.DataFrame) -> str | None:
 
     Needs ``hw_component_<name>_j`` columns; returns ``None`` without them.
     """
-    comps = component_columns(frame.columns)
+    comps = {n: c for n, c in component_columns(frame.columns).items()
+             if (frame[c].astype(float).fillna(0) > 0).any()}
     if not comps:
         return None
     bars = []
@@ -259,16 +260,24 @@ def hardware_components(frame: pd.DataFrame) -> str | None:
                color=_COMPONENT_COLOURS[i % len(_COMPONENT_COLOURS)])
         bottom += h
     iv = interval_columns(frame.columns, "hw_energy_j")
-    if iv:
-        lo = np.array([float(b[2][iv[0]].mean()) for b in bars])
-        hi = np.array([float(b[2][iv[1]].mean()) for b in bars])
+    if "hw_energy_j" in frame.columns:
         mid = np.array([float(b[2]["hw_energy_j"].mean()) for b in bars])
-        ax.errorbar(x, mid, yerr=[np.maximum(mid - lo, 0), np.maximum(hi - mid, 0)], fmt="none",
-                    ecolor="black", capsize=5, label="total, low-high interval")
+        if iv:
+            lo = np.array([float(b[2][iv[0]].mean()) for b in bars])
+            hi = np.array([float(b[2][iv[1]].mean()) for b in bars])
+            yerr = [np.maximum(mid - lo, 0), np.maximum(hi - mid, 0)]
+        else:
+            yerr = None
+        typical = "hw_energy_typical_j" in frame.columns
+        ax.errorbar(x + 0.36, mid, yerr=yerr, fmt="D", color="black", ms=5, capsize=5,
+                    label=("hw_energy_j" + (" (Monte Carlo median)" if typical else ""))
+                    + (", low-high interval" if iv else ""))
     ax.set_xticks(x, [b[0] for b in bars])
     ax.set_ylabel(f"hardware energy [J] ({labels_of(frame, next(iter(comps.values())))})")
     ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.set_title("Projected hardware energy by component (mean across seeds)", fontsize=10)
+    ax.set_title("Projected hardware energy by component (mean across seeds)"
+                 + ("\nbars: components at typical parameter values (sum = hw_energy_typical_j)"
+                    if "hw_energy_typical_j" in frame.columns else ""), fontsize=10)
     ax.grid(True, axis="y", alpha=0.3)
     return to_svg(fig)
 
