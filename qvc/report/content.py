@@ -330,7 +330,7 @@ def _ledger(frame: pd.DataFrame) -> list:
         total = (cf.fillna(0) + cp.fillna(0)) * shots
         row: list[Cell] = [
             plots.group_name(key, frame), _first(g, "device", "-"),
-            _summary_text(cf, ".6g"), _summary_text(cp, ".6g"), _summary_text(shots, ".6g"),
+            _summary_text(cf, ".5g"), _summary_text(cp, ".5g"), _summary_text(shots, ".5g"),
             _summary_text(total, ".4g"),
             _summary_text(g["hw_jobs"].astype(float), ".6g") if "hw_jobs" in g.columns else "-",
             (_summary_text(g["hw_qpu_seconds"], ".4g") + _interval_text(g, "hw_qpu_seconds"),

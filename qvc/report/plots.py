@@ -250,7 +250,7 @@ def hardware_components(frame: pd.DataFrame) -> str | None:
                      vals, g))
     if not bars:
         return None
-    fig = Figure(figsize=(max(5.5, 1.8 * len(bars) + 3.5), 4.6))
+    fig = Figure(figsize=(max(7.5, 1.8 * len(bars) + 3.5), 4.6))
     ax = fig.add_subplot()
     x = np.arange(len(bars))
     bottom = np.zeros(len(bars))
