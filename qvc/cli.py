@@ -364,3 +364,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qvc: interrupted; finished rows are kept in the run folder", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # stdout closed early (e.g. `qvc devices | head`): not an error worth a traceback.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
