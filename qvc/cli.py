@@ -94,6 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("datasets", help="list the bundled datasets")
     _add_ibm_parser(sub)
 
+    rep = sub.add_parser(
+        "report",
+        help="(re)write report.html + report.md from a run folder, compare two runs, or index runs",
+        description="Reads results.csv and metadata.json only; nothing is re-run.",
+    )
+    rep.add_argument("run_dir", nargs="?", help="run folder (holding results.csv and metadata.json)")
+    rep.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"),
+                     help="write a side-by-side report of two run folders")
+    rep.add_argument("--index", metavar="DIR", help="write DIR/index.html listing every run folder in DIR")
+    rep.add_argument("--out", help="with --compare: folder for the comparison (default "
+                                   "<parent of RUN_A>/compare-<A>-vs-<B>)")
+
     dev = sub.add_parser("devices", help="list the quantum device presets with their sources")
     dev.add_argument("--json", action="store_true", help="print one JSON object with every number")
     dev.add_argument("--device-file", default=None, help="TOML file with more device presets")
@@ -326,6 +338,25 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from qvc.report import write_compare, write_index, write_report
+
+    chosen = [x for x in (args.run_dir, args.compare, args.index) if x]
+    if len(chosen) != 1:
+        raise QvcUsageError("give one of: RUN_DIR, --compare RUN_A RUN_B, or --index DIR")
+    if args.out and not args.compare:
+        raise QvcUsageError("--out only applies with --compare")
+    if args.compare:
+        md, page = write_compare(args.compare[0], args.compare[1], args.out)
+        print(page)
+    elif args.index:
+        print(write_index(args.index))
+    else:
+        md, page = write_report(args.run_dir)
+        print(page)
+    return 0
+
+
 def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
@@ -444,7 +475,7 @@ def _cmd_crosscheck(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "run": _cmd_run, "datasets": _cmd_datasets, "meters": _cmd_meters, "carbon": _cmd_carbon,
     "crosscheck": _cmd_crosscheck, "devices": _cmd_devices, "estimate": _cmd_estimate,
-    "ibm": _cmd_ibm,
+    "report": _cmd_report, "ibm": _cmd_ibm,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 from pathlib import Path
@@ -112,6 +113,56 @@ _FLOAT_COLUMNS = {
     "carbon_intensity_g_per_kwh", "hw_gco2e", "hw_reported_qpu_seconds", "hw_reported_energy_j",
     "hw_reported_vs_modelled",
 }
+_TEXT_COLUMNS = {
+    "run_id", "dataset", "model", "pair", "family", "execution", "matching",
+    "fit_energy_method", "predict_energy_method", "energy_meter", "device", "hw_energy_method",
+}
+#: Columns a results file must have to be read at all.
+REQUIRED_COLUMNS = ("schema_version", "model", "family", "seed", "accuracy_test")
+
+# Columns added later (by any module) are typed by their name, so the loader does
+# not need to be told about each one:
+#   float : ends in _j, _gco2e, _seconds, _s, _w, _kwh, _low, _high, _median, _std,
+#           _spread, _ratio, _orders, or starts with accuracy_/f1_
+#   int   : ends in _repeats, _count, or starts with circuits_ / n_
+#   text  : ends in _method, _mode, _reason, _source, _meter, _device
+_FLOAT_SUFFIXES = ("_j", "_gco2e", "_seconds", "_s", "_w", "_kwh", "_low", "_high", "_median",
+                   "_std", "_spread", "_ratio", "_orders")
+_INT_SUFFIXES = ("_repeats", "_count")
+_TEXT_SUFFIXES = ("_method", "_mode", "_reason", "_source", "_meter", "_device")
+
+
+def column_kind(name: str) -> str | None:
+    """The type ``load_results`` gives column ``name``: ``'int'``, ``'float'``, ``'text'`` or None.
+
+    Declared columns have a fixed type; any other column is typed by its name
+    (suffix rules above), and ``None`` leaves it to pandas' inference.
+
+    Examples
+    --------
+    >>> column_kind("hw_energy_j_low"), column_kind("fit_energy_method"), column_kind("hw_jobs")
+    ('float', 'text', 'int')
+    """
+    if name in _INT_COLUMNS:
+        return "int"
+    if name in _FLOAT_COLUMNS:
+        return "float"
+    if name in _TEXT_COLUMNS:
+        return "text"
+    if name.endswith(_TEXT_SUFFIXES):
+        return "text"
+    if name.endswith(_FLOAT_SUFFIXES) or name.startswith(("accuracy_", "f1_")):
+        return "float"
+    if name.endswith(_INT_SUFFIXES) or name.startswith(("circuits_", "n_")):
+        return "int"
+    return None
+
+
+def _text_dtype():
+    try:  # pandas >= 2.3: string dtype whose missing value is NaN (the default in pandas 3)
+        return pd.StringDtype(na_value=float("nan"))
+    except TypeError:  # pragma: no cover - older pandas
+        return object
 
 
 def write_results(rows: list[dict], path: str | Path) -> None:
@@ -130,21 +181,54 @@ def write_results(rows: list[dict], path: str | Path) -> None:
         raise
 
 
+def _check_row_lengths(path: Path) -> None:
+    """Every row has as many fields as the header (pandas would silently pad or shift)."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if not header:
+            raise QvcUsageError(f"{str(path)!r} is empty; re-run the experiment or restore the file")
+        for line_no, row in enumerate(reader, start=2):
+            if row and len(row) != len(header):
+                raise QvcUsageError(
+                    f"cannot read {str(path)!r}: line {line_no} has {len(row)} fields, the header "
+                    f"{len(header)}; the file is damaged (truncated or edited): re-run the "
+                    "experiment or restore the file"
+                )
+
+
 def load_results(path: str | Path) -> pd.DataFrame:
     """Load a ``results.csv`` (or a run folder holding one) with typed columns.
+
+    Integer columns become pandas ``Int64`` (missing values stay missing), float
+    columns ``float64``, text columns pandas' string dtype with ``NaN`` for missing;
+    columns this version does not declare are typed by their name (see
+    :func:`column_kind`), so newer optional columns load without a code change.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``results.csv`` file or a run folder.
+
+    Returns
+    -------
+    pandas.DataFrame
 
     Raises
     ------
     QvcUsageError
-        If the file is missing, unreadable, or from a newer schema version.
+        If the file is missing, empty, unreadable, lacks the required columns or
+        rows, or is from a newer schema version.
 
     Examples
     --------
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> write_results([{"schema_version": 1, "model": "svm", "accuracy_test": 0.9}], d / "results.csv")
-    >>> load_results(d)["accuracy_test"].dtype.kind
-    'f'
+    >>> write_results([{"schema_version": 1, "model": "svm", "family": "classical", "seed": 1,
+    ...                 "accuracy_test": 0.9}], d / "results.csv")
+    >>> frame = load_results(d)
+    >>> frame["accuracy_test"].dtype.kind, str(frame["seed"].dtype)
+    ('f', 'Int64')
     """
     path = Path(path)
     if path.is_dir():
@@ -152,20 +236,47 @@ def load_results(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise QvcUsageError(f"no results file at {str(path)!r}; is this a qvc run folder?")
     try:
-        frame = pd.read_csv(path)
+        _check_row_lengths(path)
+        frame = pd.read_csv(path, index_col=False)
+    except QvcUsageError:
+        raise
     except Exception as exc:
-        raise QvcUsageError(f"cannot read {str(path)!r}: {str(exc).splitlines()[0]}") from None
-    if "schema_version" not in frame.columns or "model" not in frame.columns:
-        raise QvcUsageError(f"{str(path)!r} is not a qvc results file (no schema_version/model)")
-    newest = int(pd.to_numeric(frame["schema_version"], errors="coerce").max())
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise QvcUsageError(
+            f"cannot read {str(path)!r} ({first}); the file is damaged: re-run the experiment "
+            "or restore the file"
+        ) from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise QvcUsageError(
+            f"{str(path)!r} is not a qvc results file (missing column(s) {', '.join(missing)}); "
+            "give a run folder written by 'qvc run'"
+        )
+    if frame.empty:
+        raise QvcUsageError(f"{str(path)!r} has no result rows; re-run the experiment")
+    versions = pd.to_numeric(frame["schema_version"], errors="coerce")
+    if versions.isna().any():
+        raise QvcUsageError(
+            f"{str(path)!r} has rows without a numeric schema_version; the file is damaged: "
+            "re-run the experiment or restore the file"
+        )
+    newest = int(versions.max())
     if newest > SCHEMA_VERSION:
         raise QvcUsageError(
             f"{str(path)!r} has schema version {newest}, newer than this qvc "
             f"({SCHEMA_VERSION}); upgrade qvc"
         )
+    text = _text_dtype()
     for c in frame.columns:
-        if c in _INT_COLUMNS:
-            frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("Int64")
-        elif c in _FLOAT_COLUMNS:
+        kind = column_kind(c)
+        if kind == "int":
+            values = pd.to_numeric(frame[c], errors="coerce")
+            if (values.dropna() % 1 == 0).all():
+                frame[c] = values.astype("Int64")
+            else:  # a column named like a count holding fractions: keep the fractions
+                frame[c] = values.astype(float)
+        elif kind == "float":
             frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
+        elif kind == "text":
+            frame[c] = frame[c].astype(object).where(frame[c].notna(), float("nan")).astype(text)
     return frame

@@ -179,9 +179,7 @@ def run_experiment(
         meta["finished_utc"] = md.utc_now()
         md.write_json(meta, run_dir / "metadata.json")
         if rows:
-            from qvc.report.markdown import write_markdown_report
-
-            write_markdown_report(run_dir, rows, meta)
+            _write_report(run_dir, say, failed=meta["status"] != "complete")
     return RunResult(run_dir, rows, meta)
 
 
@@ -231,6 +229,24 @@ def _resumed_fields(run_dir: Path) -> dict:
         return {}
     return {"started_utc": old.get("started_utc"),
             "resumed_utc": [*old.get("resumed_utc", []), md.utc_now()]}
+
+
+def _write_report(run_dir: Path, say: Callable[[str], None], *, failed: bool) -> None:
+    """Render report.md and report.html from the files just written (as ``qvc report`` does).
+
+    The report reads results.csv + metadata.json back from disk, so the report of a
+    run and one regenerated later with ``qvc report RUN_DIR`` are the same file.
+    (The one place the experiment layer calls the report layer, imported lazily.)
+    When the run itself failed, a report error must not hide the run's error.
+    """
+    from qvc.report import write_report
+
+    try:
+        write_report(run_dir)
+    except Exception as exc:
+        if not failed:
+            raise
+        say(f"report not written ({exc}); the rows are in {run_dir / 'results.csv'}")
 
 
 def _meter_for(spec: ExperimentSpec) -> EnergyMeter:
