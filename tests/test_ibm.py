@@ -320,3 +320,26 @@ def test_training_on_hardware_needs_confirmation(out_dir, capsys):
     df = load_results(next(out_dir.glob("iris-*")))
     assert df.iloc[0]["ibm_trained_on"] == "ibm:fake_manila"
     assert {r[2] for r in _ledger_rows(out_dir)} == {"fit", "predict"}
+
+
+def test_session_mode_runs_and_is_closed_with_the_context(tmp_path):
+    from qiskit import QuantumCircuit
+
+    qc = QuantumCircuit(1)
+    qc.x(0)
+    qc.measure_all()
+    ctx = IbmRunContext(ledger_path=tmp_path / "l.sqlite")
+    with ibm_context(ctx):
+        sampler = LedgerSampler(parse_ibm_execution("ibm:fake_manila:session"), default_shots=32,
+                                seed=2, context=ctx)
+        counts = sampler.run([qc]).result()[0].data.meas.get_counts()
+        assert sum(counts.values()) == 32 and ctx.open_sessions == [sampler]
+    assert ctx.open_sessions == [] and sampler._session is None
+    assert JobLedger(ctx.ledger_path).rows()[0].execution_mode == "session"
+
+
+def test_ibm_without_subcommand_and_missing_ledger_exit_2(tmp_path, capsys):
+    assert main(["ibm"]) == 2
+    assert "give an ibm command" in _only_line(capsys.readouterr().err)
+    assert main(["ibm", "status", "--ledger", str(tmp_path / "none.sqlite")]) == 2
+    assert "no IBM job ledger" in _only_line(capsys.readouterr().err)

@@ -65,6 +65,12 @@ class IbmRunContext:
     max_circuits_per_job: int = DEFAULT_MAX_CIRCUITS_PER_JOB
     train_on_hardware: bool = False
     progress: Callable[[str], None] | None = None
+    open_sessions: list = field(default_factory=list, repr=False)
+
+    def close_sessions(self) -> None:
+        """Close every session a sampler opened in this context (sessions bill while open)."""
+        while self.open_sessions:
+            self.open_sessions.pop().close()
 
     def say(self, message: str) -> None:
         """Forward a progress message."""
@@ -96,3 +102,4 @@ def ibm_context(ctx: IbmRunContext) -> Iterator[IbmRunContext]:
         yield ctx
     finally:
         _CURRENT.reset(token)
+        ctx.close_sessions()

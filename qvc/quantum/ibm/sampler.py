@@ -355,6 +355,7 @@ class LedgerSampler(BaseSamplerV2):
         if self._session is None:
             self._session = self.gateway.open_mode(self.backend, "session")
             self._session_obj = self._session.__enter__()
+            self.context.open_sessions.append(self)
         return nullcontext(self._session_obj)
 
     def close(self) -> None:
