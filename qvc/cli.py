@@ -273,7 +273,7 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
 
             run_dir, meta, _ = load_run(args.run)
             ledger = run_ledger(run_dir, meta)
-            rows = ledger.rows("run_id = ?", (run_dir.name,))
+            rows = ledger.rows_for_run(run_dir.name)
         else:
             ledger = jobs.open_ledger(args.ledger)
             rows = ledger.rows()

@@ -139,7 +139,7 @@ def test_credential_and_backend_errors_are_one_line(kind, out_dir, capsys, monke
 
 
 # -- local testing mode: the acceptance path, small ---------------------------------------
-def test_local_run_records_jobs_and_rerun_submits_nothing(out_dir, monkeypatch):
+def test_local_run_records_jobs_and_rerun_submits_nothing(out_dir, monkeypatch, capsys):
     monkeypatch.setenv("QISKIT_IBM_TOKEN", TOKEN)  # planted: must never reach a file
     assert _run(out_dir, "--max-iter", "3", models="qsvc,vqc") == 0
     rows = _ledger_rows(out_dir)
@@ -156,6 +156,9 @@ def test_local_run_records_jobs_and_rerun_submits_nothing(out_dir, monkeypatch):
     assert _run(out_dir, "--max-iter", "3", models="qsvc,vqc") == 0
     assert _ledger_rows(out_dir) == rows  # nothing new submitted
     runs = sorted(out_dir.glob("iris-*"))
+    capsys.readouterr()
+    assert main(["ibm", "status", str(runs[-1])]) == 0  # the reused jobs show under the new run
+    assert capsys.readouterr().out.count("DONE") == len(rows)
     second = load_results(runs[-1])
     assert (second["ibm_jobs_submitted"] == 0).all() and (second["ibm_jobs"] > 0).all()
     pd.testing.assert_series_equal(first["accuracy_test"], second["accuracy_test"])

@@ -70,7 +70,7 @@ def fetch_run(
     if not str(spec.execution).startswith("ibm:"):
         raise QvcUsageError(f"run {run_dir.name} did not use --execution ibm:<backend>")
     ledger = run_ledger(run_dir, meta)
-    rows = ledger.rows("run_id = ?", (run_dir.name,))
+    rows = ledger.rows_for_run(run_dir.name)
     limit = 0 if not wait else (DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s)
     poll = 0.05 if all(r.service == "local" for r in rows) else 5.0
     rows = refresh(ledger, rows, timeout_s=limit, poll_s=poll, progress=progress)

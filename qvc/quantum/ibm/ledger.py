@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS circuits (
     PRIMARY KEY (row_id, idx)
 );
 CREATE INDEX IF NOT EXISTS circuits_hash ON circuits (hash);
+CREATE TABLE IF NOT EXISTS uses (
+    run_id TEXT NOT NULL, row_id INTEGER NOT NULL, PRIMARY KEY (run_id, row_id)
+);
 """
 
 
@@ -216,7 +219,20 @@ class JobLedger:
         payload = json.loads(path.read_text())
         return payload["counts"], int(payload["num_bits"])
 
+    def record_use(self, run_id: str, row_ids: Iterable[int]) -> None:
+        """Remember that run ``run_id`` relies on these jobs (submitted by it or reused)."""
+        if not run_id:
+            return
+        with self._connect() as con:
+            con.executemany("INSERT OR IGNORE INTO uses (run_id, row_id) VALUES (?, ?)",
+                            [(run_id, int(r)) for r in row_ids])
+
     # -- reading ---------------------------------------------------------------------------
+    def rows_for_run(self, run_id: str) -> list[JobRow]:
+        """Jobs a run submitted or relies on (reused from earlier runs), oldest first."""
+        return self.rows("run_id = ? OR row_id IN (SELECT row_id FROM uses WHERE run_id = ?)",
+                         (run_id, run_id))
+
     def get(self, row_id: int) -> JobRow:
         """One row by id."""
         rows = self.rows(where="row_id = ?", params=(row_id,))

@@ -263,6 +263,7 @@ class LedgerSampler(BaseSamplerV2):
                         "not submitting them again")
             new_rows = self._submit(missing, wanted, shots) if missing else []
             rows = sorted(reused | set(new_rows))
+            self.ledger.record_use(ctx.run_id, rows)
             lost = self._wait(rows)
             if not lost:
                 self.used_rows[self.phase].update(rows)
