@@ -53,9 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seed, or comma-separated seeds (default 42)")
     run.add_argument("--shots", type=int, default=1024, help="shots per circuit (default 1024)")
     run.add_argument("--device", default="ibm_heron", help="device preset (default ibm_heron)")
+    run.add_argument("--device-file", default=None, help="TOML file with more device presets")
+    run.add_argument("--attribution", default="attributional",
+                     help="hardware energy attribution: attributional (default) or marginal")
+    run.add_argument("--mitigation-factor", type=float, default=1.0,
+                     help="error-mitigation sampling multiplier on shots (default 1)")
     run.add_argument(
         "--execution", default="exact",
-        help="quantum execution mode: exact (default), shots, or noisy:<fake backend> e.g. noisy:fake_torino",
+        help="quantum execution mode: exact (default), shots, noisy:<fake backend> (e.g. noisy:fake_torino) "
+             "or ibm:<backend>[:session]",
     )
     run.add_argument("--max-iter", type=int, default=100,
                      help="shared iteration budget of mlp and vqc (default 100)")
@@ -65,9 +71,102 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true",
                      help="print one JSON object (run folder and rows) and nothing else")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    ibm_opts = run.add_argument_group("IBM Quantum (--execution ibm:<backend>[:session])")
+    ibm_opts.add_argument("--ibm-timeout", type=float, default=None,
+                          help="seconds to wait for job results (default 3600; 0 = submit and "
+                               "return; 'qvc ibm fetch RUN' collects them later)")
+    ibm_opts.add_argument("--train-on-hardware", action="store_true",
+                          help="train the VQC on the backend too (shows a QPU-time estimate; "
+                               "needs --confirm-qpu)")
+    ibm_opts.add_argument("--confirm-qpu", action="store_true",
+                          help="confirm the QPU time estimated for --train-on-hardware")
+    energy = run.add_argument_group("energy and carbon")
+    carbon = energy.add_mutually_exclusive_group()
+    carbon.add_argument("--country", metavar="ISO",
+                        help="ISO 3166 code whose grid carbon intensity prices gCO2e (see 'qvc carbon')")
+    carbon.add_argument("--carbon-intensity", metavar="G_PER_KWH", type=_float,
+                        help="grid carbon intensity in gCO2e/kWh (default: world average 475)")
+    energy.add_argument("--idle-baseline", metavar="SECONDS", type=_float, default=0.0,
+                        help="measure idle power first (RAPL/NVML only) and report above-idle energy")
+    energy.add_argument("--min-window", metavar="SECONDS", type=_float, default=None,
+                        help="repeat a fit/predict shorter than this (default: the meter's resolution)")
+    energy.add_argument("--max-repeats", metavar="N", type=int, default=5000,
+                        help="cap on calls when repeating a short fit/predict (1 = never; default 5000)")
+    energy.add_argument("--cpu-tdp-table", metavar="CSV",
+                        help="CSV 'model,tdp_w,cores,source' of CPU TDPs for the estimate")
 
     sub.add_parser("datasets", help="list the bundled datasets")
+    _add_ibm_parser(sub)
+
+    rep = sub.add_parser(
+        "report",
+        help="(re)write report.html + report.md from a run folder, compare two runs, or index runs",
+        description="Reads results.csv and metadata.json only; nothing is re-run.",
+    )
+    rep.add_argument("run_dir", nargs="?", help="run folder (holding results.csv and metadata.json)")
+    rep.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"),
+                     help="write a side-by-side report of two run folders")
+    rep.add_argument("--index", metavar="DIR", help="write DIR/index.html listing every run folder in DIR")
+    rep.add_argument("--out", help="with --compare: folder for the comparison (default "
+                                   "<parent of RUN_A>/compare-<A>-vs-<B>)")
+
+    dev = sub.add_parser("devices", help="list the quantum device presets with their sources")
+    dev.add_argument("--json", action="store_true", help="print one JSON object with every number")
+    dev.add_argument("--device-file", default=None, help="TOML file with more device presets")
+
+    est = sub.add_parser("estimate", help="model QPU time and energy of an OpenQASM circuit")
+    est.add_argument("circuit", help="OpenQASM 2 or 3 file")
+    est.add_argument("--device", required=True, help="device preset (see 'qvc devices')")
+    est.add_argument("--shots", type=int, required=True, help="shots per circuit")
+    est.add_argument("--circuits", type=int, default=1,
+                     help="executions of the circuit (parameter bindings), default 1")
+    est.add_argument("--mode", default="attributional", help="attributional (default) or marginal")
+    est.add_argument("--mitigation-factor", type=float, default=1.0,
+                     help="error-mitigation sampling multiplier on shots (default 1)")
+    est.add_argument("--draws", type=int, default=2000, help="Monte Carlo draws (default 2000)")
+    est.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default 0)")
+    est.add_argument("--device-file", default=None, help="TOML file with more device presets")
+    est.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
+
+    sub.add_parser("meters", help="which energy meter this machine gets, and why not the better ones")
+    sub.add_parser("carbon", help="the offline grid carbon intensity table")
+
+    cc = sub.add_parser("crosscheck", help="run a workload under qvc's meter and CodeCarbon's, side by side")
+    cc.add_argument("--dataset", default="iris", help="bundled dataset (default iris)")
+    cc.add_argument("--model", default="svm", help="classical model to fit repeatedly: svm or mlp")
+    cc.add_argument("--seconds", type=_float, default=5.0, help="how long to repeat the fit (default 5)")
+    cc.add_argument("--country", metavar="ISO", help="ISO 3166 code for both tools' carbon intensity")
     return p
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _add_ibm_parser(sub) -> None:
+    ibm = sub.add_parser("ibm", help="IBM Quantum jobs: status, fetch, cancel, calibrate")
+    isub = ibm.add_subparsers(dest="ibm_command", parser_class=_Parser)
+    ledger_help = "job ledger (default: reports/ibm_ledger.sqlite or $QVC_IBM_LEDGER)"
+    st = isub.add_parser("status", help="jobs in the ledger (of one run folder, if given)")
+    st.add_argument("run", nargs="?", help="run folder")
+    st.add_argument("--ledger", help=ledger_help)
+    st.add_argument("--refresh", action="store_true", help="ask the service about pending jobs first")
+    fe = isub.add_parser("fetch", help="collect a run's jobs, then finish its results and report")
+    fe.add_argument("run", nargs="?", help="run folder (default: every unfinished run in the ledger)")
+    fe.add_argument("--ledger", help=ledger_help)
+    fe.add_argument("--no-wait", action="store_true", help="check once and return")
+    fe.add_argument("--timeout", type=float, default=None, help="seconds to wait (default 3600)")
+    ca = isub.add_parser("cancel", help="cancel a pending job (IBM job id or qvc tag)")
+    ca.add_argument("job")
+    ca.add_argument("--ledger", help=ledger_help)
+    cal = isub.add_parser("calibrate", help="hardware-reported vs modelled QPU time per backend")
+    cal.add_argument("--ledger", help=ledger_help)
+    cal.add_argument("--device", default="ibm_heron",
+                     help="device preset whose per-job overhead is compared (default ibm_heron)")
+    cal.add_argument("--device-file", default=None, help="TOML file with more device presets")
 
 
 def _spec_from_args(args: argparse.Namespace):
@@ -87,6 +186,9 @@ def _spec_from_args(args: argparse.Namespace):
         seeds=tuple(args.seed) if args.seed else (42,),
         shots=args.shots,
         device=args.device,
+        device_file=args.device_file,
+        attribution=args.attribution,
+        mitigation_factor=args.mitigation_factor,
         execution=args.execution,
         max_iter=args.max_iter,
         test_size=args.test_size,
@@ -94,6 +196,14 @@ def _spec_from_args(args: argparse.Namespace):
         csv_path=args.csv_path,
         target=args.target,
         out_dir=args.out,
+        country=args.country,
+        carbon_intensity=args.carbon_intensity,
+        idle_baseline_s=args.idle_baseline,
+        min_window_s=args.min_window,
+        max_repeats=args.max_repeats,
+        cpu_tdp_table=args.cpu_tdp_table,
+        ibm_timeout_s=args.ibm_timeout,
+        train_on_hardware=args.train_on_hardware,
     )
 
 
@@ -106,13 +216,13 @@ def _json_safe(value):
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from qvc.experiment.runner import run_experiment
+    from qvc.experiment.runner import run_experiment, stderr_progress
     from qvc.report.markdown import summary_table
 
     spec = _spec_from_args(args)
-    progress = None if (args.quiet or args.json) else None
-    if not (args.quiet or args.json):
-        from qvc.experiment.runner import _stderr_progress as progress
+    progress = None if (args.quiet or args.json) else stderr_progress
+    if spec.train_on_hardware:
+        _confirm_hardware_training(spec, args.confirm_qpu)
     result = run_experiment(spec, progress=progress)
     if args.json:
         rows = [{k: _json_safe(v) for k, v in r.items()} for r in result.rows]
@@ -121,6 +231,106 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(summary_table(result.rows))
         print(f"\nrun folder: {result.run_dir}")
     return 0
+
+
+def _confirm_hardware_training(spec, confirmed: bool) -> None:
+    from qvc.experiment.ibm import estimate_training
+
+    spec.validate()
+    if "vqc" not in spec.models:
+        raise QvcUsageError("--train-on-hardware applies to the vqc model; add vqc to --models")
+    est = estimate_training(spec)
+    energy = "n/a" if est["energy_j"] is None else f"{est['energy_j']:.4g} J"
+    print(f"qvc: training the VQC on {est['backend']} takes up to {est['jobs']} jobs, "
+          f"{est['circuits']} circuits x {est['shots']} shots: about {est['qpu_seconds']:.4g} QPU s, "
+          f"{energy}, USD {est['usd_list_price']:.2f} at list price ({est['method']}, "
+          f"device preset {est['device_preset']})", file=sys.stderr)
+    if not confirmed:
+        raise QvcUsageError("training on hardware needs --confirm-qpu (estimate above); "
+                            "without --train-on-hardware the VQC trains locally and runs inference on the backend")
+
+
+def _print_ledger_rows(rows) -> None:
+    if not rows:
+        print("no jobs")
+        return
+    print(f"{'job id':38s} {'status':13s} {'backend':14s} {'model':6s} {'phase':8s} {'circ':>6s} "
+          f"{'shots':>6s} {'QPU s':>8s}  run")
+    for r in rows:
+        qpu = "-" if r.qpu_seconds is None else f"{r.qpu_seconds:.3g}"
+        print(f"{(r.job_id or r.tag):38s} {r.status:13s} {r.backend:14s} {r.model or '':6s} "
+              f"{r.phase or '':8s} {r.n_circuits:6d} {r.shots:6d} {qpu:>8s}  {r.run_id or ''}")
+    qpu_note = {r.usage_source for r in rows if r.usage_source}
+    if qpu_note:
+        print(f"QPU s: {'; '.join(sorted(qpu_note))}")
+
+
+def _cmd_ibm(args: argparse.Namespace) -> int:
+    from qvc.experiment.runner import stderr_progress
+    from qvc.quantum.ibm import jobs
+
+    if args.ibm_command is None:
+        raise QvcUsageError("give an ibm command: status, fetch, cancel or calibrate (see 'qvc ibm --help')")
+    if args.ibm_command == "status":
+        if args.run:
+            from qvc.experiment.ibm import load_run, run_ledger
+
+            run_dir, meta, _ = load_run(args.run)
+            ledger = run_ledger(run_dir, meta)
+            rows = ledger.rows_for_run(run_dir.name)
+        else:
+            ledger = jobs.open_ledger(args.ledger)
+            rows = ledger.rows()
+        if args.refresh:
+            rows = jobs.refresh(ledger, rows, timeout_s=0)
+        print(f"ledger: {ledger.path}")
+        _print_ledger_rows(rows)
+        return 0
+    if args.ibm_command == "fetch":
+        from qvc.experiment.ibm import fetch_run
+
+        runs = [args.run] if args.run else _unfinished_runs(jobs.open_ledger(args.ledger))
+        if not runs:
+            print("no unfinished runs in the ledger")
+            return 0
+        for run in runs:
+            state, rows = fetch_run(run, wait=not args.no_wait, timeout_s=args.timeout,
+                                    progress=stderr_progress)
+            if state == "pending":
+                print(f"{run}: {len(rows)} job(s) still pending; run 'qvc ibm fetch {run}' again later")
+                _print_ledger_rows(rows)
+            else:
+                from qvc.report.markdown import summary_table
+
+                print(summary_table(rows))
+                print(f"\nrun folder: {run} (complete)")
+        return 0
+    if args.ibm_command == "cancel":
+        row = jobs.cancel(jobs.open_ledger(args.ledger), args.job)
+        print(f"cancelled job {row.job_id} on {row.backend}")
+        return 0
+    from qvc.energy.devices import get_device
+
+    device = get_device(args.device, args.device_file)
+    ledger = jobs.open_ledger(args.ledger)
+    result = jobs.calibrate(ledger, per_job_overhead_s=device.per_job_overhead_s)
+    out = ledger.path.parent / "ibm_calibration.json"
+    out.write_text(json.dumps({"ledger": str(ledger.path), "device_preset": device.name,
+                               "backends": result}, indent=2))
+    for entry in result:
+        print(json.dumps(entry))
+    print(f"written: {out}")
+    return 0
+
+
+def _unfinished_runs(ledger) -> list[str]:
+    runs = []
+    for run_id in dict.fromkeys(r.run_id for r in ledger.rows() if r.run_id):
+        folder = ledger.path.parent / run_id
+        meta = folder / "metadata.json"
+        if meta.is_file() and json.loads(meta.read_text()).get("status") != "complete":
+            runs.append(str(folder))
+    return runs
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
@@ -132,7 +342,145 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"run": _cmd_run, "datasets": _cmd_datasets}
+def _cmd_report(args: argparse.Namespace) -> int:
+    from qvc.report import write_compare, write_index, write_report
+
+    chosen = [x for x in (args.run_dir, args.compare, args.index) if x]
+    if len(chosen) != 1:
+        raise QvcUsageError("give one of: RUN_DIR, --compare RUN_A RUN_B, or --index DIR")
+    if args.out and not args.compare:
+        raise QvcUsageError("--out only applies with --compare")
+    if args.compare:
+        md, page = write_compare(args.compare[0], args.compare[1], args.out)
+        print(page)
+    elif args.index:
+        print(write_index(args.index))
+    else:
+        md, page = write_report(args.run_dir)
+        print(page)
+    return 0
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _cmd_devices(args: argparse.Namespace) -> int:
+    from qvc.energy.devices import list_devices
+
+    devices = list_devices(args.device_file)
+    if args.json:
+        print(json.dumps({"devices": {n: d.to_dict() for n, d in devices.items()}}))
+        return 0
+    for name, d in devices.items():
+        params = d.uncertain_params()
+        unverified = sum(not p.verified for p in params.values())
+        print(f"{name}: {d.description}")
+        print(f"  platform {d.platform}; {d.num_qubits} qubits; timing from "
+              + (f"{d.fake_backend} Target" if d.fake_backend else "layered gate-time model")
+              + f"; native gates {', '.join(d.basis_gates)}")
+        print(f"  attributional power at typical values: {d.attributional_power_w():.0f} W "
+              f"(PUE included); {unverified} of {len(params)} ranged numbers unverified")
+        for key, p in params.items():
+            print(f"  {key:32s} {_fmt(p.typical):>9s} [{_fmt(p.low)} .. {_fmt(p.high)}]  {p.source}")
+        print(f"  {'max_circuits_per_job':32s} {d.max_circuits.value:>9d}  {d.max_circuits.source}")
+        if d.max_executions is not None:
+            print(f"  {'max_executions_per_job':32s} {d.max_executions.value:>9d}  {d.max_executions.source}")
+        print()
+    return 0
+
+
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    from qvc._validation import check_positive_int
+    from qvc.energy.devices import get_device
+    from qvc.energy.hardware import estimate_circuit
+    from qvc.quantum.qasm import load_qasm
+
+    shots = check_positive_int(args.shots, "--shots")
+    circuits = check_positive_int(args.circuits, "--circuits")
+    device = get_device(args.device, args.device_file)
+    circuit = load_qasm(args.circuit)
+    out = estimate_circuit(circuit, device, shots=shots, circuits=circuits, mode=args.mode,
+                           mitigation_factor=args.mitigation_factor, n_draws=args.draws,
+                           seed=args.seed)
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    q, e = out["qpu_seconds"], out["energy_j"]["total"]
+    print(f"device {out['device']} ({out['platform']}, timing: {out['timing']}); mode {out['mode']}; "
+          f"{out['circuits']} circuit(s) x {out['shots']} shots (mitigation x{out['mitigation_factor']:g}), "
+          f"{out['jobs']} job(s)")
+    print(f"native circuit: depth {out['depth']}, gates {out['gate_counts']}, one shot "
+          f"{out['duration_s'] * 1e6:.3f} us")
+    print(f"QPU seconds (modelled): {_fmt(q['typical'])} typical, median {_fmt(q['median'])}, "
+          f"90% interval [{_fmt(q['low'])}, {_fmt(q['high'])}]")
+    print(f"energy J (modelled):    {_fmt(e['typical'])} typical, median {_fmt(e['median'])}, "
+          f"90% interval [{_fmt(e['low'])}, {_fmt(e['high'])}]")
+    for c, v in out["energy_j"].items():
+        if c != "total":
+            print(f"  {c:12s} {_fmt(v['typical']):>10s} J  [{_fmt(v['low'])}, {_fmt(v['high'])}]")
+    print(f"Landauer floor: {_fmt(out['landauer_j'])} J for {_fmt(out['erased_bits'])} erased bits at "
+          f"300 K; the typical energy is {out['orders_above_landauer']:.1f} orders of magnitude above it")
+    print("most sensitive numbers (energy at low .. high, others typical):")
+    for r in out["sensitivity"]:
+        print(f"  {r['parameter']:32s} {_fmt(r['energy_j_at_low'])} .. {_fmt(r['energy_j_at_high'])} J")
+    return 0
+
+
+def _cmd_meters(args: argparse.Namespace) -> int:
+    from qvc.energy.meters import EnergyMeter
+
+    d = EnergyMeter().describe()
+    print(f"meter: {d['meter']} ({d['method']}); shortest trusted window {d['min_window_s']:g} s")
+    for b in d["backends"]:
+        print(f"  {b.get('backend')}: " + ", ".join(f"{k}={v}" for k, v in b.items() if k != "backend"))
+    for n in d["not_used"]:
+        print(f"not used: {n['backend']}: {n['reason']}")
+    return 0
+
+
+def _cmd_carbon(args: argparse.Namespace) -> int:
+    from qvc.energy import carbon
+
+    for a2, (a3, name, value) in carbon.COUNTRIES.items():
+        print(f"{a2} {a3} {value:7.1f}  {name}")
+    print(f"world default {carbon.WORLD_DEFAULT_G_PER_KWH:g} gCO2e/kWh: {carbon.WORLD_DEFAULT_SOURCE}")
+    print(f"countries: {carbon.COUNTRY_SOURCE}")
+    return 0
+
+
+def _cmd_crosscheck(args: argparse.Namespace) -> int:
+    import warnings
+
+    from qvc._validation import check_choice, check_nonnegative_float
+    from qvc.data import prepare_dataset
+    from qvc.energy.carbon import carbon_intensity
+    from qvc.energy.meters.crosscheck import codecarbon_available, crosscheck, format_crosscheck
+    from qvc.models.registry import ModelConfig, build_model
+
+    check_choice(args.model, ("svm", "mlp"), "cross-check model")
+    seconds = check_nonnegative_float(args.seconds, "--seconds")
+    carbon_intensity(args.country)
+    if not codecarbon_available():
+        raise QvcUsageError("codecarbon is not installed; pip install 'qvc[codecarbon]' to cross-check")
+    data = prepare_dataset(args.dataset)
+    cfg = ModelConfig(n_features=data.n_features, n_classes=data.n_classes)
+    est = build_model(args.model, cfg).estimator
+
+    def workload():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(data.X_train, data.y_train)
+
+    print(format_crosscheck(crosscheck(workload, seconds=seconds, country=args.country)))
+    return 0
+
+
+_COMMANDS = {
+    "run": _cmd_run, "datasets": _cmd_datasets, "meters": _cmd_meters, "carbon": _cmd_carbon,
+    "crosscheck": _cmd_crosscheck, "devices": _cmd_devices, "estimate": _cmd_estimate,
+    "report": _cmd_report, "ibm": _cmd_ibm,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -157,3 +505,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qvc: interrupted; finished rows are kept in the run folder", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # stdout closed early (e.g. `qvc devices | head`): not an error worth a traceback.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

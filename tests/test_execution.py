@@ -21,6 +21,7 @@ def test_parse_valid(text, kind, backend):
     ("noisy", "needs a backend"),
     ("noisy:fake_nowhere", "unknown fake backend 'fake_nowhere'"),
     ("exact:fake_torino", "takes no backend"),
+    ("ibm:fake_manila:sometimes", "unknown IBM execution mode"),
     (3, "must be a string"),
 ])
 def test_parse_invalid(text, message):
@@ -31,7 +32,7 @@ def test_parse_invalid(text, message):
 def test_ibm_mode_parses_but_has_no_sampler_yet():
     mode = parse_execution("ibm:ibm_torino")
     assert mode.uses_sampler and str(mode) == "ibm:ibm_torino"
-    with pytest.raises(QvcUsageError, match="not available"):
+    with pytest.raises(QvcUsageError, match="no sampler registered"):
         SamplerExecutor(mode, shots=10)
 
 

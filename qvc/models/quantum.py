@@ -19,10 +19,49 @@ from qvc.quantum.kernels import StatevectorKernel
 from qvc.quantum.ledger import CircuitLedger
 from qvc.quantum.qnn import StatevectorQNN, parity_interpret
 
-__all__ = ["EXECUTION_MODES", "QuantumKernelSVC", "VQCClassifier"]
+__all__ = ["EXECUTION_MODES", "QuantumKernelSVC", "VQCClassifier", "check_execution"]
 
 
-class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
+def check_execution(mode: str) -> str:
+    """Validate an execution mode and return its normal spelling.
+
+    ``exact``, ``shots``, ``noisy:<fake backend>`` (see :mod:`qvc.quantum.execution`)
+    or ``ibm:<backend>[:batch|:session]`` (see :mod:`qvc.quantum.ibm`:
+    ``ibm:fake_manila`` runs locally, ``ibm:ibm_torino`` on IBM Quantum).
+
+    Examples
+    --------
+    >>> check_execution("noisy:fake_torino"), check_execution("ibm:fake_manila")
+    ('noisy:fake_torino', 'ibm:fake_manila')
+    """
+    return str(parse_execution(mode))
+
+
+def _is_ibm(mode: str) -> bool:
+    return isinstance(mode, str) and mode.startswith("ibm:")
+
+
+class _IbmMixin:
+    """Shared IBM plumbing: one :class:`~qvc.quantum.ibm.LedgerSampler` per fitted model."""
+
+    def _ibm_sampler(self, phase: str, model: str):
+        from qvc.quantum.ibm import LedgerSampler, parse_ibm_execution
+
+        if getattr(self, "_ibm", None) is None:
+            self._ibm = LedgerSampler(
+                parse_ibm_execution(self.execution), default_shots=int(self.shots),
+                seed=self.seed, model=model,
+            )
+        self._ibm.phase = phase
+        return self._ibm
+
+    def hardware_usage(self) -> dict | None:
+        """Jobs, QPU seconds and their label behind the IBM results (``None`` if not on IBM)."""
+        sampler = getattr(self, "_ibm", None)
+        return None if sampler is None else sampler.usage()
+
+
+class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
     """Support-vector classifier on a fidelity quantum kernel (ZZ feature map by default).
 
     Parameters
@@ -39,7 +78,8 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
         How kernel entries are computed: ``exact`` (statevector), ``shots``
         (binomial shot noise on the exact fidelity, seeded) or
         ``noisy:<fake backend>`` (Aer with the device noise model); see
-        :mod:`qvc.quantum.execution`.
+        :mod:`qvc.quantum.execution`. ``ibm:<backend>``: fidelities estimated from
+        shots on an IBM backend (``fake_*`` backends run locally), through the job ledger.
     seed : int or None, default None
         Seed for stochastic execution modes.
 
@@ -80,22 +120,34 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y) -> QuantumKernelSVC:
         """Compute the training Gram matrix and fit the SVM on it."""
-        parse_execution(self.execution)
+        check_execution(self.execution)
         X, y = validate_data(self, X, y)
         self.classes_ = unique_labels(y)
         n = X.shape[1]
-        check_statevector_fits(n, X.shape[0])
         self.feature_map_ = feature_map(n, self.feature_map_reps, self.entanglement)
-        self.kernel_ = StatevectorKernel(
-            feature_map=self.feature_map_, execution=self.execution, shots=self.shots, seed=self.seed,
-        )
-        gram = self.kernel_.evaluate(X)
+        self._ibm = None
+        if _is_ibm(self.execution):
+            from qvc.quantum.ibm.kernel import hardware_kernel
+
+            self._ibm_kernel = hardware_kernel(self.feature_map_, self._ibm_sampler("fit", "qsvc"))
+            gram = np.asarray(self._ibm_kernel.evaluate(X), dtype=float)
+            self.gram_ = gram
+            self._train_rows = {np.ascontiguousarray(r, dtype=float).tobytes(): i
+                                for i, r in enumerate(X)}
+            n_fit = X.shape[0] * (X.shape[0] - 1) // 2
+        else:
+            check_statevector_fits(n, X.shape[0])
+            self.kernel_ = StatevectorKernel(
+                feature_map=self.feature_map_, execution=self.execution, shots=self.shots, seed=self.seed,
+            )
+            gram = self.kernel_.evaluate(X)
+            n_fit = self.kernel_.last_circuits
         self.svc_ = SVC(kernel="precomputed", C=self.C).fit(gram, y)
         self.X_train_ = X
         self.ledger_ = CircuitLedger()
         self.ledger_.record(
             "qsvc", "fit", kernel_template(self.feature_map_),
-            n_circuits=self.kernel_.last_circuits, shots=self.shots, kind="kernel",
+            n_circuits=n_fit, shots=self.shots, kind="kernel",
             note="N(N-1)/2 compute-uncompute circuits for the symmetric Gram matrix",
         )
         return self
@@ -105,7 +157,15 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False)
         support = self.svc_.support_
         gram = np.zeros((X.shape[0], self.X_train_.shape[0]))
-        gram[:, support] = self.kernel_.evaluate(X, self.X_train_[support])
+        if _is_ibm(self.execution):
+            from qvc.quantum.ibm.kernel import kernel_against
+
+            self._ibm_sampler("predict", "qsvc")
+            gram[:, support] = kernel_against(
+                self._ibm_kernel, X, self.X_train_[support], self._train_rows, self.gram_, support
+            )
+        else:
+            gram[:, support] = self.kernel_.evaluate(X, self.X_train_[support])
         self.ledger_.record(
             "qsvc", "predict", kernel_template(self.feature_map_),
             n_circuits=X.shape[0] * len(support), shots=self.shots, kind="kernel",
@@ -122,7 +182,7 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
         return self.svc_.predict(self._gram_against_support(X))
 
 
-class VQCClassifier(ClassifierMixin, BaseEstimator):
+class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
     """Variational quantum classifier: ZZ feature map + ``real_amplitudes`` ansatz.
 
     The circuit, loss and training loop are qiskit-ml VQC's: a
@@ -143,8 +203,12 @@ class VQCClassifier(ClassifierMixin, BaseEstimator):
     shots : int, default 1024
         Shots per circuit (used by the stochastic modes and recorded in the ledger).
     execution : str, default "exact"
-        ``exact`` (exact probabilities, no shot noise), ``shots`` (seeded sampling) or
-        ``noisy:<fake backend>`` (Aer with the device noise model).
+        ``exact`` (exact probabilities, no shot noise), ``shots`` (seeded sampling),
+        ``noisy:<fake backend>`` (Aer with the device noise model), or
+        ``ibm:<backend>``: training stays on the local exact engine and inference runs
+        on the backend through the job ledger; training on the backend too only inside
+        an :func:`~qvc.quantum.ibm.ibm_context` with ``train_on_hardware=True``
+        (``qvc run --train-on-hardware --confirm-qpu``), with qiskit-ml's ``SamplerQNN``.
     seed : int or None, default None
         Seeds the initial weights and the sampling.
 
@@ -156,7 +220,11 @@ class VQCClassifier(ClassifierMixin, BaseEstimator):
     n_weights_ : int
     n_evaluations_ : int
         Objective evaluations the optimizer made (each one forward pass over the batch).
-    qnn_ : StatevectorQNN
+    qnn_ : NeuralNetwork
+        :class:`~qvc.quantum.qnn.StatevectorQNN`, or qiskit-ml's ``SamplerQNN`` on the
+        IBM sampler when training on hardware.
+    trained_on_ : str
+        Where the weights were trained.
     ledger_ : CircuitLedger
         Fit: the circuits the optimizer actually evaluated: ``N`` per forward pass plus
         ``N * 2 * n_weights`` per gradient (parameter shift; COBYLA takes none);
@@ -196,22 +264,37 @@ class VQCClassifier(ClassifierMixin, BaseEstimator):
         from qiskit_machine_learning.algorithms import NeuralNetworkClassifier
         from qiskit_machine_learning.optimizers import COBYLA
 
-        parse_execution(self.execution)
+        check_execution(self.execution)
         X, y = validate_data(self, X, y)
         self.classes_ = unique_labels(y)
         n = X.shape[1]
-        check_statevector_fits(n, X.shape[0])
         fmap = feature_map(n, self.feature_map_reps)
         ans = ansatz(n, self.ansatz_reps)
-        circuit = QuantumCircuit(n)
-        circuit.compose(fmap, inplace=True)
-        circuit.compose(ans, inplace=True)
+        self.feature_map_, self.ansatz_ = fmap, ans
         n_classes = max(2, len(self.classes_))
-        self.qnn_ = StatevectorQNN(
-            circuit, fmap.parameters, ans.parameters,
-            interpret=parity_interpret(n_classes), output_shape=n_classes,
-            execution=self.execution, shots=self.shots, seed=self.seed,
-        )
+        self._ibm = None
+        on_hardware = False
+        if _is_ibm(self.execution):
+            from qvc.quantum.ibm import current_context
+
+            on_hardware = current_context().train_on_hardware
+        if on_hardware:
+            from qvc.quantum.ibm.qnn import hardware_qnn
+
+            self.qnn_ = hardware_qnn(fmap, ans, n_classes, self._ibm_sampler("fit", "vqc"))
+            self.trained_on_ = self.execution
+        else:
+            check_statevector_fits(n, X.shape[0])
+            circuit = QuantumCircuit(n)
+            circuit.compose(fmap, inplace=True)
+            circuit.compose(ans, inplace=True)
+            local = "exact" if _is_ibm(self.execution) else self.execution
+            self.qnn_ = StatevectorQNN(
+                circuit, fmap.parameters, ans.parameters,
+                interpret=parity_interpret(n_classes), output_shape=n_classes,
+                execution=local, shots=self.shots, seed=self.seed,
+            )
+            self.trained_on_ = f"local statevector engine ({local})"
         rng = np.random.default_rng(self.seed)
         evaluations: list[float] = []
         self.classifier_ = NeuralNetworkClassifier(
@@ -228,12 +311,16 @@ class VQCClassifier(ClassifierMixin, BaseEstimator):
         self.n_evaluations_ = len(evaluations)
         self.template_ = qnn_template(fmap, ans)
         self.ledger_ = CircuitLedger()
+        if isinstance(self.qnn_, StatevectorQNN):
+            forward, gradient = self.qnn_.forward_circuits, self.qnn_.gradient_circuits
+        else:  # SamplerQNN on hardware: COBYLA evaluates forward passes only
+            forward, gradient = self.n_evaluations_ * X.shape[0], 0
         self.ledger_.record(
-            "vqc", "fit", self.template_, n_circuits=self.qnn_.forward_circuits, shots=self.shots,
+            "vqc", "fit", self.template_, n_circuits=forward, shots=self.shots,
             kind="qnn", note="forward passes the optimizer evaluated x training samples",
         )
         self.ledger_.record(
-            "vqc", "fit", self.template_, n_circuits=self.qnn_.gradient_circuits, shots=self.shots,
+            "vqc", "fit", self.template_, n_circuits=gradient, shots=self.shots,
             kind="qnn", note="parameter-shift gradient circuits (2 per weight per sample per gradient)",
         )
         return self
@@ -242,7 +329,16 @@ class VQCClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities (the QNN output for each sample)."""
         check_is_fitted(self, "weights_")
         X = validate_data(self, X, reset=False)
-        proba = self.qnn_.forward(X, self.weights_)
+        if _is_ibm(self.execution):
+            from qvc.quantum.ibm.qnn import hardware_class_probabilities
+
+            n_classes = max(2, len(self.classes_))
+            proba = hardware_class_probabilities(
+                self.feature_map_, self.ansatz_, X, self.weights_, n_classes,
+                self._ibm_sampler("predict", "vqc"),
+            )
+        else:
+            proba = self.qnn_.forward(X, self.weights_)
         self.ledger_.record(
             "vqc", "predict", self.template_, n_circuits=X.shape[0], shots=self.shots,
             kind="qnn", note="one circuit per test sample",

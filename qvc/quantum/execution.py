@@ -12,9 +12,10 @@ One switch for every quantum model, given as a string:
     qiskit-aer with the noise model of a qiskit-ibm-runtime fake backend, e.g.
     ``noisy:fake_torino``: each circuit is transpiled to the device once, cut down to
     the physical qubits it uses, and sampled with the noise model restricted to them.
-``ibm:<backend>``
-    Real hardware through qiskit-ibm-runtime (registered by a later module through
-    :func:`register_sampler_backend`; until then a usage error).
+``ibm:<backend>[:batch|:session]``
+    IBM Quantum through qiskit-ibm-runtime, or a fake backend in local testing mode
+    (``ibm:fake_manila``); see :mod:`qvc.quantum.ibm`. The quantum models route this
+    mode to that package's job-ledger sampler.
 
 Sampler-based modes (``noisy``, ``ibm``) share :class:`SamplerExecutor`, which only
 needs a transpilation target and a ``BaseSamplerV2``; a new backend plugs in by
@@ -35,7 +36,7 @@ from qvc.errors import QvcUsageError
 #: Mode names; ``noisy`` and ``ibm`` take a backend after a colon.
 EXECUTION_KINDS = ("exact", "shots", "noisy", "ibm")
 #: How the modes are spelled for users (help texts and error messages).
-EXECUTION_MODES = ("exact", "shots", "noisy:<fake backend>", "ibm:<backend>")
+EXECUTION_MODES = ("exact", "shots", "noisy:<fake backend>", "ibm:<backend>[:session]")
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,11 @@ def parse_execution(text: str | ExecutionMode) -> ExecutionMode:
     if not backend:
         example = "noisy:fake_torino" if kind == "noisy" else "ibm:ibm_torino"
         raise QvcUsageError(f"execution mode {kind!r} needs a backend, e.g. {example!r}")
+    if kind == "ibm":
+        from qvc.quantum.ibm.service import parse_ibm_execution
+
+        parse_ibm_execution(f"ibm:{backend}")
+        return ExecutionMode(kind, backend)
     if kind == "noisy":
         names = fake_backend_names()
         if backend not in names:
@@ -168,8 +174,9 @@ class SamplerExecutor:
         factory = _SAMPLER_FACTORIES.get(mode.kind)
         if factory is None:
             raise QvcUsageError(
-                f"execution mode {mode.kind!r} is not available in this installation yet; "
-                "use 'exact', 'shots' or 'noisy:<fake backend>'"
+                f"execution mode {mode.kind!r} has no sampler registered here; run it through "
+                "QuantumKernelSVC / VQCClassifier (qvc.quantum.ibm) or use 'exact', 'shots' or "
+                "'noisy:<fake backend>'"
             )
         self.mode = mode
         self.shots = int(shots)
