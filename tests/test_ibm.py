@@ -151,7 +151,7 @@ def test_local_run_records_jobs_and_rerun_submits_nothing(out_dir, monkeypatch, 
     # local testing mode: no QPU, so no reported time, and it says so
     assert np.isnan(q["hw_reported_qpu_seconds"]) and "local testing mode" in q["hw_reported_method"]
     assert q["hw_energy_method"] == "modelled" and q["ibm_backend"] == "fake_manila"
-    assert first[first.model == "vqc"].iloc[0]["ibm_trained_on"] == "local statevector sampler"
+    assert first[first.model == "vqc"].iloc[0]["ibm_trained_on"] == "local statevector engine (exact)"
 
     assert _run(out_dir, "--max-iter", "3", models="qsvc,vqc") == 0
     assert _ledger_rows(out_dir) == rows  # nothing new submitted

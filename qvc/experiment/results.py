@@ -23,7 +23,8 @@ COLUMNS: dict[str, str] = {
     "pair": "svm (svm vs qsvc) or nn (mlp vs vqc)",
     "family": "classical | quantum",
     "seed": "seed of split, initialisation and sampling",
-    "execution": "how the quantum model was computed (classical models: 'classical')",
+    "execution": "how the quantum model was computed: exact | shots | noisy:<fake backend> | "
+                 "ibm:<backend> (classical models: 'classical')",
     "qubits": "features = qubits",
     "n_train": "training samples",
     "n_test": "test samples",
@@ -85,7 +86,7 @@ COLUMNS: dict[str, str] = {
     "ibm_backend": "IBM backend the quantum side ran on with --execution ibm:<backend> ('' otherwise)",
     "ibm_jobs": "IBM jobs whose results the model used (reused ones included)",
     "ibm_jobs_submitted": "IBM jobs this run submitted (0 when every result came from the job ledger)",
-    "ibm_trained_on": "where the model was trained: the ibm: execution, or 'local statevector sampler' "
+    "ibm_trained_on": "where the model was trained: the ibm: execution, or 'local statevector engine (exact)' "
                       "(VQC inference on hardware after local training)",
     "hw_reported_qpu_seconds": "QPU seconds IBM reported (job.usage(), summed over ibm_jobs); NaN for "
                                "local testing mode, which runs on Aer and reports no QPU time",
