@@ -48,16 +48,20 @@ COLUMNS: dict[str, str] = {
     "hw_qpu_seconds": "modelled QPU seconds (fit + predict)",
     "hw_energy_j": "modelled hardware energy in joules (fit + predict)",
     "hw_energy_method": "modelled | hardware-reported",
+    "point_id": "sweeps: stable hash of the point's settings (dataset, model, qubits, samples, seed, ...)",
+    "samples": "sweeps: requested subsample size before the split (empty: all samples)",
+    "worker": "sweeps: host:pid of the process that ran and metered the point",
+    "point_seconds": "sweeps: wall seconds of the whole point in its worker (data, fit, predict, pricing)",
 }
 
 _INT_COLUMNS = {
     "schema_version", "seed", "qubits", "n_train", "n_test", "n_params",
-    "circuits_fit", "circuits_predict", "shots", "hw_jobs",
+    "circuits_fit", "circuits_predict", "shots", "hw_jobs", "samples",
 }
 _FLOAT_COLUMNS = {
     "accuracy_train", "accuracy_test", "f1_test", "fit_seconds", "fit_cpu_seconds",
     "fit_energy_j", "predict_seconds", "predict_cpu_seconds", "predict_energy_j",
-    "hw_qpu_seconds", "hw_energy_j",
+    "hw_qpu_seconds", "hw_energy_j", "point_seconds",
 }
 
 

@@ -149,6 +149,62 @@ def run_experiment(
     return RunResult(run_dir, rows, meta)
 
 
+def run_point(
+    spec: ExperimentSpec,
+    model: str,
+    seed: int,
+    *,
+    meter: EnergyMeter | None = None,
+    run_id: str = "",
+    data=None,
+) -> dict:
+    """Train and price one model on one seed of ``spec``; return its result row.
+
+    This is the unit of work of both :func:`run_experiment` and a sweep
+    (:mod:`qvc.experiment.sweep`): it prepares the data (unless ``data`` is
+    given), builds the model, meters fit and predict in *this* process, and
+    prices the circuit ledger on ``spec.device``.
+
+    Parameters
+    ----------
+    spec : ExperimentSpec
+        Dataset, qubits, samples, shots, device, execution, budgets.
+    model : str
+        One of ``svm``, ``qsvc``, ``mlp``, ``vqc``.
+    seed : int
+        Seed of the split, initialisation and sampling.
+    meter : EnergyMeter, optional
+        Local meter; defaults to the best one available.
+    run_id : str, optional
+        Written into the row's ``run_id`` column.
+    data : PreparedData, optional
+        Already prepared data for ``seed`` (skips :func:`~qvc.data.prepare_dataset`).
+
+    Returns
+    -------
+    dict
+        One row with the columns of :data:`~qvc.experiment.results.COLUMNS`.
+
+    Examples
+    --------
+    >>> row = run_point(ExperimentSpec("iris", qubits=2, models=("svm",)), "svm", 0)
+    >>> row["model"], row["qubits"], row["hw_energy_method"]
+    ('svm', 2, '')
+    """
+    meter = meter or EnergyMeter()
+    device = get_device(spec.device)
+    if data is None:
+        data = prepare_dataset(
+            spec.dataset, n_features=spec.qubits, seed=seed, test_size=spec.test_size,
+            max_samples=spec.max_samples, csv_path=spec.csv_path, target=spec.target,
+        )
+    cfg = ModelConfig(
+        n_features=data.n_features, n_classes=data.n_classes, seed=seed,
+        max_iter=spec.max_iter, shots=spec.shots, execution=spec.execution,
+    )
+    return _run_one(model, cfg, data, meter, device, spec, run_id)
+
+
 def _run_one(name, cfg, data, meter, device, spec, run_id) -> dict:
     built = build_model(name, cfg)
     est = built.estimator
