@@ -399,7 +399,8 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
         hw_curve = curves[(curves.pair == pair) & (curves.series == "hardware") & (curves.axis == axis)
                           & (curves.fixed == fixed)]
         hw_lo, hw_hi = _interval_fits(hw_curve, hw.law)
-        for other_series, comparison in (("simulation", "hardware < simulation"), ("classical", "hardware < classical")):
+        comparisons = (("simulation", "hardware < simulation"), ("classical", "hardware < classical"))
+        for other_series, comparison in comparisons:
             others = fit_objects.get((pair, other_series, axis, fixed), [])
             if not others:
                 continue

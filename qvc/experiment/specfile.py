@@ -208,7 +208,7 @@ def _check_table(path: Path, where: str, table: dict, allowed: set[str]) -> None
             raise _err(path, where, key, f"unknown key; known keys: {known}")
 
 
-def _validate_point(path: Path, where: str, p: Point, prepared: set) -> None:
+def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
     """Check one point against the registries and the data, naming the key at fault."""
     from qvc._validation import check_statevector_fits
     from qvc.data import DATASETS, prepare_dataset
@@ -233,26 +233,27 @@ def _validate_point(path: Path, where: str, p: Point, prepared: set) -> None:
             raise _err(path, where, key, f"must be >= {minimum} (got {value})")
     if not 0.0 < float(p.test_size) < 1.0:
         raise _err(path, where, "test_size", f"must be between 0 and 1 (got {p.test_size})")
-    if p.model in ("qsvc", "vqc") and p.qubits is not None:
+    data_key = (p.dataset, p.qubits, p.samples, p.seed, p.test_size)
+    if data_key not in prepared:
         try:
-            check_statevector_fits(p.qubits, 1)
+            data = prepare_dataset(p.dataset, n_features=p.qubits, seed=p.seed, test_size=p.test_size,
+                                   max_samples=p.samples)
+        except QvcUsageError as exc:
+            msg = str(exc).replace("--qubits", "qubits").replace("--samples", "samples")
+            key = "samples" if ("sample" in msg and "qubits" not in msg) else "qubits"
+            raise _err(path, where, key, msg) from None
+        prepared[data_key] = (data.n_features, len(data.y_train) + len(data.y_test))
+    n_qubits, n_samples = prepared[data_key]
+    if p.model in ("qsvc", "vqc"):
+        # The kernel holds one statevector per sample (the VQC one at a time).
+        try:
+            check_statevector_fits(n_qubits, n_samples if p.model == "qsvc" else 1)
         except QvcUsageError as exc:
             raise _err(path, where, "qubits", str(exc)) from None
         device_qubits = get_device(p.device).num_qubits
-        if p.qubits > device_qubits:
+        if n_qubits > device_qubits:
             raise _err(path, where, "qubits",
-                       f"{p.qubits} qubits exceed device {p.device!r} ({device_qubits} qubits)")
-    data_key = (p.dataset, p.qubits, p.samples, p.seed, p.test_size)
-    if data_key in prepared:
-        return
-    try:
-        prepare_dataset(p.dataset, n_features=p.qubits, seed=p.seed, test_size=p.test_size,
-                        max_samples=p.samples)
-        prepared.add(data_key)
-    except QvcUsageError as exc:
-        msg = str(exc).replace("--qubits", "qubits").replace("--samples", "samples")
-        key = "samples" if ("sample" in msg and "qubits" not in msg) else "qubits"
-        raise _err(path, where, key, msg) from None
+                       f"{n_qubits} qubits exceed device {p.device!r} ({device_qubits} qubits)")
 
 
 def load_spec_file(path: str | Path) -> SweepSpec:
@@ -343,7 +344,7 @@ def load_spec_file(path: str | Path) -> SweepSpec:
             )
             points.setdefault(p.point_id, (p, where))
     seen: set[tuple] = set()
-    prepared: set[tuple] = set()
+    prepared: dict[tuple, tuple[int, int]] = {}
     for p, where in points.values():
         sig = (where, p.dataset, p.model, p.qubits, p.samples, p.seed, p.device, p.execution,
                p.shots, p.max_iter, p.test_size)

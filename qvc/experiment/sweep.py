@@ -353,7 +353,7 @@ def _run_dask(todo: list[Point], run_id: str, scheduler: str, finished: Callable
             "--scheduler needs Dask distributed; install it with: pip install 'qvc[dask]'"
         ) from None
     try:
-        client = Client(scheduler, timeout="20s")
+        client = Client(scheduler, timeout=os.environ.get("QVC_DASK_CONNECT_TIMEOUT", "20s"))
     except (OSError, TimeoutError) as exc:
         raise QvcUsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     try:
