@@ -81,6 +81,14 @@ LAWS: dict[str, Law] = {
 #: Laws whose growth is exponential (statevector simulation is exponential in qubits).
 EXPONENTIAL_LAWS = ("exponential", "exp+floor")
 
+#: Candidate laws per axis. Along samples every model here is polynomial (kernel matrices
+#: are N^2 entries, SVM training N^2..N^3, networks linear in N), so an exponential
+#: fitted to a few noisy points would only produce a spurious extrapolation.
+AXIS_LAWS = {
+    "qubits": tuple(LAWS),
+    "samples": ("linear", "quadratic", "power"),
+}
+
 
 @dataclass
 class GrowthFit:
@@ -117,7 +125,8 @@ class GrowthFit:
     def predict(self, x, params: np.ndarray | None = None) -> np.ndarray:
         """Evaluate the law at ``x`` (with ``params`` instead of the fitted ones if given)."""
         p = self.params if params is None else params
-        return LAWS[self.law].func(np.asarray(x, dtype=float), *p)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return LAWS[self.law].func(np.asarray(x, dtype=float), *p)
 
     def describe(self) -> str:
         """Formula with the fitted numbers, e.g. ``'3.1 + 0.52*x'``."""
@@ -383,7 +392,7 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
     curves = cost_curves(frame)
     fit_rows, fit_objects, be_rows = [], {}, []
     for key, c in curves.groupby(["pair", "series", "axis", "fixed"], sort=False):
-        fits = fit_all(c["x"], c["y"])
+        fits = fit_all(c["x"], c["y"], AXIS_LAWS.get(key[2]))
         fit_objects[key] = fits
         for rank, f in enumerate(fits):
             fit_rows.append({
