@@ -27,6 +27,23 @@ def check_positive_int(value: object, name: str, *, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_nonnegative_float(value: object, name: str) -> float:
+    """Return ``value`` as a finite float >= 0, or raise a usage error naming ``name``.
+
+    Examples
+    --------
+    >>> check_nonnegative_float("2.5", "--idle-baseline")
+    2.5
+    """
+    try:
+        as_float = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise QvcUsageError(f"{name} must be a number (got {value!r})") from None
+    if not np.isfinite(as_float) or as_float < 0:
+        raise QvcUsageError(f"{name} must be a finite number >= 0 (got {value!r})")
+    return as_float
+
+
 def check_choice(value: str, choices: Iterable[str], name: str) -> str:
     """Return ``value`` if it is one of ``choices``; otherwise a usage error listing them."""
     options = list(choices)

@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seed, or comma-separated seeds (default 42)")
     run.add_argument("--shots", type=int, default=1024, help="shots per circuit (default 1024)")
     run.add_argument("--device", default="ibm_heron", help="device preset (default ibm_heron)")
+    run.add_argument("--device-file", default=None, help="TOML file with more device presets")
+    run.add_argument("--attribution", default="attributional",
+                     help="hardware energy attribution: attributional (default) or marginal")
+    run.add_argument("--mitigation-factor", type=float, default=1.0,
+                     help="error-mitigation sampling multiplier on shots (default 1)")
     run.add_argument("--execution", default="exact", help="quantum execution mode (default exact)")
     run.add_argument("--max-iter", type=int, default=100,
                      help="shared iteration budget of mlp and vqc (default 100)")
@@ -62,6 +67,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true",
                      help="print one JSON object (run folder and rows) and nothing else")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    energy = run.add_argument_group("energy and carbon")
+    carbon = energy.add_mutually_exclusive_group()
+    carbon.add_argument("--country", metavar="ISO",
+                        help="ISO 3166 code whose grid carbon intensity prices gCO2e (see 'qvc carbon')")
+    carbon.add_argument("--carbon-intensity", metavar="G_PER_KWH", type=_float,
+                        help="grid carbon intensity in gCO2e/kWh (default: world average 475)")
+    energy.add_argument("--idle-baseline", metavar="SECONDS", type=_float, default=0.0,
+                        help="measure idle power first (RAPL/NVML only) and report above-idle energy")
+    energy.add_argument("--min-window", metavar="SECONDS", type=_float, default=None,
+                        help="repeat a fit/predict shorter than this (default: the meter's resolution)")
+    energy.add_argument("--max-repeats", metavar="N", type=int, default=5000,
+                        help="cap on calls when repeating a short fit/predict (1 = never; default 5000)")
+    energy.add_argument("--cpu-tdp-table", metavar="CSV",
+                        help="CSV 'model,tdp_w,cores,source' of CPU TDPs for the estimate")
 
     sub.add_parser("datasets", help="list the bundled datasets")
 
@@ -75,7 +94,52 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", default=None, help="parent folder of the run folder (overrides the spec)")
     sw.add_argument("--no-report", action="store_true", help="skip the sweep report")
     sw.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    rep = sub.add_parser(
+        "report",
+        help="(re)write report.html + report.md from a run folder, compare two runs, or index runs",
+        description="Reads results.csv and metadata.json only; nothing is re-run.",
+    )
+    rep.add_argument("run_dir", nargs="?", help="run folder (holding results.csv and metadata.json)")
+    rep.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"),
+                     help="write a side-by-side report of two run folders")
+    rep.add_argument("--index", metavar="DIR", help="write DIR/index.html listing every run folder in DIR")
+    rep.add_argument("--out", help="with --compare: folder for the comparison (default "
+                                   "<parent of RUN_A>/compare-<A>-vs-<B>)")
+
+    dev = sub.add_parser("devices", help="list the quantum device presets with their sources")
+    dev.add_argument("--json", action="store_true", help="print one JSON object with every number")
+    dev.add_argument("--device-file", default=None, help="TOML file with more device presets")
+
+    est = sub.add_parser("estimate", help="model QPU time and energy of an OpenQASM circuit")
+    est.add_argument("circuit", help="OpenQASM 2 or 3 file")
+    est.add_argument("--device", required=True, help="device preset (see 'qvc devices')")
+    est.add_argument("--shots", type=int, required=True, help="shots per circuit")
+    est.add_argument("--circuits", type=int, default=1,
+                     help="executions of the circuit (parameter bindings), default 1")
+    est.add_argument("--mode", default="attributional", help="attributional (default) or marginal")
+    est.add_argument("--mitigation-factor", type=float, default=1.0,
+                     help="error-mitigation sampling multiplier on shots (default 1)")
+    est.add_argument("--draws", type=int, default=2000, help="Monte Carlo draws (default 2000)")
+    est.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default 0)")
+    est.add_argument("--device-file", default=None, help="TOML file with more device presets")
+    est.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
+
+    sub.add_parser("meters", help="which energy meter this machine gets, and why not the better ones")
+    sub.add_parser("carbon", help="the offline grid carbon intensity table")
+
+    cc = sub.add_parser("crosscheck", help="run a workload under qvc's meter and CodeCarbon's, side by side")
+    cc.add_argument("--dataset", default="iris", help="bundled dataset (default iris)")
+    cc.add_argument("--model", default="svm", help="classical model to fit repeatedly: svm or mlp")
+    cc.add_argument("--seconds", type=_float, default=5.0, help="how long to repeat the fit (default 5)")
+    cc.add_argument("--country", metavar="ISO", help="ISO 3166 code for both tools' carbon intensity")
     return p
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
 def _spec_from_args(args: argparse.Namespace):
@@ -95,6 +159,9 @@ def _spec_from_args(args: argparse.Namespace):
         seeds=tuple(args.seed) if args.seed else (42,),
         shots=args.shots,
         device=args.device,
+        device_file=args.device_file,
+        attribution=args.attribution,
+        mitigation_factor=args.mitigation_factor,
         execution=args.execution,
         max_iter=args.max_iter,
         test_size=args.test_size,
@@ -102,6 +169,12 @@ def _spec_from_args(args: argparse.Namespace):
         csv_path=args.csv_path,
         target=args.target,
         out_dir=args.out,
+        country=args.country,
+        carbon_intensity=args.carbon_intensity,
+        idle_baseline_s=args.idle_baseline,
+        min_window_s=args.min_window,
+        max_repeats=args.max_repeats,
+        cpu_tdp_table=args.cpu_tdp_table,
     )
 
 
@@ -114,13 +187,11 @@ def _json_safe(value):
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from qvc.experiment.runner import run_experiment
+    from qvc.experiment.runner import run_experiment, stderr_progress
     from qvc.report.markdown import summary_table
 
     spec = _spec_from_args(args)
-    progress = None if (args.quiet or args.json) else None
-    if not (args.quiet or args.json):
-        from qvc.experiment.runner import _stderr_progress as progress
+    progress = None if (args.quiet or args.json) else stderr_progress
     result = run_experiment(spec, progress=progress)
     if args.json:
         rows = [{k: _json_safe(v) for k, v in r.items()} for r in result.rows]
@@ -166,7 +237,145 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"run": _cmd_run, "datasets": _cmd_datasets, "sweep": _cmd_sweep}
+def _cmd_report(args: argparse.Namespace) -> int:
+    from qvc.report import write_compare, write_index, write_report
+
+    chosen = [x for x in (args.run_dir, args.compare, args.index) if x]
+    if len(chosen) != 1:
+        raise QvcUsageError("give one of: RUN_DIR, --compare RUN_A RUN_B, or --index DIR")
+    if args.out and not args.compare:
+        raise QvcUsageError("--out only applies with --compare")
+    if args.compare:
+        md, page = write_compare(args.compare[0], args.compare[1], args.out)
+        print(page)
+    elif args.index:
+        print(write_index(args.index))
+    else:
+        md, page = write_report(args.run_dir)
+        print(page)
+    return 0
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _cmd_devices(args: argparse.Namespace) -> int:
+    from qvc.energy.devices import list_devices
+
+    devices = list_devices(args.device_file)
+    if args.json:
+        print(json.dumps({"devices": {n: d.to_dict() for n, d in devices.items()}}))
+        return 0
+    for name, d in devices.items():
+        params = d.uncertain_params()
+        unverified = sum(not p.verified for p in params.values())
+        print(f"{name}: {d.description}")
+        print(f"  platform {d.platform}; {d.num_qubits} qubits; timing from "
+              + (f"{d.fake_backend} Target" if d.fake_backend else "layered gate-time model")
+              + f"; native gates {', '.join(d.basis_gates)}")
+        print(f"  attributional power at typical values: {d.attributional_power_w():.0f} W "
+              f"(PUE included); {unverified} of {len(params)} ranged numbers unverified")
+        for key, p in params.items():
+            print(f"  {key:32s} {_fmt(p.typical):>9s} [{_fmt(p.low)} .. {_fmt(p.high)}]  {p.source}")
+        print(f"  {'max_circuits_per_job':32s} {d.max_circuits.value:>9d}  {d.max_circuits.source}")
+        if d.max_executions is not None:
+            print(f"  {'max_executions_per_job':32s} {d.max_executions.value:>9d}  {d.max_executions.source}")
+        print()
+    return 0
+
+
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    from qvc._validation import check_positive_int
+    from qvc.energy.devices import get_device
+    from qvc.energy.hardware import estimate_circuit
+    from qvc.quantum.qasm import load_qasm
+
+    shots = check_positive_int(args.shots, "--shots")
+    circuits = check_positive_int(args.circuits, "--circuits")
+    device = get_device(args.device, args.device_file)
+    circuit = load_qasm(args.circuit)
+    out = estimate_circuit(circuit, device, shots=shots, circuits=circuits, mode=args.mode,
+                           mitigation_factor=args.mitigation_factor, n_draws=args.draws,
+                           seed=args.seed)
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    q, e = out["qpu_seconds"], out["energy_j"]["total"]
+    print(f"device {out['device']} ({out['platform']}, timing: {out['timing']}); mode {out['mode']}; "
+          f"{out['circuits']} circuit(s) x {out['shots']} shots (mitigation x{out['mitigation_factor']:g}), "
+          f"{out['jobs']} job(s)")
+    print(f"native circuit: depth {out['depth']}, gates {out['gate_counts']}, one shot "
+          f"{out['duration_s'] * 1e6:.3f} us")
+    print(f"QPU seconds (modelled): {_fmt(q['typical'])} typical, median {_fmt(q['median'])}, "
+          f"90% interval [{_fmt(q['low'])}, {_fmt(q['high'])}]")
+    print(f"energy J (modelled):    {_fmt(e['typical'])} typical, median {_fmt(e['median'])}, "
+          f"90% interval [{_fmt(e['low'])}, {_fmt(e['high'])}]")
+    for c, v in out["energy_j"].items():
+        if c != "total":
+            print(f"  {c:12s} {_fmt(v['typical']):>10s} J  [{_fmt(v['low'])}, {_fmt(v['high'])}]")
+    print(f"Landauer floor: {_fmt(out['landauer_j'])} J for {_fmt(out['erased_bits'])} erased bits at "
+          f"300 K; the typical energy is {out['orders_above_landauer']:.1f} orders of magnitude above it")
+    print("most sensitive numbers (energy at low .. high, others typical):")
+    for r in out["sensitivity"]:
+        print(f"  {r['parameter']:32s} {_fmt(r['energy_j_at_low'])} .. {_fmt(r['energy_j_at_high'])} J")
+    return 0
+
+
+def _cmd_meters(args: argparse.Namespace) -> int:
+    from qvc.energy.meters import EnergyMeter
+
+    d = EnergyMeter().describe()
+    print(f"meter: {d['meter']} ({d['method']}); shortest trusted window {d['min_window_s']:g} s")
+    for b in d["backends"]:
+        print(f"  {b.get('backend')}: " + ", ".join(f"{k}={v}" for k, v in b.items() if k != "backend"))
+    for n in d["not_used"]:
+        print(f"not used: {n['backend']}: {n['reason']}")
+    return 0
+
+
+def _cmd_carbon(args: argparse.Namespace) -> int:
+    from qvc.energy import carbon
+
+    for a2, (a3, name, value) in carbon.COUNTRIES.items():
+        print(f"{a2} {a3} {value:7.1f}  {name}")
+    print(f"world default {carbon.WORLD_DEFAULT_G_PER_KWH:g} gCO2e/kWh: {carbon.WORLD_DEFAULT_SOURCE}")
+    print(f"countries: {carbon.COUNTRY_SOURCE}")
+    return 0
+
+
+def _cmd_crosscheck(args: argparse.Namespace) -> int:
+    import warnings
+
+    from qvc._validation import check_choice, check_nonnegative_float
+    from qvc.data import prepare_dataset
+    from qvc.energy.carbon import carbon_intensity
+    from qvc.energy.meters.crosscheck import codecarbon_available, crosscheck, format_crosscheck
+    from qvc.models.registry import ModelConfig, build_model
+
+    check_choice(args.model, ("svm", "mlp"), "cross-check model")
+    seconds = check_nonnegative_float(args.seconds, "--seconds")
+    carbon_intensity(args.country)
+    if not codecarbon_available():
+        raise QvcUsageError("codecarbon is not installed; pip install 'qvc[codecarbon]' to cross-check")
+    data = prepare_dataset(args.dataset)
+    cfg = ModelConfig(n_features=data.n_features, n_classes=data.n_classes)
+    est = build_model(args.model, cfg).estimator
+
+    def workload():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(data.X_train, data.y_train)
+
+    print(format_crosscheck(crosscheck(workload, seconds=seconds, country=args.country)))
+    return 0
+
+
+_COMMANDS = {
+    "run": _cmd_run, "datasets": _cmd_datasets, "meters": _cmd_meters, "carbon": _cmd_carbon,
+    "crosscheck": _cmd_crosscheck, "devices": _cmd_devices, "estimate": _cmd_estimate,
+    "report": _cmd_report, "sweep": _cmd_sweep,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -192,3 +401,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("qvc: interrupted; finished rows are kept in the run folder "
               "(a sweep continues with: qvc sweep --resume RUN_DIR)", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # stdout closed early (e.g. `qvc devices | head`): not an error worth a traceback.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

@@ -34,7 +34,7 @@ def test_grids_union_without_duplicates(tmp_path):
     assert len(spec.points) == 12
     assert len({p.point_id for p in spec.points}) == 12
     assert {(p.qubits, p.samples) for p in spec.points} == {(2, 40), (3, 40), (2, 60)}
-    assert spec.name == "t" and spec.attribution == "process"
+    assert spec.name == "t" and spec.concurrency == "parallel"
     # a point is a single-model, single-seed ExperimentSpec (the shared schema)
     es = spec.points[0].to_experiment_spec().validate()
     assert es.models == ("svm",) and es.max_samples == 40

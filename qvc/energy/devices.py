@@ -1,123 +1,581 @@
-"""Quantum device presets used by the hardware cost model.
+"""Quantum device presets of the hardware energy model, loaded from data.
 
-This first version holds IBM presets whose gate timings come from
-qiskit-ibm-runtime's fake backends (snapshots of real IBM devices).
+The presets live in ``qvc/energy/devices.toml``: one table per device, every
+number a ``{low, typical, high, source}`` table whose source says
+``unverified`` where no primary source was found. Users add their own devices
+with a file of the same layout (``--device-file``); it is validated key by key
+and every mistake is a one-line :class:`~qvc.errors.QvcUsageError` naming the
+file, the device, the key and what was expected.
+
+IBM presets name a qiskit-ibm-runtime fake backend; qubit count, native gates,
+coupling map and every gate, readout and reset duration are read from that
+backend's ``Target`` when the device is first used. Other devices carry a
+layered gate-time model (see :mod:`qvc.energy.hardware`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 from qvc.errors import QvcUsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+#: The built-in preset file.
+PRESET_FILE = Path(__file__).with_name("devices.toml")
+
+#: Power components a device may list (fixed so that result columns are stable).
+COMPONENTS = ("cryogenics", "vacuum", "lasers", "control", "readout", "servers")
+
+#: Timing parameters every device needs, and those only devices without a Qiskit target need.
+_TIMING_REQUIRED = ("rep_delay_s", "per_job_overhead_s", "per_circuit_overhead_s")
+_LAYERED_REQUIRED = ("gate_1q_s", "gate_2q_s", "readout_s")
+_LAYERED_OPTIONAL = ("reset_s", "layer_overhead_s")
+_KNOWN_KEYS = {
+    "description", "platform", "fake_backend", "num_qubits", "basis_gates", "basis_gates_source",
+    "coupling", "coupling_source", "parallel_gates", "max_circuits_per_job",
+    "max_executions_per_job", "pue", "power", *_TIMING_REQUIRED, *_LAYERED_REQUIRED,
+    *_LAYERED_OPTIONAL,
+}
+_COMPONENT_KEYS = {"static_w", "per_qubit_w", "idle_fraction"}
+_PARAM_KEYS = {"low", "typical", "high", "source"}
+#: Target operations that are not gates a circuit is translated to.
+_NOT_GATES = {"for_loop", "if_else", "switch_case", "while_loop", "delay"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """An uncertain number: ``(low, typical, high)`` and where it comes from.
+
+    Examples
+    --------
+    >>> Param(1.0, 2.0, 4.0, "unverified").verified
+    False
+    """
+
+    low: float
+    typical: float
+    high: float
+    source: str
+
+    @property
+    def verified(self) -> bool:
+        """False when the source says ``unverified`` (no primary source was found)."""
+        return not self.source.strip().lower().startswith("unverified")
+
+    def to_dict(self) -> dict:
+        """Plain-JSON form."""
+        return {"low": self.low, "typical": self.typical, "high": self.high,
+                "source": self.source, "verified": self.verified}
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A number without a range (a count or a rule), with its source."""
+
+    value: int
+    source: str
+
+    def to_dict(self) -> dict:
+        """Plain-JSON form."""
+        return {"value": self.value, "source": self.source}
+
+
+@dataclass(frozen=True)
+class PowerComponent:
+    """One part of the machine that draws power.
+
+    Power of the whole machine in this component is ``static_w + per_qubit_w * qubits``;
+    ``idle_fraction`` of it is drawn anyway by an idle, ready machine.
+    """
+
+    name: str
+    static_w: Param
+    per_qubit_w: Param
+    idle_fraction: Param
+
+    def to_dict(self) -> dict:
+        """Plain-JSON form."""
+        return {"static_w": self.static_w.to_dict(), "per_qubit_w": self.per_qubit_w.to_dict(),
+                "idle_fraction": self.idle_fraction.to_dict()}
+
+
+_ZERO = Param(0.0, 0.0, 0.0, "not applicable (0)")
 
 
 @dataclass(frozen=True)
 class DevicePreset:
-    """Timing and power of one quantum computer.
+    """Timing, batching and power of one quantum computer (see ``devices.toml``).
 
     Attributes
     ----------
-    name, description : str
-    fake_backend : str
-        qiskit-ibm-runtime fake backend class whose ``Target`` gives gate durations.
-    rep_delay_s : float
-        Delay between shots (IBM ``default_rep_delay``).
-    per_job_overhead_s : float
-        Fixed QPU time charged per job.
-    max_circuits_per_job : int
-        Circuits that fit into one job.
-    system_power_w : float
-        Whole-system wall power (cryostat, control electronics, servers).
-    sources : dict
-        Source for each number, or ``"unverified"``.
+    name, description, platform : str
+    fake_backend : str or None
+        qiskit-ibm-runtime fake backend whose ``Target`` gives the timings (``timing == "target"``).
+    timing_params : dict of str to Param
+        ``rep_delay_s``, ``per_job_overhead_s``, ``per_circuit_overhead_s`` and, for devices
+        without a target, ``gate_1q_s``, ``gate_2q_s``, ``readout_s``, ``reset_s``,
+        ``layer_overhead_s``.
+    power : dict of str to PowerComponent
+    pue : Param
+    max_circuits, max_executions : Fixed
+        Batching rules: circuits, and circuits x shots, per job (``max_executions`` may be None).
+    origin : str
+        The file the preset was read from.
     """
 
     name: str
     description: str
-    fake_backend: str
-    rep_delay_s: float
-    per_job_overhead_s: float
-    max_circuits_per_job: int
-    system_power_w: float
-    sources: dict = field(default_factory=dict)
+    platform: str
+    fake_backend: str | None
+    timing_params: dict[str, Param]
+    power: dict[str, PowerComponent]
+    pue: Param
+    max_circuits: Fixed
+    max_executions: Fixed | None = None
+    num_qubits_fixed: Fixed | None = None
+    basis_gates_fixed: tuple[str, ...] | None = None
+    basis_gates_source: str = ""
+    coupling_spec: object = "all-to-all"
+    coupling_source: str = ""
+    parallel_gates: bool = True
+    origin: str = ""
+    _extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+    # -- typical values under their old names (API of the first cost model) ---------------
+    @property
+    def max_circuits_per_job(self) -> int:
+        """Circuits that fit into one job."""
+        return int(self.max_circuits.value)
+
+    @property
+    def max_executions_per_job(self) -> int | None:
+        """Circuits x shots that fit into one job (``None``: no limit)."""
+        return None if self.max_executions is None else int(self.max_executions.value)
+
+    @property
+    def rep_delay_s(self) -> float:
+        """Typical per-shot time outside the circuit (s)."""
+        return self.timing_params["rep_delay_s"].typical
+
+    @property
+    def per_job_overhead_s(self) -> float:
+        """Typical fixed QPU time per job (s)."""
+        return self.timing_params["per_job_overhead_s"].typical
+
+    @property
+    def per_circuit_overhead_s(self) -> float:
+        """Typical fixed QPU time per circuit (s)."""
+        return self.timing_params["per_circuit_overhead_s"].typical
+
+    @property
+    def system_power_w(self) -> float:
+        """Whole-system power at typical values, PUE included (= :meth:`attributional_power_w`)."""
+        return self.attributional_power_w()
+
+    # -- timing source -------------------------------------------------------------------
+    @property
+    def timing(self) -> str:
+        """``"target"`` (durations from a Qiskit Target) or ``"layered"`` (gate-time model)."""
+        return "target" if self.fake_backend else "layered"
 
     def backend(self):
-        """The fake backend instance (cached)."""
-        return _fake_backend(self.fake_backend)
+        """The fake backend instance (cached); ``None`` for devices without one."""
+        return _fake_backend(self.fake_backend) if self.fake_backend else None
+
+    @property
+    def target(self):
+        """The Qiskit ``Target`` of a fake-backend device, else ``None``."""
+        b = self.backend()
+        return None if b is None else b.target
 
     @property
     def num_qubits(self) -> int:
-        """Number of qubits of the device."""
-        return int(self.backend().num_qubits)
+        """Qubits of the device (from the fake backend where there is one)."""
+        if self.fake_backend:
+            return int(self.backend().num_qubits)
+        return int(self.num_qubits_fixed.value)
+
+    @property
+    def basis_gates(self) -> tuple[str, ...]:
+        """Native gate names (Qiskit names)."""
+        if self.fake_backend:
+            return tuple(sorted(set(self.target.operation_names) - _NOT_GATES))
+        return tuple(self.basis_gates_fixed)
+
+    def coupling_map(self):
+        """A Qiskit ``CouplingMap``, or ``None`` for all-to-all connectivity."""
+        from qiskit.transpiler import CouplingMap
+
+        if self.fake_backend:
+            return self.target.build_coupling_map()
+        spec = self.coupling_spec
+        if spec == "all-to-all":
+            return None
+        if isinstance(spec, str) and spec.startswith("grid:"):
+            rows, cols = (int(v) for v in spec[5:].lower().split("x"))
+            return CouplingMap.from_grid(rows, cols)
+        return CouplingMap([list(map(int, pair)) for pair in spec])
+
+    def timing_key(self) -> str:
+        """A string identifying everything that determines the transpiled timing."""
+        if self.fake_backend:
+            return f"target:{self.fake_backend}"
+        times = ",".join(f"{k}={p.typical!r}" for k, p in sorted(self.timing_params.items()))
+        return (f"layered:{self.num_qubits}:{','.join(self.basis_gates)}:{self.coupling_spec}:"
+                f"{self.parallel_gates}:{times}")
+
+    # -- uncertain parameters --------------------------------------------------------------
+    def uncertain_params(self) -> dict[str, Param]:
+        """Every ranged number, by flat name (``rep_delay_s``, ``power.control.per_qubit_w``, ``pue``)."""
+        out = dict(self.timing_params)
+        for cname, comp in self.power.items():
+            out[f"power.{cname}.static_w"] = comp.static_w
+            out[f"power.{cname}.per_qubit_w"] = comp.per_qubit_w
+            out[f"power.{cname}.idle_fraction"] = comp.idle_fraction
+        out["pue"] = self.pue
+        return out
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Source of every number, by flat name (for run metadata)."""
+        out = {k: p.source for k, p in self.uncertain_params().items()}
+        out["max_circuits_per_job"] = self.max_circuits.source
+        if self.max_executions is not None:
+            out["max_executions_per_job"] = self.max_executions.source
+        if self.fake_backend:
+            out["gate_durations"] = f"{self.fake_backend} Target (qiskit-ibm-runtime snapshot)"
+        else:
+            out["num_qubits"] = self.num_qubits_fixed.source
+            out["basis_gates"] = self.basis_gates_source
+            out["coupling"] = self.coupling_source
+        return out
+
+    def attributional_power_w(self) -> float:
+        """Whole-system wall power at typical values, PUE included (W).
+
+        ``PUE * sum_c (static_c + per_qubit_c * num_qubits)``: the power that the
+        ``attributional`` mode charges for every QPU second.
+
+        Examples
+        --------
+        >>> round(get_device("ibm_heron").attributional_power_w())
+        24869
+        """
+        n = self.num_qubits
+        total = sum(c.static_w.typical + c.per_qubit_w.typical * n for c in self.power.values())
+        return self.pue.typical * total
+
+    def to_dict(self, *, resolve_backend: bool = True) -> dict:
+        """Plain-JSON description with every number and its source."""
+        d: dict = {
+            "name": self.name,
+            "description": self.description,
+            "platform": self.platform,
+            "timing": self.timing,
+            "origin": self.origin,
+        }
+        if self.fake_backend:
+            d["fake_backend"] = self.fake_backend
+            if resolve_backend:
+                d["num_qubits"] = {"value": self.num_qubits, "source": f"{self.fake_backend} Target"}
+                d["basis_gates"] = {"value": list(self.basis_gates), "source": f"{self.fake_backend} Target"}
+                d["target_durations_s"] = target_duration_summary(self)
+        else:
+            d["num_qubits"] = self.num_qubits_fixed.to_dict()
+            d["basis_gates"] = {"value": list(self.basis_gates), "source": self.basis_gates_source}
+            d["coupling"] = {"value": self.coupling_spec, "source": self.coupling_source}
+            d["parallel_gates"] = self.parallel_gates
+        d["timing_params"] = {k: p.to_dict() for k, p in self.timing_params.items()}
+        d["max_circuits_per_job"] = self.max_circuits.to_dict()
+        d["max_executions_per_job"] = None if self.max_executions is None else self.max_executions.to_dict()
+        d["power"] = {k: c.to_dict() for k, c in self.power.items()}
+        d["pue"] = self.pue.to_dict()
+        if not self.fake_backend or resolve_backend:
+            d["attributional_power_w_typical"] = self.attributional_power_w()
+        return d
 
 
 @cache
 def _fake_backend(class_name: str):
     from qiskit_ibm_runtime import fake_provider
 
-    factory: Callable = getattr(fake_provider, class_name)
+    factory = getattr(fake_provider, class_name, None)
+    if factory is None:
+        raise QvcUsageError(
+            f"unknown fake backend {class_name!r}; name a class of qiskit_ibm_runtime.fake_provider "
+            "(e.g. FakeTorino)"
+        )
     return factory()
 
 
-_SYSTEM_POWER_SOURCE = (
-    "~25 kW whole-system wall power of a superconducting QPU (range 15-30 kW): D-Wave 2X "
-    "'slightly less than 25 kW'; Google Sycamore reported ~26 kW (Arute et al., Nature 574, "
-    "505 (2019), supplementary). Applied to IBM systems: unverified"
-)
+def target_duration_summary(device: DevicePreset) -> dict:
+    """Min / median / max duration (s) per operation of a fake backend's Target."""
+    import numpy as np
 
-DEVICES: dict[str, DevicePreset] = {
-    "ibm_heron": DevicePreset(
-        name="ibm_heron",
-        description="IBM Heron r1 (133 qubits; timings from qiskit-ibm-runtime FakeTorino)",
-        fake_backend="FakeTorino",
-        rep_delay_s=250e-6,
-        per_job_overhead_s=3.0,
-        max_circuits_per_job=10_000,
-        system_power_w=25_000.0,
-        sources={
-            "gate_durations": "FakeTorino Target (qiskit-ibm-runtime snapshot of ibm_torino)",
-            "rep_delay_s": "FakeTorino configuration default_rep_delay = 250 us",
-            "per_job_overhead_s": (
-                "unverified: IBM's usage estimate for a 2-qubit Bell job is ~4 s, of which "
-                "~1 s is shots; 3 s taken as fixed overhead"
-            ),
-            "max_circuits_per_job": "unverified",
-            "system_power_w": _SYSTEM_POWER_SOURCE,
-        },
-    ),
-    "ibm_eagle": DevicePreset(
-        name="ibm_eagle",
-        description="IBM Eagle r3 (127 qubits; timings from qiskit-ibm-runtime FakeSherbrooke)",
-        fake_backend="FakeSherbrooke",
-        rep_delay_s=250e-6,
-        per_job_overhead_s=3.0,
-        max_circuits_per_job=10_000,
-        system_power_w=25_000.0,
-        sources={
-            "gate_durations": "FakeSherbrooke Target (snapshot of ibm_sherbrooke)",
-            "rep_delay_s": "FakeSherbrooke configuration default_rep_delay = 250 us",
-            "per_job_overhead_s": "unverified (as ibm_heron)",
-            "max_circuits_per_job": "unverified",
-            "system_power_w": _SYSTEM_POWER_SOURCE,
-        },
-    ),
-}
+    target = device.target
+    out = {}
+    for op in sorted(target.operation_names):
+        props = target[op]
+        if props is None:
+            continue
+        d = [p.duration for p in props.values() if p is not None and p.duration is not None]
+        if d:
+            out[op] = {"min": float(np.min(d)), "median": float(np.median(d)), "max": float(np.max(d)),
+                       "source": f"{device.fake_backend} Target"}
+    return out
 
 
-def get_device(name: str) -> DevicePreset:
+# ---------------------------------------------------------------------------------------------
+# Loading and validation
+# ---------------------------------------------------------------------------------------------
+class _Ctx:
+    """Where a value sits, for error messages: file, device, key."""
+
+    def __init__(self, path: str, device: str | None = None) -> None:
+        self.path, self.device = path, device
+
+    def fail(self, key: str, expected: str, got: object = None) -> QvcUsageError:
+        where = f"{self.path}: device {self.device!r}" if self.device else self.path
+        tail = "" if got is None else f" (got {got!r})"
+        return QvcUsageError(f"{where}: {key}: expected {expected}{tail}")
+
+
+def _number(ctx: _Ctx, key: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ctx.fail(key, "a number", value)
+    value = float(value)
+    if not math.isfinite(value):
+        raise ctx.fail(key, "a finite number", value)
+    if value < 0:
+        raise ctx.fail(key, "a non-negative number", value)
+    return value
+
+
+def _param(ctx: _Ctx, key: str, raw: object) -> Param:
+    expected = "a table {low, typical, high, source} of non-negative numbers"
+    if not isinstance(raw, Mapping):
+        raise ctx.fail(key, expected, raw)
+    missing = [k for k in ("low", "typical", "high", "source") if k not in raw]
+    if missing:
+        raise ctx.fail(key, f"{expected}; missing {', '.join(missing)}")
+    extra = sorted(set(raw) - _PARAM_KEYS)
+    if extra:
+        raise ctx.fail(key, f"only low, typical, high, source; unknown {', '.join(extra)}")
+    low, typ, high = (_number(ctx, f"{key}.{k}", raw[k]) for k in ("low", "typical", "high"))
+    if not low <= typ <= high:
+        raise ctx.fail(key, "low <= typical <= high", (low, typ, high))
+    source = raw["source"]
+    if not isinstance(source, str) or not source.strip():
+        raise ctx.fail(f"{key}.source", "a non-empty text naming the source, or 'unverified'", source)
+    return Param(low, typ, high, source)
+
+
+def _fixed(ctx: _Ctx, key: str, raw: object, *, minimum: int = 1) -> Fixed:
+    if not isinstance(raw, Mapping) or "value" not in raw or "source" not in raw:
+        raise ctx.fail(key, "a table {value, source}", raw)
+    v = raw["value"]
+    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+        raise ctx.fail(f"{key}.value", f"an integer >= {minimum}", v)
+    if not isinstance(raw["source"], str) or not raw["source"].strip():
+        raise ctx.fail(f"{key}.source", "a non-empty text naming the source, or 'unverified'")
+    return Fixed(int(v), raw["source"])
+
+
+def _text(ctx: _Ctx, raw: Mapping, key: str, *, required: bool = True, default: str = "") -> str:
+    if key not in raw:
+        if required:
+            raise ctx.fail(key, "a text", None) from None
+        return default
+    v = raw[key]
+    if not isinstance(v, str) or not v.strip():
+        raise ctx.fail(key, "a non-empty text", v)
+    return v
+
+
+def _parse_device(ctx: _Ctx, name: str, raw: object) -> DevicePreset:
+    if not isinstance(raw, Mapping):
+        raise ctx.fail("(device)", "a table of device keys", raw)
+    unknown = sorted(set(raw) - _KNOWN_KEYS)
+    if unknown:
+        raise ctx.fail(unknown[0], f"one of the documented keys ({', '.join(sorted(_KNOWN_KEYS))})")
+    for key in ("description", "platform", "pue", "max_circuits_per_job", "power", *_TIMING_REQUIRED):
+        if key not in raw:
+            raise ctx.fail(key, "this key (it is required)", None)
+    fake = raw.get("fake_backend")
+    if fake is not None and (not isinstance(fake, str) or not fake.strip()):
+        raise ctx.fail("fake_backend", "the name of a qiskit_ibm_runtime.fake_provider class", fake)
+    timing = {k: _param(ctx, k, raw[k]) for k in _TIMING_REQUIRED}
+    kwargs: dict = {}
+    if fake is None:
+        for key in ("num_qubits", "basis_gates", *_LAYERED_REQUIRED):
+            if key not in raw:
+                raise ctx.fail(key, "this key (required for a device without fake_backend)", None)
+        for key in _LAYERED_REQUIRED:
+            timing[key] = _param(ctx, key, raw[key])
+        for key in _LAYERED_OPTIONAL:
+            timing[key] = _param(ctx, key, raw[key]) if key in raw else _ZERO
+        if "reset_s" not in raw:
+            timing["reset_s"] = Param(
+                timing["readout_s"].low, timing["readout_s"].typical, timing["readout_s"].high,
+                "reset_s not given: taken equal to readout_s",
+            )
+        basis = raw["basis_gates"]
+        if not isinstance(basis, list) or not basis or not all(isinstance(g, str) for g in basis):
+            raise ctx.fail("basis_gates", "a non-empty list of Qiskit gate names", basis)
+        coupling = raw.get("coupling", "all-to-all")
+        if isinstance(coupling, str):
+            ok = coupling == "all-to-all" or (
+                coupling.startswith("grid:") and len(coupling[5:].lower().split("x")) == 2
+                and all(p.isdigit() for p in coupling[5:].lower().split("x"))
+            )
+            if not ok:
+                raise ctx.fail("coupling", "'all-to-all', 'grid:RxC' or a list of [a, b] pairs", coupling)
+        elif not (isinstance(coupling, list) and all(
+                isinstance(p, list) and len(p) == 2 and all(isinstance(q, int) and q >= 0 for q in p)
+                for p in coupling)):
+            raise ctx.fail("coupling", "'all-to-all', 'grid:RxC' or a list of [a, b] pairs", coupling)
+        parallel = raw.get("parallel_gates", True)
+        if not isinstance(parallel, bool):
+            raise ctx.fail("parallel_gates", "true or false", parallel)
+        kwargs.update(
+            num_qubits_fixed=_fixed(ctx, "num_qubits", raw["num_qubits"]),
+            basis_gates_fixed=tuple(basis),
+            basis_gates_source=_text(ctx, raw, "basis_gates_source", required=False, default="unverified"),
+            coupling_spec=coupling,
+            coupling_source=_text(ctx, raw, "coupling_source", required=False, default="unverified"),
+            parallel_gates=parallel,
+        )
+    power_raw = raw["power"]
+    if not isinstance(power_raw, Mapping) or not power_raw:
+        raise ctx.fail("power", f"a table of components (any of {', '.join(COMPONENTS)})", power_raw)
+    power = {}
+    for cname, craw in power_raw.items():
+        if cname not in COMPONENTS:
+            raise ctx.fail(f"power.{cname}", f"a component name, one of {', '.join(COMPONENTS)}")
+        if not isinstance(craw, Mapping):
+            raise ctx.fail(f"power.{cname}", "a table {static_w, per_qubit_w, idle_fraction}", craw)
+        extra = sorted(set(craw) - _COMPONENT_KEYS)
+        if extra:
+            raise ctx.fail(f"power.{cname}.{extra[0]}", "one of static_w, per_qubit_w, idle_fraction")
+        for key in ("static_w", "idle_fraction"):
+            if key not in craw:
+                raise ctx.fail(f"power.{cname}.{key}", "this key (it is required)", None)
+        idle = _param(ctx, f"power.{cname}.idle_fraction", craw["idle_fraction"])
+        if idle.high > 1.0:
+            raise ctx.fail(f"power.{cname}.idle_fraction", "fractions between 0 and 1", idle.high)
+        power[cname] = PowerComponent(
+            cname,
+            _param(ctx, f"power.{cname}.static_w", craw["static_w"]),
+            _param(ctx, f"power.{cname}.per_qubit_w", craw["per_qubit_w"]) if "per_qubit_w" in craw else _ZERO,
+            idle,
+        )
+    pue = _param(ctx, "pue", raw["pue"])
+    if pue.low < 1.0:
+        raise ctx.fail("pue", "a power usage effectiveness >= 1", pue.low)
+    return DevicePreset(
+        name=name,
+        description=_text(ctx, raw, "description"),
+        platform=_text(ctx, raw, "platform"),
+        fake_backend=fake,
+        timing_params=timing,
+        power=power,
+        pue=pue,
+        max_circuits=_fixed(ctx, "max_circuits_per_job", raw["max_circuits_per_job"]),
+        max_executions=(
+            _fixed(ctx, "max_executions_per_job", raw["max_executions_per_job"])
+            if "max_executions_per_job" in raw else None
+        ),
+        origin=ctx.path,
+        **kwargs,
+    )
+
+
+def load_device_file(path: str | Path) -> dict[str, DevicePreset]:
+    """Read and validate a device file (same layout as the built-in ``devices.toml``).
+
+    Raises
+    ------
+    QvcUsageError
+        If the file is missing, not TOML, or any device has a missing, negative or
+        malformed number; the message names the file, device, key and what was expected.
+
+    Examples
+    --------
+    >>> sorted(load_device_file(PRESET_FILE))[:2]
+    ['google_sycamore', 'ibm_eagle']
+    """
+    path = Path(path)
+    shown = str(path)
+    if not path.is_file():
+        raise QvcUsageError(f"device file {shown!r} does not exist; give the path of a TOML device file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise QvcUsageError(f"{shown}: not valid TOML: {str(exc).splitlines()[0]}") from None
+    ctx = _Ctx(shown)
+    devices = data.get("devices")
+    if not isinstance(devices, Mapping) or not devices:
+        raise ctx.fail("devices", "a [devices.NAME] table for at least one device")
+    return {name: _parse_device(_Ctx(shown, name), name, raw) for name, raw in devices.items()}
+
+
+@cache
+def _builtin() -> dict[str, DevicePreset]:
+    return load_device_file(PRESET_FILE)
+
+
+def list_devices(device_file: str | Path | None = None) -> dict[str, DevicePreset]:
+    """Built-in presets, plus (overriding by name) those of ``device_file``.
+
+    Examples
+    --------
+    >>> "ibm_heron" in list_devices()
+    True
+    """
+    devices = dict(_builtin())
+    if device_file is not None:
+        devices.update(load_device_file(device_file))
+    return devices
+
+
+def get_device(name: str, device_file: str | Path | None = None) -> DevicePreset:
     """Return the preset ``name`` or raise a usage error listing the known ones.
 
     Examples
     --------
-    >>> from qvc.energy.devices import get_device
     >>> get_device("ibm_heron").fake_backend
     'FakeTorino'
     """
+    devices = list_devices(device_file)
     try:
-        return DEVICES[name]
+        return devices[name]
     except KeyError:
         raise QvcUsageError(
-            f"unknown device {name!r}; choose one of: {', '.join(DEVICES)}"
+            f"unknown device {name!r}; choose one of: {', '.join(devices)} (or add it with --device-file)"
         ) from None
+
+
+class _LazyDevices(Mapping):
+    """``DEVICES``: the built-in presets, read on first access."""
+
+    def __getitem__(self, key: str) -> DevicePreset:
+        return _builtin()[key]
+
+    def __iter__(self):
+        return iter(_builtin())
+
+    def __len__(self) -> int:
+        return len(_builtin())
+
+
+#: Built-in device presets by name.
+DEVICES: Mapping[str, DevicePreset] = _LazyDevices()

@@ -1,34 +1,421 @@
-"""Modelled energy of running a circuit ledger on quantum hardware.
+"""Modelled QPU time and energy of a circuit ledger on a device preset.
 
-QPU seconds = jobs * per-job overhead + sum over entries of
-n_circuits * shots * (one-shot duration + repetition delay);
-joules = QPU seconds * system power. Labelled ``modelled``.
+Timing (see ``docs/methodology.md`` for the worked example)::
+
+    one phase (fit or predict) is submitted as its own work:
+    jobs     = ceil(max(circuits / max_circuits_per_job, executions / max_executions_per_job))
+    T_phase  = jobs * per_job_overhead
+               + sum_entries n_circuits * (per_circuit_overhead
+                                           + shots * m * (duration + rep_delay))
+
+``duration`` is one shot of the template transpiled once for the device:
+``QuantumCircuit.estimate_duration(target)`` for devices with a Qiskit target,
+otherwise the layered gate-time model (ASAP layers of the native circuit; a
+layer lasts as long as its slowest gate, plus ``layer_overhead``; or the sum of
+all gate times on devices that run gates one after another). ``m`` is the
+error-mitigation sampling multiplier.
+
+Energy: ``E_c = P_c * T`` per component ``c`` and ``E = PUE * sum_c E_c``.
+
+* ``attributional``: ``P_c = static_c + per_qubit_c * device_qubits`` — the whole
+  machine for every second the job holds it.
+* ``marginal``: ``P_c = (static_c + per_qubit_c * active_qubits) * (1 - idle_fraction_c)``
+  — only what the job adds to an idle, already-cold machine.
+
+Uncertainty: every ranged number is drawn from a triangular distribution on
+``(low, typical, high)`` (seeded, vectorised); the result reports the typical
+value, the median and the 5th-95th percentile (90 % interval). Everything here
+is labelled ``modelled``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 from qiskit import QuantumCircuit
 
-from qvc.energy.devices import DevicePreset
+from qvc.energy.devices import COMPONENTS, DevicePreset
+from qvc.energy.thermo import landauer_j, orders_above_floor, qpu_erased_bits
 from qvc.errors import QvcUsageError
 from qvc.quantum.ledger import LedgerEntry
 
+#: Attribution modes.
+ATTRIBUTION_MODES = ("attributional", "marginal")
+#: Default Monte Carlo draws and seed.
+DEFAULT_DRAWS = 2000
+DEFAULT_SEED = 0
+#: Energy components reported (device components plus the facility overhead of the PUE).
+ENERGY_COMPONENTS = (*COMPONENTS, "facility")
 
+_VIRTUAL = {"rz", "p", "u1", "barrier", "delay", "global_phase"}
+_CATEGORIES = ("gate_1q_s", "gate_2q_s", "readout_s", "reset_s")
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing of one template
+# ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TemplateTiming:
-    """Transpiled size and one-shot duration of a parametrised template."""
+    """Transpiled size and one-shot duration of a parametrised template on one device.
+
+    Attributes
+    ----------
+    gate_counts : dict
+        Native operation counts (barriers excluded).
+    depth : int
+        Depth of the native circuit.
+    duration_s : float
+        One shot at typical gate times (s), measurement included.
+    active_qubits : int
+        Qubits any operation touches.
+    measured_bits, reset_ops : int
+        Measurements and explicit resets per shot.
+    method : str
+        ``"target"`` (``estimate_duration``) or ``"layered"`` (gate-time model).
+    combos : tuple of (mask, count)
+        Layered model: how many ASAP layers hold each set of gate categories
+        (bit 0: 1q, 1: 2q, 2: readout, 3: reset).
+    category_counts : tuple of int
+        Layered model: operations per category (1q, 2q, readout, reset).
+    n_layers : int
+        Layered model: layers with at least one timed operation.
+    parallel : bool
+        Layered model: layers (True), or gates one after another with the measurements
+        (resets) of one layer done together (False).
+    """
 
     gate_counts: dict[str, int]
     depth: int
     duration_s: float
+    active_qubits: int
+    measured_bits: int
+    reset_ops: int
+    method: str
+    combos: tuple[tuple[int, int], ...] = ()
+    category_counts: tuple[int, int, int, int] = (0, 0, 0, 0)
+    n_layers: int = 0
+    parallel: bool = True
+
+    def duration(self, p: dict[str, np.ndarray]) -> np.ndarray:
+        """One-shot duration for each draw of the device parameters ``p`` (arrays of one length)."""
+        n = len(next(iter(p.values())))
+        if self.method == "target":
+            return np.full(n, self.duration_s)
+        times = [p[c] for c in _CATEGORIES]
+        out = np.zeros(n)
+        if self.parallel:
+            for mask, count in self.combos:
+                longest = np.max([times[i] for i in range(4) if mask >> i & 1], axis=0)
+                out += count * longest
+        else:  # gates one after another; simultaneous measurements (resets) count once per layer
+            c1, c2, _, _ = self.category_counts
+            readout_layers = sum(c for mask, c in self.combos if mask & 4)
+            reset_layers = sum(c for mask, c in self.combos if mask & 8)
+            out = c1 * times[0] + c2 * times[1] + readout_layers * times[2] + reset_layers * times[3]
+        return out + self.n_layers * p["layer_overhead_s"]
+
+    def to_dict(self) -> dict:
+        """Plain-JSON form."""
+        return {"gate_counts": dict(self.gate_counts), "depth": self.depth,
+                "duration_s": self.duration_s, "active_qubits": self.active_qubits,
+                "measured_bits": self.measured_bits, "method": self.method}
+
+
+_TIMING_CACHE: dict[tuple[str, str], TemplateTiming] = {}
+
+
+def _structure_key(circuit: QuantumCircuit) -> str:
+    """A hash of the circuit's structure (gate names, qubits, parameter expressions)."""
+    h = hashlib.sha1(f"{circuit.num_qubits}:{circuit.num_clbits}".encode())
+    index = {q: i for i, q in enumerate(circuit.qubits)}
+    cindex = {c: i for i, c in enumerate(circuit.clbits)}
+    for inst in circuit.data:
+        op = inst.operation
+        h.update(op.name.encode())
+        h.update(repr([index[q] for q in inst.qubits]).encode())
+        h.update(repr([cindex[c] for c in inst.clbits]).encode())
+        h.update(repr([str(p) for p in op.params]).encode())
+    return h.hexdigest()
+
+
+def _undefined_ops(circuit: QuantumCircuit, basis: set[str]) -> list[str]:
+    from qiskit.circuit.library import get_standard_gate_name_mapping
+
+    standard = set(get_standard_gate_name_mapping())
+    return sorted({
+        inst.operation.name for inst in circuit.data
+        if inst.operation.name not in basis and inst.operation.name not in standard
+        and getattr(inst.operation, "definition", None) is None
+        and inst.operation.name not in {"measure", "reset", "barrier", "delay"}
+    })
+
+
+def _check_fits(circuit: QuantumCircuit, device: DevicePreset) -> None:
+    if circuit.num_qubits > device.num_qubits:
+        raise QvcUsageError(
+            f"circuit needs {circuit.num_qubits} qubits but {device.name} has {device.num_qubits}; "
+            "use fewer qubits or a larger device"
+        )
+    for inst in circuit.data:
+        if inst.operation.name in ("if_else", "while_loop", "for_loop", "switch_case"):
+            raise QvcUsageError(
+                f"circuit uses control flow ({inst.operation.name}); the cost model prices static "
+                "circuits only: unroll it first"
+            )
+
+
+def _transpile(circuit: QuantumCircuit, device: DevicePreset) -> QuantumCircuit:
+    from qiskit import transpile
+    from qiskit.exceptions import QiskitError
+
+    basis = set(device.basis_gates)
+    bad = _undefined_ops(circuit, basis)
+    if bad:
+        raise QvcUsageError(
+            f"{device.name} cannot express gate(s) {', '.join(bad)} (no definition and not native: "
+            f"{', '.join(sorted(basis))}); define them with standard gates"
+        )
+    try:
+        if device.timing == "target":
+            return transpile(circuit, target=device.target, optimization_level=1, seed_transpiler=0)
+        return transpile(
+            circuit, basis_gates=sorted(basis), coupling_map=device.coupling_map(),
+            optimization_level=1, seed_transpiler=0,
+        )
+    except QiskitError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise QvcUsageError(
+            f"{device.name} cannot run this circuit with its native gates "
+            f"({', '.join(sorted(basis))}): {first.strip(chr(39))[:300]}"
+        ) from None
+
+
+def _layer_model(isa: QuantumCircuit, device: DevicePreset) -> tuple[dict, tuple, int, tuple]:
+    """ASAP layers of the timed operations of a native circuit, grouped by category set."""
+    qindex = {q: i for i, q in enumerate(isa.qubits)}
+    cindex = {c: i for i, c in enumerate(isa.clbits)}
+    front = np.zeros(isa.num_qubits + isa.num_clbits, dtype=np.int64)
+    layer_masks: dict[int, int] = {}
+    counts = [0, 0, 0, 0]
+    for inst in isa.data:
+        name = inst.operation.name
+        if name == "barrier":  # synchronises its qubits, takes no time
+            wires = [qindex[q] for q in inst.qubits]
+            if wires:
+                front[wires] = front[wires].max()
+            continue
+        if name in _VIRTUAL:
+            continue
+        if name == "measure":
+            cat = 2
+        elif name == "reset":
+            cat = 3
+        elif len(inst.qubits) == 1:
+            cat = 0
+        elif len(inst.qubits) == 2:
+            cat = 1
+        else:
+            raise QvcUsageError(
+                f"native circuit for {device.name} still has the {len(inst.qubits)}-qubit operation "
+                f"{name!r}; the layered model times 1- and 2-qubit gates only"
+            )
+        wires = [qindex[q] for q in inst.qubits] + [isa.num_qubits + cindex[c] for c in inst.clbits]
+        layer = int(front[wires].max())
+        front[wires] = layer + 1
+        layer_masks[layer] = layer_masks.get(layer, 0) | (1 << cat)
+        counts[cat] += 1
+    combos: dict[int, int] = {}
+    for mask in layer_masks.values():
+        combos[mask] = combos.get(mask, 0) + 1
+    return combos, tuple(sorted(combos.items())), len(layer_masks), tuple(counts)
+
+
+def template_timing(template: QuantumCircuit, device: DevicePreset) -> TemplateTiming:
+    """Transpile ``template`` once for ``device`` and time one shot.
+
+    Parameters stay unbound: gate counts and durations do not depend on their
+    values, so a Gram matrix of N^2 bound circuits needs one transpilation.
+    Results are cached by (device timing, circuit structure).
+
+    Examples
+    --------
+    >>> from qiskit import QuantumCircuit
+    >>> from qvc.energy.devices import get_device
+    >>> qc = QuantumCircuit(2); _ = qc.h(0); _ = qc.cx(0, 1); _ = qc.measure_all()
+    >>> t = template_timing(qc, get_device("ionq_forte"))
+    >>> t.method, t.gate_counts["rzz"]
+    ('layered', 1)
+    """
+    _check_fits(template, device)
+    key = (device.timing_key(), _structure_key(template))
+    hit = _TIMING_CACHE.get(key)
+    if hit is not None:
+        return hit
+    isa = _transpile(template, device)
+    ops = {k: int(v) for k, v in isa.count_ops().items() if k != "barrier"}
+    active = {q for inst in isa.data if inst.operation.name not in ("barrier", "delay") for q in inst.qubits}
+    common = dict(
+        gate_counts=ops, depth=int(isa.depth(lambda i: i.operation.name != "barrier")),
+        active_qubits=len(active), measured_bits=int(ops.get("measure", 0)),
+        reset_ops=int(ops.get("reset", 0)),
+    )
+    if device.timing == "target":
+        timing = TemplateTiming(
+            duration_s=float(isa.estimate_duration(device.target, unit="s")), method="target", **common
+        )
+    else:
+        _, combos, n_layers, counts = _layer_model(isa, device)
+        partial = TemplateTiming(
+            duration_s=0.0, method="layered", combos=combos, category_counts=counts,
+            n_layers=n_layers, parallel=device.parallel_gates, **common,
+        )
+        typ = {k: np.array([p.typical]) for k, p in device.timing_params.items()}
+        timing = TemplateTiming(**{**partial.__dict__, "duration_s": float(partial.duration(typ)[0])})
+    _TIMING_CACHE[key] = timing
+    return timing
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameter draws
+# ---------------------------------------------------------------------------------------------
+def _triangular(u: np.ndarray, low: float, mode: float, high: float) -> np.ndarray:
+    """Inverse CDF of the triangular distribution (degenerate ranges allowed)."""
+    if high <= low:
+        return np.full(u.shape, low)
+    f = (mode - low) / (high - low)
+    left = low + np.sqrt(u * (high - low) * (mode - low))
+    right = high - np.sqrt((1.0 - u) * (high - low) * (high - mode))
+    return np.where(u < f, left, right)
+
+
+def draw_parameters(device: DevicePreset, n_draws: int, seed: int = DEFAULT_SEED) -> dict[str, np.ndarray]:
+    """``n_draws`` independent triangular draws of every ranged number of ``device``.
+
+    Examples
+    --------
+    >>> from qvc.energy.devices import get_device
+    >>> p = draw_parameters(get_device("ibm_heron"), 1000, seed=1)
+    >>> bool((p["pue"] >= 1.1).all() and (p["pue"] <= 1.6).all())
+    True
+    """
+    rng = np.random.default_rng(seed)
+    params = device.uncertain_params()
+    u = rng.random((len(params), int(n_draws)))
+    return {k: _triangular(u[i], p.low, p.typical, p.high) for i, (k, p) in enumerate(params.items())}
+
+
+def typical_parameters(device: DevicePreset) -> dict[str, np.ndarray]:
+    """Every ranged number at its typical value (arrays of length 1)."""
+    return {k: np.array([p.typical]) for k, p in device.uncertain_params().items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Phase:
+    label: str
+    entries: tuple[tuple[LedgerEntry, TemplateTiming], ...]
+    circuits: int
+    executions: int
+    jobs: int
+
+
+def _phases(entries: list[LedgerEntry], device: DevicePreset, m: float) -> list[_Phase]:
+    groups: dict[str, list[LedgerEntry]] = {}
+    for e in entries:
+        groups.setdefault(f"{e.model}:{e.phase}", []).append(e)
+    out = []
+    for label, es in groups.items():
+        timed = tuple((e, template_timing(e.template, device)) for e in es)
+        circuits = sum(e.n_circuits for e in es)
+        executions = sum(e.n_circuits * math.ceil(e.shots * m) for e in es)
+        jobs = math.ceil(circuits / device.max_circuits_per_job) if circuits else 0
+        if device.max_executions_per_job is not None and executions:
+            jobs = max(jobs, math.ceil(executions / device.max_executions_per_job))
+        out.append(_Phase(label, timed, circuits, executions, jobs))
+    return out
+
+
+def _component_power(device: DevicePreset, p: dict[str, np.ndarray], mode: str, qubits: int) -> dict:
+    out = {}
+    for name in device.power:
+        watts = p[f"power.{name}.static_w"] + p[f"power.{name}.per_qubit_w"] * qubits
+        if mode == "marginal":
+            watts = watts * (1.0 - p[f"power.{name}.idle_fraction"])
+        out[name] = watts
+    return out
+
+
+def _evaluate(device: DevicePreset, phases: list[_Phase], p: dict[str, np.ndarray], mode: str,
+              m: float) -> dict:
+    """QPU seconds and joules per component for every draw in ``p`` (vectorised)."""
+    n = len(p["pue"])
+    comp = {c: np.zeros(n) for c in device.power}
+    total_s = np.zeros(n)
+    per_phase = {}
+    for ph in phases:
+        overhead = ph.jobs * p["per_job_overhead_s"]
+        phase_s = overhead.copy()
+        phase_e = {c: np.zeros(n) for c in device.power}
+        entry_s = []
+        for e, t in ph.entries:
+            shots = math.ceil(e.shots * m)
+            s = e.n_circuits * (p["per_circuit_overhead_s"] + shots * (t.duration(p) + p["rep_delay_s"]))
+            entry_s.append((s, t))
+            phase_s = phase_s + s
+        if mode == "attributional":
+            power = _component_power(device, p, mode, device.num_qubits)
+            for c in device.power:
+                phase_e[c] = power[c] * phase_s
+        else:
+            widest = max(t.active_qubits for _, t in ph.entries)
+            power = _component_power(device, p, mode, widest)
+            for c in device.power:
+                phase_e[c] = power[c] * overhead
+            for s, t in entry_s:
+                power = _component_power(device, p, mode, t.active_qubits)
+                for c in device.power:
+                    phase_e[c] = phase_e[c] + power[c] * s
+        phase_total = (p["pue"]) * sum(phase_e.values())
+        per_phase[ph.label] = {"qpu_s": phase_s, "energy_j": phase_total}
+        total_s = total_s + phase_s
+        for c in device.power:
+            comp[c] = comp[c] + phase_e[c]
+    it = sum(comp.values()) if comp else np.zeros(n)
+    comp["facility"] = (p["pue"] - 1.0) * it
+    return {"qpu_s": total_s, "energy_j": p["pue"] * it, "components": comp, "phases": per_phase}
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Median and 90 % interval (5th and 95th percentile) of Monte Carlo draws."""
+
+    median: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, draws: np.ndarray) -> Interval:
+        lo, med, hi = np.percentile(draws, [5.0, 50.0, 95.0])
+        return cls(float(med), float(lo), float(hi))
+
+    def to_dict(self) -> dict:
+        """Plain-JSON form."""
+        return {"median": self.median, "low": self.low, "high": self.high}
 
 
 @dataclass(frozen=True)
 class HardwareCost:
-    """Modelled QPU time and energy of some ledger entries on one device."""
+    """Modelled QPU time and energy of ledger entries on one device.
+
+    ``qpu_seconds`` and ``energy_j`` are the deterministic figures at typical
+    parameter values (the ones the hand calculation of ``docs/methodology.md``
+    reproduces); ``*_interval`` hold the Monte Carlo median and 90 % interval.
+    """
 
     device: str
     circuits: int
@@ -37,42 +424,67 @@ class HardwareCost:
     qpu_seconds: float
     energy_j: float
     method: str = "modelled"
+    mode: str = "attributional"
+    mitigation_factor: float = 1.0
+    qpu_seconds_interval: Interval | None = None
+    energy_interval: Interval | None = None
+    components_j: dict[str, float] = field(default_factory=dict)
+    components_interval: dict[str, Interval] = field(default_factory=dict)
+    phases: list[dict] = field(default_factory=list)
+    erased_bits: float = 0.0
+    landauer_j: float = 0.0
+    n_draws: int = 0
+    seed: int = 0
     details: dict = field(default_factory=dict)
 
+    @property
+    def power_w(self) -> float:
+        """Average modelled power over the QPU time at typical values (J / s)."""
+        return self.energy_j / self.qpu_seconds if self.qpu_seconds > 0 else float("nan")
 
-_TIMING_CACHE: dict[tuple[str, str], TemplateTiming] = {}
+    @property
+    def orders_above_landauer(self) -> float:
+        """``log10(energy_j / landauer_j)``."""
+        return orders_above_floor(self.energy_j, self.landauer_j)
 
 
-def template_timing(template: QuantumCircuit, device: DevicePreset) -> TemplateTiming:
-    """Transpile ``template`` once for ``device`` and time one shot.
+def _check_args(device: DevicePreset, mode: str, mitigation_factor: float, n_draws: int) -> None:
+    from qvc._validation import check_choice, check_positive_int
 
-    Parameters stay unbound: gate counts and durations do not depend on their values.
-    """
-    from qiskit import qasm3
-    from qiskit.transpiler import generate_preset_pass_manager
-
-    backend = device.backend()
-    if template.num_qubits > backend.num_qubits:
+    check_choice(mode, ATTRIBUTION_MODES, "attribution mode")
+    if not (isinstance(mitigation_factor, (int, float)) and math.isfinite(mitigation_factor)
+            and mitigation_factor >= 1.0):
         raise QvcUsageError(
-            f"circuit needs {template.num_qubits} qubits but {device.name} has "
-            f"{backend.num_qubits}; use fewer qubits or a larger device"
+            f"--mitigation-factor must be a number >= 1 (got {mitigation_factor!r}); 1 means no mitigation"
         )
-    try:
-        key = (device.name, qasm3.dumps(template))
-    except Exception:  # circuits qasm3 cannot express: key on identity
-        key = (device.name, f"id:{id(template)}")
-    if key in _TIMING_CACHE:
-        return _TIMING_CACHE[key]
-    pm = generate_preset_pass_manager(optimization_level=1, target=backend.target, seed_transpiler=0)
-    isa = pm.run(template)
-    ops = {k: int(v) for k, v in isa.count_ops().items() if k != "barrier"}
-    timing = TemplateTiming(ops, int(isa.depth()), float(isa.estimate_duration(backend.target, unit="s")))
-    _TIMING_CACHE[key] = timing
-    return timing
+    check_positive_int(n_draws, "number of Monte Carlo draws")
 
 
-def price_entries(entries: list[LedgerEntry], device: DevicePreset) -> HardwareCost:
-    """Price ledger entries on ``device``.
+def price_entries(
+    entries: list[LedgerEntry],
+    device: DevicePreset,
+    *,
+    mode: str = "attributional",
+    mitigation_factor: float = 1.0,
+    n_draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+) -> HardwareCost:
+    """Price ledger entries on ``device``; each (model, phase) is submitted as separate jobs.
+
+    Parameters
+    ----------
+    entries : list of LedgerEntry
+    device : DevicePreset
+    mode : {"attributional", "marginal"}
+    mitigation_factor : float, default 1
+        Error-mitigation sampling multiplier applied to shots (e.g. ZNE/PEC overhead).
+    n_draws : int, default 2000
+        Monte Carlo draws for the 90 % interval.
+    seed : int, default 0
+
+    Returns
+    -------
+    HardwareCost
 
     Examples
     --------
@@ -81,34 +493,163 @@ def price_entries(entries: list[LedgerEntry], device: DevicePreset) -> HardwareC
     >>> from qvc.quantum.ledger import LedgerEntry
     >>> qc = QuantumCircuit(2); _ = qc.h(0); _ = qc.cx(0, 1); _ = qc.measure_all()
     >>> cost = price_entries([LedgerEntry("m", "fit", qc, 10, 1000, "kernel")], get_device("ibm_heron"))
-    >>> cost.jobs, cost.method
-    (1, 'modelled')
+    >>> cost.jobs, cost.method, cost.qpu_seconds_interval.low < cost.qpu_seconds_interval.high
+    (1, 'modelled', True)
     """
-    circuits = sum(e.n_circuits for e in entries)
-    shots = sum(e.total_shots for e in entries)
-    jobs = math.ceil(circuits / device.max_circuits_per_job) if circuits else 0
-    shot_time = 0.0
-    per_template = []
+    _check_args(device, mode, mitigation_factor, n_draws)
     for e in entries:
-        t = template_timing(e.template, device)
-        shot_time += e.total_shots * (t.duration_s + device.rep_delay_s)
-        per_template.append(
-            {"phase": e.phase, "circuits": e.n_circuits, "shots": e.shots,
-             "duration_s": t.duration_s, "depth": t.depth, "gate_counts": t.gate_counts}
-        )
-    qpu_s = jobs * device.per_job_overhead_s + shot_time
+        if e.shots <= 0:
+            raise QvcUsageError(f"shots must be >= 1 (got {e.shots})")
+    m = float(mitigation_factor)
+    phases = _phases(entries, device, m)
+    typ = _evaluate(device, phases, typical_parameters(device), mode, m)
+    mc = _evaluate(device, phases, draw_parameters(device, n_draws, seed), mode, m)
+    bits = 0.0
+    for ph in phases:
+        for e, t in ph.entries:
+            bits += qpu_erased_bits(e.n_circuits * math.ceil(e.shots * m), t.measured_bits,
+                                    t.active_qubits + t.reset_ops)
+    comps = [c for c in ENERGY_COMPONENTS if c in typ["components"]]
     return HardwareCost(
         device=device.name,
-        circuits=circuits,
-        shots=shots,
-        jobs=jobs,
-        qpu_seconds=qpu_s,
-        energy_j=qpu_s * device.system_power_w,
+        circuits=sum(ph.circuits for ph in phases),
+        shots=sum(e.total_shots for e in entries),
+        jobs=sum(ph.jobs for ph in phases),
+        qpu_seconds=float(typ["qpu_s"][0]),
+        energy_j=float(typ["energy_j"][0]),
+        mode=mode,
+        mitigation_factor=m,
+        qpu_seconds_interval=Interval.of(mc["qpu_s"]),
+        energy_interval=Interval.of(mc["energy_j"]),
+        components_j={c: float(typ["components"][c][0]) for c in comps},
+        components_interval={c: Interval.of(mc["components"][c]) for c in comps},
+        phases=[
+            {"phase": ph.label, "circuits": ph.circuits, "executions": ph.executions, "jobs": ph.jobs,
+             "qpu_seconds": float(typ["phases"][ph.label]["qpu_s"][0]),
+             "energy_j": float(typ["phases"][ph.label]["energy_j"][0]),
+             "qpu_seconds_interval": Interval.of(mc["phases"][ph.label]["qpu_s"]).to_dict(),
+             "energy_interval": Interval.of(mc["phases"][ph.label]["energy_j"]).to_dict(),
+             "templates": [t.to_dict() for _, t in ph.entries]}
+            for ph in phases
+        ],
+        erased_bits=bits,
+        landauer_j=landauer_j(bits),
+        n_draws=int(n_draws),
+        seed=int(seed),
         details={
-            "formula": "jobs*per_job_overhead + sum(n*shots*(duration+rep_delay)); E = t*P_system",
-            "per_job_overhead_s": device.per_job_overhead_s,
-            "rep_delay_s": device.rep_delay_s,
-            "system_power_w": device.system_power_w,
-            "templates": per_template,
+            "formula": ("T = sum over phases [jobs*per_job_overhead + sum_entries n*(per_circuit_overhead"
+                        " + shots*m*(duration + rep_delay))]; E = PUE * sum_c P_c * T"),
+            "interval": f"5th-95th percentile of {int(n_draws)} triangular draws (seed {int(seed)})",
+            "attribution": mode,
         },
     )
+
+
+def sensitivity(
+    entries: list[LedgerEntry],
+    device: DevicePreset,
+    *,
+    mode: str = "attributional",
+    mitigation_factor: float = 1.0,
+) -> list[dict]:
+    """One-at-a-time sensitivity: each ranged number at its low and high, the rest typical.
+
+    Returns rows sorted by how far the energy moves (largest first), each with the
+    parameter, its range and source, and the energy and QPU seconds at both ends.
+
+    Examples
+    --------
+    >>> from qiskit import QuantumCircuit
+    >>> from qvc.energy.devices import get_device
+    >>> from qvc.quantum.ledger import LedgerEntry
+    >>> qc = QuantumCircuit(1); _ = qc.h(0); _ = qc.measure_all()
+    >>> rows = sensitivity([LedgerEntry("m", "fit", qc, 1, 100, "kernel")], get_device("ibm_heron"))
+    >>> rows[0]["parameter"]
+    'per_job_overhead_s'
+    """
+    _check_args(device, mode, mitigation_factor, 1)
+    m = float(mitigation_factor)
+    phases = _phases(entries, device, m)
+    params = device.uncertain_params()
+    names = list(params)
+    k = len(names)
+    batch = {name: np.full(2 * k, p.typical) for name, p in params.items()}
+    for i, name in enumerate(names):
+        batch[name][2 * i] = params[name].low
+        batch[name][2 * i + 1] = params[name].high
+    res = _evaluate(device, phases, batch, mode, m)
+    rows = []
+    for i, name in enumerate(names):
+        e_lo, e_hi = float(res["energy_j"][2 * i]), float(res["energy_j"][2 * i + 1])
+        s_lo, s_hi = float(res["qpu_s"][2 * i]), float(res["qpu_s"][2 * i + 1])
+        p = params[name]
+        rows.append({
+            "parameter": name, "low": p.low, "typical": p.typical, "high": p.high,
+            "energy_j_at_low": e_lo, "energy_j_at_high": e_hi, "energy_swing_j": abs(e_hi - e_lo),
+            "qpu_seconds_at_low": s_lo, "qpu_seconds_at_high": s_hi, "qpu_swing_s": abs(s_hi - s_lo),
+            "source": p.source,
+        })
+    rows.sort(key=lambda r: (-r["energy_swing_j"], -r["qpu_swing_s"], r["parameter"]))
+    return rows
+
+
+def estimate_circuit(
+    circuit: QuantumCircuit,
+    device: DevicePreset,
+    *,
+    shots: int,
+    circuits: int = 1,
+    mode: str = "attributional",
+    mitigation_factor: float = 1.0,
+    n_draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+    top: int = 5,
+) -> dict:
+    """Price ``circuits`` executions of ``circuit`` with ``shots`` shots each (one submission).
+
+    Returns the plain-JSON object that ``qvc estimate --json`` prints.
+
+    Examples
+    --------
+    >>> from qiskit import QuantumCircuit
+    >>> from qvc.energy.devices import get_device
+    >>> qc = QuantumCircuit(2); _ = qc.h(0); _ = qc.cx(0, 1); _ = qc.measure_all()
+    >>> out = estimate_circuit(qc, get_device("ibm_heron"), shots=1000)
+    >>> sorted(out["energy_j"])[:3]
+    ['control', 'cryogenics', 'facility']
+    """
+    from qvc._validation import check_positive_int
+
+    shots = check_positive_int(shots, "--shots")
+    circuits = check_positive_int(circuits, "--circuits")
+    entry = LedgerEntry("circuit", "estimate", circuit, circuits, shots, "circuit")
+    cost = price_entries([entry], device, mode=mode, mitigation_factor=mitigation_factor,
+                         n_draws=n_draws, seed=seed)
+    timing = template_timing(circuit, device)
+    energy = {"total": {"typical": cost.energy_j, **cost.energy_interval.to_dict()}}
+    for c, v in cost.components_j.items():
+        energy[c] = {"typical": v, **cost.components_interval[c].to_dict()}
+    return {
+        "device": device.name,
+        "platform": device.platform,
+        "timing": device.timing,
+        "mode": mode,
+        "method": "modelled",
+        "shots": shots,
+        "circuits": circuits,
+        "mitigation_factor": cost.mitigation_factor,
+        "jobs": cost.jobs,
+        "gate_counts": timing.gate_counts,
+        "depth": timing.depth,
+        "active_qubits": timing.active_qubits,
+        "duration_s": timing.duration_s,
+        "qpu_seconds": {"typical": cost.qpu_seconds, **cost.qpu_seconds_interval.to_dict()},
+        "energy_j": energy,
+        "power_w_typical": cost.power_w,
+        "erased_bits": cost.erased_bits,
+        "landauer_j": cost.landauer_j,
+        "orders_above_landauer": cost.orders_above_landauer,
+        "sensitivity": sensitivity([entry], device, mode=mode, mitigation_factor=mitigation_factor)[:top],
+        "uncertainty": cost.details["interval"],
+        "formula": cost.details["formula"],
+    }

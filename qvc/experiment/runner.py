@@ -11,13 +11,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 
 from qvc import __version__
 from qvc.data import prepare_dataset
+from qvc.energy.carbon import CarbonIntensity, carbon_intensity
 from qvc.energy.devices import get_device
-from qvc.energy.hardware import price_entries
-from qvc.energy.meter import EnergyMeter
+from qvc.energy.hardware import DEFAULT_DRAWS, DEFAULT_SEED, ENERGY_COMPONENTS, price_entries
+from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, load_cpu_tdp_table, measure_repeated
 from qvc.experiment import metadata as md
 from qvc.experiment.results import SCHEMA_VERSION, write_results
 from qvc.experiment.spec import ExperimentSpec
@@ -33,7 +35,8 @@ class RunResult:
     metadata: dict
 
 
-def _stderr_progress(message: str) -> None:
+def stderr_progress(message: str) -> None:
+    """Print a one-line progress message on stderr."""
     print(f"qvc: {message}", file=sys.stderr, flush=True)
 
 
@@ -55,7 +58,7 @@ def run_experiment(
     spec: ExperimentSpec,
     *,
     meter: EnergyMeter | None = None,
-    progress: Callable[[str], None] | None = _stderr_progress,
+    progress: Callable[[str], None] | None = stderr_progress,
 ) -> RunResult:
     """Run every model of ``spec`` on every seed and write the run folder.
 
@@ -66,7 +69,8 @@ def run_experiment(
     ----------
     spec : ExperimentSpec
     meter : EnergyMeter, optional
-        Local meter; defaults to the best one available.
+        Local meter; defaults to the best one available (probed once per process;
+        with ``spec.cpu_tdp_table``, probed again with that table).
     progress : callable, optional
         Receives one-line progress messages (default: stderr). ``None`` silences them.
 
@@ -84,8 +88,9 @@ def run_experiment(
     """
     spec.validate()
     say = progress or (lambda _msg: None)
-    meter = meter or EnergyMeter()
-    device = get_device(spec.device)
+    meter = meter or _meter_for(spec)
+    carbon = carbon_intensity(spec.country, spec.carbon_intensity)
+    device = get_device(spec.device, spec.device_file)
     # Fail on bad data before creating the run folder.
     datasets = {
         seed: prepare_dataset(
@@ -95,6 +100,10 @@ def run_experiment(
         for seed in spec.seeds
     }
     first = next(iter(datasets.values()))
+    if spec.idle_baseline_s > 0:
+        say(f"measuring idle power for {spec.idle_baseline_s:g} s ...")
+        meter.measure_idle(spec.idle_baseline_s)
+        say(meter.idle_note)
     run_dir = new_run_dir(spec.out_dir, first.name)
     meta = {
         "schema_version": SCHEMA_VERSION,
@@ -110,8 +119,15 @@ def run_experiment(
         "machine": md.machine(),
         "git_revision": md.git_revision(),
         "meter": meter.describe(),
-        "device": {"name": device.name, "description": device.description,
-                   "sources": device.sources},
+        "carbon": {"g_per_kwh": carbon.g_per_kwh, "label": carbon.label, "source": carbon.source,
+                   "applies_to": "local energy and modelled hardware energy alike"},
+        "device": device.to_dict(),
+        "hardware_model": {
+            "method": "modelled", "attribution": spec.attribution,
+            "mitigation_factor": spec.mitigation_factor, "draws": DEFAULT_DRAWS,
+            "seed": DEFAULT_SEED, "interval": "5th-95th percentile (90 %)",
+            "methodology": "docs/methodology.md",
+        },
         "preprocessing": {str(s): d.preprocessing for s, d in datasets.items()},
     }
     md.write_json(meta, run_dir / "metadata.json")
@@ -128,7 +144,7 @@ def run_experiment(
                 step += 1
                 say(f"[{step}/{total}] {data.name} seed={seed} {name}: fitting ...")
                 t0 = time.perf_counter()
-                row = _run_one(name, cfg, data, meter, device, spec, run_dir.name)
+                row = _run_one(name, cfg, data, meter, device, spec, run_dir.name, carbon)
                 rows.append(row)
                 write_results(rows, run_dir / "results.csv")
                 say(
@@ -143,9 +159,7 @@ def run_experiment(
         meta["finished_utc"] = md.utc_now()
         md.write_json(meta, run_dir / "metadata.json")
         if rows:
-            from qvc.report.markdown import write_markdown_report
-
-            write_markdown_report(run_dir, rows, meta)
+            _write_report(run_dir, say, failed=meta["status"] != "complete")
     return RunResult(run_dir, rows, meta)
 
 
@@ -160,10 +174,10 @@ def run_point(
 ) -> dict:
     """Train and price one model on one seed of ``spec``; return its result row.
 
-    This is the unit of work of both :func:`run_experiment` and a sweep
-    (:mod:`qvc.experiment.sweep`): it prepares the data (unless ``data`` is
-    given), builds the model, meters fit and predict in *this* process, and
-    prices the circuit ledger on ``spec.device``.
+    The unit of work of a sweep (:mod:`qvc.experiment.sweep`), doing what one step
+    of :func:`run_experiment` does: prepare the data (unless ``data`` is given),
+    build the model, meter fit and predict in *this* process, price the circuit
+    ledger on ``spec.device``.
 
     Parameters
     ----------
@@ -191,8 +205,9 @@ def run_point(
     >>> row["model"], row["qubits"], row["hw_energy_method"]
     ('svm', 2, '')
     """
-    meter = meter or EnergyMeter()
-    device = get_device(spec.device)
+    meter = meter or _meter_for(spec)
+    carbon = carbon_intensity(spec.country, spec.carbon_intensity)
+    device = get_device(spec.device, spec.device_file)
     if data is None:
         data = prepare_dataset(
             spec.dataset, n_features=spec.qubits, seed=seed, test_size=spec.test_size,
@@ -202,24 +217,68 @@ def run_point(
         n_features=data.n_features, n_classes=data.n_classes, seed=seed,
         max_iter=spec.max_iter, shots=spec.shots, execution=spec.execution,
     )
-    return _run_one(model, cfg, data, meter, device, spec, run_id)
+    return _run_one(model, cfg, data, meter, device, spec, run_id, carbon)
 
 
-def _run_one(name, cfg, data, meter, device, spec, run_id) -> dict:
+def _write_report(run_dir: Path, say: Callable[[str], None], *, failed: bool) -> None:
+    """Render report.md and report.html from the files just written (as ``qvc report`` does).
+
+    The report reads results.csv + metadata.json back from disk, so the report of a
+    run and one regenerated later with ``qvc report RUN_DIR`` are the same file.
+    (The one place the experiment layer calls the report layer, imported lazily.)
+    When the run itself failed, a report error must not hide the run's error.
+    """
+    from qvc.report import write_report
+
+    try:
+        write_report(run_dir)
+    except Exception as exc:
+        if not failed:
+            raise
+        say(f"report not written ({exc}); the rows are in {run_dir / 'results.csv'}")
+
+
+def _meter_for(spec: ExperimentSpec) -> EnergyMeter:
+    """The default meter, or one whose estimate uses the spec's CPU TDP table."""
+    if spec.cpu_tdp_table is None:
+        return EnergyMeter()
+    det = detect_backends(cpu_tdp_table=load_cpu_tdp_table(spec.cpu_tdp_table))
+    return EnergyMeter(backends=det.backends, not_used=det.not_used)
+
+
+def _run_one(name, cfg, data, meter, device, spec, run_id, carbon: CarbonIntensity | None = None) -> dict:
+    carbon = carbon or carbon_intensity()
     built = build_model(name, cfg)
-    est = built.estimator
+    template = built.estimator
+    # Quantum models are never repeated: their circuit ledger would count every repeat,
+    # and a 40 s fit needs no repeating. Classical fits shorter than the meter's minimum
+    # window are repeated on fresh clones (built outside the window), so the kept model
+    # is the first fit and repeats cannot change it.
+    repeatable = built.family != "quantum"
+    cap = spec.max_repeats if repeatable else 1
+    X_tr, y_tr, X_te = data.X_train, data.y_train, data.X_test
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. sklearn ConvergenceWarning at the shared budget
-        with meter.window(f"{name}-fit") as fit_w:
-            est.fit(data.X_train, data.y_train)
+        if repeatable:
+            est, fit_m = measure_repeated(
+                meter, f"{name}-fit", lambda e: e.fit(X_tr, y_tr), setup=lambda: clone(template),
+                min_duration_s=spec.min_window_s, max_repeats=cap,
+            )
+        else:
+            est = template
+            _, fit_m = measure_repeated(
+                meter, f"{name}-fit", lambda _: est.fit(X_tr, y_tr), max_repeats=1,
+                min_duration_s=spec.min_window_s,
+            )
         n_before = len(est.ledger_.entries) if hasattr(est, "ledger_") else 0
-        with meter.window(f"{name}-predict") as pred_w:
-            y_pred = est.predict(data.X_test)
+        y_pred, pred_m = measure_repeated(
+            meter, f"{name}-predict", lambda _: est.predict(X_te),
+            min_duration_s=spec.min_window_s, max_repeats=cap,
+        )
         predict_entries = est.ledger_.entries[n_before:] if hasattr(est, "ledger_") else []
         fit_entries = est.ledger_.select(phase="fit") if hasattr(est, "ledger_") else []
         # Training accuracy is bookkeeping, not a phase we meter or price.
         y_train_pred = est.predict(data.X_train)
-    fit_m, pred_m = fit_w.result, pred_w.result
     row = {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
@@ -237,32 +296,88 @@ def _run_one(name, cfg, data, meter, device, spec, run_id) -> dict:
         "accuracy_train": float(accuracy_score(data.y_train, y_train_pred)),
         "accuracy_test": float(accuracy_score(data.y_test, y_pred)),
         "f1_test": float(f1_score(data.y_test, y_pred, average="macro")),
-        "fit_seconds": fit_m.wall_s,
-        "fit_cpu_seconds": fit_m.cpu_s,
-        "fit_energy_j": fit_m.total_j,
-        "fit_energy_method": fit_m.method,
-        "predict_seconds": pred_m.wall_s,
-        "predict_cpu_seconds": pred_m.cpu_s,
-        "predict_energy_j": pred_m.total_j,
-        "predict_energy_method": pred_m.method,
+        **_energy_columns("fit", fit_m, carbon),
+        **_energy_columns("predict", pred_m, carbon),
         "energy_meter": fit_m.meter,
+        "idle_power_w": np.nan if fit_m.idle_power_w is None else fit_m.idle_power_w,
+        "carbon_intensity_g_per_kwh": carbon.g_per_kwh,
+        "carbon_intensity_source": carbon.label,
     }
     if built.family == "quantum":
-        cost = price_entries(list(fit_entries) + list(predict_entries), device)
+        cost = price_entries(
+            list(fit_entries) + list(predict_entries), device,
+            mode=spec.attribution, mitigation_factor=spec.mitigation_factor,
+        )
         row.update({
             "circuits_fit": sum(e.n_circuits for e in fit_entries),
             "circuits_predict": sum(e.n_circuits for e in predict_entries),
             "shots": cfg.shots,
             "device": device.name,
-            "hw_jobs": cost.jobs,
-            "hw_qpu_seconds": cost.qpu_seconds,
-            "hw_energy_j": cost.energy_j,
-            "hw_energy_method": cost.method,
         })
+        row.update(hardware_columns(cost))
+        row["hw_gco2e"] = carbon.grams(row["hw_energy_j"])
     else:
-        row.update({
-            "circuits_fit": 0, "circuits_predict": 0, "shots": np.nan, "device": "",
-            "hw_jobs": 0, "hw_qpu_seconds": np.nan, "hw_energy_j": np.nan,
-            "hw_energy_method": "",
-        })
+        row.update({"circuits_fit": 0, "circuits_predict": 0, "shots": np.nan, "device": ""})
+        row.update(hardware_columns(None))
+        row["hw_gco2e"] = np.nan
     return row
+
+
+def hardware_columns(cost) -> dict:
+    """The ``hw_*`` result columns of a :class:`~qvc.energy.hardware.HardwareCost` (``None``: empty).
+
+    QPU seconds and joules are Monte Carlo medians with the 90 % interval; the
+    per-component columns are at typical values and add up to ``hw_energy_typical_j``.
+    """
+    if cost is None:
+        out = {"hw_jobs": 0, "hw_attribution": "", "hw_mitigation_factor": np.nan,
+               "hw_energy_method": ""}
+        for key in ("hw_qpu_seconds", "hw_qpu_seconds_low", "hw_qpu_seconds_high",
+                    "hw_qpu_seconds_fit", "hw_qpu_seconds_predict", "hw_energy_j", "hw_energy_j_low",
+                    "hw_energy_j_high", "hw_energy_fit_j", "hw_energy_predict_j",
+                    "hw_energy_typical_j", "hw_landauer_j"):
+            out[key] = np.nan
+        for c in ENERGY_COMPONENTS:
+            out[f"hw_energy_{c}_j"] = np.nan
+        return out
+
+    def phase_median(kind: str, key: str) -> float:
+        vals = [p[key]["median"] for p in cost.phases if p["phase"].endswith(f":{kind}")]
+        return float(sum(vals)) if vals else 0.0
+
+    out = {
+        "hw_jobs": cost.jobs,
+        "hw_qpu_seconds": cost.qpu_seconds_interval.median,
+        "hw_qpu_seconds_low": cost.qpu_seconds_interval.low,
+        "hw_qpu_seconds_high": cost.qpu_seconds_interval.high,
+        "hw_qpu_seconds_fit": phase_median("fit", "qpu_seconds_interval"),
+        "hw_qpu_seconds_predict": phase_median("predict", "qpu_seconds_interval"),
+        "hw_energy_j": cost.energy_interval.median,
+        "hw_energy_j_low": cost.energy_interval.low,
+        "hw_energy_j_high": cost.energy_interval.high,
+        "hw_energy_fit_j": phase_median("fit", "energy_interval"),
+        "hw_energy_predict_j": phase_median("predict", "energy_interval"),
+        "hw_energy_typical_j": cost.energy_j,
+        "hw_attribution": cost.mode,
+        "hw_mitigation_factor": cost.mitigation_factor,
+        "hw_landauer_j": cost.landauer_j,
+        "hw_energy_method": cost.method,
+    }
+    for c in ENERGY_COMPONENTS:
+        out[f"hw_energy_{c}_j"] = cost.components_j.get(c, 0.0)
+    return out
+
+
+def _energy_columns(phase: str, m: Measurement, carbon: CarbonIntensity) -> dict:
+    """Per-call time, energy, label, repeats, spread, above-idle energy and gCO2e of one phase."""
+    above = m.above_idle_j
+    return {
+        f"{phase}_seconds": m.wall_s,
+        f"{phase}_cpu_seconds": m.cpu_s,
+        f"{phase}_energy_j": m.total_j,
+        f"{phase}_energy_method": m.method,
+        f"{phase}_repeats": m.repeats,
+        f"{phase}_energy_spread": m.spread,
+        f"{phase}_energy_above_idle_j": np.nan if above is None else above,
+        f"{phase}_gco2e": carbon.grams(m.total_j),
+    }

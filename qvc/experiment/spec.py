@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 from qvc._validation import check_choice, check_positive_int, check_statevector_fits
@@ -27,6 +28,12 @@ class ExperimentSpec:
         Shots per circuit for hardware pricing (and shot-based sampling).
     device : str
         Device preset that prices the circuit ledger.
+    device_file : str or None
+        TOML file with more device presets (see ``qvc devices``).
+    attribution : str
+        Hardware energy attribution, ``attributional`` or ``marginal``.
+    mitigation_factor : float
+        Error-mitigation sampling multiplier applied to shots (>= 1).
     execution : str
         Execution mode of the quantum models.
     max_iter : int
@@ -36,6 +43,19 @@ class ExperimentSpec:
     csv_path, target : str or None
     out_dir : str
         Parent folder of the run folder.
+    country : str or None
+        ISO 3166 code whose grid carbon intensity prices gCO2e (default: world average).
+    carbon_intensity : float or None
+        gCO2e/kWh given by the user (overrides the table; not with ``country``).
+    idle_baseline_s : float
+        Seconds of idle power to measure before the run (RAPL/NVML only; 0 = none).
+    min_window_s : float or None
+        Shortest window trusted for one fit/predict; shorter ones are repeated
+        (default: the meter's resolution).
+    max_repeats : int
+        Cap on calls when repeating a short fit/predict (1 = never repeat).
+    cpu_tdp_table : str or None
+        CSV of CPU TDPs (``model,tdp_w,cores,source``) for the estimate.
 
     Examples
     --------
@@ -49,6 +69,9 @@ class ExperimentSpec:
     seeds: tuple[int, ...] = (42,)
     shots: int = 1024
     device: str = "ibm_heron"
+    device_file: str | None = None
+    attribution: str = "attributional"
+    mitigation_factor: float = 1.0
     execution: str = "exact"
     max_iter: int = 100
     test_size: float = 0.25
@@ -56,12 +79,19 @@ class ExperimentSpec:
     csv_path: str | None = None
     target: str | None = None
     out_dir: str = "reports"
+    country: str | None = None
+    carbon_intensity: float | None = None
+    idle_baseline_s: float = 0.0
+    min_window_s: float | None = None
+    max_repeats: int = 5000
+    cpu_tdp_table: str | None = None
     extra: dict = field(default_factory=dict)
 
     def validate(self) -> ExperimentSpec:
         """Check every field; raise :class:`~qvc.errors.QvcUsageError` naming the bad one."""
         from qvc.data import DATASETS
         from qvc.energy.devices import get_device
+        from qvc.energy.hardware import ATTRIBUTION_MODES
         from qvc.models.quantum import EXECUTION_MODES
 
         if self.csv_path is None:
@@ -80,9 +110,32 @@ class ExperimentSpec:
                 check_statevector_fits(self.qubits)
         self.shots = check_positive_int(self.shots, "--shots")
         self.max_iter = check_positive_int(self.max_iter, "--max-iter")
-        get_device(self.device)
+        get_device(self.device, self.device_file)
+        check_choice(self.attribution, ATTRIBUTION_MODES, "--attribution")
+        try:
+            self.mitigation_factor = float(self.mitigation_factor)
+        except (TypeError, ValueError):
+            raise QvcUsageError(f"--mitigation-factor must be a number >= 1 (got {self.mitigation_factor!r})") from None
+        if not math.isfinite(self.mitigation_factor) or self.mitigation_factor < 1.0:
+            raise QvcUsageError(
+                f"--mitigation-factor must be a number >= 1 (got {self.mitigation_factor!r}); 1 means no mitigation"
+            )
         check_choice(self.execution, EXECUTION_MODES, "execution mode")
+        self._validate_energy()
         return self
+
+    def _validate_energy(self) -> None:
+        from qvc._validation import check_nonnegative_float
+        from qvc.energy.carbon import carbon_intensity
+        from qvc.energy.meters import load_cpu_tdp_table
+
+        carbon_intensity(self.country, self.carbon_intensity)
+        self.idle_baseline_s = check_nonnegative_float(self.idle_baseline_s, "--idle-baseline")
+        if self.min_window_s is not None:
+            self.min_window_s = check_nonnegative_float(self.min_window_s, "--min-window")
+        self.max_repeats = check_positive_int(self.max_repeats, "--max-repeats")
+        if self.cpu_tdp_table is not None:
+            load_cpu_tdp_table(self.cpu_tdp_table)
 
     def to_dict(self) -> dict:
         """Plain-JSON form for the metadata."""

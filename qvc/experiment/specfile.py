@@ -42,11 +42,14 @@ SPEC_KEYS: dict[str, tuple[str, bool, str]] = {
     "name": ("string", False, "prefix of the run folder name (default: the file's stem)"),
     "out_dir": ("string", False, "parent folder of the run folder (default 'reports')"),
     "workers": ("integer", False, "local worker processes (the command line's --workers wins)"),
-    "attribution": (
+    "concurrency": (
         "string", False,
-        "'process' (tasks run in parallel, each metered in its own process) or 'exclusive' "
-        "(one task at a time, so machine-wide counters see one task)",
+        "'parallel' (points run concurrently, each metered in its own process) or 'exclusive' "
+        "(one point at a time, so machine-wide counters see one point)",
     ),
+    "device_file": ("string", False, "TOML file with more device presets"),
+    "country": ("string", False, "country code of the local grid's carbon intensity"),
+    "carbon_intensity": ("number", False, "grid carbon intensity in gCO2e/kWh (overrides country)"),
     "dataset": ("string", True, "bundled dataset name"),
     "models": ("string", True, "svm, qsvc, mlp, vqc"),
     "qubits": ("integer", True, "features = qubits"),
@@ -55,6 +58,8 @@ SPEC_KEYS: dict[str, tuple[str, bool, str]] = {
     "shots": ("integer", True, "shots per circuit for hardware pricing"),
     "device": ("string", True, "device preset that prices the ledger"),
     "execution": ("string", True, "execution mode of the quantum models"),
+    "attribution": ("string", True, "hardware energy attribution: attributional or marginal"),
+    "mitigation_factor": ("number", True, "error-mitigation sampling multiplier on shots (>= 1)"),
     "max_iter": ("integer", True, "iteration budget of mlp and vqc"),
     "test_size": ("number", True, "held-out fraction"),
 }
@@ -65,7 +70,7 @@ ANALYSIS_KEYS: dict[str, tuple[str, str]] = {
     "max_samples": ("integer", "largest sample count the break-even search extrapolates to (default 1e6)"),
 }
 
-ATTRIBUTION_MODES = ("process", "exclusive")
+CONCURRENCY_MODES = ("parallel", "exclusive")
 
 _DEFAULTS: dict[str, object] = {
     "models": ["svm", "qsvc", "mlp", "vqc"],
@@ -75,6 +80,8 @@ _DEFAULTS: dict[str, object] = {
     "shots": 1024,
     "device": "ibm_heron",
     "execution": "exact",
+    "attribution": "attributional",
+    "mitigation_factor": 1.0,
     "max_iter": 100,
     "test_size": 0.25,
 }
@@ -89,6 +96,8 @@ class Point:
     Examples
     --------
     >>> p = Point("iris", "svm", 2, None, 0, 1024, "ibm_heron", "exact", 100, 0.25)
+    >>> p.attribution
+    'attributional'
     >>> p.to_experiment_spec().models
     ('svm',)
     """
@@ -103,6 +112,11 @@ class Point:
     execution: str
     max_iter: int
     test_size: float
+    attribution: str = "attributional"
+    mitigation_factor: float = 1.0
+    device_file: str | None = None
+    country: str | None = None
+    carbon_intensity: float | None = None
 
     @property
     def point_id(self) -> str:
@@ -116,13 +130,15 @@ class Point:
             "dataset": self.dataset, "model": self.model, "qubits": self.qubits,
             "samples": self.samples, "seed": self.seed, "shots": self.shots,
             "device": self.device, "execution": self.execution, "max_iter": self.max_iter,
-            "test_size": self.test_size,
+            "test_size": self.test_size, "attribution": self.attribution,
+            "mitigation_factor": self.mitigation_factor, "device_file": self.device_file,
+            "country": self.country, "carbon_intensity": self.carbon_intensity,
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> Point:
         """Inverse of :meth:`to_dict`."""
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
     def to_experiment_spec(self):
         """The single-model, single-seed :class:`~qvc.experiment.spec.ExperimentSpec` of this point."""
@@ -132,6 +148,8 @@ class Point:
             dataset=self.dataset, qubits=self.qubits, models=(self.model,), seeds=(self.seed,),
             shots=self.shots, device=self.device, execution=self.execution,
             max_iter=self.max_iter, test_size=self.test_size, max_samples=self.samples,
+            attribution=self.attribution, mitigation_factor=self.mitigation_factor,
+            device_file=self.device_file, country=self.country, carbon_intensity=self.carbon_intensity,
         )
 
     def label(self) -> str:
@@ -150,7 +168,7 @@ class SweepSpec:
         The file it was read from.
     name, out_dir : str
     workers : int or None
-    attribution : str
+    concurrency : str
     points : list of Point
         Unique points in file order.
     analysis : dict
@@ -163,7 +181,7 @@ class SweepSpec:
     name: str
     out_dir: str
     workers: int | None
-    attribution: str
+    concurrency: str
     points: list[Point]
     analysis: dict = field(default_factory=dict)
     text: str = ""
@@ -223,10 +241,24 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
     for key, value, choices in checks:
         if value not in choices:
             raise _err(path, where, key, f"unknown value {value!r}; choose one of: {', '.join(choices)}")
+    from qvc.energy.carbon import carbon_intensity
+    from qvc.energy.hardware import ATTRIBUTION_MODES
+
+    if p.attribution not in ATTRIBUTION_MODES:
+        raise _err(path, where, "attribution",
+                   f"unknown value {p.attribution!r}; choose one of: {', '.join(ATTRIBUTION_MODES)}")
+    if not p.mitigation_factor >= 1.0:
+        raise _err(path, where, "mitigation_factor", f"must be >= 1 (got {p.mitigation_factor}); 1 = none")
     try:
-        get_device(p.device)
+        get_device(p.device, p.device_file)
     except QvcUsageError as exc:
-        raise _err(path, where, "device", str(exc)) from None
+        raise _err(path, where, "device_file" if "device file" in str(exc).lower() else "device",
+                   str(exc)) from None
+    try:
+        carbon_intensity(p.country, p.carbon_intensity)
+    except QvcUsageError as exc:
+        raise _err(path, where, "carbon_intensity" if p.carbon_intensity is not None else "country",
+                   str(exc)) from None
     for key, value, minimum in [("qubits", p.qubits, 1), ("samples", p.samples, 4), ("seeds", p.seed, 0),
                                 ("shots", p.shots, 1), ("max_iter", p.max_iter, 1)]:
         if value is not None and value < minimum:
@@ -250,7 +282,7 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
             check_statevector_fits(n_qubits, n_samples if p.model == "qsvc" else 1)
         except QvcUsageError as exc:
             raise _err(path, where, "qubits", str(exc)) from None
-        device_qubits = get_device(p.device).num_qubits
+        device_qubits = get_device(p.device, p.device_file).num_qubits
         if n_qubits > device_qubits:
             raise _err(path, where, "qubits",
                        f"{n_qubits} qubits exceed device {p.device!r} ({device_qubits} qubits)")
@@ -318,10 +350,10 @@ def load_spec_file(path: str | Path) -> SweepSpec:
         _check_value(path, "", key, value)
     if "dataset" not in top and not all("dataset" in g for g in grids):
         raise _err(path, "", "dataset", "missing; give a dataset at the top level or in every [[grid]]")
-    attribution = top.get("attribution", "process")
-    if attribution not in ATTRIBUTION_MODES:
-        raise _err(path, "", "attribution", f"unknown value {attribution!r}; choose one of: "
-                   + ", ".join(ATTRIBUTION_MODES))
+    concurrency = top.get("concurrency", "parallel")
+    if concurrency not in CONCURRENCY_MODES:
+        raise _err(path, "", "concurrency", f"unknown value {concurrency!r}; choose one of: "
+                   + ", ".join(CONCURRENCY_MODES))
     workers = top.get("workers")
     if workers is not None and workers < 1:
         raise _err(path, "", "workers", f"must be >= 1 (got {workers})")
@@ -341,6 +373,9 @@ def load_spec_file(path: str | Path) -> SweepSpec:
                 dataset=d["dataset"], model=d["models"], qubits=d["qubits"], samples=d["samples"],
                 seed=d["seeds"], shots=d["shots"], device=d["device"], execution=d["execution"],
                 max_iter=d["max_iter"], test_size=float(d["test_size"]),
+                attribution=d["attribution"], mitigation_factor=float(d["mitigation_factor"]),
+                device_file=top.get("device_file"), country=top.get("country"),
+                carbon_intensity=(float(top["carbon_intensity"]) if "carbon_intensity" in top else None),
             )
             points.setdefault(p.point_id, (p, where))
     seen: set[tuple] = set()
@@ -357,7 +392,7 @@ def load_spec_file(path: str | Path) -> SweepSpec:
         name=top.get("name", path.stem),
         out_dir=top.get("out_dir", "reports"),
         workers=workers,
-        attribution=attribution,
+        concurrency=concurrency,
         points=[p for p, _ in points.values()],
         analysis=analysis,
         text=text,

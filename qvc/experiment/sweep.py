@@ -142,18 +142,18 @@ def _new_run_dir(out_dir: str | Path, name: str) -> Path:
             candidate = base.with_name(f"{base.name}-{k}")
 
 
-def _executor_description(workers: int, scheduler: str | None, attribution: str) -> dict:
+def _executor_description(workers: int, scheduler: str | None, concurrency: str) -> dict:
     if scheduler:
         where = f"Dask distributed scheduler {scheduler}"
     elif workers == 1:
         where = "in the driving process, one point at a time"
     else:
         where = f"local process pool of {workers} worker processes on {os.cpu_count()} CPUs"
-    if attribution == "exclusive":
+    if concurrency == "exclusive":
         how = ("exclusive: one point ran at a time, so a machine-wide counter saw only that "
                "point (plus idle background)")
     else:
-        how = ("process: points ran concurrently; each point's energy was metered in the "
+        how = ("parallel: points ran concurrently; each point's energy was metered in the "
                "worker process that ran it. A per-process meter (process CPU time) is not "
                "disturbed by neighbours except through contention; a machine-wide counter "
                "(e.g. RAPL) would include every concurrent point's draw")
@@ -210,7 +210,7 @@ def run_sweep(
         "qvc_version": __version__,
         "spec_file": str(spec.path),
         "name": spec.name,
-        "attribution": spec.attribution,
+        "concurrency": spec.concurrency,
         "analysis": spec.analysis,
         "created_utc": md.utc_now(),
         "status": "created",
@@ -274,13 +274,13 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
         done = store.done_ids()
         todo = [p for p in points if p.point_id not in done]
         todo.sort(key=_estimated_cost, reverse=True)
-        if meta.get("attribution") == "exclusive":
+        if meta.get("concurrency") == "exclusive":
             workers = 1
         session = {
             "started_utc": md.utc_now(), "finished_utc": None, "host": socket.gethostname(),
             "points_already_stored": len(done), "points_to_run": len(todo),
             "torn_bytes_discarded": store.torn_bytes,
-            "executor": _executor_description(workers, scheduler, meta.get("attribution", "process")),
+            "executor": _executor_description(workers, scheduler, meta.get("concurrency", "parallel")),
         }
         meta["sessions"].append(session)
         meta["status"] = "running"
@@ -300,8 +300,8 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
 
         try:
             if scheduler:
-                _run_dask(todo, meta["run_id"], scheduler, finished, exclusive=workers == 1
-                          and meta.get("attribution") == "exclusive")
+                _run_dask(todo, meta["run_id"], scheduler, finished,
+                          exclusive=meta.get("concurrency") == "exclusive")
             elif workers == 1:
                 for p in todo:
                     t0 = time.perf_counter()

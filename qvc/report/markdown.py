@@ -1,11 +1,14 @@
-"""A Markdown report a person can read: one table per run, every energy figure labelled."""
+"""Markdown rendering: the run summary printed by ``qvc run`` and ``report.md``.
+
+``report.md`` renders the same :class:`~qvc.report.content.Document` as
+``report.html`` (figures are only in the HTML file).
+"""
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-from qvc.models.matching import MATCHING_RULE
+from qvc.report.content import Code, Document, Figure, KeyValues, Link, Table
 
 
 def _fmt(x, spec: str = ".3g") -> str:
@@ -33,6 +36,8 @@ def summary_table(rows: list[dict]) -> str:
     for r in rows:
         circuits = (r.get("circuits_fit") or 0) + (r.get("circuits_predict") or 0)
         hw_method = r.get("hw_energy_method") or ""
+        if isinstance(hw_method, float):
+            hw_method = ""
         lines.append(
             "| {model} | {seed} | {qubits} | {acc} | {fj} ({fm}) | {pj} ({pm}) | {c} | {q} | {h}{hm} |".format(
                 model=r.get("model"), seed=r.get("seed"), qubits=r.get("qubits"),
@@ -46,33 +51,60 @@ def summary_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_markdown_report(run_dir: str | Path, rows: list[dict], meta: dict) -> Path:
-    """Write ``report.md`` into ``run_dir`` and return its path."""
-    run_dir = Path(run_dir)
-    cfg = meta.get("config", {})
-    meter = meta.get("meter", {})
-    device = meta.get("device", {})
-    text = [
-        f"# qvc run {meta.get('run_id', run_dir.name)}",
-        "",
-        f"Dataset **{cfg.get('dataset')}**, seeds {meta.get('seeds')}, "
-        f"execution `{cfg.get('execution')}`, status: {meta.get('status')}.",
-        "",
-        summary_table(rows),
-        "",
-        "## How the numbers were made",
-        "",
-        f"- Local energy (fit, predict): meter `{meter.get('meter')}`, labelled "
-        f"`{meter.get('method')}` ({meter.get('reason') or 'hardware counter'}).",
-        f"- Hardware energy: `modelled` on device preset `{device.get('name')}` "
-        f"({device.get('description')}): QPU seconds = jobs x per-job overhead + "
-        "sum(circuits x shots x (one-shot duration + repetition delay)); joules = QPU "
-        "seconds x system power.",
-        "- Matching rule: " + MATCHING_RULE + ".",
-        f"- Shots per circuit assumed for hardware: {cfg.get('shots')}.",
-        f"- Versions: {meta.get('versions')}.",
-        "",
-    ]
-    path = run_dir / "report.md"
-    path.write_text("\n".join(text))
-    return path
+def _cell(c) -> str:
+    if isinstance(c, Link):
+        return f"[{c.text}]({c.href})"
+    if isinstance(c, tuple):
+        text, label = c
+        return f"{text} *({label})*"
+    return str(c)
+
+
+def _esc(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(t: Table) -> list[str]:
+    out = ["| " + " | ".join(_esc(h) or " " for h in t.columns) + " |",
+           "|" + "---|" * len(t.columns)]
+    out += ["| " + " | ".join(_esc(_cell(c)) for c in row) + " |" for row in t.rows]
+    if t.caption:
+        out += ["", f"*{t.caption}*"]
+    return out
+
+
+def render_markdown(doc: Document) -> str:
+    """Render a report document as Markdown text.
+
+    Examples
+    --------
+    >>> from qvc.report.content import Document, Section, Table
+    >>> doc = Document("t", ["sub"], [Section("S", [Table(["a"], [[("1", "estimated")]])])])
+    >>> "| 1 *(estimated)* |" in render_markdown(doc)
+    True
+    """
+    lines = [f"# {doc.title}", ""]
+    lines += [f"{s}  " for s in doc.subtitle] + [""]
+    if doc.summary:
+        lines += ["**In short**", ""] + [f"- {s}" for s in doc.summary] + [""]
+    has_fig = False
+    for sec in doc.sections:
+        if sec.collapsed:
+            continue
+        lines += [f"## {sec.title}", ""]
+        for block in sec.blocks:
+            if isinstance(block, Table):
+                lines += _table(block)
+            elif isinstance(block, KeyValues):
+                lines += [f"- **{k}**: {_cell(v)}" for k, v in block.items]
+            elif isinstance(block, Figure):
+                has_fig = True
+                lines.append(f"*Figure (in report.html): {block.caption}*")
+            elif isinstance(block, Code):
+                lines += ["```", block.text, "```"]
+            else:
+                lines.append(str(block))
+            lines.append("")
+    lines.append("Every column of every row: `results.csv`; full provenance: `metadata.json`"
+                 + ("; figures: `report.html`." if has_fig else "."))
+    return "\n".join(lines) + "\n"

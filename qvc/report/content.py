@@ -1,0 +1,732 @@
+"""What a report says, independent of its format.
+
+:func:`build_run_report` turns a typed result table and the run's metadata into
+a :class:`Document` of sections made of paragraphs, tables, key/value lists and
+figures; :mod:`qvc.report.markdown` and :mod:`qvc.report.html` render the same
+document, so the two files never disagree. Nothing here fits a model or reads
+anything but the table and the metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from qvc.report import plots
+from qvc.report.columns import (
+    attribution_column,
+    carbon_column,
+    component_columns,
+    component_total_column,
+    fmt,
+    interval_columns,
+    is_missing,
+    label_of,
+    labels_of,
+    landauer_columns,
+)
+from qvc.report.stats import ALPHA, CONFIDENCE, paired_difference, summarize
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link to a file relative to the page (never a URL with a scheme)."""
+
+    text: str
+    href: str
+
+
+#: A table cell: plain text, ``(text, label)`` where label is measured/estimated/..., or a Link.
+Cell = str | tuple[str, str] | Link
+
+
+@dataclass
+class Table:
+    """A table: header, rows of cells, optional caption."""
+
+    columns: list[str]
+    rows: list[list[Cell]]
+    caption: str = ""
+
+
+@dataclass
+class Figure:
+    """An embedded figure (SVG text) with its caption."""
+
+    svg: str
+    caption: str
+
+
+@dataclass
+class KeyValues:
+    """A definition list."""
+
+    items: list[tuple[str, Cell]]
+
+
+@dataclass
+class Code:
+    """Preformatted text."""
+
+    text: str
+
+
+@dataclass
+class Section:
+    """A titled section made of blocks (str paragraphs, tables, figures ...)."""
+
+    title: str
+    blocks: list = field(default_factory=list)
+    anchor: str = ""
+    collapsed: bool = False
+
+
+@dataclass
+class Document:
+    """A whole report."""
+
+    title: str
+    subtitle: list[str]
+    sections: list[Section]
+    summary: list[str] = field(default_factory=list)
+
+
+LABEL_MEANINGS = {
+    "measured": "read from a hardware energy counter on the machine that ran the work",
+    "estimated": "computed from measured CPU time and memory with a published power model "
+                 "(no energy counter was read)",
+    "modelled": "computed by qvc's hardware cost model from the circuit ledger and a device preset",
+    "hardware-reported": "reported by the quantum provider for jobs that really ran",
+}
+
+
+# --------------------------------------------------------------------------- helpers
+def _ratio(num: float, den: float) -> str:
+    if not (np.isfinite(num) and np.isfinite(den)) or den <= 0:
+        return "-"
+    r = num / den
+    return f"{r:.3g}×" if r < 1e4 else f"{r:.2e}×"
+
+
+def _join_labels(*labels: str) -> str:
+    parts = [lbl for lbl in dict.fromkeys(x for s in labels for x in s.split(" + ")) if lbl]
+    known = [p for p in parts if p != "unlabelled"]
+    return " + ".join(known or parts) if parts else "unlabelled"
+
+
+def _local_label(frame: pd.DataFrame) -> str:
+    labels = [labels_of(frame, c) for c in ("fit_energy_j", "predict_energy_j") if c in frame.columns]
+    return _join_labels(*labels) if labels else "unlabelled"
+
+
+def _carbon_local(frame: pd.DataFrame) -> tuple[pd.Series, str] | None:
+    cols = [carbon_column(frame.columns, p) for p in ("fit", "predict")]
+    cols = [c for c in cols if c]
+    if not cols:
+        return None
+    total = sum(frame[c].astype(float) for c in cols)
+    return total, _join_labels(*(labels_of(frame, c) for c in cols))
+
+
+def _summary_text(values, spec: str = ".3g") -> str:
+    s = summarize(values)
+    return s.text(spec)
+
+
+def _first(frame: pd.DataFrame, col: str, default: str = "") -> str:
+    if col not in frame.columns:
+        return default
+    vals = [v for v in frame[col].tolist() if not is_missing(v)]
+    return str(vals[0]) if vals else default
+
+
+def _interval_text(g: pd.DataFrame, col: str) -> str:
+    iv = interval_columns(g.columns, col)
+    if not iv:
+        return ""
+    lo, hi = float(g[iv[0]].mean()), float(g[iv[1]].mean())
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return ""
+    return f"; model interval {fmt(lo)} to {fmt(hi)}"
+
+
+def _by_seed(g: pd.DataFrame, values: pd.Series) -> dict[int, float]:
+    """``{seed: mean of values}`` over the rows of ``g``."""
+    if "seed" not in g.columns:
+        return {}
+    v = pd.Series(values.astype(float).to_numpy(), index=g["seed"].astype(float).to_numpy())
+    return {int(k): float(x) for k, x in v.groupby(level=0).mean().items() if np.isfinite(k)}
+
+
+def _seeds_of(g: pd.DataFrame) -> list:
+    return [int(s) for s in g["seed"].dropna().tolist()] if "seed" in g.columns else []
+
+
+# --------------------------------------------------------------------------- headline
+def _pair_groups(frame: pd.DataFrame):
+    keys = [k for k in ("dataset", "qubits", "n_train", "pair") if k in frame.columns]
+    filled = frame[keys].astype(object).where(frame[keys].notna(), "")
+    order: dict[tuple, list] = {}
+    for idx, vals in zip(frame.index, filled.itertuples(index=False, name=None)):
+        order.setdefault(vals, []).append(idx)
+    for vals, idxs in order.items():
+        yield dict(zip(keys, vals)), frame.loc[idxs]
+
+
+def _headline(frame: pd.DataFrame) -> tuple[list, list[str]]:
+    """Blocks of the headline section and one-sentence summaries."""
+    blocks: list = []
+    sentences: list[str] = []
+    unpaired: list[str] = []
+    if "family" not in frame.columns:
+        return ["The results have no 'family' column, so no matched pairs can be formed."], []
+    for key, g in _pair_groups(frame):
+        classical = g[g["family"] == "classical"]
+        quantum = g[g["family"] == "quantum"]
+        if classical.empty or quantum.empty:
+            present = ", ".join(dict.fromkeys(str(m) for m in g["model"]))
+            missing = "quantum" if quantum.empty else "classical"
+            unpaired.append(f"{present} has no {missing} partner in this run "
+                            f"(pair '{key.get('pair', '?')}'); see the per-model table.")
+            continue
+        c_name = _first(classical, "model", "classical")
+        for qkey, q in plots.model_groups(quantum):
+            blocks.extend(_pair_block(key, c_name, classical, qkey, q, frame, sentences))
+    blocks.extend(unpaired)
+    if not sentences:
+        blocks.append(
+            "No matched pair in this run (it needs a classical model and its quantum partner, "
+            "e.g. --models svm,qsvc or mlp,vqc); the per-model table below has every number."
+        )
+    return blocks, sentences
+
+
+def _pair_block(key, c_name, c, qkey, q, frame, sentences) -> list:
+    q_name = plots.group_name(qkey, frame)
+    seeds = sorted(set(_seeds_of(c)) & set(_seeds_of(q)))
+    acc_c, acc_q = summarize(c["accuracy_test"]), summarize(q["accuracy_test"])
+    ca, qa = _by_seed(c, c["accuracy_test"]), _by_seed(q, q["accuracy_test"])
+    diff = paired_difference([ca[s] for s in seeds], [qa[s] for s in seeds], what="test accuracy")
+    n_c, n_q = acc_c.n, acc_q.n
+    rows: list[list[Cell]] = [[
+        f"test accuracy, mean [{CONFIDENCE:.0%} CI]",
+        f"{acc_c.text()} (n={n_c})", f"{acc_q.text()} (n={n_q})",
+        (f"{diff.diff.mean:+.3g} quantum − classical" if diff.n else "-") + f"; {diff.note}",
+    ]]
+    e_c, e_q = plots.local_energy(c), plots.local_energy(q)
+    lbl_c, lbl_q = _local_label(c), _local_label(q)
+    sc, sq = summarize(e_c), summarize(e_q)
+    ratio_note = _ratio(sq.mean, sc.mean)
+    if len(seeds) >= 2:
+        ce, qe = _by_seed(c, e_c), _by_seed(q, e_q)
+        per_seed = [qe[s] / ce[s] for s in seeds if ce.get(s, 0) > 0 and np.isfinite(qe.get(s, np.nan))]
+        if len(per_seed) >= 2:
+            ratio_note += f" (per seed {min(per_seed):.3g}× to {max(per_seed):.3g}×)"
+    rows.append([
+        "local energy, fit + predict [J]",
+        (sc.text(), lbl_c), (sq.text(), lbl_q),
+        (ratio_note + " quantum simulated / classical", _join_labels(lbl_q, lbl_c)),
+    ])
+    carbon_c, carbon_q = _carbon_local(c), _carbon_local(q)
+    if carbon_c and carbon_q:
+        cc, cq = summarize(carbon_c[0]), summarize(carbon_q[0])
+        rows.append([
+            "local carbon, fit + predict [gCO2e]",
+            (cc.text(), carbon_c[1]), (cq.text(), carbon_q[1]),
+            (_ratio(cq.mean, cc.mean), _join_labels(carbon_q[1], carbon_c[1])),
+        ])
+    hw_sentence = ""
+    if "hw_energy_j" in q.columns and q["hw_energy_j"].notna().any():
+        hw = summarize(q["hw_energy_j"])
+        hw_lbl = labels_of(q, "hw_energy_j")
+        iv = interval_columns(q.columns, "hw_energy_j")
+        ratio = _ratio(hw.mean, sc.mean)
+        if iv:
+            lo, hi = float(q[iv[0]].mean()), float(q[iv[1]].mean())
+            ratio += f" (model interval {_ratio(lo, sc.mean)} to {_ratio(hi, sc.mean)})"
+        device = qkey.get("device") or _first(q, "device", "the device preset")
+        attr = attribution_column(q.columns)
+        attr_text = f" ({_first(q, attr)})" if attr else ""
+        rows.append([
+            f"projected hardware energy on {device}{attr_text} [J]",
+            "- (runs on this machine)",
+            (hw.text() + _interval_text(q, "hw_energy_j"), hw_lbl),
+            (ratio + " quantum on hardware / classical local", _join_labels(hw_lbl, lbl_c)),
+        ])
+        cq_hw = carbon_column(q.columns, "hw")
+        if cq_hw and q[cq_hw].notna().any():
+            hc = summarize(q[cq_hw])
+            cc_total = summarize(carbon_c[0]) if carbon_c else None
+            rows.append([
+                f"projected hardware carbon on {device} [gCO2e]",
+                "-",
+                (hc.text() + _interval_text(q, cq_hw), labels_of(q, cq_hw)),
+                (_ratio(hc.mean, cc_total.mean) if cc_total else "-",
+                 _join_labels(labels_of(q, cq_hw), carbon_c[1]) if carbon_c else labels_of(q, cq_hw)),
+            ])
+        hw_sentence = (f"; priced on {device} the same quantum workload would take {ratio.split(' (')[0]} "
+                       f"the classical energy ({hw_lbl} vs {lbl_c})")
+    title = ", ".join(
+        f"{k} {key[k]}" for k in ("dataset", "qubits", "n_train") if key.get(k) not in ("", None)
+    ).replace("n_train", "training samples")
+    sig = {True: "significant", False: "not significant", None: "significance not judged"}[diff.significant]
+    sentences.append(
+        f"{title}: {q_name} reached test accuracy {fmt(acc_q.mean)} vs {fmt(acc_c.mean)} for {c_name} "
+        f"({sig}); simulated locally it used {_ratio(sq.mean, sc.mean)} the energy of {c_name} "
+        f"({lbl_q} vs {lbl_c}){hw_sentence}."
+    )
+    return [
+        Table(["", f"classical: {c_name}", f"quantum: {q_name}", "quantum vs classical"], rows,
+              caption=f"{c_name} vs {q_name} — {title}; seeds {seeds or 'unmatched'}"),
+    ]
+
+
+# --------------------------------------------------------------------------- per model
+def _model_table(frame: pd.DataFrame) -> Table:
+    cols = ["model", "family", "execution", "seeds"]
+    metric_cols = [(c, h) for c, h in (("accuracy_test", "test acc"), ("accuracy_train", "train acc"),
+                                       ("f1_test", "F1 (test)"), ("fit_seconds", "fit s"),
+                                       ("predict_seconds", "predict s")) if c in frame.columns]
+    energy_cols = [(c, h) for c, h in (("fit_energy_j", "fit J"), ("predict_energy_j", "predict J"))
+                   if c in frame.columns]
+    for p in ("fit", "predict"):
+        cc = carbon_column(frame.columns, p)
+        if cc:
+            energy_cols.append((cc, f"{p} gCO2e"))
+    header = cols + [h for _, h in metric_cols] + [h for _, h in energy_cols]
+    rows = []
+    for key, g in plots.model_groups(frame):
+        row: list[Cell] = [
+            plots.group_name(key, frame), _first(g, "family"), _first(g, "execution"),
+            str(len(g)),
+        ]
+        row += [_summary_text(g[c]) for c, _ in metric_cols]
+        row += [(_summary_text(g[c]), labels_of(g, c)) if g[c].notna().any() else "-" for c, _ in energy_cols]
+        rows.append(row)
+    return Table(header, rows, caption=f"Mean over seeds [{CONFIDENCE:.0%} t confidence interval when "
+                                       "there are two or more seeds].")
+
+
+def _ledger(frame: pd.DataFrame) -> list:
+    if "family" not in frame.columns:
+        return []
+    quantum = frame[frame["family"] == "quantum"]
+    if quantum.empty:
+        return ["No quantum model in this run, so there is no circuit ledger."]
+    attr = attribution_column(frame.columns)
+    header = ["model", "device", "circuits (fit)", "circuits (predict)", "shots / circuit",
+              "shots in all", "jobs", "QPU seconds", "hardware energy [J]"]
+    if attr:
+        header.append("attribution")
+    rows = []
+    for key, g in plots.model_groups(quantum):
+        cf = g["circuits_fit"].astype(float) if "circuits_fit" in g.columns else pd.Series(dtype=float)
+        cp = g["circuits_predict"].astype(float) if "circuits_predict" in g.columns else pd.Series(dtype=float)
+        shots = g["shots"].astype(float) if "shots" in g.columns else pd.Series(np.nan, index=g.index)
+        total = (cf.fillna(0) + cp.fillna(0)) * shots
+        row: list[Cell] = [
+            plots.group_name(key, frame), _first(g, "device", "-"),
+            _summary_text(cf, ".5g"), _summary_text(cp, ".5g"), _summary_text(shots, ".5g"),
+            _summary_text(total, ".4g"),
+            _summary_text(g["hw_jobs"].astype(float), ".6g") if "hw_jobs" in g.columns else "-",
+            (_summary_text(g["hw_qpu_seconds"], ".4g") + _interval_text(g, "hw_qpu_seconds"),
+             labels_of(g, "hw_qpu_seconds")) if "hw_qpu_seconds" in g.columns else "-",
+            (_summary_text(g["hw_energy_j"], ".4g") + _interval_text(g, "hw_energy_j"),
+             labels_of(g, "hw_energy_j")) if "hw_energy_j" in g.columns else "-",
+        ]
+        if attr:
+            row.append(", ".join(dict.fromkeys(str(v) for v in g[attr].dropna())) or "-")
+        rows.append(row)
+    return [Table(header, rows, caption="What a QPU would have to run for each quantum model "
+                                        "(mean over seeds). Shots in all = (circuits of fit + predict) "
+                                        "× shots per circuit.")]
+
+
+def _floor(frame: pd.DataFrame) -> list:
+    cols = landauer_columns(frame.columns)
+    if not cols:
+        return [
+            "These results carry no thermodynamic floor (no column named like '*landauer*'); "
+            "a cost model that computes the Landauer bound kT·ln2 per erased bit adds it "
+            "as e.g. 'hw_landauer_j'."
+        ]
+    rows = []
+    for key, g in plots.model_groups(frame):
+        for col in cols:
+            if not g[col].notna().any():
+                continue
+            phase = col.split("_landauer")[0]
+            energy_col = f"{phase}_energy_j" if f"{phase}_energy_j" in g.columns else None
+            floor = summarize(g[col]).mean
+            if energy_col:
+                e = summarize(g[energy_col]).mean
+                orders = f"{math.log10(e / floor):.1f}" if e > 0 and floor > 0 else "-"
+                energy_cell: Cell = (fmt(e), labels_of(g, energy_col))
+            else:
+                orders, energy_cell = "-", "-"
+            own = label_of(g.iloc[0], col)
+            floor_cell: Cell = (fmt(floor), own) if own != "unlabelled" else fmt(floor)
+            rows.append([plots.group_name(key, frame), col, floor_cell, energy_cell, orders])
+    return [Table(["model", "floor column", "Landauer floor [J]", "energy [J]",
+                   "orders of magnitude above the floor"], rows,
+                  caption="The thermodynamic floor as recorded in the results: a physical lower bound "
+                          "(k·T·ln 2 per irreversibly erased bit), not a measurement; 'orders above' = "
+                          "log10(energy / floor).")]
+
+
+def _components_note(frame: pd.DataFrame) -> str | None:
+    comps = component_columns(frame.columns)
+    if not comps:
+        return ("No breakdown by component: these results have no component columns "
+                "('hw_energy_<component>_j'); the cost model that produced them priced the whole "
+                "system at one power.")
+    ref = component_total_column(frame.columns)
+    if ref:
+        total = frame[list(comps.values())].sum(axis=1, min_count=1)
+        ok = total.notna() & frame[ref].notna() & (frame[ref] > 0)
+        if ok.any():
+            share = total[ok] / frame.loc[ok, ref]
+            if float((share - 1).abs().max()) > 0.01:
+                return (f"The components sum to {share.min():.0%} to {share.max():.0%} of '{ref}' "
+                        "across rows (not exactly 100 %); the bars show the component columns as recorded.")
+            zero = [n for n, c in comps.items() if not (frame[c].astype(float).fillna(0) > 0).any()]
+            return (f"The components add up to '{ref}' in every row"
+                    + (f"; components with zero energy on this device are not drawn: {', '.join(zero)}"
+                       if zero else "") + ".")
+    return None
+
+
+# --------------------------------------------------------------------------- method
+def _method(frame: pd.DataFrame, meta: dict) -> list:
+    blocks: list = []
+    meter = meta.get("meter") or {}
+    items: list[tuple[str, Cell]] = []
+    if meter:
+        items.append(("local meter", (str(meter.get("meter", "-")), str(meter.get("method", "unlabelled")))))
+        why = meter.get("reason") or meter.get("why") or ""
+        items.append(("why this meter", str(why) if why else "a hardware energy counter was available"))
+        for k, v in meter.items():
+            if k not in ("meter", "method", "reason", "why") and not _is_record_list(v):
+                items.append((f"meter {k}", _plain(v)))
+    else:
+        items.append(("local meter", "not recorded in metadata.json"))
+    if "energy_meter" in frame.columns:
+        items.append(("meter per result row",
+                      ", ".join(dict.fromkeys(str(v) for v in frame["energy_meter"].dropna()))))
+    for c in [c for c in frame.columns if c.endswith("_reason")]:
+        vals = list(dict.fromkeys(str(v) for v in frame[c].dropna()))
+        if vals:
+            items.append((c, "; ".join(vals)))
+    blocks += ["Local energy (fit and predict, on this machine):", KeyValues(items)]
+    for k, v in meter.items():
+        if _is_record_list(v):
+            blocks.append(_records_table(v, f"meter {k}"))
+    blocks += _repeats(frame)
+
+    carbon = meta.get("carbon") or {}
+    c_items: list[tuple[str, Cell]] = [(f"carbon {k}", _plain(v)) for k, v in carbon.items()]
+    for c in ("carbon_intensity_g_per_kwh", "carbon_intensity_source"):
+        if c in frame.columns and frame[c].notna().any():
+            c_items.append((c, ", ".join(dict.fromkeys(fmt(v) for v in frame[c].dropna()))))
+    if c_items:
+        blocks += ["Carbon (gCO2e = energy × grid carbon intensity):", KeyValues(c_items)]
+
+    device = meta.get("device") or {}
+    hw_model = meta.get("hardware_model") or {}
+    d_items: list[tuple[str, Cell]] = [(f"hardware model {k}", _plain(v)) for k, v in hw_model.items()]
+    attr = attribution_column(frame.columns)
+    attr_val = (", ".join(dict.fromkeys(str(v) for v in frame[attr].dropna())) if attr
+                else hw_model.get("attribution") or device.get("attribution")
+                or (meta.get("config") or {}).get("attribution"))
+    d_items.append(("attribution mode", str(attr_val) if attr_val else "not recorded in this run"))
+    blocks += ["Hardware energy (the quantum workload priced on a device preset):", KeyValues(d_items)]
+    if device:
+        rows = _param_rows(device)
+        blocks.append(Table(["device parameter", "value", "source"], rows,
+                            caption=f"Device preset {device.get('name', '')} as recorded in metadata.json: "
+                                    "every number with its source ('unverified' where no primary source "
+                                    "was found)."))
+
+    match_items: list[tuple[str, Cell]] = []
+    if "matching" in frame.columns:
+        for model, g in frame.groupby("model", sort=False):
+            rules = list(dict.fromkeys(str(v) for v in g["matching"].dropna()))
+            if rules:
+                match_items.append((str(model), "; ".join(rules)))
+    cfg = meta.get("config") or {}
+    run_items: list[tuple[str, Cell]] = [
+        ("seeds", ", ".join(str(s) for s in (meta.get("seeds") or cfg.get("seeds") or []))),
+        ("run", f"{meta.get('run_id', '-')}, status {meta.get('status', '-')}, started "
+                f"{meta.get('started_utc', '-')}, finished {meta.get('finished_utc', '-')}"),
+        ("command", " ".join(str(c) for c in meta.get("command") or []) or "-"),
+        ("qvc version / git revision", f"{meta.get('qvc_version', '-')} / {meta.get('git_revision') or '-'}"),
+    ]
+    if match_items:
+        blocks += ["Matching rule (what makes each pair comparable):", KeyValues(match_items)]
+    blocks += ["Run:", KeyValues(run_items)]
+    blocks.append(
+        f"Statistics: seeds are independent repetitions (split, initialisation, sampling). "
+        f"Means carry a {CONFIDENCE:.0%} Student-t confidence interval when there are two or more "
+        f"seeds, clipped to what the quantity can be (accuracy 0 to 1, energy and time at least 0); "
+        "values identical on every seed show no interval. Accuracy differences are tested with a "
+        "two-sided paired t-test over the seeds "
+        f"both models ran (α = {ALPHA}); with one seed significance is not judged. Energy ratios "
+        "are ratios of the means; the hardware ratio's interval is the cost model's low/high "
+        "interval divided by the classical mean."
+    )
+    blocks.append("What the labels mean:")
+    blocks.append(KeyValues([(k, v) for k, v in LABEL_MEANINGS.items()]))
+    versions = meta.get("versions") or {}
+    if versions:
+        blocks.append(Table(["package", "version"], [[k, str(v)] for k, v in versions.items()],
+                            caption="Versions."))
+    machine = meta.get("machine") or {}
+    if machine:
+        blocks.append(KeyValues([(f"machine {k}", _plain(v)) for k, v in machine.items()]))
+    prep = meta.get("preprocessing") or {}
+    if prep:
+        uniq = {json.dumps(v, sort_keys=True, default=str) for v in prep.values()}
+        blocks.append("Data preparation (per seed):")
+        blocks.append(Code(json.dumps(prep if len(uniq) > 1 else prep, indent=2, default=str)))
+    known = {"schema_version", "run_id", "qvc_version", "started_utc", "finished_utc", "status",
+             "command", "config", "seeds", "versions", "machine", "git_revision", "meter", "device",
+             "preprocessing"}
+    blocks.append("Configuration:")
+    blocks.append(Code(json.dumps(cfg, indent=2, default=str)))
+    extra = {k: v for k, v in meta.items() if k not in known}
+    if extra:
+        blocks.append("Further provenance recorded in metadata.json:")
+        blocks.append(Code(json.dumps(extra, indent=2, default=str)))
+    return blocks
+
+
+def _is_record_list(v) -> bool:
+    return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+
+
+def _records_table(records: list[dict], what: str) -> Table:
+    keys = list(dict.fromkeys(k for r in records for k in r))
+    return Table(keys, [[_plain(r.get(k, "")) for k in keys] for r in records], caption=what)
+
+
+def _param_value(d: dict) -> str:
+    for keys in (("low", "typical", "high"), ("min", "median", "max")):
+        if all(k in d for k in keys):
+            return " / ".join(fmt(d[k], ".4g") for k in keys) + f" ({' / '.join(keys)})"
+    if "value" in d:
+        v = d["value"]
+        return ", ".join(map(str, v)) if isinstance(v, list) else fmt(v, ".6g")
+    return _plain({k: v for k, v in d.items() if k not in ("source", "verified")})
+
+
+def _param_rows(d: dict, prefix: str = "") -> list[list[Cell]]:
+    """Flatten a nested preset description into (parameter, value, source) rows.
+
+    A dict holding a ``source`` key is one sourced parameter; other dicts are walked.
+    """
+    rows: list[list[Cell]] = []
+    for k, v in d.items():
+        name = f"{prefix}{k}"
+        if k == "sources" and isinstance(v, dict):  # flat {parameter: source} form
+            rows += [[f"{prefix}{kk}", "-", _plain(vv)] for kk, vv in v.items()]
+        elif isinstance(v, dict) and "source" in v:
+            src = _plain(v["source"])
+            if v.get("verified") is False and "unverified" not in src:
+                src = f"unverified: {src}"
+            rows.append([name, _param_value(v), src])
+        elif isinstance(v, dict):
+            rows += _param_rows(v, f"{name}.")
+        elif isinstance(v, list):
+            rows.append([name, ", ".join(_plain(x) for x in v), ""])
+        else:
+            rows.append([name, fmt(v, ".6g") if not isinstance(v, str) else v, ""])
+    return rows
+
+
+def _repeats(frame: pd.DataFrame) -> list:
+    cols = [c for c in ("fit_repeats", "fit_energy_spread", "predict_repeats", "predict_energy_spread")
+            if c in frame.columns]
+    if not cols:
+        return []
+    rows = []
+    for key, g in plots.model_groups(frame):
+        rows.append([plots.group_name(key, frame)] + [_summary_text(g[c], ".3g") for c in cols])
+    return [Table(["model"] + cols, rows,
+                  caption="Calls averaged per measurement (short fits and predictions are repeated "
+                          "until the meter's minimum window is filled) and the relative spread of "
+                          "per-call energy across repeat batches; mean over seeds.")]
+
+
+def _plain(v) -> str:
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, default=str)
+    return str(v)
+
+
+def _full_table(frame: pd.DataFrame) -> Table:
+    cols = list(frame.columns)
+    rows = [[fmt(r[c], ".6g") for c in cols] for _, r in frame.iterrows()]
+    return Table(cols, rows, caption="Every column of results.csv (numbers to 6 significant digits).")
+
+
+# --------------------------------------------------------------------------- documents
+def build_run_report(frame: pd.DataFrame, meta: dict) -> Document:
+    """The report of one run.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Typed result table (:func:`qvc.experiment.load_results`).
+    meta : dict
+        The run's ``metadata.json``.
+
+    Returns
+    -------
+    Document
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame([
+    ...     {"model": "svm", "pair": "svm", "family": "classical", "seed": 1, "accuracy_test": 0.97,
+    ...      "fit_energy_j": 0.02, "fit_energy_method": "estimated"},
+    ...     {"model": "qsvc", "pair": "svm", "family": "quantum", "seed": 1, "accuracy_test": 0.8,
+    ...      "fit_energy_j": 2.0, "fit_energy_method": "estimated", "hw_energy_j": 7e7,
+    ...      "hw_energy_method": "modelled"}])
+    >>> doc = build_run_report(frame, {"run_id": "demo"})
+    >>> doc.summary[0].startswith("qsvc reached") or "qsvc reached" in doc.summary[0]
+    True
+    """
+    cfg = meta.get("config") or {}
+    datasets = ", ".join(dict.fromkeys(str(v) for v in frame["dataset"].dropna())) if "dataset" in frame else "-"
+    qubits = ", ".join(dict.fromkeys(str(v) for v in frame["qubits"].dropna())) if "qubits" in frame else "-"
+    seeds = sorted(set(_seeds_of(frame)))
+    subtitle = [
+        f"dataset {datasets} · qubits {qubits} · seeds {', '.join(map(str, seeds)) or '-'} · "
+        f"models {', '.join(dict.fromkeys(str(m) for m in frame['model']))}",
+        f"execution {cfg.get('execution', _first(frame, 'execution', '-'))} · device preset "
+        f"{_first(frame, 'device', cfg.get('device', '-'))} · status {meta.get('status', '-')} · "
+        f"started {meta.get('started_utc', '-')}",
+    ]
+    head_blocks, sentences = _headline(frame)
+    figs: list = []
+    svg = plots.accuracy_vs_energy(frame)
+    if svg:
+        figs.append(Figure(svg, "Accuracy against energy (log axis). Filled markers: fit + predict on this "
+                                "machine; hollow squares: the quantum workload priced on the device preset; "
+                                "dotted lines join a quantum model's two points. Labels come from the "
+                                "*_method columns."))
+    else:
+        figs.append("No accuracy/energy values to plot.")
+    svg = plots.phases(frame)
+    if svg:
+        figs.append(Figure(svg, "Wall time and local energy of fit and predict per model."))
+    comp_blocks: list = []
+    svg = plots.hardware_components(frame)
+    if svg:
+        comp_blocks.append(Figure(svg, "Projected hardware energy split by component."))
+    note = _components_note(frame)
+    if note:
+        comp_blocks.append(note)
+    sweep_svg = plots.sweep(frame)
+    sections = [
+        Section("Headline: each matched pair", head_blocks, "headline"),
+        Section("Accuracy, energy and time", figs, "plots"),
+        Section("Hardware energy by component", comp_blocks, "components"),
+    ]
+    if sweep_svg:
+        sections.append(Section("Sweep", [Figure(sweep_svg, "Energy against the swept size.")], "sweep"))
+    sections += [
+        Section("Per model (statistics across seeds)", [_model_table(frame)], "models"),
+        Section("Circuit ledger", _ledger(frame), "ledger"),
+        Section("Thermodynamic floor", _floor(frame), "floor"),
+        Section("Method: how every number was made", _method(frame, meta), "method"),
+        Section("All results", [_full_table(frame)], "all", collapsed=True),
+    ]
+    return Document(f"qvc run {meta.get('run_id', '')}".strip(), subtitle, sections, sentences)
+
+
+def build_compare_report(runs: dict[str, tuple[pd.DataFrame, dict]]) -> Document:
+    """Two runs side by side: per model configuration, A and B and B relative to A."""
+    names = list(runs)
+    a_name, b_name = names[0], names[1]
+    fa, ma = runs[a_name]
+    fb, mb = runs[b_name]
+    ga = {tuple(sorted(k.items())): g for k, g in plots.model_groups(fa)}
+    gb = {tuple(sorted(k.items())): g for k, g in plots.model_groups(fb)}
+    keys = list(dict.fromkeys(list(ga) + list(gb)))
+    rows = []
+    for k in keys:
+        a, b = ga.get(k), gb.get(k)
+        name = plots.group_name(dict(k), fa if a is not None else fb)
+        ctx = ", ".join(f"{kk} {v}" for kk, v in k if kk in ("dataset", "qubits") and v != "")
+
+        def cell(g, col):
+            if g is None or col not in g.columns or not g[col].notna().any():
+                return "-"
+            return (summarize(g[col]).text(), labels_of(g, col))
+
+        def local(g):
+            if g is None:
+                return "-"
+            return (summarize(plots.local_energy(g)).text(), _local_label(g))
+
+        la = summarize(plots.local_energy(a)).mean if a is not None else np.nan
+        lb = summarize(plots.local_energy(b)).mean if b is not None else np.nan
+        ha = summarize(a["hw_energy_j"]).mean if a is not None and "hw_energy_j" in a.columns else np.nan
+        hb = summarize(b["hw_energy_j"]).mean if b is not None and "hw_energy_j" in b.columns else np.nan
+        rows.append([
+            f"{name} ({ctx})",
+            summarize(a["accuracy_test"]).text() if a is not None else "not in A",
+            summarize(b["accuracy_test"]).text() if b is not None else "not in B",
+            local(a), local(b), _ratio(lb, la),
+            cell(a, "hw_energy_j"), cell(b, "hw_energy_j"), _ratio(hb, ha),
+        ])
+    table = Table(["model", "test acc A", "test acc B", "local J A", "local J B", "B / A",
+                   "hardware J A", "hardware J B", "B / A"], rows,
+                  caption="Mean over each run's seeds [95% CI with two or more seeds].")
+    diffs = []
+    for label, getter in (
+        ("meter", lambda m: json.dumps(m.get("meter"), sort_keys=True)),
+        ("device", lambda m: (m.get("device") or {}).get("name")),
+        ("seeds", lambda m: m.get("seeds")),
+        ("versions", lambda m: json.dumps(m.get("versions"), sort_keys=True)),
+        ("config", lambda m: json.dumps({k: v for k, v in (m.get("config") or {}).items()
+                                         if k != "out_dir"}, sort_keys=True)),
+        ("machine", lambda m: json.dumps(m.get("machine"), sort_keys=True)),
+    ):
+        va, vb = getter(ma), getter(mb)
+        diffs.append([label, "same" if va == vb else "differs", str(va), str(vb)])
+    blocks: list = [table]
+    svg = plots.compare_accuracy_energy({a_name: fa, b_name: fb})
+    if svg:
+        blocks.append(Figure(svg, "Accuracy against local energy; filled markers run A, hollow run B."))
+    return Document(
+        f"qvc comparison: {a_name} vs {b_name}",
+        [f"A = {a_name} (started {ma.get('started_utc', '-')}) · B = {b_name} "
+         f"(started {mb.get('started_utc', '-')})"],
+        [
+            Section("Side by side", blocks, "side"),
+            Section("What differs between the runs", [
+                Table(["provenance", "A vs B", "A", "B"], diffs),
+            ], "provenance"),
+        ],
+    )
+
+
+__all__ = [
+    "Code",
+    "Link",
+    "Document",
+    "Figure",
+    "KeyValues",
+    "LABEL_MEANINGS",
+    "Section",
+    "Table",
+    "build_compare_report",
+    "build_run_report",
+]

@@ -1,0 +1,426 @@
+"""Report figures, rendered to standalone SVG text for embedding in HTML.
+
+Figures are built on :class:`matplotlib.figure.Figure` directly (no ``pyplot``),
+so rendering uses the non-interactive Agg/SVG canvases and never touches a
+user's GUI backend. The SVG is deterministic (fixed hash salt, no date), glyphs
+are drawn as paths (the page looks the same whatever fonts the browser has),
+and the XML prolog, DOCTYPE and RDF metadata are removed so the embedded
+markup references no URL.
+
+Every function takes the typed result table (:func:`qvc.experiment.load_results`)
+and returns SVG text, or ``None`` when the table has nothing to draw.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from qvc.report.columns import (
+    component_columns,
+    interval_columns,
+    is_missing,
+    labels_of,
+)
+from qvc.report.stats import summarize
+
+#: Colour per matched pair, marker per family; hardware projections are hollow squares.
+_PAIR_COLOURS = {"svm": "#1f77b4", "nn": "#2ca02c"}
+_OTHER_COLOURS = ["#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+_MARKERS = {"classical": "o", "quantum": "^"}
+_TAB10 = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+          "#bcbd22", "#17becf"]
+_PHASE_COLOURS = {"fit": "#4c72b0", "predict": "#dd8452"}
+_COMPONENT_COLOURS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860",
+                      "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd"]
+
+_RC = {"svg.hashsalt": "qvc-report", "svg.fonttype": "path", "font.size": 10}
+
+#: Columns that identify one model configuration inside a run.
+GROUP_KEYS = ("dataset", "qubits", "n_train", "model", "execution", "device")
+
+
+def group_keys(frame: pd.DataFrame) -> list[str]:
+    """The configuration columns present in ``frame``."""
+    return [k for k in GROUP_KEYS if k in frame.columns]
+
+
+def model_groups(frame: pd.DataFrame):
+    """Yield ``(key dict, sub-frame)`` per model configuration, in first-seen order."""
+    keys = group_keys(frame)
+    filled = frame[keys].astype(object).where(frame[keys].notna(), "")
+    seen: dict[tuple, list[int]] = {}
+    for idx, values in zip(frame.index, filled.itertuples(index=False, name=None)):
+        seen.setdefault(tuple(values), []).append(idx)
+    for values, idxs in seen.items():
+        yield dict(zip(keys, values)), frame.loc[idxs]
+
+
+def group_name(key: dict, frame: pd.DataFrame) -> str:
+    """Short display name of a configuration: only the fields that vary in ``frame``."""
+    parts = [str(key.get("model", "?"))]
+    modes = frame["execution"].dropna() if "execution" in frame.columns else pd.Series(dtype=object)
+    if key.get("execution") not in ("", "classical", None) and modes[modes != "classical"].nunique() > 1:
+        parts.append(str(key["execution"]))
+    for k, short in (("qubits", "q"), ("n_train", "n")):
+        if k in frame.columns and frame[k].nunique() > 1:
+            parts.append(f"{short}={key.get(k)}")
+    if "device" in frame.columns and frame["device"].dropna().nunique() > 1 and key.get("device"):
+        parts.append(str(key["device"]))
+    return " ".join(parts)
+
+
+def local_energy(frame: pd.DataFrame) -> pd.Series:
+    """Fit + predict local energy per row (NaN when either is missing)."""
+    if "fit_energy_j" not in frame.columns:
+        return pd.Series(np.nan, index=frame.index)
+    pred = frame["predict_energy_j"] if "predict_energy_j" in frame.columns else 0.0
+    return frame["fit_energy_j"].astype(float) + pred
+
+
+def _colour(key: dict, frame_row: pd.Series | None, k: int) -> str:
+    pair = None if frame_row is None else frame_row.get("pair")
+    return _PAIR_COLOURS.get(str(pair), _OTHER_COLOURS[k % len(_OTHER_COLOURS)])
+
+
+def to_svg(fig: Figure) -> str:
+    """Render ``fig`` to SVG text that is safe to inline in an HTML page."""
+    buf = io.StringIO()
+    with matplotlib.rc_context(_RC):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None,
+                                                 "Type": None}, bbox_inches="tight")
+    svg = buf.getvalue()
+    svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
+    svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg, flags=re.S)
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
+    # Namespace declarations are identifiers, not requests; the HTML parser puts
+    # inline <svg> in the SVG namespace and maps xlink:href without them.
+    svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
+    return svg.strip()
+
+
+def prefix_ids(svg: str, prefix: str) -> str:
+    """Make element ids unique per figure when several SVGs share one page."""
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+    svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"', svg)
+    return re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", svg)
+
+
+def _positive(x: float) -> bool:
+    return x is not None and np.isfinite(x) and x > 0
+
+
+def _asym_err(s, centre: float) -> tuple[float, float]:
+    if s.n < 2 or not np.isfinite(s.low) or s.std <= 1e-12 * abs(s.mean):
+        return 0.0, 0.0
+    low = max(s.low, centre * 1e-3) if centre > 0 else s.low
+    return max(centre - low, 0.0), max(s.high - centre, 0.0)
+
+
+def pareto_front(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Points not beaten by another with lower-or-equal energy and higher-or-equal accuracy.
+
+    Examples
+    --------
+    >>> pareto_front([(1.0, 0.9), (2.0, 0.8), (3.0, 0.95)])
+    [(1.0, 0.9), (3.0, 0.95)]
+    """
+    front, best = [], -math.inf
+    for e, a in sorted(points, key=lambda p: (p[0], -p[1])):
+        if a > best:
+            front.append((e, a))
+            best = a
+    return front
+
+
+def accuracy_vs_energy(frame: pd.DataFrame) -> str | None:
+    """Test accuracy against energy per model on a log energy axis (the Pareto view).
+
+    Filled markers: local energy of fit + predict (label from the ``*_energy_method``
+    columns). Hollow squares: the quantum workload priced on the device preset
+    (label from ``hw_energy_method``), joined to the same model's simulated point.
+    Error bars: 95 % t intervals across seeds (accuracy, local energy) and the
+    modelled low/high interval (hardware), when present.
+    """
+    if "accuracy_test" not in frame.columns:
+        return None
+    fig = Figure(figsize=(9.5, 5.6))
+    ax = fig.add_subplot()
+    points: list[tuple[float, float]] = []
+    local_label = labels_of(frame, "fit_energy_j")
+    hw_label = labels_of(frame, "hw_energy_j") if "hw_energy_j" in frame.columns else None
+    drew_hw = False
+    groups = list(model_groups(frame))
+    many = len(groups) > 4  # too many to annotate: one colour and legend entry per configuration
+    group_handles = []
+    for k, (key, g) in enumerate(groups):
+        acc = summarize(g["accuracy_test"])
+        loc = summarize(local_energy(g))
+        colour = _TAB10[k % len(_TAB10)] if many else _colour(key, g.iloc[0], k)
+        family = str(g.iloc[0].get("family", ""))
+        name = group_name(key, frame)
+        if many:
+            group_handles.append(matplotlib.lines.Line2D([], [], marker=_MARKERS.get(family, "D"), ls="",
+                                                         color=colour, label=name))
+        if acc.n and _positive(loc.mean):
+            xerr = np.array(_asym_err(loc, loc.mean)).reshape(2, 1)
+            yerr = np.array(_asym_err(acc, acc.mean)).reshape(2, 1)
+            ax.errorbar(loc.mean, acc.mean, xerr=xerr, yerr=yerr, fmt=_MARKERS.get(family, "D"),
+                        color=colour, ms=9, capsize=3, zorder=3)
+            if not many:
+                ax.annotate(name, (loc.mean, acc.mean), textcoords="offset points", xytext=(7, 6),
+                            fontsize=9, color=colour)
+            points.append((loc.mean, acc.mean))
+        if "hw_energy_j" in g.columns:
+            hw = summarize(g["hw_energy_j"])
+            if acc.n and _positive(hw.mean):
+                drew_hw = True
+                iv = interval_columns(g.columns, "hw_energy_j")
+                if iv:
+                    lo, hi = float(g[iv[0]].mean()), float(g[iv[1]].mean())
+                    xerr = np.array([[max(hw.mean - lo, 0.0)], [max(hi - hw.mean, 0.0)]])
+                else:
+                    xerr = np.array(_asym_err(hw, hw.mean)).reshape(2, 1)
+                ax.errorbar(hw.mean, acc.mean, xerr=xerr, fmt="s", mfc="white", mec=colour,
+                            mew=2, color=colour, ms=9, capsize=3, zorder=3)
+                device = key.get("device") or "device"
+                if not many:
+                    ax.annotate(f"{name} on {device}", (hw.mean, acc.mean), textcoords="offset points",
+                                xytext=(7, -13), fontsize=9, color=colour)
+                if _positive(loc.mean):
+                    ax.plot([loc.mean, hw.mean], [acc.mean, acc.mean], ls=":", color=colour, lw=1)
+                points.append((hw.mean, acc.mean))
+    if not points:
+        return None
+    front = pareto_front(points)
+    if len(front) > 1:
+        xs = [p[0] for p in front]
+        ys = [p[1] for p in front]
+        ax.step(xs, ys, where="post", color="#999999", lw=1, ls="--", zorder=1)
+    ax.set_xscale("log")
+    xs = [p[0] for p in points]
+    ax.set_xlim(min(xs) / 4, max(xs) * 30)
+    ax.set_ylim(min(-0.02, min(p[1] for p in points) - 0.05), 1.05)
+    ax.set_xlabel("energy of fit + predict [J], log scale")
+    ax.set_ylabel("test accuracy")
+    ax.grid(True, which="major", alpha=0.3)
+    handles = [
+        matplotlib.lines.Line2D([], [], marker="o", ls="", color="#444444",
+                                label=f"classical, run locally ({local_label})"),
+        matplotlib.lines.Line2D([], [], marker="^", ls="", color="#444444",
+                                label=f"quantum, simulated locally ({local_label})"),
+    ]
+    if drew_hw:
+        handles.append(matplotlib.lines.Line2D([], [], marker="s", ls="", mfc="white", mec="#444444",
+                                               mew=2, label=f"quantum, projected on hardware ({hw_label})"))
+    if len(front) > 1:
+        handles.append(matplotlib.lines.Line2D([], [], ls="--", color="#999999",
+                                               label="Pareto front (less energy, more accuracy)"))
+    if many:
+        ax.legend(handles=handles + group_handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    else:
+        ax.legend(handles=handles, loc="lower right", fontsize=9, framealpha=0.9)
+    ax.set_title("Test accuracy vs energy per model (error bars: 95% CI across seeds"
+                 + ("; hardware: modelled interval)" if interval_columns(frame.columns, "hw_energy_j")
+                    else ")"), fontsize=10)
+    return to_svg(fig)
+
+
+def hardware_components(frame: pd.DataFrame) -> str | None:
+    """Stacked bar of modelled hardware energy by component, one bar per quantum model.
+
+    Needs ``hw_component_<name>_j`` columns; returns ``None`` without them.
+    """
+    comps = {n: c for n, c in component_columns(frame.columns).items()
+             if (frame[c].astype(float).fillna(0) > 0).any()}
+    if not comps:
+        return None
+    bars = []
+    for key, g in model_groups(frame):
+        vals = {name: float(g[col].mean()) for name, col in comps.items()}
+        if not any(np.isfinite(v) and v > 0 for v in vals.values()):
+            continue
+        bars.append((group_name(key, frame) + (f"\n{key['device']}" if key.get("device") else ""),
+                     vals, g))
+    if not bars:
+        return None
+    fig = Figure(figsize=(max(7.5, 1.8 * len(bars) + 3.5), 4.6))
+    ax = fig.add_subplot()
+    x = np.arange(len(bars))
+    bottom = np.zeros(len(bars))
+    for i, name in enumerate(comps):
+        h = np.array([np.nan_to_num(b[1][name]) for b in bars])
+        ax.bar(x, h, bottom=bottom, width=0.55, label=name,
+               color=_COMPONENT_COLOURS[i % len(_COMPONENT_COLOURS)])
+        bottom += h
+    iv = interval_columns(frame.columns, "hw_energy_j")
+    if "hw_energy_j" in frame.columns:
+        mid = np.array([float(b[2]["hw_energy_j"].mean()) for b in bars])
+        if iv:
+            lo = np.array([float(b[2][iv[0]].mean()) for b in bars])
+            hi = np.array([float(b[2][iv[1]].mean()) for b in bars])
+            yerr = [np.maximum(mid - lo, 0), np.maximum(hi - mid, 0)]
+        else:
+            yerr = None
+        typical = "hw_energy_typical_j" in frame.columns
+        ax.errorbar(x + 0.36, mid, yerr=yerr, fmt="D", color="black", ms=5, capsize=5,
+                    label=("hw_energy_j" + (" (Monte Carlo median)" if typical else ""))
+                    + (", low-high interval" if iv else ""))
+    ax.set_xticks(x, [b[0] for b in bars])
+    ax.set_ylabel(f"hardware energy [J] ({labels_of(frame, next(iter(comps.values())))})")
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_title("Projected hardware energy by component (mean across seeds)"
+                 + ("\nbars: components at typical parameter values (sum = hw_energy_typical_j)"
+                    if "hw_energy_typical_j" in frame.columns else ""), fontsize=10)
+    ax.grid(True, axis="y", alpha=0.3)
+    return to_svg(fig)
+
+
+def phases(frame: pd.DataFrame) -> str | None:
+    """Wall time and local energy of fit and predict per model (log axes)."""
+    have = [p for p in ("fit", "predict") if f"{p}_seconds" in frame.columns]
+    if not have:
+        return None
+    groups = list(model_groups(frame))
+    fig = Figure(figsize=(11, 4.3))
+    axes = fig.subplots(1, 2)
+    x = np.arange(len(groups))
+    width = 0.8 / len(have)
+    for ax, unit, what in ((axes[0], "seconds", "wall time [s]"), (axes[1], "energy_j", "local energy [J]")):
+        drew = False
+        for i, phase in enumerate(have):
+            col = f"{phase}_{unit}"
+            if col not in frame.columns:
+                continue
+            stats = [summarize(g[col]) for _, g in groups]
+            means = np.array([s.mean if s.n else np.nan for s in stats])
+            errs = np.array([_asym_err(s, s.mean) if s.n else (0, 0) for s in stats]).T
+            label = phase if unit == "seconds" else f"{phase} ({labels_of(frame, col)})"
+            ok = np.isfinite(means) & (means > 0)
+            if ok.any():
+                drew = True
+                yerr = errs[:, ok] if np.any(errs[:, ok] > 0) else None
+                ax.bar(x[ok] + (i - (len(have) - 1) / 2) * width, means[ok], width=width,
+                       yerr=yerr, capsize=3, label=label, color=_PHASE_COLOURS.get(phase))
+        if drew:
+            ax.set_yscale("log")
+        ax.set_xticks(x, [group_name(k, frame) for k, _ in groups], rotation=20 if len(groups) > 4 else 0)
+        ax.set_ylabel(what + ", log scale")
+        ax.grid(True, axis="y", which="major", alpha=0.3)
+        if drew:
+            ax.legend(fontsize=9)
+    axes[0].set_title("Wall time per phase (mean, 95% CI across seeds)", fontsize=10)
+    axes[1].set_title("Local energy per phase (mean, 95% CI across seeds)", fontsize=10)
+    fig.tight_layout()
+    return to_svg(fig)
+
+
+def sweep(frame: pd.DataFrame) -> str | None:
+    """Energy against qubits (or training samples) per model, with uncertainty bands.
+
+    Drawn only when the run varies ``qubits`` or ``n_train``. Solid lines: local
+    energy (band: 95 % CI across seeds); dashed: projected hardware energy (band:
+    the modelled low/high interval when present, else the CI across seeds).
+    """
+    axis = next((c for c in ("qubits", "n_train") if c in frame.columns and frame[c].nunique() > 1), None)
+    if axis is None:
+        return None
+    rest = [k for k in group_keys(frame) if k not in (axis, "n_train", "qubits")]
+    fig = Figure(figsize=(9.5, 5.2))
+    ax = fig.add_subplot()
+    iv = interval_columns(frame.columns, "hw_energy_j")
+    drew = False
+    filled = frame[rest].astype(object).where(frame[rest].notna(), "")
+    for k, (values, g) in enumerate(frame.groupby([filled[c] for c in rest], sort=False)):
+        values = values if isinstance(values, tuple) else (values,)
+        name = " ".join(str(v) for v in values if v not in ("", "classical"))
+        colour = _colour({}, g.iloc[0], k) if g["model"].nunique() == 1 else None
+        colour = _OTHER_COLOURS[k % len(_OTHER_COLOURS)] if colour is None else colour
+        if str(g.iloc[0].get("family")) == "quantum" and colour in _PAIR_COLOURS.values():
+            colour = {"#1f77b4": "#ff7f0e", "#2ca02c": "#d62728"}[colour]
+        xs = sorted(v for v in g[axis].dropna().unique())
+        loc = [summarize(local_energy(g[g[axis] == v])) for v in xs]
+        m = np.array([s.mean for s in loc])
+        if np.isfinite(m).any():
+            drew = True
+            ax.plot(xs, m, marker="o", color=colour, label=f"{name}: local ({labels_of(g, 'fit_energy_j')})")
+            lo = np.array([s.low if s.n > 1 else s.mean for s in loc])
+            hi = np.array([s.high if s.n > 1 else s.mean for s in loc])
+            ax.fill_between(xs, np.maximum(lo, m * 1e-3), hi, color=colour, alpha=0.18)
+        if "hw_energy_j" in g.columns and g["hw_energy_j"].notna().any():
+            hw = [summarize(g.loc[g[axis] == v, "hw_energy_j"]) for v in xs]
+            hm = np.array([s.mean for s in hw])
+            if iv:
+                lo = np.array([float(g.loc[g[axis] == v, iv[0]].mean()) for v in xs])
+                hi = np.array([float(g.loc[g[axis] == v, iv[1]].mean()) for v in xs])
+            else:
+                lo = np.array([s.low if s.n > 1 else s.mean for s in hw])
+                hi = np.array([s.high if s.n > 1 else s.mean for s in hw])
+            drew = True
+            ax.plot(xs, hm, marker="s", ls="--", color=colour, mfc="white",
+                    label=f"{name}: hardware ({labels_of(g, 'hw_energy_j')})")
+            ax.fill_between(xs, lo, hi, color=colour, alpha=0.10, hatch="//")
+    if not drew:
+        return None
+    ax.set_yscale("log")
+    ax.set_xlabel("qubits (= features)" if axis == "qubits" else "training samples")
+    ax.set_ylabel("energy of fit + predict [J], log scale")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_title(f"Energy vs {'qubits' if axis == 'qubits' else 'training samples'} "
+                 "(bands: 95% CI across seeds; hardware: modelled interval when present)", fontsize=10)
+    return to_svg(fig)
+
+
+def compare_accuracy_energy(frames: dict[str, pd.DataFrame]) -> str | None:
+    """Accuracy vs local energy of two (or more) runs on one log axis, one marker fill per run."""
+    fig = Figure(figsize=(9.5, 5.4))
+    ax = fig.add_subplot()
+    fills = ["full", "none", "left", "bottom"]
+    drew = False
+    allx = []
+    for r, frame in enumerate(frames.values()):
+        for k, (key, g) in enumerate(model_groups(frame)):
+            acc, loc = summarize(g["accuracy_test"]), summarize(local_energy(g))
+            if not (acc.n and _positive(loc.mean)):
+                continue
+            colour = _colour(key, g.iloc[0], k)
+            ax.plot(loc.mean, acc.mean, marker=_MARKERS.get(str(g.iloc[0].get("family")), "D"),
+                    fillstyle=fills[r % len(fills)], color=colour, ms=10, ls="")
+            ax.annotate(f"{group_name(key, frame)} ({'AB'[r] if r < 2 else r})", (loc.mean, acc.mean),
+                        textcoords="offset points", xytext=(7, 5), fontsize=9, color=colour)
+            allx.append(loc.mean)
+            drew = True
+    if not drew:
+        return None
+    ax.set_xscale("log")
+    ax.set_xlim(min(allx) / 4, max(allx) * 20)
+    ax.set_xlabel("local energy of fit + predict [J], log scale")
+    ax.set_ylabel("test accuracy")
+    ax.grid(True, alpha=0.3)
+    names = list(frames)
+    handles = [matplotlib.lines.Line2D([], [], marker="o", ls="", color="#444444",
+                                       fillstyle=fills[i % len(fills)], label=f"{'AB'[i] if i < 2 else i}: {n}")
+               for i, n in enumerate(names)]
+    ax.legend(handles=handles, fontsize=9, loc="lower right")
+    ax.set_title("Test accuracy vs local energy, both runs (mean across seeds)", fontsize=10)
+    return to_svg(fig)
+
+
+__all__ = [
+    "accuracy_vs_energy",
+    "compare_accuracy_energy",
+    "hardware_components",
+    "is_missing",
+    "pareto_front",
+    "phases",
+    "prefix_ids",
+    "sweep",
+    "to_svg",
+]

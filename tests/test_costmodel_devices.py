@@ -1,0 +1,149 @@
+"""Device presets: data file, sources, validation of user device files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qvc.cli import main
+from qvc.energy.devices import COMPONENTS, PRESET_FILE, get_device, list_devices, load_device_file
+from qvc.errors import QvcUsageError
+
+REQUIRED_PRESETS = {"ibm_heron", "ibm_eagle", "google_sycamore", "ionq_forte", "quantinuum_h2", "neutral_atom"}
+
+MINIMAL = """
+[devices.mine]
+description = "a test device"
+platform = "trapped-ion"
+num_qubits = {{ value = 5, source = "unverified" }}
+basis_gates = ["rz", "sx", "x", "rzz"]
+gate_1q_s = {{ low = 1e-6, typical = 2e-6, high = 3e-6, source = "unverified" }}
+gate_2q_s = {{ low = 1e-5, typical = 2e-5, high = 3e-5, source = "unverified" }}
+readout_s = {{ low = 1e-4, typical = 2e-4, high = 3e-4, source = "unverified" }}
+rep_delay_s = {rep}
+per_job_overhead_s = {{ low = 1.0, typical = 2.0, high = 3.0, source = "unverified" }}
+per_circuit_overhead_s = {{ low = 0.0, typical = 0.0, high = 0.0, source = "unverified" }}
+max_circuits_per_job = {{ value = 10, source = "unverified" }}
+pue = {{ low = 1.0, typical = 1.0, high = 1.0, source = "unverified" }}
+[devices.mine.power.lasers]
+static_w = {{ low = 100.0, typical = 200.0, high = 300.0, source = "unverified" }}
+idle_fraction = {{ low = 0.5, typical = 0.5, high = 0.5, source = "unverified" }}
+"""
+GOOD_REP = '{ low = 1e-3, typical = 2e-3, high = 3e-3, source = "unverified" }'
+
+
+def _write(tmp_path, text, name="dev.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_builtin_presets_cover_every_platform():
+    devices = list_devices()
+    assert REQUIRED_PRESETS <= set(devices)
+    assert {d.platform for d in devices.values()} >= {"superconducting", "trapped-ion", "neutral-atom"}
+    assert get_device("ibm_heron").fake_backend == "FakeTorino"
+    assert get_device("ibm_eagle").fake_backend == "FakeSherbrooke"
+
+
+def test_every_number_has_a_source_and_an_ordered_range():
+    for d in list_devices().values():
+        for key, p in d.uncertain_params().items():
+            assert p.source.strip(), (d.name, key)
+            assert 0 <= p.low <= p.typical <= p.high, (d.name, key)
+        assert set(d.power) <= set(COMPONENTS)
+        assert d.max_circuits.source.strip() and d.max_circuits_per_job >= 1
+
+
+def test_ibm_presets_read_their_fake_backend():
+    heron = get_device("ibm_heron")
+    backend = heron.backend()
+    assert heron.num_qubits == backend.num_qubits == 133
+    assert "cz" in heron.basis_gates
+    # the preset's typical repetition delay is the fake backend's own default_rep_delay
+    assert heron.timing_params["rep_delay_s"].typical == backend.configuration().default_rep_delay
+    eagle = get_device("ibm_eagle")
+    assert "ecr" in eagle.basis_gates
+    assert eagle.timing_params["rep_delay_s"].typical == eagle.backend().configuration().default_rep_delay
+
+
+def test_attributional_power_is_documented_sum():
+    heron = get_device("ibm_heron")
+    # (15000 + 500 + 10*133 + 300 + 2000) W * PUE 1.3, the figure in docs/methodology.md
+    assert heron.attributional_power_w() == pytest.approx(24869.0, rel=1e-12)
+
+
+def test_devices_json_shows_every_number_with_source(capsys):
+    assert main(["devices", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)["devices"]
+    assert REQUIRED_PRESETS <= set(out)
+    heron = out["ibm_heron"]
+    assert heron["fake_backend"] == "FakeTorino"
+    assert heron["target_durations_s"]["measure"]["median"] == pytest.approx(1.56e-6)
+    for dev in out.values():
+        for p in dev["timing_params"].values():
+            assert p["source"] and "typical" in p and "low" in p and "high" in p
+        for comp in dev["power"].values():
+            for p in comp.values():
+                assert p["source"]
+        assert dev["pue"]["source"]
+
+
+def test_user_device_file_adds_a_device(tmp_path):
+    path = _write(tmp_path, MINIMAL.format(rep=GOOD_REP))
+    d = get_device("mine", path)
+    assert d.num_qubits == 5 and d.timing == "layered"
+    assert d.timing_params["reset_s"].typical == d.timing_params["readout_s"].typical
+    assert "ibm_heron" in list_devices(path)
+
+
+@pytest.mark.parametrize(
+    "rep, expected",
+    [
+        ('{ low = -1e-3, typical = 2e-3, high = 3e-3, source = "x" }', "rep_delay_s.low: expected a non-negative"),
+        ('{ low = 1e-3, typical = 2e-3, source = "x" }', "rep_delay_s: expected a table"),
+        ('{ low = 4e-3, typical = 2e-3, high = 3e-3, source = "x" }', "low <= typical <= high"),
+        ('{ low = 1e-3, typical = 2e-3, high = 3e-3, source = "" }', "rep_delay_s.source"),
+        ('"fast"', "rep_delay_s: expected a table"),
+    ],
+)
+def test_bad_parameter_names_file_device_and_key(tmp_path, rep, expected):
+    path = _write(tmp_path, MINIMAL.format(rep=rep))
+    with pytest.raises(QvcUsageError) as err:
+        load_device_file(path)
+    msg = str(err.value)
+    assert str(path) in msg and "'mine'" in msg and expected in msg
+    assert "\n" not in msg
+
+
+def test_missing_parameter_is_named(tmp_path):
+    text = "\n".join(line for line in MINIMAL.format(rep=GOOD_REP).splitlines()
+                     if not line.startswith("per_job_overhead_s"))
+    with pytest.raises(QvcUsageError, match=r"per_job_overhead_s: expected this key"):
+        load_device_file(_write(tmp_path, text))
+
+
+def test_unknown_component_and_key_are_rejected(tmp_path):
+    text = MINIMAL.format(rep=GOOD_REP).replace("power.lasers", "power.flux_capacitor")
+    with pytest.raises(QvcUsageError, match="flux_capacitor"):
+        load_device_file(_write(tmp_path, text))
+    text = MINIMAL.format(rep=GOOD_REP).replace('platform = ', 'rep_dealy_s = 3\nplatform = ')
+    with pytest.raises(QvcUsageError, match="rep_dealy_s: expected one of the documented keys"):
+        load_device_file(_write(tmp_path, text, "typo.toml"))
+
+
+def test_not_toml_and_missing_file(tmp_path):
+    with pytest.raises(QvcUsageError, match="not valid TOML"):
+        load_device_file(_write(tmp_path, "[devices.x\nfoo = "))
+    with pytest.raises(QvcUsageError, match="does not exist"):
+        load_device_file(tmp_path / "nope.toml")
+
+
+def test_unknown_device_lists_known_ones():
+    with pytest.raises(QvcUsageError, match="ibm_heron"):
+        get_device("no_such_qpu")
+
+
+def test_preset_file_ships_in_package():
+    assert PRESET_FILE.name == "devices.toml" and PRESET_FILE.is_file()

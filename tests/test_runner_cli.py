@@ -1,0 +1,117 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from qvc.cli import main
+from qvc.experiment import ExperimentSpec, load_results, run_experiment
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_run_writes_folder_with_labelled_rows(out_dir):
+    spec = ExperimentSpec("iris", models=("svm", "qsvc", "mlp"), out_dir=str(out_dir))
+    result = run_experiment(spec, progress=None)
+    run = result.run_dir
+    assert run.parent == out_dir and run.name.startswith("iris-")
+    assert {p.name for p in run.iterdir()} >= {"results.csv", "metadata.json", "report.md"}
+    df = load_results(run)
+    assert list(df["model"]) == ["svm", "qsvc", "mlp"]
+    svm = df[df.model == "svm"].iloc[0]
+    assert svm["accuracy_test"] >= 0.9
+    assert (df["fit_energy_method"] == "estimated").all()
+    assert (df["predict_energy_method"] == "estimated").all()
+    q = df[df.model == "qsvc"].iloc[0]
+    assert q["hw_energy_method"] == "modelled" and q["hw_energy_j"] > 0
+    assert q["circuits_fit"] == q["n_train"] * (q["n_train"] - 1) // 2
+    meta = json.loads((run / "metadata.json").read_text())
+    assert meta["status"] == "complete"
+    for pkg in ("qvc", "qiskit", "qiskit-machine-learning", "scikit-learn"):
+        assert meta["versions"][pkg] != "not installed"
+    assert meta["config"]["seeds"] == [42] and meta["machine"]["logical_cpus"] >= 1
+    assert "estimated" in (run / "report.md").read_text()
+
+
+def test_cli_json_prints_one_object(out_dir, capsys):
+    code = main(["run", "moons", "--models", "svm,mlp", "--seed", "1,2", "--json",
+                 "--out", str(out_dir)])
+    assert code == 0
+    out = capsys.readouterr().out
+    payload = json.loads(out)
+    assert len(payload["rows"]) == 4 and Path(payload["run_dir"]).is_dir()
+    assert {r["seed"] for r in payload["rows"]} == {1, 2}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "nosuch"], "unknown dataset"),
+        (["run", "--csv", "/no/such.csv", "--target", "y"], "does not exist"),
+        (["run", "iris", "--qubits", "0"], "--qubits must be >= 1"),
+        (["run", "iris", "--qubits", "40"], "needs"),
+        (["run", "iris", "--device", "nosuch"], "unknown device"),
+        (["run", "iris", "--models", "svm,nn"], "unknown model"),
+        (["run", "iris", "--seed", "x"], "integers"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_loses_nothing(out_dir, capsys, args, message):
+    keep = out_dir / "iris-earlier"
+    keep.mkdir()
+    (keep / "results.csv").write_text("precious")
+    code = main([*args, "--out", str(out_dir)] if args[0] == "run" else args)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+    assert (keep / "results.csv").read_text() == "precious"
+    assert [p.name for p in out_dir.iterdir()] == ["iris-earlier"]
+
+
+def test_bad_csv_via_subprocess_has_no_traceback(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,2,x\n3,,y\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "qvc", "run", "--csv", str(bad), "--target", "label",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("qvc: error:") and "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_partial_results_survive_a_failing_model(out_dir, monkeypatch):
+    from qvc.models import quantum
+
+    def boom(self, X, y):
+        raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(quantum.QuantumKernelSVC, "fit", boom)
+    spec = ExperimentSpec("iris", models=("svm", "qsvc"), out_dir=str(out_dir))
+    with pytest.raises(RuntimeError):
+        run_experiment(spec, progress=None)
+    (run,) = list(out_dir.iterdir())
+    df = pd.read_csv(run / "results.csv")
+    assert list(df["model"]) == ["svm"]
+    assert json.loads((run / "metadata.json").read_text())["status"].startswith("interrupted")
+
+
+def test_experiment_module_runs_with_its_defaults(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.moons", "--models", "svm", "--json",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["rows"][0]["seed"] == 42
+
+
+def test_version_and_datasets(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and "qvc" in capsys.readouterr().out
+    assert main(["datasets"]) == 0
+    assert "breast_cancer" in capsys.readouterr().out
