@@ -420,6 +420,11 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
                     candidates.append((exp[0], "assumed exponential (asymptotic statevector cost)"))
             for other, basis in candidates:
                 be = break_even(hw, other, x_to, axis=axis, hw_low=hw_lo, hw_high=hw_hi)
+                for name, f in (("hardware", hw), (other_series, other)):
+                    if f.r2_log < 0.9:
+                        be.notes.append(f"{name} fit is poor (R2log {f.r2_log:.2f}): treat the crossing as indicative")
+                if be.interval_source.startswith("cost-model"):
+                    be.notes.append("interval excludes the fits' own uncertainty")
                 be_rows.append({
                     "pair": pair, "comparison": comparison, "axis": axis,
                     "fixed": f"{'samples' if axis == 'qubits' else 'qubits'} = {fixed:g}",
