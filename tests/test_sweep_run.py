@@ -135,7 +135,7 @@ def test_store_drops_torn_line_and_never_duplicates(tmp_path):
 def test_dask_local_cluster_gives_the_same_rows_as_the_local_pool(tmp_path):
     distributed = pytest.importorskip("distributed")
     spec_path = tmp_path / "spec.toml"
-    spec_path.write_text(SMALL)
+    spec_path.write_text(SMALL.replace("seeds = [1, 2]", "seeds = [1]"))
     spec = load_spec_file(spec_path)
     local = run_sweep(spec, workers=2, out_dir=tmp_path / "local", progress=False)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -144,7 +144,7 @@ def test_dask_local_cluster_gives_the_same_rows_as_the_local_pool(tmp_path):
                            progress=False)
     a = load_results(local.run_dir).sort_values("point_id").reset_index(drop=True)[DETERMINISTIC]
     b = load_results(remote.run_dir).sort_values("point_id").reset_index(drop=True)[DETERMINISTIC]
-    assert len(a) == len(spec.points) == 16
+    assert len(a) == len(spec.points) == 8
     import pandas as pd
 
     pd.testing.assert_frame_equal(a, b)
