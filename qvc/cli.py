@@ -67,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true",
                      help="print one JSON object (run folder and rows) and nothing else")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    ibm_opts = run.add_argument_group("IBM Quantum (--execution ibm:<backend>[:session])")
+    ibm_opts.add_argument("--ibm-timeout", type=float, default=None,
+                          help="seconds to wait for job results (default 3600; 0 = submit and "
+                               "return; 'qvc ibm fetch RUN' collects them later)")
+    ibm_opts.add_argument("--train-on-hardware", action="store_true",
+                          help="train the VQC on the backend too (shows a QPU-time estimate; "
+                               "needs --confirm-qpu)")
+    ibm_opts.add_argument("--confirm-qpu", action="store_true",
+                          help="confirm the QPU time estimated for --train-on-hardware")
     energy = run.add_argument_group("energy and carbon")
     carbon = energy.add_mutually_exclusive_group()
     carbon.add_argument("--country", metavar="ISO",
@@ -83,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="CSV 'model,tdp_w,cores,source' of CPU TDPs for the estimate")
 
     sub.add_parser("datasets", help="list the bundled datasets")
+    _add_ibm_parser(sub)
 
     sw = sub.add_parser("sweep", help="run a sweep from a TOML spec file (resumable)")
     sw.add_argument("spec", nargs="?", help="the spec file (.toml); see docs/SWEEPS.md")
@@ -142,6 +152,29 @@ def _float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
+def _add_ibm_parser(sub) -> None:
+    ibm = sub.add_parser("ibm", help="IBM Quantum jobs: status, fetch, cancel, calibrate")
+    isub = ibm.add_subparsers(dest="ibm_command", parser_class=_Parser)
+    ledger_help = "job ledger (default: reports/ibm_ledger.sqlite or $QVC_IBM_LEDGER)"
+    st = isub.add_parser("status", help="jobs in the ledger (of one run folder, if given)")
+    st.add_argument("run", nargs="?", help="run folder")
+    st.add_argument("--ledger", help=ledger_help)
+    st.add_argument("--refresh", action="store_true", help="ask the service about pending jobs first")
+    fe = isub.add_parser("fetch", help="collect a run's jobs, then finish its results and report")
+    fe.add_argument("run", nargs="?", help="run folder (default: every unfinished run in the ledger)")
+    fe.add_argument("--ledger", help=ledger_help)
+    fe.add_argument("--no-wait", action="store_true", help="check once and return")
+    fe.add_argument("--timeout", type=float, default=None, help="seconds to wait (default 3600)")
+    ca = isub.add_parser("cancel", help="cancel a pending job (IBM job id or qvc tag)")
+    ca.add_argument("job")
+    ca.add_argument("--ledger", help=ledger_help)
+    cal = isub.add_parser("calibrate", help="hardware-reported vs modelled QPU time per backend")
+    cal.add_argument("--ledger", help=ledger_help)
+    cal.add_argument("--device", default="ibm_heron",
+                     help="device preset whose per-job overhead is compared (default ibm_heron)")
+    cal.add_argument("--device-file", default=None, help="TOML file with more device presets")
+
+
 def _spec_from_args(args: argparse.Namespace):
     from qvc.experiment.spec import ExperimentSpec
     from qvc.models.registry import MODEL_NAMES
@@ -175,6 +208,8 @@ def _spec_from_args(args: argparse.Namespace):
         min_window_s=args.min_window,
         max_repeats=args.max_repeats,
         cpu_tdp_table=args.cpu_tdp_table,
+        ibm_timeout_s=args.ibm_timeout,
+        train_on_hardware=args.train_on_hardware,
     )
 
 
@@ -192,6 +227,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     spec = _spec_from_args(args)
     progress = None if (args.quiet or args.json) else stderr_progress
+    if spec.train_on_hardware:
+        _confirm_hardware_training(spec, args.confirm_qpu)
     result = run_experiment(spec, progress=progress)
     if args.json:
         rows = [{k: _json_safe(v) for k, v in r.items()} for r in result.rows]
@@ -200,6 +237,106 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(summary_table(result.rows))
         print(f"\nrun folder: {result.run_dir}")
     return 0
+
+
+def _confirm_hardware_training(spec, confirmed: bool) -> None:
+    from qvc.experiment.ibm import estimate_training
+
+    spec.validate()
+    if "vqc" not in spec.models:
+        raise QvcUsageError("--train-on-hardware applies to the vqc model; add vqc to --models")
+    est = estimate_training(spec)
+    energy = "n/a" if est["energy_j"] is None else f"{est['energy_j']:.4g} J"
+    print(f"qvc: training the VQC on {est['backend']} takes up to {est['jobs']} jobs, "
+          f"{est['circuits']} circuits x {est['shots']} shots: about {est['qpu_seconds']:.4g} QPU s, "
+          f"{energy}, USD {est['usd_list_price']:.2f} at list price ({est['method']}, "
+          f"device preset {est['device_preset']})", file=sys.stderr)
+    if not confirmed:
+        raise QvcUsageError("training on hardware needs --confirm-qpu (estimate above); "
+                            "without --train-on-hardware the VQC trains locally and runs inference on the backend")
+
+
+def _print_ledger_rows(rows) -> None:
+    if not rows:
+        print("no jobs")
+        return
+    print(f"{'job id':38s} {'status':13s} {'backend':14s} {'model':6s} {'phase':8s} {'circ':>6s} "
+          f"{'shots':>6s} {'QPU s':>8s}  run")
+    for r in rows:
+        qpu = "-" if r.qpu_seconds is None else f"{r.qpu_seconds:.3g}"
+        print(f"{(r.job_id or r.tag):38s} {r.status:13s} {r.backend:14s} {r.model or '':6s} "
+              f"{r.phase or '':8s} {r.n_circuits:6d} {r.shots:6d} {qpu:>8s}  {r.run_id or ''}")
+    qpu_note = {r.usage_source for r in rows if r.usage_source}
+    if qpu_note:
+        print(f"QPU s: {'; '.join(sorted(qpu_note))}")
+
+
+def _cmd_ibm(args: argparse.Namespace) -> int:
+    from qvc.experiment.runner import stderr_progress
+    from qvc.quantum.ibm import jobs
+
+    if args.ibm_command is None:
+        raise QvcUsageError("give an ibm command: status, fetch, cancel or calibrate (see 'qvc ibm --help')")
+    if args.ibm_command == "status":
+        if args.run:
+            from qvc.experiment.ibm import load_run, run_ledger
+
+            run_dir, meta, _ = load_run(args.run)
+            ledger = run_ledger(run_dir, meta)
+            rows = ledger.rows_for_run(run_dir.name)
+        else:
+            ledger = jobs.open_ledger(args.ledger)
+            rows = ledger.rows()
+        if args.refresh:
+            rows = jobs.refresh(ledger, rows, timeout_s=0)
+        print(f"ledger: {ledger.path}")
+        _print_ledger_rows(rows)
+        return 0
+    if args.ibm_command == "fetch":
+        from qvc.experiment.ibm import fetch_run
+
+        runs = [args.run] if args.run else _unfinished_runs(jobs.open_ledger(args.ledger))
+        if not runs:
+            print("no unfinished runs in the ledger")
+            return 0
+        for run in runs:
+            state, rows = fetch_run(run, wait=not args.no_wait, timeout_s=args.timeout,
+                                    progress=stderr_progress)
+            if state == "pending":
+                print(f"{run}: {len(rows)} job(s) still pending; run 'qvc ibm fetch {run}' again later")
+                _print_ledger_rows(rows)
+            else:
+                from qvc.report.markdown import summary_table
+
+                print(summary_table(rows))
+                print(f"\nrun folder: {run} (complete)")
+        return 0
+    if args.ibm_command == "cancel":
+        row = jobs.cancel(jobs.open_ledger(args.ledger), args.job)
+        print(f"cancelled job {row.job_id} on {row.backend}")
+        return 0
+    from qvc.energy.devices import get_device
+
+    device = get_device(args.device, args.device_file)
+    ledger = jobs.open_ledger(args.ledger)
+    result = jobs.calibrate(ledger, per_job_overhead_s=device.per_job_overhead_s)
+    out = ledger.path.parent / "ibm_calibration.json"
+    out.write_text(json.dumps({"ledger": str(ledger.path), "device_preset": device.name,
+                               "backends": result}, indent=2))
+    for entry in result:
+        print(json.dumps(entry))
+    print(f"written: {out}")
+    return 0
+
+
+def _unfinished_runs(ledger) -> list[str]:
+    runs = []
+    for run_id in dict.fromkeys(r.run_id for r in ledger.rows() if r.run_id):
+        folder = ledger.path.parent / run_id
+        meta = folder / "metadata.json"
+        if meta.is_file() and json.loads(meta.read_text()).get("status") != "complete":
+            runs.append(str(folder))
+    return runs
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
@@ -374,7 +511,7 @@ def _cmd_crosscheck(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "run": _cmd_run, "datasets": _cmd_datasets, "meters": _cmd_meters, "carbon": _cmd_carbon,
     "crosscheck": _cmd_crosscheck, "devices": _cmd_devices, "estimate": _cmd_estimate,
-    "report": _cmd_report, "sweep": _cmd_sweep,
+    "report": _cmd_report, "ibm": _cmd_ibm, "sweep": _cmd_sweep,
 }
 
 

@@ -82,6 +82,17 @@ COLUMNS: dict[str, str] = {
     "hw_landauer_j": "Landauer floor of the QPU work: measured + reset bits x kT ln2 at 300 K (J)",
     "hw_energy_method": "modelled | hardware-reported",
     "hw_gco2e": "grams CO2e of hw_energy_j at the same carbon intensity (the QPU's own grid may differ)",
+    "ibm_backend": "IBM backend the quantum side ran on with --execution ibm:<backend> ('' otherwise)",
+    "ibm_jobs": "IBM jobs whose results the model used (reused ones included)",
+    "ibm_jobs_submitted": "IBM jobs this run submitted (0 when every result came from the job ledger)",
+    "ibm_trained_on": "where the model was trained: the ibm: execution, or 'local statevector sampler' "
+                      "(VQC inference on hardware after local training)",
+    "hw_reported_qpu_seconds": "QPU seconds IBM reported (job.usage(), summed over ibm_jobs); NaN for "
+                               "local testing mode, which runs on Aer and reports no QPU time",
+    "hw_reported_energy_j": "hw_reported_qpu_seconds x the cost model's average power (hw_energy_typical_j "
+                            "/ typical modelled seconds): reported time, modelled power",
+    "hw_reported_method": "hardware-reported | 'none: local testing mode ...' | pending or unavailable",
+    "hw_reported_vs_modelled": "hw_reported_qpu_seconds / modelled QPU seconds at typical values",
     "point_id": "sweeps: stable hash of the point's settings (dataset, model, qubits, samples, seed, ...)",
     "samples": "sweeps: requested subsample size before the split (empty: all samples)",
     "worker": "sweeps: host:pid of the process that ran and metered the point",
@@ -91,6 +102,7 @@ COLUMNS: dict[str, str] = {
 _INT_COLUMNS = {
     "schema_version", "seed", "qubits", "n_train", "n_test", "n_params",
     "circuits_fit", "circuits_predict", "shots", "hw_jobs", "fit_repeats", "predict_repeats",
+    "ibm_jobs", "ibm_jobs_submitted",
     "samples",
 }
 _FLOAT_COLUMNS = {
@@ -103,7 +115,8 @@ _FLOAT_COLUMNS = {
     "hw_energy_servers_j", "hw_energy_facility_j", "hw_mitigation_factor", "hw_landauer_j",
     "fit_energy_spread", "fit_energy_above_idle_j", "fit_gco2e",
     "predict_energy_spread", "predict_energy_above_idle_j", "predict_gco2e", "idle_power_w",
-    "carbon_intensity_g_per_kwh", "hw_gco2e",
+    "carbon_intensity_g_per_kwh", "hw_gco2e", "hw_reported_qpu_seconds", "hw_reported_energy_j",
+    "hw_reported_vs_modelled",
     "point_seconds",
 }
 _TEXT_COLUMNS = {

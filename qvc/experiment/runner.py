@@ -59,6 +59,7 @@ def run_experiment(
     *,
     meter: EnergyMeter | None = None,
     progress: Callable[[str], None] | None = stderr_progress,
+    run_dir: Path | None = None,
 ) -> RunResult:
     """Run every model of ``spec`` on every seed and write the run folder.
 
@@ -73,6 +74,9 @@ def run_experiment(
         with ``spec.cpu_tdp_table``, probed again with that table).
     progress : callable, optional
         Receives one-line progress messages (default: stderr). ``None`` silences them.
+    run_dir : Path, optional
+        Write into this existing run folder instead of a new one (``qvc ibm fetch``
+        finishes a run this way; rows are computed again, IBM jobs come from the ledger).
 
     Returns
     -------
@@ -100,11 +104,16 @@ def run_experiment(
         for seed in spec.seeds
     }
     first = next(iter(datasets.values()))
+    if spec.execution.startswith("ibm:") and any(m in ("qsvc", "vqc") for m in spec.models):
+        from qvc.quantum.ibm.service import preflight
+
+        preflight(spec.execution, first.n_features)  # credentials, backend, size: before any folder
     if spec.idle_baseline_s > 0:
         say(f"measuring idle power for {spec.idle_baseline_s:g} s ...")
         meter.measure_idle(spec.idle_baseline_s)
         say(meter.idle_note)
-    run_dir = new_run_dir(spec.out_dir, first.name)
+    resumed = run_dir is not None
+    run_dir = Path(run_dir) if resumed else new_run_dir(spec.out_dir, first.name)
     meta = {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_dir.name,
@@ -130,11 +139,18 @@ def run_experiment(
         },
         "preprocessing": {str(s): d.preprocessing for s, d in datasets.items()},
     }
+    ibm_scope = _ibm_scope(spec, run_dir, say)
+    if ibm_scope is not None:
+        meta["ibm"] = ibm_scope.describe
+    if resumed:
+        meta.update(_resumed_fields(run_dir))
     md.write_json(meta, run_dir / "metadata.json")
     rows: list[dict] = []
     total = len(spec.seeds) * len(spec.models)
     step = 0
     try:
+        if ibm_scope is not None:
+            ibm_scope.__enter__()
         for seed, data in datasets.items():
             cfg = ModelConfig(
                 n_features=data.n_features, n_classes=data.n_classes, seed=seed,
@@ -154,13 +170,65 @@ def run_experiment(
         meta["status"] = "complete"
     except BaseException as exc:
         meta["status"] = f"interrupted: {type(exc).__name__}"
+        if type(exc).__name__ == "IbmJobsPending":
+            meta["status"] = "waiting for IBM jobs (qvc ibm fetch)"
         raise
     finally:
+        if ibm_scope is not None:
+            ibm_scope.__exit__(None, None, None)
         meta["finished_utc"] = md.utc_now()
         md.write_json(meta, run_dir / "metadata.json")
         if rows:
             _write_report(run_dir, say, failed=meta["status"] != "complete")
     return RunResult(run_dir, rows, meta)
+
+
+class _IbmScope:
+    """The IBM context of one run (ledger next to the run folders), as a re-enterable scope."""
+
+    def __init__(self, spec: ExperimentSpec, run_dir: Path, say: Callable[[str], None]) -> None:
+        from qvc.quantum.ibm import IbmRunContext, default_ledger_path, ibm_context
+
+        ctx = IbmRunContext(
+            ledger_path=default_ledger_path(spec.out_dir), run_id=run_dir.name,
+            experiment=spec.dataset, run_dir=run_dir, train_on_hardware=spec.train_on_hardware,
+            progress=say,
+        )
+        if spec.ibm_timeout_s is not None:
+            ctx.timeout_s = spec.ibm_timeout_s
+        self.ctx = ctx
+        self._cm = ibm_context(ctx)
+        self.describe = {
+            "execution": spec.execution, "ledger": str(ctx.ledger_path),
+            "results_dir": str(ctx.ledger_path.parent / "ibm_results"),
+            "timeout_s": ctx.timeout_s, "train_on_hardware": spec.train_on_hardware,
+            "credentials": "QiskitRuntimeService saved account or QISKIT_IBM_* environment "
+                           "(never stored by qvc)",
+        }
+
+    def __enter__(self):
+        return self._cm.__enter__()
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
+
+
+def _ibm_scope(spec: ExperimentSpec, run_dir: Path, say) -> _IbmScope | None:
+    if not spec.execution.startswith("ibm:"):
+        return None
+    return _IbmScope(spec, run_dir, say)
+
+
+def _resumed_fields(run_dir: Path) -> dict:
+    """Keep the first start time of a run that is being finished in place."""
+    import json
+
+    try:
+        old = json.loads((run_dir / "metadata.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {"started_utc": old.get("started_utc"),
+            "resumed_utc": [*old.get("resumed_utc", []), md.utc_now()]}
 
 
 def run_point(
@@ -316,11 +384,44 @@ def _run_one(name, cfg, data, meter, device, spec, run_id, carbon: CarbonIntensi
         })
         row.update(hardware_columns(cost))
         row["hw_gco2e"] = carbon.grams(row["hw_energy_j"])
+        row.update(ibm_columns(est, cost))
     else:
         row.update({"circuits_fit": 0, "circuits_predict": 0, "shots": np.nan, "device": ""})
         row.update(hardware_columns(None))
         row["hw_gco2e"] = np.nan
+        row.update(ibm_columns(None, None))
     return row
+
+
+def ibm_columns(est, cost) -> dict:
+    """The ``ibm_*`` and ``hw_reported_*`` columns: what ran on an IBM backend, and its QPU time.
+
+    ``hw_reported_qpu_seconds`` is the sum of ``job.usage()`` over the jobs whose
+    results the model used, labelled ``hardware-reported``; the energy next to it is
+    those seconds times the cost model's average power (``cost.power_w``). Local
+    testing mode (fake backends) reports no QPU time: the columns stay empty and
+    the method says so.
+    """
+    usage = est.hardware_usage() if est is not None and hasattr(est, "hardware_usage") else None
+    if usage is None:
+        return {"ibm_backend": "", "ibm_jobs": 0, "ibm_jobs_submitted": 0, "ibm_trained_on": "",
+                "hw_reported_qpu_seconds": np.nan, "hw_reported_energy_j": np.nan,
+                "hw_reported_method": "", "hw_reported_vs_modelled": np.nan}
+    seconds = usage["qpu_seconds"]
+    reported = seconds is not None
+    power = cost.power_w if cost is not None else float("nan")
+    return {
+        "ibm_backend": usage["backend"],
+        "ibm_jobs": usage["jobs"],
+        "ibm_jobs_submitted": usage["jobs_submitted"],
+        "ibm_trained_on": getattr(est, "trained_on_", est.execution),
+        "hw_reported_qpu_seconds": float(seconds) if reported else np.nan,
+        "hw_reported_energy_j": float(seconds) * power if reported else np.nan,
+        "hw_reported_method": usage["qpu_seconds_method"],
+        "hw_reported_vs_modelled": (float(seconds) / cost.qpu_seconds
+                                    if reported and cost is not None and cost.qpu_seconds > 0
+                                    else np.nan),
+    }
 
 
 def hardware_columns(cost) -> dict:

@@ -56,6 +56,12 @@ class ExperimentSpec:
         Cap on calls when repeating a short fit/predict (1 = never repeat).
     cpu_tdp_table : str or None
         CSV of CPU TDPs (``model,tdp_w,cores,source``) for the estimate.
+    ibm_timeout_s : float or None
+        With ``execution="ibm:..."``: longest wait for job results (``None``: the default,
+        ``$QVC_IBM_TIMEOUT_S`` or 3600 s; ``0``: submit and return).
+    train_on_hardware : bool
+        With ``execution="ibm:..."``: train the VQC on the backend too (the CLI asks for
+        ``--confirm-qpu`` after showing an estimate).
 
     Examples
     --------
@@ -85,6 +91,8 @@ class ExperimentSpec:
     min_window_s: float | None = None
     max_repeats: int = 5000
     cpu_tdp_table: str | None = None
+    ibm_timeout_s: float | None = None
+    train_on_hardware: bool = False
     extra: dict = field(default_factory=dict)
 
     def validate(self) -> ExperimentSpec:
@@ -92,7 +100,7 @@ class ExperimentSpec:
         from qvc.data import DATASETS
         from qvc.energy.devices import get_device
         from qvc.energy.hardware import ATTRIBUTION_MODES
-        from qvc.models.quantum import EXECUTION_MODES
+        from qvc.models.quantum import check_execution
 
         if self.csv_path is None:
             check_choice(self.dataset, DATASETS, "dataset")
@@ -120,7 +128,13 @@ class ExperimentSpec:
             raise QvcUsageError(
                 f"--mitigation-factor must be a number >= 1 (got {self.mitigation_factor!r}); 1 means no mitigation"
             )
-        check_choice(self.execution, EXECUTION_MODES, "execution mode")
+        check_execution(self.execution)
+        if self.ibm_timeout_s is not None:
+            from qvc._validation import check_nonnegative_float
+
+            self.ibm_timeout_s = check_nonnegative_float(self.ibm_timeout_s, "--ibm-timeout")
+        if self.train_on_hardware and not self.execution.startswith("ibm:"):
+            raise QvcUsageError("--train-on-hardware needs --execution ibm:<backend>")
         self._validate_energy()
         return self
 

@@ -234,13 +234,20 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
     from qvc.models.quantum import EXECUTION_MODES
     from qvc.models.registry import MODEL_NAMES
 
-    checks = [
-        ("dataset", p.dataset, DATASETS), ("models", p.model, MODEL_NAMES),
-        ("execution", p.execution, EXECUTION_MODES),
-    ]
+    checks = [("dataset", p.dataset, DATASETS), ("models", p.model, MODEL_NAMES)]
     for key, value, choices in checks:
         if value not in choices:
             raise _err(path, where, key, f"unknown value {value!r}; choose one of: {', '.join(choices)}")
+    if str(p.execution).startswith("ibm:"):
+        raise _err(path, where, "execution", "IBM hardware execution is not available in sweeps; "
+                   "use 'qvc run --execution ibm:BACKEND' per experiment")
+    if p.execution not in EXECUTION_MODES:
+        # Execution modes with arguments (e.g. 'noisy:<backend>') are checked by the spec itself.
+        try:
+            p.to_experiment_spec().validate()
+        except QvcUsageError as exc:
+            if "execution" in str(exc):
+                raise _err(path, where, "execution", str(exc)) from None
     from qvc.energy.carbon import carbon_intensity
     from qvc.energy.hardware import ATTRIBUTION_MODES
 

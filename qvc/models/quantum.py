@@ -16,11 +16,42 @@ from qvc._validation import check_choice, check_statevector_fits
 from qvc.quantum.circuits import ansatz, feature_map, kernel_template, qnn_template
 from qvc.quantum.ledger import CircuitLedger
 
-#: Execution modes the quantum models accept.
+#: Execution modes the quantum models accept (plus ``ibm:<backend>[:session]``, see
+#: :mod:`qvc.quantum.ibm`: ``ibm:fake_manila`` runs locally, ``ibm:ibm_torino`` on IBM Quantum).
 EXECUTION_MODES = ("exact",)
 
 
-class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
+def check_execution(mode: str) -> str:
+    """Accept one of :data:`EXECUTION_MODES` or ``ibm:<backend>[:batch|:session]``."""
+    from qvc.quantum.ibm.service import is_ibm_execution, parse_ibm_execution
+
+    if is_ibm_execution(mode):
+        parse_ibm_execution(mode)
+        return mode
+    return check_choice(mode, (*EXECUTION_MODES, "ibm:<backend>"), "execution mode")
+
+
+class _IbmMixin:
+    """Shared IBM plumbing: one :class:`~qvc.quantum.ibm.LedgerSampler` per fitted model."""
+
+    def _ibm_sampler(self, phase: str, model: str):
+        from qvc.quantum.ibm import LedgerSampler, parse_ibm_execution
+
+        if getattr(self, "_ibm", None) is None:
+            self._ibm = LedgerSampler(
+                parse_ibm_execution(self.execution), default_shots=int(self.shots),
+                seed=self.seed, model=model,
+            )
+        self._ibm.phase = phase
+        return self._ibm
+
+    def hardware_usage(self) -> dict | None:
+        """Jobs, QPU seconds and their label behind the IBM results (``None`` if not on IBM)."""
+        sampler = getattr(self, "_ibm", None)
+        return None if sampler is None else sampler.usage()
+
+
+class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
     """Support-vector classifier on a fidelity quantum kernel (ZZ feature map by default).
 
     Parameters
@@ -34,7 +65,9 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
     shots : int, default 1024
         Shots per circuit a hardware run would take (recorded in the ledger).
     execution : str, default "exact"
-        How kernel entries are computed.
+        How kernel entries are computed: ``"exact"`` (statevector), or
+        ``"ibm:<backend>"``: fidelities estimated from shots on an IBM backend
+        (``fake_*`` backends run locally), through the job ledger.
     seed : int or None, default None
         Seed for stochastic execution modes.
 
@@ -81,13 +114,23 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y) -> QuantumKernelSVC:
         """Compute the training Gram matrix and fit the SVM on it."""
-        check_choice(self.execution, EXECUTION_MODES, "execution mode")
+        check_execution(self.execution)
         X, y = validate_data(self, X, y)
         self.classes_ = unique_labels(y)
         n = X.shape[1]
-        check_statevector_fits(n, X.shape[0])
         self.feature_map_ = feature_map(n, self.feature_map_reps, self.entanglement)
-        gram = self._kernel(X)
+        self._ibm = None
+        if self.execution.startswith("ibm:"):
+            from qvc.quantum.ibm.kernel import hardware_kernel
+
+            self._ibm_kernel = hardware_kernel(self.feature_map_, self._ibm_sampler("fit", "qsvc"))
+            gram = np.asarray(self._ibm_kernel.evaluate(X), dtype=float)
+            self.gram_ = gram
+            self._train_rows = {np.ascontiguousarray(r, dtype=float).tobytes(): i
+                                for i, r in enumerate(X)}
+        else:
+            check_statevector_fits(n, X.shape[0])
+            gram = self._kernel(X)
         self.svc_ = SVC(kernel="precomputed", C=self.C).fit(gram, y)
         self.X_train_ = X
         self.ledger_ = CircuitLedger()
@@ -103,7 +146,15 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False)
         support = self.svc_.support_
         gram = np.zeros((X.shape[0], self.X_train_.shape[0]))
-        gram[:, support] = self._kernel(X, self.X_train_[support])
+        if self.execution.startswith("ibm:"):
+            from qvc.quantum.ibm.kernel import kernel_against
+
+            self._ibm_sampler("predict", "qsvc")
+            gram[:, support] = kernel_against(
+                self._ibm_kernel, X, self.X_train_[support], self._train_rows, self.gram_, support
+            )
+        else:
+            gram[:, support] = self._kernel(X, self.X_train_[support])
         self.ledger_.record(
             "qsvc", "predict", kernel_template(self.feature_map_),
             n_circuits=X.shape[0] * len(support), shots=self.shots, kind="kernel",
@@ -120,7 +171,7 @@ class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
         return self.svc_.predict(self._gram_against_support(X))
 
 
-class VQCClassifier(ClassifierMixin, BaseEstimator):
+class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
     """Variational quantum classifier: ZZ feature map + ``real_amplitudes`` ansatz.
 
     Trained by qiskit-machine-learning's ``VQC`` with COBYLA on a
@@ -137,6 +188,10 @@ class VQCClassifier(ClassifierMixin, BaseEstimator):
     shots : int, default 1024
         Shots per circuit (used by the sampler and recorded in the ledger).
     execution : str, default "exact"
+        ``"exact"``, or ``"ibm:<backend>"``: training stays on the local simulator and
+        inference runs on the backend through the job ledger; training on the backend
+        too only inside an :func:`~qvc.quantum.ibm.ibm_context` with
+        ``train_on_hardware=True`` (``qvc run --train-on-hardware --confirm-qpu``).
     seed : int or None, default None
         Seeds the initial weights and the sampler.
 
@@ -186,22 +241,32 @@ class VQCClassifier(ClassifierMixin, BaseEstimator):
         from qiskit_machine_learning.algorithms import VQC
         from qiskit_machine_learning.optimizers import COBYLA
 
-        check_choice(self.execution, EXECUTION_MODES, "execution mode")
+        check_execution(self.execution)
         X, y = validate_data(self, X, y)
         self.classes_ = unique_labels(y)
         n = X.shape[1]
-        check_statevector_fits(n)
         fmap = feature_map(n, self.feature_map_reps)
         ans = ansatz(n, self.ansatz_reps)
         rng = np.random.default_rng(self.seed)
         evaluations = []
+        self._ibm = None
+        sampler = StatevectorSampler(default_shots=int(self.shots), seed=self.seed)
+        self.trained_on_ = "local statevector sampler"
+        if self.execution.startswith("ibm:"):
+            from qvc.quantum.ibm import current_context
+
+            if current_context().train_on_hardware:
+                sampler = self._ibm_sampler("fit", "vqc")
+                self.trained_on_ = self.execution
+        if sampler.__class__ is StatevectorSampler:
+            check_statevector_fits(n)
         self._vqc = VQC(
             feature_map=fmap,
             ansatz=ans,
             optimizer=COBYLA(maxiter=int(self.max_iter)),
             initial_point=rng.random(ans.num_parameters),
             callback=lambda w, v: evaluations.append(v),
-            sampler=StatevectorSampler(default_shots=int(self.shots), seed=self.seed),
+            sampler=sampler,
         )
         y_idx = np.searchsorted(self.classes_, y)
         self._vqc.fit(X, y_idx)
@@ -221,7 +286,16 @@ class VQCClassifier(ClassifierMixin, BaseEstimator):
         """Predict class labels (most probable class)."""
         check_is_fitted(self, "weights_")
         X = validate_data(self, X, reset=False)
-        idx = np.asarray(self._vqc.predict(X)).astype(int).ravel()
+        if self.execution.startswith("ibm:"):
+            from qvc.quantum.ibm.qnn import hardware_class_probabilities
+
+            probs = hardware_class_probabilities(
+                self._vqc.feature_map, self._vqc.ansatz, X, self.weights_, len(self.classes_),
+                self._ibm_sampler("predict", "vqc"),
+            )
+            idx = np.argmax(probs, axis=1)
+        else:
+            idx = np.asarray(self._vqc.predict(X)).astype(int).ravel()
         self.ledger_.record(
             "vqc", "predict", self.template_, n_circuits=X.shape[0], shots=self.shots,
             kind="qnn", note="one circuit per test sample",

@@ -346,6 +346,40 @@ def _ledger(frame: pd.DataFrame) -> list:
                                         "× shots per circuit.")]
 
 
+def _ibm(frame: pd.DataFrame, meta: dict) -> list:
+    """Rows that ran on an IBM backend: jobs, and modelled vs hardware-reported QPU time."""
+    if "ibm_backend" not in frame.columns:
+        return []
+    rows_ = frame[frame["ibm_backend"].fillna("").astype(str) != ""]
+    if rows_.empty:
+        return []
+
+    def num(v, spec=".4g"):
+        return "-" if is_missing(v) else format(float(v), spec)
+
+    rows = []
+    for _, r in rows_.iterrows():
+        method = str(r.get("hw_reported_method") or "-")
+        rows.append([
+            str(r.get("model")), str(r.get("seed")), str(r.get("ibm_backend")),
+            f"{int(r.get('ibm_jobs') or 0)} ({int(r.get('ibm_jobs_submitted') or 0)})",
+            str(r.get("ibm_trained_on") or "-"),
+            (num(r.get("hw_qpu_seconds")), "modelled"),
+            (num(r.get("hw_reported_qpu_seconds")), method),
+            num(r.get("hw_reported_vs_modelled"), ".3g"),
+            (num(r.get("hw_reported_energy_j")), "hardware-reported time x modelled power")
+            if not is_missing(r.get("hw_reported_energy_j")) else "-",
+        ])
+    ledger = (meta.get("ibm") or {}).get("ledger", "ibm_ledger.sqlite")
+    return [
+        Table(["model", "seed", "backend", "jobs (submitted by this run)", "trained on",
+               "QPU seconds", "QPU seconds reported", "reported / modelled", "energy from reported [J]"],
+              rows, caption="Jobs come from the job ledger " + str(ledger) + " ('qvc ibm status RUN'). "
+                            "Reported seconds are job.usage(); fake backends run in local testing mode "
+                            "on Aer and report no QPU time."),
+    ]
+
+
 def _floor(frame: pd.DataFrame) -> list:
     cols = landauer_columns(frame.columns)
     if not cols:
@@ -643,6 +677,11 @@ def build_run_report(frame: pd.DataFrame, meta: dict) -> Document:
     sections += [
         Section("Per model (statistics across seeds)", [_model_table(frame)], "models"),
         Section("Circuit ledger", _ledger(frame), "ledger"),
+    ]
+    ibm_blocks = _ibm(frame, meta)
+    if ibm_blocks:
+        sections.append(Section("IBM Quantum execution", ibm_blocks, "ibm"))
+    sections += [
         Section("Thermodynamic floor", _floor(frame), "floor"),
         Section("Method: how every number was made", _method(frame, meta), "method"),
         Section("All results", [_full_table(frame)], "all", collapsed=True),

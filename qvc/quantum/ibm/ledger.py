@@ -1,0 +1,288 @@
+"""The IBM job ledger: a SQLite file that remembers every job qvc submits.
+
+A row is written *before* a job is submitted (status ``SUBMITTING``, with a
+fresh tag that is also sent to IBM as the job tag) and updated after: job id,
+status, timestamps, QPU seconds, and where the counts were stored. Each circuit
+of a job is one row of ``circuits``, keyed by a hash of the logical circuit and
+its parameter values; together with backend, service and shots that key is what
+makes re-runs reuse finished jobs and resume pending ones instead of submitting
+again.
+
+Where it lives: ``<out>/ibm_ledger.sqlite`` next to the run folders that ``qvc
+run --out <out>`` writes (default ``reports/``), so every run into the same
+folder shares it; counts go to ``<out>/ibm_results/<tag>.json``. The
+``QVC_IBM_LEDGER`` environment variable overrides the path. It holds no
+credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from qvc.quantum.ibm.service import FINAL_STATES, PENDING_STATES
+
+#: Bumped when the tables change.
+LEDGER_SCHEMA = 1
+#: File name of the ledger inside the output folder.
+LEDGER_NAME = "ibm_ledger.sqlite"
+#: Statuses a ledger row can have beyond IBM's job states.
+SUBMITTING, SUBMIT_FAILED, LOST = "SUBMITTING", "SUBMIT_FAILED", "LOST"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS jobs (
+    row_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tag TEXT UNIQUE NOT NULL,
+    run_id TEXT, experiment TEXT, model TEXT, phase TEXT,
+    backend TEXT NOT NULL, service TEXT NOT NULL, execution_mode TEXT,
+    shots INTEGER NOT NULL, n_circuits INTEGER NOT NULL, n_pubs INTEGER,
+    job_id TEXT, status TEXT NOT NULL, error TEXT,
+    created_utc TEXT, submitted_utc TEXT, finished_utc TEXT,
+    qpu_seconds REAL, usage_source TEXT, modelled_shot_seconds REAL,
+    metrics_json TEXT, result_path TEXT
+);
+CREATE TABLE IF NOT EXISTS circuits (
+    row_id INTEGER NOT NULL, idx INTEGER NOT NULL, hash TEXT NOT NULL,
+    PRIMARY KEY (row_id, idx)
+);
+CREATE INDEX IF NOT EXISTS circuits_hash ON circuits (hash);
+CREATE TABLE IF NOT EXISTS uses (
+    run_id TEXT NOT NULL, row_id INTEGER NOT NULL, PRIMARY KEY (run_id, row_id)
+);
+"""
+
+
+def utc_now() -> str:
+    """ISO-8601 UTC timestamp."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def default_ledger_path(out_dir: str | os.PathLike = "reports") -> Path:
+    """``$QVC_IBM_LEDGER`` if set, else ``<out_dir>/ibm_ledger.sqlite``.
+
+    Examples
+    --------
+    >>> default_ledger_path("reports").name
+    'ibm_ledger.sqlite'
+    """
+    env = os.environ.get("QVC_IBM_LEDGER")
+    return Path(env) if env else Path(out_dir) / LEDGER_NAME
+
+
+@dataclass
+class JobRow:
+    """One row of the ``jobs`` table."""
+
+    row_id: int
+    tag: str
+    run_id: str | None
+    experiment: str | None
+    model: str | None
+    phase: str | None
+    backend: str
+    service: str
+    execution_mode: str | None
+    shots: int
+    n_circuits: int
+    n_pubs: int | None
+    job_id: str | None
+    status: str
+    error: str | None
+    created_utc: str | None
+    submitted_utc: str | None
+    finished_utc: str | None
+    qpu_seconds: float | None
+    usage_source: str | None
+    modelled_shot_seconds: float | None
+    metrics_json: str | None
+    result_path: str | None
+
+    @property
+    def pending(self) -> bool:
+        """Submitted and not finished."""
+        return self.status in PENDING_STATES
+
+    @property
+    def final(self) -> bool:
+        """Finished one way or another (done, error, cancelled, lost, never submitted)."""
+        return self.status in FINAL_STATES or self.status in (SUBMIT_FAILED, LOST)
+
+
+class JobLedger:
+    """The SQLite job ledger (see the module docstring for where it lives).
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.sqlite`` file; created with its folder if missing.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> ledger = JobLedger(pathlib.Path(tempfile.mkdtemp()) / "ibm_ledger.sqlite")
+    >>> row = ledger.add_job(tag="qvc-1", backend="fake_manila", service="local", shots=64,
+    ...                      hashes=["a", "b"], model="qsvc", phase="fit")
+    >>> ledger.get(row).status, ledger.get(row).n_circuits
+    ('SUBMITTING', 2)
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as con:
+            con.executescript(_SCHEMA)
+            con.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (str(LEDGER_SCHEMA),)
+            )
+
+    @property
+    def results_dir(self) -> Path:
+        """Folder holding the counts of finished jobs (``ibm_results/`` next to the ledger)."""
+        return self.path.parent / "ibm_results"
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        con.execute("PRAGMA busy_timeout = 30000")
+        return con
+
+    # -- writing ---------------------------------------------------------------------------
+    def add_job(
+        self,
+        *,
+        tag: str,
+        backend: str,
+        service: str,
+        shots: int,
+        hashes: Sequence[str],
+        run_id: str | None = None,
+        experiment: str | None = None,
+        model: str | None = None,
+        phase: str | None = None,
+        execution_mode: str | None = None,
+        n_pubs: int | None = None,
+        modelled_shot_seconds: float | None = None,
+    ) -> int:
+        """Record a job about to be submitted (status ``SUBMITTING``); returns its row id."""
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            cur = con.execute(
+                "INSERT INTO jobs (tag, run_id, experiment, model, phase, backend, service, "
+                "execution_mode, shots, n_circuits, n_pubs, status, created_utc, "
+                "modelled_shot_seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (tag, run_id, experiment, model, phase, backend, service, execution_mode,
+                 int(shots), len(hashes), n_pubs, SUBMITTING, utc_now(), modelled_shot_seconds),
+            )
+            row_id = int(cur.lastrowid)
+            con.executemany(
+                "INSERT INTO circuits (row_id, idx, hash) VALUES (?,?,?)",
+                [(row_id, i, h) for i, h in enumerate(hashes)],
+            )
+            con.execute("COMMIT")
+        return row_id
+
+    def update(self, row_id: int, **fields: object) -> None:
+        """Set columns of one row."""
+        if not fields:
+            return
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        with self._connect() as con:
+            con.execute(f"UPDATE jobs SET {cols} WHERE row_id = ?", (*fields.values(), row_id))
+
+    def store_counts(self, row: JobRow, counts: list[dict[str, int]], num_bits: int) -> Path:
+        """Write a finished job's counts (one dict per circuit, in ledger order) atomically."""
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        path = self.results_dir / f"{row.tag}.json"
+        payload = {"tag": row.tag, "job_id": row.job_id, "backend": row.backend,
+                   "shots": row.shots, "num_bits": int(num_bits), "counts": counts}
+        fd, tmp = tempfile.mkstemp(dir=self.results_dir, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                json.dump(payload, fh)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    def load_counts(self, row: JobRow) -> tuple[list[dict[str, int]], int]:
+        """Counts and bit width of a finished job."""
+        path = Path(row.result_path or "")
+        if not path.is_absolute():
+            path = self.path.parent / path
+        payload = json.loads(path.read_text())
+        return payload["counts"], int(payload["num_bits"])
+
+    def record_use(self, run_id: str, row_ids: Iterable[int]) -> None:
+        """Remember that run ``run_id`` relies on these jobs (submitted by it or reused)."""
+        if not run_id:
+            return
+        with self._connect() as con:
+            con.executemany("INSERT OR IGNORE INTO uses (run_id, row_id) VALUES (?, ?)",
+                            [(run_id, int(r)) for r in row_ids])
+
+    # -- reading ---------------------------------------------------------------------------
+    def rows_for_run(self, run_id: str) -> list[JobRow]:
+        """Jobs a run submitted or relies on (reused from earlier runs), oldest first."""
+        return self.rows("run_id = ? OR row_id IN (SELECT row_id FROM uses WHERE run_id = ?)",
+                         (run_id, run_id))
+
+    def get(self, row_id: int) -> JobRow:
+        """One row by id."""
+        rows = self.rows(where="row_id = ?", params=(row_id,))
+        if not rows:
+            raise KeyError(row_id)
+        return rows[0]
+
+    def rows(self, where: str = "1", params: Sequence[object] = ()) -> list[JobRow]:
+        """Rows matching an SQL condition, oldest first."""
+        with self._connect() as con:
+            cur = con.execute(f"SELECT * FROM jobs WHERE {where} ORDER BY row_id", tuple(params))
+            return [JobRow(*r) for r in cur.fetchall()]
+
+    def find_job(self, job_id_or_tag: str) -> JobRow | None:
+        """The row with this IBM job id or qvc tag."""
+        rows = self.rows("job_id = ? OR tag = ?", (job_id_or_tag, job_id_or_tag))
+        return rows[-1] if rows else None
+
+    def circuit_hashes(self, row_id: int) -> list[str]:
+        """Circuit hashes of a job in submission order."""
+        with self._connect() as con:
+            cur = con.execute("SELECT hash FROM circuits WHERE row_id = ? ORDER BY idx", (row_id,))
+            return [r[0] for r in cur.fetchall()]
+
+    def lookup(
+        self, hashes: Iterable[str], *, backend: str, service: str, shots: int
+    ) -> dict[str, tuple[int, int]]:
+        """Map circuit hash -> (row id, index) for circuits already done or still pending.
+
+        Finished (``DONE``) jobs win over pending ones, newer over older; jobs that
+        ended in ``ERROR``/``CANCELLED``/``LOST`` or never got submitted are not
+        reused. Rows still ``SUBMITTING`` are returned so the caller can resolve
+        them (see :func:`qvc.quantum.ibm.sampler.LedgerSampler`).
+        """
+        wanted = list(dict.fromkeys(hashes))
+        usable = ("DONE", SUBMITTING, *PENDING_STATES)
+        found: dict[str, tuple[int, int, int]] = {}
+        marks = ",".join("?" * len(usable))
+        with self._connect() as con:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                q = ",".join("?" * len(chunk))
+                cur = con.execute(
+                    f"SELECT c.hash, c.row_id, c.idx, j.status FROM circuits c JOIN jobs j "
+                    f"ON c.row_id = j.row_id WHERE c.hash IN ({q}) AND j.backend = ? AND "
+                    f"j.service = ? AND j.shots = ? AND j.status IN ({marks})",
+                    (*chunk, backend, service, int(shots), *usable),
+                )
+                for h, row_id, idx, status in cur.fetchall():
+                    rank = (2 if status == "DONE" else 1) * 10**12 + row_id
+                    if h not in found or rank > found[h][2]:
+                        found[h] = (row_id, idx, rank)
+        return {h: (r, i) for h, (r, i, _) in found.items()}

@@ -1,0 +1,355 @@
+"""Where IBM jobs go: the IBM Quantum service, or qiskit-ibm-runtime's local testing mode.
+
+A *gateway* hides the one difference between the two: how a backend and a job
+are found. Submission itself is the same code for both (the client-side
+``qiskit_ibm_runtime.executor_sampler.Sampler`` with a ``Batch`` or ``Session``
+as its mode), so ``ibm:fake_manila`` exercises the path real backends take.
+
+Credentials come only from what ``QiskitRuntimeService`` discovers itself: a
+saved account or the ``QISKIT_IBM_TOKEN`` / ``QISKIT_IBM_INSTANCE`` environment
+variables. qvc never reads, prints or stores the token; error messages pass
+through :func:`redact` before they are shown.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from qvc.errors import QvcUsageError
+
+#: The IBM Quantum channel qvc connects to.
+CHANNEL = "ibm_quantum_platform"
+
+#: Job states from which a job can still finish.
+PENDING_STATES = ("INITIALIZING", "QUEUED", "VALIDATING", "RUNNING")
+#: Job states that never change again.
+FINAL_STATES = ("DONE", "ERROR", "CANCELLED")
+
+_EXECUTION_MODES = ("batch", "session")
+
+
+@dataclass(frozen=True)
+class IbmTarget:
+    """A parsed ``ibm:<backend>[:batch|:session]`` execution mode.
+
+    Examples
+    --------
+    >>> parse_ibm_execution("ibm:fake_manila")
+    IbmTarget(backend='fake_manila', mode='batch')
+    >>> parse_ibm_execution("ibm:ibm_torino:session").mode
+    'session'
+    """
+
+    backend: str
+    mode: str = "batch"
+
+    @property
+    def local(self) -> bool:
+        """True for fake backends, which run in local testing mode (Aer, no QPU)."""
+        return is_local_backend(self.backend)
+
+
+def is_ibm_execution(mode: str) -> bool:
+    """True if ``mode`` asks for IBM execution (``ibm:...``)."""
+    return isinstance(mode, str) and mode.startswith("ibm:")
+
+
+def is_local_backend(name: str) -> bool:
+    """Fake backends (``fake_*``) and ``aer_simulator`` run in local testing mode."""
+    return name.startswith("fake_") or name == "aer_simulator"
+
+
+def parse_ibm_execution(mode: str) -> IbmTarget:
+    """Parse ``ibm:<backend>[:batch|:session]``; raise a usage error naming the fix."""
+    if not is_ibm_execution(mode):
+        raise QvcUsageError(f"execution mode {mode!r} is not ibm:<backend>")
+    parts = mode.split(":")
+    if len(parts) not in (2, 3) or not parts[1]:
+        raise QvcUsageError(
+            f"bad execution mode {mode!r}; use ibm:<backend> or ibm:<backend>:session "
+            "(e.g. ibm:fake_manila, ibm:ibm_torino)"
+        )
+    how = parts[2] if len(parts) == 3 else "batch"
+    if how not in _EXECUTION_MODES:
+        raise QvcUsageError(f"unknown IBM execution mode {how!r} in {mode!r}; use batch or session")
+    return IbmTarget(parts[1], how)
+
+
+def redact(text: str) -> str:
+    """Remove anything that looks like a credential from ``text`` before showing it.
+
+    The token from ``QISKIT_IBM_TOKEN`` (if set) is replaced literally; long
+    API-key-like strings are replaced too.
+
+    Examples
+    --------
+    >>> redact("token abcdefghijklmnopqrstuvwxyz0123456789ABCDEF rejected")
+    'token <redacted> rejected'
+    """
+    text = str(text)
+    token = os.environ.get("QISKIT_IBM_TOKEN")
+    if token:
+        text = text.replace(token, "<redacted>")
+    return re.sub(r"[A-Za-z0-9_\-]{40,}", "<redacted>", text)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception message, redacted."""
+    lines = str(exc).strip().splitlines()
+    return redact(lines[0] if lines else type(exc).__name__)
+
+
+def _status_name(status: Any) -> str:
+    """Normalise a job status (``JobStatus`` enum or string) to an upper-case name."""
+    name = getattr(status, "name", None) or str(status)
+    return name.split(".")[-1].upper()
+
+
+def job_status(job: Any) -> str:
+    """Status name of a runtime or local job (``QUEUED``, ``DONE`` ...)."""
+    return _status_name(job.status())
+
+
+class Gateway:
+    """Base class of the places jobs go. Subclasses implement the abstract methods."""
+
+    #: Short name recorded in the ledger.
+    service = "base"
+    #: Local testing mode: jobs run on Aer in this process and report no QPU usage.
+    is_local = False
+
+    def backend(self, name: str) -> Any:
+        """The ``BackendV2`` called ``name`` (a usage error if there is none)."""
+        raise NotImplementedError
+
+    def job(self, job_id: str) -> Any | None:
+        """The job with this id, or ``None`` if it cannot be retrieved any more."""
+        raise NotImplementedError
+
+    def find_by_tag(self, backend: str, tag: str) -> list[str]:
+        """Ids of jobs carrying ``tag`` (used to resolve a submission that was cut off)."""
+        return []
+
+    @contextmanager
+    def open_mode(self, backend: Any, mode: str) -> Iterator[Any]:
+        """A ``Batch`` (default) or ``Session`` around the jobs submitted inside."""
+        from qiskit_ibm_runtime import Batch, Session
+
+        if mode == "session":
+            try:
+                opened = Session(backend=backend)
+            except Exception as exc:  # the service refuses sessions on some plans
+                raise QvcUsageError(
+                    f"cannot open a session on {backend.name}: {first_line(exc)}; the Open plan "
+                    f"allows job and batch mode only: use ibm:{backend.name} (batch)"
+                ) from None
+        else:
+            opened = Batch(backend=backend)
+        with opened as m:
+            yield m
+
+    def submit(
+        self, mode_obj: Any, pubs: list, shots: int, *, tag: str, seed: int | None
+    ) -> Any:
+        """Submit sampler PUBs (ISA circuits, parameter arrays) as one job."""
+        from qiskit_ibm_runtime.executor_sampler import Sampler
+
+        sampler = Sampler(mode=mode_obj)
+        sampler.options.environment.job_tags = [tag]
+        if self.is_local and seed is not None:
+            sampler.options.simulator.seed_simulator = int(seed)
+        return sampler.run(pubs, shots=int(shots))
+
+
+class LocalGateway(Gateway):
+    """qiskit-ibm-runtime's local testing mode: fake backends, jobs run on Aer here.
+
+    Local jobs live in this process only: a local job that was still pending when
+    its process ended cannot be retrieved (the ledger marks it ``LOST``; local
+    jobs cost nothing, so the next run submits its circuits again).
+    """
+
+    service = "local"
+    is_local = True
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, Any] = {}
+
+    def backend(self, name: str) -> Any:
+        from qiskit_ibm_runtime.fake_provider.local_service import QiskitRuntimeLocalService
+
+        service = QiskitRuntimeLocalService()
+        try:
+            return service.backend(name)
+        except Exception:
+            names = sorted(b.name for b in service.backends())
+            raise QvcUsageError(
+                f"unknown fake backend {name!r}; local testing mode has: "
+                f"{', '.join(names[:6])}, ... ({len(names)} in all, e.g. fake_manila, fake_torino)"
+            ) from None
+
+    def submit(self, mode_obj, pubs, shots, *, tag, seed):  # noqa: D102
+        job = super().submit(mode_obj, pubs, shots, tag=tag, seed=seed)
+        self._jobs[job.job_id()] = job
+        return job
+
+    def job(self, job_id: str) -> Any | None:
+        return self._jobs.get(job_id)
+
+
+_LOCAL = LocalGateway()
+
+
+def connect_service(**kwargs: Any) -> Any:
+    """Open ``QiskitRuntimeService`` on the ``ibm_quantum_platform`` channel.
+
+    The service finds the credentials itself (saved account, or the
+    ``QISKIT_IBM_TOKEN`` and ``QISKIT_IBM_INSTANCE`` environment variables);
+    qvc passes none. Failures become one-line usage errors.
+    """
+    from qiskit_ibm_runtime import QiskitRuntimeService
+
+    try:
+        return QiskitRuntimeService(channel=CHANNEL, **kwargs)
+    except Exception as exc:  # classify by type name: the library raises several kinds
+        raise _credential_error(exc) from None
+
+
+def _credential_error(exc: BaseException) -> QvcUsageError:
+    kind = type(exc).__name__
+    text = str(exc)
+    status = getattr(exc, "status_code", None) or getattr(exc, "code", None)
+    if kind == "AccountNotFoundError":
+        return QvcUsageError(
+            "no IBM Quantum credentials found: save an account with "
+            "QiskitRuntimeService.save_account(channel='ibm_quantum_platform', token=..., "
+            "instance=...) or set QISKIT_IBM_TOKEN and QISKIT_IBM_INSTANCE"
+        )
+    lowered = text.lower()
+    if kind in ("IBMNotAuthorizedError", "InvalidAccountError") or status in (400, 401, 403) or (
+        "unauthorized" in lowered or "api key could not be found" in lowered
+    ):
+        return QvcUsageError(
+            f"IBM Quantum rejected the credentials ({redact(kind)}: {first_line(exc)}); the token "
+            "may be expired or invalid: create a new API key and save it again"
+        )
+    return QvcUsageError(
+        f"cannot connect to IBM Quantum ({kind}: {first_line(exc)}); check the network and "
+        "the saved account, then re-run"
+    )
+
+
+class RuntimeGateway(Gateway):
+    """The IBM Quantum service (``QiskitRuntimeService``, channel ``ibm_quantum_platform``)."""
+
+    service = "ibm_quantum_platform"
+    is_local = False
+
+    def __init__(self, service: Any | None = None) -> None:
+        self._service = service
+
+    @property
+    def runtime(self) -> Any:
+        """The connected ``QiskitRuntimeService`` (connects on first use)."""
+        if self._service is None:
+            self._service = connect_service()
+        return self._service
+
+    def backend(self, name: str) -> Any:
+        try:
+            return self.runtime.backend(name)
+        except QvcUsageError:
+            raise
+        except Exception as exc:
+            if type(exc).__name__ == "QiskitBackendNotFoundError":
+                try:
+                    names = sorted(b.name for b in self.runtime.backends())
+                    have = ", ".join(names) or "none"
+                except Exception:
+                    have = "see 'QiskitRuntimeService().backends()'"
+                raise QvcUsageError(
+                    f"unknown IBM backend {name!r}; this account can use: {have}"
+                ) from None
+            raise _credential_error(exc) from None
+
+    def job(self, job_id: str) -> Any | None:
+        try:
+            return self.runtime.job(job_id)
+        except Exception as exc:
+            if type(exc).__name__ == "RuntimeJobNotFound":
+                return None
+            raise QvcUsageError(
+                f"cannot retrieve IBM job {job_id} ({type(exc).__name__}: {first_line(exc)}); "
+                "check the network and re-run"
+            ) from None
+
+    def find_by_tag(self, backend: str, tag: str) -> list[str]:
+        try:
+            return [j.job_id() for j in self.runtime.jobs(job_tags=[tag], backend_name=backend)]
+        except Exception:
+            return []
+
+
+#: Builds the gateway for a backend name. Tests replace it (see qvc.quantum.ibm.testing).
+GatewayFactory = Callable[[str], Gateway]
+
+
+def _default_factory(backend: str) -> Gateway:
+    return _LOCAL if is_local_backend(backend) else RuntimeGateway()
+
+
+_factory: GatewayFactory = _default_factory
+
+
+def set_gateway_factory(factory: GatewayFactory | None) -> GatewayFactory:
+    """Replace how gateways are built (``None`` restores the default); returns the previous one.
+
+    Used by tests and by :mod:`qvc.quantum.ibm.testing` to route jobs to a fake
+    service whose jobs live on disk.
+    """
+    global _factory
+    previous = _factory
+    _factory = factory or _default_factory
+    return previous
+
+
+def get_gateway(backend: str) -> Gateway:
+    """The gateway that serves ``backend``: local testing mode for ``fake_*``, IBM otherwise."""
+    return _factory(backend)
+
+
+def new_tag() -> str:
+    """A fresh job tag, also the ledger row's key (``qvc-<32 hex>``)."""
+    return f"qvc-{uuid.uuid4().hex}"
+
+
+def preflight(mode: str, n_qubits: int) -> Any:
+    """Check an ``ibm:`` execution before a run starts: credentials, backend, size.
+
+    Returns the backend. Raises one-line usage errors for missing or rejected
+    credentials, an unknown backend, or a backend with fewer than ``n_qubits`` qubits.
+
+    Examples
+    --------
+    >>> preflight("ibm:fake_manila", 2).num_qubits
+    5
+    >>> try:
+    ...     preflight("ibm:fake_manila", 7)
+    ... except QvcUsageError as exc:
+    ...     print(str(exc)[:45])
+    fake_manila has 5 qubits but the circuits nee
+    """
+    target = parse_ibm_execution(mode)
+    backend = get_gateway(target.backend).backend(target.backend)
+    if int(n_qubits) > backend.num_qubits:
+        raise QvcUsageError(
+            f"{target.backend} has {backend.num_qubits} qubits but the circuits need {n_qubits}; "
+            f"use --qubits {backend.num_qubits} or fewer, or a larger backend"
+        )
+    return backend
