@@ -16,13 +16,13 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from qvc import __version__
 from qvc.errors import QvcUsageError
 from qvc.experiment import metadata as md
 from qvc.experiment.results import SCHEMA_VERSION
+from qvc.experiment.runner import new_run_dir
 from qvc.experiment.specfile import Point, SweepSpec
 from qvc.experiment.store import PointStore
 
@@ -129,19 +129,6 @@ def _lock(run_dir: Path):
     return fh
 
 
-def _new_run_dir(out_dir: str | Path, name: str) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    base = Path(out_dir) / f"{name}-{stamp}"
-    candidate, k = base, 1
-    while True:
-        try:
-            candidate.mkdir(parents=True, exist_ok=False)
-            return candidate
-        except FileExistsError:
-            k += 1
-            candidate = base.with_name(f"{base.name}-{k}")
-
-
 def _executor_description(workers: int, scheduler: str | None, concurrency: str) -> dict:
     if scheduler:
         where = f"Dask distributed scheduler {scheduler}"
@@ -201,7 +188,7 @@ def run_sweep(
     >>> len(res.rows), res.metadata["status"]
     (2, 'complete')
     """
-    run_dir = _new_run_dir(out_dir if out_dir is not None else spec.out_dir, spec.name)
+    run_dir = new_run_dir(out_dir if out_dir is not None else spec.out_dir, spec.name)
     (run_dir / "spec.toml").write_text(spec.text)
     meta = {
         "schema_version": SCHEMA_VERSION,
