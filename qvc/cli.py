@@ -98,6 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("datasets", help="list the bundled datasets")
     _add_ibm_parser(sub)
 
+    sw = sub.add_parser("sweep", help="run a sweep from a TOML spec file (resumable)")
+    sw.add_argument("spec", nargs="?", help="the spec file (.toml); see docs/SWEEPS.md")
+    sw.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted sweep's run folder")
+    sw.add_argument("--workers", type=int, default=None,
+                    help="local worker processes (default: spec's 'workers', else CPU count)")
+    sw.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                    help="run the points on this Dask distributed scheduler (extra 'dask')")
+    sw.add_argument("--out", default=None, help="parent folder of the run folder (overrides the spec)")
+    sw.add_argument("--no-report", action="store_true", help="skip the sweep report")
+    sw.add_argument("--quiet", action="store_true", help="no progress on stderr")
     rep = sub.add_parser(
         "report",
         help="(re)write report.html + report.md from a run folder, compare two runs, or index runs",
@@ -342,6 +352,32 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from qvc.experiment.specfile import load_spec_file
+    from qvc.experiment.sweep import resume_sweep, run_sweep
+
+    if (args.spec is None) == (args.resume is None):
+        raise QvcUsageError("give a spec file (qvc sweep SPEC.toml) or --resume RUN_DIR, not both")
+    if args.workers is not None and args.workers < 1:
+        raise QvcUsageError(f"--workers must be >= 1 (got {args.workers})")
+    if args.resume is not None:
+        if args.out is not None:
+            raise QvcUsageError("--out does not apply with --resume (the run folder is fixed)")
+        result = resume_sweep(args.resume, workers=args.workers, scheduler=args.scheduler,
+                              progress=not args.quiet)
+    else:
+        spec = load_spec_file(args.spec)
+        result = run_sweep(spec, workers=args.workers, scheduler=args.scheduler, out_dir=args.out,
+                           progress=not args.quiet)
+    if not args.no_report:
+        from qvc.report.sweep_report import write_sweep_report
+
+        page = write_sweep_report(result.run_dir)
+        print(f"report: {page}")
+    print(f"run folder: {result.run_dir} ({len(result.rows)} points)")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from qvc.report import write_compare, write_index, write_report
 
@@ -479,7 +515,7 @@ def _cmd_crosscheck(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "run": _cmd_run, "datasets": _cmd_datasets, "meters": _cmd_meters, "carbon": _cmd_carbon,
     "crosscheck": _cmd_crosscheck, "devices": _cmd_devices, "estimate": _cmd_estimate,
-    "report": _cmd_report, "ibm": _cmd_ibm,
+    "report": _cmd_report, "ibm": _cmd_ibm, "sweep": _cmd_sweep,
 }
 
 
@@ -503,7 +539,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"qvc: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("qvc: interrupted; finished rows are kept in the run folder", file=sys.stderr)
+        print("qvc: interrupted; finished rows are kept in the run folder "
+              "(a sweep continues with: qvc sweep --resume RUN_DIR)", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # stdout closed early (e.g. `qvc devices | head`): not an error worth a traceback.

@@ -94,12 +94,17 @@ COLUMNS: dict[str, str] = {
                             "/ typical modelled seconds): reported time, modelled power",
     "hw_reported_method": "hardware-reported | 'none: local testing mode ...' | pending or unavailable",
     "hw_reported_vs_modelled": "hw_reported_qpu_seconds / modelled QPU seconds at typical values",
+    "point_id": "sweeps: stable hash of the point's settings (dataset, model, qubits, samples, seed, ...)",
+    "samples": "sweeps: requested subsample size before the split (empty: all samples)",
+    "worker": "sweeps: host:pid of the process that ran and metered the point",
+    "point_seconds": "sweeps: wall seconds of the whole point in its worker (data, fit, predict, pricing)",
 }
 
 _INT_COLUMNS = {
     "schema_version", "seed", "qubits", "n_train", "n_test", "n_params",
     "circuits_fit", "circuits_predict", "shots", "hw_jobs", "fit_repeats", "predict_repeats",
     "ibm_jobs", "ibm_jobs_submitted",
+    "samples",
 }
 _FLOAT_COLUMNS = {
     "accuracy_train", "accuracy_test", "f1_test", "fit_seconds", "fit_cpu_seconds",
@@ -113,10 +118,12 @@ _FLOAT_COLUMNS = {
     "predict_energy_spread", "predict_energy_above_idle_j", "predict_gco2e", "idle_power_w",
     "carbon_intensity_g_per_kwh", "hw_gco2e", "hw_reported_qpu_seconds", "hw_reported_energy_j",
     "hw_reported_vs_modelled",
+    "point_seconds",
 }
 _TEXT_COLUMNS = {
     "run_id", "dataset", "model", "pair", "family", "execution", "matching",
     "fit_energy_method", "predict_energy_method", "energy_meter", "device", "hw_energy_method",
+    "point_id", "worker",
 }
 #: Columns a results file must have to be read at all.
 REQUIRED_COLUMNS = ("schema_version", "model", "family", "seed", "accuracy_test")

@@ -231,6 +231,63 @@ def _resumed_fields(run_dir: Path) -> dict:
             "resumed_utc": [*old.get("resumed_utc", []), md.utc_now()]}
 
 
+def run_point(
+    spec: ExperimentSpec,
+    model: str,
+    seed: int,
+    *,
+    meter: EnergyMeter | None = None,
+    run_id: str = "",
+    data=None,
+) -> dict:
+    """Train and price one model on one seed of ``spec``; return its result row.
+
+    The unit of work of a sweep (:mod:`qvc.experiment.sweep`), doing what one step
+    of :func:`run_experiment` does: prepare the data (unless ``data`` is given),
+    build the model, meter fit and predict in *this* process, price the circuit
+    ledger on ``spec.device``.
+
+    Parameters
+    ----------
+    spec : ExperimentSpec
+        Dataset, qubits, samples, shots, device, execution, budgets.
+    model : str
+        One of ``svm``, ``qsvc``, ``mlp``, ``vqc``.
+    seed : int
+        Seed of the split, initialisation and sampling.
+    meter : EnergyMeter, optional
+        Local meter; defaults to the best one available.
+    run_id : str, optional
+        Written into the row's ``run_id`` column.
+    data : PreparedData, optional
+        Already prepared data for ``seed`` (skips :func:`~qvc.data.prepare_dataset`).
+
+    Returns
+    -------
+    dict
+        One row with the columns of :data:`~qvc.experiment.results.COLUMNS`.
+
+    Examples
+    --------
+    >>> row = run_point(ExperimentSpec("iris", qubits=2, models=("svm",)), "svm", 0)
+    >>> row["model"], row["qubits"], row["hw_energy_method"]
+    ('svm', 2, '')
+    """
+    meter = meter or _meter_for(spec)
+    carbon = carbon_intensity(spec.country, spec.carbon_intensity)
+    device = get_device(spec.device, spec.device_file)
+    if data is None:
+        data = prepare_dataset(
+            spec.dataset, n_features=spec.qubits, seed=seed, test_size=spec.test_size,
+            max_samples=spec.max_samples, csv_path=spec.csv_path, target=spec.target,
+        )
+    cfg = ModelConfig(
+        n_features=data.n_features, n_classes=data.n_classes, seed=seed,
+        max_iter=spec.max_iter, shots=spec.shots, execution=spec.execution,
+    )
+    return _run_one(model, cfg, data, meter, device, spec, run_id, carbon)
+
+
 def _write_report(run_dir: Path, say: Callable[[str], None], *, failed: bool) -> None:
     """Render report.md and report.html from the files just written (as ``qvc report`` does).
 

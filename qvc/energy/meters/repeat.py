@@ -84,26 +84,24 @@ def measure_repeated(
     per_call_guess = max(first.wall_s, 1e-7)
     k = max(1, min(math.ceil(1.2 * min_duration_s / per_call_guess), available // n_batches))
     results: list[Measurement] = []
-    for _ in range(n_batches):
+
+    def batch(k: int) -> Measurement:
+        # Setup (e.g. fresh clones) happens before the window opens: only the calls are metered.
         states = [setup() for _ in range(k)] if setup else [None] * k
         with meter.window(name) as bw:
             for s in states:
                 fn(s)
-        del states
-        results.append(bw.result)
+        return bw.result
+
+    for _ in range(n_batches):
+        results.append(batch(k))
         # The first call was a warm-up guess: re-aim k at the measured per-call time.
-        if len(results) == 1 and bw.result.wall_s < min_duration_s:
-            per_call = max(bw.result.wall_s / k, 1e-7)
+        if len(results) == 1 and results[0].wall_s < min_duration_s:
+            per_call = max(results[0].wall_s / k, 1e-7)
             k_new = max(k, min(math.ceil(1.2 * min_duration_s / per_call), available // n_batches))
             if k_new != k:
-                results.clear()
                 k = k_new
-                states = [setup() for _ in range(k)] if setup else [None] * k
-                with meter.window(name) as bw:
-                    for s in states:
-                        fn(s)
-                del states
-                results.append(bw.result)
+                results[0] = batch(k)
     calls = k * len(results)
     per_batch = np.array([r.total_j / k for r in results])
     mean = float(per_batch.mean())

@@ -1,0 +1,406 @@
+"""TOML experiment specs: one schema for single experiments and sweeps.
+
+A spec file holds top-level defaults and, optionally, one or more ``[[grid]]``
+tables. Every key of :data:`SPEC_KEYS` may appear at the top level; the axis
+keys may also appear in a grid and may be a list there or at the top level.
+The points of a sweep are the union over grids of the Cartesian product of
+their axes (a file without ``[[grid]]`` is one grid made of the top level).
+Each point is one model trained on one seed: a
+:class:`~qvc.experiment.spec.ExperimentSpec` with a single model and seed.
+
+Example::
+
+    name = "scaling"
+    dataset = "breast_cancer"
+    models = ["svm", "qsvc"]
+    seeds = [42]
+
+    [[grid]]              # qubits axis at a small sample size
+    qubits = [2, 4, 6, 8]
+    samples = 40
+
+    [[grid]]              # samples axis at a few qubits
+    qubits = 4
+    samples = [40, 80, 160, 400]
+
+    [analysis]
+    max_qubits = 200
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qvc.errors import QvcUsageError
+
+#: Keys of a spec file: key -> (expected type in words, is it an axis, meaning).
+SPEC_KEYS: dict[str, tuple[str, bool, str]] = {
+    "name": ("string", False, "prefix of the run folder name (default: the file's stem)"),
+    "out_dir": ("string", False, "parent folder of the run folder (default 'reports')"),
+    "workers": ("integer", False, "local worker processes (the command line's --workers wins)"),
+    "concurrency": (
+        "string", False,
+        "'parallel' (points run concurrently, each metered in its own process) or 'exclusive' "
+        "(one point at a time, so machine-wide counters see one point)",
+    ),
+    "device_file": ("string", False, "TOML file with more device presets"),
+    "country": ("string", False, "country code of the local grid's carbon intensity"),
+    "carbon_intensity": ("number", False, "grid carbon intensity in gCO2e/kWh (overrides country)"),
+    "dataset": ("string", True, "bundled dataset name"),
+    "models": ("string", True, "svm, qsvc, mlp, vqc"),
+    "qubits": ("integer", True, "features = qubits"),
+    "samples": ("integer", True, "stratified subsample size before the split (omit: all)"),
+    "seeds": ("integer", True, "seed of split, initialisation and sampling"),
+    "shots": ("integer", True, "shots per circuit for hardware pricing"),
+    "device": ("string", True, "device preset that prices the ledger"),
+    "execution": ("string", True, "execution mode of the quantum models"),
+    "attribution": ("string", True, "hardware energy attribution: attributional or marginal"),
+    "mitigation_factor": ("number", True, "error-mitigation sampling multiplier on shots (>= 1)"),
+    "max_iter": ("integer", True, "iteration budget of mlp and vqc"),
+    "test_size": ("number", True, "held-out fraction"),
+}
+
+#: Keys of the optional ``[analysis]`` table.
+ANALYSIS_KEYS: dict[str, tuple[str, str]] = {
+    "max_qubits": ("integer", "largest qubit count the break-even search extrapolates to (default 200)"),
+    "max_samples": ("integer", "largest sample count the break-even search extrapolates to (default 1e6)"),
+}
+
+CONCURRENCY_MODES = ("parallel", "exclusive")
+
+_DEFAULTS: dict[str, object] = {
+    "models": ["svm", "qsvc", "mlp", "vqc"],
+    "qubits": None,
+    "samples": None,
+    "seeds": [42],
+    "shots": 1024,
+    "device": "ibm_heron",
+    "execution": "exact",
+    "attribution": "attributional",
+    "mitigation_factor": 1.0,
+    "max_iter": 100,
+    "test_size": 0.25,
+}
+
+_AXES = [k for k, (_, axis, _) in SPEC_KEYS.items() if axis]
+
+
+@dataclass(frozen=True)
+class Point:
+    """One task of a sweep: one model, one seed, one setting of every axis.
+
+    Examples
+    --------
+    >>> p = Point("iris", "svm", 2, None, 0, 1024, "ibm_heron", "exact", 100, 0.25)
+    >>> p.attribution
+    'attributional'
+    >>> p.to_experiment_spec().models
+    ('svm',)
+    """
+
+    dataset: str
+    model: str
+    qubits: int | None
+    samples: int | None
+    seed: int
+    shots: int
+    device: str
+    execution: str
+    max_iter: int
+    test_size: float
+    attribution: str = "attributional"
+    mitigation_factor: float = 1.0
+    device_file: str | None = None
+    country: str | None = None
+    carbon_intensity: float | None = None
+
+    @property
+    def point_id(self) -> str:
+        """Stable identifier: a hash of every setting (same point, same id, on any machine)."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+    def to_dict(self) -> dict:
+        """Plain-JSON form."""
+        return {
+            "dataset": self.dataset, "model": self.model, "qubits": self.qubits,
+            "samples": self.samples, "seed": self.seed, "shots": self.shots,
+            "device": self.device, "execution": self.execution, "max_iter": self.max_iter,
+            "test_size": self.test_size, "attribution": self.attribution,
+            "mitigation_factor": self.mitigation_factor, "device_file": self.device_file,
+            "country": self.country, "carbon_intensity": self.carbon_intensity,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Point:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+    def to_experiment_spec(self):
+        """The single-model, single-seed :class:`~qvc.experiment.spec.ExperimentSpec` of this point."""
+        from qvc.experiment.spec import ExperimentSpec
+
+        return ExperimentSpec(
+            dataset=self.dataset, qubits=self.qubits, models=(self.model,), seeds=(self.seed,),
+            shots=self.shots, device=self.device, execution=self.execution,
+            max_iter=self.max_iter, test_size=self.test_size, max_samples=self.samples,
+            attribution=self.attribution, mitigation_factor=self.mitigation_factor,
+            device_file=self.device_file, country=self.country, carbon_intensity=self.carbon_intensity,
+        )
+
+    def label(self) -> str:
+        """Short human-readable description for progress lines."""
+        n = "all" if self.samples is None else self.samples
+        return f"{self.dataset} q={self.qubits} n={n} seed={self.seed} {self.model}"
+
+
+@dataclass
+class SweepSpec:
+    """A validated spec file: its points and settings.
+
+    Attributes
+    ----------
+    path : Path
+        The file it was read from.
+    name, out_dir : str
+    workers : int or None
+    concurrency : str
+    points : list of Point
+        Unique points in file order.
+    analysis : dict
+        The ``[analysis]`` settings with defaults filled in.
+    text : str
+        The file's text (copied into the run folder).
+    """
+
+    path: Path
+    name: str
+    out_dir: str
+    workers: int | None
+    concurrency: str
+    points: list[Point]
+    analysis: dict = field(default_factory=dict)
+    text: str = ""
+
+
+def _err(path: Path, where: str, key: str, message: str) -> QvcUsageError:
+    return QvcUsageError(f"{path}: {where}key {key!r}: {message}")
+
+
+def _type_ok(value: object, expected: str) -> bool:
+    if expected == "string":
+        return isinstance(value, str)
+    if expected == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return False  # pragma: no cover
+
+
+def _check_value(path: Path, where: str, key: str, value: object) -> list:
+    expected, axis, _ = SPEC_KEYS[key]
+    values = value if isinstance(value, list) else [value]
+    if isinstance(value, list) and not axis:
+        raise _err(path, where, key, f"expected a {expected}, got a list")
+    if isinstance(value, list) and not value:
+        raise _err(path, where, key, f"is an empty list; give at least one {expected} (an empty sweep has no points)")
+    for v in values:
+        if not _type_ok(v, expected):
+            kind = "list of " if axis else ""
+            raise _err(
+                path, where, key,
+                f"expected a {expected}{' or ' + kind + expected + 's' if axis else ''}, "
+                f"got {type(v).__name__} {v!r}",
+            )
+    return values
+
+
+def _check_table(path: Path, where: str, table: dict, allowed: set[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            known = ", ".join(sorted(allowed))
+            raise _err(path, where, key, f"unknown key; known keys: {known}")
+
+
+def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
+    """Check one point against the registries and the data, naming the key at fault."""
+    from qvc._validation import check_statevector_fits
+    from qvc.data import DATASETS, prepare_dataset
+    from qvc.energy.devices import get_device
+    from qvc.models.quantum import EXECUTION_MODES
+    from qvc.models.registry import MODEL_NAMES
+
+    checks = [("dataset", p.dataset, DATASETS), ("models", p.model, MODEL_NAMES)]
+    for key, value, choices in checks:
+        if value not in choices:
+            raise _err(path, where, key, f"unknown value {value!r}; choose one of: {', '.join(choices)}")
+    if str(p.execution).startswith("ibm:"):
+        raise _err(path, where, "execution", "IBM hardware execution is not available in sweeps; "
+                   "use 'qvc run --execution ibm:BACKEND' per experiment")
+    if p.execution not in EXECUTION_MODES:
+        # Execution modes with arguments (e.g. 'noisy:<backend>') are checked by the spec itself.
+        try:
+            p.to_experiment_spec().validate()
+        except QvcUsageError as exc:
+            if "execution" in str(exc):
+                raise _err(path, where, "execution", str(exc)) from None
+    from qvc.energy.carbon import carbon_intensity
+    from qvc.energy.hardware import ATTRIBUTION_MODES
+
+    if p.attribution not in ATTRIBUTION_MODES:
+        raise _err(path, where, "attribution",
+                   f"unknown value {p.attribution!r}; choose one of: {', '.join(ATTRIBUTION_MODES)}")
+    if not p.mitigation_factor >= 1.0:
+        raise _err(path, where, "mitigation_factor", f"must be >= 1 (got {p.mitigation_factor}); 1 = none")
+    try:
+        get_device(p.device, p.device_file)
+    except QvcUsageError as exc:
+        raise _err(path, where, "device_file" if "device file" in str(exc).lower() else "device",
+                   str(exc)) from None
+    try:
+        carbon_intensity(p.country, p.carbon_intensity)
+    except QvcUsageError as exc:
+        raise _err(path, where, "carbon_intensity" if p.carbon_intensity is not None else "country",
+                   str(exc)) from None
+    for key, value, minimum in [("qubits", p.qubits, 1), ("samples", p.samples, 4), ("seeds", p.seed, 0),
+                                ("shots", p.shots, 1), ("max_iter", p.max_iter, 1)]:
+        if value is not None and value < minimum:
+            raise _err(path, where, key, f"must be >= {minimum} (got {value})")
+    if not 0.0 < float(p.test_size) < 1.0:
+        raise _err(path, where, "test_size", f"must be between 0 and 1 (got {p.test_size})")
+    data_key = (p.dataset, p.qubits, p.samples, p.seed, p.test_size)
+    if data_key not in prepared:
+        try:
+            data = prepare_dataset(p.dataset, n_features=p.qubits, seed=p.seed, test_size=p.test_size,
+                                   max_samples=p.samples)
+        except QvcUsageError as exc:
+            msg = str(exc).replace("--qubits", "qubits").replace("--samples", "samples")
+            key = "samples" if ("sample" in msg and "qubits" not in msg) else "qubits"
+            raise _err(path, where, key, msg) from None
+        prepared[data_key] = (data.n_features, len(data.y_train) + len(data.y_test))
+    n_qubits, n_samples = prepared[data_key]
+    if p.model in ("qsvc", "vqc"):
+        # The kernel holds one statevector per sample (the VQC one at a time).
+        try:
+            check_statevector_fits(n_qubits, n_samples if p.model == "qsvc" else 1)
+        except QvcUsageError as exc:
+            raise _err(path, where, "qubits", str(exc)) from None
+        device_qubits = get_device(p.device, p.device_file).num_qubits
+        if n_qubits > device_qubits:
+            raise _err(path, where, "qubits",
+                       f"{n_qubits} qubits exceed device {p.device!r} ({device_qubits} qubits)")
+
+
+def load_spec_file(path: str | Path) -> SweepSpec:
+    """Read and validate a TOML spec file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.toml`` file.
+
+    Returns
+    -------
+    SweepSpec
+
+    Raises
+    ------
+    QvcUsageError
+        Naming the file, the table and the key at fault: unknown keys, wrong
+        types, impossible qubit counts (more than the data's features, the
+        memory, or the device), unknown names, and empty sweeps.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "s.toml"
+    >>> _ = f.write_text('dataset = "iris"\\nmodels = ["svm"]\\nqubits = [2, 3]\\n')
+    >>> [p.qubits for p in load_spec_file(f).points]
+    [2, 3]
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+
+    path = Path(path)
+    if not path.is_file():
+        raise QvcUsageError(f"spec file {str(path)!r} does not exist; check the path")
+    text = path.read_text()
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise QvcUsageError(f"{path}: not valid TOML: {exc}") from None
+
+    grids = doc.pop("grid", None)
+    analysis = doc.pop("analysis", {})
+    _check_table(path, "", doc, set(SPEC_KEYS))
+    if not isinstance(analysis, dict):
+        raise _err(path, "", "analysis", "expected a table ([analysis])")
+    _check_table(path, "[analysis] ", analysis, set(ANALYSIS_KEYS))
+    for key, value in analysis.items():
+        if not _type_ok(value, ANALYSIS_KEYS[key][0]) or value < 2:
+            raise _err(path, "[analysis] ", key, f"expected an integer >= 2, got {value!r}")
+    if grids is None:
+        grids = [{}]
+    elif not isinstance(grids, list) or not all(isinstance(g, dict) for g in grids):
+        raise _err(path, "", "grid", "expected one or more [[grid]] tables")
+    elif not grids:
+        raise _err(path, "", "grid", "no [[grid]] tables; an empty sweep has no points")
+
+    top = {k: v for k, v in doc.items()}
+    for key, value in top.items():
+        _check_value(path, "", key, value)
+    if "dataset" not in top and not all("dataset" in g for g in grids):
+        raise _err(path, "", "dataset", "missing; give a dataset at the top level or in every [[grid]]")
+    concurrency = top.get("concurrency", "parallel")
+    if concurrency not in CONCURRENCY_MODES:
+        raise _err(path, "", "concurrency", f"unknown value {concurrency!r}; choose one of: "
+                   + ", ".join(CONCURRENCY_MODES))
+    workers = top.get("workers")
+    if workers is not None and workers < 1:
+        raise _err(path, "", "workers", f"must be >= 1 (got {workers})")
+
+    points: dict[str, tuple[Point, str]] = {}
+    for gi, grid in enumerate(grids, start=1):
+        where = f"[[grid]] #{gi} " if len(grids) > 1 or grid else ""
+        _check_table(path, where, grid, set(_AXES))
+        merged = {**_DEFAULTS, **{k: v for k, v in top.items() if k in _AXES}, **grid}
+        axes: dict[str, list] = {}
+        for key in _AXES:
+            value = merged[key]
+            axes[key] = [None] if value is None else _check_value(path, where if key in grid else "", key, value)
+        for combo in itertools.product(*(axes[k] for k in _AXES)):
+            d = dict(zip(_AXES, combo))
+            p = Point(
+                dataset=d["dataset"], model=d["models"], qubits=d["qubits"], samples=d["samples"],
+                seed=d["seeds"], shots=d["shots"], device=d["device"], execution=d["execution"],
+                max_iter=d["max_iter"], test_size=float(d["test_size"]),
+                attribution=d["attribution"], mitigation_factor=float(d["mitigation_factor"]),
+                device_file=top.get("device_file"), country=top.get("country"),
+                carbon_intensity=(float(top["carbon_intensity"]) if "carbon_intensity" in top else None),
+            )
+            points.setdefault(p.point_id, (p, where))
+    seen: set[tuple] = set()
+    prepared: dict[tuple, tuple[int, int]] = {}
+    for p, where in points.values():
+        sig = (where, p.dataset, p.model, p.qubits, p.samples, p.seed, p.device, p.execution,
+               p.shots, p.max_iter, p.test_size)
+        if sig not in seen:
+            seen.add(sig)
+            _validate_point(path, where, p, prepared)
+    analysis = {"max_qubits": 200, "max_samples": 1_000_000, **analysis}
+    return SweepSpec(
+        path=path,
+        name=top.get("name", path.stem),
+        out_dir=top.get("out_dir", "reports"),
+        workers=workers,
+        concurrency=concurrency,
+        points=[p for p, _ in points.values()],
+        analysis=analysis,
+        text=text,
+    )

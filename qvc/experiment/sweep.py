@@ -1,0 +1,357 @@
+"""Sweeps: many independent points, run on a local process pool or a Dask cluster.
+
+Each point (one model, one seed, one setting of every axis) is a task that
+runs :func:`~qvc.experiment.runner.run_point` in a worker process, which meters
+its own fit and predict. The driving process appends each finished row to the
+run's :class:`~qvc.experiment.store.PointStore` as it arrives, so an
+interrupted sweep (Ctrl-C, ``kill -9``, reboot) resumes with
+:func:`resume_sweep`, running only the points not yet stored.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from qvc import __version__
+from qvc.errors import QvcUsageError
+from qvc.experiment import metadata as md
+from qvc.experiment.results import SCHEMA_VERSION
+from qvc.experiment.runner import new_run_dir
+from qvc.experiment.specfile import Point, SweepSpec
+from qvc.experiment.store import PointStore
+
+SWEEP_META = "sweep.json"
+
+
+@dataclass
+class SweepResult:
+    """Where a sweep was written, its rows (in point order) and its metadata."""
+
+    run_dir: Path
+    rows: list[dict]
+    metadata: dict
+
+
+def execute_point(point: dict, run_id: str) -> dict:
+    """Run one point in this process and return its row (the task a worker executes).
+
+    Parameters
+    ----------
+    point : dict
+        :meth:`Point.to_dict` of the point.
+    run_id : str
+        The sweep's run folder name.
+
+    Returns
+    -------
+    dict
+        The :func:`~qvc.experiment.runner.run_point` row plus ``point_id``,
+        ``samples``, ``worker`` (host:pid that metered it) and ``point_seconds``.
+
+    Examples
+    --------
+    >>> p = Point("iris", "svm", 2, 40, 0, 1024, "ibm_heron", "exact", 100, 0.25)
+    >>> row = execute_point(p.to_dict(), "demo")
+    >>> row["point_id"] == p.point_id, row["n_train"] + row["n_test"]
+    (True, 40)
+    """
+    from qvc.experiment.runner import run_point
+
+    p = Point.from_dict(point)
+    t0 = time.perf_counter()
+    row = run_point(p.to_experiment_spec(), p.model, p.seed, run_id=run_id)
+    row["point_id"] = p.point_id
+    row["samples"] = p.samples
+    row["worker"] = f"{socket.gethostname()}:{os.getpid()}"
+    row["point_seconds"] = time.perf_counter() - t0
+    return row
+
+
+def _estimated_cost(p: Point) -> float:
+    """Rough relative cost, only used to start the longest points first."""
+    n = p.samples or 200
+    if p.model == "qsvc":
+        return n * n * (1.0 + 2.0 ** min(p.qubits or 4, 40) / 512.0)
+    if p.model == "vqc":
+        return 50.0 * n * p.max_iter * (1.0 + 2.0 ** min(p.qubits or 4, 40) / 512.0)
+    return float(n)
+
+
+def _fmt_seconds(s: float) -> str:
+    s = max(0, int(round(s)))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}h{m:02d}m{sec:02d}s" if h else f"{m}m{sec:02d}s"
+
+
+class _Progress:
+    """One stderr line per finished point: count, percent, elapsed and ETA."""
+
+    def __init__(self, total: int, already: int, stream=None) -> None:
+        self.total, self.done, self.start_done = total, already, already
+        self.t0 = time.perf_counter()
+        self.stream = stream
+
+    def update(self, label: str, seconds: float) -> None:
+        self.done += 1
+        if self.stream is None:
+            return
+        elapsed = time.perf_counter() - self.t0
+        new = self.done - self.start_done
+        remaining = self.total - self.done
+        eta = elapsed / new * remaining if new else float("nan")
+        pct = 100.0 * self.done / self.total if self.total else 100.0
+        print(
+            f"qvc: [{self.done}/{self.total}] {pct:3.0f}% elapsed {_fmt_seconds(elapsed)} "
+            f"ETA {_fmt_seconds(eta) if remaining else '0m00s'}  {label} ({seconds:.1f} s)",
+            file=self.stream, flush=True,
+        )
+
+
+def _lock(run_dir: Path):
+    """Hold an exclusive lock on the run folder (released by the OS even on kill -9)."""
+    import fcntl
+
+    fh = open(run_dir / ".lock", "a+")
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise QvcUsageError(
+            f"{run_dir} is in use by another 'qvc sweep'; wait for it or stop it first"
+        ) from None
+    return fh
+
+
+def _executor_description(workers: int, scheduler: str | None, concurrency: str) -> dict:
+    if scheduler:
+        where = f"Dask distributed scheduler {scheduler}"
+    elif workers == 1:
+        where = "in the driving process, one point at a time"
+    else:
+        where = f"local process pool of {workers} worker processes on {os.cpu_count()} CPUs"
+    if concurrency == "exclusive":
+        how = ("exclusive: one point ran at a time, so a machine-wide counter saw only that "
+               "point (plus idle background)")
+    else:
+        how = ("parallel: points ran concurrently; each point's energy was metered in the "
+               "worker process that ran it. A per-process meter (process CPU time) is not "
+               "disturbed by neighbours except through contention; a machine-wide counter "
+               "(e.g. RAPL) would include every concurrent point's draw")
+    return {"where": where, "workers": workers, "scheduler": scheduler, "attribution": how}
+
+
+def run_sweep(
+    spec: SweepSpec,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    out_dir: str | Path | None = None,
+    progress: bool = True,
+) -> SweepResult:
+    """Run every point of ``spec`` into a new run folder.
+
+    The folder gets ``sweep.json`` (spec, points, settings), ``spec.toml``,
+    ``points.jsonl`` (one line per finished point) and ``results.csv``.
+
+    Parameters
+    ----------
+    spec : SweepSpec
+        From :func:`~qvc.experiment.specfile.load_spec_file`.
+    workers : int, optional
+        Local worker processes (default: the spec's ``workers``, else the CPU count).
+        Ignored with ``scheduler``.
+    scheduler : str, optional
+        ``tcp://HOST:PORT`` of a running Dask distributed scheduler.
+    out_dir : str or Path, optional
+        Overrides the spec's ``out_dir``.
+    progress : bool, default True
+        Progress lines with ETA on stderr.
+
+    Returns
+    -------
+    SweepResult
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from qvc.experiment.specfile import load_spec_file
+    >>> d = pathlib.Path(tempfile.mkdtemp()); f = d / "s.toml"
+    >>> _ = f.write_text('dataset = "iris"\\nmodels = ["svm"]\\nqubits = [2, 3]\\nsamples = 40\\n')
+    >>> res = run_sweep(load_spec_file(f), workers=1, out_dir=d, progress=False)
+    >>> len(res.rows), res.metadata["status"]
+    (2, 'complete')
+    """
+    run_dir = new_run_dir(out_dir if out_dir is not None else spec.out_dir, spec.name)
+    (run_dir / "spec.toml").write_text(spec.text)
+    meta = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "sweep",
+        "run_id": run_dir.name,
+        "qvc_version": __version__,
+        "spec_file": str(spec.path),
+        "name": spec.name,
+        "concurrency": spec.concurrency,
+        "analysis": spec.analysis,
+        "created_utc": md.utc_now(),
+        "status": "created",
+        "sessions": [],
+        "versions": md.versions(),
+        "machine": md.machine(),
+        "git_revision": md.git_revision(),
+        "points": [dict(p.to_dict(), point_id=p.point_id) for p in spec.points],
+    }
+    md.write_json(meta, run_dir / SWEEP_META)
+    w = workers or spec.workers or os.cpu_count() or 1
+    return _drive(run_dir, meta, workers=w, scheduler=scheduler, progress=progress)
+
+
+def resume_sweep(
+    run_dir: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> SweepResult:
+    """Finish an interrupted sweep: run only the points its store does not hold.
+
+    Rows stored before the interruption are kept as they are; no point is run
+    (or stored) twice.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The sweep's run folder (holds ``sweep.json`` and ``points.jsonl``).
+    workers, scheduler, progress
+        As in :func:`run_sweep`.
+
+    Returns
+    -------
+    SweepResult
+    """
+    run_dir = Path(run_dir)
+    meta_path = run_dir / SWEEP_META
+    if not meta_path.is_file():
+        raise QvcUsageError(f"{run_dir} has no {SWEEP_META}; give the folder a 'qvc sweep' created")
+    import json
+
+    meta = json.loads(meta_path.read_text())
+    if meta.get("kind") != "sweep":
+        raise QvcUsageError(f"{meta_path} does not describe a sweep")
+    if int(meta.get("schema_version", 0)) > SCHEMA_VERSION:
+        raise QvcUsageError(f"{meta_path} was written by a newer qvc; upgrade qvc to resume it")
+    w = workers or os.cpu_count() or 1
+    return _drive(run_dir, meta, workers=w, scheduler=scheduler, progress=progress)
+
+
+def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, progress: bool) -> SweepResult:
+    if workers < 1:
+        raise QvcUsageError(f"--workers must be >= 1 (got {workers})")
+    lock = _lock(run_dir)
+    try:
+        store = PointStore(run_dir).open()
+        points = [Point.from_dict(d) for d in meta["points"]]
+        order = [d["point_id"] for d in meta["points"]]
+        done = store.done_ids()
+        todo = [p for p in points if p.point_id not in done]
+        todo.sort(key=_estimated_cost, reverse=True)
+        if meta.get("concurrency") == "exclusive":
+            workers = 1
+        session = {
+            "started_utc": md.utc_now(), "finished_utc": None, "host": socket.gethostname(),
+            "points_already_stored": len(done), "points_to_run": len(todo),
+            "torn_bytes_discarded": store.torn_bytes,
+            "executor": _executor_description(workers, scheduler, meta.get("concurrency", "parallel")),
+        }
+        meta["sessions"].append(session)
+        meta["status"] = "running"
+        md.write_json(meta, run_dir / SWEEP_META)
+        bar = _Progress(len(points), len(done), sys.stderr if progress else None)
+        if progress:
+            print(f"qvc: sweep {run_dir.name}: {len(todo)} of {len(points)} points to run, "
+                  f"{session['executor']['where']}", file=sys.stderr, flush=True)
+
+        by_id = {p.point_id: p for p in points}
+
+        def finished(row: dict, _wait_seconds: float | None) -> None:
+            store.append(row)
+            store.write_csv(order)
+            seconds = float(row["point_seconds"])
+            bar.update(by_id[row["point_id"]].label(), seconds)
+
+        try:
+            if scheduler:
+                _run_dask(todo, meta["run_id"], scheduler, finished,
+                          exclusive=meta.get("concurrency") == "exclusive")
+            elif workers == 1:
+                for p in todo:
+                    t0 = time.perf_counter()
+                    finished(execute_point(p.to_dict(), meta["run_id"]), time.perf_counter() - t0)
+            else:
+                _run_pool(todo, meta["run_id"], workers, finished)
+            meta["status"] = "complete"
+        except BaseException as exc:
+            meta["status"] = f"interrupted: {type(exc).__name__}"
+            raise
+        finally:
+            session["finished_utc"] = md.utc_now()
+            md.write_json(meta, run_dir / SWEEP_META)
+            if store.rows():
+                store.write_csv(order)
+        rank = {pid: i for i, pid in enumerate(order)}
+        rows = sorted(store.rows(), key=lambda r: rank[r["point_id"]])
+        return SweepResult(run_dir, rows, meta)
+    finally:
+        lock.close()
+
+
+def _run_pool(todo: list[Point], run_id: str, workers: int, finished: Callable) -> None:
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    # spawn: workers start clean (no forked threads of qiskit/BLAS in the parent).
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    try:
+        started = {}
+        pending = set()
+        for p in todo:
+            fut = pool.submit(execute_point, p.to_dict(), run_id)
+            started[fut] = time.perf_counter()
+            pending.add(fut)
+        while pending:
+            ready, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in ready:
+                finished(fut.result(), time.perf_counter() - started[fut])
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_dask(todo: list[Point], run_id: str, scheduler: str, finished: Callable, *, exclusive: bool) -> None:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise QvcUsageError(
+            "--scheduler needs Dask distributed; install it with: pip install 'qvc[dask]'"
+        ) from None
+    try:
+        client = Client(scheduler, timeout=os.environ.get("QVC_DASK_CONNECT_TIMEOUT", "20s"))
+    except (OSError, TimeoutError) as exc:
+        raise QvcUsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    try:
+        if exclusive:
+            for p in todo:
+                t0 = time.perf_counter()
+                fut = client.submit(execute_point, p.to_dict(), run_id, pure=False)
+                finished(fut.result(), time.perf_counter() - t0)
+            return
+        futures = [client.submit(execute_point, p.to_dict(), run_id, pure=False) for p in todo]
+        for fut in as_completed(futures):
+            finished(fut.result(), None)
+    finally:
+        client.close()
