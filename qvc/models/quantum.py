@@ -7,6 +7,9 @@ the circuits a QPU would have executed for each phase.
 from __future__ import annotations
 
 import numpy as np
+from qiskit import QuantumCircuit
+from qiskit_machine_learning.algorithms import NeuralNetworkClassifier
+from qiskit_machine_learning.optimizers import COBYLA
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.svm import SVC
 from sklearn.utils.multiclass import unique_labels
@@ -260,9 +263,6 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y) -> VQCClassifier:
         """Train the ansatz weights."""
-        from qiskit import QuantumCircuit
-        from qiskit_machine_learning.algorithms import NeuralNetworkClassifier
-        from qiskit_machine_learning.optimizers import COBYLA
 
         check_execution(self.execution)
         X, y = validate_data(self, X, y)

