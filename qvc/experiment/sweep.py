@@ -135,7 +135,8 @@ def _executor_description(workers: int, scheduler: str | None, concurrency: str)
     elif workers == 1:
         where = "in the driving process, one point at a time"
     else:
-        where = f"local process pool of {workers} worker processes on {os.cpu_count()} CPUs"
+        where = (f"local process pool of {workers} worker processes on {os.cpu_count()} CPUs, "
+                 f"{_worker_threads(workers)} BLAS/OpenMP thread(s) each")
     if concurrency == "exclusive":
         how = ("exclusive: one point ran at a time, so a machine-wide counter saw only that "
                "point (plus idle background)")
@@ -311,12 +312,33 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
         lock.close()
 
 
+def _worker_threads(workers: int) -> int:
+    """BLAS/OpenMP threads per pool worker: the CPUs shared out, at least one."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+def _limit_worker_threads(n_threads: int) -> None:
+    # Without a limit every worker starts one BLAS thread per CPU: with 2 workers on 2 CPUs
+    # the busy-waiting threads oversubscribe the cores and inflate the CPU time (and so the
+    # estimated energy) of small fits several-fold (seen: MLP fit 0.39 s instead of 0.03 s).
+    from threadpoolctl import threadpool_limits
+
+    global _WORKER_LIMITS
+    _WORKER_LIMITS = threadpool_limits(limits=n_threads)
+
+
+_WORKER_LIMITS = None
+
+
 def _run_pool(todo: list[Point], run_id: str, workers: int, finished: Callable) -> None:
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     # spawn: workers start clean (no forked threads of qiskit/BLAS in the parent).
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=mp.get_context("spawn"),
+        initializer=_limit_worker_threads, initargs=(_worker_threads(workers),),
+    )
     try:
         started = {}
         pending = set()
