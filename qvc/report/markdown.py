@@ -24,13 +24,15 @@ def summary_table(rows: list[dict]) -> str:
 
     Examples
     --------
-    >>> print(summary_table([{"model": "svm", "seed": 1, "qubits": 2, "accuracy_test": 1.0,
-    ...     "fit_energy_j": 0.1, "fit_energy_method": "estimated"}]).splitlines()[0])
-    | model | seed | qubits | test acc | fit J (method) | predict J (method) | circuits | QPU s | hardware J (method) |
+    >>> row = {"model": "qsvc", "seed": 1, "qubits": 2, "accuracy_test": 1.0, "fit_energy_j": 0.1,
+    ...        "fit_energy_method": "estimated", "hw_energy_j": 7e7, "hw_energy_j_low": 5e7,
+    ...        "hw_energy_j_high": 9e7, "hw_energy_method": "modelled"}
+    >>> summary_table([row]).splitlines()[2].split("|")[9].strip()
+    '7e+07 [5e+07-9e+07] (modelled)'
     """
     head = (
         "| model | seed | qubits | test acc | fit J (method) | predict J (method) | circuits "
-        "| QPU s | hardware J (method) |"
+        "| QPU s | hardware J [90 % interval] (method) |"
     )
     lines = [head, "|" + "---|" * 9]
     for r in rows:
@@ -45,10 +47,19 @@ def summary_table(rows: list[dict]) -> str:
                 fj=_fmt(r.get("fit_energy_j")), fm=r.get("fit_energy_method", "-"),
                 pj=_fmt(r.get("predict_energy_j")), pm=r.get("predict_energy_method", "-"),
                 c=circuits or "-", q=_fmt(r.get("hw_qpu_seconds")),
-                h=_fmt(r.get("hw_energy_j")), hm=f" ({hw_method})" if hw_method else "",
+                h=_fmt(r.get("hw_energy_j")) + _interval(r, "hw_energy_j"),
+                hm=f" ({hw_method})" if hw_method else "",
             )
         )
     return "\n".join(lines)
+
+
+def _interval(row: dict, column: str) -> str:
+    """`` [low-high]`` from ``<column>_low``/``<column>_high`` when both are numbers."""
+    low, high = row.get(f"{column}_low"), row.get(f"{column}_high")
+    if _fmt(low) == "-" or _fmt(high) == "-":
+        return ""
+    return f" [{_fmt(low)}-{_fmt(high)}]"
 
 
 def _cell(c) -> str:
