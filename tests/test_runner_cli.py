@@ -115,3 +115,15 @@ def test_version_and_datasets(capsys):
     assert exc.value.code == 0 and "qvc" in capsys.readouterr().out
     assert main(["datasets"]) == 0
     assert "breast_cancer" in capsys.readouterr().out
+
+
+def test_rows_record_what_the_shared_budget_bought(out_dir):
+    spec = ExperimentSpec("iris", models=("svm", "mlp", "vqc"), max_iter=25, out_dir=str(out_dir))
+    df = load_results(run_experiment(spec, progress=None).run_dir)
+    steps = dict(zip(df["model"], df["optimizer_steps"]))
+    assert pd.isna(steps["svm"])
+    assert 1 <= steps["mlp"] <= 25  # L-BFGS stops at max_iter
+    # COBYLA: exactly the budget here (16 weights + 2 <= 25), one forward pass per evaluation
+    assert steps["vqc"] == 25
+    vqc = df[df.model == "vqc"].iloc[0]
+    assert vqc["circuits_fit"] == 25 * vqc["n_train"]

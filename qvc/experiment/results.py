@@ -29,6 +29,10 @@ COLUMNS: dict[str, str] = {
     "n_train": "training samples",
     "n_test": "test samples",
     "n_params": "trainable parameters (0 for kernel methods)",
+    "optimizer_steps": (
+        "what the shared --max-iter budget bought: MLP L-BFGS iterations, VQC COBYLA objective "
+        "evaluations (empty for kernel models)"
+    ),
     "matching": "the matching rule that pairs this model with its partner",
     "accuracy_train": "accuracy on the training split",
     "accuracy_test": "accuracy on the test split",
@@ -108,7 +112,7 @@ _INT_COLUMNS = {
 }
 _FLOAT_COLUMNS = {
     "accuracy_train", "accuracy_test", "f1_test", "fit_seconds", "fit_cpu_seconds",
-    "fit_energy_j", "predict_seconds", "predict_cpu_seconds", "predict_energy_j",
+    "fit_energy_j", "predict_seconds", "predict_cpu_seconds", "predict_energy_j", "optimizer_steps",
     "hw_qpu_seconds", "hw_energy_j", "hw_qpu_seconds_low", "hw_qpu_seconds_high",
     "hw_qpu_seconds_fit", "hw_qpu_seconds_predict", "hw_energy_j_low", "hw_energy_j_high",
     "hw_energy_fit_j", "hw_energy_predict_j", "hw_energy_typical_j", "hw_energy_cryogenics_j",

@@ -314,6 +314,16 @@ def _meter_for(spec: ExperimentSpec) -> EnergyMeter:
     return EnergyMeter(backends=det.backends, not_used=det.not_used)
 
 
+def _optimizer_steps(est) -> float:
+    """What the shared iteration budget bought: L-BFGS iterations of an MLP (``n_iter_``),
+    objective evaluations of a VQC's COBYLA (``n_evaluations_``); NaN for kernel models."""
+    for attr in ("n_evaluations_", "n_iter_"):
+        value = getattr(est, attr, None)
+        if isinstance(value, (int, np.integer)):
+            return float(value)
+    return np.nan
+
+
 def _run_one(name, cfg, data, meter, device, spec, run_id, carbon: CarbonIntensity | None = None) -> dict:
     carbon = carbon or carbon_intensity()
     built = build_model(name, cfg)
@@ -361,6 +371,7 @@ def _run_one(name, cfg, data, meter, device, spec, run_id, carbon: CarbonIntensi
         "n_test": int(len(data.y_test)),
         "n_params": built.n_params,
         "matching": built.matching,
+        "optimizer_steps": _optimizer_steps(est),
         "accuracy_train": float(accuracy_score(data.y_train, y_train_pred)),
         "accuracy_test": float(accuracy_score(data.y_test, y_pred)),
         "f1_test": float(f1_score(data.y_test, y_pred, average="macro")),
