@@ -150,7 +150,7 @@ class DevicePreset:
     origin: str = ""
     _extra: dict = field(default_factory=dict, compare=False, repr=False)
 
-    # -- typical values under their old names (API of the first cost model) ---------------
+    # -- typical values under short names (used by the runner, CLI and IBM calibration) --
     @property
     def max_circuits_per_job(self) -> int:
         """Circuits that fit into one job."""

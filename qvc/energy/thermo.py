@@ -56,12 +56,3 @@ def qpu_erased_bits(total_shots: float, measured_bits: int, reset_qubits: int) -
     4000.0
     """
     return float(total_shots) * (int(measured_bits) + int(reset_qubits))
-
-
-def classical_erased_bits(n_bits_written: float) -> float:
-    """Bits erased by classical work that overwrites ``n_bits_written`` bits (one erasure each).
-
-    A deliberately simple floor for reports: give it, e.g., 64 bits per floating-point
-    result written. The figure is a lower bound, never an estimate of real dissipation.
-    """
-    return float(n_bits_written)
