@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterable
-
-import numpy as np
+from pathlib import Path
 
 from qvc.errors import QvcUsageError
 
@@ -12,18 +13,33 @@ from qvc.errors import QvcUsageError
 _AMPLITUDE_BYTES = 16
 
 
-def check_positive_int(value: object, name: str, *, minimum: int = 1) -> int:
-    """Return ``value`` as an int, or raise a usage error naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+def check_positive_int(value: object, name: str, *, minimum: int = 1, maximum: int | None = None,
+                       why: str = "") -> int:
+    """Return ``value`` as an int, or raise a usage error naming ``name``.
+
+    ``maximum`` bounds it from above; ``why`` (the reason for the bound) goes into the message.
+
+    Examples
+    --------
+    >>> check_positive_int("3", "--qubits")
+    3
+    >>> check_positive_int(10**20, "--shots", maximum=10**9, why="too many")
+    Traceback (most recent call last):
+    ...
+    qvc.errors.QvcUsageError: --shots must be <= 1000000000 (got 100000000000000000000): too many
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         try:
             as_float = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise QvcUsageError(f"{name} must be an integer (got {value!r})") from None
-        if not as_float.is_integer():
+        if not math.isfinite(as_float) or not as_float.is_integer():
             raise QvcUsageError(f"{name} must be an integer (got {value!r})")
         value = int(as_float)
     if value < minimum:
         raise QvcUsageError(f"{name} must be >= {minimum} (got {value})")
+    if maximum is not None and value > maximum:
+        raise QvcUsageError(f"{name} must be <= {maximum} (got {value})" + (f": {why}" if why else ""))
     return int(value)
 
 
@@ -39,7 +55,7 @@ def check_nonnegative_float(value: object, name: str) -> float:
         as_float = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise QvcUsageError(f"{name} must be a number (got {value!r})") from None
-    if not np.isfinite(as_float) or as_float < 0:
+    if not math.isfinite(as_float) or as_float < 0:
         raise QvcUsageError(f"{name} must be a finite number >= 0 (got {value!r})")
     return as_float
 
@@ -57,11 +73,168 @@ def statevector_bytes(num_qubits: int, n_states: int = 1) -> int:
     return int(n_states) * (2 ** int(num_qubits)) * _AMPLITUDE_BYTES
 
 
-def available_memory_bytes() -> int:
-    """Memory the process may still use (psutil's ``available``)."""
+#: Where the cgroup file systems are mounted (tests point this at a fake tree).
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+#: The process's cgroup membership (tests point this at a fake file).
+PROC_SELF_CGROUP = Path("/proc/self/cgroup")
+#: cgroup v1 writes "no limit" as a page-rounded 2**63 - 1; anything this large is no limit.
+_NO_LIMIT = 2**60
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if text == "max":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    return None if value >= _NO_LIMIT else value
+
+
+def _stat_value(path: Path, *keys: str) -> int:
+    """First of ``keys`` found in a ``memory.stat`` file (0 when absent)."""
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 0
+    found = dict(line.split(None, 1) for line in lines if len(line.split()) == 2)
+    for key in keys:
+        if key in found:
+            try:
+                return int(found[key])
+            except ValueError:
+                return 0
+    return 0
+
+
+def _cgroup_paths(proc_cgroup: Path) -> tuple[str | None, str | None]:
+    """The process's cgroup v2 path and cgroup v1 memory-controller path (``None``: not listed)."""
+    v2 = v1 = None
+    try:
+        lines = proc_cgroup.read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None, None
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        hid, controllers, rel = parts
+        if hid == "0" and controllers == "":
+            v2 = rel
+        elif "memory" in controllers.split(","):
+            v1 = rel
+    return v2, v1
+
+
+def _levels(base: Path, rel: str | None) -> list[Path]:
+    """The cgroup folder of ``rel`` under ``base`` and its ancestors up to ``base``.
+
+    In a container with its own cgroup namespace the listed path may not exist under the
+    mount (the mount *is* the container's cgroup); then the mount root is used alone.
+    """
+    rel = (rel or "/").strip("/")
+    here = base / rel if rel else base
+    if not here.is_dir():
+        return [base]
+    out = [here]
+    while here != base and base in here.parents:
+        here = here.parent
+        out.append(here)
+    return out
+
+
+def cgroup_memory_headroom(root: Path | None = None, proc_cgroup: Path | None = None) -> int | None:
+    """Bytes this process's cgroup may still allocate, or ``None`` without a memory limit.
+
+    Reads cgroup v2 (``memory.max`` minus ``memory.current``) and cgroup v1
+    (``memory.limit_in_bytes`` minus ``memory.usage_in_bytes``, honouring
+    ``hierarchical_memory_limit``) for the process's cgroup and its ancestors;
+    reclaimable page cache (``inactive_file``) counts as free. The smallest
+    headroom of all limited levels wins.
+
+    Parameters
+    ----------
+    root : Path, optional
+        Mount point of the cgroup file systems (default :data:`CGROUP_ROOT`).
+    proc_cgroup : Path, optional
+        The ``/proc/self/cgroup`` file (default :data:`PROC_SELF_CGROUP`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "cgroup").write_text("0::/\\n")
+    >>> _ = (d / "memory.max").write_text(str(768 * 2**20) + "\\n")
+    >>> _ = (d / "memory.current").write_text(str(268 * 2**20) + "\\n")
+    >>> cgroup_memory_headroom(d, d / "cgroup") // 2**20
+    500
+    """
+    root = CGROUP_ROOT if root is None else Path(root)
+    proc_cgroup = PROC_SELF_CGROUP if proc_cgroup is None else Path(proc_cgroup)
+    v2, v1 = _cgroup_paths(proc_cgroup)
+    headrooms: list[int] = []
+    v2_base = root / "unified" if (root / "unified" / "cgroup.controllers").exists() else root
+    if v2 is not None:
+        for level in _levels(v2_base, v2):
+            limit = _read_int(level / "memory.max")
+            if limit is None:
+                continue
+            used = _read_int(level / "memory.current") or 0
+            used -= _stat_value(level / "memory.stat", "inactive_file")
+            headrooms.append(limit - max(used, 0))
+    v1_base = root / "memory"
+    if v1 is not None and v1_base.is_dir():
+        for level in _levels(v1_base, v1)[:1]:  # hierarchical_memory_limit covers the ancestors
+            limits = [_read_int(level / "memory.limit_in_bytes"),
+                      _read_int(level / "memory.memsw.limit_in_bytes")]
+            hier = _stat_value(level / "memory.stat", "hierarchical_memory_limit")
+            limits.append(hier if 0 < hier < _NO_LIMIT else None)
+            limits = [x for x in limits if x is not None]
+            if not limits:
+                continue
+            used = _read_int(level / "memory.usage_in_bytes") or 0
+            used -= _stat_value(level / "memory.stat", "total_inactive_file", "inactive_file")
+            headrooms.append(min(limits) - max(used, 0))
+    return max(0, min(headrooms)) if headrooms else None
+
+
+def host_available_bytes() -> int:
+    """Memory the host reports as available (``MemAvailable``; psutil elsewhere)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     import psutil
 
     return int(psutil.virtual_memory().available)
+
+
+def available_memory_bytes() -> int:
+    """Memory the process may still use: the host's available memory or, in a
+    memory-limited cgroup (container, CI job), the cgroup's headroom if that is smaller.
+
+    Examples
+    --------
+    >>> available_memory_bytes() > 0
+    True
+    """
+    host = host_available_bytes()
+    cgroup = cgroup_memory_headroom()
+    return host if cgroup is None else min(host, cgroup)
+
+
+def memory_limit_source() -> str:
+    """Which limit :func:`available_memory_bytes` applied, in words (for messages)."""
+    cgroup = cgroup_memory_headroom()
+    if cgroup is not None and cgroup < host_available_bytes():
+        return "under this container's (cgroup) memory limit"
+    return "on this machine"
 
 
 def format_bytes(n: float) -> str:
@@ -73,6 +246,25 @@ def format_bytes(n: float) -> str:
             return f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} EiB"  # pragma: no cover
+
+
+#: Largest block of statevectors the kernel simulates at once (bytes).
+KERNEL_BLOCK_BYTES = 2**30
+#: ... but never more than this share of the available memory.
+KERNEL_BLOCK_MEMORY_SHARE = 1 / 16
+
+
+def kernel_block_states(num_qubits: int, n_states: int, available: float) -> int:
+    """Statevectors per block of the kernel's simulation (see ``qvc.quantum.kernels``).
+
+    Examples
+    --------
+    >>> kernel_block_states(10, 1000, 2**34)
+    1000
+    """
+    per_state = 16 * 2.0 ** min(int(num_qubits), 4096)
+    budget = min(KERNEL_BLOCK_BYTES, available * KERNEL_BLOCK_MEMORY_SHARE)
+    return int(max(1, min(n_states, budget // per_state)))
 
 
 def check_statevector_fits(num_qubits: int, n_states: int = 1, *, fraction: float = 0.8) -> None:
@@ -87,11 +279,11 @@ def check_statevector_fits(num_qubits: int, n_states: int = 1, *, fraction: floa
     fraction : float, default 0.8
         Share of the available memory the simulation may take.
     """
-    need = statevector_bytes(num_qubits, max(1, n_states))
+    need = _AMPLITUDE_BYTES * max(1, n_states) * 2.0 ** min(int(num_qubits), 4096)
     have = available_memory_bytes() * fraction
     if need > have:
         raise QvcUsageError(
             f"exact simulation of {num_qubits} qubits needs {format_bytes(need)} for "
-            f"{max(1, n_states)} statevector(s) but only {format_bytes(have)} is available; "
-            "use fewer qubits or fewer samples"
+            f"{max(1, n_states)} statevector(s) but only {format_bytes(have)} is available "
+            f"{memory_limit_source()}; use fewer qubits or fewer samples"
         )

@@ -226,6 +226,9 @@ def _json_safe(value):
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from qvc._preflight import check_run_args
+
+    check_run_args(args)  # argument-only checks (memory included): before heavy imports and any folder
     from qvc.experiment.runner import run_experiment, stderr_progress
     from qvc.report.markdown import summary_table
 
@@ -366,7 +369,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         result = resume_sweep(args.resume, workers=args.workers, scheduler=args.scheduler,
                               progress=not args.quiet)
     else:
-        spec = load_spec_file(args.spec)
+        if args.out is not None:
+            from qvc._preflight import check_out_dir
+
+            check_out_dir(args.out)
+        spec = load_spec_file(args.spec, progress=None if args.quiet else _stderr_line)
+        if args.out is None:
+            from qvc._preflight import check_out_dir
+
+            check_out_dir(spec.out_dir, "the spec's out_dir")
         result = run_sweep(spec, workers=args.workers, scheduler=args.scheduler, out_dir=args.out,
                            progress=not args.quiet)
     if not args.no_report:
@@ -376,6 +387,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         print(f"report: {page}")
     print(f"run folder: {result.run_dir} ({len(result.rows)} points)")
     return 0
+
+
+def _stderr_line(message: str) -> None:
+    print(f"qvc: {message}", file=sys.stderr, flush=True)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -427,13 +442,19 @@ def _cmd_devices(args: argparse.Namespace) -> int:
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
+    from qvc import _preflight as pf
     from qvc._validation import check_positive_int
+
+    shots = check_positive_int(args.shots, "--shots", maximum=pf.MAX_SHOTS, why=pf.WHY_SHOTS)
+    circuits = check_positive_int(args.circuits, "--circuits", maximum=pf.MAX_CIRCUITS, why=pf.WHY_CIRCUITS)
+    check_positive_int(args.draws, "--draws", maximum=pf.MAX_DRAWS, why=pf.WHY_DRAWS)
+    check_positive_int(args.seed, "--seed", minimum=0, maximum=pf.MAX_SEED, why=pf.WHY_SEED)
+    pf.check_float(args.mitigation_factor, "--mitigation-factor", minimum=1.0, maximum=pf.MAX_MITIGATION,
+                   why=pf.WHY_MITIGATION)
     from qvc.energy.devices import get_device
     from qvc.energy.hardware import estimate_circuit
     from qvc.quantum.qasm import load_qasm
 
-    shots = check_positive_int(args.shots, "--shots")
-    circuits = check_positive_int(args.circuits, "--circuits")
     device = get_device(args.device, args.device_file)
     circuit = load_qasm(args.circuit)
     out = estimate_circuit(circuit, device, shots=shots, circuits=circuits, mode=args.mode,
@@ -512,6 +533,24 @@ def _cmd_crosscheck(args: argparse.Namespace) -> int:
     return 0
 
 
+def _os_error_line(exc: OSError) -> str:
+    """One line for a file-system fault: what failed, where, and what to do."""
+    import errno
+
+    where = f" {str(exc.filename)!r}" if exc.filename else ""
+    reason = exc.strerror or type(exc).__name__
+    fix = {
+        errno.ENOSPC: "free disk space or choose another --out",
+        errno.EDQUOT: "free disk space or choose another --out",
+        errno.EROFS: "the file system is read-only: choose another --out",
+        errno.EACCES: "no permission: choose another --out or fix the folder's permissions",
+        errno.EPERM: "no permission: choose another --out or fix the folder's permissions",
+        errno.ENOTDIR: "a path component is a file, not a folder: check --out",
+        errno.EISDIR: "a folder was given where a file is needed: check the path",
+    }.get(exc.errno, "check the path and the disk, then re-run")
+    return f"cannot write or read{where}: {reason} (errno {exc.errno}); {fix}"
+
+
 _COMMANDS = {
     "run": _cmd_run, "datasets": _cmd_datasets, "meters": _cmd_meters, "carbon": _cmd_carbon,
     "crosscheck": _cmd_crosscheck, "devices": _cmd_devices, "estimate": _cmd_estimate,
@@ -549,3 +588,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as exc:  # disk full, read-only folder, a file where a folder should be
+        print(f"qvc: error: {_os_error_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE

@@ -51,7 +51,7 @@ def test_cli_json_prints_one_object(out_dir, capsys):
         (["run", "nosuch"], "unknown dataset"),
         (["run", "--csv", "/no/such.csv", "--target", "y"], "does not exist"),
         (["run", "iris", "--qubits", "0"], "--qubits must be >= 1"),
-        (["run", "iris", "--qubits", "40"], "needs"),
+        (["run", "iris", "--qubits", "40"], "--qubits must be <= 4"),
         (["run", "iris", "--device", "nosuch"], "unknown device"),
         (["run", "iris", "--models", "svm,nn"], "unknown model"),
         (["run", "iris", "--seed", "x"], "integers"),

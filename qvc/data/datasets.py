@@ -148,12 +148,18 @@ def load_csv(path: str | Path, target: str | None) -> tuple[np.ndarray, np.ndarr
     path = Path(path)
     if target is None:
         raise QvcUsageError("--csv needs --target COLUMN naming the label column")
+    if path.is_dir():
+        raise QvcUsageError(f"--csv {str(path)!r} is a folder, not a CSV file; give the file's path")
+    if path.exists() and not path.is_file():
+        raise QvcUsageError(f"--csv {str(path)!r} is not a regular file (a device or pipe?); give a CSV file")
     if not path.is_file():
         raise QvcUsageError(f"CSV file {str(path)!r} does not exist; check the path given to --csv")
     try:
         frame = pd.read_csv(path)
     except Exception as exc:  # pandas raises many types for malformed files
         raise QvcUsageError(f"cannot read CSV {str(path)!r}: {exc}".splitlines()[0]) from None
+    if frame.empty and len(frame.columns):
+        raise QvcUsageError(f"{path.name} has a header row but no data rows; add samples")
     if target not in frame.columns:
         cols = ", ".join(map(str, frame.columns[:10]))
         raise QvcUsageError(f"target column {target!r} not in {path.name} (columns: {cols})")
@@ -174,7 +180,30 @@ def load_csv(path: str | Path, target: str | None) -> tuple[np.ndarray, np.ndarr
         )
     if frame[target].isna().any():
         raise QvcUsageError(f"{path.name}: target column {target!r} has missing values")
-    return features.to_numpy(dtype=float), frame[target].to_numpy(), path.stem
+    X = features.to_numpy(dtype=float)
+    _check_finite(X, list(features.columns), path.name)
+    return X, frame[target].to_numpy(), path.stem
+
+
+#: Largest feature magnitude accepted: squares of larger values summed over many rows overflow
+#: float64 (max ~1.8e308) in the standardisation, and the scaled features become nonsense.
+MAX_FEATURE_MAGNITUDE = 1e150
+
+
+def _check_finite(X: np.ndarray, columns: list, name: str) -> None:
+    """One line naming the column and row of the first infinite or overflowing feature value."""
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(X) | (np.abs(X) > MAX_FEATURE_MAGNITUDE)
+    if not bad.any():
+        return
+    row, col = (int(i) for i in np.argwhere(bad)[0])
+    value = X[row, col]
+    why = ("is not a finite number" if not np.isfinite(value) else
+           f"is beyond +-{MAX_FEATURE_MAGNITUDE:g}, where scaling overflows")
+    raise QvcUsageError(
+        f"{name}: feature column {columns[col]!r}, data row {row + 1} holds {value!r}, which "
+        f"{why}; fix or drop that row, or rescale the column"
+    )
 
 
 def prepare_dataset(

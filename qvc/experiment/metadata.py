@@ -81,6 +81,68 @@ def write_json(data: dict, path: str | Path) -> None:
         raise
 
 
+def process_identity() -> dict:
+    """``pid``, ``host`` and ``process_started`` (epoch seconds) of this process, so that a
+    reader can tell a run that is still going from one whose process died (see :func:`run_state`).
+
+    Examples
+    --------
+    >>> sorted(process_identity())
+    ['host', 'pid', 'process_started']
+    """
+    import socket
+
+    import psutil
+
+    try:
+        started = round(psutil.Process().create_time(), 2)
+    except Exception:  # pragma: no cover - restricted /proc
+        started = None
+    return {"pid": os.getpid(), "host": socket.gethostname(), "process_started": started}
+
+
+#: Statuses written while a process is working on the folder.
+LIVE_STATUSES = ("running",)
+
+
+def run_state(meta: dict) -> str:
+    """The status to show for a run: ``interrupted (...)`` when it says ``running`` but the
+    process that wrote it is gone (same host, pid not alive or reused by another process).
+
+    Runs on other hosts, and runs written before pid/host were recorded, keep their status.
+
+    Examples
+    --------
+    >>> run_state({"status": "running", "pid": 2**30, "host": __import__("socket").gethostname()})[:11]
+    'interrupted'
+    >>> run_state({"status": "complete"})
+    'complete'
+    """
+    status = meta.get("status")
+    status = "-" if status is None else str(status)
+    pid, host = meta.get("pid"), meta.get("host")
+    if status not in LIVE_STATUSES or isinstance(pid, bool) or not isinstance(pid, int) \
+            or not isinstance(host, str):
+        return status
+    import socket
+
+    if host != socket.gethostname():
+        return f"{status} (on host {host}; cannot check from here)"
+    import psutil
+
+    alive = False
+    try:
+        proc = psutil.Process(pid)
+        started = meta.get("process_started")
+        alive = proc.status() != psutil.STATUS_ZOMBIE and (
+            not isinstance(started, (int, float)) or abs(proc.create_time() - float(started)) < 2.0)
+    except (psutil.Error, ValueError, OverflowError):
+        alive = False
+    if alive:
+        return status
+    return f"interrupted (process {pid} on {host} ended while the run was {status})"
+
+
 def command_line() -> list[str]:
     """The command that started this process."""
     return list(sys.argv)

@@ -20,6 +20,7 @@ from qvc.energy.carbon import CarbonIntensity, carbon_intensity
 from qvc.energy.devices import get_device
 from qvc.energy.hardware import DEFAULT_DRAWS, DEFAULT_SEED, ENERGY_COMPONENTS, price_entries
 from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, load_cpu_tdp_table, measure_repeated
+from qvc.errors import QvcUsageError
 from qvc.experiment import metadata as md
 from qvc.experiment.results import SCHEMA_VERSION, write_results
 from qvc.experiment.spec import ExperimentSpec
@@ -104,6 +105,7 @@ def run_experiment(
         for seed in spec.seeds
     }
     first = next(iter(datasets.values()))
+    _check_before_folder(spec, first, device, resumed=run_dir is not None)
     if spec.execution.startswith("ibm:") and any(m in ("qsvc", "vqc") for m in spec.models):
         from qvc.quantum.ibm.service import preflight
 
@@ -121,6 +123,7 @@ def run_experiment(
         "started_utc": md.utc_now(),
         "finished_utc": None,
         "status": "running",
+        **md.process_identity(),
         "command": md.command_line(),
         "config": spec.to_dict(),
         "seeds": list(spec.seeds),
@@ -170,6 +173,8 @@ def run_experiment(
         meta["status"] = "complete"
     except BaseException as exc:
         meta["status"] = f"interrupted: {type(exc).__name__}"
+        if isinstance(exc, OSError):
+            meta["status"] = f"failed: results not written ({exc.strerror or type(exc).__name__})"
         if type(exc).__name__ == "IbmJobsPending":
             meta["status"] = "waiting for IBM jobs (qvc ibm fetch)"
         raise
@@ -177,10 +182,56 @@ def run_experiment(
         if ibm_scope is not None:
             ibm_scope.__exit__(None, None, None)
         meta["finished_utc"] = md.utc_now()
-        md.write_json(meta, run_dir / "metadata.json")
-        if rows:
-            _write_report(run_dir, say, failed=meta["status"] != "complete")
+        _finish(run_dir, meta, rows, say)
     return RunResult(run_dir, rows, meta)
+
+
+def _check_before_folder(spec: ExperimentSpec, data, device, *, resumed: bool) -> None:
+    """Refusals that need the prepared data but no folder: memory, device size, IBM job ledger."""
+    from qvc._preflight import QUANTUM_MODELS, check_memory
+
+    quantum = [m for m in spec.models if m in QUANTUM_MODELS]
+    if not quantum:
+        return
+    n_samples = len(data.y_train) + len(data.y_test)
+    check_memory(quantum, data.n_features, n_samples, spec.test_size, spec.execution)
+    if data.n_features > device.num_qubits:
+        raise QvcUsageError(
+            f"{data.n_features} qubits exceed device preset {device.name!r} ({device.num_qubits} qubits), "
+            "which prices the circuits; use fewer --qubits or a larger --device"
+        )
+    if spec.execution.startswith("ibm:"):
+        from qvc.quantum.ibm.ledger import check_ledger_file, default_ledger_path
+
+        check_ledger_file(default_ledger_path(spec.out_dir))
+
+
+def _finish(run_dir: Path, meta: dict, rows: list[dict], say: Callable[[str], None]) -> None:
+    """Write the report, then the final metadata: the status on disk never claims more than exists.
+
+    The report is rendered from ``results.csv`` and the final metadata (in memory). If it
+    cannot be written, a run that was otherwise complete is recorded as
+    ``failed: report not written (...)`` and the error is raised. While another error is
+    on its way out, failures here are only reported, so they do not hide it.
+    """
+    failing = meta["status"] != "complete"
+    report_error: Exception | None = None
+    if rows:
+        try:
+            _write_report(run_dir, say, failed=failing, meta=meta)
+        except Exception as exc:
+            report_error = exc
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+            meta["status"] = f"failed: report not written ({reason})"
+    try:
+        md.write_json(meta, run_dir / "metadata.json")
+    except OSError as exc:
+        if not failing and report_error is None:
+            raise
+        say(f"metadata.json not updated ({exc.strerror or exc}); it still says the run is running, "
+            "and 'qvc report' shows it as interrupted")
+    if report_error is not None:
+        raise report_error
 
 
 class _IbmScope:
@@ -288,7 +339,7 @@ def run_point(
     return _run_one(model, cfg, data, meter, device, spec, run_id, carbon)
 
 
-def _write_report(run_dir: Path, say: Callable[[str], None], *, failed: bool) -> None:
+def _write_report(run_dir: Path, say: Callable[[str], None], *, failed: bool, meta: dict | None = None) -> None:
     """Render report.md and report.html from the files just written (as ``qvc report`` does).
 
     The report reads results.csv + metadata.json back from disk, so the report of a
@@ -299,7 +350,7 @@ def _write_report(run_dir: Path, say: Callable[[str], None], *, failed: bool) ->
     from qvc.report import write_report
 
     try:
-        write_report(run_dir)
+        write_report(run_dir, meta=meta)
     except Exception as exc:
         if not failed:
             raise

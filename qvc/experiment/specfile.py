@@ -32,9 +32,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qvc._preflight import MAX_SEED, WHY_SEED
 from qvc.errors import QvcUsageError
 
 #: Keys of a spec file: key -> (expected type in words, is it an axis, meaning).
@@ -270,9 +273,16 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
                                 ("shots", p.shots, 1), ("max_iter", p.max_iter, 1)]:
         if value is not None and value < minimum:
             raise _err(path, where, key, f"must be >= {minimum} (got {value})")
+    from qvc._preflight import MAX_ITER, MAX_MITIGATION, MAX_SHOTS, WHY_ITER, WHY_MITIGATION, WHY_SHOTS
+
+    for key, value, maximum, why in [("shots", p.shots, MAX_SHOTS, WHY_SHOTS),
+                                     ("max_iter", p.max_iter, MAX_ITER, WHY_ITER),
+                                     ("mitigation_factor", p.mitigation_factor, MAX_MITIGATION, WHY_MITIGATION)]:
+        if not value <= maximum:
+            raise _err(path, where, key, f"must be <= {maximum:g} (got {value:g}): {why}")
     if not 0.0 < float(p.test_size) < 1.0:
         raise _err(path, where, "test_size", f"must be between 0 and 1 (got {p.test_size})")
-    data_key = (p.dataset, p.qubits, p.samples, p.seed, p.test_size)
+    data_key = (p.dataset, p.qubits, p.samples, p.test_size)
     if data_key not in prepared:
         try:
             data = prepare_dataset(p.dataset, n_features=p.qubits, seed=p.seed, test_size=p.test_size,
@@ -295,13 +305,60 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
                        f"{n_qubits} qubits exceed device {p.device!r} ({device_qubits} qubits)")
 
 
-def load_spec_file(path: str | Path) -> SweepSpec:
+#: Most points one sweep may have, and why.
+MAX_POINTS = 100_000
+WHY_POINTS = ("each point is one metered fit and predict: even at 1 s each, 10^5 points take more than a day; "
+              "split the sweep into several spec files")
+
+
+def _check_size(path: Path, grid_axes: list[tuple[str, dict[str, list]]]) -> None:
+    """Refuse a sweep with more than :data:`MAX_POINTS` points before listing them."""
+    total = 0
+    for _, axes in grid_axes:
+        n = 1
+        for values in axes.values():
+            n *= len(values)
+        total += n
+    if total > MAX_POINTS:
+        sizes = max(((k, len(v)) for _, axes in grid_axes for k, v in axes.items()), key=lambda kv: kv[1])
+        raise QvcUsageError(f"{path}: the grid has {total:,} points (largest axis: {sizes[0]!r} with "
+                            f"{sizes[1]:,} values); at most {MAX_POINTS:,}: {WHY_POINTS}")
+
+
+class _PlanningProgress:
+    """'checked N/M points' on the progress callback, at most once a second, for large sweeps."""
+
+    def __init__(self, total: int, progress: Callable[[str], None] | None, *, every_s: float = 1.0) -> None:
+        self.total, self.n, self.progress, self.every_s = total, 0, progress, every_s
+        self.t0 = self.last = time.perf_counter()
+        self.shown = False
+
+    def tick(self) -> None:
+        self.n += 1
+        if self.progress is None:
+            return
+        now = time.perf_counter()
+        if now - self.last >= self.every_s:
+            self.last, self.shown = now, True
+            rate = self.n / (now - self.t0)
+            eta = (self.total - self.n) / rate if rate > 0 else float("nan")
+            self.progress(f"planning the sweep: checked {self.n:,}/{self.total:,} points "
+                          f"({100 * self.n / self.total:.0f} %, ETA {eta:.0f} s)")
+
+    def done(self) -> None:
+        if self.shown and self.progress is not None:
+            self.progress(f"planning the sweep: checked {self.n:,}/{self.total:,} points (done)")
+
+
+def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None = None) -> SweepSpec:
     """Read and validate a TOML spec file.
 
     Parameters
     ----------
     path : str or Path
         The ``.toml`` file.
+    progress : callable, optional
+        Receives "checked N/M points" lines (at most one a second) while a large sweep is checked.
 
     Returns
     -------
@@ -328,9 +385,17 @@ def load_spec_file(path: str | Path) -> SweepSpec:
         import tomli as tomllib
 
     path = Path(path)
+    if path.is_dir():
+        raise QvcUsageError(f"spec file {str(path)!r} is a folder; give a .toml file")
     if not path.is_file():
         raise QvcUsageError(f"spec file {str(path)!r} does not exist; check the path")
-    text = path.read_text()
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise QvcUsageError(f"{path}: line {line} is not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+                            "save the spec file as UTF-8") from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -366,6 +431,7 @@ def load_spec_file(path: str | Path) -> SweepSpec:
         raise _err(path, "", "workers", f"must be >= 1 (got {workers})")
 
     points: dict[str, tuple[Point, str]] = {}
+    grid_axes = []
     for gi, grid in enumerate(grids, start=1):
         where = f"[[grid]] #{gi} " if len(grids) > 1 or grid else ""
         _check_table(path, where, grid, set(_AXES))
@@ -374,6 +440,9 @@ def load_spec_file(path: str | Path) -> SweepSpec:
         for key in _AXES:
             value = merged[key]
             axes[key] = [None] if value is None else _check_value(path, where if key in grid else "", key, value)
+        grid_axes.append((where, axes))
+    _check_size(path, grid_axes)
+    for where, axes in grid_axes:
         for combo in itertools.product(*(axes[k] for k in _AXES)):
             d = dict(zip(_AXES, combo))
             p = Point(
@@ -387,12 +456,18 @@ def load_spec_file(path: str | Path) -> SweepSpec:
             points.setdefault(p.point_id, (p, where))
     seen: set[tuple] = set()
     prepared: dict[tuple, tuple[int, int]] = {}
+    plan = _PlanningProgress(len(points), progress)
     for p, where in points.values():
-        sig = (where, p.dataset, p.model, p.qubits, p.samples, p.seed, p.device, p.execution,
-               p.shots, p.max_iter, p.test_size)
+        # The seed changes no check (its range is checked here), so one seed stands for all.
+        if not 0 <= p.seed <= MAX_SEED:
+            raise _err(path, where, "seeds", f"must be in 0..{MAX_SEED} (got {p.seed}): {WHY_SEED}")
+        sig = (where, p.dataset, p.model, p.qubits, p.samples, p.device, p.execution,
+               p.shots, p.max_iter, p.test_size, p.attribution, p.mitigation_factor)
         if sig not in seen:
             seen.add(sig)
             _validate_point(path, where, p, prepared)
+        plan.tick()
+    plan.done()
     analysis = {"max_qubits": 200, "max_samples": 1_000_000, **analysis}
     return SweepSpec(
         path=path,

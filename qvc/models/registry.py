@@ -6,12 +6,10 @@ from dataclasses import dataclass
 
 from sklearn.base import BaseEstimator
 
+from qvc._preflight import MODEL_NAMES  # model names in display order (light module: argument checks)
 from qvc.models.classical import make_mlp, make_svm
 from qvc.models.matching import MATCHING_RULE, match_mlp_hidden_units
 from qvc.models.quantum import QuantumKernelSVC, VQCClassifier
-
-#: Model names in display order.
-MODEL_NAMES = ("svm", "qsvc", "mlp", "vqc")
 
 #: Matched pairs: pair name -> (classical, quantum).
 PAIRS = {"svm": ("svm", "qsvc"), "nn": ("mlp", "vqc")}

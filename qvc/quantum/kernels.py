@@ -6,7 +6,13 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit_machine_learning.kernels import BaseKernel
 
-from qvc._validation import available_memory_bytes, check_positive_int, check_statevector_fits
+from qvc._validation import (
+    KERNEL_BLOCK_BYTES,
+    available_memory_bytes,
+    check_positive_int,
+    check_statevector_fits,
+    kernel_block_states,
+)
 from qvc.quantum.execution import SamplerExecutor, parse_execution
 from qvc.quantum.statevector import CompiledCircuit
 
@@ -15,9 +21,9 @@ from qvc.quantum.statevector import CompiledCircuit
 #: the engine's table cache there and are rebuilt once per block, so fewer, larger blocks
 #: amortise them (measured, 40 samples, 2 cores: 20 qubits 97 s with 64 MiB blocks, 19 s
 #: with 1 GiB; 18 qubits 6.0 s -> 3.8 s; 12-16 qubits unchanged within noise).
-_CHUNK_BYTES = 2**30
-#: ... but never more than this share of the memory that is available.
-_CHUNK_MEMORY_SHARE = 1 / 16
+#: ``qvc._validation.kernel_block_states`` sizes the blocks (``qvc run`` checks memory with it
+#: before it starts).
+_CHUNK_BYTES = KERNEL_BLOCK_BYTES
 
 
 def batched_statevectors(compiled: CompiledCircuit, values: np.ndarray) -> np.ndarray:
@@ -28,9 +34,7 @@ def batched_statevectors(compiled: CompiledCircuit, values: np.ndarray) -> np.nd
     """
     n = compiled.num_qubits
     values = np.asarray(values, dtype=float)
-    per_state = 2**n * 16
-    budget = min(_CHUNK_BYTES, int(available_memory_bytes() * _CHUNK_MEMORY_SHARE))
-    chunk = max(1, min(values.shape[0], budget // per_state))
+    chunk = kernel_block_states(n, values.shape[0], available_memory_bytes())
     # result + ~4 working copies of one chunk
     check_statevector_fits(n, values.shape[0] + 4 * chunk)
     out = np.empty((values.shape[0], 2**n), dtype=complex)

@@ -17,6 +17,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from qvc.errors import QvcUsageError
+from qvc.experiment.metadata import run_state
 from qvc.experiment.results import SCHEMA_VERSION, load_results
 from qvc.report.content import (
     Document,
@@ -66,7 +67,45 @@ def load_metadata(run_dir: str | Path) -> dict:
         raise QvcUsageError(
             f"{str(path)!r} has schema version {version}, newer than this qvc ({SCHEMA_VERSION}); upgrade qvc"
         )
+    _check_metadata_types(path, meta)
+    meta["status"] = run_state(meta)  # shown only: a dead 'running' run reads 'interrupted (...)'
     return meta
+
+
+#: Keys of metadata.json whose JSON type the report relies on (absent or null is fine unless noted).
+_META_TYPES: dict[str, tuple[type, ...]] = {
+    "config": (dict,), "meter": (dict,), "device": (dict,), "carbon": (dict,),
+    "hardware_model": (dict,), "machine": (dict,), "versions": (dict,), "preprocessing": (dict,),
+    "ibm": (dict,), "analysis": (dict,), "seeds": (list,), "command": (list,),
+    "run_id": (str,), "status": (str,), "started_utc": (str,), "finished_utc": (str,),
+    "qvc_version": (str,), "git_revision": (str,), "kind": (str,), "resumed_utc": (list,),
+}
+_JSON_NAMES = {dict: "an object", list: "a list", str: "a string"}
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return _JSON_NAMES.get(type(value), type(value).__name__)
+
+
+def _check_metadata_types(path: Path, meta: dict) -> None:
+    """One line naming the first key whose JSON type is wrong (``config: null``, ``meter: 5``)."""
+    for key, types in _META_TYPES.items():
+        if key not in meta:
+            continue
+        value = meta[key]
+        if value is None and key in ("finished_utc", "git_revision"):
+            continue
+        if not isinstance(value, types):
+            raise QvcUsageError(
+                f"{str(path)!r}: '{key}' should be {_JSON_NAMES[types[0]]}, not {_json_type(value)}; "
+                "the file was edited or damaged: restore it or re-run"
+            )
 
 
 def load_run(run_dir: str | Path) -> tuple[pd.DataFrame, dict]:
@@ -85,17 +124,41 @@ def load_run(run_dir: str | Path) -> tuple[pd.DataFrame, dict]:
     if not any(run_dir.iterdir()):
         raise QvcUsageError(f"run folder {str(run_dir)!r} is empty; give a run folder written by 'qvc run'")
     frame = load_results(run_dir)
+    _check_values(run_dir / "results.csv", frame)
     meta = load_metadata(run_dir)
     return frame, meta
 
 
-def write_report(run_dir: str | Path) -> tuple[Path, Path]:
+def _check_values(path: Path, frame: pd.DataFrame) -> None:
+    """Refuse numbers qvc never writes: infinities anywhere, accuracies outside [0, 1]."""
+    import numpy as np
+
+    for col in frame.columns:
+        values = frame[col]
+        if values.dtype.kind != "f":
+            continue
+        bad = ~np.isfinite(values.to_numpy()) & values.notna().to_numpy()
+        if col.startswith(("accuracy_", "f1_")):
+            bad |= ((values < 0) | (values > 1)).fillna(False).to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise QvcUsageError(
+                f"{str(path)!r}: column {col!r}, row {row + 1} holds {values.iloc[row]!r}, which qvc "
+                "never writes (" + ("a score must be in [0, 1]" if col.startswith(("accuracy_", "f1_"))
+                                    else "not a finite number") + "); restore the file or re-run"
+            )
+
+
+def write_report(run_dir: str | Path, *, meta: dict | None = None) -> tuple[Path, Path]:
     """(Re)write ``report.md`` and ``report.html`` of a run folder from its files alone.
 
     Parameters
     ----------
     run_dir : str or Path
         A folder holding ``results.csv`` and ``metadata.json``.
+    meta : dict, optional
+        Use this metadata instead of reading ``metadata.json`` (the runner renders the
+        report from the final metadata before it writes that file).
 
     Returns
     -------
@@ -118,12 +181,29 @@ def write_report(run_dir: str | Path) -> tuple[Path, Path]:
     ('report.html', True)
     """
     run_dir = Path(run_dir)
-    frame, meta = load_run(run_dir)
-    doc = build_run_report(frame, meta)
+    if meta is None:
+        frame, meta = load_run(run_dir)
+    else:
+        frame = load_results(run_dir)
+    doc = _build(build_run_report, run_dir, frame, meta)
     md, page = render_markdown(doc), render_html(doc)
     _atomic_write(run_dir / "report.md", md)
     _atomic_write(run_dir / "report.html", page)
     return run_dir / "report.md", run_dir / "report.html"
+
+
+def _build(builder, where: Path, *args) -> Document:
+    """Build a report document; content the files should never hold becomes one line, not a traceback."""
+    try:
+        return builder(*args)
+    except QvcUsageError:
+        raise
+    except (TypeError, AttributeError, KeyError, ValueError, OverflowError, IndexError) as exc:
+        first = (str(exc).splitlines() or [""])[0][:200]
+        raise QvcUsageError(
+            f"cannot build a report from {str(where)!r}: its results.csv or metadata.json holds values "
+            f"qvc does not write ({type(exc).__name__}: {first}); restore the files or re-run"
+        ) from None
 
 
 def write_compare(run_a: str | Path, run_b: str | Path, out_dir: str | Path | None = None) -> tuple[Path, Path]:
@@ -152,7 +232,7 @@ def write_compare(run_a: str | Path, run_b: str | Path, out_dir: str | Path | No
     out = Path(out_dir) if out_dir is not None else a.parent / f"compare-{a.name}-vs-{b.name}"
     if (out / "results.csv").exists():
         raise QvcUsageError(f"{str(out)!r} is a run folder; choose another --out for the comparison")
-    doc = build_compare_report({name_a: (fa, ma), name_b: (fb, mb)})
+    doc = _build(build_compare_report, a, {name_a: (fa, ma), name_b: (fb, mb)})
     md, page = render_markdown(doc), render_html(doc)
     out.mkdir(parents=True, exist_ok=True)
     _atomic_write(out / "report.md", md)

@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import math
+import re
+from urllib.parse import quote
 
 from qvc.report.content import Code, Document, Figure, KeyValues, Link, Table
 
@@ -62,26 +64,68 @@ def _interval(row: dict, column: str) -> str:
     return f" [{_fmt(low)}-{_fmt(high)}]"
 
 
+#: What Markdown (or inline HTML) would interpret in a line of report text: HTML tags,
+#: backslashes, code spans, emphasis, strikethrough, table pipes, and the "](" / "][" that
+#: turn brackets into links or images; "_" only at a word edge (intraword it is literal).
+_MD_SPECIAL = re.compile(r"([\\`*<>|~])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|\](?=[(\[:])")
+#: ... and markers that only mean something at the start of a line (heading, list, quote, link label).
+_MD_LEADING = re.compile(r"^(\s*)([#+\-=\[]|\d+(?=[.)]))")
+
+
+def md_escape(text: object, *, line_start: bool = False) -> str:
+    """Plain text as Markdown that renders as the same text, on one line.
+
+    Every character that Markdown or inline HTML would interpret is backslash-escaped
+    (CommonMark renders ``\\<`` as ``<``, never as a tag), line breaks become spaces, and
+    with ``line_start`` a leading heading or list marker is neutralised: file names and metadata can
+    inject neither HTML, links, emphasis nor headings (as ``report.html`` escapes HTML).
+
+    Examples
+    --------
+    >>> print(md_escape("<img src=x onerror=alert(1)>.csv"))
+    \\<img src=x onerror=alert(1)\\>.csv
+    >>> print(md_escape("a.csv\\n# heading"))
+    a.csv # heading
+    >>> print(md_escape("# [x](javascript:y)", line_start=True))
+    \\# [x\\](javascript:y)
+    """
+    out = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), " ".join(str(text).splitlines()))
+    m = _MD_LEADING.match(out) if line_start else None
+    if m:
+        lead = m.group(2)
+        marked = lead + "\\" if lead[0].isdigit() else "\\" + lead
+        out = m.group(1) + marked + out[m.end():]
+    return out
+
+
+def _href(href: str) -> str:
+    """A link target that stays a relative link (no scheme, nothing that ends the link early)."""
+    safe = quote(str(href), safe="/#%.-_~")
+    return safe if ":" not in safe else "#"
+
+
 def _cell(c) -> str:
     if isinstance(c, Link):
-        return f"[{c.text}]({c.href})"
+        return f"[{md_escape(c.text)}]({_href(c.href)})"
     if isinstance(c, tuple):
         text, label = c
-        return f"{text} *({label})*"
-    return str(c)
-
-
-def _esc(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+        return f"{md_escape(text)} *({md_escape(label)})*"
+    return md_escape(c)
 
 
 def _table(t: Table) -> list[str]:
-    out = ["| " + " | ".join(_esc(h) or " " for h in t.columns) + " |",
+    out = ["| " + " | ".join(md_escape(h) or " " for h in t.columns) + " |",
            "|" + "---|" * len(t.columns)]
-    out += ["| " + " | ".join(_esc(_cell(c)) for c in row) + " |" for row in t.rows]
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in t.rows]
     if t.caption:
-        out += ["", f"*{t.caption}*"]
+        out += ["", f"*{md_escape(t.caption)}*"]
     return out
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any run of backticks in ``text``."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def render_markdown(doc: Document) -> str:
@@ -94,27 +138,28 @@ def render_markdown(doc: Document) -> str:
     >>> "| 1 *(estimated)* |" in render_markdown(doc)
     True
     """
-    lines = [f"# {doc.title}", ""]
-    lines += [f"{s}  " for s in doc.subtitle] + [""]
+    lines = [f"# {md_escape(doc.title)}", ""]
+    lines += [f"{md_escape(s, line_start=True)}  " for s in doc.subtitle] + [""]
     if doc.summary:
-        lines += ["**In short**", ""] + [f"- {s}" for s in doc.summary] + [""]
+        lines += ["**In short**", ""] + [f"- {md_escape(s)}" for s in doc.summary] + [""]
     has_fig = False
     for sec in doc.sections:
         if sec.collapsed:
             continue
-        lines += [f"## {sec.title}", ""]
+        lines += [f"## {md_escape(sec.title)}", ""]
         for block in sec.blocks:
             if isinstance(block, Table):
                 lines += _table(block)
             elif isinstance(block, KeyValues):
-                lines += [f"- **{k}**: {_cell(v)}" for k, v in block.items]
+                lines += [f"- **{md_escape(k)}**: {_cell(v)}" for k, v in block.items]
             elif isinstance(block, Figure):
                 has_fig = True
-                lines.append(f"*Figure (in report.html): {block.caption}*")
+                lines.append(f"*Figure (in report.html): {md_escape(block.caption)}*")
             elif isinstance(block, Code):
-                lines += ["```", block.text, "```"]
+                fence = _fence(block.text)
+                lines += [fence, block.text, fence]
             else:
-                lines.append(str(block))
+                lines.append(md_escape(block, line_start=True))
             lines.append("")
     lines.append("Every column of every row: `results.csv`; full provenance: `metadata.json`"
                  + ("; figures: `report.html`." if has_fig else "."))

@@ -21,11 +21,13 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from qvc.errors import QvcUsageError
 from qvc.quantum.ibm.service import FINAL_STATES, PENDING_STATES
 
 #: Bumped when the tables change.
@@ -74,6 +76,51 @@ def default_ledger_path(out_dir: str | os.PathLike = "reports") -> Path:
     """
     env = os.environ.get("QVC_IBM_LEDGER")
     return Path(env) if env else Path(out_dir) / LEDGER_NAME
+
+
+def damaged_ledger(path: Path, exc: BaseException) -> QvcUsageError:
+    """The one-line error for a job ledger SQLite cannot read (or that is locked for too long)."""
+    text = (str(exc).splitlines() or [type(exc).__name__])[0]
+    if "locked" in text.lower():
+        return QvcUsageError(f"the IBM job ledger {str(path)!r} is locked by another qvc process ({text}); "
+                             "wait for it to finish, then re-run")
+    return QvcUsageError(
+        f"the IBM job ledger {str(path)!r} is damaged ({type(exc).__name__}: {text}); move it aside "
+        f"(mv '{path}' '{path}.damaged') and re-run. Nothing is lost on IBM's side: jobs can be "
+        "re-fetched by id if the ledger is recovered"
+    )
+
+
+def check_ledger_file(path: str | os.PathLike) -> None:
+    """Refuse a damaged job ledger before a run creates anything (a missing one is fine).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> bad = pathlib.Path(tempfile.mkdtemp()) / "ibm_ledger.sqlite"
+    >>> _ = bad.write_bytes(b"not a database" * 100)
+    >>> try:
+    ...     check_ledger_file(bad)
+    ... except QvcUsageError as exc:
+    ...     print(str(exc).split(" (")[0])
+    the IBM job ledger '...ibm_ledger.sqlite' is damaged
+    """
+    path = Path(path)
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise QvcUsageError(f"the IBM job ledger {str(path)!r} is not a file; move it aside or set "
+                            "QVC_IBM_LEDGER to another path")
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if con.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("integrity check failed")
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise damaged_ledger(path, exc) from None
 
 
 @dataclass
@@ -147,10 +194,21 @@ class JobLedger:
         """Folder holding the counts of finished jobs (``ibm_results/`` next to the ledger)."""
         return self.path.parent / "ibm_results"
 
-    def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        con.execute("PRAGMA busy_timeout = 30000")
-        return con
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection (closed afterwards); a damaged file becomes one line naming it and the fix."""
+        try:
+            con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise damaged_ledger(self.path, exc) from None
+        try:
+            with con:
+                con.execute("PRAGMA busy_timeout = 30000")
+                yield con
+        except sqlite3.DatabaseError as exc:
+            raise damaged_ledger(self.path, exc) from None
+        finally:
+            con.close()
 
     # -- writing ---------------------------------------------------------------------------
     def add_job(

@@ -1,0 +1,256 @@
+"""Checks that need only the command's arguments: run before any heavy import and any folder.
+
+``qvc run nosuch`` must answer in a fraction of a second, and a run that cannot
+fit in memory must be refused before it creates a run folder. This module
+imports only the standard library (and :mod:`qvc.errors`, :mod:`qvc._validation`);
+the facts it needs about the bundled datasets are static (a test checks them
+against the loaders). The full validation (:meth:`ExperimentSpec.validate`, the
+data loaders, the device presets) still runs later; these checks only make the
+cheap refusals early.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from pathlib import Path
+
+from qvc._validation import (
+    available_memory_bytes,
+    check_choice,
+    check_positive_int,
+    format_bytes,
+    kernel_block_states,
+    memory_limit_source,
+)
+from qvc.errors import QvcUsageError
+
+#: Model names in display order (``qvc.models.registry`` re-exports this).
+MODEL_NAMES = ("svm", "qsvc", "mlp", "vqc")
+#: Models that simulate circuits.
+QUANTUM_MODELS = ("qsvc", "vqc")
+
+#: Bundled datasets: (samples, features). ``tests/test_reliability.py`` checks them against the loaders.
+DATASET_SHAPES: dict[str, tuple[int, int]] = {
+    "iris": (150, 4),
+    "breast_cancer": (569, 30),
+    "wine": (178, 13),
+    "moons": (200, 2),
+    "circles": (200, 2),
+    "ad_hoc": (120, 3),
+}
+
+# Bounds on numeric inputs, each with the reason shown when it is exceeded.
+MAX_SHOTS = 10**9
+WHY_SHOTS = ("10^9 shots of one circuit already take over a day of QPU time at ~100 us per shot; "
+             "price larger workloads with more circuits instead")
+MAX_SEED = 2**32 - 1
+WHY_SEED = "NumPy and scikit-learn seeds are 32-bit unsigned integers"
+MAX_ITER = 100_000
+WHY_ITER = "the shared budget bounds the MLP's and the VQC's optimiser; 10^5 steps already take days"
+MAX_REPEATS = 1_000_000
+WHY_REPEATS = "each repeat is one more metered fit or predict"
+MAX_SECONDS = 86_400.0
+MAX_IBM_TIMEOUT = 7 * 86_400.0
+MAX_MITIGATION = 10_000.0
+WHY_MITIGATION = "error mitigation multiplies the shots; beyond 10^4 no QPU budget covers it"
+MAX_DRAWS = 1_000_000
+WHY_DRAWS = ("each draw keeps ~200 bytes of Monte Carlo state (10^9 draws would need ~180 GiB), "
+             "and the 90 % interval is stable to well under 1 % by 10^5 draws")
+MAX_CIRCUITS = 10**12
+WHY_CIRCUITS = "10^12 executions is years of QPU time; the model is not calibrated that far"
+MAX_SEEDS = 1_000
+WHY_SEEDS = "each seed is a full run of every model"
+#: Memory the run itself takes besides the simulation: Python, qiskit, scikit-learn, pandas,
+#: matplotlib (measured: ~260 MiB resident after importing the run stack; rounded up).
+RUNTIME_FOOTPRINT_BYTES = 320 * 2**20
+#: Share of the available memory a simulation may take (as in ``check_statevector_fits``).
+MEMORY_FRACTION = 0.8
+
+
+def check_float(value: object, name: str, *, minimum: float = 0.0, maximum: float | None = None,
+                why: str = "") -> float:
+    """``value`` as a finite float in ``[minimum, maximum]``, or a usage error naming ``name``.
+
+    Examples
+    --------
+    >>> check_float("2.5", "--idle-baseline", maximum=60)
+    2.5
+    """
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise QvcUsageError(f"{name} must be a number (got {value!r})") from None
+    if not math.isfinite(x) or x < minimum:
+        raise QvcUsageError(f"{name} must be a finite number >= {minimum:g} (got {value!r})")
+    if maximum is not None and x > maximum:
+        raise QvcUsageError(f"{name} must be <= {maximum:g} (got {value!r})" + (f": {why}" if why else ""))
+    return x
+
+
+def check_out_dir(path: str | os.PathLike, flag: str = "--out") -> Path:
+    """Refuse an output folder that is a file, sits below a file, or cannot be written.
+
+    Nothing is created; the nearest existing folder of ``path`` must be writable.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_out_dir(tempfile.mkdtemp() + "/new/runs").name
+    'runs'
+    """
+    p = Path(path)
+    probe = p
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        what = "is a file" if probe == p else f"is below {str(probe)!r}, which is a file"
+        raise QvcUsageError(f"{flag} {str(p)!r} {what}, not a folder; give a folder for the run folders")
+    if probe.exists() and not os.access(probe, os.W_OK | os.X_OK):
+        raise QvcUsageError(f"{flag} {str(p)!r}: cannot write into {str(probe)!r} (read-only or no "
+                            "permission); choose another --out")
+    return p
+
+
+def csv_shape(path: str | os.PathLike) -> tuple[int, int]:
+    """(data rows, columns) of a CSV file, cheaply; usage errors for anything that is not one.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "d.csv"
+    >>> _ = f.write_text("a,b,y\\n1,2,0\\n3,4,1\\n")
+    >>> csv_shape(f)
+    (2, 3)
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise QvcUsageError(f"--csv {str(p)!r} is a folder, not a CSV file; give the file's path")
+    if p.exists() and not p.is_file():
+        raise QvcUsageError(f"--csv {str(p)!r} is not a regular file (a device or pipe?); give a CSV file")
+    if not p.exists():
+        raise QvcUsageError(f"CSV file {str(p)!r} does not exist; check the path given to --csv")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.readline()
+            rows = sum(1 for line in fh if line.strip())
+    except OSError as exc:
+        raise QvcUsageError(f"cannot read CSV {str(p)!r} ({exc.strerror}); check its permissions") from None
+    if not head.strip():
+        raise QvcUsageError(f"CSV file {str(p)!r} is empty; it needs a header row and data rows")
+    try:
+        columns = next(csv.reader([head.decode("utf-8-sig")]))
+    except (UnicodeDecodeError, csv.Error, StopIteration):
+        raise QvcUsageError(f"{p.name}: the header row is not UTF-8 text; save the file as UTF-8 CSV") from None
+    if rows == 0:
+        raise QvcUsageError(f"{p.name} has a header row but no data rows; add samples")
+    return rows, len(columns)
+
+
+def simulation_bytes(model: str, qubits: int, n_samples: int, test_size: float, available: float) -> float:
+    """Peak bytes of exact simulation for ``model`` (0 for classical models).
+
+    Mirrors the in-model checks: the kernel holds one statevector per sample plus
+    four blocks of working space (:func:`~qvc._validation.kernel_block_states`), the
+    QNN six statevectors per training sample.
+    """
+    if model not in QUANTUM_MODELS:
+        return 0.0
+    per_state = 16 * 2.0 ** min(int(qubits), 4096)
+    if model == "qsvc":
+        return per_state * (n_samples + 4 * kernel_block_states(qubits, n_samples, available))
+    n_train = max(1, n_samples - math.ceil(n_samples * test_size))
+    return per_state * 6 * n_train
+
+
+def check_memory(models, qubits: int, n_samples: int, test_size: float, execution: str) -> None:
+    """Refuse a run whose simulation cannot fit next to qvc in the memory this process may use
+    (the host's available memory, or a container's cgroup limit when smaller)."""
+    if execution.startswith(("ibm:", "noisy:")):
+        return  # hardware jobs and Aer density matrices are sized elsewhere
+    available = float(available_memory_bytes())
+    try:
+        import psutil
+
+        rss = psutil.Process().memory_info().rss
+    except Exception:  # pragma: no cover - psutil missing or restricted
+        rss = 0
+    reserve = max(0, RUNTIME_FOOTPRINT_BYTES - rss)
+    budget = max(0.0, available - reserve) * MEMORY_FRACTION
+    for m in models:
+        need = simulation_bytes(m, qubits, n_samples, test_size, available)
+        if need > budget:
+            raise QvcUsageError(
+                f"{m} at {qubits} qubits on {n_samples} samples needs about {format_bytes(need)} for "
+                f"exact simulation, but only {format_bytes(budget)} is available {memory_limit_source()} "
+                f"(after ~{format_bytes(reserve)} for qvc itself); use fewer --qubits or --samples"
+            )
+
+
+def check_run_args(args) -> None:
+    """Every check of ``qvc run`` that the arguments alone allow (see the module docstring)."""
+    if args.dataset is None and args.csv_path is None:
+        raise QvcUsageError("give a dataset name (see 'qvc datasets') or --csv PATH --target COLUMN")
+    if args.dataset is not None and args.csv_path is not None:
+        raise QvcUsageError("give either a dataset name or --csv, not both")
+    if args.target is not None and args.csv_path is None:
+        raise QvcUsageError("--target only applies with --csv PATH")
+    if args.dataset is not None and args.dataset not in DATASET_SHAPES:
+        raise QvcUsageError(f"unknown dataset {args.dataset!r}; choose one of: {', '.join(DATASET_SHAPES)} "
+                            "(or --csv PATH --target COLUMN)")
+    models = tuple(args.models) if args.models is not None else MODEL_NAMES
+    if not models:
+        raise QvcUsageError("--models is empty; give one or more of: " + ",".join(MODEL_NAMES))
+    for m in models:
+        check_choice(m, MODEL_NAMES, "model")
+    seeds = args.seed or [42]
+    if len(seeds) > MAX_SEEDS:
+        raise QvcUsageError(f"--seed lists {len(seeds)} seeds; at most {MAX_SEEDS}: {WHY_SEEDS}")
+    for s in seeds:
+        check_positive_int(s, "--seed", minimum=0, maximum=MAX_SEED, why=WHY_SEED)
+    check_positive_int(args.shots, "--shots", maximum=MAX_SHOTS, why=WHY_SHOTS)
+    check_positive_int(args.max_iter, "--max-iter", maximum=MAX_ITER, why=WHY_ITER)
+    check_positive_int(args.max_repeats, "--max-repeats", maximum=MAX_REPEATS, why=WHY_REPEATS)
+    check_float(args.mitigation_factor, "--mitigation-factor", minimum=1.0, maximum=MAX_MITIGATION,
+                why=WHY_MITIGATION)
+    check_float(args.idle_baseline, "--idle-baseline", maximum=MAX_SECONDS, why="one day at most")
+    if args.min_window is not None:
+        check_float(args.min_window, "--min-window", maximum=MAX_SECONDS, why="one day at most")
+    if args.ibm_timeout is not None:
+        check_float(args.ibm_timeout, "--ibm-timeout", maximum=MAX_IBM_TIMEOUT,
+                    why="a week at most; 'qvc ibm fetch RUN' collects jobs later")
+    test_size = check_float(args.test_size, "--test-size")
+    if not 0.0 < test_size < 1.0:
+        raise QvcUsageError(f"test size must be between 0 and 1 (got {args.test_size})")
+    execution = str(args.execution).strip()
+    kind = execution.partition(":")[0].lower()
+    if kind not in ("exact", "shots", "noisy", "ibm"):
+        raise QvcUsageError(f"unknown execution mode {execution!r}; choose one of: exact, shots, "
+                            "noisy:<fake backend>, ibm:<backend>[:session]")
+    check_out_dir(args.out)
+    if args.samples is not None:
+        check_positive_int(args.samples, "--samples", minimum=4)
+    if args.qubits is not None:
+        check_positive_int(args.qubits, "--qubits")
+
+    # Data shape: bundled datasets are known; a CSV is counted, not parsed.
+    if args.csv_path is not None:
+        rows, columns = csv_shape(args.csv_path)
+        label, n_total, n_features = Path(args.csv_path).name, rows, columns - 1
+        default_q = max(1, min(n_features, 4))
+    else:
+        label = args.dataset
+        n_total, n_features = DATASET_SHAPES[args.dataset]
+        default_q = {"moons": 2, "circles": 2, "ad_hoc": 2}.get(args.dataset, 4)
+    qubits = default_q if args.qubits is None else int(args.qubits)
+    if args.dataset == "ad_hoc" and qubits not in (2, 3):
+        raise QvcUsageError(f"ad_hoc data exists for 2 or 3 qubits only (got --qubits {qubits})")
+    if n_features >= 1 and qubits > n_features:
+        raise QvcUsageError(f"{label} has {n_features} features, so --qubits must be <= {n_features} "
+                            f"(got {qubits})")
+    if args.samples is not None:
+        n_total = min(n_total, int(args.samples))
+    check_memory(models, qubits, n_total, test_size, execution)
