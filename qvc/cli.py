@@ -309,6 +309,10 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
         for run in runs:
             state, rows = fetch_run(run, wait=not args.no_wait, timeout_s=args.timeout,
                                     progress=stderr_progress)
+            if state == "already complete":
+                print(f"{run}: already complete; nothing fetched, nothing re-run (its results.csv and "
+                      f"report are unchanged; 'qvc report {run}' rewrites the report)")
+                continue
             if state == "pending":
                 print(f"{run}: {len(rows)} job(s) still pending; run 'qvc ibm fetch {run}' again later")
                 _print_ledger_rows(rows)
@@ -341,7 +345,11 @@ def _unfinished_runs(ledger) -> list[str]:
     for run_id in dict.fromkeys(r.run_id for r in ledger.rows() if r.run_id):
         folder = ledger.path.parent / run_id
         meta = folder / "metadata.json"
-        if meta.is_file() and json.loads(meta.read_text()).get("status") != "complete":
+        try:
+            status = json.loads(meta.read_text()).get("status") if meta.is_file() else "complete"
+        except (OSError, ValueError, AttributeError):
+            status = None  # damaged metadata: let 'fetch' name the file
+        if status != "complete":
             runs.append(str(folder))
     return runs
 

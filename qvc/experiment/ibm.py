@@ -22,7 +22,12 @@ def load_run(run_dir: str | Path) -> tuple[Path, dict, ExperimentSpec]:
     path = run_dir / "metadata.json"
     if not path.is_file():
         raise QvcUsageError(f"no metadata.json in {str(run_dir)!r}; is this a qvc run folder?")
-    meta = json.loads(path.read_text())
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise QvcUsageError(f"cannot read {str(path)!r} ({str(exc).splitlines()[0]}); restore the file") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("config", {}), dict):
+        raise QvcUsageError(f"{str(path)!r} is not a qvc run's metadata (no 'config' object); restore the file")
     config = dict(meta.get("config", {}))
     names = {f.name for f in fields(ExperimentSpec)}
     kwargs = {k: v for k, v in config.items() if k in names}
@@ -57,7 +62,9 @@ def fetch_run(
 
     Returns ``(state, rows)``: ``"complete"`` with the result rows, or
     ``"pending"`` with the ledger rows still pending (only with ``wait=False``;
-    a wait that runs out raises :class:`~qvc.quantum.ibm.IbmJobsPending`).
+    a wait that runs out raises :class:`~qvc.quantum.ibm.IbmJobsPending`), or
+    ``"already complete"`` with no rows for a run that had finished before: its
+    folder is left exactly as it is.
     Nothing already submitted is submitted again; jobs the finished fit needs
     next (e.g. predict against the support vectors) are submitted now.
     """
@@ -69,6 +76,8 @@ def fetch_run(
     run_dir, meta, spec = load_run(run_dir)
     if not str(spec.execution).startswith("ibm:"):
         raise QvcUsageError(f"run {run_dir.name} did not use --execution ibm:<backend>")
+    if meta.get("status") == "complete":
+        return "already complete", []  # nothing to collect: never re-run or overwrite a finished run
     ledger = run_ledger(run_dir, meta)
     rows = ledger.rows_for_run(run_dir.name)
     limit = 0 if not wait else (DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s)

@@ -182,17 +182,24 @@ class LocalGateway(Gateway):
         self._jobs: dict[str, Any] = {}
 
     def backend(self, name: str) -> Any:
+        import warnings
+
         from qiskit_ibm_runtime.fake_provider.local_service import QiskitRuntimeLocalService
 
         service = QiskitRuntimeLocalService()
-        try:
-            return service.backend(name)
-        except Exception:
-            names = sorted(b.name for b in service.backends())
-            raise QvcUsageError(
-                f"unknown fake backend {name!r}; local testing mode has: "
-                f"{', '.join(names[:6])}, ... ({len(names)} in all, e.g. fake_manila, fake_torino)"
-            ) from None
+        with warnings.catch_warnings():
+            # The local service builds every fake backend to find one; some (fake_nighthawk)
+            # warn about their own made-up properties, which says nothing about the one asked for.
+            warnings.filterwarnings("ignore", message=rf"Properties of (?!{re.escape(name)} )fake_\w+ "
+                                    "are not intended", category=UserWarning)
+            try:
+                return service.backend(name)
+            except Exception:
+                names = sorted(b.name for b in service.backends())
+        raise QvcUsageError(
+            f"unknown fake backend {name!r}; local testing mode has: "
+            f"{', '.join(names[:6])}, ... ({len(names)} in all, e.g. fake_manila, fake_torino)"
+        )
 
     def submit(self, mode_obj, pubs, shots, *, tag, seed):  # noqa: D102
         job = super().submit(mode_obj, pubs, shots, tag=tag, seed=seed)
@@ -221,10 +228,69 @@ def connect_service(**kwargs: Any) -> Any:
         raise _credential_error(exc) from None
 
 
+#: Exception types (by name, anywhere in an exception's chain) that mean the request timed out ...
+_TIMEOUT_TYPES = {"Timeout", "ConnectTimeout", "ReadTimeout", "ConnectTimeoutError", "ReadTimeoutError",
+                  "TimeoutError", "timeout"}
+#: ... or that the service could not be reached at all (no network, DNS, proxy, refused).
+_UNREACHABLE_TYPES = {"ConnectionError", "NameResolutionError", "NewConnectionError", "MaxRetryError",
+                      "ProxyError", "SSLError", "gaierror", "ConnectionRefusedError", "ConnectionResetError",
+                      "ConnectionAbortedError", "NetworkUnreachable", "herror"}
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        out.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return out
+
+
+def network_failure(exc: BaseException) -> tuple[str, str] | None:
+    """``("timeout" | "unreachable", detail)`` when a network failure is behind ``exc``, else ``None``.
+
+    qiskit-ibm-runtime reports a failed connection as ``InvalidAccountError`` ("check that you
+    are using a valid API token"); the chain of causes tells what really happened.
+
+    Examples
+    --------
+    >>> import socket
+    >>> try:
+    ...     try:
+    ...         raise socket.gaierror(-2, "Name or service not known")
+    ...     except OSError as low:
+    ...         raise ValueError("Unable to retrieve instances. Check the API token") from low
+    ... except ValueError as exc:
+    ...     network_failure(exc)[0]
+    'unreachable'
+    """
+    links = _chain(exc)
+    names = [{c.__name__ for c in type(link).__mro__} for link in links]
+    for link, mro in zip(links, names):
+        if mro & _TIMEOUT_TYPES or isinstance(link, TimeoutError):
+            return "timeout", first_line(link)
+    for mro in names:
+        if mro & _UNREACHABLE_TYPES:
+            return "unreachable", first_line(links[-1])
+    return None
+
+
 def _credential_error(exc: BaseException) -> QvcUsageError:
     kind = type(exc).__name__
     text = str(exc)
     status = getattr(exc, "status_code", None) or getattr(exc, "code", None)
+    net = network_failure(exc)
+    if net is not None and net[0] == "timeout":
+        return QvcUsageError(
+            f"IBM Quantum did not answer in time ({net[1]}); the service or the network is slow or "
+            "down: try again later (the credentials were not checked)"
+        )
+    if net is not None:
+        return QvcUsageError(
+            f"cannot reach IBM Quantum: no network connection to the service ({net[1]}); check the "
+            "network, DNS or proxy, then re-run (the credentials were not checked)"
+        )
     if kind == "AccountNotFoundError":
         return QvcUsageError(
             "no IBM Quantum credentials found: save an account with "
