@@ -1,0 +1,594 @@
+"""Fault injection, one test (or more) per defect of issue #15.
+
+Every fault must end in one line on stderr and exit code 2 (or the stated
+behaviour), leave nothing half-made and nothing pre-existing modified, and the
+status a run folder claims must be true.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from qvc import _preflight, _validation
+from qvc.cli import main
+from qvc.errors import QvcUsageError
+
+ROOT = Path(__file__).resolve().parents[1]
+MiB = 2**20
+
+
+def _one_line(err: str, *needles: str) -> str:
+    lines = [ln for ln in err.strip().splitlines() if ln]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("qvc: error:") and "Traceback" not in err, err
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+    return lines[0]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# -- 1. memory limits of containers (cgroup v1 and v2, read from a file tree) ------------------
+def _cgroup_v2(root: Path, limit: int | str, current: int, *, rel: str = "/", inactive: int = 0) -> Path:
+    proc = root / "proc-self-cgroup"
+    proc.write_text(f"0::{rel}\n")
+    level = root / rel.strip("/") if rel.strip("/") else root
+    level.mkdir(parents=True, exist_ok=True)
+    (root / "cgroup.controllers").write_text("cpu memory pids\n")
+    (level / "memory.max").write_text(f"{limit}\n")
+    (level / "memory.current").write_text(f"{current}\n")
+    (level / "memory.stat").write_text(f"anon {current - inactive}\nfile {inactive}\ninactive_file {inactive}\n")
+    return proc
+
+
+def _cgroup_v1(root: Path, limit: int, usage: int, *, rel: str = "/", inactive: int = 0) -> Path:
+    proc = root / "proc-self-cgroup"
+    proc.write_text(f"12:pids:{rel}\n4:memory:{rel}\n1:name=systemd:{rel}\n0::/\n")
+    level = root / "memory" / rel.strip("/") if rel.strip("/") else root / "memory"
+    level.mkdir(parents=True, exist_ok=True)
+    (level / "memory.limit_in_bytes").write_text(f"{limit}\n")
+    (level / "memory.usage_in_bytes").write_text(f"{usage}\n")
+    (level / "memory.stat").write_text(
+        f"cache {inactive}\nrss {usage}\ninactive_file {inactive}\n"
+        f"hierarchical_memory_limit {limit}\ntotal_inactive_file {inactive}\n")
+    return proc
+
+
+def test_cgroup_v2_limit_minus_usage_counts_reclaimable_cache(tmp_path):
+    proc = _cgroup_v2(tmp_path, 768 * MiB, 300 * MiB, inactive=100 * MiB)
+    assert _validation.cgroup_memory_headroom(tmp_path, proc) == 768 * MiB - 200 * MiB
+
+
+def test_cgroup_v2_unlimited_and_nested_limits(tmp_path):
+    proc = _cgroup_v2(tmp_path, "max", 10 * MiB)
+    assert _validation.cgroup_memory_headroom(tmp_path, proc) is None
+    # a limited parent wins over an unlimited child
+    proc = _cgroup_v2(tmp_path, 512 * MiB, 12 * MiB, rel="/ci.slice")
+    child = tmp_path / "ci.slice" / "job-1"
+    child.mkdir()
+    (child / "memory.max").write_text("max\n")
+    (child / "memory.current").write_text(f"{10 * MiB}\n")
+    proc.write_text("0::/ci.slice/job-1\n")
+    assert _validation.cgroup_memory_headroom(tmp_path, proc) == 500 * MiB
+
+
+def test_cgroup_v1_limit_unlimited_and_container_namespace(tmp_path):
+    proc = _cgroup_v1(tmp_path, 768 * MiB, 268 * MiB)
+    assert _validation.cgroup_memory_headroom(tmp_path, proc) == 500 * MiB
+    # the kernel writes "no limit" as 2**63 rounded down to a page
+    (tmp_path / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    (tmp_path / "memory" / "memory.stat").write_text("hierarchical_memory_limit 9223372036854771712\n")
+    assert _validation.cgroup_memory_headroom(tmp_path, proc) is None
+    # inside a container the listed host path does not exist under the mount: the mount root is the cgroup
+    other = tmp_path / "ns"
+    other.mkdir()
+    proc = _cgroup_v1(other, 1024 * MiB, 24 * MiB)
+    proc.write_text("4:memory:/docker/0123abcd\n")
+    assert _validation.cgroup_memory_headroom(other, proc) == 1000 * MiB
+
+
+def test_no_cgroup_files_means_no_limit(tmp_path):
+    assert _validation.cgroup_memory_headroom(tmp_path, tmp_path / "missing") is None
+
+
+@pytest.fixture()
+def container_768mib(tmp_path, monkeypatch):
+    """This process in a 768 MiB cgroup v2; in use: this process's memory plus 30 MiB of others.
+
+    The run stack is imported first, so the usage written into the fake tree is what the
+    kernel would report while qvc runs. Should a check let the run through, the simulation
+    fails at once instead of running for minutes.
+    """
+    import psutil
+
+    import qvc.experiment.runner  # noqa: F401
+    import qvc.models.quantum  # noqa: F401
+    import qvc.quantum.kernels as kernels
+
+    def reached(*_a, **_k):
+        raise AssertionError("the simulation started: the memory guard let it through")
+
+    monkeypatch.setattr(kernels, "batched_statevectors", reached)
+    root = tmp_path / "cgroup"
+    root.mkdir()
+    proc = _cgroup_v2(root, 768 * MiB, psutil.Process().memory_info().rss + 30 * MiB)
+    monkeypatch.setattr(_validation, "CGROUP_ROOT", root)
+    monkeypatch.setattr(_validation, "PROC_SELF_CGROUP", proc)
+    return root
+
+
+def test_memory_guard_uses_the_container_limit_and_writes_nothing(container_768mib, out_dir, capsys):
+    assert _validation.available_memory_bytes() <= 738 * MiB
+    code = main(["run", "breast_cancer", "--qubits", "16", "--samples", "200", "--models", "qsvc",
+                 "--out", str(out_dir)])
+    assert code == 2
+    _one_line(capsys.readouterr().err, "qsvc at 16 qubits on 200 samples", "container", "--qubits")
+    assert list(out_dir.iterdir()) == []
+
+
+# -- 2 and 3. argument-only checks come first: before heavy imports and before any folder ------
+_PROBE = """
+import json, sys, time
+from qvc.cli import main
+out = {}
+for name, args in json.loads(sys.argv[1]).items():
+    t0 = time.perf_counter()
+    code = main(args)
+    out[name] = code
+heavy = sorted(m for m in ("qiskit", "sklearn", "pandas", "scipy", "qiskit_machine_learning",
+                           "qiskit_ibm_runtime", "matplotlib") if m in sys.modules)
+print(json.dumps({"codes": out, "heavy": heavy}))
+"""
+
+
+def test_usage_errors_import_nothing_heavy_and_write_nothing(tmp_path):
+    out = tmp_path / "runs"
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    cases = {
+        "unknown dataset": ["run", "nosuch", "--out", str(out)],
+        "memory at 28 qubits": ["run", "breast_cancer", "--qubits", "28", "--models", "qsvc", "--out", str(out)],
+        "qubits vs features": ["run", "iris", "--qubits", "9", "--out", str(out)],
+        "absurd shots": ["run", "iris", "--shots", str(10**20), "--out", str(out)],
+        "absurd seed": ["run", "iris", "--seed", str(2**40), "--out", str(out)],
+        "out is a file": ["run", "iris", "--out", str(afile)],
+        "unknown model": ["run", "iris", "--models", "svm,nn", "--out", str(out)],
+        "bad execution": ["run", "iris", "--execution", "warp", "--out", str(out)],
+        "csv is a folder": ["run", "--csv", str(tmp_path), "--target", "y", "--out", str(out)],
+    }
+    proc = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(cases)], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["codes"] == {k: 2 for k in cases}, proc.stderr
+    assert result["heavy"] == [], result  # validated before qiskit, scikit-learn, pandas are imported
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == len(cases) and all(ln.startswith("qvc: error:") for ln in lines), proc.stderr
+    assert "2.2 TiB" in proc.stderr and "must be <= 4" in proc.stderr
+    assert not out.exists()  # no folder at all
+
+
+def test_dataset_shapes_match_the_loaders():
+    from qvc.data import DATASETS, DEFAULT_QUBITS
+    from qvc.data.datasets import _load_ad_hoc, _load_raw
+
+    assert set(_preflight.DATASET_SHAPES) == set(DATASETS)
+    for name, (n, f) in _preflight.DATASET_SHAPES.items():
+        X, _ = _load_ad_hoc(3, 0) if name == "ad_hoc" else _load_raw(name, 0, None)
+        assert X.shape == (n, f), name
+        assert DEFAULT_QUBITS[name] == {"moons": 2, "circles": 2, "ad_hoc": 2}.get(name, 4)
+
+
+def test_library_run_checks_memory_before_the_folder(container_768mib, out_dir):
+    from qvc.experiment import ExperimentSpec, run_experiment
+
+    spec = ExperimentSpec("breast_cancer", qubits=16, max_samples=200, models=("qsvc",), out_dir=str(out_dir))
+    with pytest.raises(QvcUsageError, match="container"):
+        run_experiment(spec, progress=None)
+    assert list(out_dir.iterdir()) == []
+
+
+# -- 4. non-finite and overflowing CSV values ---------------------------------------------------
+@pytest.mark.parametrize("value, what", [("inf", "not a finite number"), ("-inf", "not a finite number"),
+                                         ("1e308", "scaling overflows"), ("-1.7e308", "scaling overflows")])
+def test_csv_non_finite_or_huge_value_names_column_and_row(tmp_path, out_dir, capsys, value, what):
+    csv = tmp_path / "data.csv"
+    rows = [f"{i % 3}.5,{i},{i % 2}" for i in range(12)]
+    rows[6] = f"1.5,{value},0"
+    csv.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    assert main(["run", "--csv", str(csv), "--target", "label", "--models", "svm", "--out", str(out_dir)]) == 2
+    _one_line(capsys.readouterr().err, "column 'b'", "row 7", what)
+    assert list(out_dir.iterdir()) == []
+
+
+# -- 5. file-system faults ----------------------------------------------------------------------
+def _mount_tmpfs(path: Path, options: str) -> bool:
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        return False
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True)
+    return done.returncode == 0
+
+
+def _umount(path: Path) -> None:
+    subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def test_out_is_a_file_or_below_a_file(tmp_path, capsys):
+    f = tmp_path / "plain"
+    f.write_text("keep")
+    assert main(["run", "iris", "--models", "svm", "--out", str(f)]) == 2
+    _one_line(capsys.readouterr().err, "is a file")
+    assert main(["run", "iris", "--models", "svm", "--out", str(f / "sub")]) == 2
+    _one_line(capsys.readouterr().err, "which is a file")
+    assert f.read_text() == "keep"
+
+
+@pytest.fixture()
+def read_only_dir(tmp_path):
+    """A read-only folder: a read-only tmpfs where we may mount one, else a chmod 555 folder."""
+    d = tmp_path / "ro"
+    if _mount_tmpfs(d, "ro,size=1m"):
+        yield d
+        _umount(d)
+        return
+    d.mkdir(exist_ok=True)
+    d.chmod(0o555)
+    if os.access(d, os.W_OK):
+        pytest.skip("cannot make a read-only folder here (root without mount)")
+    yield d
+    d.chmod(0o755)
+
+
+def test_read_only_out_for_run_and_sweep(read_only_dir, tmp_path, capsys):
+    assert main(["run", "iris", "--models", "svm", "--out", str(read_only_dir)]) == 2
+    _one_line(capsys.readouterr().err, "cannot write", "choose another --out")
+    spec = tmp_path / "s.toml"
+    spec.write_text('dataset = "iris"\nmodels = ["svm"]\nqubits = 2\nsamples = 20\n')
+    assert main(["sweep", str(spec), "--workers", "1", "--quiet", "--out", str(read_only_dir)]) == 2
+    _one_line(capsys.readouterr().err, "cannot write")
+    spec.write_text(f'dataset = "iris"\nmodels = ["svm"]\nout_dir = "{read_only_dir}"\n')
+    assert main(["sweep", str(spec), "--workers", "1", "--quiet"]) == 2
+    _one_line(capsys.readouterr().err, "out_dir")
+
+
+def test_write_fault_in_the_middle_is_one_line_and_status_says_failed(out_dir, monkeypatch, capsys):
+    """results.csv cannot be written (the disk filled up after the folder was made)."""
+    import qvc.experiment.runner as runner
+
+    def full(*_a, **_k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out_dir / "results.csv"))
+
+    monkeypatch.setattr(runner, "write_results", full)
+    assert main(["run", "iris", "--models", "svm", "--out", str(out_dir), "--quiet"]) == 2
+    _one_line(capsys.readouterr().err, "No space left on device", "errno 28", "free disk space")
+    (run,) = out_dir.iterdir()
+    meta = json.loads((run / "metadata.json").read_text())
+    assert meta["status"] == "failed: results not written (No space left on device)"
+
+
+def test_report_not_written_is_the_status_not_complete(out_dir, monkeypatch, capsys):
+    """Injected ENOSPC while writing report.html: metadata.json must not say 'complete'."""
+    import qvc.report.build as build
+
+    real = build._atomic_write
+
+    def full_for_html(path, text):
+        if path.name == "report.html":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real(path, text)
+
+    monkeypatch.setattr(build, "_atomic_write", full_for_html)
+    assert main(["run", "iris", "--models", "svm", "--out", str(out_dir), "--quiet"]) == 2
+    _one_line(capsys.readouterr().err, "No space left on device")
+    (run,) = out_dir.iterdir()
+    meta = json.loads((run / "metadata.json").read_text())
+    assert meta["status"] == "failed: report not written (No space left on device)"
+    assert not (run / "report.html").exists()
+    assert len(pd.read_csv(run / "results.csv")) == 1  # the rows are kept
+
+
+def test_full_disk_on_a_real_size_limited_tmpfs(tmp_path, capsys):
+    """A real ENOSPC: a 1 MiB tmpfs, nearly filled; the run's report does not fit."""
+    disk = tmp_path / "small"
+    if not _mount_tmpfs(disk, "size=1m"):
+        pytest.skip("cannot mount a size-limited tmpfs here (needs root and mount)")
+    try:
+        (disk / "filler").write_bytes(b"\0" * (1024 * 1024 - 96 * 1024))  # leave ~96 KiB
+        code = main(["run", "iris", "--models", "svm", "--out", str(disk), "--quiet"])
+        err = capsys.readouterr().err
+        assert code == 2
+        _one_line(err, "No space left on device")
+        runs = [p for p in disk.iterdir() if p.is_dir()]
+        assert len(runs) == 1
+        meta = json.loads((runs[0] / "metadata.json").read_text())
+        assert meta["status"] != "complete"
+        assert meta["status"].startswith(("failed:", "running"))
+        if meta["status"] == "running":  # not even metadata.json could be rewritten: the report says so
+            from qvc.report.build import load_metadata
+
+            assert load_metadata(runs[0])["status"].startswith("interrupted")
+    finally:
+        _umount(disk)
+
+
+# -- 6. corrupted IBM job ledger ----------------------------------------------------------------
+@pytest.fixture()
+def damaged_ledger(out_dir, monkeypatch):
+    monkeypatch.delenv("QVC_IBM_LEDGER", raising=False)
+    path = out_dir / "ibm_ledger.sqlite"
+    path.write_bytes(b"this is not an SQLite database; a disk error wrote over it\n" * 200)
+    return path
+
+
+def test_damaged_ledger_status_fetch_and_run(damaged_ledger, out_dir, capsys):
+    before = damaged_ledger.read_bytes()
+    assert main(["ibm", "status", "--ledger", str(damaged_ledger)]) == 2
+    line = _one_line(capsys.readouterr().err, str(damaged_ledger), "damaged", "move it aside", "re-fetched by id")
+    assert "DatabaseError" in line
+    assert main(["ibm", "fetch", "--ledger", str(damaged_ledger)]) == 2
+    _one_line(capsys.readouterr().err, "damaged")
+    assert main(["run", "iris", "--qubits", "2", "--samples", "12", "--models", "qsvc",
+                 "--execution", "ibm:fake_manila", "--out", str(out_dir), "--quiet"]) == 2
+    _one_line(capsys.readouterr().err, "damaged", "move it aside")
+    assert [p.name for p in out_dir.iterdir()] == ["ibm_ledger.sqlite"]  # no half-made run folder
+    assert damaged_ledger.read_bytes() == before
+
+
+# -- 7. absurd numbers, and planning progress for large sweeps ----------------------------------
+def test_estimate_draws_and_shots_are_bounded_with_the_reason(tmp_path, capsys):
+    qasm = tmp_path / "bell.qasm"
+    qasm.write_text('OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; h q[0]; cx q[0],q[1];')
+    assert main(["estimate", str(qasm), "--device", "ibm_heron", "--shots", "100",
+                 "--draws", "1000000000"]) == 2
+    _one_line(capsys.readouterr().err, "--draws must be <= 1000000", "GiB")
+    assert main(["estimate", str(qasm), "--device", "ibm_heron", "--shots", str(10**20)]) == 2
+    _one_line(capsys.readouterr().err, "--shots must be <=", "QPU time")
+
+
+def test_spec_with_200000_seeds_is_refused_at_once(tmp_path, capsys):
+    spec = tmp_path / "huge.toml"
+    spec.write_text('dataset = "iris"\nmodels = ["svm", "mlp"]\nseeds = ['
+                    + ", ".join(str(i) for i in range(200_000)) + "]\n")
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "out")]) == 2
+    _one_line(capsys.readouterr().err, "400,000 points", "'seeds'", "split the sweep")
+    assert not (tmp_path / "out").exists()
+
+
+def test_spec_bounds_shots_and_seeds(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'dataset = "iris"\nmodels = ["svm"]\nshots = {10**15}\n')
+    assert main(["sweep", str(spec)]) == 2
+    _one_line(capsys.readouterr().err, "'shots'", "QPU time")
+    spec.write_text(f'dataset = "iris"\nmodels = ["svm"]\nseeds = [1, {2**33}]\n')
+    assert main(["sweep", str(spec)]) == 2
+    _one_line(capsys.readouterr().err, "'seeds'", "32-bit")
+
+
+def test_large_sweep_shows_planning_progress(tmp_path, monkeypatch):
+    from qvc.experiment import specfile
+
+    monkeypatch.setattr(specfile._PlanningProgress.__init__, "__kwdefaults__", {"every_s": 0.0})
+    spec = tmp_path / "s.toml"
+    spec.write_text('dataset = "iris"\nmodels = ["svm"]\nqubits = 2\nseeds = ['
+                    + ", ".join(str(i) for i in range(300)) + "]\n")
+    lines: list[str] = []
+    loaded = specfile.load_spec_file(spec, progress=lines.append)
+    assert len(loaded.points) == 300
+    assert lines and lines[-1] == "planning the sweep: checked 300/300 points (done)"
+    assert any("ETA" in ln for ln in lines)
+
+
+def test_report_refuses_infinite_accuracy(iris_run, tmp_path, capsys):
+    run = tmp_path / "copy"
+    shutil.copytree(iris_run, run)
+    frame = pd.read_csv(run / "results.csv")
+    frame.loc[1, "accuracy_test"] = float("inf")
+    frame.to_csv(run / "results.csv", index=False)
+    before = _snapshot(run)
+    assert main(["report", str(run)]) == 2
+    _one_line(capsys.readouterr().err, "'accuracy_test'", "row 2", "[0, 1]")
+    assert _snapshot(run) == before
+
+
+# -- 8. Markdown is escaped like HTML -----------------------------------------------------------
+def _outside_code(path: Path) -> str:
+    """report.md without its fenced code blocks (where text is shown verbatim, never rendered)."""
+    out, fence = [], None
+    for line in path.read_text().splitlines():
+        if fence is None and line.startswith("```"):
+            fence = line
+        elif fence is not None and line == fence:
+            fence = None
+        elif fence is None:
+            out.append(line)
+    return "\n".join(out)
+
+
+def test_report_md_escapes_file_names_and_metadata(tmp_path, out_dir, capsys):
+    evil = tmp_path / "<img src=x onerror=alert(1)>.csv"
+    evil.write_text("a,b,y\n" + "\n".join(f"{i % 5}.1,{i % 7}.2,{i % 2}" for i in range(20)) + "\n")
+    assert main(["run", "--csv", str(evil), "--target", "y", "--models", "svm", "--out", str(out_dir),
+                 "--quiet"]) == 0
+    (run,) = [p for p in out_dir.iterdir() if p.is_dir()]
+    md = _outside_code(run / "report.md")
+    assert "<img" not in md.replace("\\<img", "")  # escaped in text; verbatim only inside code fences
+    meta = json.loads((run / "metadata.json").read_text())
+    meta["run_id"] = "x\n# Injected heading\n[click](javascript:alert(1))"
+    (run / "metadata.json").write_text(json.dumps(meta))
+    assert main(["report", str(run)]) == 0
+    md = _outside_code(run / "report.md")
+    assert not any(ln.startswith("# Injected") for ln in md.splitlines())
+    assert not re.search(r"(?<!\\)\]\(javascript:", md)
+
+
+# -- 9. other tracebacks: metadata with wrong types, non-UTF-8 spec files -----------------------
+@pytest.mark.parametrize("key, value, words", [("config", None, "'config' should be an object, not null"),
+                                               ("meter", 5, "'meter' should be an object, not a number"),
+                                               ("seeds", "1,2", "'seeds' should be a list")])
+def test_report_on_metadata_with_wrong_types(iris_run, tmp_path, capsys, key, value, words):
+    run = tmp_path / "copy"
+    shutil.copytree(iris_run, run)
+    meta = json.loads((run / "metadata.json").read_text())
+    meta[key] = value
+    (run / "metadata.json").write_text(json.dumps(meta))
+    before = _snapshot(run)
+    assert main(["report", str(run)]) == 2
+    _one_line(capsys.readouterr().err, words, "restore it or re-run")
+    assert _snapshot(run) == before
+
+
+def test_spec_file_with_non_utf8_bytes(tmp_path, capsys):
+    spec = tmp_path / "latin1.toml"
+    spec.write_bytes('name = "caf\u00e9"\ndataset = "iris"\n'.encode("latin-1"))
+    assert main(["sweep", str(spec)]) == 2
+    _one_line(capsys.readouterr().err, "line 1 is not UTF-8", "0xe9")
+
+
+# -- 10. network down vs timeout vs rejected credentials ----------------------------------------
+def _chained(outer: Exception, *causes: BaseException) -> Exception:
+    """``outer`` raised from ``causes[0]`` raised from ``causes[1]`` ... as the library does."""
+    try:
+        chain = list(causes)
+        exc: BaseException | None = None
+        for c in reversed(chain):
+            c.__cause__ = exc
+            exc = c
+        outer.__cause__ = exc
+        raise outer
+    except Exception as caught:
+        return caught
+
+
+def test_ibm_network_down_timeout_and_rejected_credentials_are_different_lines(monkeypatch):
+    import requests
+    import urllib3
+    from qiskit_ibm_runtime.accounts.exceptions import InvalidAccountError
+
+    from qvc.quantum.ibm import service
+
+    msg = "Unable to retrieve instances. Please check that you are using a valid API token."
+    down = _chained(InvalidAccountError(msg), requests.exceptions.ConnectionError("Max retries exceeded"),
+                    socket.gaierror(-2, "Name or service not known"))
+    slow = _chained(InvalidAccountError(msg), requests.exceptions.ReadTimeout("Read timed out. (read timeout=30)"),
+                    urllib3.exceptions.ReadTimeoutError(None, "/", "Read timed out."))
+    rejected = InvalidAccountError(msg)
+    seen = {}
+    for name, exc in {"down": down, "slow": slow, "rejected": rejected}.items():
+        def raise_it(*_a, _exc=exc, **_k):
+            raise _exc
+
+        monkeypatch.setattr("qiskit_ibm_runtime.QiskitRuntimeService", raise_it)
+        with pytest.raises(QvcUsageError) as info:
+            service.connect_service()
+        seen[name] = str(info.value)
+    assert seen["down"].startswith("cannot reach IBM Quantum") and "Name or service not known" in seen["down"]
+    assert "credentials were not checked" in seen["down"]
+    assert seen["slow"].startswith("IBM Quantum did not answer in time") and "timed out" in seen["slow"]
+    assert seen["rejected"].startswith("IBM Quantum rejected the credentials")
+    assert len({v.split(" (")[0] for v in seen.values()}) == 3
+
+
+# -- 11. dead runs are shown as interrupted -----------------------------------------------------
+def test_dead_run_is_shown_as_interrupted_by_report_and_index(iris_run, tmp_path, capsys):
+    meta = json.loads((iris_run / "metadata.json").read_text())
+    assert meta["pid"] > 0 and meta["host"] == socket.gethostname()
+    parent = tmp_path / "runs"
+    run = parent / "iris-dead"
+    shutil.copytree(iris_run, run)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    meta.update(status="running", pid=dead.pid, process_started=1.0, finished_utc=None)
+    (run / "metadata.json").write_text(json.dumps(meta))
+    alive = parent / "iris-alive"
+    shutil.copytree(iris_run, alive)
+    from qvc.experiment.metadata import process_identity
+
+    (alive / "metadata.json").write_text(json.dumps({**meta, **process_identity()}))
+    assert main(["report", str(run)]) == 0
+    assert f"interrupted (process {dead.pid}" in (run / "report.md").read_text()
+    assert json.loads((run / "metadata.json").read_text())["status"] == "running"  # the file is not edited
+    assert main(["report", "--index", str(parent)]) == 0
+    index = (parent / "index.md").read_text()
+    dead_line = next(ln for ln in index.splitlines() if "iris-dead" in ln)
+    alive_line = next(ln for ln in index.splitlines() if "iris-alive" in ln)
+    assert "interrupted" in dead_line and alive_line.rstrip(" |").endswith("running")
+
+
+# -- 12. fetch on a complete run is a no-op -----------------------------------------------------
+def test_fetch_no_wait_on_a_complete_run_changes_nothing(out_dir, monkeypatch, capsys):
+    monkeypatch.delenv("QVC_IBM_LEDGER", raising=False)
+    assert main(["run", "iris", "--qubits", "2", "--samples", "12", "--shots", "64", "--models", "qsvc",
+                 "--execution", "ibm:fake_manila", "--out", str(out_dir), "--quiet"]) == 0
+    (run,) = [p for p in out_dir.iterdir() if p.name.startswith("iris-")]
+    before = _snapshot(run)
+    capsys.readouterr()
+    for extra in (["--no-wait"], []):
+        assert main(["ibm", "fetch", str(run), *extra]) == 0
+        assert "already complete; nothing fetched, nothing re-run" in capsys.readouterr().out
+    assert _snapshot(run) == before
+
+
+# -- 13. the smaller ones -----------------------------------------------------------------------
+def test_csv_folder_devnull_and_header_only(tmp_path, out_dir, capsys):
+    header = tmp_path / "header.csv"
+    header.write_text("a,b,y\n")
+    cases = [(tmp_path, "is a folder"), (Path(os.devnull), "not a regular file"),
+             (header, "header row but no data rows")]
+    for path, words in cases:
+        assert main(["run", "--csv", str(path), "--target", "y", "--out", str(out_dir)]) == 2
+        _one_line(capsys.readouterr().err, words)
+    from qvc.data.datasets import load_csv
+
+    for path, words in cases:
+        with pytest.raises(QvcUsageError, match=words):
+            load_csv(path, "y")
+
+
+def test_qasm_empty_and_includes_restricted(tmp_path, capsys):
+    from qvc.quantum.qasm import load_qasm
+
+    empty = tmp_path / "empty.qasm"
+    empty.write_text("")
+    with pytest.raises(QvcUsageError, match="the file is empty"):
+        load_qasm(empty)
+    secret = tmp_path.parent / "secret-outside.inc"
+    secret.write_text("TOPSECRETTOKEN;\n")
+    circuit = tmp_path / "c.qasm"
+    for target in (str(secret), "../secret-outside.inc", "/etc/passwd"):
+        circuit.write_text(f'OPENQASM 2.0;\ninclude "{target}";\nqreg q[1];\n')
+        assert main(["estimate", str(circuit), "--device", "ibm_heron", "--shots", "10"]) == 2
+        line = _one_line(capsys.readouterr().err, "is not allowed", "own folder")
+        assert "TOPSECRETTOKEN;" not in line and "root:x" not in line
+    (tmp_path / "link.inc").symlink_to(secret)
+    circuit.write_text('OPENQASM 2.0;\ninclude "link.inc";\nqreg q[1];\n')
+    with pytest.raises(QvcUsageError, match="not allowed"):
+        load_qasm(circuit)
+    circuit.write_text('OPENQASM 3.0;\ninclude "other.inc";\nqubit[1] q;\n')
+    with pytest.raises(QvcUsageError, match="only stdgates.inc"):
+        load_qasm(circuit)
+    (tmp_path / "mine.inc").write_text("gate myh a { h a; }\n")
+    circuit.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\ninclude "mine.inc";\nqreg q[1];\nmyh q[0];\n')
+    assert load_qasm(circuit).num_qubits == 1  # its own folder is fine
+
+
+def test_local_ibm_backend_does_not_warn_about_fake_nighthawk():
+    from qvc.quantum.ibm.service import LocalGateway
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert LocalGateway().backend("fake_manila").num_qubits == 5
+    assert not [w for w in caught if "nighthawk" in str(w.message)]
