@@ -592,3 +592,25 @@ def test_local_ibm_backend_does_not_warn_about_fake_nighthawk():
         warnings.simplefilter("always")
         assert LocalGateway().backend("fake_manila").num_qubits == 5
     assert not [w for w in caught if "nighthawk" in str(w.message)]
+
+
+# -- progress inside a long model step ----------------------------------------------------------
+def test_progress_inside_a_model_fit_on_stderr_quiet_and_never_in_json(out_dir, monkeypatch, capsys):
+    from qvc import _progress
+
+    monkeypatch.setattr(_progress, "EVERY_S", 0.0)
+    monkeypatch.setattr(_progress, "FIRST_AFTER_S", 0.0)
+    base = ["run", "iris", "--qubits", "2", "--samples", "24", "--max-iter", "8", "--out", str(out_dir)]
+    assert main([*base, "--models", "qsvc,vqc", "--execution", "shots"]) == 0
+    err = capsys.readouterr().err
+    qsvc = [ln for ln in err.splitlines() if ln.startswith("qvc: [1/2] qsvc: ") and "ETA" in ln]
+    vqc = [ln for ln in err.splitlines() if ln.startswith("qvc: [2/2] vqc: ") and "ETA" in ln]
+    assert qsvc and all("statevectors" in ln for ln in qsvc), err
+    assert vqc and any("/8 optimizer evaluations budgeted" in ln for ln in vqc), err
+    shares = [int(ln.split(": ")[2].split(" %")[0]) for ln in vqc if "optimizer" in ln]
+    assert shares == sorted(shares)  # never goes back
+    assert main([*base, "--models", "qsvc", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main([*base, "--models", "qsvc", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and json.loads(captured.out)["rows"][0]["model"] == "qsvc"

@@ -17,6 +17,7 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 
 from qvc import __version__
+from qvc import _progress as progress
 from qvc.data import PreparedData, prepare_dataset
 from qvc.energy.carbon import CarbonIntensity, carbon_intensity
 from qvc.energy.devices import DevicePreset, get_device
@@ -290,7 +291,8 @@ def _run_steps(
             step += 1
             say(f"[{step}/{total}] {data.name} seed={seed} {name}: fitting ...")
             t0 = time.perf_counter()
-            row = _run_one(ctx, name, data, seed)
+            with progress.reporting(say, f"[{step}/{total}] {name}"):  # done/total + ETA inside the step
+                row = _run_one(ctx, name, data, seed)
             rows.append(row)
             write_results(rows, run_dir / "results.csv")
             say(

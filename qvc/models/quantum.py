@@ -15,6 +15,7 @@ from sklearn.svm import SVC
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from qvc import _progress as progress
 from qvc._validation import check_statevector_fits
 from qvc.quantum.circuits import ansatz, feature_map, kernel_template, qnn_template
 from qvc.quantum.execution import EXECUTION_MODES, parse_execution
@@ -297,15 +298,21 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
             self.trained_on_ = f"local statevector engine ({local})"
         rng = np.random.default_rng(self.seed)
         evaluations: list[float] = []
+
+        def evaluated(_weights, value) -> None:
+            evaluations.append(value)
+            steps.advance()
+
         self.classifier_ = NeuralNetworkClassifier(
             self.qnn_, loss="cross_entropy", one_hot=True,
             optimizer=COBYLA(maxiter=int(self.max_iter)),
             initial_point=rng.random(ans.num_parameters),
-            callback=lambda w, v: evaluations.append(v),
+            callback=evaluated,
         )
         y_idx = np.searchsorted(self.classes_, y)
         # one-hot over all classes, even if the training split lacks one
-        self.classifier_.fit(X, np.eye(n_classes)[y_idx])
+        with progress.task(int(self.max_iter), "optimizer evaluations budgeted") as steps:
+            self.classifier_.fit(X, np.eye(n_classes)[y_idx])
         self.weights_ = np.asarray(self.classifier_.weights)
         self.n_weights_ = int(ans.num_parameters)
         self.n_evaluations_ = len(evaluations)

@@ -31,6 +31,7 @@ from functools import lru_cache
 import numpy as np
 from qiskit import QuantumCircuit
 
+from qvc import _progress as progress
 from qvc.errors import QvcUsageError
 
 #: Mode names; ``noisy`` and ``ibm`` take a backend after a colon.
@@ -207,19 +208,26 @@ class SamplerExecutor:
         values = np.asarray(values, dtype=float)
         values = values.reshape(1, -1) if values.ndim == 1 else values
         out = []
-        for start in range(0, max(1, values.shape[0]), chunk):
-            block = values[start:start + chunk][:, prep.order]
-            pub = (prep.circuit, block) if prep.circuit.num_parameters else (prep.circuit,)
-            run_seed = None if self.seed is None else int(self._seeds.integers(2**31))
-            result = sampler(run_seed).run([pub], shots=self.shots).result()[0]
-            bits = next(iter(result.data.values()))
-            arr = np.asarray(bits.array, dtype=np.int64).reshape(-1, self.shots, bits.array.shape[-1])
-            nbytes = arr.shape[-1]
-            ints = np.zeros(arr.shape[:2], dtype=np.int64)
-            for i in range(nbytes):  # big-endian bytes: the last byte holds the lowest bits
-                ints |= arr[:, :, i] << (8 * (nbytes - 1 - i))
-            out.append(ints)
+        with progress.task(max(1, values.shape[0]), "sampled circuits") as t:
+            for start in range(0, max(1, values.shape[0]), chunk):
+                t.begin(min(chunk, max(1, values.shape[0]) - start))
+                out.append(self._sample_block(prep, sampler, values[start:start + chunk]))
+                t.advance(min(chunk, max(1, values.shape[0]) - start))
         return np.concatenate(out)[: values.shape[0]]
+
+    def _sample_block(self, prep, sampler, block_values: np.ndarray) -> np.ndarray:
+        """Measured integers of one block of bindings."""
+        block = block_values[:, prep.order]
+        pub = (prep.circuit, block) if prep.circuit.num_parameters else (prep.circuit,)
+        run_seed = None if self.seed is None else int(self._seeds.integers(2**31))
+        result = sampler(run_seed).run([pub], shots=self.shots).result()[0]
+        bits = next(iter(result.data.values()))
+        arr = np.asarray(bits.array, dtype=np.int64).reshape(-1, self.shots, bits.array.shape[-1])
+        nbytes = arr.shape[-1]
+        ints = np.zeros(arr.shape[:2], dtype=np.int64)
+        for i in range(nbytes):  # big-endian bytes: the last byte holds the lowest bits
+            ints |= arr[:, :, i] << (8 * (nbytes - 1 - i))
+        return ints
 
     def probabilities(self, circuit: QuantumCircuit, parameters: list, values: np.ndarray) -> np.ndarray:
         """Estimated outcome probabilities ``(batch, 2**num_clbits)``."""

@@ -6,6 +6,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit_machine_learning.kernels import BaseKernel
 
+from qvc import _progress as progress
 from qvc._validation import (
     KERNEL_BLOCK_BYTES,
     available_memory_bytes,
@@ -38,8 +39,11 @@ def batched_statevectors(compiled: CompiledCircuit, values: np.ndarray) -> np.nd
     # result + ~4 working copies of one chunk
     check_statevector_fits(n, values.shape[0] + 4 * chunk)
     out = np.empty((values.shape[0], 2**n), dtype=complex)
-    for start in range(0, values.shape[0], chunk):
-        out[start:start + chunk] = compiled.statevectors(values[start:start + chunk])
+    with progress.task(values.shape[0], "statevectors") as t:
+        for start in range(0, values.shape[0], chunk):
+            t.begin(min(chunk, values.shape[0] - start))
+            out[start:start + chunk] = compiled.statevectors(values[start:start + chunk])
+            t.advance(min(chunk, values.shape[0] - start))
     return out
 
 

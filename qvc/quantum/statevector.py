@@ -35,6 +35,7 @@ import sympy
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter, ParameterExpression
 
+from qvc import _progress as progress
 from qvc.errors import QvcUsageError
 
 # One-qubit gates with a closed-form (vectorised) matrix.
@@ -695,12 +696,14 @@ class CompiledCircuit:
             state[:, 0] = 1.0
         else:
             state = np.array(initial, dtype=complex, copy=True).reshape(b, 2**n)
-        for op in self._ops:
-            if isinstance(op, (_Block, _Layer)):
-                state = op.apply(state, angles)
-            else:
-                m = op.matrix(angles)
-                state = _apply_kq(state, m, op.qubits, n)
+        with progress.task(len(self._ops), "gate layers") as t:
+            for op in self._ops:
+                if isinstance(op, (_Block, _Layer)):
+                    state = op.apply(state, angles)
+                else:
+                    m = op.matrix(angles)
+                    state = _apply_kq(state, m, op.qubits, n)
+                t.advance()
         if self._phase_cols:
             state *= np.exp(1j * angles[:, self._phase_cols].sum(axis=1))[:, None]
         return state
