@@ -67,7 +67,7 @@ def fetch_run(
     from qvc.quantum.ibm.sampler import IbmJobsPending
 
     run_dir, meta, spec = load_run(run_dir)
-    if not str(spec.execution).startswith("ibm:"):
+    if not spec.execution_mode.is_ibm:
         raise QvcUsageError(f"run {run_dir.name} did not use --execution ibm:<backend>")
     ledger = run_ledger(run_dir, meta)
     rows = ledger.rows_for_run(run_dir.name)
@@ -114,7 +114,7 @@ def estimate_training(spec: ExperimentSpec) -> dict:
     jobs = max(cost.jobs, spec.max_iter)
     qpu_s = cost.qpu_seconds + (jobs - cost.jobs) * device.per_job_overhead_s
     return {
-        "backend": spec.execution.split(":")[1], "device_preset": device.name,
+        "backend": spec.execution_mode.ibm_target.backend, "device_preset": device.name,
         "evaluations": spec.max_iter, "circuits": circuits, "shots": spec.shots, "jobs": jobs,
         "qpu_seconds": qpu_s, "energy_j": qpu_s * cost.power_w if math.isfinite(cost.power_w) else None,
         "usd_list_price": qpu_s * IBM_PAYG_USD_PER_QPU_SECOND,

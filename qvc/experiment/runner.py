@@ -148,7 +148,7 @@ def run_experiment(
     run_dir = Path(run_dir) if run_dir is not None else new_run_dir(spec.out_dir, first.name)
     ctx = replace(ctx, run_id=run_dir.name)
     meta = _run_metadata(ctx, run_dir, datasets)
-    ibm_scope = _IbmScope(spec, run_dir, say) if spec.execution.startswith("ibm:") else None
+    ibm_scope = _IbmScope(spec, run_dir, say) if spec.execution_mode.is_ibm else None
     if ibm_scope is not None:
         meta["ibm"] = ibm_scope.describe
     if resumed:
@@ -189,7 +189,7 @@ def _prepare_one(spec: ExperimentSpec, seed: int) -> PreparedData:
 
 def _ibm_preflight(spec: ExperimentSpec, n_features: int) -> None:
     """Credentials, backend and size of an ``ibm:`` run, checked before any folder exists."""
-    if spec.execution.startswith("ibm:") and any(m in ("qsvc", "vqc") for m in spec.models):
+    if spec.execution_mode.is_ibm and any(m in ("qsvc", "vqc") for m in spec.models):
         from qvc.quantum.ibm.service import preflight
 
         preflight(spec.execution, n_features)
