@@ -22,11 +22,10 @@ from qvc import __version__
 from qvc.errors import QvcUsageError
 from qvc.experiment import metadata as md
 from qvc.experiment.results import SCHEMA_VERSION
+from qvc.experiment.runfolder import read_sweep_meta, write_sweep_meta
 from qvc.experiment.runner import new_run_dir
 from qvc.experiment.specfile import Point, SweepSpec
 from qvc.experiment.store import PointStore
-
-SWEEP_META = "sweep.json"
 
 
 @dataclass
@@ -208,7 +207,7 @@ def run_sweep(
         "git_revision": md.git_revision(),
         "points": [dict(p.to_dict(), point_id=p.point_id) for p in spec.points],
     }
-    md.write_json(meta, run_dir / SWEEP_META)
+    write_sweep_meta(meta, run_dir)
     w = workers or spec.workers or os.cpu_count() or 1
     return _drive(run_dir, meta, workers=w, scheduler=scheduler, progress=progress)
 
@@ -237,16 +236,7 @@ def resume_sweep(
     SweepResult
     """
     run_dir = Path(run_dir)
-    meta_path = run_dir / SWEEP_META
-    if not meta_path.is_file():
-        raise QvcUsageError(f"{run_dir} has no {SWEEP_META}; give the folder a 'qvc sweep' created")
-    import json
-
-    meta = json.loads(meta_path.read_text())
-    if meta.get("kind") != "sweep":
-        raise QvcUsageError(f"{meta_path} does not describe a sweep")
-    if int(meta.get("schema_version", 0)) > SCHEMA_VERSION:
-        raise QvcUsageError(f"{meta_path} was written by a newer qvc; upgrade qvc to resume it")
+    meta = read_sweep_meta(run_dir)
     w = workers or os.cpu_count() or 1
     return _drive(run_dir, meta, workers=w, scheduler=scheduler, progress=progress)
 
@@ -272,7 +262,7 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
         }
         meta["sessions"].append(session)
         meta["status"] = "running"
-        md.write_json(meta, run_dir / SWEEP_META)
+        write_sweep_meta(meta, run_dir)
         bar = _Progress(len(points), len(done), sys.stderr if progress else None)
         if progress:
             print(f"qvc: sweep {run_dir.name}: {len(todo)} of {len(points)} points to run, "
@@ -302,7 +292,7 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
             raise
         finally:
             session["finished_utc"] = md.utc_now()
-            md.write_json(meta, run_dir / SWEEP_META)
+            write_sweep_meta(meta, run_dir)
             if store.rows():
                 store.write_csv(order)
         rank = {pid: i for i, pid in enumerate(order)}

@@ -8,16 +8,14 @@ atomically, so a bad input never overwrites an existing report.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
 
+from qvc._io import atomic_write_text
 from qvc.errors import QvcUsageError
-from qvc.experiment.results import SCHEMA_VERSION, load_results
+from qvc.experiment.runfolder import load_run
 from qvc.report.content import (
     Document,
     Link,
@@ -29,64 +27,6 @@ from qvc.report.content import (
 from qvc.report.html import render_html
 from qvc.report.markdown import render_markdown
 from qvc.report.stats import summarize
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def load_metadata(run_dir: str | Path) -> dict:
-    """Read a run folder's ``metadata.json``.
-
-    Raises
-    ------
-    QvcUsageError
-        If it is missing, not JSON, not an object, or from a newer schema version.
-    """
-    path = Path(run_dir) / "metadata.json"
-    if not path.is_file():
-        raise QvcUsageError(f"no metadata.json in {str(run_dir)!r}; give a run folder written by 'qvc run'")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise QvcUsageError(
-            f"cannot read {str(path)!r} ({str(exc).splitlines()[0]}); restore the file or re-run"
-        ) from None
-    if not isinstance(meta, dict):
-        raise QvcUsageError(f"{str(path)!r} is not a qvc metadata object; restore the file or re-run")
-    version = meta.get("schema_version")
-    if isinstance(version, (int, float)) and version > SCHEMA_VERSION:
-        raise QvcUsageError(
-            f"{str(path)!r} has schema version {version}, newer than this qvc ({SCHEMA_VERSION}); upgrade qvc"
-        )
-    return meta
-
-
-def load_run(run_dir: str | Path) -> tuple[pd.DataFrame, dict]:
-    """The typed result table and the metadata of a run folder.
-
-    Raises
-    ------
-    QvcUsageError
-        If the folder does not exist or its files are missing, damaged or too new.
-    """
-    run_dir = Path(run_dir)
-    if not run_dir.exists():
-        raise QvcUsageError(f"run folder {str(run_dir)!r} does not exist")
-    if not run_dir.is_dir():
-        raise QvcUsageError(f"{str(run_dir)!r} is not a folder; give a run folder written by 'qvc run'")
-    if not any(run_dir.iterdir()):
-        raise QvcUsageError(f"run folder {str(run_dir)!r} is empty; give a run folder written by 'qvc run'")
-    frame = load_results(run_dir)
-    meta = load_metadata(run_dir)
-    return frame, meta
 
 
 def write_report(run_dir: str | Path) -> tuple[Path, Path]:
@@ -118,11 +58,11 @@ def write_report(run_dir: str | Path) -> tuple[Path, Path]:
     ('report.html', True)
     """
     run_dir = Path(run_dir)
-    frame, meta = load_run(run_dir)
-    doc = build_run_report(frame, meta)
+    run = load_run(run_dir)
+    doc = build_run_report(run.results, run.metadata)
     md, page = render_markdown(doc), render_html(doc)
-    _atomic_write(run_dir / "report.md", md)
-    _atomic_write(run_dir / "report.html", page)
+    atomic_write_text(run_dir / "report.md", md)
+    atomic_write_text(run_dir / "report.html", page)
     return run_dir / "report.md", run_dir / "report.html"
 
 
@@ -142,8 +82,8 @@ def write_compare(run_a: str | Path, run_b: str | Path, out_dir: str | Path | No
     (Path, Path)
     """
     a, b = Path(run_a), Path(run_b)
-    fa, ma = load_run(a)
-    fb, mb = load_run(b)
+    ra, rb = load_run(a), load_run(b)
+    fa, ma, fb, mb = ra.results, ra.metadata, rb.results, rb.metadata
     name_a, name_b = str(ma.get("run_id") or a.name), str(mb.get("run_id") or b.name)
     if a.resolve() == b.resolve():
         raise QvcUsageError("--compare needs two different run folders")
@@ -155,8 +95,8 @@ def write_compare(run_a: str | Path, run_b: str | Path, out_dir: str | Path | No
     doc = build_compare_report({name_a: (fa, ma), name_b: (fb, mb)})
     md, page = render_markdown(doc), render_html(doc)
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out / "report.md", md)
-    _atomic_write(out / "report.html", page)
+    atomic_write_text(out / "report.md", md)
+    atomic_write_text(out / "report.html", page)
     return out / "report.md", out / "report.html"
 
 
@@ -183,7 +123,8 @@ def write_index(reports_dir: str | Path) -> Path:
         link = Link(p.name, quote(f"{p.name}/report.html")) if (p / "report.html").exists() else \
             f"{p.name} (no report.html: qvc report {p})"
         try:
-            frame, meta = load_run(p)
+            run = load_run(p)
+            frame, meta = run.results, run.metadata
         except QvcUsageError as exc:
             rows.append([link, "-", "-", "-", "-", f"unreadable: {exc}"])
             continue
@@ -199,6 +140,6 @@ def write_index(reports_dir: str | Path) -> Path:
         [Section("Runs", [Table(["run", "started (UTC)", "dataset", "seeds",
                                  "test accuracy per model (mean)", "status"], rows)], "runs")],
     )
-    _atomic_write(root / "index.md", render_markdown(doc))
-    _atomic_write(root / "index.html", render_html(doc))
+    atomic_write_text(root / "index.md", render_markdown(doc))
+    atomic_write_text(root / "index.html", render_html(doc))
     return root / "index.html"
