@@ -48,7 +48,7 @@ def test_report_regenerated_from_copy_without_fitting(iris_run, tmp_path, monkey
     import sklearn.neural_network
     import sklearn.svm
 
-    import qvc.energy.meter
+    import qvc.energy.meters
     import qvc.experiment.runner
     import qvc.models.registry
 
@@ -62,7 +62,7 @@ def test_report_regenerated_from_copy_without_fitting(iris_run, tmp_path, monkey
     assert patched_qvc >= 2  # the quantum estimators are guarded too
     monkeypatch.setattr(qvc.models.registry, "build_model", forbidden)
     monkeypatch.setattr(qvc.experiment.runner, "run_experiment", forbidden)
-    monkeypatch.setattr(qvc.energy.meter.EnergyMeter, "begin_window", forbidden)
+    monkeypatch.setattr(qvc.energy.meters.EnergyMeter, "begin_window", forbidden)
 
     assert main(["report", str(copy)]) == 0
     assert calls == []
@@ -234,8 +234,8 @@ def _rich_rows() -> list[dict]:
                      "hw_jobs": 2, "hw_qpu_seconds": 2700.0, "hw_qpu_seconds_low": 2000.0,
                      "hw_qpu_seconds_high": 3500.0, "hw_energy_j": 1.0e7, "hw_energy_j_low": 5.0e6,
                      "hw_energy_j_high": 2.0e7, "hw_energy_method": "modelled",
-                     "hw_component_cryogenics_j": 6.0e6, "hw_component_control_j": 3.0e6,
-                     "hw_component_servers_j": 1.0e6, "hw_gco2e": 1300.0,
+                     "hw_energy_cryogenics_j": 6.0e6, "hw_energy_control_j": 3.0e6,
+                     "hw_energy_servers_j": 1.0e6, "hw_gco2e": 1300.0,
                      "hw_attribution": "attributional", "hw_landauer_j": 1.0e-15})
     return rows
 
@@ -259,7 +259,7 @@ def test_load_results_types_new_columns(rich_run):
     frame = load_results(rich_run)
     assert str(frame["seed"].dtype) == "Int64"
     assert str(frame["circuits_fit"].dtype) == "Int64"
-    for col in ("hw_energy_j_low", "hw_component_cryogenics_j", "fit_gco2e", "hw_landauer_j"):
+    for col in ("hw_energy_j_low", "hw_energy_cryogenics_j", "fit_gco2e", "hw_landauer_j"):
         assert frame[col].dtype == np.float64, col
     assert frame["hw_attribution"].dtype != np.float64  # all-NaN for classical rows, still text
     assert frame.loc[frame["model"] == "qsvc", "hw_attribution"].iloc[0] == "attributional"
@@ -292,11 +292,11 @@ def test_labels_never_invented(rich_run):
     frame = pd.DataFrame(rows)
     assert labels_of(frame, "predict_energy_j") == "unlabelled"
     assert label_of(rows[1], "fit_gco2e") == "measured"  # carbon inherits its energy's label
-    assert label_of(rows[1], "hw_component_control_j") == "modelled"
+    assert label_of(rows[1], "hw_energy_control_j") == "modelled"
     assert label_of(rows[1], "hw_energy_j_high") == "modelled"
     assert component_columns(frame.columns) == {
-        "cryogenics": "hw_component_cryogenics_j", "control": "hw_component_control_j",
-        "servers": "hw_component_servers_j"}
+        "cryogenics": "hw_energy_cryogenics_j", "control": "hw_energy_control_j",
+        "servers": "hw_energy_servers_j"}
     md = render_markdown(build_run_report(frame, {"run_id": "x"}))
     assert "*(unlabelled)*" in md or "measured + unlabelled" in md
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from qvc._validation import check_choice, check_positive_int, check_statevector_fits
@@ -99,7 +99,6 @@ class ExperimentSpec:
     cpu_tdp_table: str | None = None
     ibm_timeout_s: float | None = None
     train_on_hardware: bool = False
-    extra: dict = field(default_factory=dict)
 
     @property
     def execution_mode(self) -> ExecutionMode:

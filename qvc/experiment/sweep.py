@@ -270,7 +270,7 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
 
         by_id = {p.point_id: p for p in points}
 
-        def finished(row: dict, _wait_seconds: float | None) -> None:
+        def finished(row: dict) -> None:
             store.append(row)
             store.write_csv(order)
             seconds = float(row["point_seconds"])
@@ -282,8 +282,7 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
                           exclusive=meta.get("concurrency") == "exclusive")
             elif workers == 1:
                 for p in todo:
-                    t0 = time.perf_counter()
-                    finished(execute_point(p.to_dict(), meta["run_id"]), time.perf_counter() - t0)
+                    finished(execute_point(p.to_dict(), meta["run_id"]))
             else:
                 _run_pool(todo, meta["run_id"], workers, finished)
             meta["status"] = "complete"
@@ -320,7 +319,7 @@ def _limit_worker_threads(n_threads: int) -> None:
 _WORKER_LIMITS = None
 
 
-def _run_pool(todo: list[Point], run_id: str, workers: int, finished: Callable) -> None:
+def _run_pool(todo: list[Point], run_id: str, workers: int, finished: Callable[[dict], None]) -> None:
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -330,21 +329,18 @@ def _run_pool(todo: list[Point], run_id: str, workers: int, finished: Callable) 
         initializer=_limit_worker_threads, initargs=(_worker_threads(workers),),
     )
     try:
-        started = {}
-        pending = set()
-        for p in todo:
-            fut = pool.submit(execute_point, p.to_dict(), run_id)
-            started[fut] = time.perf_counter()
-            pending.add(fut)
+        pending = {pool.submit(execute_point, p.to_dict(), run_id) for p in todo}
         while pending:
             ready, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in ready:
-                finished(fut.result(), time.perf_counter() - started[fut])
+                finished(fut.result())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_dask(todo: list[Point], run_id: str, scheduler: str, finished: Callable, *, exclusive: bool) -> None:
+def _run_dask(
+    todo: list[Point], run_id: str, scheduler: str, finished: Callable[[dict], None], *, exclusive: bool,
+) -> None:
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -358,12 +354,11 @@ def _run_dask(todo: list[Point], run_id: str, scheduler: str, finished: Callable
     try:
         if exclusive:
             for p in todo:
-                t0 = time.perf_counter()
                 fut = client.submit(execute_point, p.to_dict(), run_id, pure=False)
-                finished(fut.result(), time.perf_counter() - t0)
+                finished(fut.result())
             return
         futures = [client.submit(execute_point, p.to_dict(), run_id, pure=False) for p in todo]
         for fut in as_completed(futures):
-            finished(fut.result(), None)
+            finished(fut.result())
     finally:
         client.close()

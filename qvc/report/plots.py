@@ -235,7 +235,7 @@ def accuracy_vs_energy(frame: pd.DataFrame) -> str | None:
 def hardware_components(frame: pd.DataFrame) -> str | None:
     """Stacked bar of modelled hardware energy by component, one bar per quantum model.
 
-    Needs ``hw_component_<name>_j`` columns; returns ``None`` without them.
+    Needs ``hw_energy_<component>_j`` columns; returns ``None`` without them.
     """
     comps = {n: c for n, c in component_columns(frame.columns).items()
              if (frame[c].astype(float).fillna(0) > 0).any()}
