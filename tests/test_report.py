@@ -178,6 +178,8 @@ def test_compare_two_runs(iris_run, tmp_path):
     frame.to_csv(other / "results.csv", index=False)
     meta = json.loads((other / "metadata.json").read_text())
     meta["run_id"] = "iris-other"
+    meta["config"]["shots"] = 4096
+    meta["config"]["out_dir"] = "/somewhere/else"
     (other / "metadata.json").write_text(json.dumps(meta))
     before = _snapshot(iris_run)
 
@@ -190,6 +192,11 @@ def test_compare_two_runs(iris_run, tmp_path):
     a_local = (svm["fit_energy_j"] + svm["predict_energy_j"]).mean()
     b_local = (2 * svm["fit_energy_j"] + svm["predict_energy_j"]).mean()
     assert f"{b_local / a_local:.3g}×" in md
+    # settings: one readable row per differing setting, not whole JSON blobs; out_dir is not a setting
+    diff = md.split("## What differs between the runs", 1)[1]
+    a_shots = json.loads((iris_run / "metadata.json").read_text())["config"]["shots"]
+    assert f"| config.shots | {a_shots} | 4096 |" in diff
+    assert "out_dir" not in diff and "{" not in diff
     assert "<svg" in (out / "report.html").read_text()
     assert _snapshot(iris_run) == before  # the compared runs are only read
 
@@ -206,6 +213,22 @@ def test_index_lists_runs_and_damaged_ones(iris_run, tmp_path, capsys):
     assert f'href="{iris_run.name}/report.html"' in page
     assert "iris-broken" in page and "unreadable" in page
     assert "svm 0.99" in page  # mean test accuracy of svm over seeds 1 and 2
+    # a sweep folder is listed as a sweep with its progress and a link to its report, not "unreadable"
+    sweep = root / "iris-sweep"
+    sweep.mkdir()
+    shutil.copy(iris_run / "results.csv", sweep / "results.csv")
+    (sweep / "sweep_report.html").write_text("<html></html>")
+    n_rows = len(pd.read_csv(sweep / "results.csv"))
+    points = [{"dataset": "iris", "model": "svm", "seed": s} for s in range(n_rows + 2)]
+    (sweep / "sweep.json").write_text(json.dumps({"kind": "sweep", "schema_version": SCHEMA_VERSION,
+                                                  "status": "interrupted: KeyboardInterrupt",
+                                                  "created_utc": "2026-01-01T00:00:00+00:00",
+                                                  "points": points}))
+    assert main(["report", "--index", str(root)]) == 0
+    page = (root / "index.html").read_text()
+    assert 'href="iris-sweep/sweep_report.html"' in page
+    assert f"sweep: {n_rows} of {n_rows + 2} points, interrupted: KeyboardInterrupt" in page
+    assert page.count("unreadable") == 1  # only the broken run folder
     empty = tmp_path / "none"
     empty.mkdir()
     assert main(["report", "--index", str(empty)]) == 2

@@ -15,8 +15,10 @@ import pandas as pd
 
 from qvc._io import atomic_write_text
 from qvc.errors import QvcUsageError
-from qvc.experiment.runfolder import load_run
+from qvc.experiment.results import load_results
+from qvc.experiment.runfolder import METADATA, RESULTS, is_sweep_folder, load_run, read_sweep_meta
 from qvc.report.content import (
+    Cell,
     Document,
     Link,
     Section,
@@ -100,11 +102,56 @@ def write_compare(run_a: str | Path, run_b: str | Path, out_dir: str | Path | No
     return out / "report.md", out / "report.html"
 
 
+def _report_link(folder: Path, page: str, make: str) -> Cell:
+    if (folder / page).exists():
+        return Link(folder.name, quote(f"{folder.name}/{page}"))
+    return f"{folder.name} (no {page}: {make} {folder})"
+
+
+def _accuracy_per_model(frame: pd.DataFrame) -> str:
+    return "; ".join(f"{model} {summarize(g['accuracy_test']).text('.2f')}"
+                     for model, g in frame.groupby("model", sort=False))
+
+
+def _run_index_row(folder: Path) -> list[Cell]:
+    link = _report_link(folder, "report.html", "qvc report")
+    try:
+        run = load_run(folder)
+    except QvcUsageError as exc:
+        return [link, "-", "-", "-", "-", f"unreadable: {exc}"]
+    frame, meta = run.results, run.metadata
+    seeds = sorted({int(s) for s in frame["seed"].dropna()})
+    datasets = ", ".join(dict.fromkeys(str(d) for d in frame.get("dataset", pd.Series(dtype=str)).dropna()))
+    return [link, meta.get("started_utc", "-") or "-", datasets or "-",
+            ", ".join(map(str, seeds)), _accuracy_per_model(frame), str(meta.get("status", "-"))]
+
+
+def _sweep_index_row(folder: Path) -> list[Cell]:
+    """A sweep folder: its sweep report, points done of planned, and the rows stored so far."""
+    link = _report_link(folder, "sweep_report.html", "qvc sweep --resume")
+    try:
+        meta = read_sweep_meta(folder)
+    except QvcUsageError as exc:
+        return [link, "-", "-", "-", "-", f"unreadable: {exc}"]
+    points = meta.get("points") or []
+    try:
+        frame = load_results(folder)
+    except QvcUsageError:
+        frame = None
+    done = 0 if frame is None else len(frame)
+    status = f"sweep: {done} of {len(points)} points, {meta.get('status', '-')}"
+    datasets = ", ".join(dict.fromkeys(str(p.get("dataset")) for p in points if p.get("dataset")))
+    seeds = sorted({int(p["seed"]) for p in points if isinstance(p.get("seed"), int)})
+    return [link, str(meta.get("created_utc", "-") or "-"), datasets or "-", ", ".join(map(str, seeds)) or "-",
+            _accuracy_per_model(frame) if frame is not None else "-", status]
+
+
 def write_index(reports_dir: str | Path) -> Path:
     """Write ``index.html`` (and ``index.md``) listing every run folder under ``reports_dir``.
 
-    Folders whose files cannot be read are listed with the reason instead of
-    stopping the index.
+    Sweep folders (``qvc sweep``) are listed with a link to their sweep report and
+    how many of their points are done. Folders whose files cannot be read are
+    listed with the reason instead of stopping the index.
 
     Raises
     ------
@@ -115,30 +162,16 @@ def write_index(reports_dir: str | Path) -> Path:
     if not root.is_dir():
         raise QvcUsageError(f"{str(root)!r} is not a folder; give the folder that holds run folders")
     candidates = sorted(p for p in root.iterdir() if p.is_dir() and (
-        (p / "results.csv").exists() or (p / "metadata.json").exists()))
+        (p / RESULTS).exists() or (p / METADATA).exists() or is_sweep_folder(p)))
     if not candidates:
         raise QvcUsageError(f"no run folders (with results.csv) in {str(root)!r}; run 'qvc run' first")
-    rows = []
-    for p in candidates:
-        link = Link(p.name, quote(f"{p.name}/report.html")) if (p / "report.html").exists() else \
-            f"{p.name} (no report.html: qvc report {p})"
-        try:
-            run = load_run(p)
-            frame, meta = run.results, run.metadata
-        except QvcUsageError as exc:
-            rows.append([link, "-", "-", "-", "-", f"unreadable: {exc}"])
-            continue
-        models = []
-        for model, g in frame.groupby("model", sort=False):
-            models.append(f"{model} {summarize(g['accuracy_test']).text('.2f')}")
-        seeds = sorted({int(s) for s in frame["seed"].dropna()})
-        datasets = ", ".join(dict.fromkeys(str(d) for d in frame.get("dataset", pd.Series(dtype=str)).dropna()))
-        rows.append([link, meta.get("started_utc", "-") or "-", datasets or "-",
-                     ", ".join(map(str, seeds)), "; ".join(models), str(meta.get("status", "-"))])
+    rows = [_sweep_index_row(p) if is_sweep_folder(p) else _run_index_row(p) for p in candidates]
     doc = Document(
-        f"qvc runs in {root.name or root}", [f"{len(candidates)} run folder(s)"],
+        f"qvc runs in {root.name or root}", [f"{len(candidates)} run and sweep folder(s)"],
         [Section("Runs", [Table(["run", "started (UTC)", "dataset", "seeds",
-                                 "test accuracy per model (mean)", "status"], rows)], "runs")],
+                                 "test accuracy per model (mean)", "status"], rows,
+                                caption="Run folders of 'qvc run' and sweep folders of 'qvc sweep'.")],
+                 "runs")],
     )
     atomic_write_text(root / "index.md", render_markdown(doc))
     atomic_write_text(root / "index.html", render_html(doc))
