@@ -173,8 +173,8 @@ def simulation_bytes(model: str, qubits: int, n_samples: int, test_size: float, 
 def check_memory(models, qubits: int, n_samples: int, test_size: float, execution: str) -> None:
     """Refuse a run whose simulation cannot fit next to qvc in the memory this process may use
     (the host's available memory, or a container's cgroup limit when smaller)."""
-    if execution.startswith(("ibm:", "noisy:")):
-        return  # hardware jobs and Aer density matrices are sized elsewhere
+    if execution.strip().lower() not in ("exact", "shots"):
+        return  # only the statevector engine is sized here (hardware jobs, Aer and others are not)
     available = float(available_memory_bytes())
     try:
         import psutil
@@ -210,31 +210,30 @@ def check_run_args(args) -> None:
         raise QvcUsageError("--models is empty; give one or more of: " + ",".join(MODEL_NAMES))
     for m in models:
         check_choice(m, MODEL_NAMES, "model")
-    seeds = args.seed or [42]
+    seeds = getattr(args, "seed", None) or [42]
     if len(seeds) > MAX_SEEDS:
         raise QvcUsageError(f"--seed lists {len(seeds)} seeds; at most {MAX_SEEDS}: {WHY_SEEDS}")
     for s in seeds:
         check_positive_int(s, "--seed", minimum=0, maximum=MAX_SEED, why=WHY_SEED)
-    check_positive_int(args.shots, "--shots", maximum=MAX_SHOTS, why=WHY_SHOTS)
-    check_positive_int(args.max_iter, "--max-iter", maximum=MAX_ITER, why=WHY_ITER)
-    check_positive_int(args.max_repeats, "--max-repeats", maximum=MAX_REPEATS, why=WHY_REPEATS)
-    check_float(args.mitigation_factor, "--mitigation-factor", minimum=1.0, maximum=MAX_MITIGATION,
-                why=WHY_MITIGATION)
-    check_float(args.idle_baseline, "--idle-baseline", maximum=MAX_SECONDS, why="one day at most")
-    if args.min_window is not None:
-        check_float(args.min_window, "--min-window", maximum=MAX_SECONDS, why="one day at most")
-    if args.ibm_timeout is not None:
-        check_float(args.ibm_timeout, "--ibm-timeout", maximum=MAX_IBM_TIMEOUT,
-                    why="a week at most; 'qvc ibm fetch RUN' collects jobs later")
-    test_size = check_float(args.test_size, "--test-size")
+    # None: not given, the spec's default applies (checked there).
+    ints = [("shots", "--shots", MAX_SHOTS, WHY_SHOTS), ("max_iter", "--max-iter", MAX_ITER, WHY_ITER),
+            ("max_repeats", "--max-repeats", MAX_REPEATS, WHY_REPEATS)]
+    for attr, flag, most, why in ints:
+        if getattr(args, attr, None) is not None:
+            check_positive_int(getattr(args, attr), flag, maximum=most, why=why)
+    floats = [("mitigation_factor", "--mitigation-factor", 1.0, MAX_MITIGATION, WHY_MITIGATION),
+              ("idle_baseline", "--idle-baseline", 0.0, MAX_SECONDS, "one day at most"),
+              ("min_window", "--min-window", 0.0, MAX_SECONDS, "one day at most"),
+              ("ibm_timeout", "--ibm-timeout", 0.0, MAX_IBM_TIMEOUT,
+               "a week at most; 'qvc ibm fetch RUN' collects jobs later")]
+    for attr, flag, least, most, why in floats:
+        if getattr(args, attr, None) is not None:
+            check_float(getattr(args, attr), flag, minimum=least, maximum=most, why=why)
+    test_size = 0.25 if getattr(args, "test_size", None) is None else check_float(args.test_size, "--test-size")
     if not 0.0 < test_size < 1.0:
         raise QvcUsageError(f"test size must be between 0 and 1 (got {args.test_size})")
-    execution = str(args.execution).strip()
-    kind = execution.partition(":")[0].lower()
-    if kind not in ("exact", "shots", "noisy", "ibm"):
-        raise QvcUsageError(f"unknown execution mode {execution!r}; choose one of: exact, shots, "
-                            "noisy:<fake backend>, ibm:<backend>[:session]")
-    check_out_dir(args.out)
+    execution = str(getattr(args, "execution", None) or "exact").strip()  # checked in full later
+    check_out_dir(getattr(args, "out", None) or "reports")
     if args.samples is not None:
         check_positive_int(args.samples, "--samples", minimum=4)
     if args.qubits is not None:

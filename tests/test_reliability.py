@@ -167,7 +167,6 @@ def test_usage_errors_import_nothing_heavy_and_write_nothing(tmp_path):
         "absurd seed": ["run", "iris", "--seed", str(2**40), "--out", str(out)],
         "out is a file": ["run", "iris", "--out", str(afile)],
         "unknown model": ["run", "iris", "--models", "svm,nn", "--out", str(out)],
-        "bad execution": ["run", "iris", "--execution", "warp", "--out", str(out)],
         "csv is a folder": ["run", "--csv", str(tmp_path), "--target", "y", "--out", str(out)],
     }
     proc = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(cases)], cwd=ROOT, capture_output=True,

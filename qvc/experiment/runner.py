@@ -34,6 +34,7 @@ from qvc.experiment.results import (
     ibm_columns,
     write_results,
 )
+from qvc.experiment.runfolder import read_metadata, write_metadata
 from qvc.experiment.spec import ExperimentSpec
 from qvc.models.registry import BuiltModel, ModelConfig, build_model
 from qvc.quantum.ledger import LedgerEntry
@@ -150,12 +151,12 @@ def run_experiment(
     run_dir = Path(run_dir) if run_dir is not None else new_run_dir(spec.out_dir, first.name)
     ctx = replace(ctx, run_id=run_dir.name)
     meta = _run_metadata(ctx, run_dir, datasets)
-    ibm_scope = _IbmScope(spec, run_dir, say) if spec.execution.startswith("ibm:") else None
+    ibm_scope = _IbmScope(spec, run_dir, say) if spec.execution_mode.is_ibm else None
     if ibm_scope is not None:
         meta["ibm"] = ibm_scope.describe
     if resumed:
         meta.update(_resumed_fields(run_dir))
-    md.write_json(meta, run_dir / "metadata.json")
+    write_metadata(meta, run_dir)
     rows: list[dict] = []
     try:
         with ExitStack() as stack:
@@ -191,7 +192,7 @@ def _check_before_folder(spec: ExperimentSpec, data: PreparedData, device: Devic
             f"{data.n_features} qubits exceed device preset {device.name!r} ({device.num_qubits} qubits), "
             "which prices the circuits; use fewer --qubits or a larger --device"
         )
-    if spec.execution.startswith("ibm:"):
+    if spec.execution_mode.is_ibm:
         from qvc.quantum.ibm.ledger import check_ledger_file, default_ledger_path
 
         check_ledger_file(default_ledger_path(spec.out_dir))
@@ -215,7 +216,7 @@ def _finish(run_dir: Path, meta: dict, rows: list[dict], say: Callable[[str], No
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
             meta["status"] = f"failed: report not written ({reason})"
     try:
-        md.write_json(meta, run_dir / "metadata.json")
+        write_metadata(meta, run_dir)
     except OSError as exc:
         if not failing and report_error is None:
             raise
@@ -239,7 +240,7 @@ def _prepare_one(spec: ExperimentSpec, seed: int) -> PreparedData:
 
 def _ibm_preflight(spec: ExperimentSpec, n_features: int) -> None:
     """Credentials, backend and size of an ``ibm:`` run, checked before any folder exists."""
-    if spec.execution.startswith("ibm:") and any(m in ("qsvc", "vqc") for m in spec.models):
+    if spec.execution_mode.is_ibm and any(m in ("qsvc", "vqc") for m in spec.models):
         from qvc.quantum.ibm.service import preflight
 
         preflight(spec.execution, n_features)
@@ -332,11 +333,9 @@ class _IbmScope:
 
 def _resumed_fields(run_dir: Path) -> dict:
     """Keep the first start time of a run that is being finished in place."""
-    import json
-
     try:
-        old = json.loads((run_dir / "metadata.json").read_text())
-    except (OSError, ValueError):
+        old = read_metadata(run_dir)
+    except QvcUsageError:
         return {}
     return {"started_utc": old.get("started_utc"),
             "resumed_utc": [*old.get("resumed_utc", []), md.utc_now()]}

@@ -8,18 +8,26 @@ atomically, so a bad input never overwrites an existing report.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
 
+from qvc._io import atomic_write_text
 from qvc.errors import QvcUsageError
 from qvc.experiment.metadata import run_state
-from qvc.experiment.results import SCHEMA_VERSION, load_results
+from qvc.experiment.results import load_results
+from qvc.experiment.runfolder import (
+    METADATA,
+    RESULTS,
+    Run,
+    check_values,
+    is_sweep_folder,
+    load_run,
+    read_sweep_meta,
+)
 from qvc.report.content import (
+    Cell,
     Document,
     Link,
     Section,
@@ -32,121 +40,26 @@ from qvc.report.markdown import render_markdown
 from qvc.report.stats import summarize
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+def _load(run_dir: str | Path) -> Run:
+    """:func:`~qvc.experiment.runfolder.load_run` for a report: a ``running`` run whose process
+    is gone shows as ``interrupted (...)`` (in the report only; the file is not changed)."""
+    run = load_run(run_dir)
+    run.metadata["status"] = run_state(run.metadata)
+    return run
+
+
+def _build(builder, where: Path, *args) -> Document:
+    """Build a report document; content the files should never hold becomes one line, not a traceback."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        return builder(*args)
+    except QvcUsageError:
         raise
-
-
-def load_metadata(run_dir: str | Path) -> dict:
-    """Read a run folder's ``metadata.json``.
-
-    Raises
-    ------
-    QvcUsageError
-        If it is missing, not JSON, not an object, or from a newer schema version.
-    """
-    path = Path(run_dir) / "metadata.json"
-    if not path.is_file():
-        raise QvcUsageError(f"no metadata.json in {str(run_dir)!r}; give a run folder written by 'qvc run'")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (TypeError, AttributeError, KeyError, ValueError, OverflowError, IndexError) as exc:
+        first = (str(exc).splitlines() or [""])[0][:200]
         raise QvcUsageError(
-            f"cannot read {str(path)!r} ({str(exc).splitlines()[0]}); restore the file or re-run"
+            f"cannot build a report from {str(where)!r}: its results.csv or metadata.json holds values "
+            f"qvc does not write ({type(exc).__name__}: {first}); restore the files or re-run"
         ) from None
-    if not isinstance(meta, dict):
-        raise QvcUsageError(f"{str(path)!r} is not a qvc metadata object; restore the file or re-run")
-    version = meta.get("schema_version")
-    if isinstance(version, (int, float)) and version > SCHEMA_VERSION:
-        raise QvcUsageError(
-            f"{str(path)!r} has schema version {version}, newer than this qvc ({SCHEMA_VERSION}); upgrade qvc"
-        )
-    _check_metadata_types(path, meta)
-    meta["status"] = run_state(meta)  # shown only: a dead 'running' run reads 'interrupted (...)'
-    return meta
-
-
-#: Keys of metadata.json whose JSON type the report relies on (absent or null is fine unless noted).
-_META_TYPES: dict[str, tuple[type, ...]] = {
-    "config": (dict,), "meter": (dict,), "device": (dict,), "carbon": (dict,),
-    "hardware_model": (dict,), "machine": (dict,), "versions": (dict,), "preprocessing": (dict,),
-    "ibm": (dict,), "analysis": (dict,), "seeds": (list,), "command": (list,),
-    "run_id": (str,), "status": (str,), "started_utc": (str,), "finished_utc": (str,),
-    "qvc_version": (str,), "git_revision": (str,), "kind": (str,), "resumed_utc": (list,),
-}
-_JSON_NAMES = {dict: "an object", list: "a list", str: "a string"}
-
-
-def _json_type(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return _JSON_NAMES.get(type(value), type(value).__name__)
-
-
-def _check_metadata_types(path: Path, meta: dict) -> None:
-    """One line naming the first key whose JSON type is wrong (``config: null``, ``meter: 5``)."""
-    for key, types in _META_TYPES.items():
-        if key not in meta:
-            continue
-        value = meta[key]
-        if value is None and key in ("finished_utc", "git_revision"):
-            continue
-        if not isinstance(value, types):
-            raise QvcUsageError(
-                f"{str(path)!r}: '{key}' should be {_JSON_NAMES[types[0]]}, not {_json_type(value)}; "
-                "the file was edited or damaged: restore it or re-run"
-            )
-
-
-def load_run(run_dir: str | Path) -> tuple[pd.DataFrame, dict]:
-    """The typed result table and the metadata of a run folder.
-
-    Raises
-    ------
-    QvcUsageError
-        If the folder does not exist or its files are missing, damaged or too new.
-    """
-    run_dir = Path(run_dir)
-    if not run_dir.exists():
-        raise QvcUsageError(f"run folder {str(run_dir)!r} does not exist")
-    if not run_dir.is_dir():
-        raise QvcUsageError(f"{str(run_dir)!r} is not a folder; give a run folder written by 'qvc run'")
-    if not any(run_dir.iterdir()):
-        raise QvcUsageError(f"run folder {str(run_dir)!r} is empty; give a run folder written by 'qvc run'")
-    frame = load_results(run_dir)
-    _check_values(run_dir / "results.csv", frame)
-    meta = load_metadata(run_dir)
-    return frame, meta
-
-
-def _check_values(path: Path, frame: pd.DataFrame) -> None:
-    """Refuse numbers qvc never writes: infinities anywhere, accuracies outside [0, 1]."""
-    import numpy as np
-
-    for col in frame.columns:
-        values = frame[col]
-        if values.dtype.kind != "f":
-            continue
-        bad = ~np.isfinite(values.to_numpy()) & values.notna().to_numpy()
-        if col.startswith(("accuracy_", "f1_")):
-            bad |= ((values < 0) | (values > 1)).fillna(False).to_numpy()
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise QvcUsageError(
-                f"{str(path)!r}: column {col!r}, row {row + 1} holds {values.iloc[row]!r}, which qvc "
-                "never writes (" + ("a score must be in [0, 1]" if col.startswith(("accuracy_", "f1_"))
-                                    else "not a finite number") + "); restore the file or re-run"
-            )
 
 
 def write_report(run_dir: str | Path, *, meta: dict | None = None) -> tuple[Path, Path]:
@@ -182,28 +95,16 @@ def write_report(run_dir: str | Path, *, meta: dict | None = None) -> tuple[Path
     """
     run_dir = Path(run_dir)
     if meta is None:
-        frame, meta = load_run(run_dir)
+        run = _load(run_dir)
+        frame, meta = run.results, run.metadata
     else:
         frame = load_results(run_dir)
+        check_values(run_dir / RESULTS, frame)
     doc = _build(build_run_report, run_dir, frame, meta)
     md, page = render_markdown(doc), render_html(doc)
-    _atomic_write(run_dir / "report.md", md)
-    _atomic_write(run_dir / "report.html", page)
+    atomic_write_text(run_dir / "report.md", md)
+    atomic_write_text(run_dir / "report.html", page)
     return run_dir / "report.md", run_dir / "report.html"
-
-
-def _build(builder, where: Path, *args) -> Document:
-    """Build a report document; content the files should never hold becomes one line, not a traceback."""
-    try:
-        return builder(*args)
-    except QvcUsageError:
-        raise
-    except (TypeError, AttributeError, KeyError, ValueError, OverflowError, IndexError) as exc:
-        first = (str(exc).splitlines() or [""])[0][:200]
-        raise QvcUsageError(
-            f"cannot build a report from {str(where)!r}: its results.csv or metadata.json holds values "
-            f"qvc does not write ({type(exc).__name__}: {first}); restore the files or re-run"
-        ) from None
 
 
 def write_compare(run_a: str | Path, run_b: str | Path, out_dir: str | Path | None = None) -> tuple[Path, Path]:
@@ -222,8 +123,8 @@ def write_compare(run_a: str | Path, run_b: str | Path, out_dir: str | Path | No
     (Path, Path)
     """
     a, b = Path(run_a), Path(run_b)
-    fa, ma = load_run(a)
-    fb, mb = load_run(b)
+    ra, rb = _load(a), _load(b)
+    fa, ma, fb, mb = ra.results, ra.metadata, rb.results, rb.metadata
     name_a, name_b = str(ma.get("run_id") or a.name), str(mb.get("run_id") or b.name)
     if a.resolve() == b.resolve():
         raise QvcUsageError("--compare needs two different run folders")
@@ -235,16 +136,61 @@ def write_compare(run_a: str | Path, run_b: str | Path, out_dir: str | Path | No
     doc = _build(build_compare_report, a, {name_a: (fa, ma), name_b: (fb, mb)})
     md, page = render_markdown(doc), render_html(doc)
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out / "report.md", md)
-    _atomic_write(out / "report.html", page)
+    atomic_write_text(out / "report.md", md)
+    atomic_write_text(out / "report.html", page)
     return out / "report.md", out / "report.html"
+
+
+def _report_link(folder: Path, page: str, make: str) -> Cell:
+    if (folder / page).exists():
+        return Link(folder.name, quote(f"{folder.name}/{page}"))
+    return f"{folder.name} (no {page}: {make} {folder})"
+
+
+def _accuracy_per_model(frame: pd.DataFrame) -> str:
+    return "; ".join(f"{model} {summarize(g['accuracy_test']).text('.2f')}"
+                     for model, g in frame.groupby("model", sort=False))
+
+
+def _run_index_row(folder: Path) -> list[Cell]:
+    link = _report_link(folder, "report.html", "qvc report")
+    try:
+        run = _load(folder)
+    except QvcUsageError as exc:
+        return [link, "-", "-", "-", "-", f"unreadable: {exc}"]
+    frame, meta = run.results, run.metadata
+    seeds = sorted({int(s) for s in frame["seed"].dropna()})
+    datasets = ", ".join(dict.fromkeys(str(d) for d in frame.get("dataset", pd.Series(dtype=str)).dropna()))
+    return [link, meta.get("started_utc", "-") or "-", datasets or "-",
+            ", ".join(map(str, seeds)), _accuracy_per_model(frame), str(meta.get("status", "-"))]
+
+
+def _sweep_index_row(folder: Path) -> list[Cell]:
+    """A sweep folder: its sweep report, points done of planned, and the rows stored so far."""
+    link = _report_link(folder, "sweep_report.html", "qvc sweep --resume")
+    try:
+        meta = read_sweep_meta(folder)
+    except QvcUsageError as exc:
+        return [link, "-", "-", "-", "-", f"unreadable: {exc}"]
+    points = meta.get("points") or []
+    try:
+        frame = load_results(folder)
+    except QvcUsageError:
+        frame = None
+    done = 0 if frame is None else len(frame)
+    status = f"sweep: {done} of {len(points)} points, {meta.get('status', '-')}"
+    datasets = ", ".join(dict.fromkeys(str(p.get("dataset")) for p in points if p.get("dataset")))
+    seeds = sorted({int(p["seed"]) for p in points if isinstance(p.get("seed"), int)})
+    return [link, str(meta.get("created_utc", "-") or "-"), datasets or "-", ", ".join(map(str, seeds)) or "-",
+            _accuracy_per_model(frame) if frame is not None else "-", status]
 
 
 def write_index(reports_dir: str | Path) -> Path:
     """Write ``index.html`` (and ``index.md``) listing every run folder under ``reports_dir``.
 
-    Folders whose files cannot be read are listed with the reason instead of
-    stopping the index.
+    Sweep folders (``qvc sweep``) are listed with a link to their sweep report and
+    how many of their points are done. Folders whose files cannot be read are
+    listed with the reason instead of stopping the index.
 
     Raises
     ------
@@ -255,30 +201,17 @@ def write_index(reports_dir: str | Path) -> Path:
     if not root.is_dir():
         raise QvcUsageError(f"{str(root)!r} is not a folder; give the folder that holds run folders")
     candidates = sorted(p for p in root.iterdir() if p.is_dir() and (
-        (p / "results.csv").exists() or (p / "metadata.json").exists()))
+        (p / RESULTS).exists() or (p / METADATA).exists() or is_sweep_folder(p)))
     if not candidates:
         raise QvcUsageError(f"no run folders (with results.csv) in {str(root)!r}; run 'qvc run' first")
-    rows = []
-    for p in candidates:
-        link = Link(p.name, quote(f"{p.name}/report.html")) if (p / "report.html").exists() else \
-            f"{p.name} (no report.html: qvc report {p})"
-        try:
-            frame, meta = load_run(p)
-        except QvcUsageError as exc:
-            rows.append([link, "-", "-", "-", "-", f"unreadable: {exc}"])
-            continue
-        models = []
-        for model, g in frame.groupby("model", sort=False):
-            models.append(f"{model} {summarize(g['accuracy_test']).text('.2f')}")
-        seeds = sorted({int(s) for s in frame["seed"].dropna()})
-        datasets = ", ".join(dict.fromkeys(str(d) for d in frame.get("dataset", pd.Series(dtype=str)).dropna()))
-        rows.append([link, meta.get("started_utc", "-") or "-", datasets or "-",
-                     ", ".join(map(str, seeds)), "; ".join(models), str(meta.get("status", "-"))])
+    rows = [_sweep_index_row(p) if is_sweep_folder(p) else _run_index_row(p) for p in candidates]
     doc = Document(
-        f"qvc runs in {root.name or root}", [f"{len(candidates)} run folder(s)"],
+        f"qvc runs in {root.name or root}", [f"{len(candidates)} run and sweep folder(s)"],
         [Section("Runs", [Table(["run", "started (UTC)", "dataset", "seeds",
-                                 "test accuracy per model (mean)", "status"], rows)], "runs")],
+                                 "test accuracy per model (mean)", "status"], rows,
+                                caption="Run folders of 'qvc run' and sweep folders of 'qvc sweep'.")],
+                 "runs")],
     )
-    _atomic_write(root / "index.md", render_markdown(doc))
-    _atomic_write(root / "index.html", render_html(doc))
+    atomic_write_text(root / "index.md", render_markdown(doc))
+    atomic_write_text(root / "index.html", render_html(doc))
     return root / "index.html"
