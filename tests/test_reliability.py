@@ -283,14 +283,14 @@ def test_report_not_written_is_the_status_not_complete(out_dir, monkeypatch, cap
     """Injected ENOSPC while writing report.html: metadata.json must not say 'complete'."""
     import qvc.report.build as build
 
-    real = build._atomic_write
+    real = build.atomic_write_text
 
     def full_for_html(path, text):
         if path.name == "report.html":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         real(path, text)
 
-    monkeypatch.setattr(build, "_atomic_write", full_for_html)
+    monkeypatch.setattr(build, "atomic_write_text", full_for_html)
     assert main(["run", "iris", "--models", "svm", "--out", str(out_dir), "--quiet"]) == 2
     _one_line(capsys.readouterr().err, "No space left on device")
     (run,) = out_dir.iterdir()
