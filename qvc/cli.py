@@ -286,9 +286,9 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
             from qvc.experiment.ibm import run_ledger
             from qvc.experiment.runfolder import load_run
 
-            run = load_run(args.run, with_results=False)
-            ledger = run_ledger(run.path, run.metadata)
-            rows = ledger.rows_for_run(run.path.name)
+            folder = load_run(args.run, with_results=False)
+            ledger = run_ledger(folder.path, folder.metadata)
+            rows = ledger.rows_for_run(folder.path.name)
         else:
             ledger = jobs.open_ledger(args.ledger)
             rows = ledger.rows()

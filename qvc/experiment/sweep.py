@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from qvc import __version__
 from qvc.errors import QvcUsageError
@@ -254,7 +255,7 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
         todo.sort(key=_estimated_cost, reverse=True)
         if meta.get("concurrency") == "exclusive":
             workers = 1
-        session = {
+        session: dict[str, Any] = {
             "started_utc": md.utc_now(), "finished_utc": None, "host": socket.gethostname(),
             "points_already_stored": len(done), "points_to_run": len(todo),
             "torn_bytes_discarded": store.torn_bytes,
