@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from qvc import __version__
+from qvc._io import atomic_write_text
 from qvc.errors import QvcUsageError
 from qvc.experiment import metadata as md
 from qvc.experiment.results import SCHEMA_VERSION
@@ -190,7 +191,7 @@ def run_sweep(
     (2, 'complete')
     """
     run_dir = new_run_dir(out_dir if out_dir is not None else spec.out_dir, spec.name)
-    (run_dir / "spec.toml").write_text(spec.text)
+    atomic_write_text(run_dir / "spec.toml", spec.text)
     meta = {
         "schema_version": SCHEMA_VERSION,
         "kind": "sweep",
