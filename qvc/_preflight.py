@@ -226,9 +226,9 @@ def check_run_args(args) -> None:
               ("min_window", "--min-window", 0.0, MAX_SECONDS, "one day at most"),
               ("ibm_timeout", "--ibm-timeout", 0.0, MAX_IBM_TIMEOUT,
                "a week at most; 'qvc ibm fetch RUN' collects jobs later")]
-    for attr, flag, least, most, why in floats:
-        if getattr(args, attr, None) is not None:
-            check_float(getattr(args, attr), flag, minimum=least, maximum=most, why=why)
+    for fattr, fflag, least, fmost, fwhy in floats:
+        if getattr(args, fattr, None) is not None:
+            check_float(getattr(args, fattr), fflag, minimum=least, maximum=fmost, why=fwhy)
     test_size = 0.25 if getattr(args, "test_size", None) is None else check_float(args.test_size, "--test-size")
     if not 0.0 < test_size < 1.0:
         raise QvcUsageError(f"test size must be between 0 and 1 (got {args.test_size})")

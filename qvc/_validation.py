@@ -28,19 +28,21 @@ def check_positive_int(value: object, name: str, *, minimum: int = 1, maximum: i
     ...
     qvc.errors.QvcUsageError: --shots must be <= 1000000000 (got 100000000000000000000): too many
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        number = int(value)
+    else:
         try:
             as_float = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise QvcUsageError(f"{name} must be an integer (got {value!r})") from None
         if not math.isfinite(as_float) or not as_float.is_integer():
             raise QvcUsageError(f"{name} must be an integer (got {value!r})")
-        value = int(as_float)
-    if value < minimum:
-        raise QvcUsageError(f"{name} must be >= {minimum} (got {value})")
-    if maximum is not None and value > maximum:
-        raise QvcUsageError(f"{name} must be <= {maximum} (got {value})" + (f": {why}" if why else ""))
-    return int(value)
+        number = int(as_float)
+    if number < minimum:
+        raise QvcUsageError(f"{name} must be >= {minimum} (got {number})")
+    if maximum is not None and number > maximum:
+        raise QvcUsageError(f"{name} must be <= {maximum} (got {number})" + (f": {why}" if why else ""))
+    return number
 
 
 def check_nonnegative_float(value: object, name: str) -> float:
@@ -193,12 +195,12 @@ def cgroup_memory_headroom(root: Path | None = None, proc_cgroup: Path | None = 
                       _read_int(level / "memory.memsw.limit_in_bytes")]
             hier = _stat_value(level / "memory.stat", "hierarchical_memory_limit")
             limits.append(hier if 0 < hier < _NO_LIMIT else None)
-            limits = [x for x in limits if x is not None]
-            if not limits:
+            known = [x for x in limits if x is not None]
+            if not known:
                 continue
             used = _read_int(level / "memory.usage_in_bytes") or 0
             used -= _stat_value(level / "memory.stat", "total_inactive_file", "inactive_file")
-            headrooms.append(min(limits) - max(used, 0))
+            headrooms.append(min(known) - max(used, 0))
     return max(0, min(headrooms)) if headrooms else None
 
 

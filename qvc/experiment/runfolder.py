@@ -54,7 +54,7 @@ _META_TYPES: dict[str, tuple[type, ...]] = {
     "run_id": (str,), "status": (str,), "started_utc": (str,), "finished_utc": (str,),
     "qvc_version": (str,), "git_revision": (str,), "kind": (str,), "resumed_utc": (list,),
 }
-_JSON_NAMES = {dict: "an object", list: "a list", str: "a string"}
+_JSON_NAMES: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
 
 
 def _json_type(value) -> str:

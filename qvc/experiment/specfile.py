@@ -278,17 +278,22 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
     except QvcUsageError as exc:
         raise _err(path, where, "carbon_intensity" if p.carbon_intensity is not None else "country",
                    str(exc)) from None
-    for key, value, minimum in [("qubits", p.qubits, 1), ("samples", p.samples, 4), ("seeds", p.seed, 0),
-                                ("shots", p.shots, 1), ("max_iter", p.max_iter, 1)]:
-        if value is not None and value < minimum:
-            raise _err(path, where, key, f"must be >= {minimum} (got {value})")
+    bounds: list[tuple[str, int | None, int]] = [
+        ("qubits", p.qubits, 1), ("samples", p.samples, 4), ("seeds", p.seed, 0),
+        ("shots", p.shots, 1), ("max_iter", p.max_iter, 1),
+    ]
+    for key, number, minimum in bounds:
+        if number is not None and number < minimum:
+            raise _err(path, where, key, f"must be >= {minimum} (got {number})")
     from qvc._preflight import MAX_ITER, MAX_MITIGATION, MAX_SHOTS, WHY_ITER, WHY_MITIGATION, WHY_SHOTS
 
-    for key, value, maximum, why in [("shots", p.shots, MAX_SHOTS, WHY_SHOTS),
-                                     ("max_iter", p.max_iter, MAX_ITER, WHY_ITER),
-                                     ("mitigation_factor", p.mitigation_factor, MAX_MITIGATION, WHY_MITIGATION)]:
-        if not value <= maximum:
-            raise _err(path, where, key, f"must be <= {maximum:g} (got {value:g}): {why}")
+    maxima: list[tuple[str, float, float, str]] = [
+        ("shots", p.shots, MAX_SHOTS, WHY_SHOTS), ("max_iter", p.max_iter, MAX_ITER, WHY_ITER),
+        ("mitigation_factor", p.mitigation_factor, MAX_MITIGATION, WHY_MITIGATION),
+    ]
+    for name, amount, maximum, why in maxima:
+        if not amount <= maximum:
+            raise _err(path, where, name, f"must be <= {maximum:g} (got {amount:g}): {why}")
     if not 0.0 < float(p.test_size) < 1.0:
         raise _err(path, where, "test_size", f"must be between 0 and 1 (got {p.test_size})")
     data_key = (p.dataset, p.qubits, p.samples, p.test_size)

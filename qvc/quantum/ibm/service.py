@@ -240,10 +240,11 @@ _UNREACHABLE_TYPES = {"ConnectionError", "NameResolutionError", "NewConnectionEr
 def _chain(exc: BaseException) -> list[BaseException]:
     out: list[BaseException] = []
     seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        out.append(exc)
-        exc = exc.__cause__ or exc.__context__
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        out.append(link)
+        link = link.__cause__ or link.__context__
     return out
 
 
