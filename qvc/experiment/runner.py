@@ -187,21 +187,24 @@ class _IbmScope:
     """The IBM context of one run (ledger next to the run folders), as a re-enterable scope."""
 
     def __init__(self, spec: ExperimentSpec, run_dir: Path, say: Callable[[str], None]) -> None:
-        from qvc.quantum.ibm import IbmRunContext, default_ledger_path, ibm_context
+        from qvc.quantum.ibm import IbmRunContext, default_store_path, ibm_context
 
         ctx = IbmRunContext(
-            ledger_path=default_ledger_path(spec.out_dir), run_id=run_dir.name,
+            store_path=default_store_path(spec.out_dir), run_id=run_dir.name,
             experiment=spec.dataset, run_dir=run_dir, train_on_hardware=spec.train_on_hardware,
             progress=say,
         )
         if spec.ibm_timeout_s is not None:
             ctx.timeout_s = spec.ibm_timeout_s
+        if spec.ibm_max_qpu_seconds is not None:
+            ctx.max_execution_time = max(1, int(np.ceil(spec.ibm_max_qpu_seconds)))
         self.ctx = ctx
         self._cm = ibm_context(ctx)
         self.describe = {
-            "execution": spec.execution, "ledger": str(ctx.ledger_path),
-            "results_dir": str(ctx.ledger_path.parent / "ibm_results"),
+            "execution": spec.execution, "ledger": str(ctx.store_path),
+            "results_dir": str(ctx.store_path.parent / "ibm_results"),
             "timeout_s": ctx.timeout_s, "train_on_hardware": spec.train_on_hardware,
+            "max_execution_time_s": ctx.max_execution_time,
             "credentials": "QiskitRuntimeService saved account or QISKIT_IBM_* environment "
                            "(never stored by qvc)",
         }
@@ -405,34 +408,10 @@ def _run_one(name, cfg, data, meter, device, spec, run_id, carbon: CarbonIntensi
 
 
 def ibm_columns(est, cost) -> dict:
-    """The ``ibm_*`` and ``hw_reported_*`` columns: what ran on an IBM backend, and its QPU time.
+    """The ``ibm_*`` and ``hw_reported_*`` columns (see :func:`qvc.experiment.ibm.ibm_columns`)."""
+    from qvc.experiment.ibm import ibm_columns as columns
 
-    ``hw_reported_qpu_seconds`` is the sum of ``job.usage()`` over the jobs whose
-    results the model used, labelled ``hardware-reported``; the energy next to it is
-    those seconds times the cost model's average power (``cost.power_w``). Local
-    testing mode (fake backends) reports no QPU time: the columns stay empty and
-    the method says so.
-    """
-    usage = est.hardware_usage() if est is not None and hasattr(est, "hardware_usage") else None
-    if usage is None:
-        return {"ibm_backend": "", "ibm_jobs": 0, "ibm_jobs_submitted": 0, "ibm_trained_on": "",
-                "hw_reported_qpu_seconds": np.nan, "hw_reported_energy_j": np.nan,
-                "hw_reported_method": "", "hw_reported_vs_modelled": np.nan}
-    seconds = usage["qpu_seconds"]
-    reported = seconds is not None
-    power = cost.power_w if cost is not None else float("nan")
-    return {
-        "ibm_backend": usage["backend"],
-        "ibm_jobs": usage["jobs"],
-        "ibm_jobs_submitted": usage["jobs_submitted"],
-        "ibm_trained_on": getattr(est, "trained_on_", est.execution),
-        "hw_reported_qpu_seconds": float(seconds) if reported else np.nan,
-        "hw_reported_energy_j": float(seconds) * power if reported else np.nan,
-        "hw_reported_method": usage["qpu_seconds_method"],
-        "hw_reported_vs_modelled": (float(seconds) / cost.qpu_seconds
-                                    if reported and cost is not None and cost.qpu_seconds > 0
-                                    else np.nan),
-    }
+    return columns(est, cost)
 
 
 def hardware_columns(cost) -> dict:

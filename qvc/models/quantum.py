@@ -45,13 +45,13 @@ def _is_ibm(mode: str) -> bool:
 
 
 class _IbmMixin:
-    """Shared IBM plumbing: one :class:`~qvc.quantum.ibm.LedgerSampler` per fitted model."""
+    """Shared IBM plumbing: one :class:`~qvc.quantum.ibm.IbmSampler` per fitted model."""
 
     def _ibm_sampler(self, phase: str, model: str):
-        from qvc.quantum.ibm import LedgerSampler, parse_ibm_execution
+        from qvc.quantum.ibm import IbmSampler, parse_ibm_execution
 
         if getattr(self, "_ibm", None) is None:
-            self._ibm = LedgerSampler(
+            self._ibm = IbmSampler(
                 parse_ibm_execution(self.execution), default_shots=int(self.shots),
                 seed=self.seed, model=model,
             )
