@@ -101,7 +101,7 @@ def _service_raising(exc):
     return FakeService
 
 
-@pytest.mark.parametrize("kind", ["missing", "invalid", "unknown_backend"])
+@pytest.mark.parametrize("kind", ["missing", "invalid", "instance", "unknown_backend"])
 def test_credential_and_backend_errors_are_one_line(kind, out_dir, capsys, monkeypatch):
     import qiskit_ibm_runtime
     from qiskit.providers.exceptions import QiskitBackendNotFoundError
@@ -112,6 +112,14 @@ def test_credential_and_backend_errors_are_one_line(kind, out_dir, capsys, monke
     if kind == "missing":
         service = _service_raising(AccountNotFoundError("Unable to find account."))
         expected = "no IBM Quantum credentials found"
+    elif kind == "instance":
+        from qiskit_ibm_runtime.exceptions import IBMInputValueError
+
+        service = _service_raising(IBMInputValueError(
+            "The given API token is associated with an account that does not have access to the "
+            "instance crn:v1:bluemix:public:quantum-computing:us-east:a/x::. To use this instance, "
+            "use an API token generated from the account with this instance available."))
+        expected = "does not give this API key access to the instance"
     elif kind == "invalid":
         service = _service_raising(IBMNotAuthorizedError(f"401 Unauthorized: token {TOKEN} expired"))
         expected = "IBM Quantum rejected the credentials"
@@ -135,6 +143,8 @@ def test_credential_and_backend_errors_are_one_line(kind, out_dir, capsys, monke
     err = capsys.readouterr().err
     assert expected in _only_line(err)
     assert TOKEN not in err
+    if kind == "instance":
+        assert "network" not in err  # an inaccessible instance is not a network problem
     assert list(out_dir.iterdir()) == []
 
 
@@ -245,7 +255,7 @@ def test_reported_usage_is_priced_next_to_the_model_and_calibrated(out_dir, fake
     fake.configure(usage_seconds=1.5)  # a fixture value played by the fake service, not a measurement
     assert _run(out_dir) == 0
     q = load_results(next(out_dir.glob("iris-*"))).iloc[0]
-    assert q["hw_reported_method"] == "hardware-reported"
+    assert q["hw_reported_method"].startswith("hardware-reported")
     assert q["hw_reported_qpu_seconds"] == pytest.approx(1.5 * q["ibm_jobs"])
     assert q["hw_reported_energy_j"] > 0 and q["hw_energy_method"] == "modelled"
     assert q["hw_reported_vs_modelled"] == pytest.approx(q["hw_reported_qpu_seconds"] / q["hw_qpu_seconds"],
@@ -345,4 +355,4 @@ def test_ibm_without_subcommand_and_missing_ledger_exit_2(tmp_path, capsys):
     assert main(["ibm"]) == 2
     assert "give an ibm command" in _only_line(capsys.readouterr().err)
     assert main(["ibm", "status", "--ledger", str(tmp_path / "none.sqlite")]) == 2
-    assert "no IBM job ledger" in _only_line(capsys.readouterr().err)
+    assert "no IBM job store" in _only_line(capsys.readouterr().err)

@@ -190,7 +190,8 @@ class PersistentFakeGateway(Gateway):
         return FakeMode.load(self, session_id).usage()
 
     def sessions(self) -> list[dict]:
-        """Every session and batch opened, oldest first (``id``, ``mode``, ``closed``)."""
+        """Every session and batch opened, oldest first (``id``, ``mode``, ``closed``,
+        ``others_open_at_open``: how many were still open when it was opened)."""
         folder = self.root / "sessions"
         if not folder.is_dir():
             return []
@@ -208,8 +209,10 @@ class FakeMode:
         folder.mkdir(exist_ok=True)
         if session_id is None:
             session_id = f"{mode}-{uuid.uuid4().hex[:16]}"
+            still_open = sum(1 for d in fake.sessions() if not d["closed"])
             _write_json(folder / f"{session_id}.json",
                         {"id": session_id, "mode": mode, "backend": backend.name, "closed": False,
+                         "others_open_at_open": still_open,
                          "seq": len(list(folder.glob("*.json")))})
         self.session_id = session_id
 
