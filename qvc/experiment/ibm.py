@@ -39,13 +39,6 @@ def _write_json_atomic(data: dict, path: Path) -> None:
         raise
 
 
-def empty_ibm_columns() -> dict:
-    """The ``ibm_*`` / ``hw_reported_*`` columns of a row that did not run on IBM."""
-    return {"ibm_backend": "", "ibm_jobs": 0, "ibm_jobs_submitted": 0, "ibm_trained_on": "",
-            "hw_reported_qpu_seconds": np.nan, "hw_reported_energy_j": np.nan,
-            "hw_reported_method": "", "hw_reported_vs_modelled": np.nan}
-
-
 def reported_columns(usage: dict, power_w: float, modelled_qpu_seconds: float) -> dict:
     """``hw_reported_*`` columns from an attributed usage (see :mod:`qvc.quantum.ibm.accounting`).
 
@@ -87,16 +80,18 @@ def ibm_columns(est, cost) -> dict:
     has run), and records in the run folder's :data:`USAGE_FILE` what is needed to
     recompute the columns when usage arrives later (``qvc ibm fetch RUN --usage``).
     """
+    from qvc.experiment.results import blank_columns
+
     usage = est.hardware_usage() if est is not None and hasattr(est, "hardware_usage") else None
     if usage is None:
-        return empty_ibm_columns()
+        return blank_columns("ibm")
     power = cost.power_w if cost is not None else float("nan")
     modelled = cost.qpu_seconds if cost is not None else float("nan")
     out = {
         "ibm_backend": usage["backend"],
         "ibm_jobs": usage["jobs"],
         "ibm_jobs_submitted": usage["jobs_submitted"],
-        "ibm_trained_on": getattr(est, "trained_on_", est.execution),
+        "ibm_trained_on": getattr(est, "trained_on_", getattr(est, "execution", "")),
     }
     out.update(reported_columns(usage, power, modelled))
     _remember_usage(usage, power, modelled)

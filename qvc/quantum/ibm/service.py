@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from qvc.errors import QvcUsageError
+from qvc.errors import IbmServiceError, QvcUsageError
 
 #: The IBM Quantum channel qvc connects to.
 CHANNEL = "ibm_quantum_platform"
@@ -91,16 +91,6 @@ class JobStatus(str, Enum):
 PENDING_STATES = (JobStatus.INITIALIZING, JobStatus.QUEUED, JobStatus.VALIDATING, JobStatus.RUNNING)
 #: Job states that never change again.
 FINAL_STATES = (JobStatus.DONE, JobStatus.ERROR, JobStatus.CANCELLED)
-
-
-class IbmServiceError(QvcUsageError):
-    """The IBM service (or the network to it) failed or refused: not a mistake in the input.
-
-    Distinct from plain usage errors so callers can tell "the service said no / could
-    not be reached" from "the command was wrong"; it derives from
-    :class:`~qvc.errors.QvcUsageError` only so the command line still prints one
-    line and exits 2.
-    """
 
 _EXECUTION_MODES = ("batch", "session")
 

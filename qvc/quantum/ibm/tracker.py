@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from qvc.errors import IbmJobsPending
 from qvc.quantum.ibm.context import IbmRunContext
 from qvc.quantum.ibm.jobstore import JobRow, JobStore, utc_now
 from qvc.quantum.ibm.service import (
@@ -42,10 +43,6 @@ HARDWARE_REPORTED = "hardware-reported"
 LOCAL_NO_QPU = "none: local testing mode (Aer simulation, no QPU)"
 #: Usage that the service has not finished computing (``usage.status == "pending"``).
 USAGE_PENDING = "pending"
-
-
-class IbmJobsPending(IbmServiceError):
-    """Jobs were submitted but their results did not arrive in time; they stay in the job store."""
 
 
 @dataclass(frozen=True)
