@@ -35,6 +35,7 @@ from qvc.quantum.ibm.service import (
     JobStatus,
     first_line,
     job_status,
+    redact,
 )
 
 #: How QPU seconds are labelled when the service reports them.
@@ -222,8 +223,8 @@ class JobTracker:
             return JobStatus.of(self.store.get(row.row_id).status)
         if status.failed:
             msg = ""
-            try:
-                msg = first_line(Exception(job.error_message() or ""))
+            try:  # IBM's messages read "Job <id> has failed:\n<reason>": keep the reason
+                msg = redact(" ".join(str(job.error_message() or "").split()))[:400]
             except Exception:
                 pass
             usage = read_usage(job, self.gateway.is_local)  # IBM charges failed jobs too
