@@ -121,10 +121,9 @@ def test_usage_shapes_absent_and_pending_stay_missing(shape, pending, expected, 
 # -- defect 3: a job done at its first status check is collected ---------------------------
 def test_job_done_at_first_check_is_collected_and_store_stays_usable(out_dir, fake):
     fake.configure(finish_after_polls=0, usage_seconds=1.0)
-    assert _run(out_dir) == 0
+    assert _run(out_dir) == 0  # before the fix: IsADirectoryError
     assert [r[0] for r in _rows(out_dir)] == ["DONE", "DONE"]
-    assert _run(out_dir) == 0  # the next run reuses them (before the fix it crashed)
-    assert len(fake.job_ids()) == 2
+    assert (next(out_dir.glob("iris-*")) / "report.md").is_file()
 
 
 def test_done_row_without_counts_is_collected_not_trusted(tmp_path, fake):
@@ -180,9 +179,13 @@ def test_fetch_usage_rewrites_rows_and_report_without_running_again(out_dir, fak
 
 
 # -- defect 5: billing time vs physical time -----------------------------------------------
-def test_energy_uses_execution_spans_and_cost_uses_usage(out_dir, fake):
+def test_energy_uses_execution_spans_and_cost_uses_usage(out_dir, fake, capsys):
     fake.configure(usage_seconds=1.5, exec_seconds=0.25)
     assert _run(out_dir) == 0
+    # defect 7 too: the default budget is the Open plan's, sent with every job
+    assert "budget 600 QPU s" in capsys.readouterr().err
+    metas = [json.loads((fake.root / "jobs" / j / "meta.json").read_text()) for j in fake.job_ids()]
+    assert {m["max_execution_time"] for m in metas} == {600}
     run = next(out_dir.glob("iris-*"))
     q = load_results(run).iloc[0]
     assert q["hw_reported_qpu_seconds"] == pytest.approx(3.0)  # billed: 2 jobs x 1.5 s
@@ -201,11 +204,12 @@ def test_energy_falls_back_to_usage_and_says_so(tmp_path, fake):
 
 # -- defect 6: failed jobs are charged; reused jobs are attributed once --------------------
 @pytest.mark.parametrize("final", ["ERROR", "CANCELLED"])
-def test_usage_of_failed_jobs_is_read(final, out_dir, fake):
+def test_usage_of_failed_jobs_is_read(final, tmp_path, fake):
     fake.configure(final_status=final, usage_seconds=0.7)
-    assert _run(out_dir) == 2
-    ((status, qpu, source, _sid, _exec),) = _rows(out_dir)
-    assert (status, qpu, source) == (final, pytest.approx(0.7), "hardware-reported")
+    with pytest.raises(IbmServiceError, match=f"ended in {final}"):
+        _sample(tmp_path)
+    (row,) = JobStore(tmp_path / "s.sqlite").rows()
+    assert (row.status, row.qpu_seconds, row.usage_source) == (final, 0.7, "hardware-reported")
 
 
 def test_cancel_records_the_charged_usage(out_dir, fake):
@@ -290,21 +294,22 @@ def test_failed_tag_lookup_stops_the_submit(monkeypatch):
         RuntimeGateway(service=Service()).find_by_tag("ibm_fez", "qvc-1")
 
 
-def test_network_error_on_submit_and_on_the_tag_lookup_keeps_the_row(out_dir, fake, capsys):
+def test_network_error_on_submit_and_on_the_tag_lookup_keeps_the_row(tmp_path, fake):
     fake.configure(fail_submits=1, fail_tag_lookups=1)
-    assert _run(out_dir) == 2
-    assert "row stays SUBMITTING" in capsys.readouterr().err
-    assert [r[0] for r in _rows(out_dir)] == ["SUBMITTING"]
-    assert _run(out_dir) == 0  # the lookup works now: no job carries the tag, so submit again
-    assert [r[0] for r in _rows(out_dir)] == ["SUBMIT_FAILED", "DONE", "DONE"]
-    assert len(fake.job_ids()) == 2
+    with pytest.raises(IbmServiceError, match="row stays SUBMITTING"):
+        _sample(tmp_path)
+    store = JobStore(tmp_path / "s.sqlite")
+    assert [r.status for r in store.rows()] == ["SUBMITTING"]
+    _sample(tmp_path)  # the lookup works now: no job carries the tag, so submit again
+    assert [r.status for r in store.rows()] == ["SUBMIT_FAILED", "DONE"]
+    assert len(fake.job_ids()) == 1
 
 
-def test_lost_submit_answer_is_recovered_by_tag_not_submitted_twice(out_dir, fake):
+def test_lost_submit_answer_is_recovered_by_tag_not_submitted_twice(tmp_path, fake):
     fake.configure(lose_submit_answers=1)
-    assert _run(out_dir) == 0
-    assert [r[0] for r in _rows(out_dir)] == ["DONE", "DONE"]
-    assert len(fake.job_ids()) == 2  # fit + predict, each once
+    _sample(tmp_path)
+    assert [r.status for r in JobStore(tmp_path / "s.sqlite").rows()] == ["DONE"]
+    assert len(fake.job_ids()) == 1
 
 
 def test_hardware_run_prints_estimate_and_refuses_above_budget(out_dir, fake, capsys):
@@ -318,16 +323,14 @@ def test_hardware_run_prints_estimate_and_refuses_above_budget(out_dir, fake, ca
     assert len(limits) == 1 and limits.pop() > 0.5  # the confirmed estimate, rounded up
 
 
-def test_default_budget_is_the_open_plan_and_is_sent_as_max_execution_time(out_dir, fake, capsys):
-    assert _run(out_dir) == 0
-    assert "budget 600 QPU s" in capsys.readouterr().err
-    metas = [json.loads((fake.root / "jobs" / j / "meta.json").read_text()) for j in fake.job_ids()]
-    assert {m["max_execution_time"] for m in metas} == {600}
+def test_local_testing_mode_is_not_budgeted(capsys):
+    from qvc.cli import _check_qpu_budget
+    from qvc.experiment import ExperimentSpec
 
-
-def test_local_testing_mode_is_not_budgeted(out_dir, capsys):
-    assert _run(out_dir, "--max-qpu-seconds", "0") == 0
-    assert "budget" not in capsys.readouterr().err
+    spec = ExperimentSpec("iris", models=("qsvc",), execution="ibm:fake_manila",
+                          ibm_max_qpu_seconds=0.0)
+    _check_qpu_budget(spec, confirmed=False)  # fake backends cost nothing: no estimate, no refusal
+    assert capsys.readouterr().err == ""
 
 
 def test_one_service_connection_per_process(monkeypatch):
