@@ -152,20 +152,23 @@ _COLUMN_LIST: tuple[Column, ...] = (
            "IBM backend the quantum side ran on with --execution ibm:<backend> ('' otherwise)"),
     Column("ibm_jobs", "int", "ibm", "IBM jobs whose results the model used (reused ones included)"),
     Column("ibm_jobs_submitted", "int", "ibm",
-           "IBM jobs this run submitted (0 when every result came from the job ledger)"),
+           "IBM jobs this run submitted (0 when every result came from the job store)"),
     Column("ibm_trained_on", "text", "ibm",
            "where the model was trained: the ibm: execution, or 'local statevector engine (exact)' "
            "(VQC inference on hardware after local training)"),
     Column("hw_reported_qpu_seconds", "float", "ibm",
-           "QPU seconds IBM reported (job.usage(), summed over ibm_jobs); NaN for "
-           "local testing mode, which runs on Aer and reports no QPU time"),
+           "QPU seconds IBM billed for the jobs this model submitted (usage from job metrics, "
+           "summed; session mode: Session.usage()), each job counted once across runs; NaN "
+           "while pending or absent, and for local testing mode (Aer, no QPU)"),
     Column("hw_reported_energy_j", "float", "ibm",
-           "hw_reported_qpu_seconds x the cost model's average power (hw_energy_typical_j "
-           "/ typical modelled seconds): reported time, modelled power"),
+           "physical QPU seconds from the results' execution spans (else the billed seconds) x "
+           "the cost model's average power: reported time, modelled power"),
     Column("hw_reported_method", "text", "ibm",
-           "hardware-reported | 'none: local testing mode ...' | pending or unavailable"),
+           "hardware-reported: <how> [; reused jobs] ; energy from <spans|usage> | pending: ... | "
+           "absent: ... | 'none: local testing mode ...'"),
     Column("hw_reported_vs_modelled", "float", "ibm",
-           "hw_reported_qpu_seconds / modelled QPU seconds at typical values"),
+           "hw_reported_qpu_seconds / modelled QPU seconds at typical values (NaN when jobs "
+           "were reused from earlier runs)"),
     Column("point_id", "text", "sweep",
            "sweeps: stable hash of the point's settings (dataset, model, qubits, samples, seed, ...)"),
     Column("samples", "int", "sweep", "sweeps: requested subsample size before the split (empty: all samples)"),
