@@ -222,7 +222,7 @@ def fetch_run(
     limit = 0 if not wait else (DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s)
     poll = 0.05 if all(r.service == "local" for r in rows) else 5.0
     rows = refresh(ledger, rows, timeout_s=limit, poll_s=poll, progress=progress)
-    failed = [r for r in rows if r.status in ("ERROR", "CANCELLED")]
+    failed = [r for r in rows if r.status.failed]
     if failed:
         r = failed[0]
         raise QvcUsageError(f"job {r.job_id} of run {run_dir.name} ended in {r.status}"

@@ -98,7 +98,7 @@ def cancel(store: JobStore, job: str) -> JobRow:
     gateway = get_gateway(row.backend)
     handle = gateway.job(row.job_id)
     if handle is None:
-        store.update(row.row_id, status="LOST", error="job not found when cancelling",
+        store.update(row.row_id, status=JobStatus.LOST, error="job not found when cancelling",
                       finished_utc=utc_now())
         raise QvcUsageError(f"job {row.job_id} cannot be found on the service; marked LOST")
     try:

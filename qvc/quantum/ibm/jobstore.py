@@ -386,7 +386,7 @@ class JobStore:
                     (*chunk, backend, service, int(shots), *usable),
                 )
                 for h, row_id, idx, status, result_path in cur.fetchall():
-                    rank = (2 if status == "DONE" and result_path else 1) * 10**12 + row_id
+                    rank = (2 if status == JobStatus.DONE and result_path else 1) * 10**12 + row_id
                     if h not in found or rank > found[h][2]:
                         found[h] = (row_id, idx, rank)
         return {h: (r, i) for h, (r, i, _) in found.items()}
