@@ -182,7 +182,7 @@ class JobStore:
     >>> ledger = JobStore(pathlib.Path(tempfile.mkdtemp()) / "ibm_ledger.sqlite")
     >>> row = ledger.add_job(tag="qvc-1", backend="fake_manila", service="local", shots=64,
     ...                      hashes=["a", "b"], model="qsvc", phase="fit")
-    >>> ledger.get(row).status, ledger.get(row).n_circuits
+    >>> str(ledger.get(row).status), ledger.get(row).n_circuits
     ('SUBMITTING', 2)
     """
 

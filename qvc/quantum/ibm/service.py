@@ -240,7 +240,7 @@ def session_open_error(backend: str, exc: BaseException) -> IbmServiceError:
 
     Examples
     --------
-    >>> str(session_open_error("ibm_fez", RuntimeError("503 Service Unavailable")))[:61]
+    >>> str(session_open_error("ibm_fez", RuntimeError("503 Service Unavailable")))[:60]
     'cannot open a session on ibm_fez (RuntimeError: 503 Service '
     >>> "Open plan" in str(session_open_error("ibm_fez", RuntimeError(
     ...     "403 Forbidden: your plan does not allow sessions")))
