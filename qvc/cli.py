@@ -341,7 +341,8 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
     if args.ibm_command == "fetch":
         from qvc.experiment.ibm import fetch_run
 
-        runs = [args.run] if args.run else _unfinished_runs(jobs.open_store(args.ledger))
+        runs = [args.run] if args.run else _unfinished_runs(jobs.open_store(args.ledger),
+                                                            usage=args.usage)
         if not runs:
             print("no unfinished runs in the ledger")
             return 0
@@ -380,12 +381,22 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
     return 0
 
 
-def _unfinished_runs(ledger) -> list[str]:
+def _unfinished_runs(ledger, usage: bool = False) -> list[str]:
+    """Runs whose jobs are not all collected; with ``usage``, also complete runs whose
+    usage (jobs or sessions) is not reported yet."""
+    from qvc.quantum.ibm.tracker import HARDWARE_REPORTED, LOCAL_NO_QPU
+
+    open_usage = set()
+    if usage:
+        open_usage = {r.run_id for r in ledger.rows() if r.job_id and r.usage_source not in (
+            HARDWARE_REPORTED, LOCAL_NO_QPU) and (r.status == "DONE" or r.status.failed)}
+        open_usage |= {s.run_id for s in ledger.sessions("mode = 'session' AND usage_seconds IS NULL")}
     runs = []
     for run_id in dict.fromkeys(r.run_id for r in ledger.rows() if r.run_id):
         folder = ledger.path.parent / run_id
         meta = folder / "metadata.json"
-        if meta.is_file() and json.loads(meta.read_text()).get("status") != "complete":
+        if meta.is_file() and (json.loads(meta.read_text()).get("status") != "complete"
+                               or run_id in open_usage):
             runs.append(str(folder))
     return runs
 

@@ -164,8 +164,11 @@ def test_fetch_usage_rewrites_rows_and_report_without_running_again(out_dir, fak
         (fake.root / "jobs" / job_id / "meta.json").write_text(json.dumps(meta))
     n_jobs = len(fake.job_ids())
     capsys.readouterr()
-    assert main(["ibm", "fetch", str(run), "--usage"]) == 0
+    store = str(out_dir / "ibm_ledger.sqlite")
+    assert main(["ibm", "fetch", "--usage", "--ledger", store]) == 0  # finds the run itself
     assert "reported usage refreshed" in capsys.readouterr().out
+    assert main(["ibm", "fetch", "--usage", "--ledger", store]) == 0
+    assert "no unfinished runs" in capsys.readouterr().out  # nothing left open
     after = load_results(run)
     assert after.iloc[0]["hw_reported_qpu_seconds"] == pytest.approx(1.5 * 2)
     assert after.iloc[0]["hw_reported_method"].startswith("hardware-reported")
