@@ -325,11 +325,12 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
         raise QvcUsageError("give an ibm command: status, fetch, cancel or calibrate (see 'qvc ibm --help')")
     if args.ibm_command == "status":
         if args.run:
-            from qvc.experiment.ibm import load_run, run_store
+            from qvc.experiment.ibm import run_store
+            from qvc.experiment.runfolder import load_run
 
-            run_dir, meta, _ = load_run(args.run)
-            ledger = run_store(run_dir, meta)
-            rows = ledger.rows_for_run(run_dir.name)
+            run = load_run(args.run, with_results=False)
+            ledger = run_store(run.path, run.metadata)
+            rows = ledger.rows_for_run(run.path.name)
         else:
             ledger = jobs.open_store(args.ledger)
             rows = ledger.rows()
@@ -384,6 +385,7 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
 def _unfinished_runs(ledger, usage: bool = False) -> list[str]:
     """Runs whose jobs are not all collected; with ``usage``, also complete runs whose
     usage (jobs or sessions) is not reported yet."""
+    from qvc.experiment.runfolder import run_status
     from qvc.quantum.ibm.tracker import HARDWARE_REPORTED, LOCAL_NO_QPU
 
     open_usage = set()
@@ -394,9 +396,8 @@ def _unfinished_runs(ledger, usage: bool = False) -> list[str]:
     runs = []
     for run_id in dict.fromkeys(r.run_id for r in ledger.rows() if r.run_id):
         folder = ledger.path.parent / run_id
-        meta = folder / "metadata.json"
-        if meta.is_file() and (json.loads(meta.read_text()).get("status") != "complete"
-                               or run_id in open_usage):
+        status = run_status(folder)
+        if status is not None and (status != "complete" or run_id in open_usage):
             runs.append(str(folder))
     return runs
 

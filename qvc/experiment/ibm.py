@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 
+from qvc._io import utc_now, write_json
 from qvc.errors import QvcUsageError
+from qvc.experiment.runfolder import load_run
 from qvc.experiment.spec import ExperimentSpec
 
 #: IBM Quantum Pay-As-You-Go list price per QPU second (USD 96 per minute). Source:
@@ -26,17 +25,6 @@ OPEN_PLAN_QPU_SECONDS = 600.0
 #: (store rows used, modelled power and QPU time), so ``qvc ibm fetch RUN --usage`` can
 #: recompute the ``hw_reported_*`` columns later without running anything again.
 USAGE_FILE = "ibm_usage.json"
-
-
-def _write_json_atomic(data: dict, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def reported_columns(usage: dict, power_w: float, modelled_qpu_seconds: float) -> dict:
@@ -113,7 +101,7 @@ def _remember_usage(usage: dict, power_w: float, modelled: float) -> None:
         "power_w": power_w if math.isfinite(power_w) else None,
         "modelled_qpu_seconds": modelled if math.isfinite(modelled) else None,
     }
-    _write_json_atomic(data, path)
+    write_json(data, path)
 
 
 def refresh_run_usage(run_dir: str | Path, progress: Callable[[str], None] | None = None) -> list:
@@ -122,13 +110,14 @@ def refresh_run_usage(run_dir: str | Path, progress: Callable[[str], None] | Non
     Only the ``hw_reported_*`` columns change; nothing runs again. ``results.csv``,
     ``metadata.json`` and the report are each replaced atomically. Returns the rows.
     """
-    from qvc.experiment import metadata as md
     from qvc.experiment.results import load_results, write_results
+    from qvc.experiment.runfolder import write_metadata
     from qvc.quantum.ibm.accounting import account
     from qvc.quantum.ibm.jobs import refresh, refresh_sessions
     from qvc.report import write_report
 
-    run_dir, meta, _spec = load_run(run_dir)
+    run = load_run(run_dir, with_results=False)
+    run_dir, meta = run.path, run.metadata
     path = run_dir / USAGE_FILE
     if not path.is_file():
         raise QvcUsageError(f"run {run_dir.name} has no {USAGE_FILE} (no IBM rows finished, or "
@@ -152,30 +141,12 @@ def refresh_run_usage(run_dir: str | Path, progress: Callable[[str], None] | Non
         changed += any(str(row.get(k)) != str(v) for k, v in new.items())
         row.update(new)
     write_results(rows, run_dir / "results.csv")
-    meta.setdefault("ibm", {})["usage_refreshed_utc"] = md.utc_now()
-    md.write_json(meta, run_dir / "metadata.json")
+    meta.setdefault("ibm", {})["usage_refreshed_utc"] = utc_now()
+    write_metadata(meta, run_dir)
     write_report(run_dir)
     if progress is not None:
         progress(f"ibm: reported usage refreshed for {changed} row(s) of {run_dir.name}")
     return rows
-
-
-def load_run(run_dir: str | Path) -> tuple[Path, dict, ExperimentSpec]:
-    """A run folder's metadata and the spec that produced it."""
-    run_dir = Path(run_dir)
-    path = run_dir / "metadata.json"
-    if not path.is_file():
-        raise QvcUsageError(f"no metadata.json in {str(run_dir)!r}; is this a qvc run folder?")
-    meta = json.loads(path.read_text())
-    config = dict(meta.get("config", {}))
-    names = {f.name for f in fields(ExperimentSpec)}
-    kwargs = {k: v for k, v in config.items() if k in names}
-    for key in ("models", "seeds"):
-        if key in kwargs:
-            kwargs[key] = tuple(kwargs[key])
-    spec = ExperimentSpec(**kwargs)
-    spec.out_dir = str(run_dir.parent)
-    return run_dir, meta, spec
 
 
 def run_store(run_dir: Path, meta: dict):
@@ -212,8 +183,9 @@ def fetch_run(
     from qvc.quantum.ibm.jobs import refresh
     from qvc.quantum.ibm.sampler import IbmJobsPending
 
-    run_dir, meta, spec = load_run(run_dir)
-    if not str(spec.execution).startswith("ibm:"):
+    run = load_run(run_dir, with_results=False)
+    run_dir, meta, spec = run.path, run.metadata, run.spec()
+    if not spec.execution_mode.is_ibm:
         raise QvcUsageError(f"run {run_dir.name} did not use --execution ibm:<backend>")
     if usage and meta.get("status") == "complete":
         return "usage", refresh_run_usage(run_dir, progress=progress)
@@ -262,7 +234,7 @@ def estimate_training(spec: ExperimentSpec) -> dict:
     jobs = max(cost.jobs, spec.max_iter)
     qpu_s = cost.qpu_seconds + (jobs - cost.jobs) * device.per_job_overhead_s
     return {
-        "backend": spec.execution.split(":")[1], "device_preset": device.name,
+        "backend": spec.execution_mode.ibm_target.backend, "device_preset": device.name,
         "evaluations": spec.max_iter, "circuits": circuits, "shots": spec.shots, "jobs": jobs,
         "qpu_seconds": qpu_s, "energy_j": qpu_s * cost.power_w if math.isfinite(cost.power_w) else None,
         "usd_list_price": qpu_s * IBM_PAYG_USD_PER_QPU_SECOND,

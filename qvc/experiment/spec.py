@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from qvc._validation import check_choice, check_positive_int, check_statevector_fits
 from qvc.errors import QvcUsageError
 from qvc.models.registry import MODEL_NAMES
+
+if TYPE_CHECKING:
+    from qvc.quantum.execution import ExecutionMode
 
 
 @dataclass
@@ -100,7 +104,13 @@ class ExperimentSpec:
     ibm_timeout_s: float | None = None
     train_on_hardware: bool = False
     ibm_max_qpu_seconds: float | None = None
-    extra: dict = field(default_factory=dict)
+
+    @property
+    def execution_mode(self) -> ExecutionMode:
+        """``execution`` parsed (a usage error if it is not a valid mode)."""
+        from qvc.quantum.execution import parse_execution
+
+        return parse_execution(self.execution)
 
     def validate(self) -> ExperimentSpec:
         """Check every field; raise :class:`~qvc.errors.QvcUsageError` naming the bad one."""
@@ -145,7 +155,7 @@ class ExperimentSpec:
 
             self.ibm_max_qpu_seconds = check_nonnegative_float(self.ibm_max_qpu_seconds,
                                                                "--max-qpu-seconds")
-        if self.train_on_hardware and not self.execution.startswith("ibm:"):
+        if self.train_on_hardware and not self.execution_mode.is_ibm:
             raise QvcUsageError("--train-on-hardware needs --execution ibm:<backend>")
         self._validate_energy()
         return self

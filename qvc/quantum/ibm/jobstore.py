@@ -25,13 +25,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 
+from qvc._io import atomic_write_text
+from qvc._io import utc_now as utc_now  # re-exported for the IBM modules
 from qvc.quantum.ibm.service import JobStatus
 
 #: Bumped when the tables change (2: owner, session id, execution seconds, sessions table).
@@ -79,11 +79,6 @@ _JOB_COLUMNS = (
     "qpu_seconds, usage_source, modelled_shot_seconds, metrics_json, result_path, owner, "
     "session_id, exec_seconds"
 )
-
-
-def utc_now() -> str:
-    """ISO-8601 UTC timestamp."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def default_store_path(out_dir: str | os.PathLike = "reports") -> Path:
@@ -301,14 +296,7 @@ class JobStore:
         path = self.results_dir / f"{row.tag}.json"
         payload = {"tag": row.tag, "job_id": row.job_id, "backend": row.backend,
                    "shots": row.shots, "num_bits": int(num_bits), "counts": counts}
-        fd, tmp = tempfile.mkstemp(dir=self.results_dir, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(payload, fh)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(path, json.dumps(payload))
         return path
 
     def load_counts(self, row: JobRow) -> tuple[list[dict[str, int]], int]:
