@@ -81,6 +81,7 @@ def _rows(out_dir):
 
 
 # -- defect 1: session mode reports the session's usage -----------------------------------
+@pytest.mark.slow
 def test_session_mode_reports_session_usage_not_a_sum_of_jobs(out_dir, fake):
     fake.configure(usage_seconds=1.0, session_usage_seconds=9.0)
     assert _run(out_dir, "--max-iter", "2", models="qsvc,vqc",
@@ -119,6 +120,7 @@ def test_usage_shapes_absent_and_pending_stay_missing(shape, pending, expected, 
 
 
 # -- defect 3: a job done at its first status check is collected ---------------------------
+@pytest.mark.slow
 def test_job_done_at_first_check_is_collected_and_store_stays_usable(out_dir, fake):
     fake.configure(finish_after_polls=0, usage_seconds=1.0)
     assert _run(out_dir) == 0  # before the fix: IsADirectoryError
@@ -150,6 +152,7 @@ def test_status_sequence_of_the_double_is_queued_running_done(tmp_path, fake):
 
 
 # -- defect 4: usage that arrives later can be refreshed into the run ----------------------
+@pytest.mark.slow
 def test_fetch_usage_rewrites_rows_and_report_without_running_again(out_dir, fake, capsys):
     fake.configure(usage_seconds=1.5, usage_pending_reads=1000)
     assert _run(out_dir) == 0
@@ -182,6 +185,7 @@ def test_fetch_usage_rewrites_rows_and_report_without_running_again(out_dir, fak
 
 
 # -- defect 5: billing time vs physical time -----------------------------------------------
+@pytest.mark.slow
 def test_energy_uses_execution_spans_and_cost_uses_usage(out_dir, fake, capsys):
     fake.configure(usage_seconds=1.5, exec_seconds=0.25)
     assert _run(out_dir) == 0
@@ -215,6 +219,7 @@ def test_usage_of_failed_jobs_is_read(final, tmp_path, fake):
     assert (row.status, row.qpu_seconds, row.usage_source) == (final, 0.7, "hardware-reported")
 
 
+@pytest.mark.slow
 def test_cancel_records_the_charged_usage(out_dir, fake):
     fake.configure(never_finish=True, usage_seconds=0.3)
     assert _run(out_dir, "--ibm-timeout", "0.1") == 2
@@ -223,6 +228,7 @@ def test_cancel_records_the_charged_usage(out_dir, fake):
     assert _rows(out_dir)[0][:3] == ("CANCELLED", pytest.approx(0.3), "hardware-reported")
 
 
+@pytest.mark.slow
 def test_reused_jobs_are_not_counted_again_across_runs(out_dir, fake):
     fake.configure(usage_seconds=1.5)
     assert _run(out_dir) == 0
@@ -315,6 +321,7 @@ def test_lost_submit_answer_is_recovered_by_tag_not_submitted_twice(tmp_path, fa
     assert len(fake.job_ids()) == 1
 
 
+@pytest.mark.slow
 def test_hardware_run_prints_estimate_and_refuses_above_budget(out_dir, fake, capsys):
     assert _run(out_dir, "--max-qpu-seconds", "0.5") == 2
     err = capsys.readouterr().err

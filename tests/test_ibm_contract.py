@@ -375,6 +375,7 @@ def test_tag_lookup_through_the_real_client(cloud, tmp_path):
         gateway.find_by_tag(cloud.name, row.tag)
 
 
+@pytest.mark.slow
 def test_inaccessible_instance_is_named_not_the_network(cloud, capsys, tmp_path):
     from qvc.cli import main
 
