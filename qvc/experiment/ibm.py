@@ -27,7 +27,7 @@ OPEN_PLAN_QPU_SECONDS = 600.0
 USAGE_FILE = "ibm_usage.json"
 
 
-def reported_columns(usage: dict, power_w: float, modelled_qpu_seconds: float) -> dict:
+def reported_columns(usage: dict, power_w: float, modelled_qpu_seconds: float | None) -> dict:
     """``hw_reported_*`` columns from an attributed usage (see :mod:`qvc.quantum.ibm.accounting`).
 
     QPU seconds are the usage IBM bills; the energy next to them uses the physical
@@ -49,16 +49,15 @@ def reported_columns(usage: dict, power_w: float, modelled_qpu_seconds: float) -
     method = usage.get("qpu_seconds_method") or ""
     if energy_s is not None and usage.get("energy_seconds_source"):
         method += f"; energy from {usage['energy_seconds_source']}"
-    power_ok = power_w is not None and math.isfinite(power_w)
-    comparable = (seconds is not None and not usage.get("jobs_reused")
-                  and modelled_qpu_seconds is not None and modelled_qpu_seconds > 0)
-    return {
-        "hw_reported_qpu_seconds": float(seconds) if seconds is not None else np.nan,
-        "hw_reported_energy_j": float(energy_s) * power_w if energy_s is not None and power_ok
-        else np.nan,
-        "hw_reported_method": method,
-        "hw_reported_vs_modelled": float(seconds) / modelled_qpu_seconds if comparable else np.nan,
-    }
+    qpu = np.nan if seconds is None else float(seconds)
+    energy = np.nan
+    if energy_s is not None and power_w is not None and math.isfinite(power_w):
+        energy = float(energy_s) * power_w
+    ratio = np.nan
+    if seconds is not None and not usage.get("jobs_reused") and modelled_qpu_seconds:
+        ratio = qpu / modelled_qpu_seconds if modelled_qpu_seconds > 0 else np.nan
+    return {"hw_reported_qpu_seconds": qpu, "hw_reported_energy_j": energy,
+            "hw_reported_method": method, "hw_reported_vs_modelled": ratio}
 
 
 def ibm_columns(est, cost) -> dict:

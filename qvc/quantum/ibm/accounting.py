@@ -88,15 +88,15 @@ def account(
     sessions = store.sessions("run_id = ? AND owner = ? AND mode = 'session'", (run_id, owner))
     if sessions:
         out["session_ids"] = [s.session_id for s in sessions]
-        missing = [s for s in sessions if s.usage_seconds is None]
-        if missing:
-            why = missing[0].usage_source or "not read yet"
+        unread = [s for s in sessions if s.usage_seconds is None]
+        if unread:
+            why = unread[0].usage_source or "not read yet"
             out["qpu_seconds_method"] = (
                 f"{USAGE_PENDING if 'pending' in why or 'not read' in why else why}: session usage "
-                f"of {len(missing)} session(s) not reported yet (qvc ibm fetch RUN --usage)"
+                f"of {len(unread)} session(s) not reported yet (qvc ibm fetch RUN --usage)"
                 + reuse_note)
         else:
-            out["qpu_seconds"] = float(sum(s.usage_seconds for s in sessions))
+            out["qpu_seconds"] = float(sum(s.usage_seconds or 0.0 for s in sessions))
             out["qpu_seconds_method"] = (
                 f"{HARDWARE_REPORTED}: Session.usage() (wall clock incl. idle), "
                 f"{len(sessions)} session(s)" + reuse_note)
@@ -109,13 +109,13 @@ def account(
                 f"{head}: usage of {len(missing)} of {len(owned)} job(s) not reported "
                 "(qvc ibm fetch RUN --usage)" + reuse_note)
         else:
-            out["qpu_seconds"] = float(sum(r.qpu_seconds for r in owned))
+            out["qpu_seconds"] = float(sum(r.qpu_seconds or 0.0 for r in owned))
             out["qpu_seconds_method"] = (
                 f"{HARDWARE_REPORTED}: sum of job usage (billing), {len(owned)} job(s)"
                 + reuse_note)
     done = [r for r in owned if r.status == JobStatus.DONE]
     if done and all(r.exec_seconds is not None for r in done):
-        out["energy_seconds"] = float(sum(r.exec_seconds for r in done))
+        out["energy_seconds"] = float(sum(r.exec_seconds or 0.0 for r in done))
         out["energy_seconds_source"] = ENERGY_FROM_SPANS
     elif out["qpu_seconds"] is not None:
         out["energy_seconds"] = out["qpu_seconds"]

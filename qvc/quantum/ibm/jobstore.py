@@ -110,7 +110,7 @@ class JobRow:
     n_circuits: int
     n_pubs: int | None
     job_id: str | None
-    status: str
+    status: JobStatus
     error: str | None
     created_utc: str | None
     submitted_utc: str | None
@@ -238,6 +238,7 @@ class JobStore:
                  int(shots), len(hashes), n_pubs, SUBMITTING.value, utc_now(),
                  modelled_shot_seconds, owner, session_id),
             )
+            assert cur.lastrowid is not None  # an INSERT always sets it
             row_id = int(cur.lastrowid)
             con.executemany(
                 "INSERT INTO circuits (row_id, idx, hash) VALUES (?,?,?)",

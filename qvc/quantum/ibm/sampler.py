@@ -315,11 +315,12 @@ class IbmSampler(BaseSamplerV2):
                 for h in chunk:
                     groups[id(wanted[h][0])].append(h)
                 order = [h for hs in groups.values() for h in hs]
-                pubs, shot_s = [], 0.0
+                pubs: list[tuple] = []
+                shot_s: float | None = 0.0
                 for hs in groups.values():
                     entry = wanted[hs[0]][0]
-                    vals = np.array([wanted[h][1] for h in hs]).reshape(len(hs), -1)
-                    vals = vals[:, entry.isa_columns] if entry.isa_columns else None
+                    all_vals = np.array([wanted[h][1] for h in hs]).reshape(len(hs), -1)
+                    vals = all_vals[:, entry.isa_columns] if entry.isa_columns else None
                     pubs.append((entry.isa, vals) if vals is not None else (entry.isa,))
                     if shot_s is not None and entry.shot_seconds is not None:
                         shot_s += len(hs) * shots * entry.shot_seconds

@@ -343,7 +343,7 @@ class PersistentFakeJob:
             return {"quantum_seconds": value, "seconds": value}
         return {"qpu_charge_time_seconds": value, "status": "complete"}
 
-    def usage(self) -> float:
+    def usage(self) -> float | None:
         """What qiskit-ibm-runtime 0.51's ``RuntimeJobV2.usage()`` returns: 0 unless complete."""
         usage = self._usage_dict()
         if usage.get("status", "pending") == "pending":
