@@ -480,8 +480,12 @@ def test_ibm_network_down_timeout_and_rejected_credentials_are_different_lines(m
     from qvc.quantum.ibm import service
 
     msg = "Unable to retrieve instances. Please check that you are using a valid API token."
+    gai = socket.gaierror(-2, "Name or service not known")
+    # what qiskit-ibm-runtime raised here with no network (urllib3's NameResolutionError is a
+    # ConnectTimeoutError subclass, so it must not read as a timeout)
     down = _chained(InvalidAccountError(msg), requests.exceptions.ConnectionError("Max retries exceeded"),
-                    socket.gaierror(-2, "Name or service not known"))
+                    urllib3.exceptions.MaxRetryError(None, "/identity/token"),
+                    urllib3.exceptions.NameResolutionError("iam.cloud.ibm.com", None, gai), gai)
     slow = _chained(InvalidAccountError(msg), requests.exceptions.ReadTimeout("Read timed out. (read timeout=30)"),
                     urllib3.exceptions.ReadTimeoutError(None, "/", "Read timed out."))
     rejected = InvalidAccountError(msg)

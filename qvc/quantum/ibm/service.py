@@ -324,13 +324,17 @@ def connect_service(**kwargs: Any) -> Any:
         raise _credential_error(exc) from None
 
 
-#: Exception types (by name, anywhere in an exception's chain) that mean the request timed out ...
+#: Exception types (by their own name, anywhere in an exception's chain) that mean the service
+#: could not be reached at all: no network, DNS, refused, proxy, TLS. Checked first: urllib3's
+#: NewConnectionError (and so NameResolutionError) subclasses ConnectTimeoutError.
+_UNREACHABLE_OWN = {"NameResolutionError", "NewConnectionError", "gaierror", "herror", "ConnectionRefusedError",
+                    "ConnectionResetError", "ConnectionAbortedError", "ProxyError", "SSLError",
+                    "NetworkUnreachable"}
+#: ... types (anywhere in a link's class hierarchy) that mean the request timed out ...
 _TIMEOUT_TYPES = {"Timeout", "ConnectTimeout", "ReadTimeout", "ConnectTimeoutError", "ReadTimeoutError",
                   "TimeoutError", "timeout"}
-#: ... or that the service could not be reached at all (no network, DNS, proxy, refused).
-_UNREACHABLE_TYPES = {"ConnectionError", "NameResolutionError", "NewConnectionError", "MaxRetryError",
-                      "ProxyError", "SSLError", "gaierror", "ConnectionRefusedError", "ConnectionResetError",
-                      "ConnectionAbortedError", "NetworkUnreachable", "herror"}
+#: ... and generic connection failures that say no more.
+_UNREACHABLE_TYPES = {"ConnectionError", "MaxRetryError", *_UNREACHABLE_OWN}
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -363,6 +367,9 @@ def network_failure(exc: BaseException) -> tuple[str, str] | None:
     'unreachable'
     """
     links = _chain(exc)
+    for link in links:
+        if type(link).__name__ in _UNREACHABLE_OWN:
+            return "unreachable", first_line(links[-1])
     names = [{c.__name__ for c in type(link).__mro__} for link in links]
     for link, mro in zip(links, names):
         if mro & _TIMEOUT_TYPES or isinstance(link, TimeoutError):
