@@ -131,8 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--circuits", type=int, default=1,
                      help="executions of the circuit (parameter bindings), default 1")
     est.add_argument("--mode", default="attributional", help="attributional (default) or marginal")
+    est.add_argument("--mitigation", default="none",
+                     help="error-mitigation model priced from the circuit's error data: none (default), "
+                          "zne or pec (see docs/methodology.md)")
     est.add_argument("--mitigation-factor", type=float, default=1.0,
-                     help="error-mitigation sampling multiplier on shots (default 1)")
+                     help="a further user multiplier on shots (default 1)")
     est.add_argument("--draws", type=int, default=2000, help="Monte Carlo draws (default 2000)")
     est.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default 0)")
     est.add_argument("--device-file", default=None, help="TOML file with more device presets")
@@ -436,22 +439,33 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     circuits = check_positive_int(args.circuits, "--circuits")
     device = get_device(args.device, args.device_file)
     circuit = load_qasm(args.circuit)
+    from qvc.energy.mitigation import check_mitigation
+
+    check_mitigation(args.mitigation)
     out = estimate_circuit(circuit, device, shots=shots, circuits=circuits, mode=args.mode,
-                           mitigation_factor=args.mitigation_factor, n_draws=args.draws,
-                           seed=args.seed)
+                           mitigation_factor=args.mitigation_factor, mitigation=args.mitigation,
+                           n_draws=args.draws, seed=args.seed)
     if args.json:
-        print(json.dumps(out))
+        print(json.dumps(out, allow_nan=False, default=str) if _finite_json(out) else json.dumps(_nan_to_none(out)))
         return 0
     q, e = out["qpu_seconds"], out["energy_j"]["total"]
+    overhead = out["mitigation_overhead"]
     print(f"device {out['device']} ({out['platform']}, timing: {out['timing']}); mode {out['mode']}; "
-          f"{out['circuits']} circuit(s) x {out['shots']} shots (mitigation x{out['mitigation_factor']:g}), "
-          f"{out['jobs']} job(s)")
+          f"{out['circuits']} circuit(s) x {out['shots']} shots, {out['jobs']} job(s)")
     print(f"native circuit: depth {out['depth']}, gates {out['gate_counts']}, one shot "
           f"{out['duration_s'] * 1e6:.3f} us")
-    print(f"QPU seconds (modelled): {_fmt(q['typical'])} typical, median {_fmt(q['median'])}, "
-          f"90% interval [{_fmt(q['low'])}, {_fmt(q['high'])}]")
-    print(f"energy J (modelled):    {_fmt(e['typical'])} typical, median {_fmt(e['median'])}, "
-          f"90% interval [{_fmt(e['low'])}, {_fmt(e['high'])}]")
+    esp = out["esp"]
+    print(f"estimated success probability: {'n/a (no error data)' if esp is None else f'{esp:.4g}'}; "
+          f"mitigation {out['mitigation']}: shots x{'inf' if overhead is None else _fmt(overhead)}"
+          + (" -- BEYOND PRACTICAL MITIGATION (PEC gamma^2 > 100)" if out["beyond_practical_mitigation"] else ""))
+    for label, fig in (("QPU seconds (modelled)", q), ("energy J (modelled)   ", e)):
+        print(f"{label}: median {_fmt(fig['median'])}, 90% interval [{_fmt(fig['low'])}, "
+              f"{_fmt(fig['high'])}]; all-typical {_fmt(fig['typical'])}"
+              + ("" if fig["typical_in_interval"] else " (outside the interval: skewed ranges)"))
+    if out["mitigation"] != "none" or out["mitigation_factor"] != 1:
+        u = out["energy_unmitigated_j"]
+        print(f"energy J without mitigation: median {_fmt(u['median'])}, 90% interval "
+              f"[{_fmt(u['low'])}, {_fmt(u['high'])}]")
     for c, v in out["energy_j"].items():
         if c != "total":
             print(f"  {c:12s} {_fmt(v['typical']):>10s} J  [{_fmt(v['low'])}, {_fmt(v['high'])}]")
@@ -461,6 +475,25 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     for r in out["sensitivity"]:
         print(f"  {r['parameter']:32s} {_fmt(r['energy_j_at_low'])} .. {_fmt(r['energy_j_at_high'])} J")
     return 0
+
+
+def _finite_json(value) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+        return True
+    except ValueError:
+        return False
+
+
+def _nan_to_none(value):
+    """JSON has no inf/NaN: write them as null."""
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _cmd_meters(args: argparse.Namespace) -> int:

@@ -34,6 +34,14 @@ class LedgerEntry:
         ``"kernel"`` (compute-uncompute fidelity) or ``"qnn"`` (forward/gradient).
     note : str
         How ``n_circuits`` was counted, in words, for the report.
+    sequential_jobs : int
+        Rounds that must run one after another because each needs the previous
+        result (optimizer evaluations of a training loop): the entry is submitted as at
+        least this many jobs, ``n_circuits / sequential_jobs`` circuits each. 0: no
+        such dependency (batched freely).
+    host_seconds_per_round : float
+        Classical host time between two sequential rounds (the optimizer's step),
+        during which a session holds the QPU.
     """
 
     model: str
@@ -43,6 +51,8 @@ class LedgerEntry:
     shots: int
     kind: str
     note: str = ""
+    sequential_jobs: int = 0
+    host_seconds_per_round: float = 0.0
 
     @property
     def total_shots(self) -> int:
@@ -77,12 +87,15 @@ class CircuitLedger:
         shots: int,
         kind: str,
         note: str = "",
+        sequential_jobs: int = 0,
+        host_seconds_per_round: float = 0.0,
     ) -> None:
         """Append an entry (zero-circuit entries are dropped)."""
         if n_circuits <= 0:
             return
         self.entries.append(
-            LedgerEntry(model, phase, template, int(n_circuits), int(shots), kind, note)
+            LedgerEntry(model, phase, template, int(n_circuits), int(shots), kind, note,
+                        int(sequential_jobs), float(host_seconds_per_round))
         )
 
     def select(self, *, model: str | None = None, phase: str | None = None) -> list[LedgerEntry]:
