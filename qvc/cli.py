@@ -503,6 +503,11 @@ def _cmd_meters(args: argparse.Namespace) -> int:
     print(f"meter: {d['meter']} ({d['method']}); shortest trusted window {d['min_window_s']:g} s")
     for b in d["backends"]:
         print(f"  {b.get('backend')}: " + ", ".join(f"{k}={v}" for k, v in b.items() if k != "backend"))
+    for b in d["backends"]:
+        if "cpu_power_rule" in b:
+            rule = {"model": "this CPU model's TDP / threads", "family": "vendor-family fallback",
+                    "default": "Green Algorithms default", "user": "user value"}[b["cpu_power_rule"]]
+            print(f"CPU power per hardware thread: {b['cpu_power_per_thread_w']:.4g} W ({rule})")
     for n in d["not_used"]:
         print(f"not used: {n['backend']}: {n['reason']}")
     return 0

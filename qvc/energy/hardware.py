@@ -846,7 +846,7 @@ def estimate_circuit(
         "mitigation_detail": mit,
         "beyond_practical_mitigation": cost.beyond_mitigation,
         "esp": None if math.isnan(cost.esp) else cost.esp,
-        "esp_method": (f"product of (1 - error) over the native circuit's gates and measurements: "
+        "esp_method": ("product of (1 - error) over the native circuit's gates and measurements: "
                        + (f"{device.fake_backend} Target errors on physical qubits "
                           f"{list(timing.physical_qubits)} (transpiled optimization_level=1, "
                           "seed_transpiler=0; rz and delays error-free, resets not counted)"
