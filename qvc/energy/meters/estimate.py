@@ -164,8 +164,8 @@ def cpu_power_detail(
     Examples
     --------
     >>> d = cpu_power_detail("AMD EPYC")
-    >>> d["rule"], round(d["watts_per_thread"], 4)
-    ('family', 2.0313)
+    >>> d["rule"], round(d["watts_per_thread"], 3)
+    ('family', 2.031)
     """
     model = cpu_model_name() if model is None else model
     norm = _normalise(model)
