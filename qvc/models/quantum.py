@@ -144,6 +144,7 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
                 feature_map=self.feature_map_, execution=self.execution, shots=self.shots, seed=self.seed,
             )
             gram = self.kernel_.evaluate(X)
+            self.gram_ = gram
             n_fit = self.kernel_.last_circuits
         self.svc_ = SVC(kernel="precomputed", C=self.C).fit(gram, y)
         self.X_train_ = X
