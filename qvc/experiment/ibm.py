@@ -94,13 +94,17 @@ def estimate_training(spec: ExperimentSpec) -> dict:
     """Upper-bound QPU time, energy and list price of training the VQC on ``spec``'s backend.
 
     COBYLA makes at most ``max_iter`` objective evaluations; each runs one circuit
-    per training sample, as one job. Priced with the cost model on ``spec.device``.
+    per training sample, as one job that must finish before the next evaluation.
+    Priced through the same path as a run's ledger
+    (:func:`~qvc.quantum.ledger.optimizer_rounds_entry` ->
+    :func:`~qvc.energy.hardware.price_entries`), on the backend's own target where
+    one is available offline.
     """
     from qvc.data import prepare_dataset
-    from qvc.energy.devices import get_device
+    from qvc.energy.devices import device_for_backend, get_device
     from qvc.energy.hardware import price_entries
     from qvc.quantum.circuits import ansatz, feature_map, qnn_template
-    from qvc.quantum.ledger import LedgerEntry
+    from qvc.quantum.ledger import optimizer_rounds_entry
 
     data = prepare_dataset(spec.dataset, n_features=spec.qubits, seed=spec.seeds[0],
                            test_size=spec.test_size, max_samples=spec.max_samples,
@@ -108,15 +112,18 @@ def estimate_training(spec: ExperimentSpec) -> dict:
     n = data.n_features
     template = qnn_template(feature_map(n), ansatz(n))
     circuits = spec.max_iter * len(data.y_train)
-    device = get_device(spec.device, spec.device_file)
-    cost = price_entries([LedgerEntry("vqc", "fit", template, circuits, spec.shots, "qnn")], device,
-                         mode=spec.attribution, mitigation_factor=spec.mitigation_factor)
-    jobs = max(cost.jobs, spec.max_iter)
-    qpu_s = cost.qpu_seconds + (jobs - cost.jobs) * device.per_job_overhead_s
+    backend = spec.execution.split(":")[1]
+    device, note = device_for_backend(get_device(spec.device, spec.device_file), backend)
+    shots = spec.shots if isinstance(spec.shots, int) else 1024
+    entry = optimizer_rounds_entry("vqc", template, rounds=spec.max_iter, circuits=circuits, shots=shots)
+    cost = price_entries([entry], device, mode=spec.attribution,
+                         mitigation_factor=spec.mitigation_factor,
+                         mitigation=getattr(spec, "mitigation", "none"))
     return {
-        "backend": spec.execution.split(":")[1], "device_preset": device.name,
-        "evaluations": spec.max_iter, "circuits": circuits, "shots": spec.shots, "jobs": jobs,
-        "qpu_seconds": qpu_s, "energy_j": qpu_s * cost.power_w if math.isfinite(cost.power_w) else None,
-        "usd_list_price": qpu_s * IBM_PAYG_USD_PER_QPU_SECOND,
+        "backend": backend, "device_preset": device.name, "device_note": note,
+        "evaluations": spec.max_iter, "circuits": circuits, "shots": shots, "jobs": cost.jobs,
+        "qpu_seconds": cost.qpu_seconds,
+        "energy_j": cost.energy_j if math.isfinite(cost.energy_j) else None,
+        "usd_list_price": cost.qpu_seconds * IBM_PAYG_USD_PER_QPU_SECOND,
         "method": "modelled (upper bound: max_iter evaluations, one job each)",
     }

@@ -60,6 +60,31 @@ class LedgerEntry:
         return int(self.n_circuits) * int(self.shots)
 
 
+def optimizer_rounds_entry(
+    model: str, template: QuantumCircuit, *, rounds: int, circuits: int, shots: int,
+    host_seconds_per_round: float = 0.0, note: str = "",
+) -> LedgerEntry:
+    """The ledger entry of an iterative optimizer: ``circuits`` over ``rounds`` evaluations, one job each.
+
+    Each evaluation needs the previous result (COBYLA proposes the next weights from
+    the last loss), so a QPU run submits one job per round and the host's optimizer
+    step sits between jobs. The one place that shapes training work for pricing:
+    :class:`~qvc.models.quantum.VQCClassifier` records it for a run, and
+    :func:`qvc.experiment.ibm.estimate_training` prices it before a run.
+
+    Examples
+    --------
+    >>> from qiskit import QuantumCircuit
+    >>> qc = QuantumCircuit(1); _ = qc.h(0); _ = qc.measure_all()
+    >>> e = optimizer_rounds_entry("vqc", qc, rounds=30, circuits=30 * 40, shots=1024)
+    >>> e.n_circuits, e.sequential_jobs
+    (1200, 30)
+    """
+    return LedgerEntry(model, "fit", template, int(circuits), int(shots), "qnn",
+                       note or "optimizer evaluations x training samples, one job per evaluation",
+                       int(rounds), float(host_seconds_per_round))
+
+
 @dataclass
 class CircuitLedger:
     """An append-only list of :class:`LedgerEntry`, one per (model, phase, template).
