@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -403,7 +404,8 @@ class _Priced:
 
 @dataclass(frozen=True)
 class _Phase:
-    label: str
+    model: str
+    phase: str
     entries: tuple[_Priced, ...]
     circuits: int
     executions: int
@@ -435,11 +437,11 @@ def _jobs_for(circuits: int, executions: float, device: DevicePreset) -> int:
 
 def _phases(entries: list[LedgerEntry], device: DevicePreset, factor: float, mitigation: str,
             *, mitigated: bool = True) -> list[_Phase]:
-    groups: dict[str, list[LedgerEntry]] = {}
+    groups: dict[tuple[str, str], list[LedgerEntry]] = {}
     for e in entries:
-        groups.setdefault(f"{e.model}:{e.phase}", []).append(e)
+        groups.setdefault((e.model, e.phase), []).append(e)
     out = []
-    for label, es in groups.items():
+    for (model, phase), es in groups.items():
         priced = []
         for e in es:
             t = template_timing(e.template, device)
@@ -459,7 +461,7 @@ def _phases(entries: list[LedgerEntry], device: DevicePreset, factor: float, mit
             per_round = math.ceil(p.entry.n_circuits / rounds)
             seq_jobs += rounds * max(1, _jobs_for(per_round, per_round * p.shots, device))
             gap += max(rounds - 1, 0) * p.entry.host_seconds_per_round
-        out.append(_Phase(label, tuple(priced), sum(p.entry.n_circuits for p in priced),
+        out.append(_Phase(model, phase, tuple(priced), sum(p.entry.n_circuits for p in priced),
                           sum(p.entry.n_circuits * p.shots for p in priced), jobs + seq_jobs,
                           seq_jobs, gap))
     return out
@@ -506,7 +508,7 @@ def _evaluate(device: DevicePreset, phases: list[_Phase], p: dict[str, np.ndarra
                 for c in device.power:
                     phase_e[c] = phase_e[c] + power[c] * s
         phase_total = (p["pue"]) * sum(phase_e.values())
-        per_phase[ph.label] = {"qpu_s": phase_s, "energy_j": phase_total}
+        per_phase[(ph.model, ph.phase)] = {"qpu_s": phase_s, "energy_j": phase_total}
         total_s = total_s + phase_s
         for c in device.power:
             comp[c] = comp[c] + phase_e[c]
@@ -539,6 +541,39 @@ class Interval:
 
 
 @dataclass(frozen=True)
+class PhaseCost:
+    """Modelled cost of one (model, phase) submission, e.g. the fit of a QSVC.
+
+    ``qpu_seconds`` and ``energy_j`` are at typical parameter values; the
+    intervals hold the Monte Carlo median and 90 % interval of this phase alone.
+    ``sequential_jobs`` are the jobs that wait on each other (optimizer rounds),
+    ``host_gap_s`` the host's time between them; ``esp`` the lowest estimated
+    success probability of the phase's circuits, ``mitigation_overhead`` the
+    largest shot multiplier.
+    """
+
+    model: str
+    phase: str
+    circuits: int
+    executions: float
+    jobs: int
+    qpu_seconds: float
+    energy_j: float
+    qpu_seconds_interval: Interval
+    energy_interval: Interval
+    templates: tuple[dict, ...] = ()
+    sequential_jobs: int = 0
+    host_gap_s: float = 0.0
+    esp: float = float("nan")
+    mitigation_overhead: float = 1.0
+
+    @property
+    def label(self) -> str:
+        """``"model:phase"``, for display only."""
+        return f"{self.model}:{self.phase}"
+
+
+@dataclass(frozen=True)
 class HardwareCost:
     """Modelled QPU time and energy of ledger entries on one device.
 
@@ -565,7 +600,7 @@ class HardwareCost:
     energy_interval: Interval | None = None
     components_j: dict[str, float] = field(default_factory=dict)
     components_interval: dict[str, Interval] = field(default_factory=dict)
-    phases: list[dict] = field(default_factory=list)
+    phases: list[PhaseCost] = field(default_factory=list)
     erased_bits: float = 0.0
     landauer_j: float = 0.0
     n_draws: int = 0
@@ -580,6 +615,17 @@ class HardwareCost:
     energy_unmitigated_j: float = float("nan")
     energy_unmitigated_interval: Interval | None = None
     qpu_seconds_unmitigated: float = float("nan")
+
+    def phase_median(self, phase: str, quantity: Literal["qpu_seconds", "energy_j"]) -> float:
+        """Sum over models of the Monte Carlo median of ``quantity`` in ``phase`` (0 if none ran).
+
+        Examples
+        --------
+        >>> HardwareCost("d", 0, 0, 0, 0.0, 0.0).phase_median("fit", "energy_j")
+        0.0
+        """
+        attr = "qpu_seconds_interval" if quantity == "qpu_seconds" else "energy_interval"
+        return float(sum(getattr(p, attr).median for p in self.phases if p.phase == phase))
 
     @property
     def power_w(self) -> float:
@@ -606,21 +652,22 @@ def _check_args(device: DevicePreset, mode: str, mitigation_factor: float, n_dra
     check_positive_int(n_draws, "number of Monte Carlo draws")
 
 
-def _phase_dict(ph: _Phase, typ: dict, mc: dict) -> dict:
+def _phase_cost(ph: _Phase, typ: dict, mc: dict) -> PhaseCost:
+    key = (ph.model, ph.phase)
     mits = [pe.mitigation for pe in ph.entries if pe.mitigation is not None]
-    return {
-        "phase": ph.label, "circuits": ph.circuits, "executions": ph.executions, "jobs": ph.jobs,
-        "sequential_jobs": ph.sequential_jobs, "host_gap_s": ph.host_gap_s,
-        "qpu_seconds": float(typ["phases"][ph.label]["qpu_s"][0]),
-        "energy_j": float(typ["phases"][ph.label]["energy_j"][0]),
-        "qpu_seconds_interval": Interval.of(mc["phases"][ph.label]["qpu_s"]).to_dict(),
-        "energy_interval": Interval.of(mc["phases"][ph.label]["energy_j"]).to_dict(),
-        "esp": min((m.esp for m in mits), default=float("nan")),
-        "mitigation_overhead": max((pe.multiplier for pe in ph.entries), default=1.0),
-        "templates": [{**pe.timing.to_dict(),
-                       **({"mitigation": pe.mitigation.to_dict()} if pe.mitigation else {})}
-                      for pe in ph.entries],
-    }
+    return PhaseCost(
+        model=ph.model, phase=ph.phase, circuits=ph.circuits, executions=ph.executions, jobs=ph.jobs,
+        qpu_seconds=float(typ["phases"][key]["qpu_s"][0]),
+        energy_j=float(typ["phases"][key]["energy_j"][0]),
+        qpu_seconds_interval=Interval.of(mc["phases"][key]["qpu_s"]),
+        energy_interval=Interval.of(mc["phases"][key]["energy_j"]),
+        templates=tuple({**pe.timing.to_dict(),
+                         **({"mitigation": pe.mitigation.to_dict()} if pe.mitigation else {})}
+                        for pe in ph.entries),
+        sequential_jobs=ph.sequential_jobs, host_gap_s=ph.host_gap_s,
+        esp=min((m.esp for m in mits), default=float("nan")),
+        mitigation_overhead=max((pe.multiplier for pe in ph.entries), default=1.0),
+    )
 
 
 def price_entries(
@@ -702,7 +749,7 @@ def price_entries(
         energy_interval=Interval.of(mc["energy_j"]),
         components_j={c: float(typ["components"][c][0]) for c in comps},
         components_interval={c: Interval.of(mc["components"][c]) for c in comps},
-        phases=[_phase_dict(ph, typ, mc) for ph in phases],
+        phases=[_phase_cost(ph, typ, mc) for ph in phases],
         erased_bits=bits,
         landauer_j=landauer_j(bits),
         n_draws=int(n_draws),
@@ -828,7 +875,7 @@ def estimate_circuit(
     cost = price_entries([entry], device, mode=mode, mitigation_factor=mitigation_factor,
                          mitigation=mitigation, n_draws=n_draws, seed=seed)
     timing = template_timing(circuit, device)
-    mit = cost.phases[0]["templates"][0].get("mitigation")
+    mit = cost.phases[0].templates[0].get("mitigation")
     energy = {"total": _figure(cost.energy_j, cost.energy_interval)}
     for c, v in cost.components_j.items():
         energy[c] = _figure(v, cost.components_interval[c])
