@@ -51,13 +51,28 @@ def build_parser() -> argparse.ArgumentParser:
                      help="comma-separated subset of svm,qsvc,mlp,vqc (default: all)")
     run.add_argument("--seed", type=_int_list, default=None,
                      help="seed, or comma-separated seeds (default 42)")
-    run.add_argument("--shots", type=int, default=1024, help="shots per circuit (default 1024)")
+    run.add_argument("--shots", type=_shots, default="auto",
+                     help="shots per circuit priced for hardware: auto (default: the shots that reproduce "
+                          "the exact model's predictions, see docs/methodology.md) or a number")
+    run.add_argument("--shots-tolerance", type=_float, default=0.02,
+                     help="--shots auto: share of test predictions allowed to differ from exact (default 0.02)")
+    run.add_argument("--shots-cap", type=int, default=2**20,
+                     help="--shots auto: largest shot count priced; above it the run is infeasible "
+                          "(default 1048576)")
     run.add_argument("--device", default="ibm_heron", help="device preset (default ibm_heron)")
     run.add_argument("--device-file", default=None, help="TOML file with more device presets")
     run.add_argument("--attribution", default="attributional",
-                     help="hardware energy attribution: attributional (default) or marginal")
+                     help="energy attribution of both sides: attributional (default; whole machine / "
+                          "host share, same PUE) or marginal (what the work adds, PUE 1)")
+    run.add_argument("--mitigation", default="none",
+                     help="error-mitigation model priced from each circuit's error data: none (default), "
+                          "zne or pec")
     run.add_argument("--mitigation-factor", type=float, default=1.0,
-                     help="error-mitigation sampling multiplier on shots (default 1)")
+                     help="a further user multiplier on shots (default 1)")
+    run.add_argument("--host", default="this_machine",
+                     help="host preset of the classical side's attribution: this_machine (default) or "
+                          "server_2s, or one from --host-file")
+    run.add_argument("--host-file", default=None, help="TOML file with more host presets")
     run.add_argument(
         "--execution", default="exact",
         help="quantum execution mode: exact (default), shots, noisy:<fake backend> (e.g. noisy:fake_torino) "
@@ -152,6 +167,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _shots(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or an integer number of shots, got {text!r}") from None
+
+
 def _float(text: str) -> float:
     try:
         return float(text)
@@ -198,10 +222,15 @@ def _spec_from_args(args: argparse.Namespace):
         models=tuple(args.models) if args.models is not None else MODEL_NAMES,
         seeds=tuple(args.seed) if args.seed else (42,),
         shots=args.shots,
+        shots_tolerance=args.shots_tolerance,
+        shots_cap=args.shots_cap,
         device=args.device,
         device_file=args.device_file,
         attribution=args.attribution,
+        mitigation=args.mitigation,
         mitigation_factor=args.mitigation_factor,
+        host=args.host,
+        host_file=args.host_file,
         execution=args.execution,
         max_iter=args.max_iter,
         test_size=args.test_size,
