@@ -449,8 +449,10 @@ def _cmd_devices(args: argparse.Namespace) -> int:
               + f"; native gates {', '.join(d.basis_gates)}")
         print(f"  attributional power at typical values: {d.attributional_power_w():.0f} W "
               f"(PUE included); {unverified} of {len(params)} ranged numbers unverified")
-        for key, p in params.items():
+        for key, p in {**params, **d.error_params}.items():
             print(f"  {key:32s} {_fmt(p.typical):>9s} [{_fmt(p.low)} .. {_fmt(p.high)}]  {p.source}")
+        if d.fake_backend:
+            print(f"  {'gate and readout errors':32s} {'':>9s}  {d.fake_backend} Target, per physical qubit")
         print(f"  {'max_circuits_per_job':32s} {d.max_circuits.value:>9d}  {d.max_circuits.source}")
         if d.max_executions is not None:
             print(f"  {'max_executions_per_job':32s} {d.max_executions.value:>9d}  {d.max_executions.source}")
