@@ -341,7 +341,11 @@ def _ledger(frame: pd.DataFrame) -> list:
               "shots in all", "jobs", "QPU seconds", "hardware energy [J]"]
     if attr:
         header.append("attribution")
+    noise = "hw_esp" in frame.columns
+    if noise:
+        header += ["ESP", "mitigation (shots ×)"]
     rows = []
+    notes: list[str] = []
     for key, g in plots.model_groups(quantum):
         cf = g["circuits_fit"].astype(float) if "circuits_fit" in g.columns else pd.Series(dtype=float)
         cp = g["circuits_predict"].astype(float) if "circuits_predict" in g.columns else pd.Series(dtype=float)
@@ -359,10 +363,24 @@ def _ledger(frame: pd.DataFrame) -> list:
         ]
         if attr:
             row.append(", ".join(dict.fromkeys(str(v) for v in g[attr].dropna())) or "-")
+        if noise:
+            mit = _first(g, "hw_mitigation", "none") or "none"
+            row += [_summary_text(g["hw_esp"].astype(float), ".3g"),
+                    f"{mit} ×{_summary_text(g['hw_mitigation_overhead'].astype(float), '.3g')}"
+                    if "hw_mitigation_overhead" in g.columns else mit]
         rows.append(row)
-    return [Table(header, rows, caption="What a QPU would have to run for each quantum model "
-                                        "(mean over seeds). Shots in all = (circuits of fit + predict) "
-                                        "× shots per circuit.")]
+        name = plots.group_name(key, frame)
+        for col in ("shots_infeasible", "hw_mitigation_note"):
+            text = _first(g, col, "")
+            if text:
+                notes.append(f"{name}: {text}")
+        rule = _first(g, "shots_rule", "")
+        if rule:
+            notes.append(f"{name} shots: {rule}")
+    caption = ("What a QPU would have to run for each quantum model (mean over seeds). Shots in all = "
+               "(circuits of fit + predict) × shots per circuit; ESP = estimated success probability "
+               "of the circuit on the device (product of 1 − error over its gates and readouts).")
+    return [Table(header, rows, caption=caption), *notes]
 
 
 def _ibm(frame: pd.DataFrame, meta: dict) -> list:
