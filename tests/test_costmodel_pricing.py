@@ -283,3 +283,26 @@ def test_estimate_circuit_reports_what_the_issue_asks():
     assert 0 < out["esp"] <= 1 and out["physical_qubits"] == [0, 1]
     assert {"total", "cryogenics", "control", "readout", "servers", "facility"} <= set(out["energy_j"])
     assert out["qpu_seconds"]["typical"] == pytest.approx(5.51692)
+
+
+def test_esp_matches_an_independent_hand_calculation_from_the_target():
+    """Transpile independently with the fake backend's target and multiply (1 - error) by hand."""
+    heron = get_device("ibm_heron")
+    qc = QuantumCircuit(3)
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.rzz(0.3, 1, 2)
+    qc.rx(0.7, 2)
+    qc.measure_all()
+    target = heron.backend().target
+    isa = generate_preset_pass_manager(optimization_level=1, target=target, seed_transpiler=0).run(qc)
+    hand = 1.0
+    for inst in isa.data:
+        name = inst.operation.name
+        if name in ("barrier", "delay", "reset", "rz"):
+            continue
+        props = target[name][tuple(isa.find_bit(q).index for q in inst.qubits)]
+        hand *= 1.0 - (props.error or 0.0)
+    out = estimate_circuit(qc, heron, shots=100)
+    assert out["esp"] == pytest.approx(hand, rel=1e-12)
+    assert math.prod(1 - e for _, _, e in out["esp_operations"]) == pytest.approx(hand, rel=1e-12)

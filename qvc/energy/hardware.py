@@ -107,6 +107,7 @@ class TemplateTiming:
     errors_2q: tuple[float, ...] | None = None
     errors_readout: tuple[float, ...] | None = None
     physical_qubits: tuple[int, ...] = ()
+    error_ops: tuple[tuple[str, tuple[int, ...], float], ...] = ()
 
     def duration(self, p: dict[str, np.ndarray]) -> np.ndarray:
         """One-shot duration for each draw of the device parameters ``p`` (arrays of one length)."""
@@ -278,10 +279,10 @@ def _layer_model(isa: QuantumCircuit, device: DevicePreset) -> tuple[dict, tuple
             len(rounds[2]), len(rounds[3]))
 
 
-def _target_errors(isa: QuantumCircuit, device: DevicePreset) -> tuple[tuple, tuple, tuple, tuple]:
+def _target_errors(isa: QuantumCircuit, device: DevicePreset) -> tuple[tuple, tuple, tuple, tuple, tuple]:
     """Error of every timed operation of ``isa`` on its physical qubits, from the device's Target."""
     target = device.target
-    e1, e2, em = [], [], []
+    e1, e2, em, ops = [], [], [], []
     used = set()
     for inst in isa.data:
         name = inst.operation.name
@@ -291,13 +292,14 @@ def _target_errors(isa: QuantumCircuit, device: DevicePreset) -> tuple[tuple, tu
         used.update(qargs)
         props = target[name].get(qargs) if name in target.operation_names else None
         err = float(props.error) if props is not None and props.error is not None else 0.0
+        ops.append((name, qargs, err))
         if name == "measure":
             em.append(err)
         elif len(qargs) == 1:
             e1.append(err)
         else:
             e2.append(err)
-    return tuple(e1), tuple(e2), tuple(em), tuple(sorted(used))
+    return tuple(e1), tuple(e2), tuple(em), tuple(sorted(used)), tuple(ops)
 
 
 def template_timing(template: QuantumCircuit, device: DevicePreset) -> TemplateTiming:
@@ -330,10 +332,11 @@ def template_timing(template: QuantumCircuit, device: DevicePreset) -> TemplateT
         reset_ops=int(ops.get("reset", 0)),
     )
     if device.timing == "target":
-        e1, e2, em, physical = _target_errors(isa, device)
+        e1, e2, em, physical, ops = _target_errors(isa, device)
         timing = TemplateTiming(
             duration_s=float(isa.estimate_duration(device.target, unit="s")), method="target",
-            errors_1q=e1, errors_2q=e2, errors_readout=em, physical_qubits=physical, **common
+            errors_1q=e1, errors_2q=e2, errors_readout=em, physical_qubits=physical, error_ops=ops,
+            **common
         )
     else:
         _, combos, n_layers, counts, ro_rounds, reset_rounds = _layer_model(isa, device)
@@ -903,6 +906,7 @@ def estimate_circuit(
         "depth": timing.depth,
         "active_qubits": timing.active_qubits,
         "physical_qubits": list(timing.physical_qubits),
+        "esp_operations": [[n, list(q), e] for n, q, e in timing.error_ops],
         "duration_s": timing.duration_s,
         "qpu_seconds": _figure(cost.qpu_seconds, cost.qpu_seconds_interval),
         "energy_j": energy,
