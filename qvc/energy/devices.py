@@ -275,7 +275,7 @@ class DevicePreset:
         Examples
         --------
         >>> round(get_device("ibm_heron").attributional_power_w())
-        24869
+        22253
         """
         n = self.num_qubits
         total = sum(c.static_w.typical + c.per_qubit_w.typical * n for c in self.power.values())
