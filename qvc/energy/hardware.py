@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -326,7 +326,7 @@ def template_timing(template: QuantumCircuit, device: DevicePreset) -> TemplateT
     isa = _transpile(template, device)
     ops = {k: int(v) for k, v in isa.count_ops().items() if k != "barrier"}
     active = {q for inst in isa.data if inst.operation.name not in ("barrier", "delay") for q in inst.qubits}
-    common = dict(
+    common: dict[str, Any] = dict(
         gate_counts=ops, depth=int(isa.depth(lambda i: i.operation.name != "barrier")),
         active_qubits=len(active), measured_bits=int(ops.get("measure", 0)),
         reset_ops=int(ops.get("reset", 0)),
@@ -673,6 +673,13 @@ def _phase_cost(ph: _Phase, typ: dict, mc: dict) -> PhaseCost:
     )
 
 
+def _interval(iv: Interval | None) -> Interval:
+    """An interval :func:`price_entries` filled in (it always does)."""
+    if iv is None:  # pragma: no cover - price_entries always sets both intervals
+        raise ValueError("cost has no Monte Carlo interval")
+    return iv
+
+
 def price_entries(
     entries: list[LedgerEntry],
     device: DevicePreset,
@@ -815,7 +822,7 @@ def sensitivity(
         batch[name][2 * i] = params[name].low
         batch[name][2 * i + 1] = params[name].high
     res = _evaluate(device, phases, batch, mode)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, name in enumerate(names):
         e_lo, e_hi = float(res["energy_j"][2 * i]), float(res["energy_j"][2 * i + 1])
         s_lo, s_hi = float(res["qpu_s"][2 * i]), float(res["qpu_s"][2 * i + 1])
@@ -879,7 +886,7 @@ def estimate_circuit(
                          mitigation=mitigation, n_draws=n_draws, seed=seed)
     timing = template_timing(circuit, device)
     mit = cost.phases[0].templates[0].get("mitigation")
-    energy = {"total": _figure(cost.energy_j, cost.energy_interval)}
+    energy = {"total": _figure(cost.energy_j, _interval(cost.energy_interval))}
     for c, v in cost.components_j.items():
         energy[c] = _figure(v, cost.components_interval[c])
     return {
@@ -908,7 +915,7 @@ def estimate_circuit(
         "physical_qubits": list(timing.physical_qubits),
         "esp_operations": [[n, list(q), e] for n, q, e in timing.error_ops],
         "duration_s": timing.duration_s,
-        "qpu_seconds": _figure(cost.qpu_seconds, cost.qpu_seconds_interval),
+        "qpu_seconds": _figure(cost.qpu_seconds, _interval(cost.qpu_seconds_interval)),
         "energy_j": energy,
         "energy_unmitigated_j": _figure(cost.energy_unmitigated_j, cost.energy_unmitigated_interval),
         "power_w_typical": cost.power_w,
