@@ -134,7 +134,7 @@ class TemplateTiming:
         ``readout_error`` per operation. ``None`` when the preset has no error rates.
         """
         if self.errors_1q is not None:
-            return list(self.errors_1q), list(self.errors_2q), list(self.errors_readout)
+            return list(self.errors_1q), list(self.errors_2q or ()), list(self.errors_readout or ())
         errs = device.error_params
         if not errs:
             return None
@@ -282,8 +282,11 @@ def _layer_model(isa: QuantumCircuit, device: DevicePreset) -> tuple[dict, tuple
 def _target_errors(isa: QuantumCircuit, device: DevicePreset) -> tuple[tuple, tuple, tuple, tuple, tuple]:
     """Error of every timed operation of ``isa`` on its physical qubits, from the device's Target."""
     target = device.target
-    e1, e2, em, ops = [], [], [], []
-    used = set()
+    e1: list[float] = []
+    e2: list[float] = []
+    em: list[float] = []
+    ops: list[tuple[str, tuple[int, ...], float]] = []
+    used: set[int] = set()
     for inst in isa.data:
         name = inst.operation.name
         if name in ("barrier", "delay", "reset") or name in _VIRTUAL:
@@ -332,10 +335,10 @@ def template_timing(template: QuantumCircuit, device: DevicePreset) -> TemplateT
         reset_ops=int(ops.get("reset", 0)),
     )
     if device.timing == "target":
-        e1, e2, em, physical, ops = _target_errors(isa, device)
+        e1, e2, em, physical, error_ops = _target_errors(isa, device)
         timing = TemplateTiming(
             duration_s=float(isa.estimate_duration(device.target, unit="s")), method="target",
-            errors_1q=e1, errors_2q=e2, errors_readout=em, physical_qubits=physical, error_ops=ops,
+            errors_1q=e1, errors_2q=e2, errors_readout=em, physical_qubits=physical, error_ops=error_ops,
             **common
         )
     else:
@@ -411,7 +414,7 @@ class _Phase:
     phase: str
     entries: tuple[_Priced, ...]
     circuits: int
-    executions: int
+    executions: float
     jobs: int
     sequential_jobs: int
     host_gap_s: float
@@ -464,9 +467,9 @@ def _phases(entries: list[LedgerEntry], device: DevicePreset, factor: float, mit
             per_round = math.ceil(p.entry.n_circuits / rounds)
             seq_jobs += rounds * max(1, _jobs_for(per_round, per_round * p.shots, device))
             gap += max(rounds - 1, 0) * p.entry.host_seconds_per_round
+        executions = float(sum(p.entry.n_circuits * p.shots for p in priced))
         out.append(_Phase(model, phase, tuple(priced), sum(p.entry.n_circuits for p in priced),
-                          sum(p.entry.n_circuits * p.shots for p in priced), jobs + seq_jobs,
-                          seq_jobs, gap))
+                          executions, jobs + seq_jobs, seq_jobs, gap))
     return out
 
 
@@ -917,7 +920,7 @@ def estimate_circuit(
         "duration_s": timing.duration_s,
         "qpu_seconds": _figure(cost.qpu_seconds, _interval(cost.qpu_seconds_interval)),
         "energy_j": energy,
-        "energy_unmitigated_j": _figure(cost.energy_unmitigated_j, cost.energy_unmitigated_interval),
+        "energy_unmitigated_j": _figure(cost.energy_unmitigated_j, _interval(cost.energy_unmitigated_interval)),
         "power_w_typical": cost.power_w,
         "erased_bits": cost.erased_bits,
         "landauer_j": cost.landauer_j,

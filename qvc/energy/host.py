@@ -130,7 +130,8 @@ def _parse_host(path: str, name: str, raw: object) -> HostPreset:
         raise _fail(path, name, "idle_w", "low <= typical <= high", tuple(nums))
     if not isinstance(p["source"], str) or not p["source"].strip():
         raise _fail(path, name, "idle_w.source", "a non-empty text naming the source, or 'unverified'")
-    return HostPreset(name, desc, int(t["value"]), t["source"], Param(*nums, p["source"]), path)
+    return HostPreset(name, desc, int(t["value"]), t["source"], Param(nums[0], nums[1], nums[2], p["source"]),
+                      path)
 
 
 def load_host_file(path: str | Path) -> dict[str, HostPreset]:

@@ -258,7 +258,7 @@ class EstimateBackend:
         pue: float | None = None,
         reason: str = "no hardware energy counter was found",
         cpu_model: str | None = None,
-        cpu_tdp_table: dict[str, tuple[float, int, str]] | None = None,
+        cpu_tdp_table: dict[str, tuple[float, int, int, str]] | None = None,
     ) -> None:
         import psutil
 
