@@ -94,7 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
                           help="train the VQC on the backend too (shows a QPU-time estimate; "
                                "needs --confirm-qpu)")
     ibm_opts.add_argument("--confirm-qpu", action="store_true",
-                          help="confirm the QPU time estimated for --train-on-hardware")
+                          help="confirm the estimated QPU time (needed for --train-on-hardware and "
+                               "above --max-qpu-seconds)")
+    ibm_opts.add_argument("--max-qpu-seconds", type=_float, default=None, metavar="S",
+                          help="QPU-time budget of a run on a real backend: the run's estimate must "
+                               "fit (else --confirm-qpu) and every job gets it as max_execution_time "
+                               "(default 600, the Open plan's monthly minutes)")
     energy = run.add_argument_group("energy and carbon")
     carbon = energy.add_mutually_exclusive_group()
     carbon.add_argument("--country", metavar="ISO",
@@ -186,15 +191,18 @@ def _float(text: str) -> float:
 def _add_ibm_parser(sub) -> None:
     ibm = sub.add_parser("ibm", help="IBM Quantum jobs: status, fetch, cancel, calibrate")
     isub = ibm.add_subparsers(dest="ibm_command", parser_class=_Parser)
-    ledger_help = "job ledger (default: reports/ibm_ledger.sqlite or $QVC_IBM_LEDGER)"
-    st = isub.add_parser("status", help="jobs in the ledger (of one run folder, if given)")
+    ledger_help = "job store (default: reports/ibm_ledger.sqlite or $QVC_IBM_LEDGER)"
+    st = isub.add_parser("status", help="jobs in the job store (of one run folder, if given)")
     st.add_argument("run", nargs="?", help="run folder")
     st.add_argument("--ledger", help=ledger_help)
     st.add_argument("--refresh", action="store_true", help="ask the service about pending jobs first")
     fe = isub.add_parser("fetch", help="collect a run's jobs, then finish its results and report")
-    fe.add_argument("run", nargs="?", help="run folder (default: every unfinished run in the ledger)")
+    fe.add_argument("run", nargs="?", help="run folder (default: every unfinished run in the job store)")
     fe.add_argument("--ledger", help=ledger_help)
     fe.add_argument("--no-wait", action="store_true", help="check once and return")
+    fe.add_argument("--usage", action="store_true",
+                    help="complete run: read the QPU usage that was pending or absent again and "
+                         "rewrite its rows and report (nothing runs again)")
     fe.add_argument("--timeout", type=float, default=None, help="seconds to wait (default 3600)")
     ca = isub.add_parser("cancel", help="cancel a pending job (IBM job id or qvc tag)")
     ca.add_argument("job")
@@ -246,6 +254,7 @@ def _spec_from_args(args: argparse.Namespace):
         cpu_tdp_table=args.cpu_tdp_table,
         ibm_timeout_s=args.ibm_timeout,
         train_on_hardware=args.train_on_hardware,
+        ibm_max_qpu_seconds=args.max_qpu_seconds,
     )
 
 
@@ -265,6 +274,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     progress = None if (args.quiet or args.json) else stderr_progress
     if spec.train_on_hardware:
         _confirm_hardware_training(spec, args.confirm_qpu)
+    _check_qpu_budget(spec, args.confirm_qpu)
     result = run_experiment(spec, progress=progress)
     if args.json:
         rows = [{k: _json_safe(v) for k, v in r.items()} for r in result.rows]
@@ -292,6 +302,38 @@ def _confirm_hardware_training(spec, confirmed: bool) -> None:
                             "without --train-on-hardware the VQC trains locally and runs inference on the backend")
 
 
+def _check_qpu_budget(spec, confirmed: bool) -> None:
+    """A run on a real IBM backend: print its estimated QPU time; refuse above the budget.
+
+    The budget (``--max-qpu-seconds``, default the Open plan's 600 s a month) is
+    also sent with every job as ``max_execution_time``. Local testing mode (fake
+    backends) costs nothing and is not checked.
+    """
+    from qvc.experiment.ibm import OPEN_PLAN_QPU_SECONDS, estimate_run
+    from qvc.quantum.ibm.service import get_gateway, is_ibm_execution, parse_ibm_execution
+
+    if not is_ibm_execution(spec.execution) or not {"qsvc", "vqc"} & set(spec.models):
+        return
+    spec.validate()
+    backend = parse_ibm_execution(spec.execution).backend
+    if get_gateway(backend).is_local:
+        return
+    budget = OPEN_PLAN_QPU_SECONDS if spec.ibm_max_qpu_seconds is None else spec.ibm_max_qpu_seconds
+    est = estimate_run(spec)
+    print(f"qvc: this run sends up to {est['circuits']} circuits x {spec.shots} shots in "
+          f"{est['jobs']} job(s) to {backend}: about {est['qpu_seconds']:.4g} QPU s, USD "
+          f"{est['usd_list_price']:.2f} at list price ({est['method']}, device preset "
+          f"{est['device_preset']}); budget {budget:g} QPU s (--max-qpu-seconds)", file=sys.stderr)
+    if est["qpu_seconds"] > budget:
+        if not confirmed:
+            raise QvcUsageError(
+                f"the estimated {est['qpu_seconds']:.4g} QPU s exceed --max-qpu-seconds {budget:g}; "
+                "add --confirm-qpu to run anyway, raise --max-qpu-seconds, or use fewer "
+                "--samples/--shots")
+        budget = float(est["qpu_seconds"])
+    spec.ibm_max_qpu_seconds = budget
+
+
 def _print_ledger_rows(rows) -> None:
     if not rows:
         print("no jobs")
@@ -315,14 +357,14 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
         raise QvcUsageError("give an ibm command: status, fetch, cancel or calibrate (see 'qvc ibm --help')")
     if args.ibm_command == "status":
         if args.run:
-            from qvc.experiment.ibm import run_ledger
+            from qvc.experiment.ibm import run_store
             from qvc.experiment.runfolder import load_run
 
             folder = load_run(args.run, with_results=False)
-            ledger = run_ledger(folder.path, folder.metadata)
+            ledger = run_store(folder.path, folder.metadata)
             rows = ledger.rows_for_run(folder.path.name)
         else:
-            ledger = jobs.open_ledger(args.ledger)
+            ledger = jobs.open_store(args.ledger)
             rows = ledger.rows()
         if args.refresh:
             rows = jobs.refresh(ledger, rows, timeout_s=0)
@@ -332,14 +374,20 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
     if args.ibm_command == "fetch":
         from qvc.experiment.ibm import fetch_run
 
-        runs = [args.run] if args.run else _unfinished_runs(jobs.open_ledger(args.ledger))
+        runs = [args.run] if args.run else _unfinished_runs(jobs.open_store(args.ledger),
+                                                            usage=args.usage)
         if not runs:
             print("no unfinished runs in the ledger")
             return 0
         for run in runs:
             state, rows = fetch_run(run, wait=not args.no_wait, timeout_s=args.timeout,
-                                    progress=stderr_progress)
-            if state == "pending":
+                                    progress=stderr_progress, usage=args.usage)
+            if state == "usage":
+                from qvc.report.markdown import summary_table
+
+                print(summary_table(rows))
+                print(f"\nrun folder: {run} (reported usage refreshed)")
+            elif state == "pending":
                 print(f"{run}: {len(rows)} job(s) still pending; run 'qvc ibm fetch {run}' again later")
                 _print_ledger_rows(rows)
             else:
@@ -349,13 +397,13 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
                 print(f"\nrun folder: {run} (complete)")
         return 0
     if args.ibm_command == "cancel":
-        row = jobs.cancel(jobs.open_ledger(args.ledger), args.job)
+        row = jobs.cancel(jobs.open_store(args.ledger), args.job)
         print(f"cancelled job {row.job_id} on {row.backend}")
         return 0
     from qvc.energy.devices import get_device
 
     device = get_device(args.device, args.device_file)
-    ledger = jobs.open_ledger(args.ledger)
+    ledger = jobs.open_store(args.ledger)
     result = jobs.calibrate(ledger, per_job_overhead_s=device.per_job_overhead_s)
     from qvc._io import write_json
 
@@ -367,13 +415,22 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
     return 0
 
 
-def _unfinished_runs(ledger) -> list[str]:
+def _unfinished_runs(ledger, usage: bool = False) -> list[str]:
+    """Runs whose jobs are not all collected; with ``usage``, also complete runs whose
+    usage (jobs or sessions) is not reported yet."""
     from qvc.experiment.runfolder import run_status
+    from qvc.quantum.ibm.tracker import HARDWARE_REPORTED, LOCAL_NO_QPU
 
+    open_usage = set()
+    if usage:
+        open_usage = {r.run_id for r in ledger.rows() if r.job_id and r.usage_source not in (
+            HARDWARE_REPORTED, LOCAL_NO_QPU) and (r.status == "DONE" or r.status.failed)}
+        open_usage |= {s.run_id for s in ledger.sessions("mode = 'session' AND usage_seconds IS NULL")}
     runs = []
     for run_id in dict.fromkeys(r.run_id for r in ledger.rows() if r.run_id):
         folder = ledger.path.parent / run_id
-        if run_status(folder) not in (None, "complete"):
+        status = run_status(folder)
+        if status is not None and (status != "complete" or run_id in open_usage):
             runs.append(str(folder))
     return runs
 

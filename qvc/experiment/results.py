@@ -187,20 +187,23 @@ _COLUMN_LIST: tuple[Column, ...] = (
            "IBM backend the quantum side ran on with --execution ibm:<backend> ('' otherwise)"),
     Column("ibm_jobs", "int", "ibm", "IBM jobs whose results the model used (reused ones included)"),
     Column("ibm_jobs_submitted", "int", "ibm",
-           "IBM jobs this run submitted (0 when every result came from the job ledger)"),
+           "IBM jobs this run submitted (0 when every result came from the job store)"),
     Column("ibm_trained_on", "text", "ibm",
            "where the model was trained: the ibm: execution, or 'local statevector engine (exact)' "
            "(VQC inference on hardware after local training)"),
     Column("hw_reported_qpu_seconds", "float", "ibm",
-           "QPU seconds IBM reported (job.usage(), summed over ibm_jobs); NaN for "
-           "local testing mode, which runs on Aer and reports no QPU time"),
+           "QPU seconds IBM billed for the jobs this model submitted (usage from job metrics, "
+           "summed; session mode: Session.usage()), each job counted once across runs; NaN "
+           "while pending or absent, and for local testing mode (Aer, no QPU)"),
     Column("hw_reported_energy_j", "float", "ibm",
-           "hw_reported_qpu_seconds x the cost model's average power (hw_energy_typical_j "
-           "/ typical modelled seconds): reported time, modelled power"),
+           "physical QPU seconds from the results' execution spans (else the billed seconds) x "
+           "the cost model's average power: reported time, modelled power"),
     Column("hw_reported_method", "text", "ibm",
-           "hardware-reported | 'none: local testing mode ...' | pending or unavailable"),
+           "hardware-reported: <how> [; reused jobs] ; energy from <spans|usage> | pending: ... | "
+           "absent: ... | 'none: local testing mode ...'"),
     Column("hw_reported_vs_modelled", "float", "ibm",
-           "hw_reported_qpu_seconds / modelled QPU seconds at typical values"),
+           "hw_reported_qpu_seconds / modelled QPU seconds at typical values (NaN when jobs "
+           "were reused from earlier runs)"),
     Column("point_id", "text", "sweep",
            "sweeps: stable hash of the point's settings (dataset, model, qubits, samples, seed, ...)"),
     Column("samples", "int", "sweep", "sweeps: requested subsample size before the split (empty: all samples)"),
@@ -331,30 +334,18 @@ def _pec_overhead(cost: HardwareCost) -> float:
 def ibm_columns(est: object | None, cost: HardwareCost | None) -> dict[str, Any]:
     """The ``ibm_*`` and ``hw_reported_*`` columns: what ran on an IBM backend, and its QPU time.
 
-    ``hw_reported_qpu_seconds`` is the sum of ``job.usage()`` over the jobs whose
-    results the model used, labelled ``hardware-reported``; the energy next to it is
-    those seconds times the cost model's average power (``cost.power_w``). Local
-    testing mode (fake backends) reports no QPU time: the columns stay empty and
-    the method says so.
+    ``hw_reported_qpu_seconds`` is the usage IBM bills, attributed once to the model
+    and run that submitted the jobs (session mode: ``Session.usage()``); the energy
+    next to it is the physical execution time from the results' execution spans
+    (else the billed time) times the cost model's average power. A figure not
+    reported stays NaN with the reason. Local testing mode reports no QPU time.
+    See :func:`qvc.experiment.ibm.ibm_columns`.
     """
-    usage = est.hardware_usage() if est is not None and hasattr(est, "hardware_usage") else None
-    if usage is None:
+    if est is None or not hasattr(est, "hardware_usage"):
         return blank_columns("ibm")
-    seconds = usage["qpu_seconds"]
-    reported = seconds is not None
-    power = cost.power_w if cost is not None else float("nan")
-    return {
-        "ibm_backend": usage["backend"],
-        "ibm_jobs": usage["jobs"],
-        "ibm_jobs_submitted": usage["jobs_submitted"],
-        "ibm_trained_on": getattr(est, "trained_on_", getattr(est, "execution", "")),
-        "hw_reported_qpu_seconds": float(seconds) if reported else np.nan,
-        "hw_reported_energy_j": float(seconds) * power if reported else np.nan,
-        "hw_reported_method": usage["qpu_seconds_method"],
-        "hw_reported_vs_modelled": (float(seconds) / cost.qpu_seconds
-                                    if reported and cost is not None and cost.qpu_seconds > 0
-                                    else np.nan),
-    }
+    from qvc.experiment.ibm import ibm_columns as columns
+
+    return columns(est, cost)
 
 
 #: Columns a results file must have to be read at all.

@@ -285,19 +285,22 @@ class _IbmScope:
     """The IBM context of one run (job ledger next to the run folders) and its provenance."""
 
     def __init__(self, spec: ExperimentSpec, run_dir: Path, say: Callable[[str], None]) -> None:
-        from qvc.quantum.ibm import IbmRunContext, default_ledger_path
+        from qvc.quantum.ibm import IbmRunContext, default_store_path
 
         ctx = IbmRunContext(
-            ledger_path=default_ledger_path(spec.out_dir), run_id=run_dir.name,
+            store_path=default_store_path(spec.out_dir), run_id=run_dir.name,
             experiment=spec.dataset, run_dir=run_dir, train_on_hardware=spec.train_on_hardware,
             progress=say,
         )
         if spec.ibm_timeout_s is not None:
             ctx.timeout_s = spec.ibm_timeout_s
+        if spec.ibm_max_qpu_seconds is not None:
+            ctx.max_execution_time = max(1, int(np.ceil(spec.ibm_max_qpu_seconds)))
         self.ctx = ctx
         self.describe = {
-            "execution": spec.execution, "ledger": str(ctx.ledger_path),
-            "results_dir": str(ctx.ledger_path.parent / "ibm_results"),
+            "execution": spec.execution, "ledger": str(ctx.store_path),
+            "results_dir": str(ctx.store_path.parent / "ibm_results"),
+            "max_execution_time_s": ctx.max_execution_time,
             "timeout_s": ctx.timeout_s, "train_on_hardware": spec.train_on_hardware,
             "credentials": "QiskitRuntimeService saved account or QISKIT_IBM_* environment "
                            "(never stored by qvc)",

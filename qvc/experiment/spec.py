@@ -84,6 +84,10 @@ class ExperimentSpec:
     train_on_hardware : bool
         With ``execution="ibm:..."``: train the VQC on the backend too (the CLI asks for
         ``--confirm-qpu`` after showing an estimate).
+    ibm_max_qpu_seconds : float or None
+        With a real IBM backend: sent with every job as ``max_execution_time`` (the
+        service cancels a job that would run longer); the CLI sets it from
+        ``--max-qpu-seconds`` after checking the run's estimate against it.
 
     Examples
     --------
@@ -120,6 +124,7 @@ class ExperimentSpec:
     cpu_tdp_table: str | None = None
     ibm_timeout_s: float | None = None
     train_on_hardware: bool = False
+    ibm_max_qpu_seconds: float | None = None
 
     @property
     def execution_mode(self) -> ExecutionMode:
@@ -177,6 +182,11 @@ class ExperimentSpec:
             from qvc._validation import check_nonnegative_float
 
             self.ibm_timeout_s = check_nonnegative_float(self.ibm_timeout_s, "--ibm-timeout")
+        if self.ibm_max_qpu_seconds is not None:
+            from qvc._validation import check_nonnegative_float
+
+            self.ibm_max_qpu_seconds = check_nonnegative_float(self.ibm_max_qpu_seconds,
+                                                               "--max-qpu-seconds")
         if self.train_on_hardware and not self.execution_mode.is_ibm:
             raise QvcUsageError("--train-on-hardware needs --execution ibm:<backend>")
         self._validate_energy()

@@ -26,7 +26,7 @@ from qvc.quantum.ledger import CircuitLedger, optimizer_rounds_entry
 from qvc.quantum.qnn import StatevectorQNN, parity_interpret
 
 if TYPE_CHECKING:
-    from qvc.quantum.ibm import LedgerSampler
+    from qvc.quantum.ibm import IbmSampler
 
 __all__ = ["EXECUTION_MODES", "QuantumKernelSVC", "VQCClassifier", "check_execution"]
 
@@ -51,20 +51,20 @@ def _is_ibm(mode: str) -> bool:
 
 
 class _IbmMixin:
-    """Shared IBM plumbing: one :class:`~qvc.quantum.ibm.LedgerSampler` per fitted model."""
+    """Shared IBM plumbing: one :class:`~qvc.quantum.ibm.IbmSampler` per fitted model."""
 
     # parameters of the estimators that use this mixin (declared for the type checker only)
     execution: str
     shots: int
     seed: int | None
-    _ibm: LedgerSampler | None
+    _ibm: IbmSampler | None
 
     def _ibm_sampler(self, phase: str, model: str):
-        from qvc.quantum.ibm import LedgerSampler
+        from qvc.quantum.ibm import IbmSampler
 
         sampler = getattr(self, "_ibm", None)
         if sampler is None:
-            sampler = self._ibm = LedgerSampler(
+            sampler = self._ibm = IbmSampler(
                 parse_execution(self.execution).ibm_target, default_shots=int(self.shots),
                 seed=self.seed, model=model,
             )

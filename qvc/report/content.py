@@ -401,8 +401,10 @@ def _ibm(frame: pd.DataFrame, meta: dict) -> list:
     return [
         Table(["model", "seed", "backend", "jobs (submitted by this run)", "trained on",
                "QPU seconds", "QPU seconds reported", "reported / modelled", "energy from reported [J]"],
-              rows, caption="Jobs come from the job ledger " + str(ledger) + " ('qvc ibm status RUN'). "
-                            "Reported seconds are job.usage(); fake backends run in local testing mode "
+              rows, caption="Jobs come from the job store " + str(ledger) + " ('qvc ibm status RUN'). "
+                            "Reported seconds are the usage IBM bills (session mode: the session's), "
+                            "each job counted once, by the run that submitted it; the energy uses the "
+                            "execution spans where the results carry them. Fake backends run in local testing mode "
                             "on Aer and report no QPU time."),
     ]
 
