@@ -51,13 +51,28 @@ def build_parser() -> argparse.ArgumentParser:
                      help="comma-separated subset of svm,qsvc,mlp,vqc (default: all)")
     run.add_argument("--seed", type=_int_list, default=None,
                      help="seed, or comma-separated seeds (default 42)")
-    run.add_argument("--shots", type=int, default=1024, help="shots per circuit (default 1024)")
+    run.add_argument("--shots", type=_shots, default="auto",
+                     help="shots per circuit priced for hardware: auto (default: the shots that reproduce "
+                          "the exact model's predictions, see docs/methodology.md) or a number")
+    run.add_argument("--shots-tolerance", type=_float, default=0.02,
+                     help="--shots auto: share of test predictions allowed to differ from exact (default 0.02)")
+    run.add_argument("--shots-cap", type=int, default=2**20,
+                     help="--shots auto: largest shot count priced; above it the run is infeasible "
+                          "(default 1048576)")
     run.add_argument("--device", default="ibm_heron", help="device preset (default ibm_heron)")
     run.add_argument("--device-file", default=None, help="TOML file with more device presets")
     run.add_argument("--attribution", default="attributional",
-                     help="hardware energy attribution: attributional (default) or marginal")
+                     help="energy attribution of both sides: attributional (default; whole machine / "
+                          "host share, same PUE) or marginal (what the work adds, PUE 1)")
+    run.add_argument("--mitigation", default="none",
+                     help="error-mitigation model priced from each circuit's error data: none (default), "
+                          "zne or pec")
     run.add_argument("--mitigation-factor", type=float, default=1.0,
-                     help="error-mitigation sampling multiplier on shots (default 1)")
+                     help="a further user multiplier on shots (default 1)")
+    run.add_argument("--host", default="this_machine",
+                     help="host preset of the classical side's attribution: this_machine (default) or "
+                          "server_2s, or one from --host-file")
+    run.add_argument("--host-file", default=None, help="TOML file with more host presets")
     run.add_argument(
         "--execution", default="exact",
         help="quantum execution mode: exact (default), shots, noisy:<fake backend> (e.g. noisy:fake_torino) "
@@ -136,8 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--circuits", type=int, default=1,
                      help="executions of the circuit (parameter bindings), default 1")
     est.add_argument("--mode", default="attributional", help="attributional (default) or marginal")
+    est.add_argument("--mitigation", default="none",
+                     help="error-mitigation model priced from the circuit's error data: none (default), "
+                          "zne or pec (see docs/methodology.md)")
     est.add_argument("--mitigation-factor", type=float, default=1.0,
-                     help="error-mitigation sampling multiplier on shots (default 1)")
+                     help="a further user multiplier on shots (default 1)")
     est.add_argument("--draws", type=int, default=2000, help="Monte Carlo draws (default 2000)")
     est.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default 0)")
     est.add_argument("--device-file", default=None, help="TOML file with more device presets")
@@ -152,6 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
     cc.add_argument("--seconds", type=_float, default=5.0, help="how long to repeat the fit (default 5)")
     cc.add_argument("--country", metavar="ISO", help="ISO 3166 code for both tools' carbon intensity")
     return p
+
+
+def _shots(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or an integer number of shots, got {text!r}") from None
 
 
 def _float(text: str) -> float:
@@ -203,10 +230,15 @@ def _spec_from_args(args: argparse.Namespace):
         models=tuple(args.models) if args.models is not None else MODEL_NAMES,
         seeds=tuple(args.seed) if args.seed else (42,),
         shots=args.shots,
+        shots_tolerance=args.shots_tolerance,
+        shots_cap=args.shots_cap,
         device=args.device,
         device_file=args.device_file,
         attribution=args.attribution,
+        mitigation=args.mitigation,
         mitigation_factor=args.mitigation_factor,
+        host=args.host,
+        host_file=args.host_file,
         execution=args.execution,
         max_iter=args.max_iter,
         test_size=args.test_size,
@@ -291,7 +323,7 @@ def _check_qpu_budget(spec, confirmed: bool) -> None:
         return
     budget = OPEN_PLAN_QPU_SECONDS if spec.ibm_max_qpu_seconds is None else spec.ibm_max_qpu_seconds
     est = estimate_run(spec)
-    print(f"qvc: this run sends up to {est['circuits']} circuits x {spec.shots} shots in "
+    print(f"qvc: this run sends up to {est['circuits']} circuits x {est['shots']} shots in "
           f"{est['jobs']} job(s) to {backend}: about {est['qpu_seconds']:.4g} QPU s, USD "
           f"{est['usd_list_price']:.2f} at list price ({est['method']}, device preset "
           f"{est['device_preset']}); budget {budget:g} QPU s (--max-qpu-seconds)", file=sys.stderr)
@@ -495,8 +527,10 @@ def _cmd_devices(args: argparse.Namespace) -> int:
               + f"; native gates {', '.join(d.basis_gates)}")
         print(f"  attributional power at typical values: {d.attributional_power_w():.0f} W "
               f"(PUE included); {unverified} of {len(params)} ranged numbers unverified")
-        for key, p in params.items():
+        for key, p in {**params, **d.error_params}.items():
             print(f"  {key:32s} {_fmt(p.typical):>9s} [{_fmt(p.low)} .. {_fmt(p.high)}]  {p.source}")
+        if d.fake_backend:
+            print(f"  {'gate and readout errors':32s} {'':>9s}  {d.fake_backend} Target, per physical qubit")
         print(f"  {'max_circuits_per_job':32s} {d.max_circuits.value:>9d}  {d.max_circuits.source}")
         if d.max_executions is not None:
             print(f"  {'max_executions_per_job':32s} {d.max_executions.value:>9d}  {d.max_executions.source}")
@@ -520,22 +554,33 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
 
     device = get_device(args.device, args.device_file)
     circuit = load_qasm(args.circuit)
+    from qvc.energy.mitigation import check_mitigation
+
+    check_mitigation(args.mitigation)
     out = estimate_circuit(circuit, device, shots=shots, circuits=circuits, mode=args.mode,
-                           mitigation_factor=args.mitigation_factor, n_draws=args.draws,
-                           seed=args.seed)
+                           mitigation_factor=args.mitigation_factor, mitigation=args.mitigation,
+                           n_draws=args.draws, seed=args.seed)
     if args.json:
-        print(json.dumps(out))
+        print(json.dumps(out, allow_nan=False, default=str) if _finite_json(out) else json.dumps(_nan_to_none(out)))
         return 0
     q, e = out["qpu_seconds"], out["energy_j"]["total"]
+    overhead = out["mitigation_overhead"]
     print(f"device {out['device']} ({out['platform']}, timing: {out['timing']}); mode {out['mode']}; "
-          f"{out['circuits']} circuit(s) x {out['shots']} shots (mitigation x{out['mitigation_factor']:g}), "
-          f"{out['jobs']} job(s)")
+          f"{out['circuits']} circuit(s) x {out['shots']} shots, {out['jobs']} job(s)")
     print(f"native circuit: depth {out['depth']}, gates {out['gate_counts']}, one shot "
           f"{out['duration_s'] * 1e6:.3f} us")
-    print(f"QPU seconds (modelled): {_fmt(q['typical'])} typical, median {_fmt(q['median'])}, "
-          f"90% interval [{_fmt(q['low'])}, {_fmt(q['high'])}]")
-    print(f"energy J (modelled):    {_fmt(e['typical'])} typical, median {_fmt(e['median'])}, "
-          f"90% interval [{_fmt(e['low'])}, {_fmt(e['high'])}]")
+    esp = out["esp"]
+    print(f"estimated success probability: {'n/a (no error data)' if esp is None else f'{esp:.4g}'}; "
+          f"mitigation {out['mitigation']}: shots x{'inf' if overhead is None else _fmt(overhead)}"
+          + (" -- BEYOND PRACTICAL MITIGATION (PEC gamma^2 > 100)" if out["beyond_practical_mitigation"] else ""))
+    for label, fig in (("QPU seconds (modelled)", q), ("energy J (modelled)   ", e)):
+        print(f"{label}: median {_fmt(fig['median'])}, 90% interval [{_fmt(fig['low'])}, "
+              f"{_fmt(fig['high'])}]; all-typical {_fmt(fig['typical'])}"
+              + ("" if fig["typical_in_interval"] else " (outside the interval: skewed ranges)"))
+    if out["mitigation"] != "none" or out["mitigation_factor"] != 1:
+        u = out["energy_unmitigated_j"]
+        print(f"energy J without mitigation: median {_fmt(u['median'])}, 90% interval "
+              f"[{_fmt(u['low'])}, {_fmt(u['high'])}]")
     for c, v in out["energy_j"].items():
         if c != "total":
             print(f"  {c:12s} {_fmt(v['typical']):>10s} J  [{_fmt(v['low'])}, {_fmt(v['high'])}]")
@@ -547,6 +592,25 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _finite_json(value) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+        return True
+    except ValueError:
+        return False
+
+
+def _nan_to_none(value):
+    """JSON has no inf/NaN: write them as null."""
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def _cmd_meters(args: argparse.Namespace) -> int:
     from qvc.energy.meters import EnergyMeter
 
@@ -554,6 +618,11 @@ def _cmd_meters(args: argparse.Namespace) -> int:
     print(f"meter: {d['meter']} ({d['method']}); shortest trusted window {d['min_window_s']:g} s")
     for b in d["backends"]:
         print(f"  {b.get('backend')}: " + ", ".join(f"{k}={v}" for k, v in b.items() if k != "backend"))
+    for b in d["backends"]:
+        if "cpu_power_rule" in b:
+            rule = {"model": "this CPU model's TDP / threads", "family": "vendor-family fallback",
+                    "default": "Green Algorithms default", "user": "user value"}[b["cpu_power_rule"]]
+            print(f"CPU power per hardware thread: {b['cpu_power_per_thread_w']:.4g} W ({rule})")
     for n in d["not_used"]:
         print(f"not used: {n['backend']}: {n['reason']}")
     return 0

@@ -217,13 +217,17 @@ def estimate_training(spec: ExperimentSpec) -> dict:
     """Upper-bound QPU time, energy and list price of training the VQC on ``spec``'s backend.
 
     COBYLA makes at most ``max_iter`` objective evaluations; each runs one circuit
-    per training sample, as one job. Priced with the cost model on ``spec.device``.
+    per training sample, as one job that must finish before the next evaluation.
+    Priced through the same path as a run's ledger
+    (:func:`~qvc.quantum.ledger.optimizer_rounds_entry` ->
+    :func:`~qvc.energy.hardware.price_entries`), on the backend's own target where
+    one is available offline.
     """
     from qvc.data import prepare_dataset
-    from qvc.energy.devices import get_device
+    from qvc.energy.devices import device_for_backend, get_device
     from qvc.energy.hardware import price_entries
     from qvc.quantum.circuits import ansatz, feature_map, qnn_template
-    from qvc.quantum.ledger import LedgerEntry
+    from qvc.quantum.ledger import optimizer_rounds_entry
 
     data = prepare_dataset(spec.dataset, n_features=spec.qubits, seed=spec.seeds[0],
                            test_size=spec.test_size, max_samples=spec.max_samples,
@@ -231,16 +235,19 @@ def estimate_training(spec: ExperimentSpec) -> dict:
     n = data.n_features
     template = qnn_template(feature_map(n), ansatz(n))
     circuits = spec.max_iter * len(data.y_train)
-    device = get_device(spec.device, spec.device_file)
-    cost = price_entries([LedgerEntry("vqc", "fit", template, circuits, spec.shots, "qnn")], device,
-                         mode=spec.attribution, mitigation_factor=spec.mitigation_factor)
-    jobs = max(cost.jobs, spec.max_iter)
-    qpu_s = cost.qpu_seconds + (jobs - cost.jobs) * device.per_job_overhead_s
+    backend = spec.execution_mode.ibm_target.backend
+    device, note = device_for_backend(get_device(spec.device, spec.device_file), backend)
+    shots = spec.simulation_shots
+    entry = optimizer_rounds_entry("vqc", template, rounds=spec.max_iter, circuits=circuits, shots=shots)
+    cost = price_entries([entry], device, mode=spec.attribution,
+                         mitigation_factor=spec.mitigation_factor,
+                         mitigation=getattr(spec, "mitigation", "none"))
     return {
-        "backend": spec.execution_mode.ibm_target.backend, "device_preset": device.name,
-        "evaluations": spec.max_iter, "circuits": circuits, "shots": spec.shots, "jobs": jobs,
-        "qpu_seconds": qpu_s, "energy_j": qpu_s * cost.power_w if math.isfinite(cost.power_w) else None,
-        "usd_list_price": qpu_s * IBM_PAYG_USD_PER_QPU_SECOND,
+        "backend": backend, "device_preset": device.name, "device_note": note,
+        "evaluations": spec.max_iter, "circuits": circuits, "shots": shots, "jobs": cost.jobs,
+        "qpu_seconds": cost.qpu_seconds,
+        "energy_j": cost.energy_j if math.isfinite(cost.energy_j) else None,
+        "usd_list_price": cost.qpu_seconds * IBM_PAYG_USD_PER_QPU_SECOND,
         "method": "modelled (upper bound: max_iter evaluations, one job each)",
     }
 
@@ -254,19 +261,20 @@ def estimate_run(spec: ExperimentSpec) -> dict:
     ``spec.device``; jobs split at 10,000 circuits.
     """
     from qvc.data import prepare_dataset
-    from qvc.energy.devices import get_device
+    from qvc.energy.devices import device_for_backend, get_device
     from qvc.energy.hardware import price_entries
     from qvc.quantum.circuits import ansatz, feature_map, kernel_template, qnn_template
     from qvc.quantum.ibm.context import DEFAULT_MAX_CIRCUITS_PER_JOB
-    from qvc.quantum.ledger import LedgerEntry
+    from qvc.quantum.ledger import LedgerEntry, optimizer_rounds_entry
 
     entries, jobs, circuits = [], 0, 0
+    shots = spec.simulation_shots  # what an ibm: run samples with (--shots N, or 1,024 under auto)
 
     def add(model: str, phase: str, template, n: int, kind: str) -> None:
         nonlocal jobs, circuits
         if n <= 0:
             return
-        entries.append(LedgerEntry(model, phase, template, n, spec.shots, kind))
+        entries.append(LedgerEntry(model, phase, template, n, shots, kind))
         jobs += math.ceil(n / DEFAULT_MAX_CIRCUITS_PER_JOB)
         circuits += n
 
@@ -282,17 +290,20 @@ def estimate_run(spec: ExperimentSpec) -> dict:
         if "vqc" in spec.models:
             qt = qnn_template(feature_map(n_q), ansatz(n_q))
             add("vqc", "predict", qt, n_test + n_train, "qnn")
-            if spec.train_on_hardware:
-                add("vqc", "fit", qt, spec.max_iter * n_train, "qnn")
-                jobs += max(0, spec.max_iter - math.ceil(spec.max_iter * n_train
-                                                         / DEFAULT_MAX_CIRCUITS_PER_JOB))
+            if spec.train_on_hardware:  # one job per optimizer evaluation, as estimate_training
+                entries.append(optimizer_rounds_entry("vqc", qt, rounds=spec.max_iter,
+                                                      circuits=spec.max_iter * n_train, shots=shots))
+                jobs += spec.max_iter
+                circuits += spec.max_iter * n_train
     device = get_device(spec.device, spec.device_file)
+    if spec.execution_mode.is_ibm:
+        device, _ = device_for_backend(device, spec.execution_mode.ibm_target.backend)
     if not entries:
-        return {"circuits": 0, "jobs": 0, "qpu_seconds": 0.0, "device_preset": device.name,
+        return {"circuits": 0, "jobs": 0, "shots": shots, "qpu_seconds": 0.0, "device_preset": device.name,
                 "usd_list_price": 0.0, "method": "modelled upper bound"}
     cost = price_entries(entries, device, mode=spec.attribution,
                          mitigation_factor=spec.mitigation_factor)
     qpu_s = cost.qpu_seconds + max(0, jobs - cost.jobs) * device.per_job_overhead_s
-    return {"circuits": circuits, "jobs": jobs, "shots": spec.shots, "qpu_seconds": float(qpu_s),
+    return {"circuits": circuits, "jobs": jobs, "shots": shots, "qpu_seconds": float(qpu_s),
             "device_preset": device.name, "usd_list_price": qpu_s * IBM_PAYG_USD_PER_QPU_SECOND,
             "method": "modelled upper bound (every training sample a support vector)"}
