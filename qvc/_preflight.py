@@ -219,6 +219,8 @@ def check_run_args(args) -> None:
     ints = [("shots", "--shots", MAX_SHOTS, WHY_SHOTS), ("max_iter", "--max-iter", MAX_ITER, WHY_ITER),
             ("max_repeats", "--max-repeats", MAX_REPEATS, WHY_REPEATS)]
     for attr, flag, most, why in ints:
+        if str(getattr(args, attr, None)).strip().lower() in ("none", "auto"):  # not given / chosen later
+            continue
         if getattr(args, attr, None) is not None:
             check_positive_int(getattr(args, attr), flag, maximum=most, why=why)
     floats = [("mitigation_factor", "--mitigation-factor", 1.0, MAX_MITIGATION, WHY_MITIGATION),
