@@ -205,7 +205,7 @@ def _check_before_folder(spec: ExperimentSpec, data: PreparedData, device: Devic
         return
     n_samples = len(data.y_train) + len(data.y_test)
     check_memory(quantum, data.n_features, n_samples, spec.test_size, spec.execution)
-    if data.n_features > device.num_qubits:
+    if data.n_features > device.num_qubits and not spec.execution_mode.is_ibm:  # ibm: preflight checks the backend
         raise QvcUsageError(
             f"{data.n_features} qubits exceed device preset {device.name!r} ({device.num_qubits} qubits), "
             "which prices the circuits; use fewer --qubits or a larger --device"
