@@ -155,6 +155,7 @@ def run_experiment(
             cfg = ModelConfig(
                 n_features=data.n_features, n_classes=data.n_classes, seed=seed,
                 max_iter=spec.max_iter, shots=spec.shots, execution=spec.execution,
+                train_on_hardware=spec.train_on_hardware,
             )
             for name in spec.models:
                 step += 1
@@ -191,8 +192,7 @@ class _IbmScope:
 
         ctx = IbmRunContext(
             ledger_path=default_ledger_path(spec.out_dir), run_id=run_dir.name,
-            experiment=spec.dataset, run_dir=run_dir, train_on_hardware=spec.train_on_hardware,
-            progress=say,
+            experiment=spec.dataset, run_dir=run_dir, progress=say,
         )
         if spec.ibm_timeout_s is not None:
             ctx.timeout_s = spec.ibm_timeout_s
@@ -284,6 +284,7 @@ def run_point(
     cfg = ModelConfig(
         n_features=data.n_features, n_classes=data.n_classes, seed=seed,
         max_iter=spec.max_iter, shots=spec.shots, execution=spec.execution,
+        train_on_hardware=spec.train_on_hardware,
     )
     return _run_one(model, cfg, data, meter, device, spec, run_id, carbon)
 
@@ -348,12 +349,11 @@ def _run_one(name, cfg, data, meter, device, spec, run_id, carbon: CarbonIntensi
                 meter, f"{name}-fit", lambda _: est.fit(X_tr, y_tr), max_repeats=1,
                 min_duration_s=spec.min_window_s,
             )
-        n_before = len(est.ledger_.entries) if hasattr(est, "ledger_") else 0
         y_pred, pred_m = measure_repeated(
             meter, f"{name}-predict", lambda _: est.predict(X_te),
             min_duration_s=spec.min_window_s, max_repeats=cap,
         )
-        predict_entries = est.ledger_.entries[n_before:] if hasattr(est, "ledger_") else []
+        predict_entries = est.predict_ledger(X_te).entries if hasattr(est, "predict_ledger") else []
         fit_entries = est.ledger_.select(phase="fit") if hasattr(est, "ledger_") else []
         # Training accuracy is bookkeeping, not a phase we meter or price.
         y_train_pred = est.predict(data.X_train)

@@ -119,6 +119,13 @@ class StatevectorKernel(BaseKernel):
         self._template: QuantumCircuit | None = None
         self.last_circuits = 0
 
+    def __getstate__(self) -> dict:
+        # The compiled feature map is rebuilt on first use after loading, and so is the
+        # Aer/sampler executor of the noisy modes.
+        state = self.__dict__.copy()
+        state["_compiled"] = state["_compiled_for"] = state["_executor"] = None
+        return state
+
     # -- statevectors ---------------------------------------------------------
     def _engine(self) -> CompiledCircuit:
         if self._compiled is None or self._compiled_for is not self._feature_map:

@@ -127,6 +127,14 @@ class StatevectorQNN(NeuralNetwork):
         self._executor: SamplerExecutor | None = None
         self._measured: QuantumCircuit | None = None
 
+    def __getstate__(self) -> dict:
+        # The compiled parts pickle as their source circuits (and compile again on loading);
+        # the cached feature-map states and the Aer/sampler executor are rebuilt on demand.
+        state = self.__dict__.copy()
+        state["_cache"] = OrderedDict()
+        state["_executor"] = None
+        return state
+
     # -- compilation ------------------------------------------------------------
     def _split(self, circuit: QuantumCircuit) -> None:
         """Prefix without weights (cached per input batch) + the weighted remainder."""
