@@ -279,9 +279,9 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
     >>> import numpy as np
     >>> from qvc.models import VQCClassifier
     >>> X = np.array([[0.1, 0.2], [0.2, 0.1], [2.9, 3.0], [3.0, 2.8]]); y = [0, 0, 1, 1]
-    >>> model = VQCClassifier(ansatz_reps=1, max_iter=5, seed=0).fit(X, y)
+    >>> model = VQCClassifier(ansatz_reps=1, max_iter=10, seed=0).fit(X, y)
     >>> model.n_iter_, model.predict(X).shape, model.predict_ledger(X).circuits()
-    (5, (4,), 4)
+    (10, (4,), 4)
     """
 
     def __init__(
