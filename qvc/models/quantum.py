@@ -151,7 +151,8 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         else:
             check_statevector_fits(n, X.shape[0])
             self.kernel_ = StatevectorKernel(
-                feature_map=self.feature_map_, execution=self.execution, shots=self.shots, seed=self.seed,
+                feature_map=self.feature_map_, execution=self.execution, seed=self.seed,
+                shots=self.shots if parse_execution(self.execution).stochastic else None,
             )
             gram = self.kernel_.evaluate(X)
             n_fit = self.kernel_.last_circuits
@@ -337,7 +338,8 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
             self.qnn_ = StatevectorQNN(
                 circuit, fmap.parameters, ans.parameters,
                 interpret=parity_interpret(n_classes), output_shape=n_classes,
-                execution=local, shots=self.shots, seed=self.seed,
+                execution=local, seed=self.seed,
+                shots=self.shots if parse_execution(local).stochastic else None,
             )
             self.trained_on_ = f"local statevector engine ({local})"
         rng = np.random.default_rng(self.seed)

@@ -6,8 +6,8 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit_machine_learning.kernels import BaseKernel
 
-from qvc._validation import available_memory_bytes, check_positive_int, check_statevector_fits
-from qvc.quantum.execution import SamplerExecutor, parse_execution
+from qvc._validation import available_memory_bytes, check_statevector_fits
+from qvc.quantum.execution import SamplerExecutor, resolve_shots
 from qvc.quantum.statevector import CompiledCircuit
 
 #: Largest block of statevectors simulated at once (bytes); bounds the temporaries.
@@ -56,27 +56,42 @@ class StatevectorKernel(BaseKernel):
     r"""Fidelity kernel :math:`K(x, y) = |\langle\phi(y)|\phi(x)\rangle|^2` for any feature map.
 
     A drop-in :class:`~qiskit_machine_learning.kernels.BaseKernel` for ``QSVC``,
-    ``PegasosQSVC`` and ``SVC(kernel="precomputed")``. In ``exact`` mode it equals
-    qiskit-ml's ``FidelityStatevectorKernel``: statevectors are computed once per
-    sample by the batched engine and the Gram matrix is one complex matrix product
-    (one triangle when ``y`` is omitted or equal to ``x``).
+    ``PegasosQSVC`` and ``SVC(kernel="precomputed")``, taking the same ``feature_map``,
+    ``shots`` and ``enforce_psd`` arguments as qiskit-ml's ``FidelityStatevectorKernel``
+    (run against qiskit-ml's own kernel, QSVC and PegasosQSVC tests in CI:
+    ``tests/peer/run_qiskit_ml_suite.py``). In exact mode it equals that kernel:
+    statevectors are computed once per sample by the batched engine and the Gram matrix
+    is one complex matrix product (one triangle when ``y`` is omitted or equal to ``x``).
 
     Parameters
     ----------
     feature_map : QuantumCircuit, optional
         Parametrised feature map (default: qiskit's ``zz_feature_map`` on 2 qubits).
-    execution : str, default "exact"
+    execution : str, optional
         ``exact``; ``shots`` (each entry ~ Binomial(shots, fidelity) / shots, seeded,
         the distribution of a compute-uncompute circuit run with that many shots);
         ``noisy:<fake backend>`` (compute-uncompute circuits sampled on Aer with the
-        device's noise model).
-    shots : int, default 1024
-        Shots per kernel entry in the stochastic modes.
+        device's noise model). Default: ``shots`` if ``shots`` is given, else ``exact``.
+    shots : int or None, default None
+        Shots per kernel entry. As in qiskit-ml, giving ``shots`` alone switches shot
+        noise on; with ``execution="exact"`` it is refused rather than ignored. The
+        stochastic modes default to 1024.
     seed : int or None
         Seed of the shot noise.
     enforce_psd : bool, default True
         In the stochastic modes, project a symmetric Gram matrix to the closest
         positive semi-definite matrix (as qiskit-ml does).
+
+    Notes
+    -----
+    Differences from qiskit-ml's kernels: no ``statevector_type`` / ``cache_size`` /
+    ``auto_clear_cache`` (statevectors of one call are computed as one batch, not cached
+    per sample); shot noise is drawn once per pair from the kernel's own seeded
+    generator (a symmetric matrix, as ``N(N-1)/2`` compute-uncompute runs give), not
+    from ``algorithm_globals`` once per entry. There is no trainable variant for
+    ``QuantumKernelTrainer`` (no ``training_parameters``): use qiskit-ml's
+    ``TrainableFidelityStatevectorKernel`` there. A kernel pickles, evaluated or not (the
+    compiled feature map is rebuilt on first use after loading).
 
     Attributes
     ----------
@@ -99,8 +114,8 @@ class StatevectorKernel(BaseKernel):
         self,
         *,
         feature_map: QuantumCircuit | None = None,
-        execution: str = "exact",
-        shots: int = 1024,
+        execution: str | None = None,
+        shots: int | None = None,
         seed: int | None = None,
         enforce_psd: bool = True,
     ) -> None:
@@ -109,10 +124,9 @@ class StatevectorKernel(BaseKernel):
 
             feature_map = zz_feature_map(2)
         super().__init__(feature_map=feature_map, enforce_psd=enforce_psd)
-        self.mode = parse_execution(execution)
-        self.shots = check_positive_int(shots, "shots")
+        self.mode, self.shots = resolve_shots(execution, shots)
         self.seed = seed
-        self._rng = np.random.default_rng(seed)
+        self._rng: np.random.Generator | None = None  # created on the first draw
         self._compiled: CompiledCircuit | None = None
         self._compiled_for: QuantumCircuit | None = None
         self._executor: SamplerExecutor | None = None
@@ -125,6 +139,9 @@ class StatevectorKernel(BaseKernel):
         state = self.__dict__.copy()
         state["_compiled"] = state["_compiled_for"] = state["_executor"] = None
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
 
     # -- statevectors ---------------------------------------------------------
     def _engine(self) -> CompiledCircuit:
@@ -164,13 +181,19 @@ class StatevectorKernel(BaseKernel):
         overlap = sx.conj() @ sy.T
         return overlap.real**2 + overlap.imag**2
 
+    def _add_shot_noise(self, fidelity: np.ndarray) -> np.ndarray:
+        """Fidelities estimated from ``shots`` shots each: Binomial(shots, p) / shots."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(self.seed)
+        return self._rng.binomial(self.shots, fidelity) / self.shots
+
     def _shot_noise(self, fidelity: np.ndarray, symmetric: bool) -> np.ndarray:
         p = np.clip(fidelity, 0.0, 1.0)
         if not symmetric:
-            return self._rng.binomial(self.shots, p) / self.shots
+            return np.broadcast_to(self._add_shot_noise(p), p.shape).astype(float)
         iu = np.triu_indices(p.shape[0], 1)
         out = np.zeros_like(p)
-        out[iu] = self._rng.binomial(self.shots, p[iu]) / self.shots
+        out[iu] = self._add_shot_noise(p[iu])
         out = out + out.T
         np.fill_diagonal(out, 1.0)
         return out
