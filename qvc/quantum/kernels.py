@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from qiskit import QuantumCircuit
-from qiskit_machine_learning.kernels import BaseKernel
+from qiskit.circuit import Parameter
+from qiskit_machine_learning.exceptions import QiskitMachineLearningError
+from qiskit_machine_learning.kernels import BaseKernel, TrainableKernel
 
 from qvc._validation import available_memory_bytes, check_statevector_fits
 from qvc.quantum.execution import SamplerExecutor, resolve_shots
@@ -65,8 +69,9 @@ class StatevectorKernel(BaseKernel):
 
     Parameters
     ----------
-    feature_map : QuantumCircuit, optional
-        Parametrised feature map (default: qiskit's ``zz_feature_map`` on 2 qubits).
+    feature_map : QuantumCircuit
+        Parametrised feature map; required (qiskit-ml's ``QiskitMachineLearningError`` if
+        omitted, as from its own kernels).
     execution : str, optional
         ``exact``; ``shots`` (each entry ~ Binomial(shots, fidelity) / shots, seeded,
         the distribution of a compute-uncompute circuit run with that many shots);
@@ -88,10 +93,9 @@ class StatevectorKernel(BaseKernel):
     ``auto_clear_cache`` (statevectors of one call are computed as one batch, not cached
     per sample); shot noise is drawn once per pair from the kernel's own seeded
     generator (a symmetric matrix, as ``N(N-1)/2`` compute-uncompute runs give), not
-    from ``algorithm_globals`` once per entry. There is no trainable variant for
-    ``QuantumKernelTrainer`` (no ``training_parameters``): use qiskit-ml's
-    ``TrainableFidelityStatevectorKernel`` there. A kernel pickles, evaluated or not (the
-    compiled feature map is rebuilt on first use after loading).
+    from ``algorithm_globals`` once per entry. The trainable variant for qiskit-ml's
+    ``QuantumKernelTrainer`` is :class:`TrainableStatevectorKernel`. A kernel pickles,
+    evaluated or not (the compiled feature map is rebuilt on first use after loading).
 
     Attributes
     ----------
@@ -119,10 +123,7 @@ class StatevectorKernel(BaseKernel):
         seed: int | None = None,
         enforce_psd: bool = True,
     ) -> None:
-        if feature_map is None:
-            from qiskit.circuit.library import zz_feature_map
-
-            feature_map = zz_feature_map(2)
+        # a feature map is required, as in qiskit-ml (BaseKernel raises on None)
         super().__init__(feature_map=feature_map, enforce_psd=enforce_psd)
         self.mode, self.shots = resolve_shots(execution, shots)
         self.seed = seed
@@ -150,10 +151,14 @@ class StatevectorKernel(BaseKernel):
             self._compiled_for = self._feature_map
         return self._compiled
 
+    def _circuit_values(self, x_vec: np.ndarray) -> np.ndarray:
+        """Values of every feature-map parameter (``feature_map.parameters`` order) per sample."""
+        return x_vec
+
     def statevectors(self, x_vec: np.ndarray) -> np.ndarray:
         """Feature-map statevectors ``(N, 2**n)`` of the samples ``x_vec``."""
         x_vec, _ = self._validate_input(x_vec, None)
-        return batched_statevectors(self._engine(), x_vec)
+        return batched_statevectors(self._engine(), self._circuit_values(x_vec))
 
     # -- evaluation -----------------------------------------------------------
     def evaluate(self, x_vec: np.ndarray, y_vec: np.ndarray | None = None) -> np.ndarray:
@@ -162,10 +167,12 @@ class StatevectorKernel(BaseKernel):
         symmetric = y_vec is None or np.array_equal(x_vec, y_vec)
         n_x = x_vec.shape[0]
         self.last_circuits = n_x * (n_x - 1) // 2 if symmetric else n_x * y_vec.shape[0]
+        x_vals = self._circuit_values(x_vec)
+        y_vals = None if symmetric else self._circuit_values(y_vec)
         if self.mode.uses_sampler:
-            kernel = self._sampled(x_vec, None if symmetric else y_vec)
+            kernel = self._sampled(x_vals, y_vals)
         else:
-            kernel = self._exact(x_vec, None if symmetric else y_vec)
+            kernel = self._exact(x_vals, y_vals)
             if self.mode.kind == "shots":
                 kernel = self._shot_noise(kernel, symmetric)
         if symmetric and self.mode.stochastic and self._enforce_psd:
@@ -217,3 +224,73 @@ class StatevectorKernel(BaseKernel):
         i, j = np.meshgrid(np.arange(x_vec.shape[0]), np.arange(y_vec.shape[0]), indexing="ij")
         values = np.hstack([x_vec[i.ravel()], y_vec[j.ravel()]])
         return self._executor.zero_probability(self._template, params, values).reshape(i.shape)
+
+
+class TrainableStatevectorKernel(TrainableKernel, StatevectorKernel):
+    """:class:`StatevectorKernel` whose feature map has trainable parameters.
+
+    A drop-in for qiskit-ml's ``TrainableFidelityStatevectorKernel``, usable with its
+    ``QuantumKernelTrainer``: the feature-map parameters listed in ``training_parameters``
+    are fixed with :meth:`assign_training_parameters`; the others take the data. The
+    circuit is compiled once for all its parameters, so new training values cost no
+    recompilation.
+
+    Parameters
+    ----------
+    feature_map : QuantumCircuit
+        Feature map with data and training parameters.
+    training_parameters : sequence of Parameter
+        The trainable ones.
+    execution, shots, seed, enforce_psd
+        As for :class:`StatevectorKernel`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qiskit.circuit.library import zz_feature_map
+    >>> data, train = zz_feature_map(2), zz_feature_map(2, parameter_prefix="t")
+    >>> kernel = TrainableStatevectorKernel(feature_map=data.compose(train),
+    ...                                     training_parameters=train.parameters)
+    >>> kernel.assign_training_parameters([0.1, 0.2])
+    >>> kernel.num_features, kernel.evaluate(np.array([[0.3, 0.4], [0.5, 0.6]])).shape
+    (2, (2, 2))
+    """
+
+    def __init__(
+        self,
+        *,
+        feature_map: QuantumCircuit | None = None,
+        training_parameters: Sequence[Parameter] | None = None,
+        execution: str | None = None,
+        shots: int | None = None,
+        seed: int | None = None,
+        enforce_psd: bool = True,
+    ) -> None:
+        super().__init__(
+            feature_map=feature_map, training_parameters=training_parameters, execution=execution,
+            shots=shots, seed=seed, enforce_psd=enforce_psd,
+        )
+        trainable = set(self._training_parameters)
+        self._num_features = self._feature_map.num_parameters - self._num_training_parameters
+        self._feature_parameters = [p for p in self._feature_map.parameters if p not in trainable]
+        self._parameter_dict = {p: None for p in self._feature_map.parameters}
+
+    def _circuit_values(self, x_vec: np.ndarray) -> np.ndarray:
+        self._check_trainable_parameters()
+        params = list(self._feature_map.parameters)
+        out = np.empty((x_vec.shape[0], len(params)))
+        feature_col = {p: j for j, p in enumerate(self._feature_parameters)}
+        for k, p in enumerate(params):
+            if p in feature_col:
+                out[:, k] = x_vec[:, feature_col[p]]
+            else:
+                out[:, k] = float(self._parameter_dict[p])
+        return out
+
+    def _check_trainable_parameters(self) -> None:
+        missing = [p for p in self._training_parameters if self._parameter_dict[p] is None]
+        if missing:
+            raise QiskitMachineLearningError(
+                f"trainable parameter {missing[0]} has not been bound; assign every training "
+                "parameter with assign_training_parameters() before evaluate()"
+            )

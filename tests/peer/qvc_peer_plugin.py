@@ -6,12 +6,15 @@ peer's test modules are imported, the classes they construct are swapped for qvc
 
 * ``FidelityStatevectorKernel`` -> :class:`qvc.quantum.kernels.StatevectorKernel`, as is:
   the same keyword arguments (``feature_map``, ``shots``, ``enforce_psd``) mean the same.
-* ``FidelityQuantumKernel`` -> ``StatevectorKernel`` through :func:`fidelity_quantum_kernel`,
-  which maps the fidelity primitive to an execution mode (default or exact sampler ->
-  ``exact``; a sampler with ``default_shots`` -> ``shots`` with that count and seed).
-* ``SamplerQNN`` -> :class:`qvc.quantum.qnn.StatevectorQNN` through :func:`sampler_qnn`,
-  which maps the sampler the same way (qiskit-ibm-runtime ``SamplerV2`` on a simulated
-  backend -> ``shots`` with its default shot count); ``gradient=`` and ``pass_manager=``
+* ``FidelityQuantumKernel`` -> ``StatevectorKernel`` through :class:`FidelityQuantumKernel`,
+  a subclass that only maps the constructor: the fidelity primitive becomes an execution
+  mode (default or exact ``QMLSampler`` -> ``exact``; a sampling one -> ``shots`` with its
+  shot count and seed).
+* ``TrainableFidelityStatevectorKernel`` -> :class:`qvc.quantum.kernels.TrainableStatevectorKernel`
+  as is; ``TrainableFidelityQuantumKernel`` -> the same through a constructor-mapping subclass.
+* ``SamplerQNN`` -> :class:`qvc.quantum.qnn.StatevectorQNN` through :class:`SamplerQNN`,
+  a subclass mapping the sampler the same way (qiskit-ibm-runtime ``SamplerV2`` on a
+  simulated backend -> ``shots`` with its default shot count); ``gradient=`` and ``pass_manager=``
   are not needed (qvc differentiates by the parameter-shift rule on its own engine and
   simulates the logical circuit).
 
@@ -23,6 +26,9 @@ fails when a listed test no longer exists, so the list cannot go stale silently.
 from __future__ import annotations
 
 import pytest
+
+from qvc.quantum.kernels import StatevectorKernel, TrainableStatevectorKernel
+from qvc.quantum.qnn import StatevectorQNN
 
 #: node-id suffix (file::Class::test, ddt-expanded names by prefix) -> why it cannot apply.
 NOT_APPLICABLE: dict[str, str] = {
@@ -64,6 +70,8 @@ NOT_APPLICABLE: dict[str, str] = {
 PEER_FILES = (
     "kernels/test_fidelity_statevector_kernel.py",
     "kernels/test_fidelity_qkernel.py",
+    "kernels/test_trainable_fidelity_qkernel.py",
+    "kernels/algorithms/test_fidelity_qkernel_trainer.py",
     "neural_networks/test_sampler_qnn.py",
     "algorithms/classifiers/test_qsvc.py",
     "algorithms/classifiers/test_fidelity_quantum_kernel_qsvc.py",
@@ -73,44 +81,51 @@ PEER_FILES = (
 
 
 def _sampler_mode(sampler) -> dict:
-    """qvc execution settings for a qiskit sampler primitive (None = qiskit-ml's default)."""
-    if sampler is None:
+    """qvc execution settings for a qiskit sampler primitive (None = qiskit-ml's default, exact)."""
+    if sampler is None or getattr(sampler, "_exact_mode", False):  # QMLSampler() (shots=None) is exact
         return {}
-    shots = getattr(sampler, "_default_shots", None)  # QMLSampler(default_shots=..., seed=...)
-    if shots is not None:
-        return {"execution": "shots", "shots": int(shots), "seed": getattr(sampler, "_seed", None)}
-    if getattr(sampler, "_exact_mode", False):  # QMLSampler() without shots: exact
-        return {}
-    options = getattr(sampler, "options", None)  # qiskit-ibm-runtime SamplerV2 on a simulator
-    shots = getattr(options, "default_shots", None) if options is not None else None
-    return {"execution": "shots", "shots": int(shots or 1024), "seed": 0}
+    options = getattr(sampler, "options", None)
+    shots = getattr(options, "default_shots", None) or getattr(sampler, "_default_shots", None)
+    return {"execution": "shots", "shots": int(shots or 1024), "seed": getattr(sampler, "_seed", None)}
 
 
-def fidelity_quantum_kernel(*, feature_map=None, fidelity=None, enforce_psd=True,
-                            evaluate_duplicates="off_diagonal", max_circuits_per_job=None):
+class FidelityQuantumKernel(StatevectorKernel):
     """``FidelityQuantumKernel(...)`` -> ``StatevectorKernel`` in the matching execution mode."""
-    from qvc.quantum.kernels import StatevectorKernel
 
-    settings = {}
-    if fidelity is not None:
-        from qiskit_machine_learning.state_fidelities import ComputeUncompute
-
-        if type(fidelity) is not ComputeUncompute:  # an undeclared use fails, it is not skipped
-            raise NotImplementedError("qvc computes fidelities itself; custom fidelity primitives do not apply")
-        settings = _sampler_mode(getattr(fidelity, "_sampler", None))
-    return StatevectorKernel(feature_map=feature_map, enforce_psd=enforce_psd, **settings)
+    def __init__(self, *, feature_map=None, fidelity=None, enforce_psd=True,
+                 evaluate_duplicates="off_diagonal", max_circuits_per_job=None):
+        super().__init__(feature_map=feature_map, enforce_psd=enforce_psd, **_fidelity_settings(fidelity))
 
 
-def sampler_qnn(*, circuit, sampler=None, input_params=None, weight_params=None, sparse=False,
-                interpret=None, output_shape=None, gradient=None, input_gradients=False,
-                pass_manager=None):
+def _fidelity_settings(fidelity) -> dict:
+    if fidelity is None:
+        return {}
+    from qiskit_machine_learning.state_fidelities import ComputeUncompute
+
+    if type(fidelity) is not ComputeUncompute:  # an undeclared use fails, it is not skipped
+        raise NotImplementedError("qvc computes fidelities itself; custom fidelity primitives do not apply")
+    return _sampler_mode(getattr(fidelity, "_sampler", None))
+
+
+class TrainableFidelityQuantumKernel(TrainableStatevectorKernel):
+    """``TrainableFidelityQuantumKernel(...)`` -> ``TrainableStatevectorKernel``, fidelity mapped."""
+
+    def __init__(self, *, feature_map=None, fidelity=None, training_parameters=None, enforce_psd=True,
+                 evaluate_duplicates="off_diagonal", max_circuits_per_job=None):
+        super().__init__(feature_map=feature_map, training_parameters=training_parameters,
+                         enforce_psd=enforce_psd, **_fidelity_settings(fidelity))
+
+
+class SamplerQNN(StatevectorQNN):
     """``SamplerQNN(...)`` -> ``StatevectorQNN`` with the sampler mapped to an execution mode."""
-    from qvc.quantum.qnn import StatevectorQNN
 
-    return StatevectorQNN(
-        circuit, input_params, weight_params, interpret=interpret, output_shape=output_shape,
-        input_gradients=input_gradients, **({"sparse": True} if sparse else {}), **_sampler_mode(sampler),
-    )
+    def __init__(self, *, circuit, sampler=None, input_params=None, weight_params=None, sparse=False,
+                 interpret=None, output_shape=None, gradient=None, input_gradients=False,
+                 pass_manager=None):
+        super().__init__(
+            circuit, input_params, weight_params, interpret=interpret, output_shape=output_shape,
+            input_gradients=input_gradients, **({"sparse": True} if sparse else {}), **_sampler_mode(sampler),
+        )
 
 
 def pytest_configure(config) -> None:
@@ -121,14 +136,14 @@ def pytest_configure(config) -> None:
     import qiskit_machine_learning.neural_networks as nn
     import qiskit_machine_learning.neural_networks.sampler_qnn as sampler_qnn_mod
 
-    from qvc.quantum.kernels import StatevectorKernel
-
     kernels.FidelityStatevectorKernel = StatevectorKernel
+    kernels.TrainableFidelityStatevectorKernel = TrainableStatevectorKernel
+    kernels.TrainableFidelityQuantumKernel = TrainableFidelityQuantumKernel
     for mod in (kernels, qsvc_mod, pegasos_mod):
         if hasattr(mod, "FidelityQuantumKernel"):
-            mod.FidelityQuantumKernel = fidelity_quantum_kernel
-    nn.SamplerQNN = sampler_qnn
-    sampler_qnn_mod.SamplerQNN = sampler_qnn
+            mod.FidelityQuantumKernel = FidelityQuantumKernel
+    nn.SamplerQNN = SamplerQNN
+    sampler_qnn_mod.SamplerQNN = SamplerQNN
 
 
 def _reason(nodeid: str) -> str | None:

@@ -6,7 +6,7 @@ the kernel, SamplerQNN, QSVC and PegasosQSVC test files there with ``qvc_peer_pl
 which swaps qiskit-ml's classes for qvc's and skips the declared not-applicable tests.
 Nothing of the peer's code is stored in this repository.
 
-Usage::
+Usage (after ``pip install -e ".[test,peer]"``)::
 
     python tests/peer/run_qiskit_ml_suite.py [--keep DIR] [--sdist FILE] [-- PYTEST_ARGS]
 
@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import importlib.util
+import os
 import subprocess
 import sys
 import tarfile
@@ -30,11 +32,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE), str(ROOT)]  # this checkout's qvc, as in the pytest run below
 
 from qvc_peer_plugin import NOT_APPLICABLE, PEER_FILES  # noqa: E402
 
-#: Test-only packages the peer's tests import (ddt) or need to exercise sparse outputs.
+#: Test-only packages the peer's tests import (ddt) or need to exercise sparse outputs
+#: (the ``peer`` extra in pyproject.toml).
 PEER_TEST_DEPS = ("ddt", "sparse")
 
 
@@ -95,14 +98,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="extract into this folder (kept) instead of a temp dir")
     parser.add_argument("--sdist", type=Path, help="use this sdist instead of downloading one")
-    parser.add_argument("--no-install", action="store_true", help=f"do not pip-install {PEER_TEST_DEPS}")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args(argv)
 
     version = importlib.metadata.version("qiskit-machine-learning")
-    if not args.no_install:
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        *PEER_TEST_DEPS], check=True)
+    missing_deps = [m for m in PEER_TEST_DEPS if importlib.util.find_spec(m) is None]
+    if missing_deps:
+        print(f"peer suite: missing {', '.join(missing_deps)}; install them with pip install -e \".[peer]\"",
+              file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="qvc-peer-") as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
@@ -115,8 +119,6 @@ def main(argv: list[str] | None = None) -> int:
         cmd = [sys.executable, "-m", "pytest", "-q", "-p", "qvc_peer_plugin", "-p", "no:cacheprovider",
                "--rootdir", str(work / "peer"), "-c", str(work / "peer" / "pytest.ini"),
                f"--junitxml={junit}", "-o", "junit_family=xunit1", *files, *args.pytest_args]
-        import os
-
         env = dict(os.environ, PYTHONPATH=env_path + os.pathsep + os.environ.get("PYTHONPATH", ""))
         print(f"peer suite: qiskit-machine-learning {version} ({sdist.name}), {len(files)} files", flush=True)
         rc = subprocess.run(cmd, cwd=work / "peer", env=env).returncode
