@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -11,6 +12,7 @@ from qiskit_machine_learning.exceptions import QiskitMachineLearningError
 from qiskit_machine_learning.kernels import BaseKernel, TrainableKernel
 
 from qvc._validation import available_memory_bytes, check_statevector_fits
+from qvc.errors import QvcUsageError
 from qvc.quantum.execution import SamplerExecutor, resolve_shots
 from qvc.quantum.statevector import CompiledCircuit
 
@@ -166,9 +168,10 @@ class StatevectorKernel(BaseKernel):
         x_vec, y_vec = self._validate_input(x_vec, y_vec)
         symmetric = y_vec is None or np.array_equal(x_vec, y_vec)
         n_x = x_vec.shape[0]
-        self.last_circuits = n_x * (n_x - 1) // 2 if symmetric else n_x * y_vec.shape[0]
+        n_y = n_x if y_vec is None else y_vec.shape[0]
+        self.last_circuits = n_x * (n_x - 1) // 2 if symmetric else n_x * n_y
         x_vals = self._circuit_values(x_vec)
-        y_vals = None if symmetric else self._circuit_values(y_vec)
+        y_vals = None if symmetric or y_vec is None else self._circuit_values(y_vec)
         if self.mode.uses_sampler:
             kernel = self._sampled(x_vals, y_vals)
         else:
@@ -188,11 +191,18 @@ class StatevectorKernel(BaseKernel):
         overlap = sx.conj() @ sy.T
         return overlap.real**2 + overlap.imag**2
 
+    @property
+    def _shot_count(self) -> int:
+        if self.shots is None:  # resolve_shots sets shots for every stochastic mode
+            raise QvcUsageError("this kernel is exact; it draws no shots")
+        return self.shots
+
     def _add_shot_noise(self, fidelity: np.ndarray) -> np.ndarray:
         """Fidelities estimated from ``shots`` shots each: Binomial(shots, p) / shots."""
         if self._rng is None:
             self._rng = np.random.default_rng(self.seed)
-        return self._rng.binomial(self.shots, fidelity) / self.shots
+        shots = self._shot_count
+        return self._rng.binomial(shots, fidelity) / shots
 
     def _shot_noise(self, fidelity: np.ndarray, symmetric: bool) -> np.ndarray:
         p = np.clip(fidelity, 0.0, 1.0)
@@ -209,7 +219,7 @@ class StatevectorKernel(BaseKernel):
         from qvc.quantum.circuits import kernel_template
 
         if self._executor is None:
-            self._executor = SamplerExecutor(self.mode, shots=self.shots, seed=self.seed)
+            self._executor = SamplerExecutor(self.mode, shots=self._shot_count, seed=self.seed)
         if self._template is None or self._template.num_qubits != self._feature_map.num_qubits:
             self._template = kernel_template(self._feature_map)
         params = list(self._template.parameters)  # x[0..d-1], y[0..d-1]
@@ -221,9 +231,9 @@ class StatevectorKernel(BaseKernel):
                 out[i, j] = self._executor.zero_probability(self._template, params, values)
                 out[j, i] = out[i, j]
             return out
-        i, j = np.meshgrid(np.arange(x_vec.shape[0]), np.arange(y_vec.shape[0]), indexing="ij")
-        values = np.hstack([x_vec[i.ravel()], y_vec[j.ravel()]])
-        return self._executor.zero_probability(self._template, params, values).reshape(i.shape)
+        gi, gj = np.meshgrid(np.arange(x_vec.shape[0]), np.arange(y_vec.shape[0]), indexing="ij")
+        values = np.hstack([x_vec[gi.ravel()], y_vec[gj.ravel()]])
+        return self._executor.zero_probability(self._template, params, values).reshape(gi.shape)
 
 
 class TrainableStatevectorKernel(TrainableKernel, StatevectorKernel):
@@ -284,7 +294,7 @@ class TrainableStatevectorKernel(TrainableKernel, StatevectorKernel):
             if p in feature_col:
                 out[:, k] = x_vec[:, feature_col[p]]
             else:
-                out[:, k] = float(self._parameter_dict[p])
+                out[:, k] = float(cast(float, self._parameter_dict[p]))  # bound: checked above
         return out
 
     def _check_trainable_parameters(self) -> None:

@@ -225,6 +225,12 @@ class StatevectorQNN(NeuralNetwork):
         w = np.zeros(0) if weights is None else np.asarray(weights, dtype=float)
         return np.hstack([inputs, np.broadcast_to(w, (inputs.shape[0], w.size))])
 
+    @property
+    def _shot_count(self) -> int:
+        if self.shots is None:  # resolve_shots sets shots for every stochastic mode
+            raise QvcUsageError("this QNN is exact; it draws no shots")
+        return self.shots
+
     def _reduce(self, probs: np.ndarray) -> np.ndarray:
         if self.mode.kind == "shots":
             probs = np.clip(probs, 0, None)
@@ -232,7 +238,8 @@ class StatevectorQNN(NeuralNetwork):
             live = total[:, 0] > 0  # all-zero rows (no distribution) stay zero
             sampled = np.zeros_like(probs)
             if live.any():
-                sampled[live] = self._rng.multinomial(self.shots, probs[live] / total[live]) / self.shots
+                shots = self._shot_count
+                sampled[live] = self._rng.multinomial(shots, probs[live] / total[live]) / shots
             probs = sampled
         return probs @ self._projector
 
@@ -287,7 +294,7 @@ class StatevectorQNN(NeuralNetwork):
 
     def _sampled_probabilities(self, values: np.ndarray) -> np.ndarray:
         if self._executor is None:
-            self._executor = SamplerExecutor(self.mode, shots=self.shots, seed=self.seed)
+            self._executor = SamplerExecutor(self.mode, shots=self._shot_count, seed=self.seed)
             qc = self._body.copy()
             qc.measure_all()
             self._measured = qc
