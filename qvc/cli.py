@@ -60,9 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="error-mitigation sampling multiplier on shots (default 1)")
     run.add_argument(
         "--execution", default="exact",
-        help="quantum execution mode: exact (default), shots, noisy:<fake backend> (e.g. noisy:fake_torino) "
-             "or ibm:<backend>[:session]",
+        help="quantum execution mode: exact (default), shots, noisy:<fake backend> (e.g. noisy:fake_torino), "
+             "ibm:<backend>[:session] or mps[:chi=D,trunc=T,fidelity=F|matched] (qsvc only)",
     )
+    run.add_argument("--entanglement", default="full",
+                     help="entanglement of the kernel model's ZZ feature map: full (default), linear, "
+                          "reverse_linear, circular, pairwise")
     run.add_argument("--max-iter", type=int, default=100,
                      help="shared iteration budget of mlp and vqc (default 100)")
     run.add_argument("--test-size", type=float, default=0.25, help="held-out fraction (0.25)")
@@ -200,6 +203,7 @@ def _spec_from_args(args: argparse.Namespace):
         attribution=args.attribution,
         mitigation_factor=args.mitigation_factor,
         execution=args.execution,
+        entanglement=args.entanglement,
         max_iter=args.max_iter,
         test_size=args.test_size,
         max_samples=args.samples,

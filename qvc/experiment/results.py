@@ -102,6 +102,16 @@ COLUMNS: dict[str, str] = {
     "samples": "sweeps: requested subsample size before the split (empty: all samples)",
     "worker": "sweeps: host:pid of the process that ran and metered the point",
     "point_seconds": "sweeps: wall seconds of the whole point in its worker (data, fit, predict, pricing)",
+    "entanglement": "kernel model: entanglement of the ZZ feature map (full | linear | ...)",
+    "simulator": "kernel model: classical simulator that computed it: statevector (qvc engine) | mps (Aer "
+                 "matrix-product states) | the sampler mode",
+    "mps_truncation_threshold": "mps: Schmidt weight discarded per two-qubit gate (1e-16 = exact up to round-off)",
+    "mps_max_bond_dimension": "mps: bond-dimension cap (empty: none)",
+    "mps_bond_dimension_reached": "mps: largest bond dimension of any final state (intermediate swap bonds "
+                                  "not logged)",
+    "mps_target_fidelity": "mps: lower bound of each state's fidelity implied by the threshold "
+                           "(fidelity-matched modes: the hardware's estimated circuit fidelity)",
+    "mps_fidelity_method": "mps: how the target fidelity was set",
 }
 
 _INT_COLUMNS = {
@@ -122,12 +132,13 @@ _FLOAT_COLUMNS = {
     "predict_energy_spread", "predict_energy_above_idle_j", "predict_gco2e", "idle_power_w",
     "carbon_intensity_g_per_kwh", "hw_gco2e", "hw_reported_qpu_seconds", "hw_reported_energy_j",
     "hw_reported_vs_modelled",
-    "point_seconds",
+    "point_seconds", "mps_truncation_threshold", "mps_max_bond_dimension", "mps_bond_dimension_reached",
+    "mps_target_fidelity",
 }
 _TEXT_COLUMNS = {
     "run_id", "dataset", "model", "pair", "family", "execution", "matching",
     "fit_energy_method", "predict_energy_method", "energy_meter", "device", "hw_energy_method",
-    "point_id", "worker",
+    "point_id", "worker", "entanglement", "simulator",
 }
 #: Columns a results file must have to be read at all.
 REQUIRED_COLUMNS = ("schema_version", "model", "family", "seed", "accuracy_test")

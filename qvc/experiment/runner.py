@@ -155,6 +155,7 @@ def run_experiment(
             cfg = ModelConfig(
                 n_features=data.n_features, n_classes=data.n_classes, seed=seed,
                 max_iter=spec.max_iter, shots=spec.shots, execution=spec.execution,
+                entanglement=spec.entanglement, device=spec.device,
             )
             for name in spec.models:
                 step += 1
@@ -284,6 +285,7 @@ def run_point(
     cfg = ModelConfig(
         n_features=data.n_features, n_classes=data.n_classes, seed=seed,
         max_iter=spec.max_iter, shots=spec.shots, execution=spec.execution,
+        entanglement=spec.entanglement, device=spec.device,
     )
     return _run_one(model, cfg, data, meter, device, spec, run_id, carbon)
 
@@ -396,6 +398,9 @@ def _run_one(name, cfg, data, meter, device, spec, run_id, carbon: CarbonIntensi
         row.update(hardware_columns(cost))
         row["hw_gco2e"] = carbon.grams(row["hw_energy_j"])
         row.update(ibm_columns(est, cost))
+        if hasattr(est, "simulator_info"):  # kernel model: which simulator, entanglement, MPS settings
+            row["entanglement"] = est.entanglement
+            row.update(est.simulator_info())
     else:
         row.update({"circuits_fit": 0, "circuits_predict": 0, "shots": np.nan, "device": ""})
         row.update(hardware_columns(None))

@@ -9,6 +9,9 @@ from qvc._validation import check_choice, check_positive_int, check_statevector_
 from qvc.errors import QvcUsageError
 from qvc.models.registry import MODEL_NAMES
 
+#: Entanglement patterns of the kernel model's ZZ feature map (qiskit's names).
+ENTANGLEMENTS = ("full", "linear", "reverse_linear", "circular", "pairwise")
+
 
 @dataclass
 class ExperimentSpec:
@@ -40,6 +43,9 @@ class ExperimentSpec:
         ``ibm:<backend>[:session]`` (see :mod:`qvc.quantum.ibm`).
     max_iter : int
         Shared iteration budget of the MLP and the VQC.
+    entanglement : str
+        Entanglement of the kernel model's ZZ feature map: ``full`` (default),
+        ``linear``, ``reverse_linear``, ``circular`` or ``pairwise``.
     test_size : float
     max_samples : int or None
     csv_path, target : str or None
@@ -82,6 +88,7 @@ class ExperimentSpec:
     mitigation_factor: float = 1.0
     execution: str = "exact"
     max_iter: int = 100
+    entanglement: str = "full"
     test_size: float = 0.25
     max_samples: int | None = None
     csv_path: str | None = None
@@ -114,9 +121,14 @@ class ExperimentSpec:
         if not self.seeds:
             raise QvcUsageError("at least one seed is needed")
         self.seeds = tuple(check_positive_int(s, "--seed", minimum=0) for s in self.seeds)
+        check_choice(self.entanglement, ENTANGLEMENTS, "--entanglement")
+        mps = str(self.execution).strip().lower().startswith("mps")
+        if mps and "vqc" in self.models:
+            raise QvcUsageError("the mps execution mode covers the kernel model (qsvc) only; "
+                                "drop vqc from --models or use --execution exact")
         if self.qubits is not None:
             self.qubits = check_positive_int(self.qubits, "--qubits")
-            if any(m in ("qsvc", "vqc") for m in self.models):
+            if any(m in ("qsvc", "vqc") for m in self.models) and not mps:
                 check_statevector_fits(self.qubits)
         self.shots = check_positive_int(self.shots, "--shots")
         self.max_iter = check_positive_int(self.max_iter, "--max-iter")

@@ -32,6 +32,8 @@ class ModelConfig:
     execution: str = "exact"
     feature_map_reps: int = 2
     ansatz_reps: int = 3
+    entanglement: str = "full"
+    device: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,8 @@ def build_model(name: str, cfg: ModelConfig) -> BuiltModel:
         est, n_params, match = make_svm(cfg.seed), 0, "same split, features and seed as qsvc"
     elif name == "qsvc":
         est = QuantumKernelSVC(
-            feature_map_reps=cfg.feature_map_reps, shots=cfg.shots,
-            execution=cfg.execution, seed=cfg.seed,
+            feature_map_reps=cfg.feature_map_reps, entanglement=cfg.entanglement, shots=cfg.shots,
+            execution=cfg.execution, seed=cfg.seed, device=cfg.device,
         )
         n_params, match = 0, "same split, features and seed as svm"
     elif name == "vqc":

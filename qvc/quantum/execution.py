@@ -12,6 +12,10 @@ One switch for every quantum model, given as a string:
     qiskit-aer with the noise model of a qiskit-ibm-runtime fake backend, e.g.
     ``noisy:fake_torino``: each circuit is transpiled to the device once, cut down to
     the physical qubits it uses, and sampled with the noise model restricted to them.
+``mps[:options]``
+    Matrix-product-state simulation on Qiskit Aer (:mod:`qvc.quantum.mps`): exact up to
+    round-off by default, or truncated (``mps:chi=64``, ``mps:trunc=1e-8``) or
+    fidelity-matched to the device (``mps:matched``). Kernel model only.
 ``ibm:<backend>[:batch|:session]``
     IBM Quantum through qiskit-ibm-runtime, or a fake backend in local testing mode
     (``ibm:fake_manila``); see :mod:`qvc.quantum.ibm`. The quantum models route this
@@ -34,9 +38,10 @@ from qiskit import QuantumCircuit
 from qvc.errors import QvcUsageError
 
 #: Mode names; ``noisy`` and ``ibm`` take a backend after a colon.
-EXECUTION_KINDS = ("exact", "shots", "noisy", "ibm")
+EXECUTION_KINDS = ("exact", "shots", "noisy", "ibm", "mps")
 #: How the modes are spelled for users (help texts and error messages).
-EXECUTION_MODES = ("exact", "shots", "noisy:<fake backend>", "ibm:<backend>[:session]")
+EXECUTION_MODES = ("exact", "shots", "noisy:<fake backend>", "ibm:<backend>[:session]",
+                   "mps[:chi=D,trunc=T,fidelity=F|matched]")
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ class ExecutionMode:
     @property
     def stochastic(self) -> bool:
         """True when results carry shot noise (every mode but ``exact``)."""
-        return self.kind != "exact"
+        return self.kind not in ("exact", "mps")
 
     @property
     def uses_sampler(self) -> bool:
@@ -90,6 +95,11 @@ def parse_execution(text: str | ExecutionMode) -> ExecutionMode:
     kind = kind.lower()
     if kind not in EXECUTION_KINDS:
         raise QvcUsageError(f"unknown execution mode {text!r}; choose one of: {', '.join(EXECUTION_MODES)}")
+    if kind == "mps":
+        from qvc.quantum.mps import format_mps_options, parse_mps_options
+
+        opts = format_mps_options(parse_mps_options(backend))
+        return ExecutionMode(kind, opts or None)
     if kind in ("exact", "shots"):
         if backend:
             raise QvcUsageError(f"execution mode {kind!r} takes no backend (got {text!r}); use {kind!r}")

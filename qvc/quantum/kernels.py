@@ -69,7 +69,8 @@ class StatevectorKernel(BaseKernel):
         ``exact``; ``shots`` (each entry ~ Binomial(shots, fidelity) / shots, seeded,
         the distribution of a compute-uncompute circuit run with that many shots);
         ``noisy:<fake backend>`` (compute-uncompute circuits sampled on Aer with the
-        device's noise model).
+        device's noise model); ``mps[:options]`` (Aer matrix-product states and their
+        overlaps, :mod:`qvc.quantum.mps`).
     shots : int, default 1024
         Shots per kernel entry in the stochastic modes.
     seed : int or None
@@ -117,6 +118,8 @@ class StatevectorKernel(BaseKernel):
         self._compiled_for: QuantumCircuit | None = None
         self._executor: SamplerExecutor | None = None
         self._template: QuantumCircuit | None = None
+        self._mps = None
+        self.device = None
         self.last_circuits = 0
 
     # -- statevectors ---------------------------------------------------------
@@ -140,6 +143,8 @@ class StatevectorKernel(BaseKernel):
         self.last_circuits = n_x * (n_x - 1) // 2 if symmetric else n_x * y_vec.shape[0]
         if self.mode.uses_sampler:
             kernel = self._sampled(x_vec, None if symmetric else y_vec)
+        elif self.mode.kind == "mps":
+            kernel = self.mps_simulator().kernel(x_vec, None if symmetric else y_vec)
         else:
             kernel = self._exact(x_vec, None if symmetric else y_vec)
             if self.mode.kind == "shots":
@@ -147,6 +152,14 @@ class StatevectorKernel(BaseKernel):
         if symmetric and self.mode.stochastic and self._enforce_psd:
             kernel = self._make_psd(kernel)
         return kernel
+
+    def mps_simulator(self):
+        """The :class:`~qvc.quantum.mps.MpsSimulator` of the ``mps`` mode (built once)."""
+        from qvc.quantum.mps import MpsSimulator
+
+        if self._mps is None or self._mps.feature_map is not self._feature_map:
+            self._mps = MpsSimulator(self._feature_map, self.mode.backend, device=self.device)
+        return self._mps
 
     def _exact(self, x_vec: np.ndarray, y_vec: np.ndarray | None) -> np.ndarray:
         engine = self._engine()
