@@ -377,7 +377,7 @@ def cost_curves(frame: pd.DataFrame) -> pd.DataFrame:
                         accuracy=("accuracy_test", "mean"), majority=("_majority", "mean"),
                         learns_share=("_learns", "mean"), chi=("_chi", "max"),
                         n_train=("n_train", "mean"), n_test=("n_test", "mean"),
-                        circuits_predict=("circuits_predict", "mean") if "circuits_predict" in g else ("n_test", "mean"),
+                        circuits_predict=("circuits_predict" if "circuits_predict" in g else "n_test", "mean"),
                         **({"y_low": ("hw_energy_j_low", "mean"), "y_high": ("hw_energy_j_high", "mean")}
                            if (has_int and series == "hardware") else {}),
                     ).reset_index().rename(columns={xcol: "x"})
@@ -493,7 +493,8 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
     >>> rows = [{"model": m, "qubits": q, "n_train": 30, "n_test": 10, "fit_energy_j": e, "predict_energy_j": 0.0,
     ...          "fit_energy_method": "estimated", "hw_energy_j": h, "hw_energy_method": "modelled",
     ...          "accuracy_test": 0.9, "execution": "exact"}
-    ...         for q in range(2, 13) for m, e, h in (("svm", 0.01, np.nan), ("qsvc", 1e-3 * q * 2.0 ** q, 3e3 + 10 * q))]
+    ...         for q in range(2, 13)
+    ...         for m, e, h in (("svm", 0.01, np.nan), ("qsvc", 1e-3 * q * 2.0 ** q, 3e3 + 10 * q))]
     >>> a = analyse(pd.DataFrame(rows), draws=40)
     >>> row = a.breakeven.query("simulator_compared == 'statevector'").iloc[0]
     >>> bool(15 < row["x"] < 25), row["status"]
@@ -505,12 +506,11 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
         Series,
         _precise,
         chi_function,
+        clear_draw_cache,
         find_break_even,
         gpu_statevector_energy,
         local_wall,
     )
-
-    from qvc.experiment.breakeven import clear_draw_cache
 
     clear_draw_cache()
     curves = cost_curves(frame)
