@@ -70,6 +70,9 @@ SPEC_KEYS: dict[str, tuple[str, bool, str]] = {
 ANALYSIS_KEYS: dict[str, tuple[str, str]] = {
     "max_qubits": ("integer", "largest qubit count the break-even search extrapolates to (default 200)"),
     "max_samples": ("integer", "largest sample count the break-even search extrapolates to (default 1e6)"),
+    "max_extrapolation": ("integer", "crossings more than this many qubits beyond the measured range are "
+                                     "declined (default 10)"),
+    "draws": ("integer", "draws of the break-even interval (default 200)"),
 }
 
 CONCURRENCY_MODES = ("parallel", "exclusive")
@@ -448,7 +451,8 @@ def load_spec_file(path: str | Path) -> SweepSpec:
                 attribution=d["attribution"], mitigation_factor=float(d["mitigation_factor"]),
                 device_file=top.get("device_file"), country=top.get("country"),
                 carbon_intensity=(float(top["carbon_intensity"]) if "carbon_intensity" in top else None),
-                entanglement=d["entanglement"],
+                # the feature map's entanglement only concerns the quantum models
+                entanglement=d["entanglement"] if d["models"] in ("qsvc", "vqc") else "full",
             )
             if len(axes["execution"]) > 1 and not _applicable(p, axes["execution"], prepared_sizes):
                 continue

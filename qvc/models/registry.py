@@ -60,6 +60,9 @@ def build_model(name: str, cfg: ModelConfig) -> BuiltModel:
     if name == "svm":
         est, n_params, match = make_svm(cfg.seed), 0, "same split, features and seed as qsvc"
     elif name == "qsvc":
+        if str(cfg.execution).startswith("mps"):
+            import qiskit_aer  # noqa: F401 - imported here, outside the metered fit
+
         est = QuantumKernelSVC(
             feature_map_reps=cfg.feature_map_reps, entanglement=cfg.entanglement, shots=cfg.shots,
             execution=cfg.execution, seed=cfg.seed, device=cfg.device,
