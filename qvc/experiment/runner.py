@@ -27,11 +27,11 @@ from qvc.experiment import metadata as md
 from qvc.experiment.results import (
     SCHEMA_VERSION,
     blank_columns,
-    simulator_columns,
     circuit_columns,
     energy_columns,
     hardware_columns,
     ibm_columns,
+    simulator_columns,
     write_results,
 )
 from qvc.experiment.spec import ExperimentSpec
