@@ -22,7 +22,7 @@ The break-even is the first qubit count where the hardware law falls below the
 :data:`WALLS`) and meets the precision (exact, or MPS fidelity-matched to the
 hardware). The interval is a 5-95 % range over draws that each (i) drop 0-2 of the
 largest and smallest measured sizes, (ii) bootstrap-resample the remaining points,
-(iii) pick each series' law with its Akaike weight, (iv) draw the fit's parameters
+(iii) pick each series' law among those the full data finds plausible, (iv) draw the fit's parameters
 from their covariance, and (v) draw the hardware cost model and the GPU model
 between their low and high bounds. A crossing further beyond the measured range
 than ``max_extrapolation`` is declined: the table then gives the laws instead.
@@ -274,13 +274,22 @@ class Series:
         return sorted(out, key=lambda f: (f.aicc, -f.r2_log))
 
 
+#: Laws within this AICc distance of the best are plausible; the interval picks among them uniformly.
+PLAUSIBLE_DAICC = 10.0
+
+
 def _akaike_pick(fits: list[GrowthFit], rng) -> GrowthFit:
+    """A law for one draw: uniform over the plausible laws (AICc within :data:`PLAUSIBLE_DAICC` of the best).
+
+    Uniform rather than Akaike-weighted on purpose: with a handful of sizes the weights
+    concentrate on one law that the next two sizes can overturn, and the laws differ most
+    exactly where the break-even is (beyond the data).
+    """
     a = np.array([f.aicc for f in fits], dtype=float)
-    if not np.all(np.isfinite(a)):
-        finite = [f for f in fits if np.isfinite(f.aicc)]
-        return finite[0] if finite else fits[int(rng.integers(len(fits)))]
-    w = np.exp(-(a - a.min()) / 2)
-    return fits[int(rng.choice(len(fits), p=w / w.sum()))]
+    if not np.any(np.isfinite(a)):
+        return fits[int(rng.integers(len(fits)))]
+    ok = [f for f, v in zip(fits, a) if np.isfinite(v) and v <= np.nanmin(a) + PLAUSIBLE_DAICC]
+    return ok[int(rng.integers(len(ok)))]
 
 
 def _draw_params(f: GrowthFit, rng) -> np.ndarray:
@@ -400,7 +409,8 @@ def find_break_even(hw: Series, sims: list[Series], *, x_to: float, max_extrapol
     high = float(np.quantile(xs_arr, 0.95, method="nearest")) if len(xs_arr) else math.nan
     fitted = [s for s in [hw, *sims] if s.model is None]
     src = ["fit parameter covariance",
-           "law choice (Akaike weights over " + ", ".join(sorted({law.name for s in fitted for law in s.laws})) + ")",
+           f"law choice (uniform over the laws within AICc {PLAUSIBLE_DAICC:g} of the best, among "
+           + ", ".join(sorted({law.name for s in fitted for law in s.laws})) + ")",
            "point range (drop 0-2 of the largest and smallest sizes) and bootstrap over points"]
     if hw.y_low is not None and hw.y_high is not None:
         src.append("hardware cost model low/high (hw_energy_j_low/high)")
@@ -460,7 +470,7 @@ def _series_draws(s: Series, grid: np.ndarray, n_draws: int, seed: int) -> list:
         y = s.y
         if s.y_low is not None and s.y_high is not None and np.all(np.isfinite(s.y_low)):
             y = np.exp(np.log(s.y_low) + u * (np.log(s.y_high) - np.log(s.y_low)))
-        f0 = _akaike_pick(central, rng)  # law choice, weighted by the full data's Akaike weights
+        f0 = _akaike_pick(central, rng)  # law choice among the laws the full data finds plausible
         xd, yd = _resample(s.x, y, rng, min_points=f0.law_spec.n_params + 1)
         f = fit_law(xd, yd, f0.law_spec, p0=f0.params)
         if f is None:

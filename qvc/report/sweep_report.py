@@ -298,7 +298,8 @@ def build_sweep_report(frame: pd.DataFrame, meta: dict, analysis: ScalingAnalysi
         "polynomial laws; hardware: linear, quadratic, power, exp+floor; classical: polynomial. Along "
         "samples every law is polynomial (fitted in log10 samples for the break-even).",
         "Interval: each of the draws drops 0-2 of the largest and smallest sizes, bootstrap-resamples the "
-        "rest, picks each series' law with its Akaike weight on the full data, draws the law's parameters "
+        "rest, picks each series' law uniformly among those within 10 AICc of the best on the full data, "
+        "draws the law's parameters "
         "from their covariance, and draws the hardware cost model and the GPU model between their low and "
         "high bounds; the interval is the 5th-95th percentile of the draws' crossings. 'open' means more "
         "than 5 % of draws never cross, or the upper end lies beyond the extrapolation limit.",
