@@ -226,9 +226,10 @@ def estimated_circuit_fidelity(circuit: QuantumCircuit, device: str | None) -> t
         )
     from qiskit.transpiler import generate_preset_pass_manager
 
-    from qvc.quantum.execution import fake_backend
+    from qvc.quantum.execution import fake_backend, fake_backend_names
 
-    backend = fake_backend(dev.fake_backend)
+    classes = {cls: name for name, cls in fake_backend_names().items()}
+    backend = fake_backend(classes.get(dev.fake_backend, dev.fake_backend))
     if circuit.num_qubits > backend.num_qubits:
         raise QvcUsageError(f"{circuit.num_qubits} qubits exceed {dev.fake_backend} ({backend.num_qubits}); "
                             "give the target with --execution mps:fidelity=F")
