@@ -130,6 +130,13 @@ class ExperimentSpec:
             self.qubits = check_positive_int(self.qubits, "--qubits")
             if any(m in ("qsvc", "vqc") for m in self.models) and not mps:
                 check_statevector_fits(self.qubits)
+            if mps and "qsvc" in self.models:  # one MPS at its bond-dimension bound must fit
+                from qvc.quantum.circuits import feature_map
+                from qvc.quantum.mps import MpsSimulator
+
+                opts = str(self.execution).partition(":")[2] or None
+                MpsSimulator(feature_map(self.qubits, 2, self.entanglement), opts, device=self.device).check_fits(
+                    self.max_samples or 1)
         self.shots = check_positive_int(self.shots, "--shots")
         self.max_iter = check_positive_int(self.max_iter, "--max-iter")
         get_device(self.device, self.device_file)
