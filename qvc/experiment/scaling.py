@@ -604,9 +604,18 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
                                    max_extrapolation, walls))
     if gpu_rows:
         curves = pd.concat([curves, *gpu_rows], ignore_index=True)
-    return ScalingAnalysis(curves, pd.DataFrame(fit_rows), pd.DataFrame(be_rows), fit_objects, walls,
+    be_df = pd.DataFrame(be_rows, columns=BREAKEVEN_COLUMNS)
+    return ScalingAnalysis(curves, pd.DataFrame(fit_rows), be_df, fit_objects, walls,
                            {"max_qubits": max_qubits, "max_samples": max_samples,
                             "max_extrapolation": max_extrapolation, "draws": draws})
+
+
+#: Columns of ``breakeven.csv``, in order.
+BREAKEVEN_COLUMNS = [
+    "pair", "axis", "fixed", "comparison", "simulator_compared", "simulator", "x", "low", "high", "status",
+    "extrapolation", "max_extrapolation", "measured_range", "points_excluded", "never_share", "draws",
+    "interval_sources", "laws", "walls", "hardware_pricing", "notes",
+]
 
 
 def _poly_break_even(hw, s, axis, max_qubits, max_samples, max_extrapolation, draws):
