@@ -53,6 +53,11 @@ def _num(v, spec: str = ".3g") -> str:
     return format(float(v), spec)
 
 
+def _text(v) -> str:
+    """A table cell from a possibly missing value."""
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA else str(v)
+
+
 def _interval_text(r) -> str:
     lo, hi = r.get("low"), r.get("high")
     if not isinstance(lo, float) or (math.isnan(lo) and (not isinstance(hi, float) or math.isnan(hi))):
@@ -68,12 +73,12 @@ def _breakeven_table(be: pd.DataFrame) -> Table:
     rows = []
     for _, r in be.iterrows():
         rows.append([
-            str(r.get("pair", "")), str(r.get("fixed", "")), str(r.get("comparison", "")),
-            str(r.get("simulator_compared", "")), str(r.get("simulator", "") or "-"),
+            _text(r.get("pair")), _text(r.get("fixed")), _text(r.get("comparison")),
+            _text(r.get("simulator_compared")), _text(r.get("simulator") or None),
             _num(r.get("x")), _interval_text(r),
             "-" if pd.isna(r.get("extrapolation")) else f"{float(r['extrapolation']):.1f}",
-            str(r.get("status", "")), str(r.get("measured_range", "")), str(r.get("hardware_pricing", "")),
-            str(r.get("notes", "") or ""),
+            _text(r.get("status")), _text(r.get("measured_range")), _text(r.get("hardware_pricing")),
+            _text(r.get("notes") or None),
         ])
     return Table(cols, rows, "break-even: first size where the modelled hardware energy falls below the "
                              "compared series; 'cheapest available' compares with the cheapest simulator at "
@@ -81,9 +86,9 @@ def _breakeven_table(be: pd.DataFrame) -> Table:
 
 
 def _laws_table(be: pd.DataFrame) -> Table:
-    rows = [[str(r["pair"]), str(r["fixed"]), str(r["simulator_compared"]), str(r.get("laws", "")),
-             str(r.get("interval_sources", ""))]
-            for _, r in be.iterrows() if str(r.get("laws", ""))]
+    rows = [[_text(r["pair"]), _text(r["fixed"]), _text(r["simulator_compared"]), _text(r.get("laws")),
+             _text(r.get("interval_sources"))]
+            for _, r in be.iterrows() if isinstance(r.get("laws"), str) and r.get("laws")]
     return Table(["pair", "fixed", "against", "central laws (best by AICc)", "interval sources"], rows,
                  "the laws behind every row; a declined crossing is a statement about these laws only")
 
@@ -178,7 +183,7 @@ def _curve_figure(analysis: ScalingAnalysis, pair: str, axis: str, fixed: float)
     ax.set_ylabel("energy of fit + predict [J], log scale")
     ax.set_title(f"{pair}: energy vs {axis} ({other} = {fixed:g})", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=6.5, loc="upper left")
+    ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(0.0, -0.14), ncol=1, frameon=False)
     # accuracy panel
     drew = False
     for k, (series, c) in enumerate(block.groupby("series", sort=False)):
@@ -197,7 +202,7 @@ def _curve_figure(analysis: ScalingAnalysis, pair: str, axis: str, fixed: float)
     acc.set_title("accuracy: a point enters the break-even only above the majority rate", fontsize=10)
     acc.grid(True, alpha=0.3)
     if drew:
-        acc.legend(fontsize=7, loc="lower left")
+        acc.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.14), frameon=False)
     return to_svg(fig)
 
 
@@ -257,6 +262,9 @@ def build_sweep_report(frame: pd.DataFrame, meta: dict, analysis: ScalingAnalysi
             summary.append(f"{r['pair']}, {r['fixed']}: {where}. Modelled hardware energy vs measured or "
                            "estimated local simulation (and a modelled GPU); hardware priced at "
                            f"{r.get('hardware_pricing') or '-'}.")
+        for _, r in be[be["status"].astype(str).str.startswith("excluded")].iterrows():
+            summary.append(f"{r['pair']}, {r['fixed']}: no break-even quoted; {r['status']} (a model at the "
+                           "majority rate is not priced as if it worked).")
     summary.append("Every number in the break-even table comes with its interval's sources and the distance "
                    "beyond the measured range; no GPU was measured here (the GPU series is modelled).")
     blocks: list = [
@@ -268,7 +276,7 @@ def build_sweep_report(frame: pd.DataFrame, meta: dict, analysis: ScalingAnalysi
         _breakeven_table(be) if not be.empty else "No break-even: no curve with a hardware series and "
                                                   "four or more sizes.",
     ]
-    if not be.empty:
+    if not be.empty and be["laws"].map(lambda v: isinstance(v, str) and bool(v)).any():
         blocks.append(_laws_table(be))
     blocks.append(_walls_table(analysis))
     figs = []
