@@ -210,7 +210,8 @@ def majority_rates(frame: pd.DataFrame) -> pd.Series:
         n_tr, n_te = float(r.get("n_train", np.nan)), float(r.get("n_test", np.nan))
         samples = r.get("samples")
         samples = None if samples is None or pd.isna(samples) else int(samples)
-        if not (np.isfinite(n_tr) and np.isfinite(n_te)) or pd.isna(r.get("seed")):
+        if (not (np.isfinite(n_tr) and np.isfinite(n_te)) or pd.isna(r.get("seed"))
+                or pd.isna(r.get("dataset")) or pd.isna(r.get("qubits"))):
             out.append(math.nan)
             continue
         out.append(_majority_rate(str(r.get("dataset")), int(r["qubits"]), samples, int(r["seed"]),
@@ -392,8 +393,11 @@ def find_break_even(hw: Series, sims: list[Series], *, x_to: float, max_extrapol
         grid, {s.name: curve(s, best[s.name][0] if best[s.name] else None) for s in sims}, walls)
     x_star = _first_below(grid, hw_fits[0].predict(grid), central_env)
     sim_at = ""
+    at_wall = False
     if np.isfinite(x_star):
-        sim_at = str(central_name[min(np.searchsorted(grid, x_star), len(grid) - 1)])
+        i_star = min(int(np.searchsorted(grid, x_star)), len(grid) - 1)
+        at_wall = not np.isfinite(central_env[i_star])
+        sim_at = "none (beyond every wall)" if at_wall else str(central_name[i_star])
 
     # --- draws (each series' draws are made once per grid and reused across comparisons)
     curves_by = {s.name: _series_draws(s, grid, n_draws, seed) for s in [hw, *sims]}
@@ -439,6 +443,15 @@ def find_break_even(hw: Series, sims: list[Series], *, x_to: float, max_extrapol
         c.high = math.inf
     else:
         c.status = "crossing"
+    if at_wall and np.isfinite(c.x):
+        free = {k: np.inf for k in walls}
+        env_free, _ = _envelope(grid, {s.name: curve(s, best[s.name][0] if best[s.name] else None)
+                                       for s in sims}, free)
+        law_x = _first_below(grid, hw_fits[0].predict(grid), env_free)
+        c.status = ("wall: the compared simulator(s) stop at "
+                    f"{min(walls[s.name] for s in sims):g} qubits before the hardware law falls below them"
+                    + (f" (the laws alone would cross at {law_x:.3g})" if np.isfinite(law_x) else "")
+                    + "; the value is the wall, not a crossing")
     if never > 0.05 and np.isfinite(c.x):
         c.high = math.inf
         c.notes.append(f"{never:.0%} of draws never cross up to {x_to:g}")
