@@ -10,7 +10,6 @@ memory before anything is replaced.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -18,11 +17,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure as MplFigure
 
-from qvc.errors import QvcUsageError
+from qvc._io import atomic_write_text
 from qvc.experiment.breakeven import GPU, WALLS
 from qvc.experiment.results import load_results
+from qvc.experiment.runfolder import read_sweep_meta
 from qvc.experiment.scaling import SERIES, ScalingAnalysis, analyse
-from qvc.report.build import _atomic_write
 from qvc.report.columns import fmt
 from qvc.report.content import Document, Figure, KeyValues, Link, Section, Table
 from qvc.report.html import render_html
@@ -348,10 +347,7 @@ def write_sweep_report(run_dir: str | Path) -> Path:
     'sweep_report.html'
     """
     run_dir = Path(run_dir)
-    meta_path = run_dir / "sweep.json"
-    if not meta_path.is_file():
-        raise QvcUsageError(f"{run_dir} has no sweep.json; give a folder written by 'qvc sweep'")
-    meta = json.loads(meta_path.read_text())
+    meta = read_sweep_meta(run_dir)
     frame = load_results(run_dir)
     settings = meta.get("analysis", {})
     analysis = analyse(frame, max_qubits=settings.get("max_qubits", 200),
@@ -362,8 +358,8 @@ def write_sweep_report(run_dir: str | Path) -> Path:
     md, page = render_markdown(doc), render_html(doc)
     fits_csv = _csv_text(analysis.fits) if not analysis.fits.empty else "pair,series,axis,fixed,law\n"
     be_csv = _csv_text(analysis.breakeven) if not analysis.breakeven.empty else "pair,comparison,simulator\n"
-    _atomic_write(run_dir / "fits.csv", fits_csv)
-    _atomic_write(run_dir / "breakeven.csv", be_csv)
-    _atomic_write(run_dir / "sweep_report.md", md)
-    _atomic_write(run_dir / "sweep_report.html", page)
+    atomic_write_text(run_dir / "fits.csv", fits_csv)
+    atomic_write_text(run_dir / "breakeven.csv", be_csv)
+    atomic_write_text(run_dir / "sweep_report.md", md)
+    atomic_write_text(run_dir / "sweep_report.html", page)
     return run_dir / "sweep_report.html"
