@@ -351,6 +351,8 @@ def cost_curves(frame: pd.DataFrame) -> pd.DataFrame:
     if "accuracy_test" in df.columns:
         df["_majority"] = majority_rates(df)
         df["_learns"] = learns(df.assign(majority_rate=df["_majority"]))
+        if "shots_infeasible" in df.columns:  # no shot budget reproduces the kernel: the hardware side is not priced
+            df["_learns"] &= ~df["shots_infeasible"].astype(str).str.lower().isin(("true", "1", "yes"))
     else:
         df["accuracy_test"], df["_majority"], df["_learns"] = np.nan, np.nan, True
     df["_sim"] = [simulator_name(r) for _, r in df.iterrows()]

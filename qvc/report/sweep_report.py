@@ -271,7 +271,8 @@ def build_sweep_report(frame: pd.DataFrame, meta: dict, analysis: ScalingAnalysi
         "simulator the sweep measured on this machine (the row's simulator: statevector = qvc's CPU "
         "engine, mps = Aer matrix-product states, exact or fidelity-matched), a modelled GPU statevector "
         "series, and the cheapest of them that exists at each size. Only sizes where the quantum model's "
-        "test accuracy beats the majority-class rate enter (points_excluded counts the others).",
+        "test accuracy beats the majority-class rate (and, with auto shots, whose shot budget is feasible) "
+        "enter (points_excluded counts the others).",
         _breakeven_table(be) if not be.empty else "No break-even: no curve with a hardware series and "
                                                   "four or more sizes.",
     ]
