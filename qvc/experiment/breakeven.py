@@ -34,6 +34,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,7 @@ _LN2 = math.log(2.0)
 
 #: Modelled GPU statevector simulator: a current data-centre GPU (NVIDIA H200 SXM).
 #: Sources: /work/shared/reference/classical-simulation-anchors.md section 1.
-GPU = {
+GPU: dict[str, Any] = {
     "name": "NVIDIA H200 SXM (modelled)",
     "board_w": (700.0, "H200 SXM TDP 700 W: vendor spec pages (saulelectric, aiminingco, openmetal) [secondary]"),
     "bandwidth_b_per_s": (4.8e12, "H200 HBM3e 4.8 TB/s: same spec pages [secondary]"),
@@ -379,14 +380,15 @@ def find_break_even(hw: Series, sims: list[Series], *, x_to: float, max_extrapol
         meas_max = min(meas_max, max(sim_meas))
 
     hw_fits = hw.fits()
-    best = {s.name: (s.fits() if s.model is None else None) for s in sims}
-    if not hw_fits or any(v is not None and not v for v in best.values()):
+    best: dict[str, list[GrowthFit]] = {s.name: (s.fits() if s.model is None else []) for s in sims}
+    if not hw_fits or any(s.model is None and not best[s.name] for s in sims):
         return Crossing(math.nan, math.nan, math.nan, "", "no fit (too few points)", math.nan, math.nan, 0,
                         "", "")
 
     def curve(s: Series, f: GrowthFit | None, params=None, u=None):
         if s.model is not None:
             return s.model(grid, u)
+        assert f is not None  # measured series always have a fit here
         return f.predict(grid, params)
 
     central_env, central_name = _envelope(

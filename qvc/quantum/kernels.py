@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from qiskit import QuantumCircuit
 from qiskit_machine_learning.kernels import BaseKernel
@@ -9,6 +11,9 @@ from qiskit_machine_learning.kernels import BaseKernel
 from qvc._validation import available_memory_bytes, check_positive_int, check_statevector_fits
 from qvc.quantum.execution import SamplerExecutor, parse_execution
 from qvc.quantum.statevector import CompiledCircuit
+
+if TYPE_CHECKING:
+    from qvc.quantum.mps import MpsSimulator
 
 #: Largest block of statevectors simulated at once (bytes); bounds the temporaries.
 #: Large blocks matter from ~18 qubits on: a ZZ feature map's phase tables no longer fit
@@ -118,8 +123,9 @@ class StatevectorKernel(BaseKernel):
         self._compiled_for: QuantumCircuit | None = None
         self._executor: SamplerExecutor | None = None
         self._template: QuantumCircuit | None = None
-        self._mps = None
-        self.device = None
+        self._mps: MpsSimulator | None = None
+        #: Device preset whose calibration sets ``mps:matched`` (``None``: ibm_heron).
+        self.device: str | None = None
         self.last_circuits = 0
 
     # -- statevectors ---------------------------------------------------------
@@ -154,7 +160,7 @@ class StatevectorKernel(BaseKernel):
             kernel = self._make_psd(kernel)
         return kernel
 
-    def mps_simulator(self):
+    def mps_simulator(self) -> MpsSimulator:
         """The :class:`~qvc.quantum.mps.MpsSimulator` of the ``mps`` mode (built once)."""
         from qvc.quantum.mps import MpsSimulator
 

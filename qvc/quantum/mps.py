@@ -302,7 +302,7 @@ class MpsSimulator:
             self.truncation_threshold = max((1.0 - fid) / max(self.n_two_qubit, 1), EXACT_THRESHOLD)
             self.target_fidelity = fid
         else:
-            self.truncation_threshold = float(self.options.truncation_threshold)
+            self.truncation_threshold = float(self.options.truncation_threshold or EXACT_THRESHOLD)
             self.target_fidelity = max(0.0, 1.0 - self.n_two_qubit * self.truncation_threshold) \
                 if self.truncation_threshold > EXACT_THRESHOLD else 1.0
             if self.truncation_threshold > EXACT_THRESHOLD:

@@ -23,7 +23,7 @@ from qvc.experiment.results import load_results
 from qvc.experiment.runfolder import read_sweep_meta
 from qvc.experiment.scaling import SERIES, ScalingAnalysis, analyse
 from qvc.report.columns import fmt
-from qvc.report.content import Document, Figure, KeyValues, Link, Section, Table
+from qvc.report.content import Cell, Document, Figure, KeyValues, Link, Section, Table
 from qvc.report.html import render_html
 from qvc.report.markdown import render_markdown
 from qvc.report.plots import to_svg
@@ -69,7 +69,7 @@ def _interval_text(r) -> str:
 def _breakeven_table(be: pd.DataFrame) -> Table:
     cols = ["pair", "fixed", "comparison", "against", "cheapest at crossing", "break-even", "interval (5-95 %)",
             "beyond measured", "status", "measured range", "hardware priced at", "notes"]
-    rows = []
+    rows: list[list[Cell]] = []
     for _, r in be.iterrows():
         rows.append([
             _text(r.get("pair")), _text(r.get("fixed")), _text(r.get("comparison")),
@@ -85,8 +85,9 @@ def _breakeven_table(be: pd.DataFrame) -> Table:
 
 
 def _laws_table(be: pd.DataFrame) -> Table:
-    rows = [[_text(r["pair"]), _text(r["fixed"]), _text(r["simulator_compared"]), _text(r.get("laws")),
-             _text(r.get("interval_sources"))]
+    rows: list[list[Cell]] = [
+        [_text(r["pair"]), _text(r["fixed"]), _text(r["simulator_compared"]), _text(r.get("laws")),
+         _text(r.get("interval_sources"))]
             for _, r in be.iterrows() if isinstance(r.get("laws"), str) and r.get("laws")]
     return Table(["pair", "fixed", "against", "central laws (best by AICc)", "interval sources"], rows,
                  "the laws behind every row; a declined crossing is a statement about these laws only")
@@ -95,7 +96,7 @@ def _laws_table(be: pd.DataFrame) -> Table:
 def _fits_table(fits: pd.DataFrame) -> Table:
     if fits.empty:
         return Table(["fits"], [["(none: no curve has three or more sizes)"]])
-    rows = [[str(r["pair"]), str(r["series"]), str(r["axis"]), _num(r["fixed"], "g"), str(r["law"]),
+    rows: list[list[Cell]] = [[str(r["pair"]), str(r["series"]), str(r["axis"]), _num(r["fixed"], "g"), str(r["law"]),
              str(r["fitted"]), str(int(r["n"])), _num(r["r2_log"], ".4f"), _num(r["rmse_log10"], ".3f"),
              _num(r["aicc"], ".1f"), "yes" if r["best"] else ""]
             for _, r in fits.iterrows()]
@@ -171,9 +172,9 @@ def _curve_figure(analysis: ScalingAnalysis, pair: str, axis: str, fixed: float)
         if isinstance(x, float) and math.isfinite(x):
             ax.axvline(x, color="#d62728", ls="--", lw=1,
                        label=f"break-even vs {r['simulator_compared']}: {x:.3g}")
-            lo = r["low"] if math.isfinite(r["low"]) else x
-            hi = r["high"] if math.isfinite(r["high"]) else x_end
-            ax.axvspan(lo, hi, color="#d62728", alpha=0.06)
+            span_lo = float(r["low"]) if math.isfinite(r["low"]) else x
+            span_hi = float(r["high"]) if math.isfinite(r["high"]) else x_end
+            ax.axvspan(span_lo, span_hi, color="#d62728", alpha=0.06)
     ax.set_yscale("log")
     if axis == "samples":
         ax.set_xscale("log")
@@ -206,17 +207,18 @@ def _curve_figure(analysis: ScalingAnalysis, pair: str, axis: str, fixed: float)
 
 
 def _gpu_constants() -> Table:
-    rows = []
+    rows: list[list[Cell]] = []
     for key, val in GPU.items():
         if key == "name":
             continue
         value, source = val
-        rows.append([key, str(value), source])
+        rows.append([key, str(value), str(source)])
     return Table(["constant", "value", "source"], rows, f"{GPU['name']}: the modelled GPU statevector series")
 
 
 def _walls_table(analysis: ScalingAnalysis) -> Table:
-    rows = [[str(r["wall"]), str(int(r["qubits"])), str(r["source"])] for _, r in analysis.walls.iterrows()]
+    rows: list[list[Cell]] = [[str(r["wall"]), str(int(r["qubits"])), str(r["source"])]
+                              for _, r in analysis.walls.iterrows()]
     return Table(["statevector wall", "largest qubits (fp64, one state)", "source"], rows,
                  "beyond a wall that simulator is not available: the classical series there is MPS, or the "
                  "modelled distributed GPU cost up to the largest published simulation")
@@ -279,7 +281,7 @@ def build_sweep_report(frame: pd.DataFrame, meta: dict, analysis: ScalingAnalysi
     if not be.empty and be["laws"].map(lambda v: isinstance(v, str) and bool(v)).any():
         blocks.append(_laws_table(be))
     blocks.append(_walls_table(analysis))
-    figs = []
+    figs: list = []
     for (pair, axis, fixed), _ in analysis.curves.groupby(["pair", "axis", "fixed"], sort=False):
         svg = _curve_figure(analysis, pair, axis, fixed)
         if svg:
