@@ -269,7 +269,7 @@ def estimate_run(spec: ExperimentSpec) -> dict:
         nonlocal jobs, circuits
         if n <= 0:
             return
-        entries.append(LedgerEntry(model, phase, template, n, spec.shots, kind))
+        entries.append(LedgerEntry(model, phase, template, n, spec.simulation_shots, kind))
         jobs += math.ceil(n / DEFAULT_MAX_CIRCUITS_PER_JOB)
         circuits += n
 
