@@ -656,7 +656,10 @@ def _pricing_note(frame: pd.DataFrame, pair: str) -> str:
     for col in ("shots_rule", "hw_mitigation", "hw_mitigation_overhead", "hw_esp"):
         if col in q.columns and q[col].notna().any():
             vals = q[col].dropna()
-            text += f"; {col} {vals.iloc[0] if vals.dtype == object else f'{vals.min():.3g}-{vals.max():.3g}'}"
+            if pd.api.types.is_numeric_dtype(vals):
+                text += f"; {col} {float(vals.min()):.3g}-{float(vals.max()):.3g}"
+            else:
+                text += f"; {col} {', '.join(sorted(set(map(str, vals))))}"
     if not any(c in q.columns for c in ("shots_rule", "hw_mitigation")):
         text += ("; the shots were fixed, not checked to reproduce the accuracy (no shots_rule column in "
                  "these rows)")
