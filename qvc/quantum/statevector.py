@@ -365,6 +365,188 @@ class _Gate:
         return _two_qubit_matrix(self.name, cols)
 
 
+# ---------------------------------------------------------------------------
+# diagonal blocks as quadratic forms in the basis bits
+# ---------------------------------------------------------------------------
+
+
+class _NotQuadratic(Exception):
+    """A block whose phase is not a quadratic form of the basis bits (or whose permutation is not affine)."""
+
+
+def _affine_perm(perm: np.ndarray, k: int) -> tuple[list[int], int] | None:
+    """``(columns, offset)`` when ``perm`` (on ``k``-bit labels) is affine over GF(2), else ``None``."""
+    p0 = int(perm[0])
+    cols = [int(perm[1 << i]) ^ p0 for i in range(k)]
+    for j in range(2**k):
+        v = p0
+        for i in range(k):
+            if (j >> i) & 1:
+                v ^= cols[i]
+        if v != int(perm[j]):
+            return None
+    return cols, p0
+
+
+def _mobius(values: np.ndarray) -> np.ndarray:
+    """Coefficients of the multilinear polynomial that takes ``values`` on the 2**s bit assignments."""
+    v = np.array(values, dtype=float)
+    s = v.size.bit_length() - 1
+    for i in range(s):
+        w = v.reshape(-1, 2, 2**i)
+        w[:, 1, :] -= w[:, 0, :]
+    return v
+
+
+@dataclass
+class _QuadraticForm:
+    """``|b> -> exp(i phi(b)) |pi(b)>`` with ``phi`` quadratic in the bits of ``b`` and ``pi`` affine.
+
+    ``phi(b) = c_0 + sum_q c_q b_q + sum_{i<j} c_ij b_i b_j``; every coefficient is linear in the
+    block's angle columns (``coef = angles[:, cols] @ matrix + offset``). The phase table over all
+    ``2**n`` basis states is built by doubling, one complex multiplication per entry and level
+    (no sin/cos over the table, no pattern table in memory): the entries with bit ``q`` set are
+    the entries below ``2**q`` times ``exp(i (c_q + sum_{i<q} c_iq b_i))``, itself a product table.
+    """
+
+    num_qubits: int
+    cols: np.ndarray            # angle columns the coefficients depend on
+    matrix: np.ndarray          # (len(cols), n_terms)
+    offset: np.ndarray          # (n_terms,)
+    t_const: int | None         # term index of c_0
+    t_lin: list                 # per qubit: term index of c_q or None
+    pairs: list                 # per qubit q: [(i, term index of c_iq)] with i < q
+    masks: list                 # final label of qubit q: parity(b & masks[q]) ^ flips[q]
+    flips: list
+    _inverse: np.ndarray | None = None
+
+    @classmethod
+    def build(cls, steps: list, n: int) -> _QuadraticForm:
+        masks, flips = [1 << q for q in range(n)], [0] * n
+        cols = sorted({s[3] for s in steps if s[0] == "diag"})
+        where = {c: i for i, c in enumerate(cols)}
+        acc: dict[int, np.ndarray] = {}
+
+        def add(qubits, func, pos: int) -> None:
+            union = 0
+            for q in qubits:
+                union |= masks[q]
+            ubits = [i for i in range(n) if (union >> i) & 1]
+            if len(ubits) > 10:
+                raise _NotQuadratic
+            j = np.arange(2 ** len(ubits))
+            labels = []
+            for q in qubits:
+                local = sum(1 << t for t, i in enumerate(ubits) if (masks[q] >> i) & 1)
+                par = np.zeros_like(j)
+                for t in range(len(ubits)):
+                    if (local >> t) & 1:
+                        par ^= (j >> t) & 1
+                labels.append(par ^ flips[q])
+            coeffs = _mobius(func(labels))
+            for loc in np.flatnonzero(np.abs(coeffs) > 1e-15):
+                subset = sum(1 << i for t, i in enumerate(ubits) if (int(loc) >> t) & 1)
+                acc.setdefault(subset, np.zeros(len(cols) + 1))[pos] += coeffs[loc]
+
+        for step in steps:
+            if step[0] == "diag":
+                _, name, qubits, col = step
+                add(qubits, lambda bits, name=name: _diag_pattern(name, bits), where[col])
+            else:
+                _, qubits, perm, phase = step
+                k = len(qubits)
+                affine = _affine_perm(perm, k)
+                if affine is None:
+                    raise _NotQuadratic
+                add(qubits, lambda bits, phase=phase: phase[sum(b << i for i, b in enumerate(bits))], len(cols))
+                pcols, p0 = affine
+                new = []
+                for i in range(k):
+                    m, f = 0, (p0 >> i) & 1
+                    for t in range(k):
+                        if (pcols[t] >> i) & 1:
+                            m ^= masks[qubits[t]]
+                            f ^= flips[qubits[t]]
+                    new.append((m, f))
+                for q, (m, f) in zip(qubits, new):
+                    masks[q], flips[q] = m, f
+        terms = []
+        for subset, vec in acc.items():
+            if np.abs(vec).max() <= 1e-12:
+                continue
+            if bin(subset).count("1") > 2:
+                raise _NotQuadratic
+            terms.append((subset, vec))
+        t_const, t_lin, pairs = None, [None] * n, [[] for _ in range(n)]
+        for t, (subset, _) in enumerate(terms):
+            bits = [i for i in range(n) if (subset >> i) & 1]
+            if not bits:
+                t_const = t
+            elif len(bits) == 1:
+                t_lin[bits[0]] = t
+            else:
+                pairs[bits[1]].append((bits[0], t))
+        mat = np.array([v for _, v in terms]).T if terms else np.zeros((len(cols) + 1, 0))
+        return cls(n, np.array(cols, dtype=int), np.ascontiguousarray(mat[:-1]), mat[-1].copy(),
+                   t_const, t_lin, [sorted(p) for p in pairs], masks, flips)
+
+    def inverse(self) -> np.ndarray | None:
+        """Index array ``inv`` with ``out = table[:, inv]`` applying the permutation; ``None`` if identity."""
+        n = self.num_qubits
+        if all(m == 1 << q and f == 0 for q, (m, f) in enumerate(zip(self.masks, self.flips))):
+            return None
+        if self._inverse is None:
+            b = np.arange(2**n, dtype=np.int64)
+            image = np.zeros_like(b)
+            for q, (m, f) in enumerate(zip(self.masks, self.flips)):
+                par = np.zeros_like(b)
+                for i in range(n):
+                    if (m >> i) & 1:
+                        par ^= (b >> i) & 1
+                image |= (par ^ f) << q
+            inv = np.empty_like(b)
+            inv[image] = b
+            self._inverse = inv
+        return self._inverse
+
+    def table(self, angles: np.ndarray, amplitude: complex = 1.0, out: np.ndarray | None = None) -> np.ndarray:
+        """``amplitude * exp(i phi(b))`` for every basis state ``b`` (before the permutation)."""
+        n, b = self.num_qubits, angles.shape[0]
+        coef = (angles[:, self.cols] @ self.matrix if len(self.cols) else np.zeros((b, self.offset.size)))
+        coef += self.offset
+        e = np.exp(1j * coef)
+        if out is None:
+            out = np.empty((b, 2**n), dtype=complex)
+        out[:, 0] = amplitude * (e[:, self.t_const] if self.t_const is not None else 1.0)
+        scratch = None
+        for q in range(n):
+            size = 1 << q
+            lo = out[:, :size]
+            hi = out[:, size:2 * size]
+            tl = self.t_lin[q]
+            if not self.pairs[q]:
+                if tl is None:
+                    hi[...] = lo
+                else:
+                    np.multiply(lo, e[:, tl, None], out=hi)
+                continue
+            m = self.pairs[q][-1][0] + 1  # the factor depends on bits 0..m-1 only
+            if scratch is None:
+                scratch = np.empty((b, 2 ** max(0, n - 1)), dtype=complex)
+            g = scratch[:, :1 << m]
+            g[:, 0] = e[:, tl] if tl is not None else 1.0
+            by_bit = dict(self.pairs[q])
+            for i in range(m):
+                s = 1 << i
+                if i in by_bit:
+                    np.multiply(g[:, :s], e[:, by_bit[i], None], out=g[:, s:2 * s])
+                else:
+                    g[:, s:2 * s] = g[:, :s]
+            np.multiply(np.reshape(lo, (b, size >> m, 1 << m), copy=False), g[:, None, :],
+                        out=np.reshape(hi, (b, size >> m, 1 << m), copy=False))
+        return out
+
+
 @dataclass
 class _Block:
     """A run of diagonal / basis-permuting gates: |b> -> exp(i phi(b)) |pi(b)>."""
@@ -372,6 +554,7 @@ class _Block:
     num_qubits: int
     steps: list = field(default_factory=list)  # ("diag", name, qubits, col) | ("mono", qubits, perm, phase)
     _cache: tuple | None = None
+    _qf: object = None  # _QuadraticForm, False (not one) or None (not tried yet)
 
     def _tables(self, idx: np.ndarray):
         """Phase-pattern matrix, constant phase and image labels for input basis states ``idx``."""
@@ -396,7 +579,22 @@ class _Block:
         pattern = np.array(rows) if rows else np.zeros((0, idx.shape[0]))
         return np.array(cols, dtype=int), pattern, const, lab
 
+    def quadratic(self) -> _QuadraticForm | None:
+        """The block as a quadratic form in the basis bits, if it is one (built once)."""
+        if self._qf is None:
+            try:
+                self._qf = _QuadraticForm.build(self.steps, self.num_qubits)
+            except _NotQuadratic:
+                self._qf = False
+        return self._qf or None
+
     def apply(self, state: np.ndarray, angles: np.ndarray) -> np.ndarray:
+        qf = self.quadratic()
+        if qf is not None:
+            table = qf.table(angles)
+            np.multiply(state, table, out=table)
+            inverse = qf.inverse()
+            return table if inverse is None else np.take(table, inverse, axis=1)
         dim = 2**self.num_qubits
         if self._cache is None and dim * max(1, len(self.steps)) * 8 <= _TABLE_CACHE_BYTES:
             cols, pattern, const, lab = self._tables(np.arange(dim))
@@ -433,9 +631,38 @@ class _Layer:
     num_qubits: int
     fused: dict[int, _Fused1Q]
     window: int = 3
+    _plan: list | None = None  # constant layers: [(lowest qubit, width, matrix)]
+
+    @property
+    def constant(self) -> bool:
+        return all(f.const is not None for f in self.fused.values())
+
+    def _constant_plan(self) -> list:
+        """Windows of up to 4 adjacent qubits with the Kronecker product of their (constant) gates."""
+        if self._plan is None:
+            n, plan = self.num_qubits, []
+            for lo in range(0, n, 4):
+                k = min(4, n - lo)
+                present = [q for q in range(lo, lo + k) if q in self.fused]
+                if not present:
+                    continue
+                lo2, hi2 = min(present), max(present) + 1
+                m = np.ones((1, 1), dtype=complex)
+                for q in range(lo2, hi2):
+                    m = np.kron(self.fused[q].const if q in self.fused else _EYE2, m)
+                if not np.any(m.imag):
+                    m = np.ascontiguousarray(m.real)
+                plan.append((lo2, hi2 - lo2, m))
+            self._plan = plan
+        return self._plan
 
     def apply(self, state: np.ndarray, angles: np.ndarray) -> np.ndarray:
         n = self.num_qubits
+        if self.constant:
+            for lo, k, m in self._constant_plan():
+                state = _apply_window_real(state, m, lo, k, n) if m.dtype.kind == "f" else \
+                    _apply_window(state, m, lo, k, n)
+            return state
         for start in range(0, n, self.window):
             lo, k = start, min(self.window, n - start)
             present = [q for q in range(lo, lo + k) if q in self.fused]
@@ -479,6 +706,23 @@ def _apply_window(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int) -> 
     return np.matmul(m[:, None], state.reshape(b, lsz, d, rsz)).reshape(b, -1)
 
 
+def _apply_window_real(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int) -> np.ndarray:
+    """Apply a real ``2**k`` matrix to qubits ``q0 .. q0+k-1`` of complex states, as real products.
+
+    The complex array is read as interleaved (re, im) doubles, so a real gate (Hadamards, real
+    rotations) costs half the arithmetic of a complex matrix product.
+    """
+    b = state.shape[0]
+    x = np.ascontiguousarray(state).view(np.float64)
+    lsz, r2, d = 2 ** (n - q0 - k), 2 ** (q0 + 1), 2**k
+    if r2 <= 8:  # fold the low qubits (and re/im) into the matrix: one product on the last axis
+        big = np.kron(m, np.eye(r2))
+        out = x.reshape(b * lsz, d * r2) @ big.T
+    else:
+        out = np.matmul(m, x.reshape(b * lsz, d, r2))
+    return out.reshape(b, -1).view(complex)
+
+
 _CONTROLLER = None
 
 
@@ -511,6 +755,20 @@ def _apply_kq(state: np.ndarray, m: np.ndarray, qubits: tuple[int, ...], n: int)
     res = np.matmul(flat, mt).reshape(shape)
     res = np.moveaxis(res, list(range(n + 1 - k, n + 1)), axes)
     return np.ascontiguousarray(res).reshape(b, -1)
+
+
+def _is_constant(op) -> bool:
+    if isinstance(op, _Layer):
+        return op.constant
+    if isinstance(op, _Gate):
+        return op.const is not None
+    return isinstance(op, _Block) and not any(step[0] == "diag" for step in op.steps)
+
+
+def _apply_op(op, state: np.ndarray, angles: np.ndarray, n: int) -> np.ndarray:
+    if isinstance(op, (_Block, _Layer)):
+        return op.apply(state, angles)
+    return _apply_kq(state, op.matrix(angles), op.qubits, n)
 
 
 # ---------------------------------------------------------------------------
@@ -560,6 +818,10 @@ class CompiledCircuit:
         self._flush()
         del self._pending, self._block
         self._ops = self._layers(self._ops)
+        self._lead = 0  # leading operations that do not depend on parameters
+        while self._lead < len(self._ops) and _is_constant(self._ops[self._lead]):
+            self._lead += 1
+        self._start: np.ndarray | None = None
 
     def _layers(self, ops: list) -> list:
         """Merge consecutive fused one-qubit ops (always on distinct qubits) into layers."""
@@ -616,7 +878,11 @@ class CompiledCircuit:
         k = len(qubits)
         if k == 1 and (name in _ONE_QUBIT_PARAM or not symbolic):
             q = qubits[0]
-            if name in _DIAG_PARAM and q not in self._pending:
+            # a diagonal gate joins a phase block unless it can fuse into parametrised gates before
+            # it (after constant ones, e.g. a Hadamard layer, the block is cheaper and keeps the
+            # layer constant)
+            if name in _DIAG_PARAM and (q not in self._pending or (symbolic and all(
+                    isinstance(i, np.ndarray) for i in self._pending[q].items))):
                 return self._add_block_step(("diag", name, qubits, self._new_cols(name, op.params)[0]), qubits)
             if name in _ONE_QUBIT_PARAM:
                 item = (name, self._new_cols(name, op.params))
@@ -688,14 +954,39 @@ class CompiledCircuit:
         with _single_blas_thread():
             return self._run_angles(angles, initial)
 
+    def _start_state(self) -> np.ndarray:
+        """The state after the parameter-free leading operations, from |0...0> (computed once)."""
+        if self._start is None:
+            state = np.zeros((1, 2**self.num_qubits), dtype=complex)
+            state[0, 0] = 1.0
+            for op in self._ops[:self._lead]:
+                state = _apply_op(op, state, np.zeros((1, self.num_angles)), self.num_qubits)
+            self._start = state[0]
+        return self._start
+
     def _run_angles(self, angles: np.ndarray, initial: np.ndarray | None) -> np.ndarray:
         n, b = self.num_qubits, angles.shape[0]
-        if initial is None:
+        ops = self._ops
+        if initial is None and self._lead:
+            # the leading constant gates (e.g. the first Hadamard layer) act on |0...0>: their
+            # result is one fixed state, computed once; a diagonal block after it builds the
+            # batch's states directly as phase tables.
+            start, ops = self._start_state(), ops[self._lead:]
+            qf = ops[0].quadratic() if ops and isinstance(ops[0], _Block) else None
+            if qf is not None and np.abs(start - start[0]).max() <= 1e-15 * max(1.0, abs(start[0])):
+                state = qf.table(angles, start[0])
+                inverse = qf.inverse()
+                if inverse is not None:
+                    state = np.take(state, inverse, axis=1)
+                ops = ops[1:]
+            else:
+                state = np.repeat(start[None, :], b, axis=0)
+        elif initial is None:
             state = np.zeros((b, 2**n), dtype=complex)
             state[:, 0] = 1.0
         else:
             state = np.array(initial, dtype=complex, copy=True).reshape(b, 2**n)
-        for op in self._ops:
+        for op in ops:
             if isinstance(op, (_Block, _Layer)):
                 state = op.apply(state, angles)
             else:
