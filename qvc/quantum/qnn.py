@@ -13,7 +13,7 @@ from qiskit_machine_learning.neural_networks import NeuralNetwork
 from qvc._validation import check_positive_int, check_statevector_fits
 from qvc.errors import QvcUsageError
 from qvc.quantum.execution import SamplerExecutor, parse_execution
-from qvc.quantum.statevector import CompiledCircuit
+from qvc.quantum.statevector import CompiledCircuit, compile_circuit
 
 
 def parity_interpret(num_classes: int) -> Callable[[int], int]:
@@ -142,8 +142,8 @@ class StatevectorQNN(NeuralNetwork):
         suffix.global_phase = 0.0
         for i, inst in enumerate(body.data):
             (prefix if i < cut else suffix).append(inst)
-        self._prefix = CompiledCircuit(prefix, self._inputs)
-        self._suffix = CompiledCircuit(suffix, self._inputs + self._weights)
+        self._prefix = compile_circuit(prefix, self._inputs)
+        self._suffix = compile_circuit(suffix, self._inputs + self._weights)
 
     def _prefix_states(self, inputs: np.ndarray) -> np.ndarray:
         key = inputs.tobytes() + str(inputs.shape).encode()
@@ -197,7 +197,7 @@ class StatevectorQNN(NeuralNetwork):
         if self._input_gradients and n_in:
             if self._full is None:
                 body = self.circuit.remove_final_measurements(inplace=False)
-                self._full = CompiledCircuit(body, self._inputs + self._weights)
+                self._full = compile_circuit(body, self._inputs + self._weights)
             input_grad, shifted = self._full.probability_gradients(
                 values, list(range(n_in)), self._reduce,
             )
