@@ -16,3 +16,11 @@ class QvcUsageError(ValueError):
     >>> str(QvcUsageError("--qubits must be >= 1 (got 0)"))
     '--qubits must be >= 1 (got 0)'
     """
+
+
+class IbmJobsPending(QvcUsageError):
+    """Jobs were submitted but their results did not arrive in time; they stay in the ledger.
+
+    Lives here (not in :mod:`qvc.quantum.ibm`) so the runner can catch it by type
+    without importing the IBM stack; :mod:`qvc.quantum.ibm` re-exports it.
+    """
