@@ -64,14 +64,66 @@ class _Angle:
 
     const: float | None = None
     index: int | None = None          # plain parameter: its column
-    func: object = None               # vectorised function of selected columns
+    func: object = None               # fallback: function of the selected columns (binds sample by sample)
     args: tuple[int, ...] = ()
     expr: ParameterExpression | None = None
     depends: frozenset[int] = frozenset()
-    sym: object = None                # sympy form and its symbols (one per arg)
-    symbols: list | None = None
-    # d(angle)/d(parameter j) as (j, _Angle) pairs; filled lazily
-    grads: list | None = None
+    template: _Template | None = None  # expression with its parameters as positional placeholders
+
+
+class _Template:
+    """One expression shape, e.g. ``2*(pi - a0)*(pi - a1)``, vectorised once with sympy for all its uses.
+
+    Feature maps repeat a handful of shapes over many parameter pairs; lambdifying each shape
+    once (per process) instead of each expression keeps compile time small.
+    """
+
+    def __init__(self, expr: ParameterExpression, placeholders: list) -> None:
+        self.expr = expr                      # written in the placeholders
+        self.placeholders = placeholders
+        sym = expr.sympify()
+        by_name = {str(v): v for v in sym.free_symbols}
+        self.symbols = [by_name.get(p.name, sympy.Symbol(p.name)) for p in placeholders]
+        self.sym = sym
+        self.func = sympy.lambdify(self.symbols, sym, modules="numpy")
+        probe = np.linspace(0.37, 1.91, len(placeholders))
+        exact = complex(expr.bind(dict(zip(placeholders, probe)))).real
+        got = np.real(np.asarray(self.func(*(np.array([v]) for v in probe)), dtype=complex)).ravel()[0]
+        self.ok = bool(np.isclose(got, exact, rtol=1e-12, atol=1e-12))
+        self._grads: list | None = None
+
+    def __call__(self, *cols: np.ndarray) -> np.ndarray:
+        return np.real(np.asarray(self.func(*cols), dtype=complex)) * np.ones(np.shape(cols[0]))
+
+    def grads(self) -> list:
+        """Per placeholder: the derivative as a constant (float) or a vectorised function."""
+        if self._grads is None:
+            out = []
+            for symbol in self.symbols:
+                d = sympy.diff(self.sym, symbol)
+                if d.free_symbols:
+                    f = sympy.lambdify(self.symbols, d, modules="numpy")
+                    out.append(lambda *c, _f=f: np.real(np.asarray(_f(*c), dtype=complex)) * np.ones(np.shape(c[0])))
+                else:
+                    out.append(float(sympy.re(d)))
+            self._grads = out
+        return self._grads
+
+
+_TEMPLATES: dict[str, _Template] = {}
+_PLACEHOLDERS: list = []
+
+
+def _template_of(expr: ParameterExpression, params: list) -> _Template:
+    while len(_PLACEHOLDERS) < len(params):
+        _PLACEHOLDERS.append(Parameter(f"_qvc_arg{len(_PLACEHOLDERS)}"))
+    holders = _PLACEHOLDERS[:len(params)]
+    shape = expr.subs(dict(zip(params, holders)))
+    key = f"{len(params)}|{shape}"
+    hit = _TEMPLATES.get(key)
+    if hit is None:
+        hit = _TEMPLATES[key] = _Template(shape, holders)
+    return hit
 
 
 class _AngleTable:
@@ -79,7 +131,7 @@ class _AngleTable:
         self.parameters = list(parameters)
         self.position = {p: i for i, p in enumerate(self.parameters)}
         self.columns: list[_Angle] = []
-        self._group: tuple | None = None
+        self._groups: list = []
 
     def add(self, value: object) -> int:
         """Register a gate parameter (number or expression); return its column."""
@@ -104,62 +156,37 @@ class _AngleTable:
             j = self.position[expr]
             col = _Angle(index=j, expr=expr, depends=frozenset({j}))
         else:
-            col = _compile_expression(expr, self.position)
+            params = sorted(expr.parameters, key=lambda p: self.position[p])
+            args = tuple(self.position[p] for p in params)
+            template = _template_of(expr, params)
+            col = _Angle(args=args, expr=expr, depends=frozenset(args), template=template)
+            if not template.ok:  # sympy's form disagrees with qiskit's: bind sample by sample
+                col.func = _bind_each(expr, params)
         self.columns.append(col)
         return len(self.columns) - 1
 
     def finalize(self) -> None:
-        """Vectorise every expression column with one sympy ``lambdify`` (numpy backend).
-
-        Each result is checked at one point against qiskit's own ``bind``; a column whose
-        sympy form disagrees falls back to binding sample by sample.
-        """
-
-        todo = [k for k, c in enumerate(self.columns) if c.sym is not None and c.func is None]
-        self._group: tuple | None = None
-        if not todo:
-            return
-        used = sorted({j for k in todo for j in self.columns[k].args})
-        symbols = []
-        for j in used:  # the sympy symbol of parameter j, as the expressions spell it
-            name = self.parameters[j].name
-            found = next((s for k in todo for s in self.columns[k].symbols if s.name == name), None)
-            symbols.append(found if found is not None else sympy.Symbol(name))
-        func = sympy.lambdify(symbols, [self.columns[k].sym for k in todo], modules="numpy")
-        probe = np.linspace(0.37, 1.91, len(self.parameters))
-        got = func(*(np.array([probe[j]]) for j in used))
-        good = []
-        for k, value in zip(todo, got):
-            col = self.columns[k]
-            params = [self.parameters[j] for j in col.args]
-            exact = complex(col.expr.bind({p: probe[j] for p, j in zip(params, col.args)})).real
-            if np.isclose(np.real(np.asarray(value, dtype=complex)).ravel()[0], exact, rtol=1e-12, atol=1e-12):
-                good.append(k)
-            else:
-                col.func, col.sym = _bind_each(col.expr, params), None
-        if good:
-            self._group = (func, used, todo, set(good))
+        """Group the expression columns by template: one vectorised call per template."""
+        groups: dict[int, tuple] = {}
+        for k, col in enumerate(self.columns):
+            if col.template is not None and col.func is None:
+                groups.setdefault(id(col.template), (col.template, [], []))
+                groups[id(col.template)][1].append(k)
+                groups[id(col.template)][2].append(col.args)
+        self._groups = [(t, np.array(ks), np.array(args).T) for t, ks, args in groups.values()]
 
     def evaluate(self, values: np.ndarray) -> np.ndarray:
         """Angle table ``(batch, n_columns)`` for parameter values ``(batch, n_parameters)``."""
         b = values.shape[0]
         out = np.empty((b, len(self.columns)))
-        grouped: set = set()
-        if getattr(self, "_group", None) is not None:
-            func, used, todo, good = self._group
-            results = func(*(values[:, j] for j in used))
-            for k, value in zip(todo, results):
-                if k in good:
-                    out[:, k] = np.real(np.asarray(value, dtype=complex))
-            grouped = good
+        for template, ks, args in self._groups:
+            out[:, ks] = template(*(values[:, a] for a in args))
         for k, col in enumerate(self.columns):
-            if k in grouped:
-                continue
             if col.const is not None:
                 out[:, k] = col.const
             elif col.index is not None:
                 out[:, k] = values[:, col.index]
-            else:
+            elif col.func is not None:
                 out[:, k] = col.func(*(values[:, j] for j in col.args))
         return out
 
@@ -170,37 +197,14 @@ class _AngleTable:
             return {}
         if col.index is not None:
             return {col.index: np.ones(values.shape[0])}
-        if col.grads is None:
-            # differentiate the sympy form with sympy (qiskit 2.6's ParameterExpression.gradient
-            # can come back with a sympy form that no longer matches it)
-
-            col.grads = []
-            if col.sym is None:
-                raise QvcUsageError(f"cannot differentiate parameter expression {col.expr}")
-            for j, symbol in zip(col.args, col.symbols):
-                d = sympy.diff(col.sym, symbol)
-                if d.free_symbols:
-                    col.grads.append((j, _lambdified(col.symbols, d, col.args, col.expr)))
-                else:
-                    col.grads.append((j, _Angle(const=float(sympy.re(d)))))
-        out = {}
-        for j, g in col.grads:
-            if g.const is not None:
-                out[j] = np.full(values.shape[0], g.const)
-            else:
-                out[j] = g.func(*(values[:, i] for i in g.args)) * np.ones(values.shape[0])
+        if col.template is None or not col.template.ok:
+            raise QvcUsageError(f"cannot differentiate parameter expression {col.expr}")
+        out: dict[int, np.ndarray] = {}
+        cols = [values[:, j] for j in col.args]
+        for j, g in zip(col.args, col.template.grads()):
+            d = np.full(values.shape[0], g) if isinstance(g, float) else g(*cols)
+            out[j] = out.get(j, 0) + d
         return out
-
-
-def _compile_expression(expr: ParameterExpression, position: dict) -> _Angle:
-    """The sympy form of ``expr``; :meth:`_AngleTable.finalize` vectorises all of them at once."""
-
-    params = sorted(expr.parameters, key=lambda p: position[p])
-    sym = expr.sympify()
-    by_name = {s.name: s for s in sym.free_symbols}
-    symbols = [by_name.get(p.name, sympy.Symbol(p.name)) for p in params]
-    args = tuple(position[p] for p in params)
-    return _Angle(args=args, expr=expr, depends=frozenset(args), sym=sym, symbols=symbols)
 
 
 def _bind_each(expr: ParameterExpression, params: list):
@@ -208,16 +212,6 @@ def _bind_each(expr: ParameterExpression, params: list):
         return np.array([complex(expr.bind(dict(zip(params, row)))).real for row in zip(*cols)])
 
     return bind_each
-
-
-def _lambdified(symbols: list, sym, args: tuple[int, ...], expr) -> _Angle:
-
-    func = sympy.lambdify(symbols, sym, modules="numpy")
-
-    def real_func(*cols, _f=func):
-        return np.real(np.asarray(_f(*cols), dtype=complex))
-
-    return _Angle(func=real_func, args=args, expr=expr, depends=frozenset(args), sym=sym, symbols=symbols)
 
 
 # ---------------------------------------------------------------------------
@@ -371,6 +365,9 @@ class _Gate:
 # ---------------------------------------------------------------------------
 
 
+_MOBIUS_MEMO: dict[tuple, list] = {}
+
+
 class _NotQuadratic(Exception):
     """A block whose phase is not a quadratic form of the basis bits (or whose permutation is not affine)."""
 
@@ -428,38 +425,52 @@ class _QuadraticForm:
         where = {c: i for i, c in enumerate(cols)}
         acc: dict[int, np.ndarray] = {}
 
-        def add(qubits, func, pos: int) -> None:
+        def add(qubits, func, key, pos: int) -> None:
             union = 0
             for q in qubits:
                 union |= masks[q]
             ubits = [i for i in range(n) if (union >> i) & 1]
             if len(ubits) > 10:
                 raise _NotQuadratic
-            j = np.arange(2 ** len(ubits))
-            labels = []
-            for q in qubits:
-                local = sum(1 << t for t, i in enumerate(ubits) if (masks[q] >> i) & 1)
-                par = np.zeros_like(j)
-                for t in range(len(ubits)):
-                    if (local >> t) & 1:
-                        par ^= (j >> t) & 1
-                labels.append(par ^ flips[q])
-            coeffs = _mobius(func(labels))
-            for loc in np.flatnonzero(np.abs(coeffs) > 1e-15):
-                subset = sum(1 << i for t, i in enumerate(ubits) if (int(loc) >> t) & 1)
-                acc.setdefault(subset, np.zeros(len(cols) + 1))[pos] += coeffs[loc]
+            locals_ = tuple(sum(1 << t for t, i in enumerate(ubits) if (masks[q] >> i) & 1) for q in qubits)
+            memo_key = (key, len(ubits), locals_, tuple(flips[q] for q in qubits))
+            terms = _MOBIUS_MEMO.get(memo_key)
+            if terms is None:
+                j = np.arange(2 ** len(ubits))
+                labels = []
+                for local, q in zip(locals_, qubits):
+                    par = np.zeros_like(j)
+                    for t in range(len(ubits)):
+                        if (local >> t) & 1:
+                            par ^= (j >> t) & 1
+                    labels.append(par ^ flips[q])
+                coeffs = _mobius(func(labels))
+                terms = [(int(loc), float(coeffs[loc])) for loc in np.flatnonzero(np.abs(coeffs) > 1e-15)]
+                if len(_MOBIUS_MEMO) < 4096:
+                    _MOBIUS_MEMO[memo_key] = terms
+            for loc, c in terms:
+                subset = 0
+                for t, i in enumerate(ubits):
+                    if (loc >> t) & 1:
+                        subset |= 1 << i
+                vec = acc.get(subset)
+                if vec is None:
+                    vec = acc[subset] = np.zeros(len(cols) + 1)
+                vec[pos] += c
 
         for step in steps:
             if step[0] == "diag":
                 _, name, qubits, col = step
-                add(qubits, lambda bits, name=name: _diag_pattern(name, bits), where[col])
+                add(qubits, lambda bits, name=name: _diag_pattern(name, bits), name, where[col])
             else:
                 _, qubits, perm, phase = step
                 k = len(qubits)
                 affine = _affine_perm(perm, k)
                 if affine is None:
                     raise _NotQuadratic
-                add(qubits, lambda bits, phase=phase: phase[sum(b << i for i, b in enumerate(bits))], len(cols))
+                if np.any(phase):
+                    add(qubits, lambda bits, phase=phase: phase[sum(b << i for i, b in enumerate(bits))],
+                        phase.tobytes(), len(cols))
                 pcols, p0 = affine
                 new = []
                 for i in range(k):
@@ -957,6 +968,13 @@ class CompiledCircuit:
 
     def _start_state(self) -> np.ndarray:
         """The state after the parameter-free leading operations, from |0...0> (computed once)."""
+        if self._start is None and self._lead == 1 and isinstance(self._ops[0], _Layer):
+            # one-qubit gates on |0...0>: a product state, the Kronecker product of first columns
+            state = np.ones(1, dtype=complex)
+            for q in range(self.num_qubits):
+                f = self._ops[0].fused.get(q)
+                state = np.kron(f.const[:, 0] if f is not None else _EYE2[:, 0], state)
+            self._start = state
         if self._start is None:
             state = np.zeros((1, 2**self.num_qubits), dtype=complex)
             state[0, 0] = 1.0
