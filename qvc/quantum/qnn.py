@@ -188,9 +188,8 @@ class StatevectorQNN(NeuralNetwork):
         values = self._values(inputs, weights)
         b = values.shape[0]
         n_in = len(self._inputs)
-        weight_grad, shifted = self._suffix.probability_gradients(
-            values, list(range(n_in, n_in + len(self._weights))), self._reduce,
-            initial=self._prefix_states(inputs),
+        weight_grad, shifted = self._gradients(
+            self._suffix, values, list(range(n_in, n_in + len(self._weights))), self._prefix_states(inputs),
         )
         self.gradient_circuits += b * shifted
         input_grad = None
@@ -198,11 +197,20 @@ class StatevectorQNN(NeuralNetwork):
             if self._full is None:
                 body = self.circuit.remove_final_measurements(inplace=False)
                 self._full = compile_circuit(body, self._inputs + self._weights)
-            input_grad, shifted = self._full.probability_gradients(
-                values, list(range(n_in)), self._reduce,
-            )
+            input_grad, shifted = self._gradients(self._full, values, list(range(n_in)), None)
             self.gradient_circuits += b * shifted
         return input_grad, weight_grad
+
+    def _gradients(self, engine: CompiledCircuit, values: np.ndarray, wrt: list[int], initial):
+        """Exact mode: adjoint differentiation (one backward sweep carrying the outputs' projected
+        states, cost independent of the number of weights); shots mode, or a gate the sweep cannot
+        differentiate: the parameter-shift rule. The circuit count is what a QPU would run
+        (parameter shift) either way."""
+        if self.mode.kind == "exact" and self._projector.shape[1] <= 2 * max(1, engine.shifted_circuits(wrt)):
+            grad = engine.adjoint_gradients(values, wrt, self._projector, initial=initial)
+            if grad is not None:
+                return grad, engine.shifted_circuits(wrt)
+        return engine.probability_gradients(values, wrt, self._reduce, initial=initial)
 
     def _sampled_probabilities(self, values: np.ndarray) -> np.ndarray:
         if self._executor is None:
