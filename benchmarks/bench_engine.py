@@ -123,7 +123,9 @@ def qvc_kernel(fm, x: np.ndarray) -> np.ndarray:
     from qvc.quantum import statevector
     from qvc.quantum.kernels import StatevectorKernel
 
-    statevector._COMPILED.clear()  # a cold compile, as the first kernel of a process pays
+    cache = getattr(statevector, "_COMPILED", None)  # (absent in engines before the cache)
+    if cache is not None:
+        cache.clear()  # a cold compile, as the first kernel of a process pays
     return StatevectorKernel(feature_map=fm).evaluate(x)
 
 
