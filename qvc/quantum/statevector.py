@@ -686,7 +686,10 @@ class _Layer:
             for q in range(lo, lo + k):  # kron(M_high, ..., M_low)
                 g = self.fused[q].matrix(angles) if q in self.fused else _EYE2
                 m = g if m is None else _kron(g, m)
-            state = _apply_window(state, m, lo, k, n)
+            if m.ndim == 2 and not np.any(m.imag):  # shared by the batch and real (e.g. RY weights)
+                state = _apply_window_real(state, np.ascontiguousarray(m.real), lo, k, n)
+            else:
+                state = _apply_window(state, m, lo, k, n)
         return state
 
 
