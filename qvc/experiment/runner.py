@@ -22,7 +22,7 @@ from qvc.energy.carbon import CarbonIntensity, carbon_intensity
 from qvc.energy.devices import DevicePreset, get_device
 from qvc.energy.hardware import DEFAULT_DRAWS, DEFAULT_SEED, price_entries
 from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, load_cpu_tdp_table, measure_repeated
-from qvc.errors import IbmJobsPending
+from qvc.errors import IbmJobsPending, QvcUsageError
 from qvc.experiment import metadata as md
 from qvc.experiment.results import (
     SCHEMA_VERSION,
@@ -33,6 +33,7 @@ from qvc.experiment.results import (
     ibm_columns,
     write_results,
 )
+from qvc.experiment.runfolder import read_metadata, write_metadata
 from qvc.experiment.spec import ExperimentSpec
 from qvc.models.registry import BuiltModel, ModelConfig, build_model
 from qvc.quantum.ledger import LedgerEntry
@@ -148,12 +149,12 @@ def run_experiment(
     run_dir = Path(run_dir) if run_dir is not None else new_run_dir(spec.out_dir, first.name)
     ctx = replace(ctx, run_id=run_dir.name)
     meta = _run_metadata(ctx, run_dir, datasets)
-    ibm_scope = _IbmScope(spec, run_dir, say) if spec.execution.startswith("ibm:") else None
+    ibm_scope = _IbmScope(spec, run_dir, say) if spec.execution_mode.is_ibm else None
     if ibm_scope is not None:
         meta["ibm"] = ibm_scope.describe
     if resumed:
         meta.update(_resumed_fields(run_dir))
-    md.write_json(meta, run_dir / "metadata.json")
+    write_metadata(meta, run_dir)
     rows: list[dict] = []
     try:
         with ExitStack() as stack:
@@ -169,7 +170,7 @@ def run_experiment(
         raise
     finally:
         meta["finished_utc"] = md.utc_now()
-        md.write_json(meta, run_dir / "metadata.json")
+        write_metadata(meta, run_dir)
         if rows:
             _write_report(run_dir, say, failed=meta["status"] != "complete")
     return RunResult(run_dir, rows, meta)
@@ -189,7 +190,7 @@ def _prepare_one(spec: ExperimentSpec, seed: int) -> PreparedData:
 
 def _ibm_preflight(spec: ExperimentSpec, n_features: int) -> None:
     """Credentials, backend and size of an ``ibm:`` run, checked before any folder exists."""
-    if spec.execution.startswith("ibm:") and any(m in ("qsvc", "vqc") for m in spec.models):
+    if spec.execution_mode.is_ibm and any(m in ("qsvc", "vqc") for m in spec.models):
         from qvc.quantum.ibm.service import preflight
 
         preflight(spec.execution, n_features)
@@ -280,11 +281,9 @@ class _IbmScope:
 
 def _resumed_fields(run_dir: Path) -> dict:
     """Keep the first start time of a run that is being finished in place."""
-    import json
-
     try:
-        old = json.loads((run_dir / "metadata.json").read_text())
-    except (OSError, ValueError):
+        old = read_metadata(run_dir)
+    except QvcUsageError:
         return {}
     return {"started_utc": old.get("started_utc"),
             "resumed_utc": [*old.get("resumed_utc", []), md.utc_now()]}

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from qvc._validation import check_choice, check_positive_int, check_statevector_fits
 from qvc.errors import QvcUsageError
 from qvc.models.registry import MODEL_NAMES
+
+if TYPE_CHECKING:
+    from qvc.quantum.execution import ExecutionMode
 
 
 @dataclass
@@ -95,7 +99,13 @@ class ExperimentSpec:
     cpu_tdp_table: str | None = None
     ibm_timeout_s: float | None = None
     train_on_hardware: bool = False
-    extra: dict = field(default_factory=dict)
+
+    @property
+    def execution_mode(self) -> ExecutionMode:
+        """``execution`` parsed (a usage error if it is not a valid mode)."""
+        from qvc.quantum.execution import parse_execution
+
+        return parse_execution(self.execution)
 
     def validate(self) -> ExperimentSpec:
         """Check every field; raise :class:`~qvc.errors.QvcUsageError` naming the bad one."""
@@ -135,7 +145,7 @@ class ExperimentSpec:
             from qvc._validation import check_nonnegative_float
 
             self.ibm_timeout_s = check_nonnegative_float(self.ibm_timeout_s, "--ibm-timeout")
-        if self.train_on_hardware and not self.execution.startswith("ibm:"):
+        if self.train_on_hardware and not self.execution_mode.is_ibm:
             raise QvcUsageError("--train-on-hardware needs --execution ibm:<backend>")
         self._validate_energy()
         return self

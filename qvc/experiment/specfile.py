@@ -226,6 +226,15 @@ def _check_table(path: Path, where: str, table: dict, allowed: set[str]) -> None
             raise _err(path, where, key, f"unknown key; known keys: {known}")
 
 
+def _is_ibm_execution(execution: object) -> bool:
+    from qvc.quantum.execution import parse_execution
+
+    try:
+        return parse_execution(execution).is_ibm  # type: ignore[arg-type]  # checked by the parser
+    except QvcUsageError:
+        return False  # a bad mode is reported with the rest of the point's settings
+
+
 def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
     """Check one point against the registries and the data, naming the key at fault."""
     from qvc._validation import check_statevector_fits
@@ -238,7 +247,7 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
     for key, value, choices in checks:
         if value not in choices:
             raise _err(path, where, key, f"unknown value {value!r}; choose one of: {', '.join(choices)}")
-    if str(p.execution).startswith("ibm:"):
+    if _is_ibm_execution(p.execution):
         raise _err(path, where, "execution", "IBM hardware execution is not available in sweeps; "
                    "use 'qvc run --execution ibm:BACKEND' per experiment")
     if p.execution not in EXECUTION_MODES:
