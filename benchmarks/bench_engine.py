@@ -279,6 +279,26 @@ def print_kernel(rows: list[dict], peak: float) -> None:
           f"single-thread ZHERK peak measured here: {peak:.1f} GFLOP/s.")
 
 
+def print_summary(rows: list[dict]) -> None:
+    """The issue's layout: qvc's min CPU seconds, and each anchor as a ratio to it."""
+    anchors = [s for s in ("numpy", "qiskit-ml", "aer", "lightning", "qvc cold")
+               if any(s in r["sides"] for r in rows)]
+    print("| qubits x samples | qvc (CPU s, min) | " + " | ".join(anchors) + " | load |")
+    print("|---|---|" + "---|" * len(anchors) + "---|")
+    for r in rows:
+        base = r["sides"]["qvc"]["cpu_min"]
+        cells = []
+        for a in anchors:
+            t = r["sides"].get(a)
+            if t is None:
+                cells.append("-")
+            else:
+                ratio = t["cpu_min"] / base
+                cells.append(f"{ratio:.1f}x slower" if ratio >= 1 else f"**{1 / ratio:.1f}x faster**")
+        load = statistics.median(t["load"] for t in r["sides"].values())
+        print(f"| {r['n']} x {r['samples']} | {base:.3f} | " + " | ".join(cells) + f" | {load:.1f} |")
+
+
 def _parse_sizes(text: str) -> list[tuple[int, int]]:
     out = []
     for item in text.split(","):
@@ -392,6 +412,8 @@ def main(argv: list[str] | None = None) -> None:
             print(flush=True)
         print("All sizes:")
         print_kernel(rows, peak)
+        print()
+        print_summary(rows)
 
     if not args.skip_qnn:
         bench_gradients_section(args.qnn_sizes, args.repeats)
