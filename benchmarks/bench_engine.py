@@ -386,6 +386,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="kernel sides to time (default: all available)")
     parser.add_argument("--qnn-sizes", type=lambda s: [int(v) for v in s.split(",")], default=[4, 8, 12],
                         help="qubit counts of the QNN sections (default 4,8,12)")
+    parser.add_argument("--qnn-samples", type=int, default=426,
+                        help="training rows in the QNN backward section (default 426, the whole split)")
     parser.add_argument("--ref-iters", type=int, default=5,
                         help="objective evaluations timed for qiskit-ml VQC before extrapolating (default 5)")
     parser.add_argument("--full-reference", action="store_true",
@@ -416,7 +418,7 @@ def main(argv: list[str] | None = None) -> None:
         print_summary(rows)
 
     if not args.skip_qnn:
-        bench_gradients_section(args.qnn_sizes, args.repeats)
+        bench_gradients_section(args.qnn_sizes, args.repeats, args.qnn_samples)
     if not args.skip_qnn and not args.skip_vqc:
         how = ("measured" if args.full_reference else
                f"EXTRAPOLATED: time per objective evaluation (over {args.ref_iters} evaluations of VQC's own "
@@ -504,7 +506,7 @@ def bench_gradients_section(sizes: list[int], repeats: int, samples: int = 426) 
     from qvc.quantum.circuits import ansatz, feature_map
 
     print()
-    print(f"== QNN backward: weight gradients, breast_cancer train split ({samples}), ZZ map + "
+    print(f"== QNN backward: weight gradients, breast_cancer train split ({samples} rows), ZZ map + "
           "real_amplitudes(reps 3), one thread ==")
     print(f"{'qubits':>6} {'side':>22} {'cpu min':>8} {'cpu med':>8} {'wall min':>8} {'load':>5} {'x qvc':>7} "
           f"{'max|d grad|':>11}")
