@@ -275,10 +275,13 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
     except QvcUsageError as exc:
         raise _err(path, where, "carbon_intensity" if p.carbon_intensity is not None else "country",
                    str(exc)) from None
-    for key, value, minimum in [("qubits", p.qubits, 1), ("samples", p.samples, 4), ("seeds", p.seed, 0),
-                                ("shots", p.shots, 1), ("max_iter", p.max_iter, 1)]:
-        if value is not None and value < minimum:
-            raise _err(path, where, key, f"must be >= {minimum} (got {value})")
+    bounds: list[tuple[str, int | None, int]] = [
+        ("qubits", p.qubits, 1), ("samples", p.samples, 4), ("seeds", p.seed, 0),
+        ("shots", p.shots, 1), ("max_iter", p.max_iter, 1),
+    ]
+    for key, number, minimum in bounds:
+        if number is not None and number < minimum:
+            raise _err(path, where, key, f"must be >= {minimum} (got {number})")
     if not 0.0 < float(p.test_size) < 1.0:
         raise _err(path, where, "test_size", f"must be between 0 and 1 (got {p.test_size})")
     data_key = (p.dataset, p.qubits, p.samples, p.seed, p.test_size)

@@ -27,7 +27,9 @@ to rounding error.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, SupportsFloat, cast
 
 # sympy is imported at module level on purpose: the runner meters fit/predict windows, and a
 # library import is a once-per-process cost, not part of any model's fit.
@@ -64,7 +66,7 @@ class _Angle:
 
     const: float | None = None
     index: int | None = None          # plain parameter: its column
-    func: object = None               # fallback: function of the selected columns (binds sample by sample)
+    func: Callable[..., Any] | None = None  # fallback: binds sample by sample
     args: tuple[int, ...] = ()
     expr: ParameterExpression | None = None
     depends: frozenset[int] = frozenset()
@@ -98,7 +100,7 @@ class _Template:
     def grads(self) -> list:
         """Per placeholder: the derivative as a constant (float) or a vectorised function."""
         if self._grads is None:
-            out = []
+            out: list[float | Callable[..., np.ndarray]] = []
             for symbol in self.symbols:
                 d = sympy.diff(self.sym, symbol)
                 if d.free_symbols:
@@ -141,7 +143,7 @@ class _AngleTable:
                 value = float(value.real)
             else:
                 return self._add_expr(value)
-        col = _Angle(const=float(value))
+        col = _Angle(const=float(cast(SupportsFloat, value)))
         self.columns.append(col)
         return len(self.columns) - 1
 
@@ -284,7 +286,7 @@ def _diag_pattern(name: str, bits: list[np.ndarray]) -> np.ndarray:
 _CONST_CACHE: dict[tuple, tuple[str, object]] = {}
 
 
-def _classify_constant(op) -> tuple[str, object]:
+def _classify_constant(op) -> tuple[str, Any]:
     """``("mono", (perm, phase))`` for monomial matrices, else ``("matrix", m)``."""
     try:
         key = (op.name, op.num_qubits, tuple(float(p) for p in op.params))
@@ -297,7 +299,7 @@ def _classify_constant(op) -> tuple[str, object]:
     if np.all(nz.sum(axis=0) == 1) and np.all(nz.sum(axis=1) == 1):
         perm = np.argmax(nz, axis=0)  # column j -> row perm[j]
         phase = np.angle(m[perm, np.arange(m.shape[1])])
-        out = ("mono", (perm, phase))
+        out: tuple[str, Any] = ("mono", (perm, phase))
     else:
         out = ("matrix", m)
     if key is not None:
@@ -332,6 +334,7 @@ class _Fused1Q:
                 else:
                     g = _one_qubit_matrix(item[0], cols)
             m = g if m is None else np.matmul(g, m)
+        assert m is not None  # a fused run is created with its first gate
         return m
 
     def finalize(self) -> None:
@@ -489,7 +492,9 @@ class _QuadraticForm:
             if bin(subset).count("1") > 2:
                 raise _NotQuadratic
             terms.append((subset, vec))
-        t_const, t_lin, pairs = None, [None] * n, [[] for _ in range(n)]
+        t_const: int | None = None
+        t_lin: list[int | None] = [None] * n
+        pairs: list[list[tuple[int, int]]] = [[] for _ in range(n)]
         for t, (subset, _) in enumerate(terms):
             bits = [i for i in range(n) if (subset >> i) & 1]
             if not bits:
@@ -566,7 +571,7 @@ class _Block:
     num_qubits: int
     steps: list = field(default_factory=list)  # ("diag", name, qubits, col) | ("mono", qubits, perm, phase)
     _cache: tuple | None = None
-    _qf: object = None  # _QuadraticForm, False (not one) or None (not tried yet)
+    _qf: _QuadraticForm | bool | None = None  # False: not one; None: not tried yet
 
     def _tables(self, idx: np.ndarray):
         """Phase-pattern matrix, constant phase and image labels for input basis states ``idx``."""
@@ -598,7 +603,7 @@ class _Block:
                 self._qf = _QuadraticForm.build(self.steps, self.num_qubits)
             except _NotQuadratic:
                 self._qf = False
-        return self._qf or None
+        return self._qf if isinstance(self._qf, _QuadraticForm) else None
 
     def apply(self, state: np.ndarray, angles: np.ndarray) -> np.ndarray:
         qf = self.quadratic()
@@ -901,6 +906,7 @@ class CompiledCircuit:
             if name in _DIAG_PARAM and (q not in self._pending or (symbolic and all(
                     isinstance(i, np.ndarray) for i in self._pending[q].items))):
                 return self._add_block_step(("diag", name, qubits, self._new_cols(name, op.params)[0]), qubits)
+            item: object
             if name in _ONE_QUBIT_PARAM:
                 item = (name, self._new_cols(name, op.params))
             else:
@@ -916,7 +922,7 @@ class CompiledCircuit:
             try:
                 kind, data = _classify_constant(op)
             except Exception:  # no closed-form matrix: unroll the definition below
-                kind, data = None, None
+                kind, data = "", None
             if kind == "mono":
                 return self._add_block_step(("mono", qubits, *data), qubits)
             if kind == "matrix":
@@ -978,7 +984,8 @@ class CompiledCircuit:
             state = np.ones(1, dtype=complex)
             for q in range(self.num_qubits):
                 f = self._ops[0].fused.get(q)
-                state = np.kron(f.const[:, 0] if f is not None else _EYE2[:, 0], state)
+                col = f.const[:, 0] if f is not None and f.const is not None else _EYE2[:, 0]
+                state = np.kron(col, state)
             self._start = state
         if self._start is None:
             state = np.zeros((1, 2**self.num_qubits), dtype=complex)
@@ -1064,7 +1071,8 @@ class CompiledCircuit:
                 self._adjoint = _AdjointProgram(self._circuit, self.parameters)
             except (_NoAdjoint, QvcUsageError):
                 self._adjoint = False
-        if self._adjoint is False:
+        program = self._adjoint
+        if not isinstance(program, _AdjointProgram):
             return None
         values = np.asarray(values, dtype=float)
         b, dim, k = values.shape[0], 2**self.num_qubits, projector.shape[1]
@@ -1075,7 +1083,7 @@ class CompiledCircuit:
                 sl = slice(start, start + chunk)
                 init = None if initial is None else initial[sl]
                 final = self._run_angles(self.angles(values[sl]), init)
-                out[sl] = self._adjoint.gradients(values[sl], final, projector, wrt)
+                out[sl] = program.gradients(values[sl], final, projector, wrt)
         return out
 
     def probability_gradients(
