@@ -11,10 +11,9 @@ from qvc.quantum.execution import SamplerExecutor, parse_execution
 from qvc.quantum.statevector import CompiledCircuit, _single_blas_thread, compile_circuit
 
 #: Largest block of statevectors simulated at once (bytes); bounds the temporaries.
-#: Large blocks matter from ~18 qubits on: a ZZ feature map's phase tables no longer fit
-#: the engine's table cache there and are rebuilt once per block, so fewer, larger blocks
-#: amortise them (measured, 40 samples, 2 cores: 20 qubits 97 s with 64 MiB blocks, 19 s
-#: with 1 GiB; 18 qubits 6.0 s -> 3.8 s; 12-16 qubits unchanged within noise).
+#: (Chosen when phase blocks rebuilt pattern tables once per block from ~18 qubits on:
+#: 20 qubits x 40 samples 97 s with 64 MiB blocks, 19 s with 1 GiB. Quadratic-form blocks,
+#: such as the ZZ feature map's, build no tables, so the block size matters less now.)
 _CHUNK_BYTES = 2**30
 #: ... but never more than this share of the memory that is available.
 _CHUNK_MEMORY_SHARE = 1 / 16
