@@ -19,11 +19,14 @@ from sklearn.metrics import accuracy_score, f1_score
 from qvc import __version__
 from qvc.data import PreparedData, prepare_dataset
 from qvc.energy.carbon import CarbonIntensity, carbon_intensity
-from qvc.energy.devices import DevicePreset, get_device
+from qvc.energy.devices import DevicePreset, device_for_backend, get_device
 from qvc.energy.hardware import DEFAULT_DRAWS, DEFAULT_SEED, price_entries
+from qvc.energy.host import HostPreset, get_host
 from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, load_cpu_tdp_table, measure_repeated
+from qvc.energy.mitigation import SOURCES as MITIGATION_SOURCES
 from qvc.errors import IbmJobsPending, QvcUsageError
 from qvc.experiment import metadata as md
+from qvc.experiment.autoshots import auto_shots_for
 from qvc.experiment.results import (
     SCHEMA_VERSION,
     blank_columns,
@@ -31,6 +34,7 @@ from qvc.experiment.results import (
     energy_columns,
     hardware_columns,
     ibm_columns,
+    local_attribution_columns,
     write_results,
 )
 from qvc.experiment.runfolder import read_metadata, write_metadata
@@ -79,23 +83,35 @@ class RunContext:
     device: DevicePreset
     carbon: CarbonIntensity
     run_id: str = ""
+    host: HostPreset | None = None
+    device_note: str = ""
 
     @classmethod
     def for_spec(cls, spec: ExperimentSpec, *, meter: EnergyMeter | None = None, run_id: str = "") -> RunContext:
-        """Resolve the spec's meter, device preset and carbon intensity."""
+        """Resolve the spec's meter, device preset, host preset and carbon intensity.
+
+        An ``ibm:<backend>`` run is priced on the backend's own target (with the power
+        budget of ``spec.device``) where one is available offline; otherwise
+        ``device_note`` says which preset's target prices it instead.
+        """
+        device, note = get_device(spec.device, spec.device_file), ""
+        if spec.execution_mode.is_ibm:
+            device, note = device_for_backend(device, spec.execution_mode.ibm_target.backend)
         return cls(
             spec=spec,
             meter=meter or _meter_for(spec),
-            device=get_device(spec.device, spec.device_file),
+            device=device,
             carbon=carbon_intensity(spec.country, spec.carbon_intensity),
             run_id=run_id,
+            host=get_host(spec.host, spec.host_file),
+            device_note=note,
         )
 
     def model_config(self, data: PreparedData, seed: int) -> ModelConfig:
         """The model settings shared by every model of one seed."""
         return ModelConfig(
             n_features=data.n_features, n_classes=data.n_classes, seed=seed,
-            max_iter=self.spec.max_iter, shots=self.spec.shots, execution=self.spec.execution,
+            max_iter=self.spec.max_iter, shots=self.spec.simulation_shots, execution=self.spec.execution,
         )
 
 
@@ -138,6 +154,8 @@ def run_experiment(
     spec.validate()
     say = progress or (lambda _msg: None)
     ctx = RunContext.for_spec(spec, meter=meter)
+    if ctx.device_note:
+        say(ctx.device_note)
     datasets = _prepare_datasets(spec)  # fail on bad data before creating the run folder
     first = next(iter(datasets.values()))
     _ibm_preflight(spec, first.n_features)
@@ -216,11 +234,24 @@ def _run_metadata(ctx: RunContext, run_dir: Path, datasets: dict[int, PreparedDa
         "carbon": {"g_per_kwh": carbon.g_per_kwh, "label": carbon.label, "source": carbon.source,
                    "applies_to": "local energy and modelled hardware energy alike"},
         "device": ctx.device.to_dict(),
+        "device_note": ctx.device_note,
         "hardware_model": {
             "method": "modelled", "attribution": spec.attribution,
+            "mitigation": spec.mitigation, "mitigation_source": MITIGATION_SOURCES[spec.mitigation],
+            "mitigation_practical_rule": MITIGATION_SOURCES["practical"],
             "mitigation_factor": spec.mitigation_factor, "draws": DEFAULT_DRAWS,
             "seed": DEFAULT_SEED, "interval": "5th-95th percentile (90 %)",
+            "shots": spec.shots, "shots_tolerance": spec.shots_tolerance, "shots_cap": spec.shots_cap,
             "methodology": "docs/methodology.md",
+        },
+        "local_attribution": {
+            "mode": spec.attribution,
+            "pue": ctx.device.pue.typical if spec.attribution == "attributional" else 1.0,
+            "pue_source": (f"the quantum device's typical PUE ({ctx.device.pue.source})"
+                           if spec.attribution == "attributional" else "marginal: no facility overhead"),
+            "host": ctx.host.to_dict() if ctx.host is not None else None,
+            "formula": "attributional: PUE x (meter J + max(cpu_s, wall_s) x host idle W / host threads); "
+                       "marginal: meter J",
         },
         "preprocessing": {str(s): d.preprocessing for s, d in datasets.items()},
     }
@@ -254,19 +285,22 @@ class _IbmScope:
     """The IBM context of one run (job ledger next to the run folders) and its provenance."""
 
     def __init__(self, spec: ExperimentSpec, run_dir: Path, say: Callable[[str], None]) -> None:
-        from qvc.quantum.ibm import IbmRunContext, default_ledger_path
+        from qvc.quantum.ibm import IbmRunContext, default_store_path
 
         ctx = IbmRunContext(
-            ledger_path=default_ledger_path(spec.out_dir), run_id=run_dir.name,
+            store_path=default_store_path(spec.out_dir), run_id=run_dir.name,
             experiment=spec.dataset, run_dir=run_dir, train_on_hardware=spec.train_on_hardware,
             progress=say,
         )
         if spec.ibm_timeout_s is not None:
             ctx.timeout_s = spec.ibm_timeout_s
+        if spec.ibm_max_qpu_seconds is not None:
+            ctx.max_execution_time = max(1, int(np.ceil(spec.ibm_max_qpu_seconds)))
         self.ctx = ctx
         self.describe = {
-            "execution": spec.execution, "ledger": str(ctx.ledger_path),
-            "results_dir": str(ctx.ledger_path.parent / "ibm_results"),
+            "execution": spec.execution, "ledger": str(ctx.store_path),
+            "results_dir": str(ctx.store_path.parent / "ibm_results"),
+            "max_execution_time_s": ctx.max_execution_time,
             "timeout_s": ctx.timeout_s, "train_on_hardware": spec.train_on_hardware,
             "credentials": "QiskitRuntimeService saved account or QISKIT_IBM_* environment "
                            "(never stored by qvc)",
@@ -410,20 +444,50 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int) -> dict:
         "carbon_intensity_g_per_kwh": carbon.g_per_kwh,
         "carbon_intensity_source": carbon.label,
     }
+    row.update(local_attribution_columns(
+        fit_m, pred_m, ctx.host or get_host(), spec.attribution,
+        ctx.device.pue.typical if spec.attribution == "attributional" else 1.0,
+    ))
     if built.family == "quantum":
-        cost = price_entries(
-            fit_entries + predict_entries, ctx.device,
-            mode=spec.attribution, mitigation_factor=spec.mitigation_factor,
-        )
-        row.update(circuit_columns(sum(e.n_circuits for e in fit_entries),
-                                   sum(e.n_circuits for e in predict_entries), cfg.shots, ctx.device.name))
-        row.update(hardware_columns(cost, carbon))
+        shots, rule, tolerance, infeasible = _priced_shots(ctx, est, data, y_pred)
+        n_fit, n_pred = sum(e.n_circuits for e in fit_entries), sum(e.n_circuits for e in predict_entries)
+        row.update(circuit_columns(n_fit, n_pred, np.nan if shots is None else shots, ctx.device.name,
+                                   rule=rule, tolerance=tolerance, infeasible=infeasible))
+        if shots is None:  # declined: no shot count up to the cap reproduces the model
+            cost = None
+            row.update(hardware_columns(None))
+            row["hw_energy_method"] = "declined: infeasible shots"
+        else:
+            cost = price_entries(
+                [replace(e, shots=shots) for e in fit_entries + predict_entries], ctx.device,
+                mode=spec.attribution, mitigation_factor=spec.mitigation_factor,
+                mitigation=spec.mitigation,
+            )
+            row.update(hardware_columns(cost, carbon))
         row.update(ibm_columns(est, cost))
     else:
         row.update(blank_columns("circuits"))
         row.update(hardware_columns(None))
         row.update(ibm_columns(None, None))
     return row
+
+
+def _priced_shots(ctx: RunContext, est: Any, data: PreparedData,
+                  y_pred: np.ndarray) -> tuple[int | None, str, float, str]:
+    """Shots per circuit to price, the rule that chose them, its tolerance, and why not (if infeasible)."""
+    spec = ctx.spec
+    if not spec.auto_shots:
+        why = ("--shots auto applies to --execution exact; this execution samples with "
+               if spec.shots == "auto" else "")
+        return spec.simulation_shots, f"fixed: {why}{spec.simulation_shots} shots per circuit", np.nan, ""
+    choice = auto_shots_for(est, data.X_train, data.y_train, data.X_test, y_pred,
+                            tolerance=spec.shots_tolerance, cap=spec.shots_cap)
+    if choice is None:
+        return spec.simulation_shots, f"fixed: {spec.simulation_shots} (no auto rule for this model)", np.nan, ""
+    if not choice.feasible:
+        return None, f"auto: {choice.rule}", choice.tolerance, (
+            f"infeasible: no shot count up to {choice.cap} reproduces the exact model")
+    return choice.shots, f"auto: {choice.rule}", choice.tolerance, ""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,9 @@ from qvc.models.registry import MODEL_NAMES
 if TYPE_CHECKING:
     from qvc.quantum.execution import ExecutionMode
 
+#: Shots a stochastic execution samples with under ``--shots auto`` (the former fixed default).
+SIMULATION_SHOTS = 1024
+
 
 @dataclass
 class ExperimentSpec:
@@ -28,8 +31,16 @@ class ExperimentSpec:
         Any of ``svm``, ``qsvc``, ``mlp``, ``vqc``.
     seeds : tuple of int
         One row per model and seed.
-    shots : int
-        Shots per circuit for hardware pricing (and shot-based sampling).
+    shots : int or "auto"
+        Shots per circuit for hardware pricing (and shot-based sampling). ``"auto"``
+        (the default) prices the shots a hardware run needs to reproduce the exactly
+        simulated model (:mod:`qvc.experiment.autoshots`); stochastic executions
+        (``shots``, ``noisy:``, ``ibm:``) then sample, and are priced, at
+        :data:`SIMULATION_SHOTS`.
+    shots_tolerance : float
+        ``auto``: share of test predictions allowed to differ from the exact model (0..1).
+    shots_cap : int
+        ``auto``: largest shot count priced; above it the row says infeasible.
     device : str
         Device preset that prices the circuit ledger.
     device_file : str or None
@@ -37,7 +48,12 @@ class ExperimentSpec:
     attribution : str
         Hardware energy attribution, ``attributional`` or ``marginal``.
     mitigation_factor : float
-        Error-mitigation sampling multiplier applied to shots (>= 1).
+        A further user multiplier on shots (>= 1), on top of ``mitigation``.
+    mitigation : str
+        Error-mitigation model priced per circuit from the device's error data:
+        ``none``, ``zne`` or ``pec`` (see :mod:`qvc.energy.mitigation`).
+    host, host_file : str, str or None
+        Host preset of the classical side's attribution (see :mod:`qvc.energy.host`).
     execution : str
         Execution mode of the quantum models: ``exact``, ``shots`` or
         ``noisy:<fake backend>`` (see :mod:`qvc.quantum.execution`), or
@@ -68,6 +84,10 @@ class ExperimentSpec:
     train_on_hardware : bool
         With ``execution="ibm:..."``: train the VQC on the backend too (the CLI asks for
         ``--confirm-qpu`` after showing an estimate).
+    ibm_max_qpu_seconds : float or None
+        With a real IBM backend: sent with every job as ``max_execution_time`` (the
+        service cancels a job that would run longer); the CLI sets it from
+        ``--max-qpu-seconds`` after checking the run's estimate against it.
 
     Examples
     --------
@@ -79,11 +99,16 @@ class ExperimentSpec:
     qubits: int | None = None
     models: tuple[str, ...] = MODEL_NAMES
     seeds: tuple[int, ...] = (42,)
-    shots: int = 1024
+    shots: int | str = "auto"
     device: str = "ibm_heron"
     device_file: str | None = None
     attribution: str = "attributional"
     mitigation_factor: float = 1.0
+    mitigation: str = "none"
+    shots_tolerance: float = 0.02
+    shots_cap: int = 2**20
+    host: str = "this_machine"
+    host_file: str | None = None
     execution: str = "exact"
     max_iter: int = 100
     test_size: float = 0.25
@@ -99,6 +124,7 @@ class ExperimentSpec:
     cpu_tdp_table: str | None = None
     ibm_timeout_s: float | None = None
     train_on_hardware: bool = False
+    ibm_max_qpu_seconds: float | None = None
 
     @property
     def execution_mode(self) -> ExecutionMode:
@@ -128,7 +154,18 @@ class ExperimentSpec:
             self.qubits = check_positive_int(self.qubits, "--qubits")
             if any(m in ("qsvc", "vqc") for m in self.models):
                 check_statevector_fits(self.qubits)
-        self.shots = check_positive_int(self.shots, "--shots")
+        if self.shots != "auto":
+            if isinstance(self.shots, str) and self.shots.strip().isdigit():
+                self.shots = int(self.shots)
+            self.shots = check_positive_int(self.shots, "--shots")
+        from qvc.energy.host import get_host
+        from qvc.energy.mitigation import check_mitigation
+        from qvc.experiment.autoshots import check_cap, check_tolerance
+
+        self.shots_tolerance = check_tolerance(self.shots_tolerance)
+        self.shots_cap = check_cap(self.shots_cap)
+        self.mitigation = check_mitigation(self.mitigation)
+        get_host(self.host, self.host_file)
         self.max_iter = check_positive_int(self.max_iter, "--max-iter")
         get_device(self.device, self.device_file)
         check_choice(self.attribution, ATTRIBUTION_MODES, "--attribution")
@@ -145,6 +182,11 @@ class ExperimentSpec:
             from qvc._validation import check_nonnegative_float
 
             self.ibm_timeout_s = check_nonnegative_float(self.ibm_timeout_s, "--ibm-timeout")
+        if self.ibm_max_qpu_seconds is not None:
+            from qvc._validation import check_nonnegative_float
+
+            self.ibm_max_qpu_seconds = check_nonnegative_float(self.ibm_max_qpu_seconds,
+                                                               "--max-qpu-seconds")
         if self.train_on_hardware and not self.execution_mode.is_ibm:
             raise QvcUsageError("--train-on-hardware needs --execution ibm:<backend>")
         self._validate_energy()
@@ -162,6 +204,16 @@ class ExperimentSpec:
         self.max_repeats = check_positive_int(self.max_repeats, "--max-repeats")
         if self.cpu_tdp_table is not None:
             load_cpu_tdp_table(self.cpu_tdp_table)
+
+    @property
+    def simulation_shots(self) -> int:
+        """Shots the models sample with: the fixed count, or :data:`SIMULATION_SHOTS` with ``auto``."""
+        return SIMULATION_SHOTS if self.shots == "auto" else int(self.shots)
+
+    @property
+    def auto_shots(self) -> bool:
+        """Whether the priced shots are found per model (``--shots auto`` on an exact execution)."""
+        return self.shots == "auto" and self.execution == "exact"
 
     def to_dict(self) -> dict:
         """Plain-JSON form for the metadata."""
