@@ -32,6 +32,8 @@ class ModelConfig:
     execution: str = "exact"
     feature_map_reps: int = 2
     ansatz_reps: int = 3
+    #: The VQC trains on the IBM backend too (``ibm:`` execution only).
+    train_on_hardware: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ def build_model(name: str, cfg: ModelConfig) -> BuiltModel:
         est = VQCClassifier(
             feature_map_reps=cfg.feature_map_reps, ansatz_reps=cfg.ansatz_reps,
             max_iter=cfg.max_iter, shots=cfg.shots, execution=cfg.execution, seed=cfg.seed,
+            train_on_hardware=cfg.train_on_hardware,
         )
         n_params, match = VQCClassifier.weight_count(cfg.n_features, cfg.ansatz_reps), MATCHING_RULE
     elif name == "mlp":

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from qiskit import QuantumCircuit
-from qiskit.circuit.library import real_amplitudes, zz_feature_map
+from qiskit.circuit.library import pauli_feature_map, real_amplitudes, zz_feature_map
 
 
 def feature_map(num_qubits: int, reps: int = 2, entanglement: str = "full") -> QuantumCircuit:
     """ZZ feature map (qiskit's ``zz_feature_map``), the default data encoding.
 
+    On one qubit there are no pairs, so the ZZ map is its single-qubit (``Z``) part;
+    qiskit's ``zz_feature_map`` refuses one qubit, so that case is built as
+    ``pauli_feature_map(1, paulis=["Z"])``, the same circuit.
+
     Examples
     --------
-    >>> feature_map(3).num_parameters
-    3
+    >>> feature_map(3).num_parameters, feature_map(1).num_parameters
+    (3, 1)
     """
+    if num_qubits == 1:
+        return pauli_feature_map(1, reps=reps, paulis=["Z"])
     return zz_feature_map(num_qubits, reps=reps, entanglement=entanglement)
 
 

@@ -823,6 +823,7 @@ class CompiledCircuit:
     """
 
     def __init__(self, circuit: QuantumCircuit, parameters=None) -> None:
+        self._source = circuit
         self.num_qubits = int(circuit.num_qubits)
         self.parameters = list(circuit.parameters if parameters is None else parameters)
         self._circuit = circuit
@@ -844,6 +845,11 @@ class CompiledCircuit:
         while self._lead < len(self._ops) and _is_constant(self._ops[self._lead]):
             self._lead += 1
         self._start: np.ndarray | None = None
+
+    def __reduce__(self):
+        # Pickled as its source circuit and parameter order, and compiled again on loading:
+        # the compiled form holds sympy-lambdified functions, which pickle cannot store.
+        return (type(self), (self._source, self.parameters))
 
     def _layers(self, ops: list) -> list:
         """Merge consecutive fused one-qubit ops (always on distinct qubits) into layers."""
