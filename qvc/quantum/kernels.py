@@ -14,16 +14,15 @@ from qiskit_machine_learning.kernels import BaseKernel, TrainableKernel
 from qvc._validation import available_memory_bytes, check_statevector_fits
 from qvc.errors import QvcUsageError
 from qvc.quantum.execution import SamplerExecutor, resolve_shots
-from qvc.quantum.statevector import CompiledCircuit
+from qvc.quantum.statevector import CompiledCircuit, _single_blas_thread, compile_circuit
 
 if TYPE_CHECKING:
     from qvc.quantum.mps import MpsSimulator
 
 #: Largest block of statevectors simulated at once (bytes); bounds the temporaries.
-#: Large blocks matter from ~18 qubits on: a ZZ feature map's phase tables no longer fit
-#: the engine's table cache there and are rebuilt once per block, so fewer, larger blocks
-#: amortise them (measured, 40 samples, 2 cores: 20 qubits 97 s with 64 MiB blocks, 19 s
-#: with 1 GiB; 18 qubits 6.0 s -> 3.8 s; 12-16 qubits unchanged within noise).
+#: (Chosen when phase blocks rebuilt pattern tables once per block from ~18 qubits on:
+#: 20 qubits x 40 samples 97 s with 64 MiB blocks, 19 s with 1 GiB. Quadratic-form blocks,
+#: such as the ZZ feature map's, build no tables, so the block size matters less now.)
 _CHUNK_BYTES = 2**30
 #: ... but never more than this share of the memory that is available.
 _CHUNK_MEMORY_SHARE = 1 / 16
@@ -52,13 +51,14 @@ def _fidelity_triangle(states: np.ndarray) -> np.ndarray:
     """``|<s_i|s_j>|**2`` for all pairs, computing one triangle (ZHERK) and mirroring it."""
     from scipy.linalg.blas import zherk
 
-    # S.T is Fortran-ordered, so BLAS reads it in place: upper triangle of conj(S) S^T
-    gram = zherk(1.0, states.T, trans=2)
-    fid = gram.real**2 + gram.imag**2
-    fid = np.triu(fid, 1)
-    fid = fid + fid.T
-    np.fill_diagonal(fid, 1.0)
-    return fid
+    # S.T is Fortran-ordered, so BLAS reads it in place: upper triangle of conj(S) S^T.
+    # One BLAS thread: on a shared 2-core machine a second thread costs more wall time than it
+    # saves (measured 1.09 s vs 0.23 s for a 40 x 2**20 Gram under load).
+    with _single_blas_thread():
+        gram = zherk(1.0, states.T, trans=2)
+    fid = gram.real**2 + gram.imag**2  # upper triangle; ZHERK leaves the lower one zero
+    np.fill_diagonal(fid, 0.5)          # 0.5 + 0.5 = 1 (a state's fidelity with itself)
+    return fid + fid.T
 
 
 class StatevectorKernel(BaseKernel):
@@ -156,7 +156,7 @@ class StatevectorKernel(BaseKernel):
     # -- statevectors ---------------------------------------------------------
     def _engine(self) -> CompiledCircuit:
         if self._compiled is None or self._compiled_for is not self._feature_map:
-            self._compiled = CompiledCircuit(self._feature_map)
+            self._compiled = compile_circuit(self._feature_map)
             self._compiled_for = self._feature_map
         return self._compiled
 
@@ -205,7 +205,10 @@ class StatevectorKernel(BaseKernel):
         if y_vec is None:
             return _fidelity_triangle(sx)
         sy = batched_statevectors(engine, y_vec)
-        overlap = sx.conj() @ sy.T
+        from scipy.linalg.blas import zgemm
+
+        with _single_blas_thread():  # conj(S_x) S_y^T read in place (no conjugated copy)
+            overlap = zgemm(1.0, sx.T, sy.T, trans_a=2)
         return overlap.real**2 + overlap.imag**2
 
     @property
