@@ -1,47 +1,81 @@
-"""Speed of qvc's quantum engine against qiskit-machine-learning, same process, same data.
+"""Speed of qvc's quantum engine against reference implementations, same process, same data.
 
 Run from the repository root::
 
-    python benchmarks/bench_engine.py            # 4, 8 and 12 qubits (+ 16-qubit kernel)
-    python benchmarks/bench_engine.py --quick    # 4 and 8 qubits only
+    python benchmarks/bench_engine.py                 # kernel 4, 8, 12 (569 samples), 16 (300), 20 (40)
+    python benchmarks/bench_engine.py --quick         # kernel 4 and 8 qubits only
+    python benchmarks/bench_engine.py --sizes 4x569,16x100 --repeats 5 --skip-qnn
 
-Data: breast_cancer (569 samples), standardised, PCA to n features = n qubits,
-scaled to angles (qvc.data.prepare_dataset, seed 42).
+Every side runs on ONE thread (BLAS, OpenMP and Aer are pinned before anything is imported)
+and is timed ``--repeats`` times, the sides interleaved round-robin so that a change of load
+hits all of them; the table gives min and median CPU seconds (``time.process_time``) and wall
+seconds, and the 1-minute load average seen while the side ran. Compare sides by CPU seconds.
 
-Kernel: the full 569 x 569 Gram matrix with the ZZ feature map (reps 2, full
-entanglement). ``StatevectorKernel`` and ``FidelityStatevectorKernel`` are timed on
-the whole matrix (and compared entry by entry). ``FidelityQuantumKernel`` (compute-
-uncompute on the reference ``StatevectorSampler``) is timed on a subset and
-extrapolated per circuit to the 161,596 circuits of the full matrix: those numbers are
-labelled EXTRAPOLATED.
+Data: breast_cancer (569 samples), standardised, PCA to n features = n qubits, scaled to
+angles (qvc.data.prepare_dataset, seed 42); the first ``samples`` rows of train + test.
 
-QNN: one full VQC training run on the training split (426 samples): ZZ feature map +
-real_amplitudes(reps 3), one-hot cross-entropy, COBYLA(maxiter=100), same initial
-point. qvc's ``VQCClassifier`` (exact) is timed end to end. qiskit-ml's ``VQC`` on
-``StatevectorSampler`` and on Aer's ``SamplerV2`` is timed for a few
-objective evaluations (VQC.fit with a minimizer that stops after --ref-iters
-evaluations); its time per evaluation is multiplied by the number of evaluations the
-full run makes (EXTRAPOLATED unless --full-reference).
+Kernel: the symmetric Gram matrix of the ZZ feature map (reps 2, full entanglement).
+
+* ``qvc``: ``StatevectorKernel.evaluate`` end to end, the compiled circuit reused (as by every
+  kernel after the first in a process); ``qvc cold``: the same with the compiled-circuit cache
+  cleared first (per-process caches of expression shapes stay warm); and separately qvc's
+  three steps: compile (incl. the phase blocks' one-time set-up), state build, Gram (ZHERK).
+  The Gram step's rate is given in GFLOP/s (8 N^2/2 2^n flops) and as a share of this
+  machine's single-thread ZHERK rate, measured
+  here on a 1000 x 2000 complex matrix.
+* ``numpy``: a closed-form numpy implementation of the ZZ kernel (phases from a bit table by
+  one matrix product and ``exp``, Walsh-Hadamard transform by butterflies, Gram by ``@``).
+* ``qiskit-ml``: ``FidelityStatevectorKernel`` (one ``Statevector`` per sample).
+* ``aer``: Aer's statevector method, one batched ``run`` with all parameter bindings.
+* ``lightning``: PennyLane ``lightning.qubit`` states (``pip install -e ".[bench]"``; skipped
+  when PennyLane is not installed).
+
+Every anchor's Gram matrix is compared entry by entry with qvc's; qvc's states with qiskit's
+``Statevector`` on three samples.
+
+QNN: see ``--skip-qnn``; one full VQC training run on the training split against qiskit-ml's
+VQC (EXTRAPOLATED per objective evaluation unless ``--full-reference``), and weight gradients
+(backward pass) against PennyLane lightning's adjoint differentiation.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-import time
-import warnings
-from pathlib import Path
+import os
 
-import numpy as np
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"  # one thread for every side, set before numpy is imported
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 # Import this checkout's qvc, not an installed copy.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _load() -> float:
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except OSError:  # not Linux
+        return float("nan")
 
 
 def _timed(fn):
     t0 = time.perf_counter()
     out = fn()
     return time.perf_counter() - t0, out
+
+
+def _measure(fn):
+    """(cpu s, wall s, load, result) of one call."""
+    c0, w0 = time.process_time(), time.perf_counter()
+    out = fn()
+    return time.process_time() - c0, time.perf_counter() - w0, _load(), out
 
 
 def _data(n: int):
@@ -51,30 +85,226 @@ def _data(n: int):
     return d
 
 
-def bench_kernel(n: int, fqk_subset: int) -> dict:
-    from qiskit.primitives import StatevectorSampler
-    from qiskit_machine_learning.kernels import FidelityQuantumKernel, FidelityStatevectorKernel
-    from qiskit_machine_learning.state_fidelities import ComputeUncompute
+# ---------------------------------------------------------------------------
+# kernel sides
+# ---------------------------------------------------------------------------
 
-    from qvc.quantum.circuits import feature_map
+
+def numpy_zz_states(x: np.ndarray, reps: int = 2) -> np.ndarray:
+    """Closed-form statevectors of qiskit's ``zz_feature_map(n, reps, "full")``, plain numpy.
+
+    One rep is H on every qubit, then the phase ``sum_i 2 x_i b_i + sum_{i<j} 2 (pi - x_i)
+    (pi - x_j) (b_i xor b_j)`` on basis state ``b``.
+    """
+    m, n = x.shape
+    dim = 2**n
+    bits = ((np.arange(dim)[:, None] >> np.arange(n)) & 1).astype(float)       # (dim, n)
+    i, j = np.triu_indices(n, 1)
+    xor = (bits[:, i] != bits[:, j]).astype(float)                              # (dim, pairs)
+    angles = np.hstack([2 * x, 2 * (np.pi - x[:, i]) * (np.pi - x[:, j])])       # (m, n + pairs)
+    phase = np.exp(1j * (angles @ np.hstack([bits, xor]).T))                    # (m, dim)
+    state = phase / np.sqrt(dim)                                                # first H layer on |0>
+    for _ in range(reps - 1):
+        for q in range(n):                                                      # H on every qubit
+            v = state.reshape(m, -1, 2, 2**q)
+            a, b = v[:, :, 0, :], v[:, :, 1, :]
+            diff = a - b
+            a += b
+            b[...] = diff
+        state *= phase / np.sqrt(dim)
+    return state
+
+
+def numpy_zz_kernel(x: np.ndarray) -> np.ndarray:
+    s = numpy_zz_states(x)
+    g = s.conj() @ s.T
+    return g.real**2 + g.imag**2
+
+
+def qvc_kernel(fm, x: np.ndarray, cold: bool = False) -> np.ndarray:
+    """``StatevectorKernel(feature_map=fm).evaluate(x)``; ``cold``: compile again (cache cleared).
+
+    Warm is every kernel after the first in a process (fit, predict, CV clones share the
+    compiled circuit); cold is what the first one pays.
+    """
+    from qvc.quantum import statevector
     from qvc.quantum.kernels import StatevectorKernel
 
+    cache = getattr(statevector, "_COMPILED", None)  # (absent in engines before the cache)
+    if cold and cache is not None:
+        cache.clear()
+    return StatevectorKernel(feature_map=fm).evaluate(x)
+
+
+def qvc_steps(fm, x: np.ndarray) -> dict:
+    """CPU seconds of qvc's compile, state build and Gram step (one run each)."""
+    from qvc.quantum.kernels import _fidelity_triangle, batched_statevectors
+    from qvc.quantum.statevector import CompiledCircuit
+
+    c_compile, _, _, cc = _measure(lambda: CompiledCircuit(fm))
+    c_setup, _, _, _ = _measure(lambda: cc.statevectors(x[:1]))  # one-time phase-block set-up
+    c_states, w_states, _, states = _measure(lambda: batched_statevectors(cc, x))
+    c_gram, w_gram, _, _ = _measure(lambda: _fidelity_triangle(states))
+    return {"compile": c_compile + c_setup, "states": c_states, "gram": c_gram, "states_obj": states}
+
+
+def fsk_kernel(fm, x: np.ndarray) -> np.ndarray:
+    from qiskit_machine_learning.kernels import FidelityStatevectorKernel
+
+    return FidelityStatevectorKernel(feature_map=fm).evaluate(x)
+
+
+def aer_kernel(fm, x: np.ndarray) -> np.ndarray:
+    from qiskit import transpile
+    from qiskit_aer import AerSimulator
+
+    sim = AerSimulator(method="statevector", max_parallel_threads=1)
+    qc = fm.copy()
+    qc.save_statevector()
+    qc = transpile(qc, sim)
+    params = list(fm.parameters)
+    binds = [{p: x[:, k] for k, p in enumerate(params)}]
+    result = sim.run([qc], parameter_binds=binds).result()
+    s = np.array([np.asarray(result.get_statevector(i)) for i in range(x.shape[0])])
+    g = s.conj() @ s.T
+    return g.real**2 + g.imag**2
+
+
+def _lightning_available() -> bool:
+    try:
+        import pennylane  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def lightning_kernel(x: np.ndarray) -> np.ndarray:
+    import pennylane as qml
+
+    n = x.shape[1]
+    dev = qml.device("lightning.qubit", wires=n)
+
+    @qml.qnode(dev)
+    def state(v):
+        for _ in range(2):
+            for q in range(n):
+                qml.Hadamard(q)
+                qml.PhaseShift(2 * v[q], q)
+            for a in range(n):
+                for b in range(a + 1, n):
+                    qml.CNOT([a, b])
+                    qml.PhaseShift(2 * (np.pi - v[a]) * (np.pi - v[b]), b)
+                    qml.CNOT([a, b])
+        return qml.state()
+
+    s = np.array([state(v) for v in x])
+    g = s.conj() @ s.T
+    return g.real**2 + g.imag**2
+
+
+def zherk_peak() -> float:
+    """This machine's single-thread ZHERK rate (GFLOP/s) on a 1000 x 2000 complex matrix, best of 3."""
+    from scipy.linalg.blas import zherk
+
+    from qvc.quantum.statevector import _single_blas_thread
+
+    a = np.random.default_rng(0).random((1000, 2000)) * (1 + 1j)
+    with _single_blas_thread():
+        best = min(_measure(lambda: zherk(1.0, a.T, trans=2))[0] for _ in range(3))
+    return 1000 * 1000 / 2 * 2000 * 8 / best / 1e9
+
+
+def bench_kernel(n: int, samples: int, repeats: int, sides: list[str]) -> dict:
+    from qiskit.quantum_info import Statevector
+
+    from qvc.quantum.circuits import feature_map
+
     d = _data(n)
-    x = np.vstack([d.X_train, d.X_test])
-    m = x.shape[0]
+    x = np.vstack([d.X_train, d.X_test])[:samples]
     fm = feature_map(n)
-    t_ours, k_ours = _timed(lambda: StatevectorKernel(feature_map=fm).evaluate(x))
-    t_fsk, k_fsk = _timed(lambda: FidelityStatevectorKernel(feature_map=fm).evaluate(x))
-    fqk = FidelityQuantumKernel(feature_map=fm, fidelity=ComputeUncompute(sampler=StatevectorSampler(seed=1)))
-    sub = x[:fqk_subset]
-    t_sub, _ = _timed(lambda: fqk.evaluate(sub))
-    per_circuit = t_sub / (fqk_subset * (fqk_subset - 1) // 2)
-    t_fqk = per_circuit * (m * (m - 1) // 2)
-    return {
-        "n": n, "samples": m, "ours_s": t_ours, "fsk_s": t_fsk, "fqk_subset_s": t_sub,
-        "fqk_per_circuit_ms": 1e3 * per_circuit, "fqk_extrapolated_s": t_fqk,
-        "max_abs_diff": float(np.abs(k_ours - k_fsk).max()),
+    runs = {
+        "qvc": lambda: qvc_kernel(fm, x),
+        "qvc cold": lambda: qvc_kernel(fm, x, cold=True),
+        "numpy": lambda: numpy_zz_kernel(x),
+        "qiskit-ml": lambda: fsk_kernel(fm, x),
+        "aer": lambda: aer_kernel(fm, x),
+        "lightning": lambda: lightning_kernel(x),
     }
+    sides = [s for s in sides if s in runs]
+    times: dict[str, list] = {s: [] for s in sides}
+    grams: dict[str, np.ndarray] = {}
+    steps = []
+    for _ in range(repeats):
+        for side in sides:
+            cpu, wall, load, gram = _measure(runs[side])
+            times[side].append((cpu, wall, load))
+            grams[side] = gram
+        steps.append(qvc_steps(fm, x))
+    ref = grams["qvc"]
+    states = steps[-1].pop("states_obj")
+    for s in steps[:-1]:
+        s.pop("states_obj")
+    sv_err = max(np.abs(states[i] - Statevector(fm.assign_parameters(x[i])).data).max()
+                 for i in range(min(3, len(x))))
+    out = {"n": n, "samples": x.shape[0], "sides": {}, "sv_err": float(sv_err)}
+    for side, ts in times.items():
+        cpus, walls, loads = zip(*ts)
+        out["sides"][side] = {
+            "cpu_min": min(cpus), "cpu_med": statistics.median(cpus), "wall_min": min(walls),
+            "wall_med": statistics.median(walls), "load": statistics.median(loads),
+            "diff": float(np.abs(grams[side] - ref).max()),
+        }
+    out["steps"] = {k: min(s[k] for s in steps) for k in ("compile", "states", "gram")}
+    return out
+
+
+def print_kernel(rows: list[dict], peak: float) -> None:
+    print("== Kernel: symmetric Gram matrix, breast_cancer PCA, zz_feature_map(reps=2, full), one thread ==")
+    print(f"{'qubits':>6} {'N':>4} {'side':>10} {'cpu min':>8} {'cpu med':>8} {'wall min':>8} {'wall med':>8} "
+          f"{'load':>5} {'x qvc':>7} {'max|dK|':>8}")
+    for r in rows:
+        base = r["sides"]["qvc"]["cpu_min"]
+        for side, t in r["sides"].items():
+            print(f"{r['n']:>6} {r['samples']:>4} {side:>10} {t['cpu_min']:>8.3f} {t['cpu_med']:>8.3f} "
+                  f"{t['wall_min']:>8.3f} {t['wall_med']:>8.3f} {t['load']:>5.1f} {t['cpu_min'] / base:>7.1f} "
+                  f"{t['diff']:>8.1e}")
+        st = r["steps"]
+        flops = r["samples"] ** 2 / 2 * 2 ** r["n"] * 8
+        rate = flops / st["gram"] / 1e9 if st["gram"] > 0 else float("nan")
+        print(f"{'':>6} {'':>4} {'qvc steps':>10}  compile {st['compile']:.3f} s, states {st['states']:.3f} s, "
+              f"Gram {st['gram']:.3f} s = {rate:.1f} GFLOP/s ({100 * rate / peak:.0f} % of single-thread "
+              f"ZHERK peak); |qvc - Statevector| = {r['sv_err']:.1e}")
+    print(f"CPU seconds (min and median of the repeats, sides interleaved); 'x qvc' = side's min CPU / "
+          "qvc's (warm); "
+          f"single-thread ZHERK peak measured here: {peak:.1f} GFLOP/s.")
+
+
+def print_summary(rows: list[dict]) -> None:
+    """The issue's layout: qvc's min CPU seconds, and each anchor as a ratio to it."""
+    anchors = [s for s in ("numpy", "qiskit-ml", "aer", "lightning", "qvc cold")
+               if any(s in r["sides"] for r in rows)]
+    print("| qubits x samples | qvc (CPU s, min) | " + " | ".join(anchors) + " | load |")
+    print("|---|---|" + "---|" * len(anchors) + "---|")
+    for r in rows:
+        base = r["sides"]["qvc"]["cpu_min"]
+        cells = []
+        for a in anchors:
+            t = r["sides"].get(a)
+            if t is None:
+                cells.append("-")
+            else:
+                ratio = t["cpu_min"] / base
+                cells.append(f"{ratio:.1f}x slower" if ratio >= 1 else f"**{1 / ratio:.1f}x faster**")
+        load = statistics.median(t["load"] for t in r["sides"].values())
+        print(f"| {r['n']} x {r['samples']} | {base:.3f} | " + " | ".join(cells) + f" | {load:.1f} |")
+
+
+def _parse_sizes(text: str) -> list[tuple[int, int]]:
+    out = []
+    for item in text.split(","):
+        n, _, m = item.partition("x")
+        out.append((int(n), int(m) if m else 569))
+    return out
 
 
 def _first_evaluations(k: int):
@@ -133,15 +363,6 @@ def bench_qnn(n: int, ref_iters: int, full_reference: bool, max_iter: int = 100)
     return out
 
 
-def bench_16_qubits(samples: int = 300) -> dict:
-    from qvc.quantum.circuits import feature_map
-    from qvc.quantum.kernels import StatevectorKernel
-
-    x = np.vstack([_data(16).X_train, _data(16).X_test])[:samples]
-    t, k = _timed(lambda: StatevectorKernel(feature_map=feature_map(16)).evaluate(x))
-    return {"samples": x.shape[0], "seconds": t, "shape": k.shape}
-
-
 def _warm_up() -> None:
     """Pay one-time imports (sympy, scipy BLAS, qiskit-ml) before any timing, for both sides."""
     from qiskit_machine_learning.kernels import FidelityStatevectorKernel
@@ -156,39 +377,49 @@ def _warm_up() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="4 and 8 qubits only, no 16-qubit run")
-    parser.add_argument("--sizes", type=lambda s: [int(v) for v in s.split(",")], default=None,
-                        help="comma-separated qubit counts (default 4,8,12)")
-    parser.add_argument("--fqk-subset", type=int, default=30,
-                        help="samples in the FidelityQuantumKernel subset (default 30)")
+    parser.add_argument("--quick", action="store_true", help="kernel at 4 and 8 qubits only")
+    parser.add_argument("--sizes", type=_parse_sizes, default=None,
+                        help="kernel sizes as QUBITSxSAMPLES, comma-separated "
+                             "(default 4x569,8x569,12x569,16x300,20x40)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per side, interleaved (default 3)")
+    parser.add_argument("--sides", default="qvc,numpy,qiskit-ml,aer,lightning",
+                        help="kernel sides to time (default: all available)")
+    parser.add_argument("--qnn-sizes", type=lambda s: [int(v) for v in s.split(",")], default=[4, 8, 12],
+                        help="qubit counts of the QNN sections (default 4,8,12)")
+    parser.add_argument("--qnn-samples", type=int, default=426,
+                        help="training rows in the QNN backward section (default 426, the whole split)")
     parser.add_argument("--ref-iters", type=int, default=5,
                         help="objective evaluations timed for qiskit-ml VQC before extrapolating (default 5)")
     parser.add_argument("--full-reference", action="store_true",
                         help="train qiskit-ml VQC for all iterations instead of extrapolating (slow)")
     parser.add_argument("--skip-qnn", action="store_true")
+    parser.add_argument("--skip-vqc", action="store_true", help="skip the VQC training section")
     parser.add_argument("--skip-kernel", action="store_true")
     args = parser.parse_args(argv)
-    sizes = args.sizes or ([4, 8] if args.quick else [4, 8, 12])
+    sizes = args.sizes or ([(4, 569), (8, 569)] if args.quick else
+                           [(4, 569), (8, 569), (12, 569), (16, 300), (20, 40)])
+    sides = ["qvc", "qvc cold"] + [s for s in args.sides.split(",") if s not in ("qvc", "qvc cold")]
+    if "lightning" in sides and not _lightning_available():
+        print("PennyLane is not installed: the lightning side is skipped (pip install -e '.[bench]').")
+        sides.remove("lightning")
     warnings.simplefilter("ignore")
     _warm_up()
 
     if not args.skip_kernel:
-        print("== Kernel: full 569 x 569 Gram matrix, breast_cancer PCA, zz_feature_map(reps=2) ==")
-        print(f"{'qubits':>6} {'qvc s':>8} {'FSK s':>8} {'FSK/qvc':>8} {'FQK s (EXTRAP.)':>16} "
-              f"{'FQK/qvc':>9} {'FQK ms/circ':>11} {'max|diff|':>10}")
-        for n in sizes:
-            r = bench_kernel(n, args.fqk_subset)
-            print(f"{n:>6} {r['ours_s']:>8.3f} {r['fsk_s']:>8.2f} {r['fsk_s'] / r['ours_s']:>8.1f} "
-                  f"{r['fqk_extrapolated_s']:>16.0f} {r['fqk_extrapolated_s'] / r['ours_s']:>9.0f} "
-                  f"{r['fqk_per_circuit_ms']:>11.2f} {r['max_abs_diff']:>10.1e}", flush=True)
-        print(f"FSK = qiskit-ml FidelityStatevectorKernel (measured on the full matrix); FQK = "
-              f"FidelityQuantumKernel + StatevectorSampler, measured on {args.fqk_subset} samples "
-              "and EXTRAPOLATED per circuit to N(N-1)/2 circuits.")
-        if not args.quick:
-            r = bench_16_qubits()
-            print(f"16 qubits, exact: {r['samples']} x {r['samples']} Gram matrix in {r['seconds']:.1f} s (measured)")
+        peak = zherk_peak()
+        rows = []
+        for n, m in sizes:
+            rows.append(bench_kernel(n, m, args.repeats, sides))
+            print_kernel(rows[-1:], peak)
+            print(flush=True)
+        print("All sizes:")
+        print_kernel(rows, peak)
+        print()
+        print_summary(rows)
 
     if not args.skip_qnn:
+        bench_gradients_section(args.qnn_sizes, args.repeats, args.qnn_samples)
+    if not args.skip_qnn and not args.skip_vqc:
         how = ("measured" if args.full_reference else
                f"EXTRAPOLATED: time per objective evaluation (over {args.ref_iters} evaluations of VQC's own "
                "objective) x the evaluations of the full run")
@@ -196,13 +427,124 @@ def main(argv: list[str] | None = None) -> None:
         print("== QNN: VQC training, breast_cancer train split (426), COBYLA(maxiter=100) ==")
         print(f"{'qubits':>6} {'evals':>5} {'qvc s':>8} {'SVSampler s':>12} {'ratio':>7} {'Aer s':>9} "
               f"{'ratio':>7} {'train acc':>9}")
-        for n in sizes:
+        for n in args.qnn_sizes:
             r = bench_qnn(n, args.ref_iters, args.full_reference)
             sv, aer = r["statevector_sampler_full_s"], r["aer_full_s"]
             print(f"{n:>6} {r['evaluations']:>5} {r['ours_s']:>8.2f} {sv:>12.0f} {sv / r['ours_s']:>7.0f} "
                   f"{aer:>9.0f} {aer / r['ours_s']:>7.0f} {r['train_acc']:>9.3f}", flush=True)
         print(f"qvc = VQCClassifier (exact, measured end to end); SVSampler / Aer = qiskit-ml VQC with "
               f"StatevectorSampler / Aer SamplerV2 (1024 shots), {how}.")
+
+
+def _lightning_gradients(fm, an, x: np.ndarray, w: np.ndarray):
+    """d<Z_0>/d weights for every sample on PennyLane lightning (adjoint), the same circuit gate by gate."""
+    import pennylane as qml
+    from pennylane import numpy as pnp
+
+    n = fm.num_qubits
+    inputs = list(fm.parameters)
+    # the feature map's angles per sample (evaluated outside the timing), then the ansatz on weights
+    fm_gates = [(i.operation.name, [fm.find_bit(q).index for q in i.qubits], i.operation.params) for i in fm.data]
+    angles = [[float(p.bind(dict(zip(inputs, xi)), allow_unknown_parameters=True)) if hasattr(p, "bind") else float(p)
+               for _, _, ps in fm_gates for p in ps] for xi in x]
+    weight_pos = {p: k for k, p in enumerate(an.parameters)}
+    an_gates = [(i.operation.name, [an.find_bit(q).index for q in i.qubits], i.operation.params) for i in an.data]
+    dev = qml.device("lightning.qubit", wires=n)
+    ops = {"h": qml.Hadamard, "p": qml.PhaseShift, "cx": qml.CNOT, "ry": qml.RY, "rz": qml.RZ, "rx": qml.RX}
+
+    @qml.qnode(dev, diff_method="adjoint")
+    def circuit(weights, fm_angles):
+        k = 0
+        for name, qubits, params in fm_gates:
+            if params:
+                ops[name](fm_angles[k], wires=qubits)
+                k += 1
+            else:
+                ops[name](wires=qubits)
+        for name, qubits, params in an_gates:
+            if params:
+                ops[name](weights[weight_pos[params[0]]], wires=qubits)
+            else:
+                ops[name](wires=qubits)
+        return qml.expval(qml.PauliZ(0))
+
+    weights = pnp.array(w, requires_grad=True)
+    jac = qml.jacobian(circuit, argnums=0)
+
+    def run():
+        return np.array([jac(weights, pnp.array(a, requires_grad=False)) for a in angles])
+
+    return run
+
+
+def _qnn_sides(n: int, x: np.ndarray, w: np.ndarray) -> dict:
+    from qvc.quantum.circuits import ansatz, feature_map
+    from qvc.quantum.qnn import StatevectorQNN, parity_interpret
+
+    fm, an = feature_map(n), ansatz(n)
+    qc = fm.compose(an)
+
+    def qvc_grouped():
+        qnn = StatevectorQNN(qc, fm.parameters, an.parameters, interpret=parity_interpret(2), output_shape=2)
+        return qnn.backward(x, w)[1]
+
+    def qvc_full():
+        return StatevectorQNN(qc, fm.parameters, an.parameters).backward(x, w)[1]
+
+    def qvc_shift():  # the parameter-shift rule on the same engine (what shots mode runs)
+        qnn = StatevectorQNN(qc, fm.parameters, an.parameters, interpret=parity_interpret(2), output_shape=2)
+        values = np.hstack([x, np.broadcast_to(w, (x.shape[0], w.size))])
+        return qnn._suffix.probability_gradients(values, list(range(n, values.shape[1])), qnn._reduce,
+                                                 initial=qnn._prefix_states(x))[0]
+
+    return {"qvc adjoint (2 out)": qvc_grouped, "qvc full probabilities": qvc_full,
+            "qvc parameter shift": qvc_shift}
+
+
+def bench_gradients_section(sizes: list[int], repeats: int, samples: int = 426) -> None:
+    """Weight gradients (one backward pass over the training split): qvc adjoint vs lightning adjoint."""
+    from qvc.quantum.circuits import ansatz, feature_map
+
+    print()
+    print(f"== QNN backward: weight gradients, breast_cancer train split ({samples} rows), ZZ map + "
+          "real_amplitudes(reps 3), one thread ==")
+    print(f"{'qubits':>6} {'side':>22} {'cpu min':>8} {'cpu med':>8} {'wall min':>8} {'load':>5} {'x qvc':>7} "
+          f"{'max|d grad|':>11}")
+    have_lightning = _lightning_available()
+    for n in sizes:
+        d = _data(n)
+        x = d.X_train[:samples]
+        fm, an = feature_map(n), ansatz(n)
+        w = np.random.default_rng(0).uniform(-np.pi, np.pi, an.num_parameters)
+
+        runs = _qnn_sides(n, x, w)
+        if have_lightning:
+            runs["lightning adjoint"] = _lightning_gradients(fm, an, x, w)
+        times: dict[str, list] = {k: [] for k in runs}
+        results = {}
+        for _ in range(repeats):
+            for name, fn in runs.items():
+                cpu, wall, load, res = _measure(fn)
+                times[name].append((cpu, wall, load))
+                results[name] = res
+        ref = results["qvc adjoint (2 out)"]
+        z0 = ref[:, 0] - ref[:, 1]  # parity mod 2 is qubit 0's bit: p0 - p1 = <Z_0>
+        diffs = {
+            "qvc adjoint (2 out)": 0.0,
+            "qvc parameter shift": float(np.abs(results["qvc parameter shift"] - ref).max()),
+            "qvc full probabilities": float(np.abs(
+                results["qvc full probabilities"].reshape(len(x), 2**(n - 1), 2, -1).sum(axis=1) - ref).max()),
+        }
+        if "lightning adjoint" in results:
+            diffs["lightning adjoint"] = float(np.abs(results["lightning adjoint"] - z0).max())
+        base = min(t[0] for t in times["qvc adjoint (2 out)"])
+        for name, ts in times.items():
+            cpus = [t[0] for t in ts]
+            print(f"{n:>6} {name:>22} {min(cpus):>8.3f} {statistics.median(cpus):>8.3f} "
+                  f"{min(t[1] for t in ts):>8.3f} {statistics.median(t[2] for t in ts):>5.1f} "
+                  f"{min(cpus) / base:>7.1f} {diffs[name]:>11.1e}", flush=True)
+    print("CPU seconds of one backward pass (forward included) on a fresh QNN; 'x qvc' = side's min CPU / "
+          "qvc adjoint's; lightning differentiates <Z_0> = p(even) - p(odd), compared as such.")
 
 
 if __name__ == "__main__":

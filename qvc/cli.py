@@ -75,9 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host-file", default=None, help="TOML file with more host presets")
     run.add_argument(
         "--execution", default="exact",
-        help="quantum execution mode: exact (default), shots, noisy:<fake backend> (e.g. noisy:fake_torino) "
-             "or ibm:<backend>[:session]",
+        help="quantum execution mode: exact (default), shots, noisy:<fake backend> (e.g. noisy:fake_torino), "
+             "ibm:<backend>[:session] or mps[:chi=D,trunc=T,fidelity=F|matched] (qsvc only)",
     )
+    run.add_argument("--entanglement", default="full",
+                     help="entanglement of the kernel model's ZZ feature map: full (default), linear, "
+                          "reverse_linear, circular, pairwise")
     run.add_argument("--max-iter", type=int, default=100,
                      help="shared iteration budget of mlp and vqc (default 100)")
     run.add_argument("--test-size", type=float, default=0.25, help="held-out fraction (0.25)")
@@ -240,6 +243,7 @@ def _spec_from_args(args: argparse.Namespace):
         host=args.host,
         host_file=args.host_file,
         execution=args.execution,
+        entanglement=args.entanglement,
         max_iter=args.max_iter,
         test_size=args.test_size,
         max_samples=args.samples,

@@ -89,3 +89,21 @@ def test_interpret_validation():
         StatevectorQNN(qc, fm.parameters, an.parameters, interpret=parity_interpret(2))
     with pytest.raises(QvcUsageError, match="outside"):
         StatevectorQNN(qc, fm.parameters, an.parameters, interpret=lambda b: b, output_shape=2)
+
+
+@pytest.mark.parametrize("interpret", [None, 3])
+def test_adjoint_gradients_equal_parameter_shift(interpret):
+    rng = np.random.default_rng(7)
+    n = 3
+    qc, fm, an = _circuit(n)
+    x, w = rng.uniform(0, 2, (4, n)), rng.uniform(-np.pi, np.pi, an.num_parameters)
+    kwargs = {} if interpret is None else {"interpret": parity_interpret(interpret), "output_shape": interpret}
+    qnn = StatevectorQNN(qc, fm.parameters, an.parameters, input_gradients=True, **kwargs)
+    in_grad, w_grad = qnn.backward(x, w)
+    values = np.hstack([x, np.broadcast_to(w, (4, w.size))])
+    n_in = len(fm.parameters)
+    ps_w, _ = qnn._suffix.probability_gradients(values, list(range(n_in, values.shape[1])), qnn._reduce,
+                                                initial=qnn._prefix_states(x))
+    ps_in, _ = qnn._full.probability_gradients(values, list(range(n_in)), qnn._reduce)
+    assert np.abs(w_grad - ps_w).max() < 1e-10
+    assert np.abs(in_grad - ps_in).max() < 1e-10

@@ -154,3 +154,41 @@ def test_headless_chromium_renders_report(iris_run, tmp_path):
     # for the scrollbar Chromium may draw.
     right = rgb[:, 1240:1260]
     assert (right.sum(axis=2) < 3 * 200).mean() < 0.01
+
+
+@pytest.fixture(scope="module")
+def sweep_page(tmp_path_factory):
+    """A real sweep's report page (iris, svm + qsvc over three qubit counts)."""
+    from qvc.experiment.specfile import load_spec_file
+    from qvc.experiment.sweep import run_sweep
+    from qvc.report.sweep_report import write_sweep_report
+
+    d = tmp_path_factory.mktemp("sweep")
+    f = d / "s.toml"
+    f.write_text('dataset = "iris"\nmodels = ["svm", "qsvc"]\nqubits = [2, 3, 4]\nsamples = 24\n'
+                 "[analysis]\ndraws = 20\n")
+    res = run_sweep(load_spec_file(f), workers=1, out_dir=d, progress=False)
+    return write_sweep_report(res.run_dir)
+
+
+def test_sweep_page_is_rendered_by_the_same_pipeline_and_self_contained(sweep_page):
+    page = sweep_page.read_text()
+    assert _external_references(page) == []
+    assert "http://" not in page and "https://" not in page
+    c = _Collector()
+    c.feed(page)
+    assert "svg" in c.tags and len(c.ids) == len(set(c.ids))  # figures inline, ids unique per figure
+    assert 'class="summary"' in page and "Break-even against the cheapest simulator" in page
+    md = sweep_page.with_name("sweep_report.md").read_text()
+    assert md.startswith("# qvc sweep") and "| pair |" in md
+    assert not list(sweep_page.parent.glob(".*-*"))  # no temporary files left by the atomic writes
+
+
+@pytest.mark.skipif(_chromium() is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_headless_chromium_renders_sweep_report(sweep_page, tmp_path):
+    img, requests = _screenshot(_chromium(), sweep_page, tmp_path / "sweep.png", tmp_path)
+    assert requests == []
+    rgb = (img[..., :3] * 255).round().astype(int)
+    assert (rgb.sum(axis=2) < 3 * 245).mean() > 0.03
+    right = rgb[:, 1240:1260]
+    assert (right.sum(axis=2) < 3 * 200).mean() < 0.01

@@ -49,19 +49,62 @@ def test_break_even_matches_the_analytic_crossing_and_has_an_interval():
     assert math.isnan(break_even(hw, flat, 200).x)
 
 
-def test_analyse_uses_cost_model_interval_columns_when_present():
+def _rows(qubits, *, sim=lambda q: 0.2 + 2e-6 * (4 * q + 3 * q * (q - 1)) * 2.0**q,
+          hw=lambda q: 2e4 + 50 * q * q, acc=0.9, seeds=(1, 2, 3), noise=0.15, execution="exact"):
+    """Rows shaped like a sweep's: svm + qsvc per qubit count and seed, energies with seeded noise."""
+    rng = np.random.default_rng(0)
     rows = []
-    for q in range(2, 12):
-        rows.append({"model": "svm", "qubits": q, "n_train": 30, "n_test": 10, "fit_energy_j": 0.01 + 0.001 * q,
-                     "predict_energy_j": 0.0, "fit_energy_method": "estimated", "hw_energy_j": np.nan,
-                     "hw_energy_method": ""})
-        hw = 1e3 + 50 * q
-        rows.append({"model": "qsvc", "qubits": q, "n_train": 30, "n_test": 10, "fit_energy_j": 1e-2 * 3.0 ** q,
-                     "predict_energy_j": 0.0, "fit_energy_method": "estimated", "hw_energy_j": hw,
-                     "hw_energy_j_low": hw / 3, "hw_energy_j_high": hw * 3, "hw_energy_method": "modelled"})
-    a = analyse(pd.DataFrame(rows))
-    row = a.breakeven.query("comparison == 'hardware < simulation'").iloc[0]
-    assert row["low"] < row["x"] < row["high"] and "hw_energy_j_low/high" in row["interval_source"]
-    assert {"classical", "simulation", "hardware"} <= set(a.curves["series"])
-    best = a.fits[a.fits.best & (a.fits.series == "simulation")].iloc[0]
-    assert best["law"] in ("exponential", "exp+floor") and best["r2_log"] > 0.999
+    for q in qubits:
+        for seed in seeds:
+            rows.append({"model": "svm", "qubits": q, "n_train": 30, "n_test": 10, "seed": seed,
+                         "fit_energy_j": 0.03 * np.exp(rng.normal(0, noise)), "predict_energy_j": 0.0,
+                         "fit_energy_method": "estimated", "hw_energy_j": np.nan, "hw_energy_method": "",
+                         "accuracy_test": 0.95, "execution": "classical"})
+            h = hw(q) * np.exp(rng.normal(0, 0.02))
+            rows.append({"model": "qsvc", "qubits": q, "n_train": 30, "n_test": 10, "seed": seed,
+                         "fit_energy_j": sim(q) * np.exp(rng.normal(0, noise)), "predict_energy_j": 0.0,
+                         "fit_energy_method": "estimated", "hw_energy_j": h, "hw_energy_j_low": h / 1.3,
+                         "hw_energy_j_high": h * 1.3, "hw_energy_method": "modelled", "accuracy_test": acc,
+                         "execution": execution, "circuits_predict": 100, "shots": 1024,
+                         "hw_mitigation_factor": 1.0})
+    return pd.DataFrame(rows)
+
+
+def test_analyse_names_the_simulator_the_interval_sources_and_the_extrapolation():
+    a = analyse(_rows(range(4, 19, 2)), draws=60)
+    be = a.breakeven
+    sv = be[be.simulator_compared == "statevector"].iloc[0]
+    assert sv["simulator"] == "statevector" and sv["status"] == "crossing"
+    assert sv["low"] <= sv["x"] <= sv["high"]
+    assert sv["extrapolation"] == pytest.approx(sv["x"] - 18)
+    for source in ("parameter covariance", "law choice", "bootstrap over points", "hw_energy_j_low/high"):
+        assert source in sv["interval_sources"]
+    # The statevector law respects the physics: the fitted exponent is never below 1.
+    fits = a.fits[(a.fits.series == "simulation:statevector") & a.fits.law.str.contains("b>=1")]
+    assert (fits["params"].map(lambda p: p[2]) >= 1.0 - 1e-9).all()
+    # The cheapest-simulator row compares with the modelled GPU, which is far cheaper per state,
+    # so its crossing lies beyond the extrapolation limit: declined, with the laws given instead.
+    cheapest = be[be.simulator_compared == "cheapest available"].iloc[0]
+    assert cheapest["status"].startswith("declined") and math.isnan(cheapest["x"])
+    assert cheapest["extrapolation"] > cheapest["max_extrapolation"] and "hardware:" in cheapest["laws"]
+    assert set(a.curves.series) >= {"classical", "simulation:statevector", "simulation:gpu (modelled)", "hardware"}
+
+
+def test_interval_covers_what_two_more_sizes_change():
+    """The acceptance property: a sweep to a larger maximum moves the crossing inside the earlier interval."""
+    runs = {}
+    for top in (12, 14, 16, 18):
+        be = analyse(_rows(range(4, top + 1, 2)), draws=150, max_extrapolation=20).breakeven
+        runs[top] = be[be.simulator_compared == "statevector"].iloc[0]
+    for small, big in ((12, 14), (14, 16), (16, 18)):
+        lo, hi, x_next = runs[small]["low"], runs[small]["high"], runs[big]["x"]
+        assert lo <= x_next <= hi, (small, big, lo, hi, x_next)
+
+
+def test_points_whose_model_does_not_learn_are_left_out():
+    rows = _rows(range(4, 17, 2))
+    rows["dataset"] = "breast_cancer"
+    rows["majority_rate"] = 0.6
+    rows.loc[(rows.model == "qsvc") & (rows.qubits >= 8), "accuracy_test"] = 0.6  # at the majority rate
+    be = analyse(rows, draws=20).breakeven
+    assert be.iloc[0]["status"].startswith("excluded") and be.iloc[0]["points_excluded"] == 5

@@ -87,3 +87,42 @@ def test_parameter_shift_gradient_matches_finite_differences():
         plus, minus = cc.statevectors(values + step), cc.statevectors(values - step)
         fd = (np.abs(plus) ** 2 - np.abs(minus) ** 2) / (2 * eps)
         assert np.abs(grad[:, :, j] - fd).max() < 1e-7
+
+
+def test_phase_blocks_with_permutations_and_constant_prefix_match_qiskit():
+    # quadratic-form blocks with affine permutations (x, cx, swap, y) and constant phases (s, cz),
+    # a block that is not quadratic (rzz on a three-bit parity) and a non-affine one (ccx)
+    t = ParameterVector("t", 3)
+    qc = QuantumCircuit(5)
+    qc.h(range(4))
+    qc.x(4)
+    for q in range(5):
+        qc.p(t[q % 3] * (q + 1), q)
+    qc.cx(0, 2)
+    qc.rz(t[0], 2)
+    qc.swap(1, 3)
+    qc.cp(t[1], 1, 0)
+    qc.s(3)
+    qc.cz(0, 4)
+    qc.y(0)
+    qc.crz(t[2], 4, 1)
+    qc.cx(3, 1)
+    qc.h(range(5))
+    qc.rzz(t[2], 2, 3)  # qubit 2 carries b0 ^ b2 here: cubic phase, the general path
+    qc.h(1)
+    qc.ccx(0, 1, 2)
+    qc.rz(t[0], 1)
+    qc.global_phase = 0.3
+    assert _max_error(qc, np.random.default_rng(4)) < 1e-10
+
+
+def test_compiled_circuits_are_shared_between_equal_circuits():
+    from qvc.quantum.statevector import compile_circuit
+
+    a = compile_circuit(zz_feature_map(3))
+    assert compile_circuit(zz_feature_map(3)) is a  # fresh Parameter objects, same circuit
+    assert compile_circuit(zz_feature_map(3, reps=1)) is not a
+    assert compile_circuit(zz_feature_map(3, alpha=1.5)) is not a
+    qc = zz_feature_map(3)
+    x = np.random.default_rng(5).random((2, 3))
+    assert np.allclose(compile_circuit(qc).statevectors(x), CompiledCircuit(qc).statevectors(x), atol=1e-14)

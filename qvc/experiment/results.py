@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 
 #: Which part of the runner writes a column (see the row builders below).
-ColumnGroup = Literal["run", "energy", "circuits", "hardware", "ibm", "sweep"]
+ColumnGroup = Literal["run", "energy", "circuits", "hardware", "ibm", "sweep", "simulator"]
 ColumnType = Literal["int", "float", "text"]
 
 _NO_BLANK = object()
@@ -210,6 +210,20 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("worker", "text", "sweep", "sweeps: host:pid of the process that ran and metered the point"),
     Column("point_seconds", "float", "sweep",
            "sweeps: wall seconds of the whole point in its worker (data, fit, predict, pricing)"),
+    Column("entanglement", "text", "simulator",
+           "kernel model: entanglement of the ZZ feature map (full | linear | ...); empty for other models"),
+    Column("simulator", "text", "simulator",
+           "kernel model: classical simulator that computed it: statevector (qvc engine) | mps (Aer "
+           "matrix-product states) | the sampler mode"),
+    Column("mps_truncation_threshold", "float", "simulator",
+           "mps: Schmidt weight discarded per two-qubit gate (1e-16 = exact up to round-off)"),
+    Column("mps_max_bond_dimension", "float", "simulator", "mps: bond-dimension cap (empty: none)"),
+    Column("mps_bond_dimension_reached", "float", "simulator",
+           "mps: largest bond dimension of any final state (intermediate swap bonds not logged)"),
+    Column("mps_target_fidelity", "float", "simulator",
+           "mps: lower bound of each state's fidelity implied by the threshold (fidelity-matched modes: "
+           "the hardware's estimated circuit fidelity)"),
+    Column("mps_fidelity_method", "text", "simulator", "mps: how the target fidelity was set"),
 
 )
 
@@ -346,6 +360,15 @@ def ibm_columns(est: object | None, cost: HardwareCost | None) -> dict[str, Any]
     from qvc.experiment.ibm import ibm_columns as columns
 
     return columns(est, cost)
+
+
+def simulator_columns(est: object) -> dict[str, Any]:
+    """The ``simulator`` group: which classical simulator computed a kernel model (blank otherwise)."""
+    out = blank_columns("simulator")
+    if hasattr(est, "simulator_info"):
+        out["entanglement"] = getattr(est, "entanglement", "")
+        out.update(est.simulator_info())
+    return out
 
 
 #: Columns a results file must have to be read at all.

@@ -36,6 +36,7 @@ from qvc.experiment.results import (
     hardware_columns,
     ibm_columns,
     local_attribution_columns,
+    simulator_columns,
     write_results,
 )
 from qvc.experiment.runfolder import read_metadata, write_metadata
@@ -113,6 +114,7 @@ class RunContext:
         return ModelConfig(
             n_features=data.n_features, n_classes=data.n_classes, seed=seed,
             max_iter=self.spec.max_iter, shots=self.spec.simulation_shots, execution=self.spec.execution,
+            entanglement=self.spec.entanglement, device=self.spec.device,
             train_on_hardware=self.spec.train_on_hardware,
         )
 
@@ -520,10 +522,12 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int) -> dict:
             )
             row.update(hardware_columns(cost, carbon))
         row.update(ibm_columns(est, cost))
+        row.update(simulator_columns(est))
     else:
         row.update(blank_columns("circuits"))
         row.update(hardware_columns(None))
         row.update(ibm_columns(None, None))
+        row.update(blank_columns("simulator"))
     return row
 
 

@@ -16,6 +16,7 @@ typical factor by which a point misses the curve). Laws are ranked by AICc.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -121,12 +122,18 @@ class GrowthFit:
     aicc: float
     x_min: float
     x_max: float
+    spec: Law | None = None
+
+    @property
+    def law_spec(self) -> Law:
+        """The :class:`Law` fitted (a built-in one by name, or the one passed to :func:`fit_law`)."""
+        return self.spec if self.spec is not None else LAWS[self.law]
 
     def predict(self, x, params: np.ndarray | None = None) -> np.ndarray:
         """Evaluate the law at ``x`` (with ``params`` instead of the fitted ones if given)."""
         p = self.params if params is None else params
         with np.errstate(over="ignore", invalid="ignore"):
-            return LAWS[self.law].func(np.asarray(x, dtype=float), *p)
+            return self.law_spec.func(np.asarray(x, dtype=float), *p)
 
     def describe(self) -> str:
         """Formula with the fitted numbers, e.g. ``'3.1 + 0.52*x'``."""
@@ -135,10 +142,15 @@ class GrowthFit:
             "linear": "{0} + {1}*x", "quadratic": "{0} + {1}*x + {2}*x^2", "power": "{0} * x^{1}",
             "exponential": "{0} * 2^({1}*x)", "exp+floor": "{0} + {1} * 2^({2}*x)",
         }
-        return templates[self.law].format(*p)
+        if self.law in templates:
+            return templates[self.law].format(*p)
+        text = self.law_spec.formula
+        for name, value in zip(("c", "a", "b"), p):
+            text = re.sub(rf"\b{name}\b", value, text)
+        return text
 
 
-def fit_law(x, y, law: str) -> GrowthFit | None:
+def fit_law(x, y, law: str | Law, p0=None) -> GrowthFit | None:
     """Fit one law to positive ``y``; ``None`` if it does not converge or has too few points.
 
     Examples
@@ -149,7 +161,7 @@ def fit_law(x, y, law: str) -> GrowthFit | None:
     """
     from scipy.optimize import curve_fit
 
-    spec = LAWS[law]
+    spec = law if isinstance(law, Law) else LAWS[law]
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     keep = np.isfinite(x) & np.isfinite(y) & (y > 0)
@@ -164,7 +176,9 @@ def fit_law(x, y, law: str) -> GrowthFit | None:
     def model(xx, *p):
         return np.log(np.maximum(spec.func(xx, *p), 1e-300))
 
-    p0 = np.clip(spec.p0(x, y), [b + 1e-12 if np.isfinite(b) else -1e300 for b in spec.bounds[0]], None)
+    lo = [b + 1e-12 if np.isfinite(b) else -1e300 for b in spec.bounds[0]]
+    hi = [b - 1e-12 if np.isfinite(b) else 1e300 for b in spec.bounds[1]]
+    p0 = np.clip(spec.p0(x, y) if p0 is None else p0, lo, hi)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -177,8 +191,9 @@ def fit_law(x, y, law: str) -> GrowthFit | None:
     r2 = 1.0 - rss / tss if tss > 0 else (1.0 if rss < 1e-20 else 0.0)
     rss_eff = max(rss, 1e-300)
     aicc = n * math.log(rss_eff / n) + 2 * k + (2 * k * (k + 1) / (n - k - 1) if n > k + 1 else math.inf)
-    return GrowthFit(law, np.asarray(params), np.asarray(cov), n, r2,
-                     math.sqrt(rss / n) / math.log(10), aicc, float(x.min()), float(x.max()))
+    return GrowthFit(spec.name, np.asarray(params), np.asarray(cov), n, r2,
+                     math.sqrt(rss / n) / math.log(10), aicc, float(x.min()), float(x.max()),
+                     spec if isinstance(law, Law) else None)
 
 
 def fit_all(x, y, laws=None) -> list[GrowthFit]:
@@ -286,34 +301,72 @@ def break_even(
 
 #: Pairs: name -> (classical model, quantum model).
 _PAIRS = {"svm": ("svm", "qsvc"), "nn": ("mlp", "vqc")}
-#: The curve series of a pair.
+#: The curve series of a pair (``simulation:<simulator>`` per simulator the sweep measured).
 SERIES = {
     "classical": "local energy of the classical model (fit + predict), measured or estimated",
-    "simulation": "local energy of classically simulating the quantum model (fit + predict), measured or estimated",
+    "simulation:statevector": "local energy of simulating the quantum model with qvc's statevector engine "
+                              "on this machine (fit + predict), measured or estimated",
+    "simulation:mps": "local energy of simulating the kernel model with Aer matrix-product states "
+                      "(fit + predict), measured or estimated; mps:<options> = truncated / fidelity-matched",
+    "simulation:gpu (modelled)": "modelled energy of the kernel model on GPU statevectors (H200 board power x "
+                                 "memory-bound passes; qvc.experiment.breakeven.GPU), labelled modelled",
     "hardware": "modelled energy of running the quantum model's circuits on the device (fit + predict)",
 }
+
+
+def _pair_keys(frame: pd.DataFrame) -> list[tuple[str, str, str, str]]:
+    """``(pair label, classical model, quantum model, entanglement)`` per matched pair in ``frame``."""
+    out = []
+    for pair, (cm, qm) in _PAIRS.items():
+        q = frame[frame["model"] == qm]
+        ents = sorted(set(q["entanglement"].dropna().astype(str))) if "entanglement" in q.columns else []
+        if not ents or (q["entanglement"].isna().any() if "entanglement" in q.columns else False):
+            ents = sorted(set(ents) | {"full"})
+        if q.empty and not (frame["model"] == cm).any():
+            continue
+        for ent in ents if not q.empty else ["full"]:
+            label = pair if ent == "full" or pair == "nn" else f"{pair} ({ent})"
+            out.append((label, cm, qm, ent))
+    return out
 
 
 def cost_curves(frame: pd.DataFrame) -> pd.DataFrame:
     """Aggregate result rows into cost curves (mean over seeds).
 
     Returns one row per (pair, series, axis, fixed, x) with ``y`` (mean J),
-    ``y_std``, ``n_seeds``, ``y_low``/``y_high`` (hardware rows only, when the
-    cost model provides ``hw_energy_j_low/high``) and the energy label.
-    ``axis`` is ``qubits`` (``fixed`` = total samples) or ``samples``
-    (``fixed`` = qubits); a curve needs three or more distinct ``x``.
+    ``y_std``, ``n_seeds``, ``y_low``/``y_high`` (hardware rows, when the cost model
+    provides ``hw_energy_j_low/high``), ``accuracy`` (mean test accuracy),
+    ``majority`` (mean majority-class rate of the test splits), ``learns`` (most
+    seeds beat the majority rate, :func:`~qvc.experiment.breakeven.learns`), ``chi`` (MPS bond dimension reached)
+    and the energy label. ``axis`` is ``qubits`` (``fixed`` = total samples) or
+    ``samples`` (``fixed`` = qubits); a curve needs three or more distinct ``x``.
+    Quantum series are split by simulator (``simulation:statevector``,
+    ``simulation:mps`` ...) and kernel pairs by the feature map's entanglement.
     """
+    from qvc.experiment.breakeven import learns, majority_rates, simulator_name
+
     df = frame.copy()
     df["n_total"] = df["n_train"].astype(float) + df["n_test"].astype(float)
     df["local_j"] = df["fit_energy_j"].astype(float) + df["predict_energy_j"].astype(float)
+    if "accuracy_test" in df.columns:
+        df["_majority"] = majority_rates(df)
+        df["_learns"] = learns(df.assign(majority_rate=df["_majority"]))
+        if "shots_infeasible" in df.columns:  # no shot budget reproduces the kernel: the hardware side is not priced
+            df["_learns"] &= ~df["shots_infeasible"].astype(str).str.lower().isin(("true", "1", "yes"))
+    else:
+        df["accuracy_test"], df["_majority"], df["_learns"] = np.nan, np.nan, True
+    df["_sim"] = [simulator_name(r) for _, r in df.iterrows()]
+    df["_chi"] = df["mps_bond_dimension_reached"].astype(float) if "mps_bond_dimension_reached" in df else np.nan
     has_int = {"hw_energy_j_low", "hw_energy_j_high"} <= set(df.columns)
     out = []
-    for pair, (cm, qm) in _PAIRS.items():
-        parts = {
-            "classical": (df[df["model"] == cm], "local_j", "fit_energy_method"),
-            "simulation": (df[df["model"] == qm], "local_j", "fit_energy_method"),
-            "hardware": (df[df["model"] == qm], "hw_energy_j", "hw_energy_method"),
-        }
+    for label, cm, qm, ent in _pair_keys(df):
+        qrows = df[df["model"] == qm]
+        if "entanglement" in qrows.columns and label != "nn":
+            qrows = qrows[qrows["entanglement"].fillna("full").astype(str) == ent]
+        parts = {"classical": (df[df["model"] == cm], "local_j", "fit_energy_method")}
+        for sim in sorted(set(qrows["_sim"])):
+            parts[f"simulation:{sim}"] = (qrows[qrows["_sim"] == sim], "local_j", "fit_energy_method")
+        parts["hardware"] = (qrows, "hw_energy_j", "hw_energy_method")
         for series, (sub, col, label_col) in parts.items():
             if sub.empty:
                 continue
@@ -323,13 +376,22 @@ def cost_curves(frame: pd.DataFrame) -> pd.DataFrame:
                         continue
                     agg = g.groupby(xcol).agg(
                         y=(col, "mean"), y_std=(col, "std"), n_seeds=(col, "size"),
+                        accuracy=("accuracy_test", "mean"), majority=("_majority", "mean"),
+                        learns_share=("_learns", "mean"), chi=("_chi", "max"),
+                        n_train=("n_train", "mean"), n_test=("n_test", "mean"),
+                        circuits_predict=("circuits_predict" if "circuits_predict" in g else "n_test", "mean"),
                         **({"y_low": ("hw_energy_j_low", "mean"), "y_high": ("hw_energy_j_high", "mean")}
                            if (has_int and series == "hardware") else {}),
                     ).reset_index().rename(columns={xcol: "x"})
+                    # a size learns when most of its seeds beat the majority rate (rows' above_majority
+                    # when they have it, else accuracy_test > the test split's majority rate)
+                    agg["learns"] = agg["learns_share"] > 0.5
+                    agg = agg.drop(columns=["learns_share"])
                     agg.insert(0, "fixed", float(fixed))
                     agg.insert(0, "axis", axis)
                     agg.insert(0, "series", series)
-                    agg.insert(0, "pair", pair)
+                    agg.insert(0, "pair", label)
+                    agg["entanglement"] = ent if label != "nn" else ""
                     agg["label"] = ",".join(sorted(set(map(str, g[label_col].dropna()))))
                     out.append(agg)
     if not out:
@@ -344,29 +406,75 @@ class ScalingAnalysis:
     Attributes
     ----------
     curves : DataFrame
-        From :func:`cost_curves`.
+        From :func:`cost_curves` (plus the modelled GPU series).
     fits : DataFrame
-        Every law fitted to every curve, with fit quality and ``best``.
+        Every law fitted to every measured curve, with fit quality and ``best``.
     breakeven : DataFrame
-        One row per (pair, comparison, axis, fixed value[, assumed law]).
+        One row per (pair, comparison, axis, fixed value, simulator).
     fit_objects : dict
         ``(pair, series, axis, fixed) -> [GrowthFit, ...]`` best first.
+    walls : DataFrame
+        Statevector walls (qubits) with their sources.
+    settings : dict
+        ``max_qubits``, ``max_samples``, ``max_extrapolation``, ``draws``.
     """
 
     curves: pd.DataFrame
     fits: pd.DataFrame
     breakeven: pd.DataFrame
     fit_objects: dict
+    walls: pd.DataFrame = field(default_factory=pd.DataFrame)
+    settings: dict = field(default_factory=dict)
 
 
-def _interval_fits(curve: pd.DataFrame, law: str):
-    if "y_low" not in curve or curve["y_low"].isna().all() or curve["y_high"].isna().all():
-        return None, None
-    return fit_law(curve["x"], curve["y_low"], law), fit_law(curve["x"], curve["y_high"], law)
+def _laws_for(series: str, axis: str, curve: pd.DataFrame, cap: float | None = None) -> list:
+    from qvc.experiment.breakeven import HARDWARE_LAWS, POLY_LAWS, chi_function, mps_laws, statevector_laws
+
+    if axis == "samples":
+        return POLY_LAWS
+    if series == "hardware":
+        return HARDWARE_LAWS
+    if series == "simulation:statevector":
+        ent = str(curve["entanglement"].iloc[0]) if "entanglement" in curve and len(curve) else "full"
+        return statevector_laws(ent or "full")
+    if series.startswith("simulation:mps"):
+        chi, text = chi_function(curve["x"].to_numpy(float), curve["chi"].to_numpy(float), cap)
+        return mps_laws(chi, text)
+    if series.startswith("simulation:"):  # other samplers: generic
+        return [LAWS[k] for k in LAWS]
+    return POLY_LAWS
 
 
-def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_000_000) -> ScalingAnalysis:
-    """Fit growth laws to every cost curve of ``frame`` and extrapolate the break-even points.
+def _series_of(c: pd.DataFrame, name: str, laws: list, learned_only: bool):
+    from qvc.experiment.breakeven import Series
+
+    use = c[c["learns"]] if learned_only and "learns" in c else c
+    lo = use["y_low"].to_numpy(float) if "y_low" in use and use["y_low"].notna().all() else None
+    hi = use["y_high"].to_numpy(float) if "y_high" in use and use["y_high"].notna().all() else None
+    return Series(name, use["x"].to_numpy(float), use["y"].to_numpy(float), lo, hi, laws=laws)
+
+
+def _mps_wall(curve: pd.DataFrame, chi_fn, n_states: float) -> float:
+    from qvc._validation import available_memory_bytes
+
+    have = 0.5 * available_memory_bytes()
+    for n in range(2, 2000):
+        chi = float(chi_fn(np.array([n], dtype=float))[0])
+        if n_states * n * 2 * chi * chi * 16 > have:
+            return float(n - 1)
+    return math.inf
+
+
+def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_000_000,
+            max_extrapolation: float = 10.0, draws: int = 200) -> ScalingAnalysis:
+    """Fit growth laws to every cost curve of ``frame`` and find the break-even points.
+
+    Along qubits, the kernel pair's hardware curve is compared with each simulator the
+    sweep measured, with the modelled GPU statevector series, and with the cheapest of
+    them at each size (the envelope; :func:`qvc.experiment.breakeven.find_break_even`).
+    Only points whose quantum model learns (test accuracy above the majority rate)
+    enter a break-even. Along samples (and for hardware vs the classical model) the
+    laws are polynomial.
 
     Parameters
     ----------
@@ -374,6 +482,11 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
         Result rows of a sweep (:func:`~qvc.experiment.results.load_results`).
     max_qubits, max_samples : int
         How far the break-even search extrapolates along each axis.
+    max_extrapolation : float
+        Crossings further than this many qubits beyond the measured range (along
+        samples: this factor x 1 decade) are declined.
+    draws : int
+        Draws of the break-even interval.
 
     Returns
     -------
@@ -382,59 +495,188 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
     Examples
     --------
     >>> rows = [{"model": m, "qubits": q, "n_train": 30, "n_test": 10, "fit_energy_j": e, "predict_energy_j": 0.0,
-    ...          "fit_energy_method": "estimated", "hw_energy_j": h, "hw_energy_method": "modelled"}
-    ...         for q in range(2, 9) for m, e, h in (("svm", 0.01, np.nan), ("qsvc", 1e-3 * 4.0 ** q, 1e3 + 10 * q))]
-    >>> a = analyse(pd.DataFrame(rows))
-    >>> row = a.breakeven.query("comparison == 'hardware < simulation'").iloc[0]
-    >>> row["law_other"], round(float(row["x"]), 1)
-    ('exponential', 10.0)
+    ...          "fit_energy_method": "estimated", "hw_energy_j": h, "hw_energy_method": "modelled",
+    ...          "accuracy_test": 0.9, "execution": "exact"}
+    ...         for q in range(2, 13)
+    ...         for m, e, h in (("svm", 0.01, np.nan), ("qsvc", 1e-3 * q * 2.0 ** q, 3e3 + 10 * q))]
+    >>> a = analyse(pd.DataFrame(rows), draws=40)
+    >>> row = a.breakeven.query("simulator_compared == 'statevector'").iloc[0]
+    >>> bool(15 < row["x"] < 25), row["status"]
+    (True, 'crossing')
     """
+    from qvc.experiment.breakeven import (
+        GPU,
+        WALLS,
+        Series,
+        _precise,
+        chi_function,
+        clear_draw_cache,
+        find_break_even,
+        gpu_statevector_energy,
+        local_wall,
+    )
+
+    clear_draw_cache()
     curves = cost_curves(frame)
     fit_rows, fit_objects, be_rows = [], {}, []
     for key, c in curves.groupby(["pair", "series", "axis", "fixed"], sort=False):
-        fits = fit_all(c["x"], c["y"], AXIS_LAWS.get(key[2]))
+        fits = _series_of(c, key[1], _laws_for(key[1], key[2], c), False).fits()
         fit_objects[key] = fits
         for rank, f in enumerate(fits):
             fit_rows.append({
                 "pair": key[0], "series": key[1], "axis": key[2], "fixed": key[3], "law": f.law,
-                "formula": LAWS[f.law].formula, "params": [float(v) for v in f.params], "fitted": f.describe(),
+                "formula": f.law_spec.formula, "params": [float(v) for v in f.params], "fitted": f.describe(),
                 "n": f.n, "r2_log": f.r2_log, "rmse_log10": f.rmse_log10, "aicc": f.aicc, "best": rank == 0,
             })
-    for (pair, series, axis, fixed), fits in fit_objects.items():
-        if series != "hardware" or not fits:
+    lw, lw_note = local_wall()
+    walls = pd.DataFrame([{"wall": lw_note, "qubits": lw, "source": "available memory / 16 B per amplitude"}]
+                         + [{"wall": k, "qubits": v[0], "source": v[1]} for k, v in WALLS.items()])
+    gpu_rows = []
+    for (pair, axis, fixed), block in curves.groupby(["pair", "axis", "fixed"], sort=False):
+        hw_c = block[block.series == "hardware"]
+        if hw_c.empty:
             continue
-        hw = fits[0]
-        x_to = max_qubits if axis == "qubits" else max_samples
-        hw_curve = curves[(curves.pair == pair) & (curves.series == "hardware") & (curves.axis == axis)
-                          & (curves.fixed == fixed)]
-        hw_lo, hw_hi = _interval_fits(hw_curve, hw.law)
-        comparisons = (("simulation", "hardware < simulation"), ("classical", "hardware < classical"))
-        for other_series, comparison in comparisons:
-            others = fit_objects.get((pair, other_series, axis, fixed), [])
-            if not others:
-                continue
-            candidates = [(others[0], "best fit")]
-            if other_series == "simulation" and axis == "qubits" and others[0].law not in EXPONENTIAL_LAWS:
-                exp = [f for f in others if f.law in EXPONENTIAL_LAWS]
-                if exp:
-                    candidates.append((exp[0], "assumed exponential (asymptotic statevector cost)"))
-            for other, basis in candidates:
-                be = break_even(hw, other, x_to, axis=axis, hw_low=hw_lo, hw_high=hw_hi)
-                for name, f in (("hardware", hw), (other_series, other)):
-                    if f.r2_log < 0.9:
-                        be.notes.append(f"{name} fit is poor (R2log {f.r2_log:.2f}): treat the crossing as indicative")
-                if be.interval_source.startswith("cost-model"):
-                    be.notes.append("interval excludes the fits' own uncertainty")
-                be_rows.append({
-                    "pair": pair, "comparison": comparison, "axis": axis,
-                    "fixed": f"{'samples' if axis == 'qubits' else 'qubits'} = {fixed:g}",
-                    "law_hw": f"{hw.law} (R2log {hw.r2_log:.3f})",
-                    "law_other": other.law, "other_r2_log": other.r2_log, "basis": basis,
-                    "x": be.x, "low": be.low, "high": be.high,
-                    "already_below": be.already_below, "search_to": x_to,
-                    "measured_range": f"{other.x_min:g}-{other.x_max:g}",
-                    "interval_source": be.interval_source, "notes": "; ".join(be.notes),
-                })
-    fits_df = pd.DataFrame(fit_rows)
-    be_df = pd.DataFrame(be_rows)
-    return ScalingAnalysis(curves, fits_df, be_df, fit_objects)
+        other = "samples" if axis == "qubits" else "qubits"
+        base = {"pair": pair, "axis": axis, "fixed": f"{other} = {fixed:g}"}
+        n_learn_out = int((~hw_c["learns"]).sum())
+        base["points_excluded"] = n_learn_out
+        pricing = _pricing_note(frame, pair)
+        if axis == "qubits" and not pair.startswith("nn"):  # the modelled GPU series, drawn at the measured sizes
+            xs = hw_c["x"].to_numpy(float)
+            n_sv_c = (hw_c["circuits_predict"] / hw_c["n_test"]).mean() if "circuits_predict" in hw_c else 1.0
+            t, lo, hi = gpu_statevector_energy(xs, float(hw_c["n_train"].mean()), float(hw_c["n_test"].mean()),
+                                               float(n_sv_c), str(hw_c["entanglement"].iloc[0] or "full"))
+            gpu_rows.append(pd.DataFrame({"pair": pair, "series": "simulation:gpu (modelled)", "axis": axis,
+                                          "fixed": fixed, "x": xs, "y": t, "y_low": lo, "y_high": hi,
+                                          "label": "modelled", "entanglement": hw_c["entanglement"].iloc[0]}))
+        if hw_c["learns"].sum() < 4:
+            be_rows.append({**base, "comparison": "hardware < simulation", "simulator": "",
+                            "simulator_compared": "", "status": (
+                                f"excluded: only {int(hw_c['learns'].sum())} sizes where the quantum model beats "
+                                "the majority rate (need 4)"), "hardware_pricing": pricing})
+            continue
+        hw = _series_of(hw_c, "hardware", _laws_for("hardware", axis, hw_c), True)
+        if axis == "qubits" and not pair.startswith("nn"):
+            ent = str(hw_c["entanglement"].iloc[0] or "full")
+            sims = []
+            for series, c in block.groupby("series", sort=False):
+                if not series.startswith("simulation:"):
+                    continue
+                sim = series.split(":", 1)[1]
+                if not _precise(sim):
+                    continue
+                s = _series_of(c, sim, _laws_for(series, axis, c), True)
+                if len(np.unique(s.x)) < 3:
+                    continue
+                if sim == "statevector":
+                    s.wall, s.wall_note = float(lw), lw_note
+                else:
+                    chi_fn, _ = chi_function(c["x"].to_numpy(float), c["chi"].to_numpy(float))
+                    s.wall = _mps_wall(c, chi_fn, float(c["n_train"].mean() + c["n_test"].mean()))
+                    s.wall_note = "MPS of all samples at chi(n) exceed half this machine's memory"
+                sims.append(s)
+            n_tr, n_te = float(hw_c["n_train"].mean()), float(hw_c["n_test"].mean())
+            n_sv = float((hw_c["circuits_predict"] / hw_c["n_test"]).mean()) if "circuits_predict" in hw_c else n_tr
+
+            def gpu_model(x, u, n_tr=n_tr, n_te=n_te, n_sv=n_sv, ent=ent):
+                t, lo, hi = gpu_statevector_energy(x, n_tr, n_te, n_sv, ent)
+                if u is None:
+                    return t
+                with np.errstate(invalid="ignore"):
+                    return np.where(np.isfinite(hi), np.exp(np.log(lo) + u * (np.log(hi) - np.log(lo))), np.inf)
+
+            gpu = Series("gpu (modelled)", np.array([]), np.array([]), model=gpu_model,
+                         wall=float(list(WALLS.values())[-1][0]), label=f"{GPU['name']} model")
+            sims_all = [*sims, gpu]
+            for sim_list, compared in [([s], s.name) for s in sims_all] + [(sims_all, "cheapest available")]:
+                cr = find_break_even(hw, sim_list, x_to=max_qubits, max_extrapolation=max_extrapolation,
+                                     n_draws=draws)
+                be_rows.append(_be_row(base, "hardware < simulation", compared, cr, hw, sim_list, pricing,
+                                       max_extrapolation, walls))
+        else:
+            for series, c in block.groupby("series", sort=False):
+                if not series.startswith("simulation:"):
+                    continue
+                s = _series_of(c, series.split(":", 1)[1], _laws_for(series, axis, c), True)
+                if len(np.unique(s.x)) < 3:
+                    continue
+                cr = _poly_break_even(hw, s, axis, max_qubits, max_samples, max_extrapolation, draws)
+                be_rows.append(_be_row(base, "hardware < simulation", s.name, cr, hw, [s], pricing,
+                                       max_extrapolation, walls))
+        cl = block[block.series == "classical"]
+        if len(cl) >= 3:
+            s = _series_of(cl, "classical", _laws_for("classical", axis, cl), False)
+            cr = _poly_break_even(hw, s, axis, max_qubits, max_samples, max_extrapolation, draws)
+            be_rows.append(_be_row(base, "hardware < classical", "classical model", cr, hw, [s], pricing,
+                                   max_extrapolation, walls))
+    if gpu_rows:
+        curves = pd.concat([curves, *gpu_rows], ignore_index=True)
+    be_df = pd.DataFrame(be_rows, columns=BREAKEVEN_COLUMNS)
+    return ScalingAnalysis(curves, pd.DataFrame(fit_rows), be_df, fit_objects, walls,
+                           {"max_qubits": max_qubits, "max_samples": max_samples,
+                            "max_extrapolation": max_extrapolation, "draws": draws})
+
+
+#: Columns of ``breakeven.csv``, in order.
+BREAKEVEN_COLUMNS = [
+    "pair", "axis", "fixed", "comparison", "simulator_compared", "simulator", "x", "low", "high", "status",
+    "extrapolation", "max_extrapolation", "measured_range", "points_excluded", "never_share", "draws",
+    "interval_sources", "laws", "walls", "hardware_pricing", "notes",
+]
+
+
+def _poly_break_even(hw, s, axis, max_qubits, max_samples, max_extrapolation, draws):
+    """Polynomial comparison (samples axis, or vs the classical model): same draws, in log x along samples."""
+    from qvc.experiment.breakeven import Series, find_break_even
+
+    if axis == "samples":
+        lx = np.log10
+        hw_l = Series(hw.name, lx(hw.x), hw.y, hw.y_low, hw.y_high, laws=hw.laws)
+        s_l = Series(s.name, lx(s.x), s.y, laws=s.laws)
+        cr = find_break_even(hw_l, [s_l], x_to=math.log10(max_samples), max_extrapolation=1.0,
+                             n_draws=draws)
+        for k in ("x", "low", "high"):
+            v = getattr(cr, k)
+            setattr(cr, k, 10**v if np.isfinite(v) else v)
+        cr.extrapolation = (10**cr.extrapolation if np.isfinite(cr.extrapolation) else cr.extrapolation)
+        cr.status = cr.status.replace("qubits beyond", "decades beyond").replace("limit 1)", "limit 1 decade)")
+        cr.notes.append("along samples the laws are fitted in log10(samples); extrapolation is a factor")
+        return cr
+    return find_break_even(hw, [s], x_to=max_qubits, max_extrapolation=max_extrapolation, n_draws=draws)
+
+
+def _pricing_note(frame: pd.DataFrame, pair: str) -> str:
+    qm = _PAIRS["nn" if pair.startswith("nn") else "svm"][1]
+    q = frame[frame["model"] == qm]
+    if q.empty:
+        return ""
+    shots = sorted({int(v) for v in q["shots"].dropna()}) if "shots" in q else []
+    mit = sorted({float(v) for v in q["hw_mitigation_factor"].dropna()}) if "hw_mitigation_factor" in q else []
+    text = f"shots {','.join(map(str, shots)) or '-'}, mitigation factor {','.join(f'{m:g}' for m in mit) or '-'}"
+    for col in ("shots_rule", "hw_mitigation", "hw_mitigation_overhead", "hw_esp"):
+        if col in q.columns and q[col].notna().any():
+            vals = q[col].dropna()
+            if pd.api.types.is_numeric_dtype(vals):
+                text += f"; {col} {float(vals.min()):.3g}-{float(vals.max()):.3g}"
+            else:
+                text += f"; {col} {', '.join(sorted(set(map(str, vals))))}"
+    if not any(c in q.columns for c in ("shots_rule", "hw_mitigation")):
+        text += ("; the shots were fixed, not checked to reproduce the accuracy (no shots_rule column in "
+                 "these rows)")
+    return text
+
+
+def _be_row(base, comparison, compared, cr, hw, sims, pricing, max_extrapolation, walls) -> dict:
+    meas = f"{np.min(hw.x):g}-{np.max(hw.x):g}" if len(hw.x) else "-"
+    sim_meas = ", ".join(f"{s.name} {np.min(s.x):g}-{np.max(s.x):g}" for s in sims if s.model is None and len(s.x))
+    return {
+        **base, "comparison": comparison, "simulator_compared": compared,
+        "simulator": cr.simulator or (compared if len(sims) == 1 else ""),
+        "x": cr.x, "low": cr.low, "high": cr.high, "status": cr.status,
+        "extrapolation": cr.extrapolation, "max_extrapolation": max_extrapolation,
+        "measured_range": f"hardware {meas}" + (f"; {sim_meas}" if sim_meas else ""),
+        "never_share": cr.never_share, "draws": cr.draws,
+        "interval_sources": cr.sources, "laws": cr.laws,
+        "walls": "; ".join(f"{s.name} <= {s.wall:g}" for s in sims if np.isfinite(s.wall)),
+        "hardware_pricing": pricing, "notes": "; ".join(cr.notes),
+    }

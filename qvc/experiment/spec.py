@@ -10,6 +10,9 @@ from qvc._validation import check_choice, check_positive_int, check_statevector_
 from qvc.errors import QvcUsageError
 from qvc.models.registry import MODEL_NAMES
 
+#: Entanglement patterns of the kernel model's ZZ feature map (qiskit's names).
+ENTANGLEMENTS = ("full", "linear", "reverse_linear", "circular", "pairwise")
+
 if TYPE_CHECKING:
     from qvc.quantum.execution import ExecutionMode
 
@@ -60,6 +63,9 @@ class ExperimentSpec:
         ``ibm:<backend>[:session]`` (see :mod:`qvc.quantum.ibm`).
     max_iter : int
         Shared iteration budget of the MLP and the VQC.
+    entanglement : str
+        Entanglement of the kernel model's ZZ feature map: ``full`` (default),
+        ``linear``, ``reverse_linear``, ``circular`` or ``pairwise``.
     test_size : float
     max_samples : int or None
     csv_path, target : str or None
@@ -111,6 +117,7 @@ class ExperimentSpec:
     host_file: str | None = None
     execution: str = "exact"
     max_iter: int = 100
+    entanglement: str = "full"
     test_size: float = 0.25
     max_samples: int | None = None
     csv_path: str | None = None
@@ -150,10 +157,22 @@ class ExperimentSpec:
         if not self.seeds:
             raise QvcUsageError("at least one seed is needed")
         self.seeds = tuple(check_positive_int(s, "--seed", minimum=0) for s in self.seeds)
+        check_choice(self.entanglement, ENTANGLEMENTS, "--entanglement")
+        mps = str(self.execution).strip().lower().startswith("mps")
+        if mps and "vqc" in self.models:
+            raise QvcUsageError("the mps execution mode covers the kernel model (qsvc) only; "
+                                "drop vqc from --models or use --execution exact")
         if self.qubits is not None:
             self.qubits = check_positive_int(self.qubits, "--qubits")
-            if any(m in ("qsvc", "vqc") for m in self.models):
+            if any(m in ("qsvc", "vqc") for m in self.models) and not mps:
                 check_statevector_fits(self.qubits)
+            if mps and "qsvc" in self.models:  # one MPS at its bond-dimension bound must fit
+                from qvc.quantum.circuits import feature_map
+                from qvc.quantum.mps import MpsSimulator
+
+                opts = str(self.execution).partition(":")[2] or None
+                MpsSimulator(feature_map(self.qubits, 2, self.entanglement), opts, device=self.device).check_fits(
+                    self.max_samples or 1)
         if self.shots != "auto":
             if isinstance(self.shots, str) and self.shots.strip().isdigit():
                 self.shots = int(self.shots)

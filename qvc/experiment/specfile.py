@@ -60,7 +60,9 @@ SPEC_KEYS: dict[str, tuple[str, bool, str]] = {
     "seeds": ("integer", True, "seed of split, initialisation and sampling"),
     "shots": ("integer", True, "shots per circuit for hardware pricing"),
     "device": ("string", True, "device preset that prices the ledger"),
-    "execution": ("string", True, "execution mode of the quantum models"),
+    "execution": ("string", True, "execution mode of the quantum models (a list: each applicable "
+                  "simulator is measured per point; inapplicable ones are skipped)"),
+    "entanglement": ("string", True, "entanglement of the kernel model's ZZ feature map (full, linear, ...)"),
     "attribution": ("string", True, "hardware energy attribution: attributional or marginal"),
     "mitigation_factor": ("number", True, "error-mitigation sampling multiplier on shots (>= 1)"),
     "max_iter": ("integer", True, "iteration budget of mlp and vqc"),
@@ -71,6 +73,9 @@ SPEC_KEYS: dict[str, tuple[str, bool, str]] = {
 ANALYSIS_KEYS: dict[str, tuple[str, str]] = {
     "max_qubits": ("integer", "largest qubit count the break-even search extrapolates to (default 200)"),
     "max_samples": ("integer", "largest sample count the break-even search extrapolates to (default 1e6)"),
+    "max_extrapolation": ("integer", "crossings more than this many qubits beyond the measured range are "
+                                     "declined (default 10)"),
+    "draws": ("integer", "draws of the break-even interval (default 200)"),
 }
 
 CONCURRENCY_MODES = ("parallel", "exclusive")
@@ -83,6 +88,7 @@ _DEFAULTS: dict[str, object] = {
     "shots": 1024,
     "device": "ibm_heron",
     "execution": "exact",
+    "entanglement": "full",
     "attribution": "attributional",
     "mitigation_factor": 1.0,
     "max_iter": 100,
@@ -120,6 +126,7 @@ class Point:
     device_file: str | None = None
     country: str | None = None
     carbon_intensity: float | None = None
+    entanglement: str = "full"
 
     @property
     def point_id(self) -> str:
@@ -136,6 +143,8 @@ class Point:
             "test_size": self.test_size, "attribution": self.attribution,
             "mitigation_factor": self.mitigation_factor, "device_file": self.device_file,
             "country": self.country, "carbon_intensity": self.carbon_intensity,
+            # only when not the default, so points (and their ids) of older sweeps stay the same
+            **({"entanglement": self.entanglement} if self.entanglement != "full" else {}),
         }
 
     @classmethod
@@ -153,6 +162,7 @@ class Point:
             max_iter=self.max_iter, test_size=self.test_size, max_samples=self.samples,
             attribution=self.attribution, mitigation_factor=self.mitigation_factor,
             device_file=self.device_file, country=self.country, carbon_intensity=self.carbon_intensity,
+            entanglement=self.entanglement,
         )
 
     def label(self) -> str:
@@ -307,12 +317,28 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
             raise _err(path, where, key, msg) from None
         prepared[data_key] = (data.n_features, len(data.y_train) + len(data.y_test))
     n_qubits, n_samples = prepared[data_key]
+    from qvc.experiment.spec import ENTANGLEMENTS
+
+    if p.entanglement not in ENTANGLEMENTS:
+        raise _err(path, where, "entanglement",
+                   f"unknown value {p.entanglement!r}; choose one of: {', '.join(ENTANGLEMENTS)}")
+    mps = str(p.execution).startswith("mps")
+    if mps and p.model == "vqc":
+        raise _err(path, where, "execution", "the mps execution mode covers the kernel model (qsvc) "
+                   "only; use it in a grid with models = ['svm', 'qsvc']")
     if p.model in ("qsvc", "vqc"):
-        # The kernel holds one statevector per sample (the VQC one at a time).
+        # The kernel holds one statevector per sample (the VQC one at a time); MPS its MPS.
         try:
-            check_statevector_fits(n_qubits, n_samples if p.model == "qsvc" else 1)
+            if mps:
+                from qvc.quantum.circuits import feature_map
+                from qvc.quantum.mps import MpsSimulator
+
+                MpsSimulator(feature_map(n_qubits, 2, p.entanglement), p.execution.partition(":")[2] or None,
+                             device=p.device).check_fits(n_samples)
+            else:
+                check_statevector_fits(n_qubits, n_samples if p.model == "qsvc" else 1)
         except QvcUsageError as exc:
-            raise _err(path, where, "qubits", str(exc)) from None
+            raise _err(path, where, "qubits" if not mps else "execution", str(exc)) from None
         device_qubits = get_device(p.device, p.device_file).num_qubits
         if n_qubits > device_qubits:
             raise _err(path, where, "qubits",
@@ -362,6 +388,47 @@ class _PlanningProgress:
     def done(self) -> None:
         if self.shown and self.progress is not None:
             self.progress(f"planning the sweep: checked {self.n:,}/{self.total:,} points (done)")
+
+
+def _applicable(p: Point, executions: list, sizes: dict) -> bool:
+    """With several execution modes in one grid: is ``p``'s simulator applicable to its point?
+
+    Classical models run once (under the first mode); the VQC has no MPS mode; the
+    statevector modes need the kernel's statevectors to fit in memory; an MPS mode
+    needs its states at the bond-dimension bound to fit.
+    """
+    if p.model in ("svm", "mlp"):
+        return p.execution == executions[0]
+    mps = str(p.execution).startswith("mps")
+    if p.model == "vqc":
+        return not mps
+    key = (p.dataset, p.qubits, p.samples, p.seed, p.test_size)
+    if key not in sizes:
+        from qvc.data import prepare_dataset
+
+        try:
+            data = prepare_dataset(p.dataset, n_features=p.qubits, seed=p.seed, test_size=p.test_size,
+                                   max_samples=p.samples)
+        except QvcUsageError:
+            return True  # let validation report it
+        sizes[key] = len(data.y_train) + len(data.y_test)
+    if mps:
+        from qvc.quantum.circuits import feature_map
+        from qvc.quantum.mps import MpsSimulator
+
+        try:
+            MpsSimulator(feature_map(p.qubits or 2, 2, p.entanglement), p.execution.partition(":")[2] or None,
+                         device=p.device).check_fits(sizes[key])
+        except QvcUsageError:
+            return False
+        return True
+    from qvc._validation import check_statevector_fits
+
+    try:
+        check_statevector_fits(p.qubits or 2, sizes[key])
+    except QvcUsageError:
+        return False
+    return True
 
 
 def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None = None) -> SweepSpec:
@@ -446,6 +513,7 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
 
     points: dict[str, tuple[Point, str]] = {}
     grid_axes = []
+    prepared_sizes: dict[tuple, int] = {}
     for gi, grid in enumerate(grids, start=1):
         where = f"[[grid]] #{gi} " if len(grids) > 1 or grid else ""
         _check_table(path, where, grid, set(_AXES))
@@ -466,7 +534,11 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
                 attribution=d["attribution"], mitigation_factor=float(d["mitigation_factor"]),
                 device_file=top.get("device_file"), country=top.get("country"),
                 carbon_intensity=(float(top["carbon_intensity"]) if "carbon_intensity" in top else None),
+                # the feature map's entanglement only concerns the quantum models
+                entanglement=d["entanglement"] if d["models"] in ("qsvc", "vqc") else "full",
             )
+            if len(axes["execution"]) > 1 and not _applicable(p, axes["execution"], prepared_sizes):
+                continue
             points.setdefault(p.point_id, (p, where))
     seen: set[tuple] = set()
     prepared: dict[tuple, tuple[int, int]] = {}
@@ -476,7 +548,7 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
         if not 0 <= p.seed <= MAX_SEED:
             raise _err(path, where, "seeds", f"must be in 0..{MAX_SEED} (got {p.seed}): {WHY_SEED}")
         sig = (where, p.dataset, p.model, p.qubits, p.samples, p.device, p.execution,
-               p.shots, p.max_iter, p.test_size, p.attribution, p.mitigation_factor)
+               p.shots, p.max_iter, p.test_size, p.attribution, p.mitigation_factor, p.entanglement)
         if sig not in seen:
             seen.add(sig)
             _validate_point(path, where, p, prepared)

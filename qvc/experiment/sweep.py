@@ -77,6 +77,8 @@ def execute_point(point: dict, run_id: str) -> dict:
 def _estimated_cost(p: Point) -> float:
     """Rough relative cost, only used to start the longest points first."""
     n = p.samples or 200
+    if p.model == "qsvc" and str(p.execution).startswith("mps"):
+        return n * n * (1.0 + (p.qubits or 4) / 4.0)  # polynomial: bonds stay small where MPS is chosen
     if p.model == "qsvc":
         return n * n * (1.0 + 2.0 ** min(p.qubits or 4, 40) / 512.0)
     if p.model == "vqc":

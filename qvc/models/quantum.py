@@ -102,6 +102,9 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         shots on an IBM backend (``fake_*`` backends run locally), through the job ledger.
     seed : int or None, default None
         Seed for stochastic execution modes.
+    device : str or None, default None
+        Device preset whose calibration sets the target fidelity of
+        ``execution="mps:matched"`` (``None``: ``ibm_heron``).
 
     Attributes
     ----------
@@ -137,6 +140,7 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         shots: int = 1024,
         execution: str = "exact",
         seed: int | None = None,
+        device: str | None = None,
     ) -> None:
         self.feature_map_reps = feature_map_reps
         self.entanglement = entanglement
@@ -144,6 +148,7 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         self.shots = shots
         self.execution = execution
         self.seed = seed
+        self.device = device
 
     def fit(self, X, y) -> QuantumKernelSVC:
         """Compute the training Gram matrix and fit the SVM on it."""
@@ -163,11 +168,16 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
                                 for i, r in enumerate(X)}
             n_fit = X.shape[0] * (X.shape[0] - 1) // 2
         else:
-            check_statevector_fits(n, X.shape[0])
+            mps = parse_execution(self.execution).kind == "mps"
+            if not mps:
+                check_statevector_fits(n, X.shape[0])
             self.kernel_ = StatevectorKernel(
                 feature_map=self.feature_map_, execution=self.execution, seed=self.seed,
                 shots=self.shots if parse_execution(self.execution).stochastic else None,
             )
+            if mps:
+                self.kernel_.device = self.device
+                self.kernel_.mps_simulator().check_fits(X.shape[0])
             gram = self.kernel_.evaluate(X)
             self.gram_ = gram
             n_fit = self.kernel_.last_circuits
@@ -219,6 +229,21 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
             note="M x n_support circuits (kernel against support vectors only)",
         )
         return ledger
+
+    def simulator_info(self) -> dict:
+        """Which classical simulator computed the kernel, and its settings (the row's columns).
+
+        ``simulator`` is ``statevector`` (qvc's engine), ``mps`` (Aer matrix-product
+        states; with the truncation threshold, bond cap, largest bond dimension of the
+        final states and the fidelity bound), or the sampler mode's name.
+        """
+        check_is_fitted(self, "svc_")
+        mode = parse_execution(self.execution)
+        info = {"simulator": {"exact": "statevector", "shots": "statevector"}.get(mode.kind, str(mode))}
+        if mode.kind == "mps":
+            info["simulator"] = "mps"
+            info.update(self.kernel_.mps_simulator().describe())
+        return info
 
     def decision_function(self, X) -> np.ndarray:
         """SVM decision values, from kernel entries against the support vectors only."""
@@ -327,6 +352,9 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         """Train the ansatz weights."""
 
         check_execution(self.execution)
+        if parse_execution(self.execution).kind == "mps":
+            raise QvcUsageError("the mps execution mode covers the kernel model (qsvc) only; "
+                                "run vqc with --execution exact, shots or noisy:<fake backend>")
         if self.train_on_hardware and not _is_ibm(self.execution):
             raise QvcUsageError(
                 f"train_on_hardware=True needs an ibm:<backend> execution, not {self.execution!r}"

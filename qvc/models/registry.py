@@ -30,6 +30,8 @@ class ModelConfig:
     execution: str = "exact"
     feature_map_reps: int = 2
     ansatz_reps: int = 3
+    entanglement: str = "full"
+    device: str | None = None
     #: The VQC trains on the IBM backend too (``ibm:`` execution only).
     train_on_hardware: bool = False
 
@@ -58,9 +60,12 @@ def build_model(name: str, cfg: ModelConfig) -> BuiltModel:
     if name == "svm":
         est, n_params, match = make_svm(cfg.seed), 0, "same split, features and seed as qsvc"
     elif name == "qsvc":
+        if str(cfg.execution).startswith("mps"):
+            import qiskit_aer  # noqa: F401 - imported here, outside the metered fit
+
         est = QuantumKernelSVC(
-            feature_map_reps=cfg.feature_map_reps, shots=cfg.shots,
-            execution=cfg.execution, seed=cfg.seed,
+            feature_map_reps=cfg.feature_map_reps, entanglement=cfg.entanglement, shots=cfg.shots,
+            execution=cfg.execution, seed=cfg.seed, device=cfg.device,
         )
         n_params, match = 0, "same split, features and seed as svm"
     elif name == "vqc":

@@ -43,9 +43,10 @@ if TYPE_CHECKING:
 
 #: Built-in mode names; ``noisy`` and ``ibm`` take a backend after a colon
 #: (:func:`execution_kinds` also lists kinds registered later).
-EXECUTION_KINDS = ("exact", "shots", "noisy", "ibm")
+EXECUTION_KINDS = ("exact", "shots", "noisy", "ibm", "mps")
 #: How the built-in modes are spelled for users (help texts and error messages).
-EXECUTION_MODES = ("exact", "shots", "noisy:<fake backend>", "ibm:<backend>[:session]")
+EXECUTION_MODES = ("exact", "shots", "noisy:<fake backend>", "ibm:<backend>[:session]",
+                   "mps[:chi=D,trunc=T,fidelity=F|matched]")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,12 @@ def _check_ibm_backend(backend: str) -> None:
     parse_ibm_execution(f"ibm:{backend}")
 
 
+def _check_mps_options(options: str) -> None:
+    from qvc.quantum.mps import parse_mps_options
+
+    parse_mps_options(options)
+
+
 def _check_fake_backend(backend: str) -> None:
     names = fake_backend_names()
     if backend not in names:
@@ -76,6 +83,9 @@ _KINDS: dict[str, _Kind] = {
     "shots": _Kind("none", "shots", sampler=False),
     "noisy": _Kind("required", "noisy:<fake backend>", sampler=True, check_backend=_check_fake_backend),
     "ibm": _Kind("required", "ibm:<backend>[:session]", sampler=True, check_backend=_check_ibm_backend),
+    # matrix-product states on Aer (qvc.quantum.mps): kernel model only, deterministic
+    "mps": _Kind("optional", "mps[:chi=D,trunc=T,fidelity=F|matched]", sampler=False, stochastic=False,
+                 check_backend=_check_mps_options),
 }
 
 

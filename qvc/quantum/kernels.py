@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -13,23 +13,24 @@ from qiskit_machine_learning.kernels import BaseKernel, TrainableKernel
 
 from qvc import _progress as progress
 from qvc._validation import (
-    KERNEL_BLOCK_BYTES,
     available_memory_bytes,
     check_statevector_fits,
     kernel_block_states,
 )
 from qvc.errors import QvcUsageError
 from qvc.quantum.execution import SamplerExecutor, resolve_shots
-from qvc.quantum.statevector import CompiledCircuit
+from qvc.quantum.statevector import CompiledCircuit, _single_blas_thread, compile_circuit
+
+if TYPE_CHECKING:
+    from qvc.quantum.mps import MpsSimulator
 
 #: Largest block of statevectors simulated at once (bytes); bounds the temporaries.
-#: Large blocks matter from ~18 qubits on: a ZZ feature map's phase tables no longer fit
-#: the engine's table cache there and are rebuilt once per block, so fewer, larger blocks
-#: amortise them (measured, 40 samples, 2 cores: 20 qubits 97 s with 64 MiB blocks, 19 s
-#: with 1 GiB; 18 qubits 6.0 s -> 3.8 s; 12-16 qubits unchanged within noise).
-#: ``qvc._validation.kernel_block_states`` sizes the blocks (``qvc run`` checks memory with it
-#: before it starts).
-_CHUNK_BYTES = KERNEL_BLOCK_BYTES
+#: (Chosen when phase blocks rebuilt pattern tables once per block from ~18 qubits on:
+#: 20 qubits x 40 samples 97 s with 64 MiB blocks, 19 s with 1 GiB. Quadratic-form blocks,
+#: such as the ZZ feature map's, build no tables, so the block size matters less now.)
+_CHUNK_BYTES = 2**30
+#: ... but never more than this share of the memory that is available.
+_CHUNK_MEMORY_SHARE = 1 / 16
 
 
 def batched_statevectors(compiled: CompiledCircuit, values: np.ndarray) -> np.ndarray:
@@ -56,13 +57,14 @@ def _fidelity_triangle(states: np.ndarray) -> np.ndarray:
     """``|<s_i|s_j>|**2`` for all pairs, computing one triangle (ZHERK) and mirroring it."""
     from scipy.linalg.blas import zherk
 
-    # S.T is Fortran-ordered, so BLAS reads it in place: upper triangle of conj(S) S^T
-    gram = zherk(1.0, states.T, trans=2)
-    fid = gram.real**2 + gram.imag**2
-    fid = np.triu(fid, 1)
-    fid = fid + fid.T
-    np.fill_diagonal(fid, 1.0)
-    return fid
+    # S.T is Fortran-ordered, so BLAS reads it in place: upper triangle of conj(S) S^T.
+    # One BLAS thread: on a shared 2-core machine a second thread costs more wall time than it
+    # saves (measured 1.09 s vs 0.23 s for a 40 x 2**20 Gram under load).
+    with _single_blas_thread():
+        gram = zherk(1.0, states.T, trans=2)
+    fid = gram.real**2 + gram.imag**2  # upper triangle; ZHERK leaves the lower one zero
+    np.fill_diagonal(fid, 0.5)          # 0.5 + 0.5 = 1 (a state's fidelity with itself)
+    return fid + fid.T
 
 
 class StatevectorKernel(BaseKernel):
@@ -85,7 +87,8 @@ class StatevectorKernel(BaseKernel):
         ``exact``; ``shots`` (each entry ~ Binomial(shots, fidelity) / shots, seeded,
         the distribution of a compute-uncompute circuit run with that many shots);
         ``noisy:<fake backend>`` (compute-uncompute circuits sampled on Aer with the
-        device's noise model). Default: ``shots`` if ``shots`` is given, else ``exact``.
+        device's noise model); ``mps[:options]`` (Aer matrix-product states and their
+        overlaps, :mod:`qvc.quantum.mps`). Default: ``shots`` if ``shots`` is given, else ``exact``.
     shots : int or None, default None
         Shots per kernel entry. As in qiskit-ml, giving ``shots`` alone switches shot
         noise on; with ``execution="exact"`` it is refused rather than ignored. The
@@ -141,13 +144,16 @@ class StatevectorKernel(BaseKernel):
         self._compiled_for: QuantumCircuit | None = None
         self._executor: SamplerExecutor | None = None
         self._template: QuantumCircuit | None = None
+        self._mps: MpsSimulator | None = None
+        #: Device preset whose calibration sets ``mps:matched`` (``None``: ibm_heron).
+        self.device: str | None = None
         self.last_circuits = 0
 
     def __getstate__(self) -> dict:
         # The compiled feature map is rebuilt on first use after loading, and so is the
         # Aer/sampler executor of the noisy modes.
         state = self.__dict__.copy()
-        state["_compiled"] = state["_compiled_for"] = state["_executor"] = None
+        state["_compiled"] = state["_compiled_for"] = state["_executor"] = state["_mps"] = None
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -156,7 +162,7 @@ class StatevectorKernel(BaseKernel):
     # -- statevectors ---------------------------------------------------------
     def _engine(self) -> CompiledCircuit:
         if self._compiled is None or self._compiled_for is not self._feature_map:
-            self._compiled = CompiledCircuit(self._feature_map)
+            self._compiled = compile_circuit(self._feature_map)
             self._compiled_for = self._feature_map
         return self._compiled
 
@@ -181,6 +187,8 @@ class StatevectorKernel(BaseKernel):
         y_vals = None if symmetric or y_vec is None else self._circuit_values(y_vec)
         if self.mode.uses_sampler:
             kernel = self._sampled(x_vals, y_vals)
+        elif self.mode.kind == "mps":
+            kernel = self.mps_simulator().kernel(x_vals, y_vals)
         else:
             kernel = self._exact(x_vals, y_vals)
             if self.mode.kind == "shots":
@@ -189,13 +197,24 @@ class StatevectorKernel(BaseKernel):
             kernel = self._make_psd(kernel)
         return kernel
 
+    def mps_simulator(self) -> MpsSimulator:
+        """The :class:`~qvc.quantum.mps.MpsSimulator` of the ``mps`` mode (built once)."""
+        from qvc.quantum.mps import MpsSimulator
+
+        if self._mps is None or self._mps.feature_map is not self._feature_map:
+            self._mps = MpsSimulator(self._feature_map, self.mode.backend, device=self.device)
+        return self._mps
+
     def _exact(self, x_vec: np.ndarray, y_vec: np.ndarray | None) -> np.ndarray:
         engine = self._engine()
         sx = batched_statevectors(engine, x_vec)
         if y_vec is None:
             return _fidelity_triangle(sx)
         sy = batched_statevectors(engine, y_vec)
-        overlap = sx.conj() @ sy.T
+        from scipy.linalg.blas import zgemm
+
+        with _single_blas_thread():  # conj(S_x) S_y^T read in place (no conjugated copy)
+            overlap = zgemm(1.0, sx.T, sy.T, trans_a=2)
         return overlap.real**2 + overlap.imag**2
 
     @property

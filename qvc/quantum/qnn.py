@@ -15,7 +15,7 @@ from qiskit_machine_learning.neural_networks import NeuralNetwork
 from qvc._validation import check_statevector_fits
 from qvc.errors import QvcUsageError
 from qvc.quantum.execution import SamplerExecutor, resolve_shots
-from qvc.quantum.statevector import CompiledCircuit
+from qvc.quantum.statevector import CompiledCircuit, compile_circuit
 
 
 def parity_interpret(num_classes: int) -> Callable[[int], int]:
@@ -211,8 +211,8 @@ class StatevectorQNN(NeuralNetwork):
         suffix.global_phase = 0.0
         for i, inst in enumerate(body.data):
             (prefix if i < cut else suffix).append(inst)
-        self._prefix = CompiledCircuit(prefix, self._inputs)
-        self._suffix = CompiledCircuit(suffix, self._inputs + self._weights)
+        self._prefix = compile_circuit(prefix, self._inputs)
+        self._suffix = compile_circuit(suffix, self._inputs + self._weights)
 
     def _prefix_states(self, inputs: np.ndarray) -> np.ndarray:
         key = inputs.tobytes() + str(inputs.shape).encode()
@@ -294,9 +294,8 @@ class StatevectorQNN(NeuralNetwork):
         values = self._values(inputs, weights)
         b = values.shape[0]
         n_in = len(self._inputs)
-        weight_grad, shifted = self._suffix.probability_gradients(
-            values, list(range(n_in, n_in + len(self._weights))), self._reduce,
-            initial=self._prefix_states(inputs),
+        weight_grad, shifted = self._gradients(
+            self._suffix, values, list(range(n_in, n_in + len(self._weights))), self._prefix_states(inputs),
         )
         self.gradient_circuits += b * shifted
         input_grad = None
@@ -304,15 +303,24 @@ class StatevectorQNN(NeuralNetwork):
             if self._full is None:
                 body = self._body.copy()
                 body.global_phase = 0.0
-                self._full = CompiledCircuit(body, self._inputs + self._weights)
-            input_grad, shifted = self._full.probability_gradients(
-                values, list(range(n_in)), self._reduce,
-            )
+                self._full = compile_circuit(body, self._inputs + self._weights)
+            input_grad, shifted = self._gradients(self._full, values, list(range(n_in)), None)
             self.gradient_circuits += b * shifted
             input_grad = self._shaped(input_grad, n_in)
         if weight_grad is not None:
             weight_grad = self._shaped(weight_grad, len(self._weights))
         return input_grad, weight_grad
+
+    def _gradients(self, engine: CompiledCircuit, values: np.ndarray, wrt: list[int], initial):
+        """Exact mode: adjoint differentiation (one backward sweep carrying the outputs' projected
+        states, cost independent of the number of weights); shots mode, or a gate the sweep cannot
+        differentiate: the parameter-shift rule. The circuit count is what a QPU would run
+        (parameter shift) either way."""
+        if self.mode.kind == "exact" and self._projector.shape[1] <= 2 * max(1, engine.shifted_circuits(wrt)):
+            grad = engine.adjoint_gradients(values, wrt, self._projector, initial=initial)
+            if grad is not None:
+                return grad, engine.shifted_circuits(wrt)
+        return engine.probability_gradients(values, wrt, self._reduce, initial=initial)
 
     def _sampled_probabilities(self, values: np.ndarray) -> np.ndarray:
         if self._executor is None:

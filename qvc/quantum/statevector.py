@@ -26,6 +26,7 @@ to rounding error.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, SupportsFloat, cast
@@ -66,14 +67,66 @@ class _Angle:
 
     const: float | None = None
     index: int | None = None          # plain parameter: its column
-    func: Callable[..., Any] | None = None  # vectorised function of selected columns
+    func: Callable[..., Any] | None = None  # fallback: binds sample by sample
     args: tuple[int, ...] = ()
     expr: ParameterExpression | None = None
     depends: frozenset[int] = frozenset()
-    sym: object = None                # sympy form and its symbols (one per arg)
-    symbols: list | None = None
-    # d(angle)/d(parameter j) as (j, _Angle) pairs; filled lazily
-    grads: list | None = None
+    template: _Template | None = None  # expression with its parameters as positional placeholders
+
+
+class _Template:
+    """One expression shape, e.g. ``2*(pi - a0)*(pi - a1)``, vectorised once with sympy for all its uses.
+
+    Feature maps repeat a handful of shapes over many parameter pairs; lambdifying each shape
+    once (per process) instead of each expression keeps compile time small.
+    """
+
+    def __init__(self, expr: ParameterExpression, placeholders: list) -> None:
+        self.expr = expr                      # written in the placeholders
+        self.placeholders = placeholders
+        sym = expr.sympify()
+        by_name = {str(v): v for v in sym.free_symbols}
+        self.symbols = [by_name.get(p.name, sympy.Symbol(p.name)) for p in placeholders]
+        self.sym = sym
+        self.func = sympy.lambdify(self.symbols, sym, modules="numpy")
+        probe = np.linspace(0.37, 1.91, len(placeholders))
+        exact = complex(expr.bind(dict(zip(placeholders, probe)))).real
+        got = np.real(np.asarray(self.func(*(np.array([v]) for v in probe)), dtype=complex)).ravel()[0]
+        self.ok = bool(np.isclose(got, exact, rtol=1e-12, atol=1e-12))
+        self._grads: list | None = None
+
+    def __call__(self, *cols: np.ndarray) -> np.ndarray:
+        return np.real(np.asarray(self.func(*cols), dtype=complex)) * np.ones(np.shape(cols[0]))
+
+    def grads(self) -> list:
+        """Per placeholder: the derivative as a constant (float) or a vectorised function."""
+        if self._grads is None:
+            out: list[float | Callable[..., np.ndarray]] = []
+            for symbol in self.symbols:
+                d = sympy.diff(self.sym, symbol)
+                if d.free_symbols:
+                    f = sympy.lambdify(self.symbols, d, modules="numpy")
+                    out.append(lambda *c, _f=f: np.real(np.asarray(_f(*c), dtype=complex)) * np.ones(np.shape(c[0])))
+                else:
+                    out.append(float(sympy.re(d)))
+            self._grads = out
+        return self._grads
+
+
+_TEMPLATES: dict[str, _Template] = {}
+_PLACEHOLDERS: list = []
+
+
+def _template_of(expr: ParameterExpression, params: list) -> _Template:
+    while len(_PLACEHOLDERS) < len(params):
+        _PLACEHOLDERS.append(Parameter(f"_qvc_arg{len(_PLACEHOLDERS)}"))
+    holders = _PLACEHOLDERS[:len(params)]
+    shape = expr.subs(dict(zip(params, holders)))
+    key = f"{len(params)}|{shape}"
+    hit = _TEMPLATES.get(key)
+    if hit is None:
+        hit = _TEMPLATES[key] = _Template(shape, holders)
+    return hit
 
 
 class _AngleTable:
@@ -81,7 +134,7 @@ class _AngleTable:
         self.parameters = list(parameters)
         self.position = {p: i for i, p in enumerate(self.parameters)}
         self.columns: list[_Angle] = []
-        self._group: tuple | None = None
+        self._groups: list = []
 
     def add(self, value: object) -> int:
         """Register a gate parameter (number or expression); return its column."""
@@ -106,65 +159,37 @@ class _AngleTable:
             j = self.position[expr]
             col = _Angle(index=j, expr=expr, depends=frozenset({j}))
         else:
-            col = _compile_expression(expr, self.position)
+            params = sorted(expr.parameters, key=lambda p: self.position[p])
+            args = tuple(self.position[p] for p in params)
+            template = _template_of(expr, params)
+            col = _Angle(args=args, expr=expr, depends=frozenset(args), template=template)
+            if not template.ok:  # sympy's form disagrees with qiskit's: bind sample by sample
+                col.func = _bind_each(expr, params)
         self.columns.append(col)
         return len(self.columns) - 1
 
     def finalize(self) -> None:
-        """Vectorise every expression column with one sympy ``lambdify`` (numpy backend).
-
-        Each result is checked at one point against qiskit's own ``bind``; a column whose
-        sympy form disagrees falls back to binding sample by sample.
-        """
-
-        todo = [k for k, c in enumerate(self.columns) if c.sym is not None and c.func is None]
-        self._group = None
-        if not todo:
-            return
-        used = sorted({j for k in todo for j in self.columns[k].args})
-        symbols = []
-        for j in used:  # the sympy symbol of parameter j, as the expressions spell it
-            name = self.parameters[j].name
-            found = next((s for k in todo for s in (self.columns[k].symbols or ()) if s.name == name), None)
-            symbols.append(found if found is not None else sympy.Symbol(name))
-        func = sympy.lambdify(symbols, [self.columns[k].sym for k in todo], modules="numpy")
-        probe = np.linspace(0.37, 1.91, len(self.parameters))
-        got = func(*(np.array([probe[j]]) for j in used))
-        good = []
-        for k, value in zip(todo, got):
-            col = self.columns[k]
-            params = [self.parameters[j] for j in col.args]
-            assert col.expr is not None  # expression columns keep their expression
-            exact = complex(col.expr.bind({p: probe[j] for p, j in zip(params, col.args)})).real
-            if np.isclose(np.real(np.asarray(value, dtype=complex)).ravel()[0], exact, rtol=1e-12, atol=1e-12):
-                good.append(k)
-            else:
-                col.func, col.sym = _bind_each(col.expr, params), None
-        if good:
-            self._group = (func, used, todo, set(good))
+        """Group the expression columns by template: one vectorised call per template."""
+        groups: dict[int, tuple] = {}
+        for k, col in enumerate(self.columns):
+            if col.template is not None and col.func is None:
+                groups.setdefault(id(col.template), (col.template, [], []))
+                groups[id(col.template)][1].append(k)
+                groups[id(col.template)][2].append(col.args)
+        self._groups = [(t, np.array(ks), np.array(args).T) for t, ks, args in groups.values()]
 
     def evaluate(self, values: np.ndarray) -> np.ndarray:
         """Angle table ``(batch, n_columns)`` for parameter values ``(batch, n_parameters)``."""
         b = values.shape[0]
         out = np.empty((b, len(self.columns)))
-        grouped: set = set()
-        group = getattr(self, "_group", None)
-        if group is not None:
-            func, used, todo, good = group
-            results = func(*(values[:, j] for j in used))
-            for k, value in zip(todo, results):
-                if k in good:
-                    out[:, k] = np.real(np.asarray(value, dtype=complex))
-            grouped = good
+        for template, ks, args in self._groups:
+            out[:, ks] = template(*(values[:, a] for a in args))
         for k, col in enumerate(self.columns):
-            if k in grouped:
-                continue
             if col.const is not None:
                 out[:, k] = col.const
             elif col.index is not None:
                 out[:, k] = values[:, col.index]
-            else:
-                assert col.func is not None  # finalize() gave every expression column a function
+            elif col.func is not None:
                 out[:, k] = col.func(*(values[:, j] for j in col.args))
         return out
 
@@ -175,37 +200,14 @@ class _AngleTable:
             return {}
         if col.index is not None:
             return {col.index: np.ones(values.shape[0])}
-        if col.grads is None:
-            # differentiate the sympy form with sympy (qiskit 2.6's ParameterExpression.gradient
-            # can come back with a sympy form that no longer matches it)
-
-            col.grads = []
-            if col.sym is None or col.symbols is None:
-                raise QvcUsageError(f"cannot differentiate parameter expression {col.expr}")
-            for j, symbol in zip(col.args, col.symbols):
-                d = sympy.diff(col.sym, symbol)
-                if d.free_symbols:
-                    col.grads.append((j, _lambdified(col.symbols, d, col.args, col.expr)))
-                else:
-                    col.grads.append((j, _Angle(const=float(sympy.re(d)))))
-        out = {}
-        for j, g in col.grads:
-            if g.const is not None:
-                out[j] = np.full(values.shape[0], g.const)
-            else:
-                out[j] = g.func(*(values[:, i] for i in g.args)) * np.ones(values.shape[0])
+        if col.template is None or not col.template.ok:
+            raise QvcUsageError(f"cannot differentiate parameter expression {col.expr}")
+        out: dict[int, np.ndarray] = {}
+        cols = [values[:, j] for j in col.args]
+        for j, g in zip(col.args, col.template.grads()):
+            d = np.full(values.shape[0], g) if isinstance(g, float) else g(*cols)
+            out[j] = out.get(j, 0) + d
         return out
-
-
-def _compile_expression(expr: ParameterExpression, position: dict) -> _Angle:
-    """The sympy form of ``expr``; :meth:`_AngleTable.finalize` vectorises all of them at once."""
-
-    params = sorted(expr.parameters, key=lambda p: position[p])
-    sym = expr.sympify()
-    by_name = {s.name: s for s in sym.free_symbols}
-    symbols = [by_name.get(p.name, sympy.Symbol(p.name)) for p in params]
-    args = tuple(position[p] for p in params)
-    return _Angle(args=args, expr=expr, depends=frozenset(args), sym=sym, symbols=symbols)
 
 
 def _bind_each(expr: ParameterExpression, params: list):
@@ -213,16 +215,6 @@ def _bind_each(expr: ParameterExpression, params: list):
         return np.array([complex(expr.bind(dict(zip(params, row)))).real for row in zip(*cols)])
 
     return bind_each
-
-
-def _lambdified(symbols: list, sym, args: tuple[int, ...], expr) -> _Angle:
-
-    func = sympy.lambdify(symbols, sym, modules="numpy")
-
-    def real_func(*cols, _f=func):
-        return np.real(np.asarray(_f(*cols), dtype=complex))
-
-    return _Angle(func=real_func, args=args, expr=expr, depends=frozenset(args), sym=sym, symbols=symbols)
 
 
 # ---------------------------------------------------------------------------
@@ -372,6 +364,207 @@ class _Gate:
         return _two_qubit_matrix(self.name, cols)
 
 
+# ---------------------------------------------------------------------------
+# diagonal blocks as quadratic forms in the basis bits
+# ---------------------------------------------------------------------------
+
+
+_MOBIUS_MEMO: dict[tuple, list] = {}
+
+
+class _NotQuadratic(Exception):
+    """A block whose phase is not a quadratic form of the basis bits (or whose permutation is not affine)."""
+
+
+def _affine_perm(perm: np.ndarray, k: int) -> tuple[list[int], int] | None:
+    """``(columns, offset)`` when ``perm`` (on ``k``-bit labels) is affine over GF(2), else ``None``."""
+    p0 = int(perm[0])
+    cols = [int(perm[1 << i]) ^ p0 for i in range(k)]
+    for j in range(2**k):
+        v = p0
+        for i in range(k):
+            if (j >> i) & 1:
+                v ^= cols[i]
+        if v != int(perm[j]):
+            return None
+    return cols, p0
+
+
+def _mobius(values: np.ndarray) -> np.ndarray:
+    """Coefficients of the multilinear polynomial that takes ``values`` on the 2**s bit assignments."""
+    v = np.array(values, dtype=float)
+    s = v.size.bit_length() - 1
+    for i in range(s):
+        w = v.reshape(-1, 2, 2**i)
+        w[:, 1, :] -= w[:, 0, :]
+    return v
+
+
+@dataclass
+class _QuadraticForm:
+    """``|b> -> exp(i phi(b)) |pi(b)>`` with ``phi`` quadratic in the bits of ``b`` and ``pi`` affine.
+
+    ``phi(b) = c_0 + sum_q c_q b_q + sum_{i<j} c_ij b_i b_j``; every coefficient is linear in the
+    block's angle columns (``coef = angles[:, cols] @ matrix + offset``). The phase table over all
+    ``2**n`` basis states is built by doubling, one complex multiplication per entry and level
+    (no sin/cos over the table, no pattern table in memory): the entries with bit ``q`` set are
+    the entries below ``2**q`` times ``exp(i (c_q + sum_{i<q} c_iq b_i))``, itself a product table.
+    """
+
+    num_qubits: int
+    cols: np.ndarray            # angle columns the coefficients depend on
+    matrix: np.ndarray          # (len(cols), n_terms)
+    offset: np.ndarray          # (n_terms,)
+    t_const: int | None         # term index of c_0
+    t_lin: list                 # per qubit: term index of c_q or None
+    pairs: list                 # per qubit q: [(i, term index of c_iq)] with i < q
+    masks: list                 # final label of qubit q: parity(b & masks[q]) ^ flips[q]
+    flips: list
+    _inverse: np.ndarray | None = None
+
+    @classmethod
+    def build(cls, steps: list, n: int) -> _QuadraticForm:
+        masks, flips = [1 << q for q in range(n)], [0] * n
+        cols = sorted({s[3] for s in steps if s[0] == "diag"})
+        where = {c: i for i, c in enumerate(cols)}
+        acc: dict[int, np.ndarray] = {}
+
+        def add(qubits, func, key, pos: int) -> None:
+            union = 0
+            for q in qubits:
+                union |= masks[q]
+            ubits = [i for i in range(n) if (union >> i) & 1]
+            if len(ubits) > 10:
+                raise _NotQuadratic
+            locals_ = tuple(sum(1 << t for t, i in enumerate(ubits) if (masks[q] >> i) & 1) for q in qubits)
+            memo_key = (key, len(ubits), locals_, tuple(flips[q] for q in qubits))
+            terms = _MOBIUS_MEMO.get(memo_key)
+            if terms is None:
+                j = np.arange(2 ** len(ubits))
+                labels = []
+                for local, q in zip(locals_, qubits):
+                    par = np.zeros_like(j)
+                    for t in range(len(ubits)):
+                        if (local >> t) & 1:
+                            par ^= (j >> t) & 1
+                    labels.append(par ^ flips[q])
+                coeffs = _mobius(func(labels))
+                terms = [(int(loc), float(coeffs[loc])) for loc in np.flatnonzero(np.abs(coeffs) > 1e-15)]
+                if len(_MOBIUS_MEMO) < 4096:
+                    _MOBIUS_MEMO[memo_key] = terms
+            for loc, c in terms:
+                subset = 0
+                for t, i in enumerate(ubits):
+                    if (loc >> t) & 1:
+                        subset |= 1 << i
+                vec = acc.get(subset)
+                if vec is None:
+                    vec = acc[subset] = np.zeros(len(cols) + 1)
+                vec[pos] += c
+
+        for step in steps:
+            if step[0] == "diag":
+                _, name, qubits, col = step
+                add(qubits, lambda bits, name=name: _diag_pattern(name, bits), name, where[col])
+            else:
+                _, qubits, perm, phase = step
+                k = len(qubits)
+                affine = _affine_perm(perm, k)
+                if affine is None:
+                    raise _NotQuadratic
+                if np.any(phase):
+                    add(qubits, lambda bits, phase=phase: phase[sum(b << i for i, b in enumerate(bits))],
+                        phase.tobytes(), len(cols))
+                pcols, p0 = affine
+                new = []
+                for i in range(k):
+                    m, f = 0, (p0 >> i) & 1
+                    for t in range(k):
+                        if (pcols[t] >> i) & 1:
+                            m ^= masks[qubits[t]]
+                            f ^= flips[qubits[t]]
+                    new.append((m, f))
+                for q, (m, f) in zip(qubits, new):
+                    masks[q], flips[q] = m, f
+        terms = []
+        for subset, vec in acc.items():
+            if np.abs(vec).max() <= 1e-12:
+                continue
+            if bin(subset).count("1") > 2:
+                raise _NotQuadratic
+            terms.append((subset, vec))
+        t_const: int | None = None
+        t_lin: list[int | None] = [None] * n
+        pairs: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        for t, (subset, _) in enumerate(terms):
+            bits = [i for i in range(n) if (subset >> i) & 1]
+            if not bits:
+                t_const = t
+            elif len(bits) == 1:
+                t_lin[bits[0]] = t
+            else:
+                pairs[bits[1]].append((bits[0], t))
+        mat = np.array([v for _, v in terms]).T if terms else np.zeros((len(cols) + 1, 0))
+        return cls(n, np.array(cols, dtype=int), np.ascontiguousarray(mat[:-1]), mat[-1].copy(),
+                   t_const, t_lin, [sorted(p) for p in pairs], masks, flips)
+
+    def inverse(self) -> np.ndarray | None:
+        """Index array ``inv`` with ``out = table[:, inv]`` applying the permutation; ``None`` if identity."""
+        n = self.num_qubits
+        if all(m == 1 << q and f == 0 for q, (m, f) in enumerate(zip(self.masks, self.flips))):
+            return None
+        if self._inverse is None:
+            b = np.arange(2**n, dtype=np.int64)
+            image = np.zeros_like(b)
+            for q, (m, f) in enumerate(zip(self.masks, self.flips)):
+                par = np.zeros_like(b)
+                for i in range(n):
+                    if (m >> i) & 1:
+                        par ^= (b >> i) & 1
+                image |= (par ^ f) << q
+            inv = np.empty_like(b)
+            inv[image] = b
+            self._inverse = inv
+        return self._inverse
+
+    def table(self, angles: np.ndarray, amplitude: complex = 1.0, out: np.ndarray | None = None) -> np.ndarray:
+        """``amplitude * exp(i phi(b))`` for every basis state ``b`` (before the permutation)."""
+        n, b = self.num_qubits, angles.shape[0]
+        coef = (angles[:, self.cols] @ self.matrix if len(self.cols) else np.zeros((b, self.offset.size)))
+        coef += self.offset
+        e = np.exp(1j * coef)
+        if out is None:
+            out = np.empty((b, 2**n), dtype=complex)
+        out[:, 0] = amplitude * (e[:, self.t_const] if self.t_const is not None else 1.0)
+        scratch = None
+        for q in range(n):
+            size = 1 << q
+            lo = out[:, :size]
+            hi = out[:, size:2 * size]
+            tl = self.t_lin[q]
+            if not self.pairs[q]:
+                if tl is None:
+                    hi[...] = lo
+                else:
+                    np.multiply(lo, e[:, tl, None], out=hi)
+                continue
+            m = self.pairs[q][-1][0] + 1  # the factor depends on bits 0..m-1 only
+            if scratch is None:
+                scratch = np.empty((b, 2 ** max(0, n - 1)), dtype=complex)
+            g = scratch[:, :1 << m]
+            g[:, 0] = e[:, tl] if tl is not None else 1.0
+            by_bit = dict(self.pairs[q])
+            for i in range(m):
+                s = 1 << i
+                if i in by_bit:
+                    np.multiply(g[:, :s], e[:, by_bit[i], None], out=g[:, s:2 * s])
+                else:
+                    g[:, s:2 * s] = g[:, :s]
+            np.multiply(np.reshape(lo, (b, size >> m, 1 << m), copy=False), g[:, None, :],
+                        out=np.reshape(hi, (b, size >> m, 1 << m), copy=False))
+        return out
+
+
 @dataclass
 class _Block:
     """A run of diagonal / basis-permuting gates: |b> -> exp(i phi(b)) |pi(b)>."""
@@ -379,6 +572,7 @@ class _Block:
     num_qubits: int
     steps: list = field(default_factory=list)  # ("diag", name, qubits, col) | ("mono", qubits, perm, phase)
     _cache: tuple | None = None
+    _qf: _QuadraticForm | bool | None = None  # False: not one; None: not tried yet
 
     def _tables(self, idx: np.ndarray):
         """Phase-pattern matrix, constant phase and image labels for input basis states ``idx``."""
@@ -403,7 +597,22 @@ class _Block:
         pattern = np.array(rows) if rows else np.zeros((0, idx.shape[0]))
         return np.array(cols, dtype=int), pattern, const, lab
 
+    def quadratic(self) -> _QuadraticForm | None:
+        """The block as a quadratic form in the basis bits, if it is one (built once)."""
+        if self._qf is None:
+            try:
+                self._qf = _QuadraticForm.build(self.steps, self.num_qubits)
+            except _NotQuadratic:
+                self._qf = False
+        return self._qf if isinstance(self._qf, _QuadraticForm) else None
+
     def apply(self, state: np.ndarray, angles: np.ndarray) -> np.ndarray:
+        qf = self.quadratic()
+        if qf is not None:
+            table = qf.table(angles)
+            np.multiply(state, table, out=table)
+            inverse = qf.inverse()
+            return table if inverse is None else np.take(table, inverse, axis=1)
         dim = 2**self.num_qubits
         if self._cache is None and dim * max(1, len(self.steps)) * 8 <= _TABLE_CACHE_BYTES:
             cols, pattern, const, lab = self._tables(np.arange(dim))
@@ -440,9 +649,38 @@ class _Layer:
     num_qubits: int
     fused: dict[int, _Fused1Q]
     window: int = 3
+    _plan: list | None = None  # constant layers: [(lowest qubit, width, matrix)]
+
+    @property
+    def constant(self) -> bool:
+        return all(f.const is not None for f in self.fused.values())
+
+    def _constant_plan(self) -> list:
+        """Windows of up to 4 adjacent qubits with the Kronecker product of their (constant) gates."""
+        if self._plan is None:
+            n, plan = self.num_qubits, []
+            for lo in range(0, n, 4):
+                k = min(4, n - lo)
+                present = [q for q in range(lo, lo + k) if q in self.fused]
+                if not present:
+                    continue
+                lo2, hi2 = min(present), max(present) + 1
+                m = np.ones((1, 1), dtype=complex)
+                for q in range(lo2, hi2):
+                    m = np.kron(self.fused[q].const if q in self.fused else _EYE2, m)
+                if not np.any(m.imag):
+                    m = np.ascontiguousarray(m.real)
+                plan.append((lo2, hi2 - lo2, m))
+            self._plan = plan
+        return self._plan
 
     def apply(self, state: np.ndarray, angles: np.ndarray) -> np.ndarray:
         n = self.num_qubits
+        if self.constant:
+            for lo, k, m in self._constant_plan():
+                state = _apply_window_real(state, m, lo, k, n) if m.dtype.kind == "f" else \
+                    _apply_window(state, m, lo, k, n)
+            return state
         for start in range(0, n, self.window):
             lo, k = start, min(self.window, n - start)
             present = [q for q in range(lo, lo + k) if q in self.fused]
@@ -454,8 +692,10 @@ class _Layer:
             for q in range(lo, lo + k):  # kron(M_high, ..., M_low)
                 g = self.fused[q].matrix(angles) if q in self.fused else _EYE2
                 m = g if m is None else _kron(g, m)
-            assert m is not None  # k >= 1
-            state = _apply_window(state, m, lo, k, n)
+            if m.ndim == 2 and not np.any(m.imag):  # shared by the batch and real (e.g. RY weights)
+                state = _apply_window_real(state, np.ascontiguousarray(m.real), lo, k, n)
+            else:
+                state = _apply_window(state, m, lo, k, n)
         return state
 
 
@@ -485,6 +725,23 @@ def _apply_window(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int) -> 
     if m.ndim == 2:
         return np.matmul(m, state.reshape(b * lsz, d, rsz)).reshape(b, -1)
     return np.matmul(m[:, None], state.reshape(b, lsz, d, rsz)).reshape(b, -1)
+
+
+def _apply_window_real(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int) -> np.ndarray:
+    """Apply a real ``2**k`` matrix to qubits ``q0 .. q0+k-1`` of complex states, as real products.
+
+    The complex array is read as interleaved (re, im) doubles, so a real gate (Hadamards, real
+    rotations) costs half the arithmetic of a complex matrix product.
+    """
+    b = state.shape[0]
+    x = np.ascontiguousarray(state).view(np.float64)
+    lsz, r2, d = 2 ** (n - q0 - k), 2 ** (q0 + 1), 2**k
+    if r2 <= 8:  # fold the low qubits (and re/im) into the matrix: one product on the last axis
+        big = np.kron(m, np.eye(r2))
+        out = x.reshape(b * lsz, d * r2) @ big.T
+    else:
+        out = np.matmul(m, x.reshape(b * lsz, d, r2))
+    return out.reshape(b, -1).view(complex)
 
 
 _CONTROLLER = None
@@ -519,6 +776,20 @@ def _apply_kq(state: np.ndarray, m: np.ndarray, qubits: tuple[int, ...], n: int)
     res = np.matmul(flat, mt).reshape(shape)
     res = np.moveaxis(res, list(range(n + 1 - k, n + 1)), axes)
     return np.ascontiguousarray(res).reshape(b, -1)
+
+
+def _is_constant(op) -> bool:
+    if isinstance(op, _Layer):
+        return op.constant
+    if isinstance(op, _Gate):
+        return op.const is not None
+    return isinstance(op, _Block) and not any(step[0] == "diag" for step in op.steps)
+
+
+def _apply_op(op, state: np.ndarray, angles: np.ndarray, n: int) -> np.ndarray:
+    if isinstance(op, (_Block, _Layer)):
+        return op.apply(state, angles)
+    return _apply_kq(state, op.matrix(angles), op.qubits, n)
 
 
 # ---------------------------------------------------------------------------
@@ -556,6 +827,8 @@ class CompiledCircuit:
         self._source = circuit
         self.num_qubits = int(circuit.num_qubits)
         self.parameters = list(circuit.parameters if parameters is None else parameters)
+        self._circuit = circuit
+        self._adjoint: _AdjointProgram | bool | None = None
         self._table = _AngleTable(self.parameters)
         self._ops: list = []
         self._phase_cols: list[int] = []
@@ -569,6 +842,10 @@ class CompiledCircuit:
         self._flush()
         del self._pending, self._block
         self._ops = self._layers(self._ops)
+        self._lead = 0  # leading operations that do not depend on parameters
+        while self._lead < len(self._ops) and _is_constant(self._ops[self._lead]):
+            self._lead += 1
+        self._start: np.ndarray | None = None
 
     def __reduce__(self):
         # Pickled as its source circuit and parameter order, and compiled again on loading:
@@ -630,7 +907,11 @@ class CompiledCircuit:
         k = len(qubits)
         if k == 1 and (name in _ONE_QUBIT_PARAM or not symbolic):
             q = qubits[0]
-            if name in _DIAG_PARAM and q not in self._pending:
+            # a diagonal gate joins a phase block unless it can fuse into parametrised gates before
+            # it (after constant ones, e.g. a Hadamard layer, the block is cheaper and keeps the
+            # layer constant)
+            if name in _DIAG_PARAM and (q not in self._pending or (symbolic and all(
+                    isinstance(i, np.ndarray) for i in self._pending[q].items))):
                 return self._add_block_step(("diag", name, qubits, self._new_cols(name, op.params)[0]), qubits)
             item: object
             if name in _ONE_QUBIT_PARAM:
@@ -703,15 +984,48 @@ class CompiledCircuit:
         with _single_blas_thread():
             return self._run_angles(angles, initial)
 
+    def _start_state(self) -> np.ndarray:
+        """The state after the parameter-free leading operations, from |0...0> (computed once)."""
+        if self._start is None and self._lead == 1 and isinstance(self._ops[0], _Layer):
+            # one-qubit gates on |0...0>: a product state, the Kronecker product of first columns
+            state = np.ones(1, dtype=complex)
+            for q in range(self.num_qubits):
+                f = self._ops[0].fused.get(q)
+                col = f.const[:, 0] if f is not None and f.const is not None else _EYE2[:, 0]
+                state = np.kron(col, state)
+            self._start = state
+        if self._start is None:
+            state = np.zeros((1, 2**self.num_qubits), dtype=complex)
+            state[0, 0] = 1.0
+            for op in self._ops[:self._lead]:
+                state = _apply_op(op, state, np.zeros((1, self.num_angles)), self.num_qubits)
+            self._start = state[0]
+        return self._start
+
     def _run_angles(self, angles: np.ndarray, initial: np.ndarray | None) -> np.ndarray:
         n, b = self.num_qubits, angles.shape[0]
-        if initial is None:
+        ops = self._ops
+        if initial is None and self._lead:
+            # the leading constant gates (e.g. the first Hadamard layer) act on |0...0>: their
+            # result is one fixed state, computed once; a diagonal block after it builds the
+            # batch's states directly as phase tables.
+            start, ops = self._start_state(), ops[self._lead:]
+            qf = ops[0].quadratic() if ops and isinstance(ops[0], _Block) else None
+            if qf is not None and np.abs(start - start[0]).max() <= 1e-15 * max(1.0, abs(start[0])):
+                state = qf.table(angles, start[0])
+                inverse = qf.inverse()
+                if inverse is not None:
+                    state = np.take(state, inverse, axis=1)
+                ops = ops[1:]
+            else:
+                state = np.repeat(start[None, :], b, axis=0)
+        elif initial is None:
             state = np.zeros((b, 2**n), dtype=complex)
             state[:, 0] = 1.0
         else:
             state = np.array(initial, dtype=complex, copy=True).reshape(b, 2**n)
-        with progress.task(len(self._ops), "gate layers") as t:
-            for op in self._ops:
+        with progress.task(len(ops), "gate layers") as t:
+            for op in ops:
                 if isinstance(op, (_Block, _Layer)):
                     state = op.apply(state, angles)
                 else:
@@ -725,6 +1039,61 @@ class CompiledCircuit:
     def statevectors(self, values: np.ndarray, initial: np.ndarray | None = None) -> np.ndarray:
         """Statevectors ``(batch, 2**n)`` for parameter values ``(batch, n_parameters)``."""
         return self.run_angles(self.angles(values), initial)
+
+    def shifted_circuits(self, wrt: list[int]) -> int:
+        """Circuits per sample the parameter-shift rule runs for ``wrt`` (what a QPU would run)."""
+        wanted = set(wrt)
+        return 2 * sum(1 for k, c in enumerate(self._table.columns)
+                       if c.depends & wanted and k not in self._phase_cols)
+
+    def adjoint_gradients(
+        self,
+        values: np.ndarray,
+        wrt: list[int],
+        projector: np.ndarray,
+        initial: np.ndarray | None = None,
+        max_bytes: int = 256 * 2**20,
+    ) -> np.ndarray | None:
+        """Exact gradients of ``|state|**2 @ projector`` by adjoint differentiation.
+
+        One forward pass and one backward sweep that carries the state and the ``K``
+        projected states (``K = projector.shape[1]`` outputs) back through the gates: the
+        cost grows with the number of outputs, not with the number of parameters.
+
+        Parameters
+        ----------
+        values : ndarray (batch, n_parameters)
+        wrt : list of int
+            Parameter columns to differentiate.
+        projector : ndarray (2**n, K)
+            Output ``k`` is the probability mass ``|state|**2 @ projector[:, k]``.
+        initial : ndarray, optional
+            Starting states (e.g. cached feature-map states).
+
+        Returns
+        -------
+        ndarray (batch, K, len(wrt)), or ``None`` when the circuit has a gate the sweep cannot
+        differentiate (use :meth:`probability_gradients`).
+        """
+        if self._adjoint is None:
+            try:
+                self._adjoint = _AdjointProgram(self._circuit, self.parameters)
+            except (_NoAdjoint, QvcUsageError):
+                self._adjoint = False
+        program = self._adjoint
+        if not isinstance(program, _AdjointProgram):
+            return None
+        values = np.asarray(values, dtype=float)
+        b, dim, k = values.shape[0], 2**self.num_qubits, projector.shape[1]
+        chunk = max(1, min(b, max_bytes // ((k + 4) * dim * 16)))
+        out = np.empty((b, k, len(wrt)))
+        with _single_blas_thread():
+            for start in range(0, b, chunk):
+                sl = slice(start, start + chunk)
+                init = None if initial is None else initial[sl]
+                final = self._run_angles(self.angles(values[sl]), init)
+                out[sl] = program.gradients(values[sl], final, projector, wrt)
+        return out
 
     def probability_gradients(
         self,
@@ -788,3 +1157,243 @@ class CompiledCircuit:
         if grad is None:
             grad = np.zeros((b, reduce(np.zeros((1, 2**self.num_qubits))).shape[1], len(wrt)))
         return grad, 2 * len(cols)
+
+
+# ---------------------------------------------------------------------------
+# adjoint differentiation
+# ---------------------------------------------------------------------------
+
+# Angular frequency of each angle in a gate's matrix entries (entries are constants and
+# exp(+-i w angle)); the exact derivative is (U(a + h) - U(a - h)) * w / 2 with h = pi / (2 w).
+_FREQUENCY = {
+    "rx": (0.5,), "ry": (0.5,), "rz": (0.5,), "rxx": (0.5,), "ryy": (0.5,),
+    "p": (1.0,), "u1": (1.0,), "u2": (1.0, 1.0), "u": (0.5, 1.0, 1.0), "u3": (0.5, 1.0, 1.0), "r": (0.5, 1.0),
+}
+
+
+class _NoAdjoint(Exception):
+    """A gate the adjoint sweep does not differentiate (the caller falls back to parameter shift)."""
+
+
+def _apply_1q_stack(state: np.ndarray, m: np.ndarray, q: int, n: int) -> np.ndarray:
+    """``m`` (shared ``(2, 2)`` or per sample ``(B, 2, 2)``) on qubit ``q`` of ``(B, X, 2**n)`` states."""
+    b = state.shape[0]
+    v = state.reshape(b, -1, 2, 2**q)
+    a0, a1 = v[:, :, 0, :], v[:, :, 1, :]
+    if m.ndim == 3:
+        m = m[:, :, :, None, None]
+        out = np.empty_like(v)
+        np.multiply(m[:, 0, 0], a0, out=out[:, :, 0, :])
+        out[:, :, 0, :] += m[:, 0, 1] * a1
+        np.multiply(m[:, 1, 0], a0, out=out[:, :, 1, :])
+        out[:, :, 1, :] += m[:, 1, 1] * a1
+        return out.reshape(state.shape)
+    out = np.empty_like(v)
+    np.multiply(m[0, 0], a0, out=out[:, :, 0, :])
+    out[:, :, 0, :] += m[0, 1] * a1
+    np.multiply(m[1, 0], a0, out=out[:, :, 1, :])
+    out[:, :, 1, :] += m[1, 1] * a1
+    return out.reshape(state.shape)
+
+
+class _AdjointProgram:
+    """The circuit as a flat gate list for the adjoint sweep: ``(kind, qubits, data, cols)``.
+
+    kinds: ``mono`` (constant permutation with phases, as a gather), ``const`` (constant
+    matrix), ``one`` (parametrised one-qubit gate), ``two`` (``rxx``/``ryy``), ``diag``
+    (parametrised diagonal gate, ``exp(i angle pattern(b))``).
+    """
+
+    def __init__(self, circuit: QuantumCircuit, parameters: list) -> None:
+        self.n = int(circuit.num_qubits)
+        self.table = _AngleTable(parameters)
+        self.gates: list = []
+        self._walk(circuit, list(range(self.n)))
+        self.table.finalize()
+
+    def _walk(self, circuit: QuantumCircuit, qmap: list[int]) -> None:
+        for inst in circuit.data:
+            op = inst.operation
+            name = op.name
+            qubits = tuple(qmap[circuit.find_bit(q).index] for q in inst.qubits)
+            if name in _SKIP or name == "measure":
+                continue
+            symbolic = any(isinstance(p, ParameterExpression) and p.parameters for p in op.params)
+            if not symbolic:
+                try:
+                    kind, data = _classify_constant(op)
+                except Exception:  # no matrix: unroll below
+                    kind = None
+                if kind == "mono":
+                    self.gates.append(("mono", qubits, self._gather(qubits, *data), ()))
+                    continue
+                if kind == "matrix":
+                    self.gates.append(("const", qubits, data, ()))
+                    continue
+            elif len(qubits) == 1 and name in _FREQUENCY:
+                self.gates.append(("one", qubits, name, tuple(self.table.add(p) for p in op.params)))
+                continue
+            elif name in ("rxx", "ryy") and len(qubits) == 2:
+                self.gates.append(("two", qubits, name, (self.table.add(op.params[0]),)))
+                continue
+            elif name in _DIAG_PARAM and _DIAG_PARAM[name] == len(qubits):
+                bits = [(np.arange(2**self.n) >> q) & 1 for q in qubits]
+                self.gates.append(("diag", qubits, _diag_pattern(name, bits), (self.table.add(op.params[0]),)))
+                continue
+            if op.definition is None:
+                raise _NoAdjoint(name)
+            self._walk(op.definition, list(qubits))
+
+    def _gather(self, qubits, perm, phase):
+        dim = 2**self.n
+        idx = np.arange(dim)
+        sub = np.zeros(dim, dtype=np.int64)
+        for i, q in enumerate(qubits):
+            sub |= ((idx >> q) & 1) << i
+        new = perm[sub]
+        image = idx.copy()
+        for i, q in enumerate(qubits):
+            image = (image & ~(1 << q)) | (((new >> i) & 1) << q)
+        inverse = np.empty(dim, dtype=np.int64)
+        inverse[image] = idx
+        ph = np.exp(1j * phase[sub])  # phase of input basis state
+        # forward: out[image[b]] = ph[b] in[b]  <=>  out = (in * ph)[inverse]; adjoint: in = out[image] * conj(ph)
+        return inverse, image, (None if np.allclose(ph, 1.0) else ph)
+
+    # -- gates --------------------------------------------------------------
+    def _matrix(self, kind: str, name: str, ang: list) -> np.ndarray:
+        return _one_qubit_matrix(name, ang) if kind == "one" else _two_qubit_matrix(name, ang)
+
+    def _dagger(self, gate, angles: np.ndarray, stack: np.ndarray) -> np.ndarray:
+        """``U^dagger`` on ``(B, X, 2**n)`` states."""
+        kind, qubits, data, cols = gate
+        n = self.n
+        if kind == "mono":
+            inverse, image, ph = data
+            out = np.take(stack, image, axis=2)
+            if ph is not None:
+                out *= ph.conj()
+            return out
+        if kind == "diag":
+            return stack * np.exp(-1j * angles[:, cols[0], None] * data[None, :])[:, None, :]
+        if kind == "const":
+            m = data.conj().T
+        else:
+            m = np.swapaxes(self._matrix(kind, data, [angles[:, c] for c in cols]), 1, 2).conj()
+        if len(qubits) == 1:
+            return _apply_1q_stack(stack, m, qubits[0], n)
+        b, x = stack.shape[:2]
+        if m.ndim == 3:
+            m = np.repeat(m, x, axis=0)
+        return _apply_kq(stack.reshape(b * x, -1), m, qubits, n).reshape(stack.shape)
+
+    def _derivative_times_dagger(self, gate, angles: np.ndarray, state: np.ndarray):
+        """For each angle of the gate: ``(col, dU U^dagger state)`` with ``state`` ``(B, 2**n)``."""
+        kind, qubits, data, cols = gate
+        if kind == "diag":
+            return [(cols[0], 1j * data[None, :] * state)]
+        out = []
+        ang = [angles[:, c] for c in cols]
+        u_dag = np.swapaxes(self._matrix(kind, data, ang), 1, 2).conj()
+        for i, (c, w) in enumerate(zip(cols, _FREQUENCY.get(data, (0.5,)))):
+            h = np.pi / (2 * w)
+            plus = [a + h if t == i else a for t, a in enumerate(ang)]
+            minus = [a - h if t == i else a for t, a in enumerate(ang)]
+            du = (self._matrix(kind, data, plus) - self._matrix(kind, data, minus)) * (w / 2)
+            m = du @ u_dag
+            if len(qubits) == 1:
+                out.append((c, _apply_1q_stack(state[:, None, :], m, qubits[0], self.n)[:, 0, :]))
+            else:
+                out.append((c, _apply_kq(state, m, qubits, self.n)))
+        return out
+
+    def gradients(self, values: np.ndarray, final: np.ndarray, projector: np.ndarray,
+                  wrt: list[int]) -> np.ndarray:
+        """``d outputs / d parameters`` ``(B, K, len(wrt))`` from the final states ``(B, 2**n)``.
+
+        ``outputs[:, k] = |final|**2 @ projector[:, k]``. One backward sweep carries the state
+        and the K projected states back through the gates together.
+        """
+        angles = self.table.evaluate(values)
+        b, k = final.shape[0], projector.shape[1]
+        wanted = set(wrt)
+        live = {c for c, col in enumerate(self.table.columns) if col.depends & wanted}
+        stack = np.empty((b, k + 1, final.shape[1]), dtype=complex)
+        stack[:, 0] = final
+        np.multiply(final[:, None, :], projector.T[None, :, :], out=stack[:, 1:])
+        by_col = np.zeros((b, k, len(self.table.columns)))
+        for gate in reversed(self.gates):
+            if any(c in live for c in gate[3]):
+                for c, mu in self._derivative_times_dagger(gate, angles, stack[:, 0]):
+                    if c in live:
+                        # 2 Re <lambda_k | mu>, as real dot products of (re, im) pairs
+                        lam = stack[:, 1:].view(np.float64)
+                        by_col[:, :, c] += 2 * np.matmul(lam, mu.view(np.float64)[:, :, None])[:, :, 0]
+            stack = self._dagger(gate, angles, stack)
+        grad = np.zeros((b, k, len(wrt)))
+        pos = {j: i for i, j in enumerate(wrt)}
+        for c in live:
+            for j, dj in self.table.derivatives(c, values).items():
+                if j in pos:
+                    grad[:, :, pos[j]] += by_col[:, :, c] * dj[:, None]
+        return grad
+
+
+# ---------------------------------------------------------------------------
+# compiled circuits shared across models and kernels
+# ---------------------------------------------------------------------------
+
+#: Compiled circuits kept (least recently used dropped first).
+_COMPILED_CACHE_SIZE = 8
+_COMPILED: OrderedDict = OrderedDict()
+_STANDARD: frozenset | None = None
+
+
+def _circuit_key(circuit: QuantumCircuit, parameters: list) -> tuple | None:
+    """A key equal for circuits the engine compiles identically; ``None`` when it cannot tell.
+
+    Parameters enter by name and position (two ``zz_feature_map(4)`` calls give distinct
+    ``Parameter`` objects but the same compiled circuit); numbers by their full ``repr``.
+    Circuits with non-standard gates (custom definitions) are not cached.
+    """
+    global _STANDARD
+    if _STANDARD is None:
+        from qiskit.circuit.library import get_standard_gate_name_mapping
+
+        _STANDARD = frozenset(get_standard_gate_name_mapping()) | {"barrier", "measure", "delay"}
+    ops = []
+    for inst in circuit.data:
+        op = inst.operation
+        if op.name not in _STANDARD:
+            return None
+        ops.append((op.name, tuple(circuit.find_bit(q).index for q in inst.qubits),
+                    tuple(repr(float(p)) if isinstance(p, (int, float)) else str(p) for p in op.params)))
+    return (circuit.num_qubits, str(circuit.global_phase), tuple(p.name for p in parameters), tuple(ops))
+
+
+def compile_circuit(circuit: QuantumCircuit, parameters=None) -> CompiledCircuit:
+    """A :class:`CompiledCircuit` for ``circuit``, reused for equal circuits (same gates, same parameter order).
+
+    Fit, predict, cross-validation clones and separate kernel objects all build their own
+    copy of the same feature map; compiling it once per process saves the compile time
+    (and the phase blocks' lazily built tables) for all but the first.
+
+    Examples
+    --------
+    >>> from qvc.quantum.circuits import feature_map
+    >>> compile_circuit(feature_map(3)) is compile_circuit(feature_map(3))
+    True
+    """
+    params = list(circuit.parameters if parameters is None else parameters)
+    key = _circuit_key(circuit, params)
+    if key is None:
+        return CompiledCircuit(circuit, params)
+    hit = _COMPILED.get(key)
+    if hit is not None:
+        _COMPILED.move_to_end(key)
+        return hit
+    compiled = CompiledCircuit(circuit, params)
+    _COMPILED[key] = compiled
+    while len(_COMPILED) > _COMPILED_CACHE_SIZE:
+        _COMPILED.popitem(last=False)
+    return compiled

@@ -1,156 +1,338 @@
-"""The sweep-level report: cost curves, growth-law fits, the break-even table, the raw points.
+"""The sweep-level report: break-even against the cheapest simulator, curves, laws, raw points.
 
-Written into the sweep's run folder as ``sweep_report.md`` and
-``sweep_report.html`` (same content), ``plots/*.png`` (matplotlib, Agg
-backend), ``fits.csv`` and ``breakeven.csv``; the raw points are the run's
-``results.csv``.
+Built as a :class:`~qvc.report.content.Document` and rendered by the same
+Markdown and HTML renderers as run reports (self-contained HTML, figures as
+inline SVG). Written atomically into the sweep's run folder: ``sweep_report.md``,
+``sweep_report.html``, ``fits.csv`` and ``breakeven.csv``; the raw points are
+the run's ``results.csv``. All inputs are read and every file is rendered in
+memory before anything is replaced.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure as MplFigure
 
+from qvc._io import atomic_write_text
+from qvc.experiment.breakeven import GPU, WALLS
 from qvc.experiment.results import load_results
 from qvc.experiment.runfolder import read_sweep_meta
-from qvc.experiment.scaling import LAWS, SERIES, ScalingAnalysis, analyse
+from qvc.experiment.scaling import SERIES, ScalingAnalysis, analyse
+from qvc.report.columns import fmt
+from qvc.report.content import Cell, Document, Figure, KeyValues, Link, Section, Table
+from qvc.report.html import render_html
+from qvc.report.markdown import render_markdown
+from qvc.report.plots import to_svg
 
-_COLORS = {"classical": "tab:blue", "simulation": "tab:orange", "hardware": "tab:green"}
+_COLOURS = {"classical": "#1f77b4", "simulation:statevector": "#ff7f0e", "hardware": "#2ca02c",
+            "simulation:gpu (modelled)": "#9467bd"}
+_MORE = ["#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 _RAW_COLUMNS = [
-    "model", "dataset", "qubits", "samples", "n_train", "n_test", "seed", "accuracy_test",
-    "fit_energy_j", "predict_energy_j", "fit_energy_method", "hw_energy_j", "hw_energy_method",
-    "point_seconds", "worker",
+    "model", "dataset", "qubits", "samples", "n_train", "n_test", "seed", "execution", "entanglement",
+    "simulator", "mps_bond_dimension_reached", "accuracy_test", "fit_energy_j", "predict_energy_j",
+    "fit_energy_method", "hw_energy_j", "hw_energy_method", "shots", "point_seconds", "worker",
 ]
+#: Default extrapolation limit (qubits beyond the measured range) when the spec gives none.
+DEFAULT_MAX_EXTRAPOLATION = 10.0
 
 
-def _fmt(v) -> str:
-    if v is None:
+def _colour(series: str, k: int) -> str:
+    return _COLOURS.get(series, _MORE[k % len(_MORE)])
+
+
+def _num(v, spec: str = ".3g") -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    if isinstance(v, (float, np.floating)):
-        if math.isnan(v):
-            return "-"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return f"{v:.4g}"
-    if isinstance(v, list):
-        return "[" + ", ".join(_fmt(x) for x in v) + "]"
-    return str(v)
+    if isinstance(v, float) and math.isinf(v):
+        return "unbounded" if v > 0 else "-inf"
+    return format(float(v), spec)
 
 
-def _md_table(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "(none)"
-    cols = list(frame.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, r in frame.iterrows():
-        lines.append("| " + " | ".join(_fmt(r[c]).replace("|", "/") for c in cols) + " |")
-    return "\n".join(lines)
+def _text(v) -> str:
+    """A table cell from a possibly missing value."""
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA else str(v)
 
 
-def _html_table(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "<p>(none)</p>"
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(r[c]))}</td>" for c in frame.columns) + "</tr>"
-        for _, r in frame.iterrows()
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _interval_text(r) -> str:
+    lo, hi = r.get("low"), r.get("high")
+    if not isinstance(lo, float) or (math.isnan(lo) and (not isinstance(hi, float) or math.isnan(hi))):
+        return "-"
+    lo_s = "-" if math.isnan(lo) else ("never" if math.isinf(lo) else _num(lo))
+    hi_s = "-" if math.isnan(hi) else ("open (beyond the limit or never)" if math.isinf(hi) else _num(hi))
+    return f"{lo_s} .. {hi_s}"
 
 
-def _breakeven_view(be: pd.DataFrame) -> pd.DataFrame:
-    if be.empty:
-        return be
-    view = be.copy()
-
-    def where(r):
-        if r["already_below"]:
-            return f"already below at {r['x']:.4g}"
-        if isinstance(r["x"], float) and math.isnan(r["x"]):
-            return f"none up to {r['search_to']:g}"
-        return f"{r['x']:.4g}"
-
-    def interval(r):
-        lo, hi = r["low"], r["high"]
-        if (isinstance(lo, float) and math.isnan(lo)) and (isinstance(hi, float) and math.isnan(hi)):
-            return "-"
-        lo_s = "none" if (isinstance(lo, float) and math.isinf(lo)) else _fmt(lo)
-        hi_s = f"> {r['search_to']:g}" if (isinstance(hi, float) and (math.isinf(hi) or math.isnan(hi))) else _fmt(hi)
-        return f"{lo_s} .. {hi_s}"
-
-    view["break-even"] = view.apply(where, axis=1)
-    view["interval"] = view.apply(interval, axis=1)
-    return view[["pair", "comparison", "axis", "fixed", "law_hw", "law_other", "basis", "break-even",
-                 "interval", "measured_range", "interval_source", "notes"]]
+def _breakeven_table(be: pd.DataFrame) -> Table:
+    cols = ["pair", "fixed", "comparison", "against", "cheapest at crossing", "break-even", "interval (5-95 %)",
+            "beyond measured", "status", "measured range", "hardware priced at", "notes"]
+    rows: list[list[Cell]] = []
+    for _, r in be.iterrows():
+        rows.append([
+            _text(r.get("pair")), _text(r.get("fixed")), _text(r.get("comparison")),
+            _text(r.get("simulator_compared")), _text(r.get("simulator") or None),
+            _num(r.get("x")), _interval_text(r),
+            "-" if pd.isna(r.get("extrapolation")) else f"{float(r['extrapolation']):.1f}",
+            _text(r.get("status")), _text(r.get("measured_range")), _text(r.get("hardware_pricing")),
+            _text(r.get("notes") or None),
+        ])
+    return Table(cols, rows, "break-even: first size where the modelled hardware energy falls below the "
+                             "compared series; 'cheapest available' compares with the cheapest simulator at "
+                             "each size that exists there (walls) and meets the precision")
 
 
-def plot_curves(analysis: ScalingAnalysis, out_dir: str | Path) -> list[Path]:
-    """One PNG per (pair, axis, fixed value): measured/modelled points, best fits, break-even.
+def _laws_table(be: pd.DataFrame) -> Table:
+    rows: list[list[Cell]] = [
+        [_text(r["pair"]), _text(r["fixed"]), _text(r["simulator_compared"]), _text(r.get("laws")),
+         _text(r.get("interval_sources"))]
+            for _, r in be.iterrows() if isinstance(r.get("laws"), str) and r.get("laws")]
+    return Table(["pair", "fixed", "against", "central laws (best by AICc)", "interval sources"], rows,
+                 "the laws behind every row; a declined crossing is a statement about these laws only")
 
-    Returns the written paths.
-    """
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def _fits_table(fits: pd.DataFrame) -> Table:
+    if fits.empty:
+        return Table(["fits"], [["(none: no curve has three or more sizes)"]])
+    rows: list[list[Cell]] = [[str(r["pair"]), str(r["series"]), str(r["axis"]), _num(r["fixed"], "g"), str(r["law"]),
+             str(r["fitted"]), str(int(r["n"])), _num(r["r2_log"], ".4f"), _num(r["rmse_log10"], ".3f"),
+             _num(r["aicc"], ".1f"), "yes" if r["best"] else ""]
+            for _, r in fits.iterrows()]
+    return Table(["pair", "series", "axis", "fixed", "law", "fitted", "n", "R2 (log)", "RMS miss (decades)",
+                  "AICc", "best"], rows)
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths: list[Path] = []
+
+def _curve_figure(analysis: ScalingAnalysis, pair: str, axis: str, fixed: float) -> str | None:
+    """Energy curves with laws, walls and break-even (left) beside test accuracy (right)."""
     curves = analysis.curves
-    if curves.empty:
-        return paths
-    for (pair, axis, fixed), block in curves.groupby(["pair", "axis", "fixed"], sort=False):
-        be = analysis.breakeven
-        be = be[(be.pair == pair) & (be.axis == axis) & (be.fixed.str.endswith(f"= {fixed:g}"))] if not be.empty else be
-        x_hi = float(block["x"].max())
-        finite = [v for v in (list(be["x"]) + list(be["high"])) if isinstance(v, float) and math.isfinite(v)] \
-            if not be.empty else []
-        x_end = max([x_hi] + finite) * (1.15 if finite else 1.0)
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        for series, c in block.groupby("series", sort=False):
-            color = _COLORS.get(series, "k")
-            ax.errorbar(c["x"], c["y"], yerr=c["y_std"].fillna(0), fmt="o", color=color,
-                        label=f"{series} ({c['label'].iloc[0] or '-'})", capsize=2)
-            if "y_low" in c and not c["y_low"].isna().all():
-                ax.fill_between(c["x"], c["y_low"], c["y_high"], color=color, alpha=0.15)
-            fits = analysis.fit_objects.get((pair, series, axis, fixed), [])
-            if fits:
-                f = fits[0]
-                grid = (np.geomspace(f.x_min, x_end, 200) if axis == "samples"
-                        else np.linspace(f.x_min, x_end, 200))
-                ax.plot(grid, f.predict(grid), "-", color=color, alpha=0.8,
-                        label=f"fit {f.law}: {f.describe()} (R2log {f.r2_log:.3f})")
-        for _, r in be.iterrows():
-            if isinstance(r["x"], float) and math.isfinite(r["x"]) and not r["already_below"]:
-                ax.axvline(r["x"], color="tab:red" if "simulation" in r["comparison"] else "tab:purple",
-                           ls="--", lw=1, label=f"{r['comparison']} at {r['x']:.3g} ({r['basis']})")
-                lo = r["low"] if math.isfinite(r["low"]) else r["x"]
-                hi = r["high"] if math.isfinite(r["high"]) else x_end
-                ax.axvspan(lo, hi, color="tab:red", alpha=0.07)
-        ax.set_yscale("log")
-        if axis == "samples":
-            ax.set_xscale("log")
-        other = "samples" if axis == "qubits" else "qubits"
-        ax.set_xlabel(axis)
-        ax.set_ylabel("energy per run (J)")
-        ax.set_title(f"{pair} pair: energy vs {axis} ({other} = {fixed:g})")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=6.5, loc="best")
-        fig.tight_layout()
-        path = out_dir / f"{pair}_{axis}_{other}{fixed:g}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
-    return paths
+    block = curves[(curves.pair == pair) & (curves.axis == axis) & (curves.fixed == fixed)]
+    if block.empty:
+        return None
+    be = analysis.breakeven
+    other = "samples" if axis == "qubits" else "qubits"
+    if not be.empty:
+        be = be[(be.pair == pair) & (be.axis == axis) & (be.fixed == f"{other} = {fixed:g}")]
+    measured = block[~block.series.str.contains("modelled")]
+    x_hi = float(measured["x"].max()) if not measured.empty else float(block["x"].max())
+    x_lo = float(block["x"].min())
+    lim = analysis.settings.get("max_extrapolation", DEFAULT_MAX_EXTRAPOLATION)
+    if axis == "qubits":
+        finite = [float(v) for v in (list(be.get("x", [])) + list(be.get("high", []))) if
+                  isinstance(v, float) and math.isfinite(v)]
+        x_end = min(max([x_hi + lim] + [v + 2 for v in finite]), analysis.settings.get("max_qubits", 200))
+        grid = np.linspace(x_lo, x_end, 300)
+    else:
+        x_end = x_hi * 10
+        grid = np.geomspace(x_lo, x_end, 300)
+    fig = MplFigure(figsize=(12.5, 4.8))
+    ax, acc = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    fig.subplots_adjust(wspace=0.28)
+    for k, (series, c) in enumerate(block.groupby("series", sort=False)):
+        col = _colour(series, k)
+        if "modelled" in series and axis == "qubits":
+            ent = str(c["entanglement"].iloc[0] or "full") if "entanglement" in c else "full"
+            from qvc.experiment.breakeven import gpu_statevector_energy
+
+            hw_c = block[block.series == "hardware"]
+            n_tr, n_te = float(hw_c["n_train"].mean()), float(hw_c["n_test"].mean())
+            n_sv = float((hw_c["circuits_predict"] / hw_c["n_test"]).mean())
+            t, lo, hi = gpu_statevector_energy(grid, n_tr, n_te, n_sv, ent)
+            ax.plot(grid, t, color=col, lw=1.2, label=f"{series} (typical; band low-high)")
+            ax.fill_between(grid, lo, hi, color=col, alpha=0.12)
+            continue
+        learn = c["learns"].astype(bool) if "learns" in c else pd.Series(True, index=c.index)
+        ax.errorbar(c["x"][learn], c["y"][learn], yerr=c["y_std"][learn].fillna(0), fmt="o", color=col,
+                    ms=4, capsize=2, label=f"{series} ({c['label'].iloc[0] or '-'})")
+        if (~learn).any():
+            ax.plot(c["x"][~learn], c["y"][~learn], "o", mfc="white", color=col, ms=5,
+                    label=f"{series}: model at or below majority rate (excluded)")
+        if "y_low" in c and c["y_low"].notna().all():
+            ax.fill_between(c["x"], c["y_low"], c["y_high"], color=col, alpha=0.15)
+        fits = analysis.fit_objects.get((pair, series, axis, fixed), [])
+        if fits:
+            f = fits[0]
+            ax.plot(grid, f.predict(grid), "-", color=col, alpha=0.8, lw=1,
+                    label=f"law {f.describe()} (R2log {f.r2_log:.3f})")
+    ymin, ymax = ax.get_ylim()
+    if axis == "qubits":
+        from qvc.experiment.breakeven import local_wall
+
+        lw, lw_note = local_wall()
+        for name, q in [(lw_note, lw)] + [(k, v[0]) for k, v in WALLS.items()]:
+            if x_lo <= q <= x_end:
+                ax.axvline(q, color="#555", ls=":", lw=1)
+                ax.text(q, ymax, f" wall: {name.split('(')[0].strip()} ({q})", rotation=90, va="top",
+                        ha="right", fontsize=7, color="#555")
+    for _, r in be.iterrows():
+        if r.get("simulator_compared") != "cheapest available" and r.get("comparison") != "hardware < simulation":
+            continue
+        x = r.get("x")
+        if isinstance(x, float) and math.isfinite(x):
+            ax.axvline(x, color="#d62728", ls="--", lw=1,
+                       label=f"break-even vs {r['simulator_compared']}: {x:.3g}")
+            span_lo = float(r["low"]) if math.isfinite(r["low"]) else x
+            span_hi = float(r["high"]) if math.isfinite(r["high"]) else x_end
+            ax.axvspan(span_lo, span_hi, color="#d62728", alpha=0.06)
+    ax.set_yscale("log")
+    if axis == "samples":
+        ax.set_xscale("log")
+        acc.set_xscale("log")
+    ax.set_xlabel(axis)
+    ax.set_ylabel("energy of fit + predict [J], log scale")
+    ax.set_title(f"{pair}: energy vs {axis} ({other} = {fixed:g})", fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(0.0, -0.14), ncol=1, frameon=False)
+    # accuracy panel
+    drew = False
+    for k, (series, c) in enumerate(block.groupby("series", sort=False)):
+        if series == "hardware" or "modelled" in series or "accuracy" not in c:
+            continue
+        acc.plot(c["x"], c["accuracy"], "o-", color=_colour(series, k), ms=4,
+                 label=f"{'quantum, ' if series.startswith('simulation') else ''}{series}")
+        drew = True
+    maj = block.dropna(subset=["majority"]) if "majority" in block else block.iloc[0:0]
+    if not maj.empty:
+        m = maj.groupby("x")["majority"].mean()
+        acc.plot(m.index, m.values, "k--", lw=1, label="majority-class rate (test split)")
+    acc.set_ylim(0, 1.02)
+    acc.set_xlabel(axis)
+    acc.set_ylabel("test accuracy (mean over seeds)")
+    acc.set_title("accuracy: a point enters the break-even only above the majority rate", fontsize=10)
+    acc.grid(True, alpha=0.3)
+    if drew:
+        acc.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.14), frameon=False)
+    return to_svg(fig)
+
+
+def _gpu_constants() -> Table:
+    rows: list[list[Cell]] = []
+    for key, val in GPU.items():
+        if key == "name":
+            continue
+        value, source = val
+        rows.append([key, str(value), str(source)])
+    return Table(["constant", "value", "source"], rows, f"{GPU['name']}: the modelled GPU statevector series")
+
+
+def _walls_table(analysis: ScalingAnalysis) -> Table:
+    rows: list[list[Cell]] = [[str(r["wall"]), str(int(r["qubits"])), str(r["source"])]
+                              for _, r in analysis.walls.iterrows()]
+    return Table(["statevector wall", "largest qubits (fp64, one state)", "source"], rows,
+                 "beyond a wall that simulator is not available: the classical series there is MPS, or the "
+                 "modelled distributed GPU cost up to the largest published simulation")
+
+
+def build_sweep_report(frame: pd.DataFrame, meta: dict, analysis: ScalingAnalysis) -> Document:
+    """The sweep report as a :class:`~qvc.report.content.Document`.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The sweep's result rows.
+    meta : dict
+        ``sweep.json``.
+    analysis : ScalingAnalysis
+        From :func:`~qvc.experiment.scaling.analyse`.
+
+    Returns
+    -------
+    Document
+    """
+    run_id = meta.get("run_id", "")
+    sessions = meta.get("sessions", [])
+    n_points = len(meta.get("points", []))
+    wall = sum((pd.Timestamp(s["finished_utc"]) - pd.Timestamp(s["started_utc"])).total_seconds()
+               for s in sessions if s.get("finished_utc"))
+    st = analysis.settings
+    subtitle = [
+        f"spec {meta.get('spec_file', '-')} · {len(frame)} of {n_points} points stored · status "
+        f"{meta.get('status', '-')} · {len(sessions)} session(s), {wall:.0f} s of sweep wall time",
+        f"break-even search to {st.get('max_qubits')} qubits / {st.get('max_samples'):g} samples; crossings more "
+        f"than {st.get('max_extrapolation'):g} qubits beyond the measured range are declined; "
+        f"{st.get('draws')} draws per interval",
+    ]
+    be = analysis.breakeven
+    summary = []
+    if not be.empty:
+        for _, r in be[(be.get("simulator_compared") == "cheapest available")].iterrows():
+            where = (f"hardware falls below the cheapest simulator ({r['simulator']}) at {r['x']:.3g} qubits, "
+                     f"interval {_interval_text(r)} ({r['extrapolation']:.1f} qubits beyond the measured range)"
+                     if isinstance(r["x"], float) and math.isfinite(r["x"]) else str(r["status"]))
+            summary.append(f"{r['pair']}, {r['fixed']}: {where}. Modelled hardware energy vs measured or "
+                           "estimated local simulation (and a modelled GPU); hardware priced at "
+                           f"{r.get('hardware_pricing') or '-'}.")
+        for _, r in be[be["status"].astype(str).str.startswith("excluded")].iterrows():
+            summary.append(f"{r['pair']}, {r['fixed']}: no break-even quoted; {r['status']} (a model at the "
+                           "majority rate is not priced as if it worked).")
+    summary.append("Every number in the break-even table comes with its interval's sources and the distance "
+                   "beyond the measured range; no GPU was measured here (the GPU series is modelled).")
+    blocks: list = [
+        "Compared series: the modelled hardware energy of the quantum model against each classical "
+        "simulator the sweep measured on this machine (the row's simulator: statevector = qvc's CPU "
+        "engine, mps = Aer matrix-product states, exact or fidelity-matched), a modelled GPU statevector "
+        "series, and the cheapest of them that exists at each size. Only sizes where the quantum model's "
+        "test accuracy beats the majority-class rate (and, with auto shots, whose shot budget is feasible) "
+        "enter (points_excluded counts the others).",
+        _breakeven_table(be) if not be.empty else "No break-even: no curve with a hardware series and "
+                                                  "four or more sizes.",
+    ]
+    if not be.empty and be["laws"].map(lambda v: isinstance(v, str) and bool(v)).any():
+        blocks.append(_laws_table(be))
+    blocks.append(_walls_table(analysis))
+    figs: list = []
+    for (pair, axis, fixed), _ in analysis.curves.groupby(["pair", "axis", "fixed"], sort=False):
+        svg = _curve_figure(analysis, pair, axis, fixed)
+        if svg:
+            figs.append(Figure(svg, f"{pair}, energy vs {axis} at fixed "
+                                    f"{'samples' if axis == 'qubits' else 'qubits'} = {fixed:g}. Left: points "
+                                    "(mean over seeds; hollow = model does not beat the majority rate, "
+                                    "excluded), best law per series, modelled GPU band, walls (dotted), "
+                                    "break-even and its interval (red). Right: test accuracy of the same "
+                                    "points against the majority-class rate."))
+    if not figs:
+        figs.append("No curve with three or more sizes to draw.")
+    methods = sorted(set(frame.get("fit_energy_method", pd.Series(dtype=str)).dropna()))
+    meters = sorted(set(frame.get("energy_meter", pd.Series(dtype=str)).dropna()))
+    method = [
+        KeyValues([(k, v) for k, v in SERIES.items()]),
+        f"Local energies are labelled {', '.join(methods) or '-'} (meter: {', '.join(meters) or '-'}); hardware "
+        "energies are modelled by the cost model on each row's device preset; the GPU series is modelled "
+        "from the constants below (board power only: host, network and cooling are excluded).",
+        "Energy attribution: " + ("; ".join(
+            f"session {i + 1}: {s['executor']['where']}; {s['executor']['attribution']}"
+            for i, s in enumerate(sessions)) or "-"),
+        "Laws: least squares on ln(energy), ranked by AICc. CPU statevector: c + a*G(n)*2^n (G = gates of "
+        "the ZZ feature map), c + a*n*2^n, c + a*2^(b*n) with b >= 1; MPS: c + a*n*chi(n)^3 and the "
+        "polynomial laws; hardware: linear, quadratic, power, exp+floor; classical: polynomial. Along "
+        "samples every law is polynomial (fitted in log10 samples for the break-even).",
+        "Interval: each of the draws drops 0-2 of the largest and smallest sizes, bootstrap-resamples the "
+        "rest, picks each series' law uniformly among those within 10 AICc of the best on the full data, "
+        "draws the law's parameters "
+        "from their covariance, and draws the hardware cost model and the GPU model between their low and "
+        "high bounds; the interval is the 5th-95th percentile of the draws' crossings. 'open' means more "
+        "than 5 % of draws never cross, or the upper end lies beyond the extrapolation limit.",
+        _gpu_constants(),
+    ]
+    raw_cols = [c for c in _RAW_COLUMNS if c in frame.columns]
+    raw = Table(raw_cols, [[fmt(v) if isinstance(v, float) else ("-" if pd.isna(v) else str(v))
+                            for v in r] for r in frame[raw_cols].itertuples(index=False, name=None)])
+    sections = [
+        Section("Break-even against the cheapest simulator", blocks, "breakeven"),
+        Section("Energy and accuracy curves", figs, "curves"),
+        Section("Fitted laws", [_fits_table(analysis.fits)], "fits"),
+        Section("Method", method, "method"),
+        Section("Raw points", [KeyValues([("all columns", Link("results.csv", "results.csv")),
+                                          ("break-even table", Link("breakeven.csv", "breakeven.csv")),
+                                          ("fits", Link("fits.csv", "fits.csv"))]), raw], "raw",
+                collapsed=True),
+    ]
+    return Document(f"qvc sweep {run_id}".strip(), subtitle, sections, summary)
+
+
+def _csv_text(frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=False)
 
 
 def write_sweep_report(run_dir: str | Path) -> Path:
@@ -172,65 +354,15 @@ def write_sweep_report(run_dir: str | Path) -> Path:
     frame = load_results(run_dir)
     settings = meta.get("analysis", {})
     analysis = analyse(frame, max_qubits=settings.get("max_qubits", 200),
-                       max_samples=settings.get("max_samples", 1_000_000))
-    plots = plot_curves(analysis, run_dir / "plots")
-    fits = analysis.fits
-    if not fits.empty:
-        fits.to_csv(run_dir / "fits.csv", index=False)
-    analysis.breakeven.to_csv(run_dir / "breakeven.csv", index=False)
-    be_view = _breakeven_view(analysis.breakeven)
-    fit_view = fits[["pair", "series", "axis", "fixed", "law", "fitted", "n", "r2_log", "rmse_log10", "aicc",
-                     "best"]] if not fits.empty else fits
-    raw = frame[[c for c in _RAW_COLUMNS if c in frame.columns]]
-    sessions = meta.get("sessions", [])
-    n_points = len(meta.get("points", []))
-    wall = sum(
-        (pd.Timestamp(s["finished_utc"]) - pd.Timestamp(s["started_utc"])).total_seconds()
-        for s in sessions if s.get("finished_utc")
-    )
-    methods = sorted(set(frame.get("fit_energy_method", pd.Series(dtype=str)).dropna()))
-    meters = sorted(set(frame.get("energy_meter", pd.Series(dtype=str)).dropna()))
-    notes = [
-        f"Sweep `{meta['run_id']}` from `{meta.get('spec_file')}`: {len(frame)} of {n_points} points stored, "
-        f"status **{meta.get('status')}**, {len(sessions)} session(s), {wall:.0f} s of sweep wall time.",
-        f"Local energies (classical, simulation) are labelled {', '.join(methods) or '-'} "
-        f"(meter: {', '.join(meters) or '-'}); hardware energies are `modelled` by the cost model on the device "
-        "preset (see each row's `device`).",
-        "Energy attribution: " + "; ".join(
-            f"session {i + 1}: {s['executor']['where']}; {s['executor']['attribution']}"
-            for i, s in enumerate(sessions)),
-        "Fits: least squares on ln(energy), candidate laws " + ", ".join(
-            f"{k} `{v.formula}`" for k, v in LAWS.items())
-        + "; ranked by AICc (best = lowest); `r2_log` is R^2 of ln(energy), `rmse_log10` the RMS miss in "
-        "decades. A curve is a fixed value of the other axis with at least three distinct x values; each "
-        "point is the mean over seeds.",
-        "Break-even: first x where the hardware curve's best law falls below the other curve's law, searched "
-        f"up to {settings.get('max_qubits', 200)} qubits / {settings.get('max_samples', 1_000_000):g} samples. "
-        "When the simulation's best law along qubits is not exponential, a second row assumes the best "
-        "exponential law (statevector simulation is asymptotically exponential in qubits). Extrapolations far "
-        "beyond the measured range are model statements, not measurements.",
-    ]
-    series_text = [f"- **{k}**: {v}" for k, v in SERIES.items()]
-    md = [f"# Sweep report: {meta['run_id']}", "", *[f"- {n}" for n in notes], "", "## Series", "",
-          *series_text, "", "## Break-even", "", _md_table(be_view), "", "## Curves", ""]
-    md += [f"![{p.stem}](plots/{p.name})" for p in plots]
-    md += ["", "## Fits", "", _md_table(fit_view), "", "## Raw points",
-           "", "All columns: [results.csv](results.csv).", "", _md_table(raw), ""]
-    (run_dir / "sweep_report.md").write_text("\n".join(md))
-
-    style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;}table{border-collapse:collapse;"
-             "font-size:12px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px}th{background:#eee}"
-             "img{max-width:100%;}")
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>qvc sweep {html.escape(meta['run_id'])}"
-             f"</title><style>{style}</style></head><body>",
-             f"<h1>Sweep report: {html.escape(meta['run_id'])}</h1><ul>"]
-    parts += [f"<li>{html.escape(n)}</li>" for n in notes]
-    parts += ["</ul><h2>Series</h2><ul>"]
-    parts += [f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in SERIES.items()]
-    parts += ["</ul><h2>Break-even</h2>", _html_table(be_view), "<h2>Curves</h2>"]
-    parts += [f"<p><img src='plots/{html.escape(p.name)}' alt='{html.escape(p.stem)}'></p>" for p in plots]
-    parts += ["<h2>Fits</h2>", _html_table(fit_view), "<h2>Raw points</h2>",
-              "<p>All columns: <a href='results.csv'>results.csv</a>.</p>", _html_table(raw), "</body></html>"]
-    page = run_dir / "sweep_report.html"
-    page.write_text("".join(parts))
-    return page
+                       max_samples=settings.get("max_samples", 1_000_000),
+                       max_extrapolation=settings.get("max_extrapolation", DEFAULT_MAX_EXTRAPOLATION),
+                       draws=settings.get("draws", 200))
+    doc = build_sweep_report(frame, meta, analysis)
+    md, page = render_markdown(doc), render_html(doc)
+    fits_csv = _csv_text(analysis.fits) if not analysis.fits.empty else "pair,series,axis,fixed,law\n"
+    be_csv = _csv_text(analysis.breakeven) if not analysis.breakeven.empty else "pair,comparison,simulator\n"
+    atomic_write_text(run_dir / "fits.csv", fits_csv)
+    atomic_write_text(run_dir / "breakeven.csv", be_csv)
+    atomic_write_text(run_dir / "sweep_report.md", md)
+    atomic_write_text(run_dir / "sweep_report.html", page)
+    return run_dir / "sweep_report.html"
