@@ -37,7 +37,13 @@ def _int_list(text: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for documentation and tests)."""
+    """The argument parser (exposed for documentation and tests).
+
+    ``qvc run``'s defaults are :class:`~qvc.experiment.spec.ExperimentSpec`'s (``SPEC_DEFAULTS``).
+    """
+    from qvc.experiment.spec import SPEC_DEFAULTS as D
+    from qvc.models.registry import MODEL_NAMES
+
     p = _Parser(prog="qvc", description="Energy of quantum vs classical machine learning.")
     p.add_argument("--version", action="version", version=f"qvc {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
@@ -48,29 +54,46 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", help="label column of --csv")
     run.add_argument("--qubits", type=int, help="features = qubits (default: per dataset)")
     run.add_argument("--models", type=_csv_list, default=None,
-                     help="comma-separated subset of svm,qsvc,mlp,vqc (default: all)")
+                     help=f"comma-separated subset of {','.join(MODEL_NAMES)} (default: all)")
     run.add_argument("--seed", type=_int_list, default=None,
-                     help="seed, or comma-separated seeds (default 42)")
-    run.add_argument("--shots", type=int, default=1024, help="shots per circuit (default 1024)")
-    run.add_argument("--device", default="ibm_heron", help="device preset (default ibm_heron)")
+                     help="seed, or comma-separated seeds (default "
+                          f"{','.join(map(str, D['seeds']))})")
+    run.add_argument("--shots", type=int, default=D["shots"], help=f"shots per circuit (default {D['shots']})")
+    run.add_argument("--device", default=D["device"], help=f"device preset (default {D['device']})")
     run.add_argument("--device-file", default=None, help="TOML file with more device presets")
-    run.add_argument("--attribution", default="attributional",
+    run.add_argument("--attribution", default=D["attribution"],
                      help="hardware energy attribution: attributional (default) or marginal")
-    run.add_argument("--mitigation-factor", type=float, default=1.0,
+    run.add_argument("--mitigation-factor", type=float, default=D["mitigation_factor"],
                      help="error-mitigation sampling multiplier on shots (default 1)")
     run.add_argument(
-        "--execution", default="exact",
+        "--execution", default=D["execution"],
         help="quantum execution mode: exact (default), shots, noisy:<fake backend> (e.g. noisy:fake_torino) "
              "or ibm:<backend>[:session]",
     )
-    run.add_argument("--max-iter", type=int, default=100,
-                     help="shared iteration budget of mlp and vqc (default 100)")
-    run.add_argument("--test-size", type=float, default=0.25, help="held-out fraction (0.25)")
+    run.add_argument("--max-iter", type=int, default=D["max_iter"],
+                     help=f"shared iteration budget of mlp and vqc (default {D['max_iter']})")
+    run.add_argument("--test-size", type=float, default=D["test_size"],
+                     help=f"held-out fraction ({D['test_size']})")
     run.add_argument("--samples", type=int, default=None, help="subsample to at most N samples")
-    run.add_argument("--out", default="reports", help="parent folder of the run folder")
+    run.add_argument("--out", default=D["out_dir"], help="parent folder of the run folder")
     run.add_argument("--json", action="store_true",
                      help="print one JSON object (run folder and rows) and nothing else")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    tuning = run.add_argument_group("hyperparameters and tuning (cross-validation on the training split)")
+    tuning.add_argument("--no-tune", dest="tune", action="store_false", default=D["tune"],
+                        help="keep the registry's untuned defaults (no search)")
+    tuning.add_argument("--param", action="append", default=[], metavar="MODEL.NAME=VALUE",
+                        help="fix a hyperparameter (repeatable), e.g. qsvc.bandwidth=0.1; "
+                             "it is taken out of the search")
+    tuning.add_argument("--search-space", metavar="FILE", default=D["search_space"],
+                        help="TOML file of candidate values (default: qvc/models/search_space.toml)")
+    tuning.add_argument("--tune-budget", metavar="N", type=int, default=D["tune_budget"],
+                        help=f"candidates per model, the same for both of a pair (default {D['tune_budget']})")
+    tuning.add_argument("--cv-folds", metavar="K", type=int, default=D["cv_folds"],
+                        help=f"stratified CV folds (default {D['cv_folds']})")
+    tuning.add_argument("--target-accuracy", metavar="A", type=_float, default=D["target_accuracy"],
+                        help="accuracy at which the report compares energies (default: the lower "
+                             "of each pair's tuned accuracies)")
     ibm_opts = run.add_argument_group("IBM Quantum (--execution ibm:<backend>[:session])")
     ibm_opts.add_argument("--ibm-timeout", type=float, default=None,
                           help="seconds to wait for job results (default 3600; 0 = submit and "
@@ -86,11 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="ISO 3166 code whose grid carbon intensity prices gCO2e (see 'qvc carbon')")
     carbon.add_argument("--carbon-intensity", metavar="G_PER_KWH", type=_float,
                         help="grid carbon intensity in gCO2e/kWh (default: world average 475)")
-    energy.add_argument("--idle-baseline", metavar="SECONDS", type=_float, default=0.0,
+    energy.add_argument("--idle-baseline", metavar="SECONDS", type=_float, default=D["idle_baseline_s"],
                         help="measure idle power first (RAPL/NVML only) and report above-idle energy")
     energy.add_argument("--min-window", metavar="SECONDS", type=_float, default=None,
                         help="repeat a fit/predict shorter than this (default: the meter's resolution)")
-    energy.add_argument("--max-repeats", metavar="N", type=int, default=5000,
+    energy.add_argument("--max-repeats", metavar="N", type=int, default=D["max_repeats"],
                         help="cap on calls when repeating a short fit/predict (1 = never; default 5000)")
     energy.add_argument("--cpu-tdp-table", metavar="CSV",
                         help="CSV 'model,tdp_w,cores,source' of CPU TDPs for the estimate")
@@ -180,8 +203,8 @@ def _add_ibm_parser(sub) -> None:
 
 
 def _spec_from_args(args: argparse.Namespace):
-    from qvc.experiment.spec import ExperimentSpec
-    from qvc.models.registry import MODEL_NAMES
+    from qvc.experiment.spec import SPEC_DEFAULTS, ExperimentSpec
+    from qvc.models.hyperparams import parse_param_assignments
 
     if args.dataset is None and args.csv_path is None:
         raise QvcUsageError("give a dataset name (see 'qvc datasets') or --csv PATH --target COLUMN")
@@ -192,8 +215,8 @@ def _spec_from_args(args: argparse.Namespace):
     return ExperimentSpec(
         dataset=args.dataset or "csv",
         qubits=args.qubits,
-        models=tuple(args.models) if args.models is not None else MODEL_NAMES,
-        seeds=tuple(args.seed) if args.seed else (42,),
+        models=tuple(args.models) if args.models is not None else SPEC_DEFAULTS["models"],
+        seeds=tuple(args.seed) if args.seed else SPEC_DEFAULTS["seeds"],
         shots=args.shots,
         device=args.device,
         device_file=args.device_file,
@@ -214,6 +237,12 @@ def _spec_from_args(args: argparse.Namespace):
         cpu_tdp_table=args.cpu_tdp_table,
         ibm_timeout_s=args.ibm_timeout,
         train_on_hardware=args.train_on_hardware,
+        tune=args.tune,
+        tune_budget=args.tune_budget,
+        cv_folds=args.cv_folds,
+        params=parse_param_assignments(args.param),
+        search_space=args.search_space,
+        target_accuracy=args.target_accuracy,
     )
 
 
@@ -536,7 +565,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         return _COMMANDS[args.command](args)
     except QvcUsageError as exc:
-        print(f"qvc: error: {exc}", file=sys.stderr)
+        from qvc.experiment.spec import flag_message
+
+        print(f"qvc: error: {flag_message(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("qvc: interrupted; finished rows are kept in the run folder "

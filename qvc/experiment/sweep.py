@@ -56,7 +56,8 @@ def execute_point(point: dict, run_id: str) -> dict:
 
     Examples
     --------
-    >>> p = Point("iris", "svm", 2, 40, 0, 1024, "ibm_heron", "exact", 100, 0.25)
+    >>> from qvc.experiment.spec import ExperimentSpec
+    >>> p = Point.make(ExperimentSpec("iris", qubits=2, max_samples=40, tune=False), "svm", 0)
     >>> row = execute_point(p.to_dict(), "demo")
     >>> row["point_id"] == p.point_id, row["n_train"] + row["n_test"]
     (True, 40)
@@ -74,13 +75,11 @@ def execute_point(point: dict, run_id: str) -> dict:
 
 
 def _estimated_cost(p: Point) -> float:
-    """Rough relative cost, only used to start the longest points first."""
-    n = p.samples or 200
-    if p.model == "qsvc":
-        return n * n * (1.0 + 2.0 ** min(p.qubits or 4, 40) / 512.0)
-    if p.model == "vqc":
-        return 50.0 * n * p.max_iter * (1.0 + 2.0 ** min(p.qubits or 4, 40) / 512.0)
-    return float(n)
+    """Rough relative cost (the registry's), only used to start the longest points first."""
+    from qvc.models.registry import get_model
+
+    cost = get_model(p.model).relative_cost(p.samples or 200, p.qubits or 4, p.max_iter)
+    return cost * (p.tune_budget * 3 if p.tune else 1)
 
 
 def _fmt_seconds(s: float) -> str:

@@ -9,20 +9,65 @@ from __future__ import annotations
 import numpy as np
 from qiskit import QuantumCircuit
 from qiskit_machine_learning.algorithms import NeuralNetworkClassifier
-from qiskit_machine_learning.optimizers import COBYLA
+from qiskit_machine_learning.optimizers import COBYLA, L_BFGS_B, SPSA
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.svm import SVC
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from qvc._validation import check_statevector_fits
+from qvc.errors import QvcUsageError
 from qvc.quantum.circuits import ansatz, feature_map, kernel_template, qnn_template
 from qvc.quantum.execution import EXECUTION_MODES, parse_execution
 from qvc.quantum.kernels import StatevectorKernel
 from qvc.quantum.ledger import CircuitLedger
 from qvc.quantum.qnn import StatevectorQNN, parity_interpret
 
-__all__ = ["EXECUTION_MODES", "QuantumKernelSVC", "VQCClassifier", "check_execution"]
+__all__ = ["EXECUTION_MODES", "OPTIMIZERS", "READOUTS", "QuantumKernelSVC", "VQCClassifier", "check_execution"]
+
+#: VQC optimizers: name -> what it is.
+OPTIMIZERS = {
+    "cobyla": "COBYLA (gradient-free; one forward pass per evaluation)",
+    "spsa": "SPSA (two forward passes per step; stochastic, seeded)",
+    "lbfgs": "L-BFGS-B on exact parameter-shift gradients (2 circuits per weight per sample per gradient)",
+}
+#: VQC readouts: name -> how a bitstring becomes a class.
+READOUTS = {"mod": "bitstring mod n_classes", "parity": "popcount(bitstring) mod n_classes"}
+
+
+def _make_optimizer(name: str, max_iter: int, seed: int | None):
+    if name == "cobyla":
+        return COBYLA(maxiter=max_iter)
+    if name == "spsa":
+        # calibration draws a few extra evaluations; fixed learning rate/perturbation keep it cheap
+        return SPSA(maxiter=max_iter, learning_rate=0.1, perturbation=0.1)
+    if name == "lbfgs":
+        return L_BFGS_B(maxiter=max_iter)
+    raise QvcUsageError(f"unknown VQC optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+
+
+def popcount_interpret(num_classes: int):
+    """Readout ``popcount(bitstring) mod num_classes`` (the parity on two classes).
+
+    Examples
+    --------
+    >>> popcount_interpret(2)(0b1011)
+    1
+    """
+    k = int(num_classes)
+
+    def interpret(x: int) -> int:
+        return bin(int(x)).count("1") % k
+
+    return interpret
+
+
+def _readout(name: str):
+    if name == "mod":
+        return parity_interpret
+    if name == "parity":
+        return popcount_interpret
+    raise QvcUsageError(f"unknown VQC readout {name!r}; choose one of: {', '.join(READOUTS)}")
 
 
 def check_execution(mode: str) -> str:
@@ -72,7 +117,10 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
     feature_map_reps : int, default 2
         Repetitions of the ZZ feature map.
     entanglement : str, default "full"
-        Entanglement of the ZZ feature map.
+        Entanglement of the ZZ feature map (see :data:`~qvc.quantum.circuits.ENTANGLEMENTS`).
+    bandwidth : float, default 1.0
+        Scales every rotation angle of the feature map (qiskit's ``alpha = 2 * bandwidth``);
+        1.0 is qiskit's untuned map, ~0.05-0.25 the useful range on standardised data.
     C : float, default 1.0
         SVM regularisation.
     shots : int, default 1024
@@ -113,10 +161,12 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         shots: int = 1024,
         execution: str = "exact",
         seed: int | None = None,
+        bandwidth: float = 1.0,
     ) -> None:
         self.feature_map_reps = feature_map_reps
         self.entanglement = entanglement
         self.C = C
+        self.bandwidth = bandwidth
         self.shots = shots
         self.execution = execution
         self.seed = seed
@@ -127,7 +177,7 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y)
         self.classes_ = unique_labels(y)
         n = X.shape[1]
-        self.feature_map_ = feature_map(n, self.feature_map_reps, self.entanglement)
+        self.feature_map_ = feature_map(n, self.feature_map_reps, self.entanglement, self.bandwidth)
         self._ibm = None
         if _is_ibm(self.execution):
             from qvc.quantum.ibm.kernel import hardware_kernel
@@ -202,7 +252,7 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
     ansatz_reps : int, default 3
         The ansatz has ``n_qubits * (ansatz_reps + 1)`` trainable weights.
     max_iter : int, default 100
-        COBYLA iteration budget.
+        Iteration budget of the optimizer.
     shots : int, default 1024
         Shots per circuit (used by the stochastic modes and recorded in the ledger).
     execution : str, default "exact"
@@ -214,6 +264,17 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         (``qvc run --train-on-hardware --confirm-qpu``), with qiskit-ml's ``SamplerQNN``.
     seed : int or None, default None
         Seeds the initial weights and the sampling.
+    bandwidth : float, default 1.0
+        Scales every rotation angle of the ZZ feature map (see :func:`~qvc.quantum.circuits.feature_map`).
+    optimizer : str, default "cobyla"
+        ``cobyla`` (gradient-free), ``spsa`` (two evaluations per step) or ``lbfgs``
+        (L-BFGS-B on the engine's exact parameter-shift gradients; local execution only).
+    readout : str, default "mod"
+        How a measured bitstring ``b`` becomes a class: ``mod`` (``b mod n_classes``, qiskit-ml
+        VQC's interpretation generalised) or ``parity`` (``popcount(b) mod n_classes``: the
+        parity of the bitstring on binary data).
+    entanglement : str, default "full"
+        Entanglement of the ZZ feature map.
 
     Attributes
     ----------
@@ -248,6 +309,10 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         shots: int = 1024,
         execution: str = "exact",
         seed: int | None = None,
+        bandwidth: float = 1.0,
+        optimizer: str = "cobyla",
+        readout: str = "mod",
+        entanglement: str = "full",
     ) -> None:
         self.feature_map_reps = feature_map_reps
         self.ansatz_reps = ansatz_reps
@@ -255,6 +320,10 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         self.shots = shots
         self.execution = execution
         self.seed = seed
+        self.bandwidth = bandwidth
+        self.optimizer = optimizer
+        self.readout = readout
+        self.entanglement = entanglement
 
     @staticmethod
     def weight_count(n_qubits: int, ansatz_reps: int = 3) -> int:
@@ -268,8 +337,10 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y)
         self.classes_ = unique_labels(y)
         n = X.shape[1]
-        fmap = feature_map(n, self.feature_map_reps)
+        fmap = feature_map(n, self.feature_map_reps, self.entanglement, self.bandwidth)
         ans = ansatz(n, self.ansatz_reps)
+        optimizer = _make_optimizer(self.optimizer, int(self.max_iter), self.seed)
+        interpret = _readout(self.readout)
         self.feature_map_, self.ansatz_ = fmap, ans
         n_classes = max(2, len(self.classes_))
         self._ibm = None
@@ -281,6 +352,8 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         if on_hardware:
             from qvc.quantum.ibm.qnn import hardware_qnn
 
+            if self.optimizer == "lbfgs" or self.readout != "mod":
+                raise QvcUsageError("training on hardware supports optimizer cobyla/spsa with readout mod")
             self.qnn_ = hardware_qnn(fmap, ans, n_classes, self._ibm_sampler("fit", "vqc"))
             self.trained_on_ = self.execution
         else:
@@ -291,7 +364,7 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
             local = "exact" if _is_ibm(self.execution) else self.execution
             self.qnn_ = StatevectorQNN(
                 circuit, fmap.parameters, ans.parameters,
-                interpret=parity_interpret(n_classes), output_shape=n_classes,
+                interpret=interpret(n_classes), output_shape=n_classes,
                 execution=local, shots=self.shots, seed=self.seed,
             )
             self.trained_on_ = f"local statevector engine ({local})"
@@ -299,13 +372,23 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         evaluations: list[float] = []
         self.classifier_ = NeuralNetworkClassifier(
             self.qnn_, loss="cross_entropy", one_hot=True,
-            optimizer=COBYLA(maxiter=int(self.max_iter)),
+            optimizer=optimizer,
             initial_point=rng.random(ans.num_parameters),
             callback=lambda w, v: evaluations.append(v),
         )
         y_idx = np.searchsorted(self.classes_, y)
         # one-hot over all classes, even if the training split lacks one
-        self.classifier_.fit(X, np.eye(n_classes)[y_idx])
+        if self.optimizer == "spsa":  # SPSA draws its perturbations from qiskit-ml's global RNG
+            from qiskit_machine_learning.utils import algorithm_globals
+
+            previous = algorithm_globals.random_seed
+            algorithm_globals.random_seed = self.seed
+            try:
+                self.classifier_.fit(X, np.eye(n_classes)[y_idx])
+            finally:
+                algorithm_globals.random_seed = previous
+        else:
+            self.classifier_.fit(X, np.eye(n_classes)[y_idx])
         self.weights_ = np.asarray(self.classifier_.weights)
         self.n_weights_ = int(ans.num_parameters)
         self.n_evaluations_ = len(evaluations)
@@ -313,7 +396,7 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         self.ledger_ = CircuitLedger()
         if isinstance(self.qnn_, StatevectorQNN):
             forward, gradient = self.qnn_.forward_circuits, self.qnn_.gradient_circuits
-        else:  # SamplerQNN on hardware: COBYLA evaluates forward passes only
+        else:  # SamplerQNN on hardware: COBYLA/SPSA evaluate forward passes only
             forward, gradient = self.n_evaluations_ * X.shape[0], 0
         self.ledger_.record(
             "vqc", "fit", self.template_, n_circuits=forward, shots=self.shots,
@@ -332,6 +415,8 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         if _is_ibm(self.execution):
             from qvc.quantum.ibm.qnn import hardware_class_probabilities
 
+            if self.readout != "mod":
+                raise QvcUsageError("IBM inference supports readout 'mod' only")
             n_classes = max(2, len(self.classes_))
             proba = hardware_class_probabilities(
                 self.feature_map_, self.ansatz_, X, self.weights_, n_classes,
