@@ -5,7 +5,7 @@ Run with python -m experiments.ad_hoc [qvc run flags]; flags override the defaul
 
 from experiments._common import run_module
 
-DEFAULTS: tuple[str, ...] = ("--seed", "42")
+DEFAULTS: tuple[str, ...] = ()  # the default seeds (ExperimentSpec)
 
 if __name__ == "__main__":
     raise SystemExit(run_module("ad_hoc", DEFAULTS))

@@ -376,8 +376,8 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
     from qvc.data import list_datasets
 
     for name, text in list_datasets().items():
-        print(f"{name:14s} {text}")
-    print(f"{'(csv)':14s} any CSV file: qvc run --csv PATH --target COLUMN")
+        print(f"{name:19s} {text}")
+    print(f"{'(csv)':19s} any CSV file: qvc run --csv PATH --target COLUMN")
     return 0
 
 

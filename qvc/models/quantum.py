@@ -139,6 +139,8 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
     classes_ : ndarray
     svc_ : SVC
         The fitted ``SVC(kernel="precomputed")``.
+    gram_ : ndarray
+        The training Gram matrix (for diagnostics such as kernel concentration).
     ledger_ : CircuitLedger
         Fit: ``N(N-1)/2`` compute-uncompute circuits (the diagonal is 1 by construction).
         Predict on ``M`` samples: ``M * n_support`` circuits, because only support
@@ -184,7 +186,6 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
 
             self._ibm_kernel = hardware_kernel(self.feature_map_, self._ibm_sampler("fit", "qsvc"))
             gram = np.asarray(self._ibm_kernel.evaluate(X), dtype=float)
-            self.gram_ = gram
             self._train_rows = {np.ascontiguousarray(r, dtype=float).tobytes(): i
                                 for i, r in enumerate(X)}
             n_fit = X.shape[0] * (X.shape[0] - 1) // 2
@@ -195,6 +196,7 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
             )
             gram = self.kernel_.evaluate(X)
             n_fit = self.kernel_.last_circuits
+        self.gram_ = gram
         self.svc_ = SVC(kernel="precomputed", C=self.C).fit(gram, y)
         self.X_train_ = X
         self.ledger_ = CircuitLedger()
