@@ -78,11 +78,15 @@ def _hyperplanes_parity(rng: np.random.Generator, n: int, d: int, n_planes: int 
                         dim: int = 3) -> tuple[np.ndarray, np.ndarray]:
     w = rng.uniform(size=(n_planes, dim))
     b = rng.uniform(size=n_planes)
-    Z = rng.normal(size=(8 * n, dim))
-    parity = ((Z @ w.T + b > 0).sum(axis=1) % 2).astype(int)
     half = n // 2
-    even, odd = Z[parity == 0], Z[parity == 1]
-    if len(even) < n - half or len(odd) < half:  # pragma: no cover - 8x oversampling suffices
+    even, odd = np.empty((0, dim)), np.empty((0, dim))
+    for _ in range(200):  # draw until both parities have enough points (one can be rare)
+        Z = rng.normal(size=(4 * n, dim))
+        parity = (Z @ w.T + b > 0).sum(axis=1) % 2
+        even, odd = np.vstack([even, Z[parity == 0]]), np.vstack([odd, Z[parity == 1]])
+        if len(even) >= n - half and len(odd) >= half:
+            break
+    else:  # pragma: no cover - needs a parity class with probability < 1/1600
         raise QvcUsageError("hyperplanes_parity: could not draw balanced classes; try another seed")
     Z = np.vstack([even[: n - half], odd[:half]])
     y = np.r_[np.zeros(n - half, dtype=int), np.ones(half, dtype=int)]

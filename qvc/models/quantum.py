@@ -376,7 +376,7 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
             self.qnn_, loss="cross_entropy", one_hot=True,
             optimizer=optimizer,
             initial_point=rng.random(ans.num_parameters),
-            callback=lambda w, v: evaluations.append(v),
+            callback=lambda *args: evaluations.append(args[-1]),  # (w, v); SPSA passes 5 values
         )
         y_idx = np.searchsorted(self.classes_, y)
         # one-hot over all classes, even if the training split lacks one
@@ -393,7 +393,10 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
             self.classifier_.fit(X, np.eye(n_classes)[y_idx])
         self.weights_ = np.asarray(self.classifier_.weights)
         self.n_weights_ = int(ans.num_parameters)
-        self.n_evaluations_ = len(evaluations)
+        if isinstance(self.qnn_, StatevectorQNN):  # forward passes over the batch, whatever the optimizer
+            self.n_evaluations_ = int(self.qnn_.forward_circuits // max(1, X.shape[0]))
+        else:
+            self.n_evaluations_ = len(evaluations)
         self.template_ = qnn_template(fmap, ans)
         self.ledger_ = CircuitLedger()
         if isinstance(self.qnn_, StatevectorQNN):

@@ -326,10 +326,11 @@ def kernel_diagnostics(gram: np.ndarray, y: np.ndarray, n_support: int) -> dict:
     """Concentration diagnostics of a training Gram matrix.
 
     Returns the off-diagonal mean and standard deviation, the share of training points
-    that are support vectors and the kernel-target alignment
-    ``<K, T>_F / (||K||_F ||T||_F)`` with ``T_ij = 1`` for equal labels and ``-1`` otherwise.
-    A collapsed kernel (off-diagonal spread < 0.01, i.e. nearly constant: every pair looks
-    alike or every pair orthogonal) is flagged.
+    that are support vectors and the centred kernel-target alignment (Cortes, Mohri &
+    Rostamizadeh 2012) ``<HKH, HTH>_F / (||HKH||_F ||HTH||_F)`` with ``T_ij = 1`` for equal
+    labels and 0 otherwise, ``H`` the centring matrix. A collapsed kernel (off-diagonal
+    spread < 0.01, i.e. nearly constant: every pair looks alike or every pair orthogonal)
+    is flagged.
 
     Examples
     --------
@@ -339,14 +340,17 @@ def kernel_diagnostics(gram: np.ndarray, y: np.ndarray, n_support: int) -> dict:
     """
     gram = np.asarray(gram, dtype=float)
     y = np.asarray(y)
-    off = gram[~np.eye(gram.shape[0], dtype=bool)]
-    target = np.where(y[:, None] == y[None, :], 1.0, -1.0)
-    denom = np.linalg.norm(gram) * np.linalg.norm(target)
+    n = gram.shape[0]
+    off = gram[~np.eye(n, dtype=bool)]
+    target = (y[:, None] == y[None, :]).astype(float)
+    H = np.eye(n) - 1.0 / max(1, n)
+    kc, tc = H @ gram @ H, H @ target @ H
+    denom = np.linalg.norm(kc) * np.linalg.norm(tc)
     std = float(off.std()) if off.size else float("nan")
     return {
         "kernel_offdiag_mean": float(off.mean()) if off.size else float("nan"),
         "kernel_offdiag_std": std,
-        "support_vector_share": float(n_support) / max(1, gram.shape[0]),
-        "kernel_target_alignment": float(np.sum(gram * target) / denom) if denom > 0 else float("nan"),
+        "support_vector_share": float(n_support) / max(1, n),
+        "kernel_target_alignment": float(np.sum(kc * tc) / denom) if denom > 0 else float("nan"),
         "kernel_collapsed": bool(off.size and std < 0.01),
     }
