@@ -25,3 +25,11 @@ class QvcUsageError(ValueError):
     def __init__(self, message: str = "", *, key: str | None = None) -> None:
         super().__init__(message)
         self.key = key
+
+
+class IbmJobsPending(QvcUsageError):
+    """Jobs were submitted but their results did not arrive in time; they stay in the ledger.
+
+    Lives here (not in :mod:`qvc.quantum.ibm`) so the runner can catch it by type
+    without importing the IBM stack; :mod:`qvc.quantum.ibm` re-exports it.
+    """

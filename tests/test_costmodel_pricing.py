@@ -109,7 +109,8 @@ def test_fit_and_predict_are_separate_submissions():
     one = price_entries([fit], heron)
     assert both.jobs == 2
     assert both.qpu_seconds == pytest.approx(2 * one.qpu_seconds, rel=1e-12)
-    assert [p["phase"] for p in both.phases] == ["qsvc:fit", "qsvc:predict"]
+    assert [(p.model, p.phase) for p in both.phases] == [("qsvc", "fit"), ("qsvc", "predict")]
+    assert both.phase_median("fit", "qpu_seconds") == pytest.approx(one.qpu_seconds_interval.median, rel=1e-9)
 
 
 def test_batching_rules_split_jobs():

@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -317,7 +318,8 @@ def typical_parameters(device: DevicePreset) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Phase:
-    label: str
+    model: str
+    phase: str
     entries: tuple[tuple[LedgerEntry, TemplateTiming], ...]
     circuits: int
     executions: int
@@ -325,18 +327,18 @@ class _Phase:
 
 
 def _phases(entries: list[LedgerEntry], device: DevicePreset, m: float) -> list[_Phase]:
-    groups: dict[str, list[LedgerEntry]] = {}
+    groups: dict[tuple[str, str], list[LedgerEntry]] = {}
     for e in entries:
-        groups.setdefault(f"{e.model}:{e.phase}", []).append(e)
+        groups.setdefault((e.model, e.phase), []).append(e)
     out = []
-    for label, es in groups.items():
+    for (model, phase), es in groups.items():
         timed = tuple((e, template_timing(e.template, device)) for e in es)
         circuits = sum(e.n_circuits for e in es)
         executions = sum(e.n_circuits * math.ceil(e.shots * m) for e in es)
         jobs = math.ceil(circuits / device.max_circuits_per_job) if circuits else 0
         if device.max_executions_per_job is not None and executions:
             jobs = max(jobs, math.ceil(executions / device.max_executions_per_job))
-        out.append(_Phase(label, timed, circuits, executions, jobs))
+        out.append(_Phase(model, phase, timed, circuits, executions, jobs))
     return out
 
 
@@ -381,7 +383,7 @@ def _evaluate(device: DevicePreset, phases: list[_Phase], p: dict[str, np.ndarra
                 for c in device.power:
                     phase_e[c] = phase_e[c] + power[c] * s
         phase_total = (p["pue"]) * sum(phase_e.values())
-        per_phase[ph.label] = {"qpu_s": phase_s, "energy_j": phase_total}
+        per_phase[(ph.model, ph.phase)] = {"qpu_s": phase_s, "energy_j": phase_total}
         total_s = total_s + phase_s
         for c in device.power:
             comp[c] = comp[c] + phase_e[c]
@@ -409,6 +411,31 @@ class Interval:
 
 
 @dataclass(frozen=True)
+class PhaseCost:
+    """Modelled cost of one (model, phase) submission, e.g. the fit of a QSVC.
+
+    ``qpu_seconds`` and ``energy_j`` are at typical parameter values; the
+    intervals hold the Monte Carlo median and 90 % interval of this phase alone.
+    """
+
+    model: str
+    phase: str
+    circuits: int
+    executions: int
+    jobs: int
+    qpu_seconds: float
+    energy_j: float
+    qpu_seconds_interval: Interval
+    energy_interval: Interval
+    templates: tuple[dict, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``"model:phase"``, for display only."""
+        return f"{self.model}:{self.phase}"
+
+
+@dataclass(frozen=True)
 class HardwareCost:
     """Modelled QPU time and energy of ledger entries on one device.
 
@@ -430,12 +457,23 @@ class HardwareCost:
     energy_interval: Interval | None = None
     components_j: dict[str, float] = field(default_factory=dict)
     components_interval: dict[str, Interval] = field(default_factory=dict)
-    phases: list[dict] = field(default_factory=list)
+    phases: list[PhaseCost] = field(default_factory=list)
     erased_bits: float = 0.0
     landauer_j: float = 0.0
     n_draws: int = 0
     seed: int = 0
     details: dict = field(default_factory=dict)
+
+    def phase_median(self, phase: str, quantity: Literal["qpu_seconds", "energy_j"]) -> float:
+        """Sum over models of the Monte Carlo median of ``quantity`` in ``phase`` (0 if none ran).
+
+        Examples
+        --------
+        >>> HardwareCost("d", 0, 0, 0, 0.0, 0.0).phase_median("fit", "energy_j")
+        0.0
+        """
+        attr = "qpu_seconds_interval" if quantity == "qpu_seconds" else "energy_interval"
+        return float(sum(getattr(p, attr).median for p in self.phases if p.phase == phase))
 
     @property
     def power_w(self) -> float:
@@ -524,12 +562,15 @@ def price_entries(
         components_j={c: float(typ["components"][c][0]) for c in comps},
         components_interval={c: Interval.of(mc["components"][c]) for c in comps},
         phases=[
-            {"phase": ph.label, "circuits": ph.circuits, "executions": ph.executions, "jobs": ph.jobs,
-             "qpu_seconds": float(typ["phases"][ph.label]["qpu_s"][0]),
-             "energy_j": float(typ["phases"][ph.label]["energy_j"][0]),
-             "qpu_seconds_interval": Interval.of(mc["phases"][ph.label]["qpu_s"]).to_dict(),
-             "energy_interval": Interval.of(mc["phases"][ph.label]["energy_j"]).to_dict(),
-             "templates": [t.to_dict() for _, t in ph.entries]}
+            PhaseCost(
+                model=ph.model, phase=ph.phase, circuits=ph.circuits, executions=ph.executions,
+                jobs=ph.jobs,
+                qpu_seconds=float(typ["phases"][(ph.model, ph.phase)]["qpu_s"][0]),
+                energy_j=float(typ["phases"][(ph.model, ph.phase)]["energy_j"][0]),
+                qpu_seconds_interval=Interval.of(mc["phases"][(ph.model, ph.phase)]["qpu_s"]),
+                energy_interval=Interval.of(mc["phases"][(ph.model, ph.phase)]["energy_j"]),
+                templates=tuple(t.to_dict() for _, t in ph.entries),
+            )
             for ph in phases
         ],
         erased_bits=bits,

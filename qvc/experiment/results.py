@@ -1,134 +1,298 @@
-"""The result table: columns, atomic writes, typed loading."""
+"""The result table: its columns (one record each), the row builders, atomic writes, typed loading."""
 
 from __future__ import annotations
 
 import csv
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 
+from qvc.energy.hardware import ENERGY_COMPONENTS
 from qvc.errors import QvcUsageError
+
+if TYPE_CHECKING:
+    from qvc.energy.carbon import CarbonIntensity
+    from qvc.energy.hardware import HardwareCost
+    from qvc.energy.meters import Measurement
 
 #: Bumped when a column changes meaning or disappears.
 SCHEMA_VERSION = 1
 
-#: Result columns, in order, with their meaning (documented in docs/ARCHITECTURE.md).
-COLUMNS: dict[str, str] = {
-    "schema_version": "version of this table's layout",
-    "run_id": "run folder name",
-    "dataset": "dataset name",
-    "model": "svm | qsvc | mlp | vqc",
-    "pair": "svm (svm vs qsvc) or nn (mlp vs vqc)",
-    "family": "classical | quantum",
-    "seed": "seed of split, initialisation and sampling",
-    "execution": "how the quantum model was computed: exact | shots | noisy:<fake backend> | "
-                 "ibm:<backend> (classical models: 'classical')",
-    "qubits": "features = qubits",
-    "n_train": "training samples",
-    "n_test": "test samples",
-    "n_params": "trainable parameters (0 for kernel methods)",
-    "optimizer_steps": (
-        "what the shared --max-iter budget bought: MLP L-BFGS iterations, VQC COBYLA objective "
-        "evaluations (empty for kernel models)"
-    ),
-    "matching": "the matching rule that pairs this model with its partner",
-    "accuracy_train": "accuracy on the training split",
-    "accuracy_test": "accuracy on the test split",
-    "f1_test": "macro F1 on the test split",
-    "fit_seconds": "wall seconds of one fit (per call, averaged, when fit_repeats > 1)",
-    "fit_cpu_seconds": "process CPU seconds of one fit (per call when fit_repeats > 1)",
-    "fit_energy_j": "local energy of one fit in joules, total of non-overlapping domains",
-    "fit_energy_method": "measured (RAPL/NVML counter) | estimated (CPU time x per-core power + memory)",
-    "fit_repeats": "calls averaged into the fit figures: 1 = measured once; > 1 = one fit was shorter "
-                   "than the meter's minimum window, so fresh clones were fitted in repeat batches",
-    "fit_energy_spread": "relative std of per-call fit energy across repeat batches (NaN if measured once)",
-    "fit_energy_above_idle_j": "fit energy minus idle power x fit seconds (NaN without --idle-baseline)",
-    "fit_gco2e": "grams CO2e of fit_energy_j at carbon_intensity_g_per_kwh",
-    "predict_seconds": "wall seconds of predicting the test split (per call when predict_repeats > 1)",
-    "predict_cpu_seconds": "process CPU seconds of predict (per call when predict_repeats > 1)",
-    "predict_energy_j": "local energy of predict in joules, total of non-overlapping domains",
-    "predict_energy_method": "measured | estimated",
-    "predict_repeats": "calls averaged into the predict figures (1 = measured once)",
-    "predict_energy_spread": "relative std of per-call predict energy across repeat batches (NaN if once)",
-    "predict_energy_above_idle_j": "predict energy minus idle power x seconds (NaN without --idle-baseline)",
-    "predict_gco2e": "grams CO2e of predict_energy_j at carbon_intensity_g_per_kwh",
-    "energy_meter": "meter backend(s) that produced the local energy",
-    "idle_power_w": "idle power of the metered domains from --idle-baseline (NaN if none taken)",
-    "carbon_intensity_g_per_kwh": "grid carbon intensity used for every gCO2e column of the row",
-    "carbon_intensity_source": "where the intensity comes from: 'XX (Country) 2021', 'world default' "
-                               "or 'user value' (metadata.json has the citation)",
-    "circuits_fit": "circuit executions a QPU would run for fit",
-    "circuits_predict": "circuit executions a QPU would run for predict",
-    "shots": "shots per circuit assumed for hardware",
-    "device": "device preset that priced the ledger",
-    "hw_jobs": "jobs the ledger would be split into (fit and predict submitted separately)",
-    "hw_qpu_seconds": "modelled QPU seconds, fit + predict (Monte Carlo median)",
-    "hw_qpu_seconds_low": "modelled QPU seconds, 5th percentile (low end of the 90 % interval)",
-    "hw_qpu_seconds_high": "modelled QPU seconds, 95th percentile (high end of the 90 % interval)",
-    "hw_qpu_seconds_fit": "modelled QPU seconds of the fit phase (median)",
-    "hw_qpu_seconds_predict": "modelled QPU seconds of the predict phase (median)",
-    "hw_energy_j": "modelled hardware energy in joules, fit + predict (Monte Carlo median)",
-    "hw_energy_j_low": "modelled hardware energy, 5th percentile (J)",
-    "hw_energy_j_high": "modelled hardware energy, 95th percentile (J)",
-    "hw_energy_fit_j": "modelled hardware energy of the fit phase (median, J)",
-    "hw_energy_predict_j": "modelled hardware energy of the predict phase (median, J)",
-    "hw_energy_typical_j": "modelled hardware energy at typical parameter values (J); the components add up to it",
-    "hw_energy_cryogenics_j": "component energy at typical values: dilution refrigerator / cryostat (J)",
-    "hw_energy_vacuum_j": "component energy at typical values: vacuum system (J)",
-    "hw_energy_lasers_j": "component energy at typical values: lasers (J)",
-    "hw_energy_control_j": "component energy at typical values: control electronics (J)",
-    "hw_energy_readout_j": "component energy at typical values: readout chain (J)",
-    "hw_energy_servers_j": "component energy at typical values: room-temperature servers (J)",
-    "hw_energy_facility_j": "component energy at typical values: facility overhead, (PUE - 1) x the rest (J)",
-    "hw_attribution": "attributional (whole machine while held) | marginal (added to an idle machine)",
-    "hw_mitigation_factor": "error-mitigation sampling multiplier applied to shots",
-    "hw_landauer_j": "Landauer floor of the QPU work: measured + reset bits x kT ln2 at 300 K (J)",
-    "hw_energy_method": "modelled | hardware-reported",
-    "hw_gco2e": "grams CO2e of hw_energy_j at the same carbon intensity (the QPU's own grid may differ)",
-    "ibm_backend": "IBM backend the quantum side ran on with --execution ibm:<backend> ('' otherwise)",
-    "ibm_jobs": "IBM jobs whose results the model used (reused ones included)",
-    "ibm_jobs_submitted": "IBM jobs this run submitted (0 when every result came from the job ledger)",
-    "ibm_trained_on": "where the model was trained: the ibm: execution, or 'local statevector engine (exact)' "
-                      "(VQC inference on hardware after local training)",
-    "hw_reported_qpu_seconds": "QPU seconds IBM reported (job.usage(), summed over ibm_jobs); NaN for "
-                               "local testing mode, which runs on Aer and reports no QPU time",
-    "hw_reported_energy_j": "hw_reported_qpu_seconds x the cost model's average power (hw_energy_typical_j "
-                            "/ typical modelled seconds): reported time, modelled power",
-    "hw_reported_method": "hardware-reported | 'none: local testing mode ...' | pending or unavailable",
-    "hw_reported_vs_modelled": "hw_reported_qpu_seconds / modelled QPU seconds at typical values",
-    "point_id": "sweeps: stable hash of the point's settings (dataset, model, qubits, samples, seed, ...)",
-    "samples": "sweeps: requested subsample size before the split (empty: all samples)",
-    "worker": "sweeps: host:pid of the process that ran and metered the point",
-    "point_seconds": "sweeps: wall seconds of the whole point in its worker (data, fit, predict, pricing)",
-}
+#: Which part of the runner writes a column (see the row builders below).
+ColumnGroup = Literal["run", "energy", "circuits", "hardware", "ibm", "sweep"]
+ColumnType = Literal["int", "float", "text"]
 
-_INT_COLUMNS = {
-    "schema_version", "seed", "qubits", "n_train", "n_test", "n_params",
-    "circuits_fit", "circuits_predict", "shots", "hw_jobs", "fit_repeats", "predict_repeats",
-    "ibm_jobs", "ibm_jobs_submitted",
-    "samples",
-}
-_FLOAT_COLUMNS = {
-    "accuracy_train", "accuracy_test", "f1_test", "fit_seconds", "fit_cpu_seconds",
-    "fit_energy_j", "predict_seconds", "predict_cpu_seconds", "predict_energy_j", "optimizer_steps",
-    "hw_qpu_seconds", "hw_energy_j", "hw_qpu_seconds_low", "hw_qpu_seconds_high",
-    "hw_qpu_seconds_fit", "hw_qpu_seconds_predict", "hw_energy_j_low", "hw_energy_j_high",
-    "hw_energy_fit_j", "hw_energy_predict_j", "hw_energy_typical_j", "hw_energy_cryogenics_j",
-    "hw_energy_vacuum_j", "hw_energy_lasers_j", "hw_energy_control_j", "hw_energy_readout_j",
-    "hw_energy_servers_j", "hw_energy_facility_j", "hw_mitigation_factor", "hw_landauer_j",
-    "fit_energy_spread", "fit_energy_above_idle_j", "fit_gco2e",
-    "predict_energy_spread", "predict_energy_above_idle_j", "predict_gco2e", "idle_power_w",
-    "carbon_intensity_g_per_kwh", "hw_gco2e", "hw_reported_qpu_seconds", "hw_reported_energy_j",
-    "hw_reported_vs_modelled",
-    "point_seconds",
-}
-_TEXT_COLUMNS = {
-    "run_id", "dataset", "model", "pair", "family", "execution", "matching",
-    "fit_energy_method", "predict_energy_method", "energy_meter", "device", "hw_energy_method",
-    "point_id", "worker",
-}
+_NO_BLANK = object()
+
+
+@dataclass(frozen=True)
+class Column:
+    """One result column: its name, type, what it means and which builder writes it.
+
+    ``blank`` is the value a row carries when the column does not apply (a
+    classical model has no hardware cost): by default ``0`` for counts, ``NaN``
+    for numbers and ``""`` for text.
+    """
+
+    name: str
+    dtype: ColumnType
+    group: ColumnGroup
+    meaning: str
+    blank_override: object = _NO_BLANK
+
+    @property
+    def blank(self) -> object:
+        """Value of the column in a row it does not apply to."""
+        if self.blank_override is not _NO_BLANK:
+            return self.blank_override
+        return {"int": 0, "float": np.nan, "text": ""}[self.dtype]
+
+
+_COLUMN_LIST: tuple[Column, ...] = (
+    Column("schema_version", "int", "run", "version of this table's layout"),
+    Column("run_id", "text", "run", "run folder name"),
+    Column("dataset", "text", "run", "dataset name"),
+    Column("model", "text", "run", "svm | qsvc | mlp | vqc"),
+    Column("pair", "text", "run", "svm (svm vs qsvc) or nn (mlp vs vqc)"),
+    Column("family", "text", "run", "classical | quantum"),
+    Column("seed", "int", "run", "seed of split, initialisation and sampling"),
+    Column("execution", "text", "run",
+           "how the quantum model was computed: exact | shots | noisy:<fake backend> | "
+           "ibm:<backend> (classical models: 'classical')"),
+    Column("qubits", "int", "run", "features = qubits"),
+    Column("n_train", "int", "run", "training samples"),
+    Column("n_test", "int", "run", "test samples"),
+    Column("n_params", "int", "run", "trainable parameters (0 for kernel methods)"),
+    Column("optimizer_steps", "float", "run",
+           "what the shared --max-iter budget bought: MLP L-BFGS iterations, VQC COBYLA objective "
+           "evaluations (empty for kernel models)"),
+    Column("matching", "text", "run", "the matching rule that pairs this model with its partner"),
+    Column("accuracy_train", "float", "run", "accuracy on the training split"),
+    Column("accuracy_test", "float", "run", "accuracy on the test split"),
+    Column("f1_test", "float", "run", "macro F1 on the test split"),
+    Column("fit_seconds", "float", "energy", "wall seconds of one fit (per call, averaged, when fit_repeats > 1)"),
+    Column("fit_cpu_seconds", "float", "energy", "process CPU seconds of one fit (per call when fit_repeats > 1)"),
+    Column("fit_energy_j", "float", "energy", "local energy of one fit in joules, total of non-overlapping domains"),
+    Column("fit_energy_method", "text", "energy",
+           "measured (RAPL/NVML counter) | estimated (CPU time x per-core power + memory)"),
+    Column("fit_repeats", "int", "energy",
+           "calls averaged into the fit figures: 1 = measured once; > 1 = one fit was shorter "
+           "than the meter's minimum window, so fresh clones were fitted in repeat batches"),
+    Column("fit_energy_spread", "float", "energy",
+           "relative std of per-call fit energy across repeat batches (NaN if measured once)"),
+    Column("fit_energy_above_idle_j", "float", "energy",
+           "fit energy minus idle power x fit seconds (NaN without --idle-baseline)"),
+    Column("fit_gco2e", "float", "energy", "grams CO2e of fit_energy_j at carbon_intensity_g_per_kwh"),
+    Column("predict_seconds", "float", "energy",
+           "wall seconds of predicting the test split (per call when predict_repeats > 1)"),
+    Column("predict_cpu_seconds", "float", "energy",
+           "process CPU seconds of predict (per call when predict_repeats > 1)"),
+    Column("predict_energy_j", "float", "energy",
+           "local energy of predict in joules, total of non-overlapping domains"),
+    Column("predict_energy_method", "text", "energy", "measured | estimated"),
+    Column("predict_repeats", "int", "energy", "calls averaged into the predict figures (1 = measured once)"),
+    Column("predict_energy_spread", "float", "energy",
+           "relative std of per-call predict energy across repeat batches (NaN if once)"),
+    Column("predict_energy_above_idle_j", "float", "energy",
+           "predict energy minus idle power x seconds (NaN without --idle-baseline)"),
+    Column("predict_gco2e", "float", "energy", "grams CO2e of predict_energy_j at carbon_intensity_g_per_kwh"),
+    Column("energy_meter", "text", "run", "meter backend(s) that produced the local energy"),
+    Column("idle_power_w", "float", "run",
+           "idle power of the metered domains from --idle-baseline (NaN if none taken)"),
+    Column("carbon_intensity_g_per_kwh", "float", "run",
+           "grid carbon intensity used for every gCO2e column of the row"),
+    Column("carbon_intensity_source", "text", "run",
+           "where the intensity comes from: 'XX (Country) 2021', 'world default' "
+           "or 'user value' (metadata.json has the citation)"),
+    Column("circuits_fit", "int", "circuits", "circuit executions a QPU would run for fit"),
+    Column("circuits_predict", "int", "circuits", "circuit executions a QPU would run for predict"),
+    Column("shots", "int", "circuits", "shots per circuit assumed for hardware",
+           blank_override=np.nan),
+    Column("device", "text", "circuits", "device preset that priced the ledger"),
+    Column("hw_jobs", "int", "hardware", "jobs the ledger would be split into (fit and predict submitted separately)"),
+    Column("hw_qpu_seconds", "float", "hardware", "modelled QPU seconds, fit + predict (Monte Carlo median)"),
+    Column("hw_qpu_seconds_low", "float", "hardware",
+           "modelled QPU seconds, 5th percentile (low end of the 90 % interval)"),
+    Column("hw_qpu_seconds_high", "float", "hardware",
+           "modelled QPU seconds, 95th percentile (high end of the 90 % interval)"),
+    Column("hw_qpu_seconds_fit", "float", "hardware", "modelled QPU seconds of the fit phase (median)"),
+    Column("hw_qpu_seconds_predict", "float", "hardware", "modelled QPU seconds of the predict phase (median)"),
+    Column("hw_energy_j", "float", "hardware",
+           "modelled hardware energy in joules, fit + predict (Monte Carlo median)"),
+    Column("hw_energy_j_low", "float", "hardware", "modelled hardware energy, 5th percentile (J)"),
+    Column("hw_energy_j_high", "float", "hardware", "modelled hardware energy, 95th percentile (J)"),
+    Column("hw_energy_fit_j", "float", "hardware", "modelled hardware energy of the fit phase (median, J)"),
+    Column("hw_energy_predict_j", "float", "hardware", "modelled hardware energy of the predict phase (median, J)"),
+    Column("hw_energy_typical_j", "float", "hardware",
+           "modelled hardware energy at typical parameter values (J); the components add up to it"),
+    Column("hw_energy_cryogenics_j", "float", "hardware",
+           "component energy at typical values: dilution refrigerator / cryostat (J)"),
+    Column("hw_energy_vacuum_j", "float", "hardware", "component energy at typical values: vacuum system (J)"),
+    Column("hw_energy_lasers_j", "float", "hardware", "component energy at typical values: lasers (J)"),
+    Column("hw_energy_control_j", "float", "hardware", "component energy at typical values: control electronics (J)"),
+    Column("hw_energy_readout_j", "float", "hardware", "component energy at typical values: readout chain (J)"),
+    Column("hw_energy_servers_j", "float", "hardware",
+           "component energy at typical values: room-temperature servers (J)"),
+    Column("hw_energy_facility_j", "float", "hardware",
+           "component energy at typical values: facility overhead, (PUE - 1) x the rest (J)"),
+    Column("hw_attribution", "text", "hardware",
+           "attributional (whole machine while held) | marginal (added to an idle machine)"),
+    Column("hw_mitigation_factor", "float", "hardware", "error-mitigation sampling multiplier applied to shots"),
+    Column("hw_landauer_j", "float", "hardware",
+           "Landauer floor of the QPU work: measured + reset bits x kT ln2 at 300 K (J)"),
+    Column("hw_energy_method", "text", "hardware", "modelled | hardware-reported"),
+    Column("hw_gco2e", "float", "hardware",
+           "grams CO2e of hw_energy_j at the same carbon intensity (the QPU's own grid may differ)"),
+    Column("ibm_backend", "text", "ibm",
+           "IBM backend the quantum side ran on with --execution ibm:<backend> ('' otherwise)"),
+    Column("ibm_jobs", "int", "ibm", "IBM jobs whose results the model used (reused ones included)"),
+    Column("ibm_jobs_submitted", "int", "ibm",
+           "IBM jobs this run submitted (0 when every result came from the job ledger)"),
+    Column("ibm_trained_on", "text", "ibm",
+           "where the model was trained: the ibm: execution, or 'local statevector engine (exact)' "
+           "(VQC inference on hardware after local training)"),
+    Column("hw_reported_qpu_seconds", "float", "ibm",
+           "QPU seconds IBM reported (job.usage(), summed over ibm_jobs); NaN for "
+           "local testing mode, which runs on Aer and reports no QPU time"),
+    Column("hw_reported_energy_j", "float", "ibm",
+           "hw_reported_qpu_seconds x the cost model's average power (hw_energy_typical_j "
+           "/ typical modelled seconds): reported time, modelled power"),
+    Column("hw_reported_method", "text", "ibm",
+           "hardware-reported | 'none: local testing mode ...' | pending or unavailable"),
+    Column("hw_reported_vs_modelled", "float", "ibm",
+           "hw_reported_qpu_seconds / modelled QPU seconds at typical values"),
+    Column("point_id", "text", "sweep",
+           "sweeps: stable hash of the point's settings (dataset, model, qubits, samples, seed, ...)"),
+    Column("samples", "int", "sweep", "sweeps: requested subsample size before the split (empty: all samples)"),
+    Column("worker", "text", "sweep", "sweeps: host:pid of the process that ran and metered the point"),
+    Column("point_seconds", "float", "sweep",
+           "sweeps: wall seconds of the whole point in its worker (data, fit, predict, pricing)"),
+
+)
+
+#: Result columns, in order: name -> :class:`Column` (documented in docs/ARCHITECTURE.md).
+COLUMNS: dict[str, Column] = {c.name: c for c in _COLUMN_LIST}
+assert len(COLUMNS) == len(_COLUMN_LIST), "duplicate column name"
+
+_INT_COLUMNS = frozenset(c.name for c in _COLUMN_LIST if c.dtype == "int")
+_FLOAT_COLUMNS = frozenset(c.name for c in _COLUMN_LIST if c.dtype == "float")
+_TEXT_COLUMNS = frozenset(c.name for c in _COLUMN_LIST if c.dtype == "text")
+
+
+def blank_columns(group: ColumnGroup) -> dict[str, object]:
+    """The columns of ``group`` at their blank values (a row the group does not apply to).
+
+    Examples
+    --------
+    >>> blank = blank_columns("ibm")
+    >>> blank["ibm_jobs"], blank["ibm_backend"]
+    (0, '')
+    """
+    return {c.name: c.blank for c in _COLUMN_LIST if c.group == group}
+
+
+# ---------------------------------------------------------------------------------------------
+# Row builders: every column of a row is written by one of these (or by the runner's "run" part).
+# ---------------------------------------------------------------------------------------------
+def energy_columns(phase: str, m: Measurement, carbon: CarbonIntensity) -> dict[str, Any]:
+    """Per-call time, energy, label, repeats, spread, above-idle energy and gCO2e of one phase.
+
+    ``phase`` is ``"fit"`` or ``"predict"``; the keys are the ``energy`` group's columns
+    with that prefix.
+    """
+    above = m.above_idle_j
+    return {
+        f"{phase}_seconds": m.wall_s,
+        f"{phase}_cpu_seconds": m.cpu_s,
+        f"{phase}_energy_j": m.total_j,
+        f"{phase}_energy_method": m.method,
+        f"{phase}_repeats": m.repeats,
+        f"{phase}_energy_spread": m.spread,
+        f"{phase}_energy_above_idle_j": np.nan if above is None else above,
+        f"{phase}_gco2e": carbon.grams(m.total_j),
+    }
+
+
+def circuit_columns(circuits_fit: int, circuits_predict: int, shots: int, device: str) -> dict[str, Any]:
+    """The ``circuits`` group: what a QPU would have run, and the device preset that priced it."""
+    return {"circuits_fit": int(circuits_fit), "circuits_predict": int(circuits_predict),
+            "shots": shots, "device": device}
+
+
+def hardware_columns(cost: HardwareCost | None, carbon: CarbonIntensity | None = None) -> dict[str, Any]:
+    """The ``hw_*`` result columns of a :class:`~qvc.energy.hardware.HardwareCost` (``None``: blank).
+
+    QPU seconds and joules are Monte Carlo medians with the 90 % interval; the
+    per-component columns are at typical values and add up to ``hw_energy_typical_j``.
+    ``hw_gco2e`` is ``hw_energy_j`` at ``carbon`` (blank without one).
+
+    Examples
+    --------
+    >>> hardware_columns(None)["hw_energy_method"], hardware_columns(None)["hw_jobs"]
+    ('', 0)
+    """
+    out = blank_columns("hardware")
+    if cost is None:
+        return out
+    assert cost.qpu_seconds_interval is not None and cost.energy_interval is not None
+    out.update({
+        "hw_jobs": cost.jobs,
+        "hw_qpu_seconds": cost.qpu_seconds_interval.median,
+        "hw_qpu_seconds_low": cost.qpu_seconds_interval.low,
+        "hw_qpu_seconds_high": cost.qpu_seconds_interval.high,
+        "hw_qpu_seconds_fit": cost.phase_median("fit", "qpu_seconds"),
+        "hw_qpu_seconds_predict": cost.phase_median("predict", "qpu_seconds"),
+        "hw_energy_j": cost.energy_interval.median,
+        "hw_energy_j_low": cost.energy_interval.low,
+        "hw_energy_j_high": cost.energy_interval.high,
+        "hw_energy_fit_j": cost.phase_median("fit", "energy_j"),
+        "hw_energy_predict_j": cost.phase_median("predict", "energy_j"),
+        "hw_energy_typical_j": cost.energy_j,
+        "hw_attribution": cost.mode,
+        "hw_mitigation_factor": cost.mitigation_factor,
+        "hw_landauer_j": cost.landauer_j,
+        "hw_energy_method": cost.method,
+        "hw_gco2e": carbon.grams(cost.energy_interval.median) if carbon is not None else np.nan,
+    })
+    for c in ENERGY_COMPONENTS:
+        out[f"hw_energy_{c}_j"] = cost.components_j.get(c, 0.0)
+    return out
+
+
+def ibm_columns(est: object | None, cost: HardwareCost | None) -> dict[str, Any]:
+    """The ``ibm_*`` and ``hw_reported_*`` columns: what ran on an IBM backend, and its QPU time.
+
+    ``hw_reported_qpu_seconds`` is the sum of ``job.usage()`` over the jobs whose
+    results the model used, labelled ``hardware-reported``; the energy next to it is
+    those seconds times the cost model's average power (``cost.power_w``). Local
+    testing mode (fake backends) reports no QPU time: the columns stay empty and
+    the method says so.
+    """
+    usage = est.hardware_usage() if est is not None and hasattr(est, "hardware_usage") else None
+    if usage is None:
+        return blank_columns("ibm")
+    seconds = usage["qpu_seconds"]
+    reported = seconds is not None
+    power = cost.power_w if cost is not None else float("nan")
+    return {
+        "ibm_backend": usage["backend"],
+        "ibm_jobs": usage["jobs"],
+        "ibm_jobs_submitted": usage["jobs_submitted"],
+        "ibm_trained_on": getattr(est, "trained_on_", getattr(est, "execution", "")),
+        "hw_reported_qpu_seconds": float(seconds) if reported else np.nan,
+        "hw_reported_energy_j": float(seconds) * power if reported else np.nan,
+        "hw_reported_method": usage["qpu_seconds_method"],
+        "hw_reported_vs_modelled": (float(seconds) / cost.qpu_seconds
+                                    if reported and cost is not None and cost.qpu_seconds > 0
+                                    else np.nan),
+    }
+
+
 #: Columns a results file must have to be read at all.
 REQUIRED_COLUMNS = ("schema_version", "model", "family", "seed", "accuracy_test")
 

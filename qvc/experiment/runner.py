@@ -6,24 +6,36 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 
 from qvc import __version__
-from qvc.data import prepare_dataset
+from qvc.data import PreparedData, prepare_dataset
 from qvc.energy.carbon import CarbonIntensity, carbon_intensity
-from qvc.energy.devices import get_device
-from qvc.energy.hardware import DEFAULT_DRAWS, DEFAULT_SEED, ENERGY_COMPONENTS, price_entries
+from qvc.energy.devices import DevicePreset, get_device
+from qvc.energy.hardware import DEFAULT_DRAWS, DEFAULT_SEED, price_entries
 from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, load_cpu_tdp_table, measure_repeated
+from qvc.errors import IbmJobsPending
 from qvc.experiment import metadata as md
-from qvc.experiment.results import SCHEMA_VERSION, write_results
+from qvc.experiment.results import (
+    SCHEMA_VERSION,
+    blank_columns,
+    circuit_columns,
+    energy_columns,
+    hardware_columns,
+    ibm_columns,
+    write_results,
+)
 from qvc.experiment.spec import ExperimentSpec
-from qvc.models.registry import ModelConfig, build_model
+from qvc.models.registry import BuiltModel, ModelConfig, build_model
+from qvc.quantum.ledger import LedgerEntry
 
 
 @dataclass
@@ -52,6 +64,38 @@ def new_run_dir(out_dir: str | Path, dataset: str) -> Path:
         except FileExistsError:
             k += 1
             candidate = base.with_name(f"{base.name}-{k}")
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every (model, seed) step of a run shares: the spec and the instruments it resolved.
+
+    Built once per run (or per sweep point) by :func:`RunContext.for_spec`.
+    """
+
+    spec: ExperimentSpec
+    meter: EnergyMeter
+    device: DevicePreset
+    carbon: CarbonIntensity
+    run_id: str = ""
+
+    @classmethod
+    def for_spec(cls, spec: ExperimentSpec, *, meter: EnergyMeter | None = None, run_id: str = "") -> RunContext:
+        """Resolve the spec's meter, device preset and carbon intensity."""
+        return cls(
+            spec=spec,
+            meter=meter or _meter_for(spec),
+            device=get_device(spec.device, spec.device_file),
+            carbon=carbon_intensity(spec.country, spec.carbon_intensity),
+            run_id=run_id,
+        )
+
+    def model_config(self, data: PreparedData, seed: int) -> ModelConfig:
+        """The model settings shared by every model of one seed."""
+        return ModelConfig(
+            n_features=data.n_features, n_classes=data.n_classes, seed=seed,
+            max_iter=self.spec.max_iter, shots=self.spec.shots, execution=self.spec.execution,
+        )
 
 
 def run_experiment(
@@ -92,29 +136,69 @@ def run_experiment(
     """
     spec.validate()
     say = progress or (lambda _msg: None)
-    meter = meter or _meter_for(spec)
-    carbon = carbon_intensity(spec.country, spec.carbon_intensity)
-    device = get_device(spec.device, spec.device_file)
-    # Fail on bad data before creating the run folder.
-    datasets = {
-        seed: prepare_dataset(
-            spec.dataset, n_features=spec.qubits, seed=seed, test_size=spec.test_size,
-            max_samples=spec.max_samples, csv_path=spec.csv_path, target=spec.target,
-        )
-        for seed in spec.seeds
-    }
+    ctx = RunContext.for_spec(spec, meter=meter)
+    datasets = _prepare_datasets(spec)  # fail on bad data before creating the run folder
     first = next(iter(datasets.values()))
+    _ibm_preflight(spec, first.n_features)
+    if spec.idle_baseline_s > 0:
+        say(f"measuring idle power for {spec.idle_baseline_s:g} s ...")
+        ctx.meter.measure_idle(spec.idle_baseline_s)
+        say(ctx.meter.idle_note)
+    resumed = run_dir is not None
+    run_dir = Path(run_dir) if run_dir is not None else new_run_dir(spec.out_dir, first.name)
+    ctx = replace(ctx, run_id=run_dir.name)
+    meta = _run_metadata(ctx, run_dir, datasets)
+    ibm_scope = _IbmScope(spec, run_dir, say) if spec.execution.startswith("ibm:") else None
+    if ibm_scope is not None:
+        meta["ibm"] = ibm_scope.describe
+    if resumed:
+        meta.update(_resumed_fields(run_dir))
+    md.write_json(meta, run_dir / "metadata.json")
+    rows: list[dict] = []
+    try:
+        with ExitStack() as stack:
+            if ibm_scope is not None:
+                ibm_scope.enter(stack)
+            _run_steps(ctx, datasets, run_dir, rows, say)
+        meta["status"] = "complete"
+    except IbmJobsPending:
+        meta["status"] = "waiting for IBM jobs (qvc ibm fetch)"
+        raise
+    except BaseException as exc:
+        meta["status"] = f"interrupted: {type(exc).__name__}"
+        raise
+    finally:
+        meta["finished_utc"] = md.utc_now()
+        md.write_json(meta, run_dir / "metadata.json")
+        if rows:
+            _write_report(run_dir, say, failed=meta["status"] != "complete")
+    return RunResult(run_dir, rows, meta)
+
+
+def _prepare_datasets(spec: ExperimentSpec) -> dict[int, PreparedData]:
+    """The prepared split of every seed (raises :class:`~qvc.errors.QvcUsageError` on bad data)."""
+    return {seed: _prepare_one(spec, seed) for seed in spec.seeds}
+
+
+def _prepare_one(spec: ExperimentSpec, seed: int) -> PreparedData:
+    return prepare_dataset(
+        spec.dataset, n_features=spec.qubits, seed=seed, test_size=spec.test_size,
+        max_samples=spec.max_samples, csv_path=spec.csv_path, target=spec.target,
+    )
+
+
+def _ibm_preflight(spec: ExperimentSpec, n_features: int) -> None:
+    """Credentials, backend and size of an ``ibm:`` run, checked before any folder exists."""
     if spec.execution.startswith("ibm:") and any(m in ("qsvc", "vqc") for m in spec.models):
         from qvc.quantum.ibm.service import preflight
 
-        preflight(spec.execution, first.n_features)  # credentials, backend, size: before any folder
-    if spec.idle_baseline_s > 0:
-        say(f"measuring idle power for {spec.idle_baseline_s:g} s ...")
-        meter.measure_idle(spec.idle_baseline_s)
-        say(meter.idle_note)
-    resumed = run_dir is not None
-    run_dir = Path(run_dir) if resumed else new_run_dir(spec.out_dir, first.name)
-    meta = {
+        preflight(spec.execution, n_features)
+
+
+def _run_metadata(ctx: RunContext, run_dir: Path, datasets: dict[int, PreparedData]) -> dict:
+    """The provenance of a run as it starts (``status`` running, no finish time)."""
+    spec, carbon = ctx.spec, ctx.carbon
+    return {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_dir.name,
         "qvc_version": __version__,
@@ -127,10 +211,10 @@ def run_experiment(
         "versions": md.versions(),
         "machine": md.machine(),
         "git_revision": md.git_revision(),
-        "meter": meter.describe(),
+        "meter": ctx.meter.describe(),
         "carbon": {"g_per_kwh": carbon.g_per_kwh, "label": carbon.label, "source": carbon.source,
                    "applies_to": "local energy and modelled hardware energy alike"},
-        "device": device.to_dict(),
+        "device": ctx.device.to_dict(),
         "hardware_model": {
             "method": "modelled", "attribution": spec.attribution,
             "mitigation_factor": spec.mitigation_factor, "draws": DEFAULT_DRAWS,
@@ -139,55 +223,37 @@ def run_experiment(
         },
         "preprocessing": {str(s): d.preprocessing for s, d in datasets.items()},
     }
-    ibm_scope = _ibm_scope(spec, run_dir, say)
-    if ibm_scope is not None:
-        meta["ibm"] = ibm_scope.describe
-    if resumed:
-        meta.update(_resumed_fields(run_dir))
-    md.write_json(meta, run_dir / "metadata.json")
-    rows: list[dict] = []
-    total = len(spec.seeds) * len(spec.models)
+
+
+def _run_steps(
+    ctx: RunContext,
+    datasets: dict[int, PreparedData],
+    run_dir: Path,
+    rows: list[dict],
+    say: Callable[[str], None],
+) -> None:
+    """Run every model on every seed, appending to ``rows`` and rewriting results.csv after each."""
+    total = len(datasets) * len(ctx.spec.models)
     step = 0
-    try:
-        if ibm_scope is not None:
-            ibm_scope.__enter__()
-        for seed, data in datasets.items():
-            cfg = ModelConfig(
-                n_features=data.n_features, n_classes=data.n_classes, seed=seed,
-                max_iter=spec.max_iter, shots=spec.shots, execution=spec.execution,
+    for seed, data in datasets.items():
+        for name in ctx.spec.models:
+            step += 1
+            say(f"[{step}/{total}] {data.name} seed={seed} {name}: fitting ...")
+            t0 = time.perf_counter()
+            row = _run_one(ctx, name, data, seed)
+            rows.append(row)
+            write_results(rows, run_dir / "results.csv")
+            say(
+                f"[{step}/{total}] {name}: test accuracy {row['accuracy_test']:.3f} "
+                f"({time.perf_counter() - t0:.1f} s)"
             )
-            for name in spec.models:
-                step += 1
-                say(f"[{step}/{total}] {data.name} seed={seed} {name}: fitting ...")
-                t0 = time.perf_counter()
-                row = _run_one(name, cfg, data, meter, device, spec, run_dir.name, carbon)
-                rows.append(row)
-                write_results(rows, run_dir / "results.csv")
-                say(
-                    f"[{step}/{total}] {name}: test accuracy {row['accuracy_test']:.3f} "
-                    f"({time.perf_counter() - t0:.1f} s)"
-                )
-        meta["status"] = "complete"
-    except BaseException as exc:
-        meta["status"] = f"interrupted: {type(exc).__name__}"
-        if type(exc).__name__ == "IbmJobsPending":
-            meta["status"] = "waiting for IBM jobs (qvc ibm fetch)"
-        raise
-    finally:
-        if ibm_scope is not None:
-            ibm_scope.__exit__(None, None, None)
-        meta["finished_utc"] = md.utc_now()
-        md.write_json(meta, run_dir / "metadata.json")
-        if rows:
-            _write_report(run_dir, say, failed=meta["status"] != "complete")
-    return RunResult(run_dir, rows, meta)
 
 
 class _IbmScope:
-    """The IBM context of one run (ledger next to the run folders), as a re-enterable scope."""
+    """The IBM context of one run (job ledger next to the run folders) and its provenance."""
 
     def __init__(self, spec: ExperimentSpec, run_dir: Path, say: Callable[[str], None]) -> None:
-        from qvc.quantum.ibm import IbmRunContext, default_ledger_path, ibm_context
+        from qvc.quantum.ibm import IbmRunContext, default_ledger_path
 
         ctx = IbmRunContext(
             ledger_path=default_ledger_path(spec.out_dir), run_id=run_dir.name,
@@ -197,7 +263,6 @@ class _IbmScope:
         if spec.ibm_timeout_s is not None:
             ctx.timeout_s = spec.ibm_timeout_s
         self.ctx = ctx
-        self._cm = ibm_context(ctx)
         self.describe = {
             "execution": spec.execution, "ledger": str(ctx.ledger_path),
             "results_dir": str(ctx.ledger_path.parent / "ibm_results"),
@@ -206,17 +271,11 @@ class _IbmScope:
                            "(never stored by qvc)",
         }
 
-    def __enter__(self):
-        return self._cm.__enter__()
+    def enter(self, stack: ExitStack) -> None:
+        """Make this the current IBM context until ``stack`` closes."""
+        from qvc.quantum.ibm import ibm_context
 
-    def __exit__(self, *exc):
-        return self._cm.__exit__(*exc)
-
-
-def _ibm_scope(spec: ExperimentSpec, run_dir: Path, say) -> _IbmScope | None:
-    if not spec.execution.startswith("ibm:"):
-        return None
-    return _IbmScope(spec, run_dir, say)
+        stack.enter_context(ibm_context(self.ctx))
 
 
 def _resumed_fields(run_dir: Path) -> dict:
@@ -273,19 +332,10 @@ def run_point(
     >>> row["model"], row["qubits"], row["hw_energy_method"]
     ('svm', 2, '')
     """
-    meter = meter or _meter_for(spec)
-    carbon = carbon_intensity(spec.country, spec.carbon_intensity)
-    device = get_device(spec.device, spec.device_file)
+    ctx = RunContext.for_spec(spec, meter=meter, run_id=run_id)
     if data is None:
-        data = prepare_dataset(
-            spec.dataset, n_features=spec.qubits, seed=seed, test_size=spec.test_size,
-            max_samples=spec.max_samples, csv_path=spec.csv_path, target=spec.target,
-        )
-    cfg = ModelConfig(
-        n_features=data.n_features, n_classes=data.n_classes, seed=seed,
-        max_iter=spec.max_iter, shots=spec.shots, execution=spec.execution,
-    )
-    return _run_one(model, cfg, data, meter, device, spec, run_id, carbon)
+        data = _prepare_one(spec, seed)
+    return _run_one(ctx, model, data, seed)
 
 
 def _write_report(run_dir: Path, say: Callable[[str], None], *, failed: bool) -> None:
@@ -324,14 +374,81 @@ def _optimizer_steps(est) -> float:
     return np.nan
 
 
-def _run_one(name, cfg, data, meter, device, spec, run_id, carbon: CarbonIntensity | None = None) -> dict:
-    carbon = carbon or carbon_intensity()
+def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int) -> dict:
+    """Build, fit, predict and price one model on one seed; return its result row."""
+    spec, carbon = ctx.spec, ctx.carbon
+    cfg = ctx.model_config(data, seed)
     built = build_model(name, cfg)
+    fitted = _metered_fit_predict(ctx, name, built, data)
+    est, fit_m, pred_m, y_pred = fitted.estimator, fitted.fit, fitted.predict, fitted.y_pred
+    fit_entries, predict_entries = fitted.fit_entries, fitted.predict_entries
+    # Training accuracy is bookkeeping, not a phase we meter or price.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        y_train_pred = est.predict(data.X_train)
+    row = {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": ctx.run_id,
+        "dataset": data.name,
+        "model": name,
+        "pair": built.pair,
+        "family": built.family,
+        "seed": cfg.seed,
+        "execution": cfg.execution if built.family == "quantum" else "classical",
+        "qubits": data.n_features,
+        "n_train": int(len(data.y_train)),
+        "n_test": int(len(data.y_test)),
+        "n_params": built.n_params,
+        "matching": built.matching,
+        "optimizer_steps": _optimizer_steps(est),
+        "accuracy_train": float(accuracy_score(data.y_train, y_train_pred)),
+        "accuracy_test": float(accuracy_score(data.y_test, y_pred)),
+        "f1_test": float(f1_score(data.y_test, y_pred, average="macro")),
+        **energy_columns("fit", fit_m, carbon),
+        **energy_columns("predict", pred_m, carbon),
+        "energy_meter": fit_m.meter,
+        "idle_power_w": np.nan if fit_m.idle_power_w is None else fit_m.idle_power_w,
+        "carbon_intensity_g_per_kwh": carbon.g_per_kwh,
+        "carbon_intensity_source": carbon.label,
+    }
+    if built.family == "quantum":
+        cost = price_entries(
+            fit_entries + predict_entries, ctx.device,
+            mode=spec.attribution, mitigation_factor=spec.mitigation_factor,
+        )
+        row.update(circuit_columns(sum(e.n_circuits for e in fit_entries),
+                                   sum(e.n_circuits for e in predict_entries), cfg.shots, ctx.device.name))
+        row.update(hardware_columns(cost, carbon))
+        row.update(ibm_columns(est, cost))
+    else:
+        row.update(blank_columns("circuits"))
+        row.update(hardware_columns(None))
+        row.update(ibm_columns(None, None))
+    return row
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """A fitted model, its metered fit and predict, and the circuits each phase ran."""
+
+    estimator: Any
+    fit: Measurement
+    predict: Measurement
+    y_pred: np.ndarray
+    fit_entries: list[LedgerEntry]
+    predict_entries: list[LedgerEntry]
+
+
+def _metered_fit_predict(ctx: RunContext, name: str, built: BuiltModel, data: PreparedData) -> _Fitted:
+    """Fit on the training split and predict the test split under the meter.
+
+    Quantum models are never repeated: their circuit ledger would count every repeat,
+    and a 40 s fit needs no repeating. Classical fits shorter than the meter's minimum
+    window are repeated on fresh clones (built outside the window), so the kept model
+    is the first fit and repeats cannot change it.
+    """
+    spec, meter = ctx.spec, ctx.meter
     template = built.estimator
-    # Quantum models are never repeated: their circuit ledger would count every repeat,
-    # and a 40 s fit needs no repeating. Classical fits shorter than the meter's minimum
-    # window are repeated on fresh clones (built outside the window), so the kept model
-    # is the first fit and repeats cannot change it.
     repeatable = built.family != "quantum"
     cap = spec.max_repeats if repeatable else 1
     X_tr, y_tr, X_te = data.X_train, data.y_train, data.X_test
@@ -348,148 +465,15 @@ def _run_one(name, cfg, data, meter, device, spec, run_id, carbon: CarbonIntensi
                 meter, f"{name}-fit", lambda _: est.fit(X_tr, y_tr), max_repeats=1,
                 min_duration_s=spec.min_window_s,
             )
-        n_before = len(est.ledger_.entries) if hasattr(est, "ledger_") else 0
+        ledger = getattr(est, "ledger_", None)
+        n_before = len(ledger.entries) if ledger is not None else 0
         y_pred, pred_m = measure_repeated(
             meter, f"{name}-predict", lambda _: est.predict(X_te),
             min_duration_s=spec.min_window_s, max_repeats=cap,
         )
-        predict_entries = est.ledger_.entries[n_before:] if hasattr(est, "ledger_") else []
-        fit_entries = est.ledger_.select(phase="fit") if hasattr(est, "ledger_") else []
-        # Training accuracy is bookkeeping, not a phase we meter or price.
-        y_train_pred = est.predict(data.X_train)
-    row = {
-        "schema_version": SCHEMA_VERSION,
-        "run_id": run_id,
-        "dataset": data.name,
-        "model": name,
-        "pair": built.pair,
-        "family": built.family,
-        "seed": cfg.seed,
-        "execution": cfg.execution if built.family == "quantum" else "classical",
-        "qubits": data.n_features,
-        "n_train": int(len(data.y_train)),
-        "n_test": int(len(data.y_test)),
-        "n_params": built.n_params,
-        "matching": built.matching,
-        "optimizer_steps": _optimizer_steps(est),
-        "accuracy_train": float(accuracy_score(data.y_train, y_train_pred)),
-        "accuracy_test": float(accuracy_score(data.y_test, y_pred)),
-        "f1_test": float(f1_score(data.y_test, y_pred, average="macro")),
-        **_energy_columns("fit", fit_m, carbon),
-        **_energy_columns("predict", pred_m, carbon),
-        "energy_meter": fit_m.meter,
-        "idle_power_w": np.nan if fit_m.idle_power_w is None else fit_m.idle_power_w,
-        "carbon_intensity_g_per_kwh": carbon.g_per_kwh,
-        "carbon_intensity_source": carbon.label,
-    }
-    if built.family == "quantum":
-        cost = price_entries(
-            list(fit_entries) + list(predict_entries), device,
-            mode=spec.attribution, mitigation_factor=spec.mitigation_factor,
-        )
-        row.update({
-            "circuits_fit": sum(e.n_circuits for e in fit_entries),
-            "circuits_predict": sum(e.n_circuits for e in predict_entries),
-            "shots": cfg.shots,
-            "device": device.name,
-        })
-        row.update(hardware_columns(cost))
-        row["hw_gco2e"] = carbon.grams(row["hw_energy_j"])
-        row.update(ibm_columns(est, cost))
-    else:
-        row.update({"circuits_fit": 0, "circuits_predict": 0, "shots": np.nan, "device": ""})
-        row.update(hardware_columns(None))
-        row["hw_gco2e"] = np.nan
-        row.update(ibm_columns(None, None))
-    return row
-
-
-def ibm_columns(est, cost) -> dict:
-    """The ``ibm_*`` and ``hw_reported_*`` columns: what ran on an IBM backend, and its QPU time.
-
-    ``hw_reported_qpu_seconds`` is the sum of ``job.usage()`` over the jobs whose
-    results the model used, labelled ``hardware-reported``; the energy next to it is
-    those seconds times the cost model's average power (``cost.power_w``). Local
-    testing mode (fake backends) reports no QPU time: the columns stay empty and
-    the method says so.
-    """
-    usage = est.hardware_usage() if est is not None and hasattr(est, "hardware_usage") else None
-    if usage is None:
-        return {"ibm_backend": "", "ibm_jobs": 0, "ibm_jobs_submitted": 0, "ibm_trained_on": "",
-                "hw_reported_qpu_seconds": np.nan, "hw_reported_energy_j": np.nan,
-                "hw_reported_method": "", "hw_reported_vs_modelled": np.nan}
-    seconds = usage["qpu_seconds"]
-    reported = seconds is not None
-    power = cost.power_w if cost is not None else float("nan")
-    return {
-        "ibm_backend": usage["backend"],
-        "ibm_jobs": usage["jobs"],
-        "ibm_jobs_submitted": usage["jobs_submitted"],
-        "ibm_trained_on": getattr(est, "trained_on_", est.execution),
-        "hw_reported_qpu_seconds": float(seconds) if reported else np.nan,
-        "hw_reported_energy_j": float(seconds) * power if reported else np.nan,
-        "hw_reported_method": usage["qpu_seconds_method"],
-        "hw_reported_vs_modelled": (float(seconds) / cost.qpu_seconds
-                                    if reported and cost is not None and cost.qpu_seconds > 0
-                                    else np.nan),
-    }
-
-
-def hardware_columns(cost) -> dict:
-    """The ``hw_*`` result columns of a :class:`~qvc.energy.hardware.HardwareCost` (``None``: empty).
-
-    QPU seconds and joules are Monte Carlo medians with the 90 % interval; the
-    per-component columns are at typical values and add up to ``hw_energy_typical_j``.
-    """
-    if cost is None:
-        out = {"hw_jobs": 0, "hw_attribution": "", "hw_mitigation_factor": np.nan,
-               "hw_energy_method": ""}
-        for key in ("hw_qpu_seconds", "hw_qpu_seconds_low", "hw_qpu_seconds_high",
-                    "hw_qpu_seconds_fit", "hw_qpu_seconds_predict", "hw_energy_j", "hw_energy_j_low",
-                    "hw_energy_j_high", "hw_energy_fit_j", "hw_energy_predict_j",
-                    "hw_energy_typical_j", "hw_landauer_j"):
-            out[key] = np.nan
-        for c in ENERGY_COMPONENTS:
-            out[f"hw_energy_{c}_j"] = np.nan
-        return out
-
-    def phase_median(kind: str, key: str) -> float:
-        vals = [p[key]["median"] for p in cost.phases if p["phase"].endswith(f":{kind}")]
-        return float(sum(vals)) if vals else 0.0
-
-    out = {
-        "hw_jobs": cost.jobs,
-        "hw_qpu_seconds": cost.qpu_seconds_interval.median,
-        "hw_qpu_seconds_low": cost.qpu_seconds_interval.low,
-        "hw_qpu_seconds_high": cost.qpu_seconds_interval.high,
-        "hw_qpu_seconds_fit": phase_median("fit", "qpu_seconds_interval"),
-        "hw_qpu_seconds_predict": phase_median("predict", "qpu_seconds_interval"),
-        "hw_energy_j": cost.energy_interval.median,
-        "hw_energy_j_low": cost.energy_interval.low,
-        "hw_energy_j_high": cost.energy_interval.high,
-        "hw_energy_fit_j": phase_median("fit", "energy_interval"),
-        "hw_energy_predict_j": phase_median("predict", "energy_interval"),
-        "hw_energy_typical_j": cost.energy_j,
-        "hw_attribution": cost.mode,
-        "hw_mitigation_factor": cost.mitigation_factor,
-        "hw_landauer_j": cost.landauer_j,
-        "hw_energy_method": cost.method,
-    }
-    for c in ENERGY_COMPONENTS:
-        out[f"hw_energy_{c}_j"] = cost.components_j.get(c, 0.0)
-    return out
-
-
-def _energy_columns(phase: str, m: Measurement, carbon: CarbonIntensity) -> dict:
-    """Per-call time, energy, label, repeats, spread, above-idle energy and gCO2e of one phase."""
-    above = m.above_idle_j
-    return {
-        f"{phase}_seconds": m.wall_s,
-        f"{phase}_cpu_seconds": m.cpu_s,
-        f"{phase}_energy_j": m.total_j,
-        f"{phase}_energy_method": m.method,
-        f"{phase}_repeats": m.repeats,
-        f"{phase}_energy_spread": m.spread,
-        f"{phase}_energy_above_idle_j": np.nan if above is None else above,
-        f"{phase}_gco2e": carbon.grams(m.total_j),
-    }
+    ledger = getattr(est, "ledger_", None)
+    return _Fitted(
+        estimator=est, fit=fit_m, predict=pred_m, y_pred=y_pred,
+        fit_entries=list(ledger.select(phase="fit")) if ledger is not None else [],
+        predict_entries=list(ledger.entries[n_before:]) if ledger is not None else [],
+    )

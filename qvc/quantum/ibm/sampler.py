@@ -35,7 +35,7 @@ from qiskit.primitives import BaseSamplerV2, BitArray, DataBin, PrimitiveResult,
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.primitives.primitive_job import PrimitiveJob
 
-from qvc.errors import QvcUsageError
+from qvc.errors import IbmJobsPending, QvcUsageError  # IbmJobsPending re-exported here
 from qvc.quantum.ibm.context import MAX_EXECUTIONS_PER_JOB, IbmRunContext, current_context
 from qvc.quantum.ibm.ledger import LOST, SUBMIT_FAILED, SUBMITTING, JobLedger, JobRow, utc_now
 from qvc.quantum.ibm.service import (
@@ -53,10 +53,6 @@ from qvc.quantum.ibm.service import (
 HARDWARE_REPORTED = "hardware-reported"
 #: Usage label of local testing mode, which runs on Aer and reports no QPU time.
 LOCAL_NO_QPU = "none: local testing mode (Aer simulation, no QPU)"
-
-
-class IbmJobsPending(QvcUsageError):
-    """Jobs were submitted but their results did not arrive in time; they stay in the ledger."""
 
 
 def circuit_key(circuit: QuantumCircuit) -> str:
