@@ -14,10 +14,11 @@ from qvc.errors import QvcUsageError
 from qvc.models import QuantumKernelSVC, VQCClassifier
 from qvc.models.hyperparams import check_params, load_search_space, parse_param_assignments
 from qvc.models.registry import MODELS, PAIRS, ModelConfig, build_model
-from qvc.models.tuning import kernel_diagnostics, pair_budgets, pareto_front, tune_model
+from qvc.models.tuning import kernel_diagnostics, pair_budgets, tune_model
 from qvc.quantum.circuits import feature_map
 from qvc.quantum.kernels import StatevectorKernel
 from qvc.quantum.statevector import CompiledCircuit
+from qvc.report.stats import pareto_front
 
 
 @pytest.fixture(scope="module")

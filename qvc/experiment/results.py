@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 
 #: Which part of the runner writes a column (see the row builders below).
-ColumnGroup = Literal["run", "energy", "circuits", "hardware", "ibm", "sweep"]
-ColumnType = Literal["int", "float", "text"]
+ColumnGroup = Literal["run", "energy", "circuits", "hardware", "ibm", "sweep", "tuning", "kernel"]
+ColumnType = Literal["int", "float", "text", "bool"]
 
 _NO_BLANK = object()
 
@@ -50,7 +50,7 @@ class Column:
         """Value of the column in a row it does not apply to."""
         if self.blank_override is not _NO_BLANK:
             return self.blank_override
-        return {"int": 0, "float": np.nan, "text": ""}[self.dtype]
+        return {"int": 0, "float": np.nan, "text": "", "bool": False}[self.dtype]
 
 
 _COLUMN_LIST: tuple[Column, ...] = (
@@ -75,6 +75,42 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("accuracy_train", "float", "run", "accuracy on the training split"),
     Column("accuracy_test", "float", "run", "accuracy on the test split"),
     Column("f1_test", "float", "run", "macro F1 on the test split"),
+    Column("majority_rate", "float", "run",
+           "accuracy of always predicting the test split's most common class (the chance floor)"),
+    Column("above_majority", "bool", "run",
+           "True when accuracy_test > majority_rate: the model learned something; False rows are "
+           "flagged in the report and never priced as if they worked"),
+    Column("hyperparameters", "text", "run",
+           "JSON of every hyperparameter the fitted model used (tuned or fixed)"),
+    Column("tuned", "bool", "tuning", "True when the hyperparameters were chosen by CV (not --no-tune)"),
+    Column("cv_accuracy", "float", "tuning",
+           "mean validation accuracy of the chosen candidate (stratified k-fold on the training split)"),
+    Column("cv_folds", "int", "tuning", "folds of the tuning cross-validation"),
+    Column("tune_candidates", "int", "tuning",
+           "candidates tried (the same for both models of a pair: --tune-budget capped by the smaller grid)"),
+    Column("tune_method", "text", "tuning", "how the search ran (grid or sampled; Gram matrices reused ...)"),
+    Column("tune_seconds", "float", "tuning", "wall seconds of the whole search"),
+    Column("tune_cpu_seconds", "float", "tuning", "process CPU seconds of the whole search"),
+    Column("tune_energy_j", "float", "tuning", "local energy of the whole search (J), metered like fit"),
+    Column("tune_energy_method", "text", "tuning", "measured | estimated"),
+    Column("tune_gco2e", "float", "tuning", "grams CO2e of tune_energy_j"),
+    Column("circuits_tune", "int", "tuning",
+           "circuit executions a QPU would run for the search (qsvc: one training Gram per "
+           "feature-map setting; vqc: every fold's fit and validation predict)"),
+    Column("hw_energy_tune_j", "float", "tuning",
+           "modelled hardware energy of the search's circuits (median, J); not in hw_energy_j"),
+    Column("load_avg", "float", "run",
+           "1-minute load average of the machine over the metered windows (mean of start and end)"),
+    Column("load_per_core", "float", "run",
+           "load_avg / CPU cores; above ~0.5 other work shared the cores and local energy is less trustworthy"),
+    Column("kernel_offdiag_mean", "float", "kernel",
+           "qsvc: mean off-diagonal training kernel entry (near 0 or 1: concentrated)"),
+    Column("kernel_offdiag_std", "float", "kernel", "qsvc: spread of the off-diagonal training kernel entries"),
+    Column("support_vector_share", "float", "kernel", "qsvc: share of training points that are support vectors"),
+    Column("kernel_target_alignment", "float", "kernel",
+           "qsvc: centred kernel-target alignment of the training Gram matrix (higher: kernel fits labels)"),
+    Column("kernel_collapsed", "bool", "kernel",
+           "qsvc: True when the kernel is nearly constant off the diagonal (std < 0.01)"),
     Column("fit_seconds", "float", "energy", "wall seconds of one fit (per call, averaged, when fit_repeats > 1)"),
     Column("fit_cpu_seconds", "float", "energy", "process CPU seconds of one fit (per call when fit_repeats > 1)"),
     Column("fit_energy_j", "float", "energy", "local energy of one fit in joules, total of non-overlapping domains"),
@@ -182,6 +218,7 @@ assert len(COLUMNS) == len(_COLUMN_LIST), "duplicate column name"
 _INT_COLUMNS = frozenset(c.name for c in _COLUMN_LIST if c.dtype == "int")
 _FLOAT_COLUMNS = frozenset(c.name for c in _COLUMN_LIST if c.dtype == "float")
 _TEXT_COLUMNS = frozenset(c.name for c in _COLUMN_LIST if c.dtype == "text")
+_BOOL_COLUMNS = frozenset(c.name for c in _COLUMN_LIST if c.dtype == "bool")
 
 
 def blank_columns(group: ColumnGroup) -> dict[str, object]:
@@ -309,7 +346,7 @@ _TEXT_SUFFIXES = ("_method", "_mode", "_reason", "_source", "_meter", "_device")
 
 
 def column_kind(name: str) -> str | None:
-    """The type ``load_results`` gives column ``name``: ``'int'``, ``'float'``, ``'text'`` or None.
+    """The type ``load_results`` gives column ``name``: ``'int'``, ``'float'``, ``'text'``, ``'bool'`` or None.
 
     Declared columns have a fixed type; any other column is typed by its name
     (suffix rules above), and ``None`` leaves it to pandas' inference.
@@ -325,6 +362,8 @@ def column_kind(name: str) -> str | None:
         return "float"
     if name in _TEXT_COLUMNS:
         return "text"
+    if name in _BOOL_COLUMNS:
+        return "bool"
     if name.endswith(_TEXT_SUFFIXES):
         return "text"
     if name.endswith(_FLOAT_SUFFIXES) or name.startswith(("accuracy_", "f1_")):
@@ -332,6 +371,9 @@ def column_kind(name: str) -> str | None:
     if name.endswith(_INT_SUFFIXES) or name.startswith(("circuits_", "n_")):
         return "int"
     return None
+
+
+_TRUTH = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
 
 
 def _text_dtype():
@@ -455,4 +497,6 @@ def load_results(path: str | Path) -> pd.DataFrame:
             frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
         elif kind == "text":
             frame[c] = frame[c].astype(object).where(frame[c].notna(), float("nan")).astype(text)
+        elif kind == "bool":
+            frame[c] = frame[c].map(lambda v: _TRUTH.get(str(v).strip().lower(), pd.NA)).astype("boolean")
     return frame

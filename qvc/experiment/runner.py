@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 import warnings
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -34,8 +36,16 @@ from qvc.experiment.results import (
     write_results,
 )
 from qvc.experiment.spec import ExperimentSpec
-from qvc.models.registry import BuiltModel, ModelConfig, build_model
+from qvc.models.registry import PAIRS, QUANTUM_MODELS, BuiltModel, ModelConfig, build_model, get_model
 from qvc.quantum.ledger import LedgerEntry
+
+#: BLAS/OpenMP threads of every metered process (``qvc run`` and each sweep worker): one, so a
+#: fit's CPU time (and the energy estimated from it) does not depend on how many idle cores
+#: BLAS spins on (seen: > 10x spread between 1 and 2 threads on small fits).
+METERED_BLAS_THREADS = 1
+
+#: Load per core above which the report warns that other work shared the metered windows.
+HIGH_LOAD_PER_CORE = 0.5
 
 
 @dataclass
@@ -78,16 +88,33 @@ class RunContext:
     device: DevicePreset
     carbon: CarbonIntensity
     run_id: str = ""
+    #: The search space ({model: {name: [values]}}) when tuning, else empty.
+    space: dict = field(default_factory=dict)
+    #: Candidates per model (the same for both of a pair).
+    budgets: dict = field(default_factory=dict)
 
     @classmethod
     def for_spec(cls, spec: ExperimentSpec, *, meter: EnergyMeter | None = None, run_id: str = "") -> RunContext:
-        """Resolve the spec's meter, device preset and carbon intensity."""
+        """Resolve the spec's meter, device preset, carbon intensity and search space."""
+        space: dict = {}
+        budgets: dict = {}
+        if spec.tune:
+            from qvc.models.hyperparams import load_search_space
+            from qvc.models.tuning import pair_budgets
+
+            space = load_search_space(spec.search_space)
+            # both members of every pair the run touches, so a sweep point (one model)
+            # gets the budget its partner gets
+            members = [m for pair in PAIRS.values() if set(pair) & set(spec.models) for m in pair]
+            budgets = pair_budgets(members, space, spec.params, spec.tune_budget)
         return cls(
             spec=spec,
             meter=meter or _meter_for(spec),
             device=get_device(spec.device, spec.device_file),
             carbon=carbon_intensity(spec.country, spec.carbon_intensity),
             run_id=run_id,
+            space=space,
+            budgets=budgets,
         )
 
     def model_config(self, data: PreparedData, seed: int) -> ModelConfig:
@@ -95,6 +122,7 @@ class RunContext:
         return ModelConfig(
             n_features=data.n_features, n_classes=data.n_classes, seed=seed,
             max_iter=self.spec.max_iter, shots=self.spec.shots, execution=self.spec.execution,
+            params=self.spec.params,
         )
 
 
@@ -157,8 +185,10 @@ def run_experiment(
     rows: list[dict] = []
     try:
         with ExitStack() as stack:
+            stack.enter_context(blas_policy())
             if ibm_scope is not None:
                 ibm_scope.enter(stack)
+            warm_up(spec, first)
             _run_steps(ctx, datasets, run_dir, rows, say)
         meta["status"] = "complete"
     except IbmJobsPending:
@@ -189,7 +219,7 @@ def _prepare_one(spec: ExperimentSpec, seed: int) -> PreparedData:
 
 def _ibm_preflight(spec: ExperimentSpec, n_features: int) -> None:
     """Credentials, backend and size of an ``ibm:`` run, checked before any folder exists."""
-    if spec.execution.startswith("ibm:") and any(m in ("qsvc", "vqc") for m in spec.models):
+    if spec.execution.startswith("ibm:") and any(m in QUANTUM_MODELS for m in spec.models):
         from qvc.quantum.ibm.service import preflight
 
         preflight(spec.execution, n_features)
@@ -235,14 +265,18 @@ def _run_steps(
     """Run every model on every seed, appending to ``rows`` and rewriting results.csv after each."""
     total = len(datasets) * len(ctx.spec.models)
     step = 0
+    tuning_log: list[dict] = []
     for seed, data in datasets.items():
         for name in ctx.spec.models:
             step += 1
-            say(f"[{step}/{total}] {data.name} seed={seed} {name}: fitting ...")
+            say(f"[{step}/{total}] {data.name} seed={seed} {name}: "
+                f"{'tuning and ' if ctx.spec.tune else ''}fitting ...")
             t0 = time.perf_counter()
-            row = _run_one(ctx, name, data, seed)
+            row = _run_one(ctx, name, data, seed, tuning_log)
             rows.append(row)
             write_results(rows, run_dir / "results.csv")
+            if tuning_log:
+                md.write_json({"schema_version": SCHEMA_VERSION, "searches": tuning_log}, run_dir / "tuning.json")
             say(
                 f"[{step}/{total}] {name}: test accuracy {row['accuracy_test']:.3f} "
                 f"({time.perf_counter() - t0:.1f} s)"
@@ -335,7 +369,45 @@ def run_point(
     ctx = RunContext.for_spec(spec, meter=meter, run_id=run_id)
     if data is None:
         data = _prepare_one(spec, seed)
-    return _run_one(ctx, model, data, seed)
+    with blas_policy():
+        warm_up(spec, data)
+        return _run_one(ctx, model, data, seed)
+
+
+def blas_policy():
+    """Limit BLAS/OpenMP to :data:`METERED_BLAS_THREADS` threads (the one policy of runs and sweeps)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=METERED_BLAS_THREADS)
+
+
+_WARMED: set[tuple] = set()
+
+
+def warm_up(spec: ExperimentSpec, data: PreparedData) -> None:
+    """Fit each model of ``spec`` once on a few training samples, outside every metered window.
+
+    The first quantum fit of a process pays one-time costs (imports, circuit compilation,
+    sympy lambdification, BLAS start-up) that would otherwise land in the first seed's
+    numbers. Once per process and (model, qubits); never on IBM backends (it would submit jobs).
+    """
+    if spec.execution.startswith("ibm:"):
+        return
+    idx = np.concatenate([np.flatnonzero(data.y_train == c)[:2] for c in np.unique(data.y_train)])
+    X, y = data.X_train[idx], data.y_train[idx]
+    cfg = ModelConfig(n_features=data.n_features, n_classes=data.n_classes, seed=0, max_iter=2,
+                      shots=spec.shots, execution=spec.execution)
+    for name in spec.models:
+        key = (name, data.n_features, spec.execution)
+        if key in _WARMED:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                build_model(name, cfg).estimator.fit(X, y).predict(X)
+            except Exception:  # a warm-up must never fail a run; the real fit reports errors
+                pass
+        _WARMED.add(key)
 
 
 def _write_report(run_dir: Path, say: Callable[[str], None], *, failed: bool) -> None:
@@ -374,18 +446,28 @@ def _optimizer_steps(est) -> float:
     return np.nan
 
 
-def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int) -> dict:
-    """Build, fit, predict and price one model on one seed; return its result row."""
+def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_log: list | None = None) -> dict:
+    """Tune (CV on the training split), build, fit, predict and price one model on one seed.
+
+    Returns its result row; with ``tuning_log``, appends the search's candidates (with
+    their apportioned local and modelled hardware energy) for the run's ``tuning.json``.
+    """
     spec, carbon = ctx.spec, ctx.carbon
     cfg = ctx.model_config(data, seed)
-    built = build_model(name, cfg)
+    load0 = _load_avg()
+    tuned = _metered_tune(ctx, name, cfg, data) if spec.tune else None
+    built = build_model(name, cfg, tuned[0].best_params if tuned else None)
     fitted = _metered_fit_predict(ctx, name, built, data)
+    load1 = _load_avg()
     est, fit_m, pred_m, y_pred = fitted.estimator, fitted.fit, fitted.predict, fitted.y_pred
     fit_entries, predict_entries = fitted.fit_entries, fitted.predict_entries
     # Training accuracy is bookkeeping, not a phase we meter or price.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         y_train_pred = est.predict(data.X_train)
+    accuracy = float(accuracy_score(data.y_test, y_pred))
+    majority = float(np.bincount(data.y_test).max() / len(data.y_test))
+    load = float(np.nanmean([load0, load1]))
     row = {
         "schema_version": SCHEMA_VERSION,
         "run_id": ctx.run_id,
@@ -402,14 +484,19 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int) -> dict:
         "matching": built.matching,
         "optimizer_steps": _optimizer_steps(est),
         "accuracy_train": float(accuracy_score(data.y_train, y_train_pred)),
-        "accuracy_test": float(accuracy_score(data.y_test, y_pred)),
+        "accuracy_test": accuracy,
         "f1_test": float(f1_score(data.y_test, y_pred, average="macro")),
+        "majority_rate": majority,
+        "above_majority": bool(accuracy > majority + 1e-12),
         **energy_columns("fit", fit_m, carbon),
         **energy_columns("predict", pred_m, carbon),
         "energy_meter": fit_m.meter,
         "idle_power_w": np.nan if fit_m.idle_power_w is None else fit_m.idle_power_w,
         "carbon_intensity_g_per_kwh": carbon.g_per_kwh,
         "carbon_intensity_source": carbon.label,
+        "load_avg": load,
+        "load_per_core": load / max(1, os.cpu_count() or 1),
+        "hyperparameters": json.dumps(built.hyperparameters, sort_keys=True),
     }
     if built.family == "quantum":
         cost = price_entries(
@@ -424,7 +511,82 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int) -> dict:
         row.update(blank_columns("circuits"))
         row.update(hardware_columns(None))
         row.update(ibm_columns(None, None))
+    row.update(_tuning_columns(ctx, name, tuned, carbon))
+    row.update(_kernel_columns(est, data))
+    if tuning_log is not None and tuned is not None:
+        tuning_log.append(_tuning_record(name, seed, tuned, row))
     return row
+
+
+def _load_avg() -> float:
+    try:
+        return float(os.getloadavg()[0])
+    except (OSError, AttributeError):  # pragma: no cover - not on every platform
+        return float("nan")
+
+
+def _metered_tune(ctx: RunContext, name: str, cfg: ModelConfig, data: PreparedData):
+    """Run the search on the training split under the meter; return (TuneResult, Measurement)."""
+    from qvc.models.tuning import tune_model
+
+    X_tr, y_tr = data.X_train, data.y_train  # the test split never enters the search
+    n = ctx.budgets.get(name, ctx.spec.tune_budget)
+    return measure_repeated(
+        ctx.meter, f"{name}-tune",
+        lambda _: tune_model(name, cfg, X_tr, y_tr, space=ctx.space, n_candidates=n, folds=ctx.spec.cv_folds),
+        max_repeats=1, min_duration_s=ctx.spec.min_window_s,
+    )
+
+
+def _tuning_columns(ctx: RunContext, name: str, tuned, carbon: CarbonIntensity) -> dict:
+    out = blank_columns("tuning")
+    if tuned is None:
+        return out
+    result, m = tuned
+    out.update({
+        "tuned": True, "cv_accuracy": result.cv_accuracy, "cv_folds": result.folds,
+        "tune_candidates": len(result.candidates), "tune_method": result.method,
+        "tune_seconds": m.wall_s, "tune_cpu_seconds": m.cpu_s, "tune_energy_j": m.total_j,
+        "tune_energy_method": m.method, "tune_gco2e": carbon.grams(m.total_j),
+        "circuits_tune": result.circuits,
+    })
+    if get_model(name).quantum and result.entries:
+        cost = price_entries(result.entries, ctx.device, mode=ctx.spec.attribution,
+                             mitigation_factor=ctx.spec.mitigation_factor)
+        out["hw_energy_tune_j"] = cost.energy_interval.median
+    return out
+
+
+def _kernel_columns(est, data: PreparedData) -> dict:
+    gram = getattr(est, "gram_", None)
+    if gram is None:
+        return blank_columns("kernel")
+    from qvc.models.tuning import kernel_diagnostics
+
+    return kernel_diagnostics(gram, data.y_train, len(est.svc_.support_))
+
+
+def _tuning_record(name: str, seed: int, tuned, row: dict) -> dict:
+    """The search's candidates with apportioned energies (local by wall time, hardware by circuits)."""
+    result, m = tuned
+    total_s = sum(c.seconds for c in result.candidates) or 1.0
+    total_c = sum(c.circuits for c in result.candidates) or 1
+    hw = row.get("hw_energy_tune_j", np.nan)
+    cands = []
+    for c in result.candidates:
+        d = c.to_dict()
+        d["local_energy_j"] = m.total_j * c.seconds / total_s
+        d["hw_energy_j"] = (float(hw) * c.circuits / total_c) if c.circuits and np.isfinite(hw) else None
+        cands.append(d)
+    return {
+        "model": name, "seed": seed, "pair": row["pair"], "family": row["family"],
+        "best": result.best_params, "cv_accuracy": result.cv_accuracy, "method": result.method,
+        "kernel_evaluations": result.kernel_evaluations,
+        "energy_note": (f"local energy: the search's {m.method} {m.total_j:.4g} J apportioned by each "
+                        "candidate's wall time; hardware: the search's modelled energy apportioned by "
+                        "each candidate's circuits"),
+        "candidates": cands,
+    }
 
 
 @dataclass(frozen=True)

@@ -201,11 +201,20 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         self.X_train_ = X
         self.ledger_ = CircuitLedger()
         self.ledger_.record(
-            "qsvc", "fit", kernel_template(self.feature_map_),
+            "qsvc", "fit", self._ledger_template(),
             n_circuits=n_fit, shots=self.shots, kind="kernel",
             note="N(N-1)/2 compute-uncompute circuits for the symmetric Gram matrix",
         )
         return self
+
+    def _ledger_template(self):
+        """The circuit the ledger prices: the kernel circuit of the map at bandwidth 1.
+
+        The bandwidth scales angles only; gate counts and durations do not depend on angle
+        values, and a numeric scale in the symbolic angles slows qiskit's transpiler by orders
+        of magnitude, so pricing uses the unscaled map (same gates).
+        """
+        return kernel_template(feature_map(self.feature_map_.num_qubits, self.feature_map_reps, self.entanglement))
 
     def _gram_against_support(self, X) -> np.ndarray:
         check_is_fitted(self, "svc_")
@@ -222,7 +231,7 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         else:
             gram[:, support] = self.kernel_.evaluate(X, self.X_train_[support])
         self.ledger_.record(
-            "qsvc", "predict", kernel_template(self.feature_map_),
+            "qsvc", "predict", self._ledger_template(),
             n_circuits=X.shape[0] * len(support), shots=self.shots, kind="kernel",
             note="M x n_support circuits (kernel against support vectors only)",
         )
@@ -397,7 +406,8 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
             self.n_evaluations_ = int(self.qnn_.forward_circuits // max(1, X.shape[0]))
         else:
             self.n_evaluations_ = len(evaluations)
-        self.template_ = qnn_template(fmap, ans)
+        # priced circuit: the map at bandwidth 1 (same gates; see QuantumKernelSVC._ledger_template)
+        self.template_ = qnn_template(feature_map(n, self.feature_map_reps, self.entanglement), ans)
         self.ledger_ = CircuitLedger()
         if isinstance(self.qnn_, StatevectorQNN):
             forward, gradient = self.qnn_.forward_circuits, self.qnn_.gradient_circuits

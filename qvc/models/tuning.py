@@ -282,8 +282,9 @@ def _tune_kernel(name, cfg, X, y, candidates, how, cv) -> TuneResult:
         gram = StatevectorKernel(feature_map=fmap, execution=local, shots=cfg.shots, seed=cfg.seed).evaluate(X)
         gram_s = time.perf_counter() - t0
         circuits = n * (n - 1) // 2
-        entries.append(LedgerEntry(
-            name, "tune", kernel_template(fmap), circuits, cfg.shots, "kernel",
+        priced = kernel_template(feature_map(X.shape[1], p0["feature_map_reps"], p0["entanglement"]))
+        entries.append(LedgerEntry(  # priced at bandwidth 1: same gates (QuantumKernelSVC._ledger_template)
+            name, "tune", priced, circuits, cfg.shots, "kernel",
             "search: one training Gram matrix per feature-map setting, sliced per fold and reused for every C",
         ))
         search = GridSearchCV(SVC(kernel="precomputed"), [{"C": [m["C"]]} for m in members],
@@ -302,24 +303,6 @@ def _tune_kernel(name, cfg, X, y, candidates, how, cv) -> TuneResult:
         f"(one per feature-map setting, reused across C and folds)",
         entries, kernel_evaluations=len(groups),
     )
-
-
-def pareto_front(points: list[tuple[float, float]]) -> list[int]:
-    """Indices of the (energy, accuracy) points no other point beats on both (lower energy, higher accuracy).
-
-    Examples
-    --------
-    >>> pareto_front([(1.0, 0.8), (2.0, 0.9), (3.0, 0.85), (0.5, 0.5)])
-    [3, 0, 1]
-    """
-    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
-    front, best = [], -np.inf
-    for i in order:
-        e, a = points[i]
-        if np.isfinite(e) and np.isfinite(a) and a > best:
-            front.append(i)
-            best = a
-    return front
 
 
 def kernel_diagnostics(gram: np.ndarray, y: np.ndarray, n_support: int) -> dict:

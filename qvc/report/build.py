@@ -86,6 +86,12 @@ def load_run(run_dir: str | Path) -> tuple[pd.DataFrame, dict]:
         raise QvcUsageError(f"run folder {str(run_dir)!r} is empty; give a run folder written by 'qvc run'")
     frame = load_results(run_dir)
     meta = load_metadata(run_dir)
+    tuning = run_dir / "tuning.json"
+    if tuning.is_file():  # the searches' candidates (qvc run with tuning): for the Pareto front
+        try:
+            meta = {**meta, "tuning": json.loads(tuning.read_text(encoding="utf-8")).get("searches", [])}
+        except (OSError, ValueError, AttributeError):
+            meta = {**meta, "tuning_error": f"{tuning} is unreadable; the Pareto front is left out"}
     return frame, meta
 
 
