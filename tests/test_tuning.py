@@ -206,3 +206,56 @@ def test_pareto_front_and_diagnostics():
     assert pareto_front([(2.0, 0.9), (1.0, 0.95), (3.0, 0.99)]) == [1, 2]
     d = kernel_diagnostics(np.ones((4, 4)), np.array([0, 0, 1, 1]), 4)
     assert d["kernel_collapsed"] and d["support_vector_share"] == 1.0
+
+
+def test_no_tune_reproduces_the_untuned_models(tmp_path):
+    """--no-tune is the registry defaults: qsvc's concentrated kernel on iris seed 42 (0.711 vs svm 0.974)."""
+    import json
+
+    from qvc.experiment.runner import run_experiment
+    from qvc.experiment.spec import ExperimentSpec
+
+    res = run_experiment(ExperimentSpec("iris", models=("svm", "qsvc"), seeds=(42,), tune=False,
+                                        out_dir=str(tmp_path)), progress=None)
+    svm, qsvc = res.rows
+    assert round(svm["accuracy_test"], 3) == 0.974 and round(qsvc["accuracy_test"], 3) == 0.711
+    assert json.loads(qsvc["hyperparameters"]) == {"C": 1.0, "bandwidth": 1.0, "entanglement": "full",
+                                                    "feature_map_reps": 2}
+    assert not qsvc["tuned"] and qsvc["tune_candidates"] == 0 and np.isnan(qsvc["tune_energy_j"])
+    assert not (tmp_path / res.run_dir.name / "tuning.json").exists()
+
+
+def test_runner_tunes_on_the_training_split_and_records_the_search(tmp_path, monkeypatch):
+    import json
+
+    import qvc.models.tuning as tuning
+    from qvc.experiment.results import load_results
+    from qvc.experiment.runner import run_experiment
+    from qvc.experiment.spec import ExperimentSpec
+
+    seen = []
+    original = tuning.tune_model
+
+    def spy(name, cfg, X_train, y_train, **kw):
+        seen.append((name, np.asarray(X_train).copy()))
+        return original(name, cfg, X_train, y_train, **kw)
+
+    monkeypatch.setattr(tuning, "tune_model", spy)
+    spec = ExperimentSpec("iris", models=("svm", "qsvc"), seeds=(3,), tune_budget=4, out_dir=str(tmp_path))
+    res = run_experiment(spec, progress=None)
+    data = prepare_dataset("iris", seed=3)
+    assert [n for n, _ in seen] == ["svm", "qsvc"]
+    for _, X in seen:
+        assert np.array_equal(X, data.X_train)  # the training split, never the test split
+    frame = load_results(res.run_dir)
+    q = frame[frame.model == "qsvc"].iloc[0]
+    assert q["tuned"] and q["tune_candidates"] == 4 == frame[frame.model == "svm"].iloc[0]["tune_candidates"]
+    assert q["tune_energy_method"] in ("measured", "estimated") and q["tune_energy_j"] > 0
+    assert q["circuits_tune"] > 0 and q["hw_energy_tune_j"] > 0
+    assert 0 < q["cv_accuracy"] <= 1 and bool(q["above_majority"]) and q["majority_rate"] < 0.4
+    assert np.isfinite(q["kernel_offdiag_std"]) and np.isfinite(q["load_avg"])
+    searches = json.loads((res.run_dir / "tuning.json").read_text())["searches"]
+    assert {s["model"] for s in searches} == {"svm", "qsvc"}
+    assert all(len(s["candidates"]) == 4 for s in searches)
+    report = (res.run_dir / "report.md").read_text()
+    assert "At matched accuracy" in report and "Pareto front" in report

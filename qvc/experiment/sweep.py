@@ -312,8 +312,11 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
 
 
 def _worker_threads(workers: int) -> int:
-    """BLAS/OpenMP threads per pool worker: the CPUs shared out, at least one."""
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
+    """BLAS/OpenMP threads per pool worker: the runner's one policy for every metered process
+    (:data:`~qvc.experiment.runner.METERED_BLAS_THREADS`), never more than the CPUs shared out."""
+    from qvc.experiment.runner import METERED_BLAS_THREADS
+
+    return max(1, min(METERED_BLAS_THREADS, (os.cpu_count() or 1) // max(1, workers)))
 
 
 def _limit_worker_threads(n_threads: int) -> None:

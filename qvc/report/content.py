@@ -680,7 +680,7 @@ def _method(frame: pd.DataFrame, meta: dict) -> list:
         blocks.append(Code(json.dumps(prep if len(uniq) > 1 else prep, indent=2, default=str)))
     known = {"schema_version", "run_id", "qvc_version", "started_utc", "finished_utc", "status",
              "command", "config", "seeds", "versions", "machine", "git_revision", "meter", "device",
-             "preprocessing"}
+             "preprocessing", "tuning", "tuning_error"}  # tuning: tuning.json, shown in its own section
     blocks.append("Configuration:")
     blocks.append(Code(json.dumps(cfg, indent=2, default=str)))
     extra = {k: v for k, v in meta.items() if k not in known}
