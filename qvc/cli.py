@@ -521,9 +521,10 @@ def _cmd_crosscheck(args: argparse.Namespace) -> int:
     from qvc.data import prepare_dataset
     from qvc.energy.carbon import carbon_intensity
     from qvc.energy.meters.crosscheck import codecarbon_available, crosscheck, format_crosscheck
-    from qvc.models.registry import ModelConfig, build_model
+    from qvc.models.registry import MODELS, ModelConfig, build_model
 
-    check_choice(args.model, ("svm", "mlp"), "cross-check model")
+    classical = [m for m, entry in MODELS.items() if not entry.quantum]
+    check_choice(args.model, classical, "cross-check model")
     seconds = check_nonnegative_float(args.seconds, "--seconds")
     carbon_intensity(args.country)
     if not codecarbon_available():
