@@ -11,7 +11,7 @@ from qvc.experiment.spec import ExperimentSpec
 
 
 def _run(tmp_path, **kw):
-    spec = ExperimentSpec("iris", models=("svm", "qsvc"), qubits=2, max_samples=40,
+    spec = ExperimentSpec("iris", models=("svm", "qsvc"), seeds=(42,), qubits=2, max_samples=40,
                           out_dir=str(tmp_path), **kw)
     return run_experiment(spec, progress=None)
 
@@ -38,9 +38,9 @@ def test_quantum_rows_carry_hardware_columns(tmp_path):
 
 
 def test_marginal_attribution_and_mitigation(tmp_path):
-    base = run_experiment(ExperimentSpec("iris", models=("qsvc",), qubits=2, max_samples=40,
+    base = run_experiment(ExperimentSpec("iris", models=("qsvc",), seeds=(42,), qubits=2, max_samples=40,
                                          out_dir=str(tmp_path)), progress=None).rows[0]
-    mar = run_experiment(ExperimentSpec("iris", models=("qsvc",), qubits=2, max_samples=40,
+    mar = run_experiment(ExperimentSpec("iris", models=("qsvc",), seeds=(42,), qubits=2, max_samples=40,
                                         out_dir=str(tmp_path), attribution="marginal",
                                         mitigation_factor=2.0), progress=None).rows[0]
     assert mar["hw_attribution"] == "marginal" and mar["hw_mitigation_factor"] == 2.0

@@ -307,14 +307,18 @@ MODELS: dict[str, ModelEntry] = {
 #: Model names in display order.
 MODEL_NAMES: tuple[str, ...] = tuple(MODELS)
 
+def _pairs() -> dict[str, tuple[str, str]]:
+    out = {}
+    for pair in dict.fromkeys(m.pair for m in MODELS.values()):
+        c = [m.name for m in MODELS.values() if m.pair == pair and not m.quantum]
+        q = [m.name for m in MODELS.values() if m.pair == pair and m.quantum]
+        if c and q:  # a model without a partner (e.g. a classical frontier model) forms no pair
+            out[pair] = (c[0], q[0])
+    return out
+
+
 #: Matched pairs: pair name -> (classical, quantum).
-PAIRS: dict[str, tuple[str, str]] = {
-    pair: (
-        next(m.name for m in MODELS.values() if m.pair == pair and not m.quantum),
-        next(m.name for m in MODELS.values() if m.pair == pair and m.quantum),
-    )
-    for pair in dict.fromkeys(m.pair for m in MODELS.values())
-}
+PAIRS: dict[str, tuple[str, str]] = _pairs()
 
 #: Names of the quantum models.
 QUANTUM_MODELS: tuple[str, ...] = tuple(m.name for m in MODELS.values() if m.quantum)
