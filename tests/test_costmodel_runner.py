@@ -51,5 +51,5 @@ def test_marginal_attribution_and_mitigation(tmp_path):
 def test_spec_rejects_bad_hardware_options():
     with pytest.raises(QvcUsageError, match="attribution"):
         ExperimentSpec("iris", attribution="both").validate()
-    with pytest.raises(QvcUsageError, match="mitigation-factor"):
+    with pytest.raises(QvcUsageError, match="mitigation_factor"):
         ExperimentSpec("iris", mitigation_factor=0.0).validate()

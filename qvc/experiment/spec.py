@@ -254,4 +254,6 @@ def flag_message(exc: QvcUsageError) -> str:
         return flag + text[len(exc.key or ""):]
     if flag and flag.startswith("-") and text.startswith(f"{exc.key}:"):
         return flag + text[len(exc.key or ""):]
+    if exc.key in ("params", "search_space") and flag:
+        return f"{flag}: {text}"
     return text

@@ -298,7 +298,7 @@ def load_spec_file(path: str | Path) -> SweepSpec:
     --------
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "s.toml"
-    >>> _ = f.write_text('dataset = "iris"\\nmodels = ["svm"]\\nqubits = [2, 3]\\n')
+    >>> _ = f.write_text('dataset = "iris"\\nmodels = ["svm"]\\nseeds = [1]\\nqubits = [2, 3]\\n')
     >>> [p.qubits for p in load_spec_file(f).points]
     [2, 3]
     """

@@ -183,7 +183,7 @@ def run_sweep(
     >>> import tempfile, pathlib
     >>> from qvc.experiment.specfile import load_spec_file
     >>> d = pathlib.Path(tempfile.mkdtemp()); f = d / "s.toml"
-    >>> _ = f.write_text('dataset = "iris"\\nmodels = ["svm"]\\nqubits = [2, 3]\\nsamples = 40\\n')
+    >>> _ = f.write_text('dataset = "iris"\\nmodels = ["svm"]\\nseeds = [1]\\nqubits = [2, 3]\\nsamples = 40\\n')
     >>> res = run_sweep(load_spec_file(f), workers=1, out_dir=d, progress=False)
     >>> len(res.rows), res.metadata["status"]
     (2, 'complete')

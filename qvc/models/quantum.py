@@ -363,9 +363,11 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         if on_hardware:
             from qvc.quantum.ibm.qnn import hardware_qnn
 
-            if self.optimizer == "lbfgs" or self.readout != "mod":
-                raise QvcUsageError("training on hardware supports optimizer cobyla/spsa with readout mod")
-            self.qnn_ = hardware_qnn(fmap, ans, n_classes, self._ibm_sampler("fit", "vqc"))
+            if self.optimizer == "lbfgs":
+                raise QvcUsageError("training on hardware supports the gradient-free optimizers cobyla and "
+                                    "spsa (set --param vqc.optimizer=cobyla)", key="params")
+            self.qnn_ = hardware_qnn(fmap, ans, n_classes, self._ibm_sampler("fit", "vqc"),
+                                     interpret(n_classes))
             self.trained_on_ = self.execution
         else:
             check_statevector_fits(n, X.shape[0])
@@ -430,12 +432,10 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         if _is_ibm(self.execution):
             from qvc.quantum.ibm.qnn import hardware_class_probabilities
 
-            if self.readout != "mod":
-                raise QvcUsageError("IBM inference supports readout 'mod' only")
             n_classes = max(2, len(self.classes_))
             proba = hardware_class_probabilities(
                 self.feature_map_, self.ansatz_, X, self.weights_, n_classes,
-                self._ibm_sampler("predict", "vqc"),
+                self._ibm_sampler("predict", "vqc"), _readout(self.readout)(n_classes),
             )
         else:
             proba = self.qnn_.forward(X, self.weights_)
