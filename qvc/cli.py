@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     ``qvc run``'s defaults are :class:`~qvc.experiment.spec.ExperimentSpec`'s (``SPEC_DEFAULTS``).
     """
     from qvc.experiment.spec import SPEC_DEFAULTS as D
-    from qvc.models.registry import MODEL_NAMES
+    from qvc.models.registry import DEFAULT_MODELS, FRONTIER_MODELS, MODEL_NAMES
 
     p = _Parser(prog="qvc", description="Energy of quantum vs classical machine learning.")
     p.add_argument("--version", action="version", version=f"qvc {__version__}")
@@ -54,7 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", help="label column of --csv")
     run.add_argument("--qubits", type=int, help="features = qubits (default: per dataset)")
     run.add_argument("--models", type=_csv_list, default=None,
-                     help=f"comma-separated subset of {','.join(MODEL_NAMES)} (default: all)")
+                     help=f"comma-separated subset of {','.join(MODEL_NAMES)} (default: {','.join(DEFAULT_MODELS)})")
+    run.add_argument("--frontier", nargs="?", const="all", default=None, metavar="MODEL,...",
+                     help="add the classical frontier models (all, or a comma-separated list of "
+                          f"{','.join(FRONTIER_MODELS)}); the report names the cheapest classical model "
+                          "that matches each quantum model")
     run.add_argument("--seed", type=_int_list, default=None,
                      help="seed, or comma-separated seeds (default "
                           f"{','.join(map(str, D['seeds']))})")
@@ -217,6 +221,7 @@ def _spec_from_args(args: argparse.Namespace):
         qubits=args.qubits,
         models=tuple(args.models) if args.models is not None else SPEC_DEFAULTS["models"],
         seeds=tuple(args.seed) if args.seed else SPEC_DEFAULTS["seeds"],
+        frontier=() if args.frontier is None else tuple(t.strip() for t in args.frontier.split(",") if t.strip()),
         shots=args.shots,
         device=args.device,
         device_file=args.device_file,

@@ -106,6 +106,7 @@ class RunContext:
             # both members of every pair the run touches, so a sweep point (one model)
             # gets the budget its partner gets
             members = [m for pair in PAIRS.values() if set(pair) & set(spec.models) for m in pair]
+            members += [m for m in spec.models if m not in members]  # frontier models: no partner
             budgets = pair_budgets(members, space, spec.params, spec.tune_budget)
         return cls(
             spec=spec,

@@ -7,7 +7,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 
 from qvc._validation import check_choice, check_positive_int, check_statevector_fits
 from qvc.errors import QvcUsageError
-from qvc.models.registry import MODEL_NAMES
+from qvc.models.registry import DEFAULT_MODELS, MODEL_NAMES
 
 
 @dataclass
@@ -21,7 +21,11 @@ class ExperimentSpec:
     qubits : int or None
         Features = qubits; ``None`` uses the dataset's default.
     models : tuple of str
-        Any of ``svm``, ``qsvc``, ``mlp``, ``vqc``.
+        Any of ``svm``, ``qsvc``, ``mlp``, ``vqc`` (default) and the frontier models.
+    frontier : tuple of str
+        Classical frontier models added to ``models`` (``("all",)``: every one of
+        :data:`~qvc.models.registry.FRONTIER_MODELS`); each is tuned like the pairs and
+        the report names the cheapest classical model that matches each quantum model.
     seeds : tuple of int
         One row per model and seed.
     shots : int
@@ -90,7 +94,8 @@ class ExperimentSpec:
 
     dataset: str = field(metadata={"flag": "DATASET"})
     qubits: int | None = field(default=None, metadata={"flag": "--qubits"})
-    models: tuple[str, ...] = field(default=MODEL_NAMES, metadata={"flag": "--models"})
+    models: tuple[str, ...] = field(default=DEFAULT_MODELS, metadata={"flag": "--models"})
+    frontier: tuple[str, ...] = field(default=(), metadata={"flag": "--frontier"})
     seeds: tuple[int, ...] = field(default=(42, 43, 44), metadata={"flag": "--seed"})
     shots: int = field(default=1024, metadata={"flag": "--shots"})
     device: str = field(default="ibm_heron", metadata={"flag": "--device"})
@@ -134,7 +139,8 @@ class ExperimentSpec:
             raise QvcUsageError("models is empty; give one or more of: " + ",".join(MODEL_NAMES), key="models")
         for m in self.models:
             get_model(m)
-        self.models = tuple(dict.fromkeys(self.models))
+        self.frontier = check_frontier(self.frontier)
+        self.models = tuple(dict.fromkeys((*self.models, *self.frontier)))
         if not self.seeds:
             raise QvcUsageError("seeds: at least one seed is needed", key="seeds")
         self.seeds = tuple(_keyed("seeds", check_positive_int, s, "seeds", minimum=0) for s in self.seeds)
@@ -216,7 +222,38 @@ class ExperimentSpec:
         """Plain-JSON form for the metadata."""
         d = asdict(self)
         d["models"], d["seeds"] = list(self.models), list(self.seeds)
+        d["frontier"] = list(self.frontier)
         return d
+
+
+def check_frontier(names) -> tuple[str, ...]:
+    """The frontier models named (``True``/``"all"``: every one); unknown or quantum names are usage errors.
+
+    The tuned RBF SVM and MLP of the pairs may be named too.
+
+    Examples
+    --------
+    >>> check_frontier("logreg,knn")
+    ('logreg', 'knn')
+    >>> check_frontier(True)[:2]
+    ('logreg', 'linsvm')
+    """
+    from qvc.models.registry import FRONTIER_MODELS, MODELS
+
+    if names is True or names == "all" or names == ("all",) or names == ["all"]:
+        return FRONTIER_MODELS
+    if names is False or names is None:
+        return ()
+    if isinstance(names, str):
+        names = [t.strip() for t in names.split(",") if t.strip()]
+    allowed = [m for m in MODEL_NAMES if not MODELS[m].quantum]
+    out = []
+    for name in names:
+        if not isinstance(name, str) or name not in allowed:
+            raise QvcUsageError(f"frontier: unknown classical model {name!r}; choose from: "
+                                f"{', '.join(allowed)} (or all)", key="frontier")
+        out.append(name)
+    return tuple(dict.fromkeys(out))
 
 
 def _keyed(key: str, check, *args, **kwargs):

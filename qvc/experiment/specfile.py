@@ -68,6 +68,9 @@ SPEC_KEYS: dict[str, tuple[str, bool, str]] = {
     "cv_folds": ("integer", False, "stratified CV folds of the tuning"),
     "search_space": ("string", False, "TOML file of candidate hyperparameter values"),
     "params": ("table", False, "fixed hyperparameters: [params.MODEL] NAME = VALUE"),
+    "frontier": ("frontier", False,
+                 "true (every classical frontier model) or a list of them, e.g. [\"logreg\", \"knn\"]: "
+                 "added to every grid's models"),
 }
 
 #: Spec-file key -> ExperimentSpec field, where the two differ.
@@ -231,6 +234,18 @@ def _check_value(path: Path, where: str, key: str, value: object) -> list:
     return values
 
 
+def _frontier(path: Path, value: object) -> tuple[str, ...]:
+    """The ``frontier`` key: ``true``/``false`` or a list of classical model names."""
+    from qvc.experiment.spec import check_frontier
+
+    if not isinstance(value, (bool, list, tuple)):
+        raise _err(path, "", "frontier", f"expected true or a list of model names, got {value!r}")
+    try:
+        return check_frontier(value)
+    except QvcUsageError as exc:
+        raise _err(path, "", "frontier", str(exc)) from None
+
+
 def _check_table(path: Path, where: str, table: dict, allowed: set[str]) -> None:
     for key in table:
         if key not in allowed:
@@ -335,6 +350,7 @@ def load_spec_file(path: str | Path) -> SweepSpec:
         raise _err(path, "", "grid", "no [[grid]] tables; an empty sweep has no points")
 
     top = {k: v for k, v in doc.items()}
+    frontier = _frontier(path, top.pop("frontier", ()))
     for key, value in top.items():
         _check_value(path, "", key, value)
     if "dataset" not in top and not all("dataset" in g for g in grids):
@@ -352,6 +368,9 @@ def load_spec_file(path: str | Path) -> SweepSpec:
         where = f"[[grid]] #{gi} " if len(grids) > 1 or grid else ""
         _check_table(path, where, grid, set(_AXES))
         merged = {**_defaults(), **{k: v for k, v in top.items() if k in _AXES}, **grid}
+        if frontier:
+            given = merged["models"] if isinstance(merged["models"], list) else [merged["models"]]
+            merged["models"] = list(dict.fromkeys([*given, *frontier]))
         axes: dict[str, list] = {}
         for key in _AXES:
             value = merged[key]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
-from sklearn.svm import SVC
+from sklearn.svm import SVC, LinearSVC
+from sklearn.tree import DecisionTreeClassifier
 
 
 def make_svm(seed: int = 42, C: float = 1.0, gamma: float | str = "scale") -> SVC:
@@ -38,3 +43,30 @@ def make_mlp(
         random_state=seed,
         tol=0.0,
     )
+
+
+def make_frontier(name: str, seed: int, params: dict):
+    """A classical frontier model (scikit-learn), built from its registry hyperparameters.
+
+    ``max_depth = "none"`` grows trees until their leaves are pure.
+
+    Examples
+    --------
+    >>> make_frontier("knn", 0, {"n_neighbors": 3, "weights": "uniform"}).n_neighbors
+    3
+    """
+    depth = lambda v: None if v in (None, "none") else int(v)  # noqa: E731
+    if name == "logreg":
+        return LogisticRegression(C=params["C"], max_iter=1000, random_state=seed)
+    if name == "linsvm":
+        return LinearSVC(C=params["C"], max_iter=10000, random_state=seed)
+    if name == "knn":
+        return KNeighborsClassifier(n_neighbors=int(params["n_neighbors"]), weights=params["weights"])
+    if name == "gnb":
+        return GaussianNB(var_smoothing=params["var_smoothing"])
+    if name == "tree":
+        return DecisionTreeClassifier(max_depth=depth(params["max_depth"]), random_state=seed)
+    if name == "forest":
+        return RandomForestClassifier(n_estimators=int(params["n_estimators"]), max_depth=depth(params["max_depth"]),
+                                      random_state=seed, n_jobs=1)
+    raise ValueError(f"no frontier model {name!r}")

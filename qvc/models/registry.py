@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sklearn.base import BaseEstimator
 
 from qvc.errors import QvcUsageError
-from qvc.models.classical import make_mlp, make_svm
+from qvc.models.classical import make_frontier, make_mlp, make_svm
 from qvc.models.matching import MATCHING_RULE, match_mlp_hidden_units, mlp_param_count
 from qvc.models.quantum import OPTIMIZERS, READOUTS, QuantumKernelSVC, VQCClassifier
 from qvc.quantum.circuits import ENTANGLEMENTS
@@ -238,8 +238,23 @@ def _build_mlp(cfg: ModelConfig, p: dict):
             "same split, features and seed as vqc; width chosen by tuning, not matched to the VQC")
 
 
+_FRONTIER_MATCHING = "frontier: same split, features and seed; tuned by the same CV and budget, not parameter-matched"
+
+
+def _linear_params(cfg: ModelConfig) -> int:
+    return (cfg.n_features + 1) * (cfg.n_classes if cfg.n_classes > 2 else 1)
+
+
+def _frontier_builder(name: str, n_params: Callable[[ModelConfig], int]):
+    def build(cfg: ModelConfig, p: dict):
+        return make_frontier(name, cfg.seed, p), n_params(cfg), _FRONTIER_MATCHING
+    return build
+
+
 _POSITIVE = {"low": 0.0, "low_open": True}
 _REPS = {"low": 1, "high": 10}
+_DEPTH = HyperParameter("max_depth", "int", "none", "tree depth ('none': grow until pure)", low=1,
+                        choices=("none",))
 
 #: The registry: model name -> entry, in display order.
 MODELS: dict[str, ModelEntry] = {
@@ -301,11 +316,52 @@ MODELS: dict[str, ModelEntry] = {
             statevectors_held=lambda n: 1,
             relative_cost=lambda n, q, it: 50.0 * n * it * _qubit_cost(q),
         ),
+        # -- the classical frontier (pair "frontier": no quantum partner; added by --frontier) --
+        ModelEntry(
+            "logreg", "classical", "frontier", "logistic regression (scikit-learn, L-BFGS)",
+            (HyperParameter("C", "float", 1.0, "inverse L2 regularisation", **_POSITIVE),),
+            _frontier_builder("logreg", _linear_params),
+        ),
+        ModelEntry(
+            "linsvm", "classical", "frontier", "linear support-vector classifier (scikit-learn LinearSVC)",
+            (HyperParameter("C", "float", 1.0, "SVM regularisation", **_POSITIVE),),
+            _frontier_builder("linsvm", _linear_params),
+        ),
+        ModelEntry(
+            "knn", "classical", "frontier", "k-nearest neighbours (scikit-learn)",
+            (
+                HyperParameter("n_neighbors", "int", 5, "neighbours that vote", low=1),
+                HyperParameter("weights", "choice", "uniform", "vote weights", choices=("uniform", "distance")),
+            ),
+            _frontier_builder("knn", lambda cfg: 0),
+        ),
+        ModelEntry(
+            "gnb", "classical", "frontier", "Gaussian naive Bayes (scikit-learn)",
+            (HyperParameter("var_smoothing", "float", 1e-9, "variance added for stability", **_POSITIVE),),
+            _frontier_builder("gnb", lambda cfg: 2 * cfg.n_features * cfg.n_classes + cfg.n_classes),
+        ),
+        ModelEntry(
+            "tree", "classical", "frontier", "decision tree (scikit-learn CART)",
+            (_DEPTH,),
+            _frontier_builder("tree", lambda cfg: 0),
+        ),
+        ModelEntry(
+            "forest", "classical", "frontier", "random forest (scikit-learn)",
+            (HyperParameter("n_estimators", "int", 50, "trees", low=1), _DEPTH),
+            _frontier_builder("forest", lambda cfg: 0),
+            relative_cost=lambda n, q, it: 20.0 * n,
+        ),
     )
 }
 
 #: Model names in display order.
 MODEL_NAMES: tuple[str, ...] = tuple(MODELS)
+
+#: The classical frontier models (pair ``frontier``), added to a run by ``--frontier``.
+FRONTIER_MODELS: tuple[str, ...] = tuple(m.name for m in MODELS.values() if m.pair == "frontier")
+
+#: The models of a run by default: the matched pairs (the frontier is opt-in).
+DEFAULT_MODELS: tuple[str, ...] = tuple(m for m in MODEL_NAMES if m not in FRONTIER_MODELS)
 
 def _pairs() -> dict[str, tuple[str, str]]:
     out = {}
