@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 
 #: Which part of the runner writes a column (see the row builders below).
-ColumnGroup = Literal["run", "energy", "circuits", "hardware", "ibm", "sweep", "tuning", "kernel"]
+ColumnGroup = Literal["run", "energy", "circuits", "hardware", "ibm", "sweep", "tuning", "kernel", "per_prediction"]
 ColumnType = Literal["int", "float", "text", "bool"]
 
 _NO_BLANK = object()
@@ -137,6 +137,8 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("predict_energy_above_idle_j", "float", "energy",
            "predict energy minus idle power x seconds (NaN without --idle-baseline)"),
     Column("predict_gco2e", "float", "energy", "grams CO2e of predict_energy_j at carbon_intensity_g_per_kwh"),
+    Column("predict_energy_per_prediction_j", "float", "per_prediction",
+           "local energy per prediction (J): predict_energy_j / n_test (same label as predict_energy_method)"),
     Column("energy_meter", "text", "run", "meter backend(s) that produced the local energy"),
     Column("idle_power_w", "float", "run",
            "idle power of the metered domains from --idle-baseline (NaN if none taken)"),
@@ -164,6 +166,8 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("hw_energy_j_high", "float", "hardware", "modelled hardware energy, 95th percentile (J)"),
     Column("hw_energy_fit_j", "float", "hardware", "modelled hardware energy of the fit phase (median, J)"),
     Column("hw_energy_predict_j", "float", "hardware", "modelled hardware energy of the predict phase (median, J)"),
+    Column("hw_energy_per_prediction_j", "float", "per_prediction",
+           "modelled hardware energy per prediction (J): hw_energy_predict_j / n_test (quantum models)"),
     Column("hw_energy_typical_j", "float", "hardware",
            "modelled hardware energy at typical parameter values (J); the components add up to it"),
     Column("hw_energy_cryogenics_j", "float", "hardware",
@@ -259,6 +263,24 @@ def circuit_columns(circuits_fit: int, circuits_predict: int, shots: int, device
     """The ``circuits`` group: what a QPU would have run, and the device preset that priced it."""
     return {"circuits_fit": int(circuits_fit), "circuits_predict": int(circuits_predict),
             "shots": shots, "device": device}
+
+
+def per_prediction_columns(row: dict) -> dict[str, Any]:
+    """Energy per prediction of a row: its predict energies (local, modelled hardware) over ``n_test``.
+
+    Examples
+    --------
+    >>> per_prediction_columns({"n_test": 4, "predict_energy_j": 2.0, "hw_energy_predict_j": np.nan})
+    {'predict_energy_per_prediction_j': 0.5, 'hw_energy_per_prediction_j': nan}
+    """
+    n = int(row.get("n_test") or 0)
+
+    def per(key: str) -> float:
+        value = row.get(key, np.nan)
+        return float(value) / n if n > 0 and value is not None and np.isfinite(value) else np.nan
+
+    return {"predict_energy_per_prediction_j": per("predict_energy_j"),
+            "hw_energy_per_prediction_j": per("hw_energy_predict_j")}
 
 
 def hardware_columns(cost: HardwareCost | None, carbon: CarbonIntensity | None = None) -> dict[str, Any]:

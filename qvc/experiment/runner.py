@@ -33,6 +33,7 @@ from qvc.experiment.results import (
     energy_columns,
     hardware_columns,
     ibm_columns,
+    per_prediction_columns,
     write_results,
 )
 from qvc.experiment.spec import ExperimentSpec
@@ -512,6 +513,7 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
         row.update(blank_columns("circuits"))
         row.update(hardware_columns(None))
         row.update(ibm_columns(None, None))
+    row.update(per_prediction_columns(row))
     row.update(_tuning_columns(ctx, name, tuned, carbon))
     row.update(_kernel_columns(est, data))
     if tuning_log is not None and tuned is not None:

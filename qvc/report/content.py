@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from qvc.report import plots
+from qvc.report import frontier, plots
 from qvc.report.columns import (
     attribution_column,
     carbon_column,
@@ -185,6 +185,8 @@ def _headline(frame: pd.DataFrame, target: float | None = None) -> tuple[list, l
     if "family" not in frame.columns:
         return ["The results have no 'family' column, so no matched pairs can be formed."], []
     for key, g in _pair_groups(frame):
+        if key.get("pair") == "frontier":  # no quantum partner by design: see the frontier section
+            continue
         classical = g[g["family"] == "classical"]
         quantum = g[g["family"] == "quantum"]
         if classical.empty or quantum.empty:
@@ -759,6 +761,37 @@ def _full_table(frame: pd.DataFrame) -> Table:
     return Table(cols, rows, caption="Every column of results.csv (numbers to 6 significant digits).")
 
 
+# --------------------------------------------------------------------------- frontier
+def _frontier_section(frame: pd.DataFrame) -> tuple[list, list[str]]:
+    """Verdict sentences, the frontier figure, the judged classical models and the deployment table."""
+    found = frontier.verdicts(frame)
+    sentences = [v.sentence for v in found]
+    blocks: list = list(sentences)
+    svg = plots.frontier(frame)
+    if svg:
+        blocks.append(Figure(svg, "Test accuracy against energy for every model of the run (log energy axes). "
+                                  "Top: fit + predict; bottom: per prediction. Left: on this machine (classical "
+                                  "models, quantum models simulated); right: the quantum workloads priced on the "
+                                  "device preset (modelled), on their own axis. Dashed: the Pareto-optimal models "
+                                  "of each panel."))
+    for v in found:
+        rows: list[list[Cell]] = [
+            [c.model, fmt(c.accuracy), "yes" if c.matches else "no", c.test_note, fmt(c.local_j),
+             "cheapest match" if v.cheapest is not None and c.model == v.cheapest.model else ""]
+            for c in sorted(v.candidates, key=lambda c: (not c.matches, c.local_j))
+        ]
+        blocks.append(Table(["classical model", "test accuracy", "does as well", "test",
+                             "local energy, fit + predict [J]", ""], rows,
+                            caption=f"Every classical model judged against {v.quantum} "
+                                    f"(test accuracy {fmt(v.accuracy)})"))
+    cols, rows = frontier.deployment_rows(frame, found)
+    blocks.append(Table(cols, rows, caption=(
+        "Deployment: training (fit, tuning excluded) energy next to energy per prediction (predict energy / "
+        "test samples). 'Repays' is the number of predictions after which the model's lower per-prediction "
+        "energy has paid back its higher training energy ('never': it also costs more per prediction).")))
+    return blocks, sentences
+
+
 # --------------------------------------------------------------------------- documents
 def build_run_report(frame: pd.DataFrame, meta: dict) -> Document:
     """The report of one run.
@@ -819,7 +852,13 @@ def build_run_report(frame: pd.DataFrame, meta: dict) -> Document:
     if note:
         comp_blocks.append(note)
     sweep_svg = plots.sweep(frame)
-    sections = [
+    sections = []
+    if frontier.has_frontier(frame):
+        front_blocks, front_sentences = _frontier_section(frame)
+        sentences = front_sentences + sentences
+        sections.append(Section("The classical frontier: is each quantum model cheaper than the cheapest "
+                                "classical model that does as well?", front_blocks, "frontier"))
+    sections += [
         Section("Headline: each matched pair", head_blocks, "headline"),
         Section("Accuracy, energy and time", figs, "plots"),
         Section("Hardware energy by component", comp_blocks, "components"),
