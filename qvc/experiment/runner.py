@@ -46,9 +46,6 @@ from qvc.quantum.ledger import LedgerEntry
 #: BLAS spins on (seen: > 10x spread between 1 and 2 threads on small fits).
 METERED_BLAS_THREADS = 1
 
-#: Load per core above which the report warns that other work shared the metered windows.
-HIGH_LOAD_PER_CORE = 0.5
-
 
 @dataclass
 class RunResult:

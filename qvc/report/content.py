@@ -344,6 +344,10 @@ def _matched_accuracy(c_name, c, q_name, q, target: float | None) -> tuple[str, 
                   (f"{fmt(eq)} (accuracy {fmt(acc_q)})", _local_label(q)), cell]
 
 
+#: Load average per core above which the report warns that other work shared the metered windows.
+HIGH_LOAD_PER_CORE = 0.5
+
+
 def _flags(frame: pd.DataFrame, meta: dict) -> list:
     """Rows the reader must not trust at face value: chance-level models, collapsed kernels, busy machine."""
     blocks: list = []
@@ -376,7 +380,7 @@ def _flags(frame: pd.DataFrame, meta: dict) -> list:
                           "tune its bandwidth (qsvc.bandwidth) before reading its energy.")
     if "load_per_core" in frame.columns and frame["load_per_core"].notna().any():
         worst = float(frame["load_per_core"].max())
-        if worst > 0.5:
+        if worst > HIGH_LOAD_PER_CORE:
             blocks.append(f"Warning: the machine was busy during the metered windows (load up to {fmt(worst)} "
                           "per core, column load_per_core); other work shared the cores, so local times and "
                           "energies are inflated and noisier. Re-run on a quiet machine for numbers to quote.")
