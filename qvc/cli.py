@@ -317,11 +317,12 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
         raise QvcUsageError("give an ibm command: status, fetch, cancel or calibrate (see 'qvc ibm --help')")
     if args.ibm_command == "status":
         if args.run:
-            from qvc.experiment.ibm import load_run, run_ledger
+            from qvc.experiment.ibm import run_ledger
+            from qvc.experiment.runfolder import load_run
 
-            run_dir, meta, _ = load_run(args.run)
-            ledger = run_ledger(run_dir, meta)
-            rows = ledger.rows_for_run(run_dir.name)
+            run = load_run(args.run, with_results=False)
+            ledger = run_ledger(run.path, run.metadata)
+            rows = ledger.rows_for_run(run.path.name)
         else:
             ledger = jobs.open_ledger(args.ledger)
             rows = ledger.rows()
@@ -368,11 +369,12 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
 
 
 def _unfinished_runs(ledger) -> list[str]:
+    from qvc.experiment.runfolder import run_status
+
     runs = []
     for run_id in dict.fromkeys(r.run_id for r in ledger.rows() if r.run_id):
         folder = ledger.path.parent / run_id
-        meta = folder / "metadata.json"
-        if meta.is_file() and json.loads(meta.read_text()).get("status") != "complete":
+        if run_status(folder) not in (None, "complete"):
             runs.append(str(folder))
     return runs
 

@@ -52,7 +52,7 @@ def test_hardware_cost_hand_calculation():
     cost = price_entries(entries, device)
     expected = device.per_job_overhead_s + 100 * 1000 * (timing.duration_s + device.rep_delay_s)
     assert cost.qpu_seconds == pytest.approx(expected, rel=1e-12)
-    assert cost.energy_j / cost.qpu_seconds == pytest.approx(device.system_power_w)
+    assert cost.energy_j / cost.qpu_seconds == pytest.approx(device.attributional_power_w())
     assert cost.method == "modelled" and cost.jobs == 1
     # the one-shot duration is the target's own estimate (readout dominates: ~1.56 us)
     assert 1e-6 < timing.duration_s < 1e-5

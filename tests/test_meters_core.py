@@ -12,12 +12,9 @@ from sklearn.base import clone
 from sklearn.datasets import load_iris
 from sklearn.svm import SVC
 
-from qvc.energy.meter import EnergyMeter as LegacyMeter  # old import path keeps working
-from qvc.energy.meter import Measurement as LegacyMeasurement
 from qvc.energy.meters import (
     EnergyMeter,
     EstimateBackend,
-    Measurement,
     detect_backends,
     load_cpu_tdp_table,
     lookup_cpu_power,
@@ -76,10 +73,6 @@ def test_estimate_formula_and_label() -> None:
     assert m.energy_j["memory"] == pytest.approx(mem_gb * m.wall_s * 0.5 * 1.5)
     assert m.total_j == pytest.approx(m.energy_j["cpu"] + m.energy_j["memory"])
     assert m.details["why_not_measured"] == "test"
-
-
-def test_legacy_import_path() -> None:
-    assert LegacyMeter is EnergyMeter and LegacyMeasurement is Measurement
 
 
 # --- window API -------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import pytest
 from qiskit.quantum_info import Statevector
 from qiskit_machine_learning.kernels import FidelityStatevectorKernel
 from sklearn.base import clone
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
@@ -61,8 +61,12 @@ def test_quantum_models_work_in_sklearn_tools(iris2):
     assert est.get_params()["C"] == 2.0 and not hasattr(est, "svc_")
     search = GridSearchCV(make_pipeline(MinMaxScaler((0, np.pi)), QuantumKernelSVC()),
                           {"quantumkernelsvc__C": [0.5, 2.0]}, cv=2)
-    search.fit(iris2.X_train[:30], iris2.y_train[:30])
-    assert search.best_params_["quantumkernelsvc__C"] in (0.5, 2.0)
+    X, y = iris2.X_train[:30], iris2.y_train[:30]
+    search.fit(X, y)
+    by_hand = [cross_val_score(make_pipeline(MinMaxScaler((0, np.pi)), QuantumKernelSVC(C=c)), X, y, cv=2).mean()
+               for c in (0.5, 2.0)]
+    assert search.cv_results_["mean_test_score"] == pytest.approx(by_hand, abs=1e-12)
+    assert search.best_score_ == pytest.approx(max(by_hand), abs=1e-12)
 
 
 def test_vqc_trains_and_records_ledger(iris2):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_iris
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
@@ -83,7 +83,15 @@ def test_sklearn_clone_pipeline_and_grid_search(iris_small):
     assert copy.get_params() == model.get_params()
     pipe = make_pipeline(MinMaxScaler((0, np.pi)), QuantumKernelSVC())
     assert pipe.fit(x, y).score(x, y) > 0.5
-    grid = GridSearchCV(QuantumKernelSVC(), {"C": [0.5, 5.0]}, cv=2).fit(x, y)
-    assert grid.best_params_["C"] in (0.5, 5.0)
+    # The search really sets each candidate: its CV scores equal models built with that value.
+    grid = GridSearchCV(QuantumKernelSVC(), {"C": [0.01, 5.0]}, cv=2).fit(x, y)
+    by_hand = [cross_val_score(QuantumKernelSVC(C=c), x, y, cv=2).mean() for c in (0.01, 5.0)]
+    assert grid.cv_results_["mean_test_score"] == pytest.approx(by_hand, abs=1e-12)
+    assert grid.best_params_["C"] == (0.01, 5.0)[int(np.argmax(by_hand))]
     vqc_grid = GridSearchCV(VQCClassifier(ansatz_reps=1, max_iter=3, seed=0), {"ansatz_reps": [1, 2]}, cv=2)
-    assert vqc_grid.fit(x[:, :2], y).best_estimator_.n_weights_ in (4, 6)
+    best = vqc_grid.fit(x[:, :2], y).best_estimator_
+    # real_amplitudes on 2 qubits: 2 * (reps + 1) weights
+    assert best.n_weights_ == 2 * (vqc_grid.best_params_["ansatz_reps"] + 1)
+    by_hand = [cross_val_score(VQCClassifier(ansatz_reps=r, max_iter=3, seed=0), x[:, :2], y, cv=2).mean()
+               for r in (1, 2)]
+    assert vqc_grid.cv_results_["mean_test_score"] == pytest.approx(by_hand, abs=1e-12)

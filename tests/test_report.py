@@ -48,7 +48,7 @@ def test_report_regenerated_from_copy_without_fitting(iris_run, tmp_path, monkey
     import sklearn.neural_network
     import sklearn.svm
 
-    import qvc.energy.meter
+    import qvc.energy.meters
     import qvc.experiment.runner
     import qvc.models.registry
 
@@ -62,7 +62,7 @@ def test_report_regenerated_from_copy_without_fitting(iris_run, tmp_path, monkey
     assert patched_qvc >= 2  # the quantum estimators are guarded too
     monkeypatch.setattr(qvc.models.registry, "build_model", forbidden)
     monkeypatch.setattr(qvc.experiment.runner, "run_experiment", forbidden)
-    monkeypatch.setattr(qvc.energy.meter.EnergyMeter, "begin_window", forbidden)
+    monkeypatch.setattr(qvc.energy.meters.EnergyMeter, "begin_window", forbidden)
 
     assert main(["report", str(copy)]) == 0
     assert calls == []
@@ -178,6 +178,8 @@ def test_compare_two_runs(iris_run, tmp_path):
     frame.to_csv(other / "results.csv", index=False)
     meta = json.loads((other / "metadata.json").read_text())
     meta["run_id"] = "iris-other"
+    meta["config"]["shots"] = 4096
+    meta["config"]["out_dir"] = "/somewhere/else"
     (other / "metadata.json").write_text(json.dumps(meta))
     before = _snapshot(iris_run)
 
@@ -190,6 +192,11 @@ def test_compare_two_runs(iris_run, tmp_path):
     a_local = (svm["fit_energy_j"] + svm["predict_energy_j"]).mean()
     b_local = (2 * svm["fit_energy_j"] + svm["predict_energy_j"]).mean()
     assert f"{b_local / a_local:.3g}×" in md
+    # settings: one readable row per differing setting, not whole JSON blobs; out_dir is not a setting
+    diff = md.split("## What differs between the runs", 1)[1]
+    a_shots = json.loads((iris_run / "metadata.json").read_text())["config"]["shots"]
+    assert f"| config.shots | {a_shots} | 4096 |" in diff
+    assert "out_dir" not in diff and "{" not in diff
     assert "<svg" in (out / "report.html").read_text()
     assert _snapshot(iris_run) == before  # the compared runs are only read
 
@@ -206,6 +213,22 @@ def test_index_lists_runs_and_damaged_ones(iris_run, tmp_path, capsys):
     assert f'href="{iris_run.name}/report.html"' in page
     assert "iris-broken" in page and "unreadable" in page
     assert "svm 0.99" in page  # mean test accuracy of svm over seeds 1 and 2
+    # a sweep folder is listed as a sweep with its progress and a link to its report, not "unreadable"
+    sweep = root / "iris-sweep"
+    sweep.mkdir()
+    shutil.copy(iris_run / "results.csv", sweep / "results.csv")
+    (sweep / "sweep_report.html").write_text("<html></html>")
+    n_rows = len(pd.read_csv(sweep / "results.csv"))
+    points = [{"dataset": "iris", "model": "svm", "seed": s} for s in range(n_rows + 2)]
+    (sweep / "sweep.json").write_text(json.dumps({"kind": "sweep", "schema_version": SCHEMA_VERSION,
+                                                  "status": "interrupted: KeyboardInterrupt",
+                                                  "created_utc": "2026-01-01T00:00:00+00:00",
+                                                  "points": points}))
+    assert main(["report", "--index", str(root)]) == 0
+    page = (root / "index.html").read_text()
+    assert 'href="iris-sweep/sweep_report.html"' in page
+    assert f"sweep: {n_rows} of {n_rows + 2} points, interrupted: KeyboardInterrupt" in page
+    assert page.count("unreadable") == 1  # only the broken run folder
     empty = tmp_path / "none"
     empty.mkdir()
     assert main(["report", "--index", str(empty)]) == 2
@@ -234,8 +257,8 @@ def _rich_rows() -> list[dict]:
                      "hw_jobs": 2, "hw_qpu_seconds": 2700.0, "hw_qpu_seconds_low": 2000.0,
                      "hw_qpu_seconds_high": 3500.0, "hw_energy_j": 1.0e7, "hw_energy_j_low": 5.0e6,
                      "hw_energy_j_high": 2.0e7, "hw_energy_method": "modelled",
-                     "hw_component_cryogenics_j": 6.0e6, "hw_component_control_j": 3.0e6,
-                     "hw_component_servers_j": 1.0e6, "hw_gco2e": 1300.0,
+                     "hw_energy_cryogenics_j": 6.0e6, "hw_energy_control_j": 3.0e6,
+                     "hw_energy_servers_j": 1.0e6, "hw_gco2e": 1300.0,
                      "hw_attribution": "attributional", "hw_landauer_j": 1.0e-15})
     return rows
 
@@ -259,7 +282,7 @@ def test_load_results_types_new_columns(rich_run):
     frame = load_results(rich_run)
     assert str(frame["seed"].dtype) == "Int64"
     assert str(frame["circuits_fit"].dtype) == "Int64"
-    for col in ("hw_energy_j_low", "hw_component_cryogenics_j", "fit_gco2e", "hw_landauer_j"):
+    for col in ("hw_energy_j_low", "hw_energy_cryogenics_j", "fit_gco2e", "hw_landauer_j"):
         assert frame[col].dtype == np.float64, col
     assert frame["hw_attribution"].dtype != np.float64  # all-NaN for classical rows, still text
     assert frame.loc[frame["model"] == "qsvc", "hw_attribution"].iloc[0] == "attributional"
@@ -292,11 +315,11 @@ def test_labels_never_invented(rich_run):
     frame = pd.DataFrame(rows)
     assert labels_of(frame, "predict_energy_j") == "unlabelled"
     assert label_of(rows[1], "fit_gco2e") == "measured"  # carbon inherits its energy's label
-    assert label_of(rows[1], "hw_component_control_j") == "modelled"
+    assert label_of(rows[1], "hw_energy_control_j") == "modelled"
     assert label_of(rows[1], "hw_energy_j_high") == "modelled"
     assert component_columns(frame.columns) == {
-        "cryogenics": "hw_component_cryogenics_j", "control": "hw_component_control_j",
-        "servers": "hw_component_servers_j"}
+        "cryogenics": "hw_energy_cryogenics_j", "control": "hw_energy_control_j",
+        "servers": "hw_energy_servers_j"}
     md = render_markdown(build_run_report(frame, {"run_id": "x"}))
     assert "*(unlabelled)*" in md or "measured + unlabelled" in md
 

@@ -99,14 +99,20 @@ def test_partial_results_survive_a_failing_model(out_dir, monkeypatch):
     assert json.loads((run / "metadata.json").read_text())["status"].startswith("interrupted")
 
 
-def test_experiment_module_runs_with_its_defaults(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "experiments.moons", "--models", "svm", "--json", "--no-tune",
-         "--out", str(tmp_path)],
-        capture_output=True, text=True, cwd=ROOT,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["rows"][0]["seed"] == 42
+def test_experiment_module_runs_qvc_run_for_its_dataset(tmp_path, monkeypatch, capsys):
+    # What 'python -m experiments.moons ...' does, in this process: runpy finds the
+    # module through experiments' finder and runs it as __main__.
+    import runpy
+
+    monkeypatch.setattr(sys, "argv", ["experiments.moons", "--models", "svm", "--json", "--no-tune",
+                                      "--out", str(tmp_path)])
+    with pytest.raises(SystemExit) as exc:
+        runpy.run_module("experiments.moons", run_name="__main__", alter_sys=False)
+    assert exc.value.code == 0
+    row = json.loads(capsys.readouterr().out)["rows"][0]
+    assert (row["dataset"], row["model"], row["seed"]) == ("moons", "svm", 42)
+    with pytest.raises(ImportError):
+        runpy.run_module("experiments.no_such_dataset", run_name="__main__")
 
 
 def test_version_and_datasets(capsys):

@@ -41,6 +41,7 @@ def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume_runs_every_point_exactly_once(tmp_path):
     spec_path = tmp_path / "spec.toml"
     spec_path.write_text(SMALL.replace("samples = [24, 40]", "samples = [24, 32, 40]"))
@@ -91,6 +92,7 @@ def test_kill_9_then_resume_runs_every_point_exactly_once(tmp_path):
     assert again.metadata["sessions"][-1]["points_to_run"] == 0 and _lines(store_path) == after
 
 
+@pytest.mark.slow
 def test_sweep_cli_writes_store_csv_report_and_progress(tmp_path, capsys):
     spec_path = tmp_path / "spec.toml"
     spec_path.write_text('name = "cli"\ndataset = "iris"\nmodels = ["svm", "qsvc"]\n'
@@ -132,6 +134,7 @@ def test_store_drops_torn_line_and_never_duplicates(tmp_path):
     assert reopened.torn_bytes > 0 and store.path.read_bytes().endswith(b"\n")
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_rows_as_the_local_pool(tmp_path):
     distributed = pytest.importorskip("distributed")
     spec_path = tmp_path / "spec.toml"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -148,7 +148,6 @@ class DevicePreset:
     coupling_source: str = ""
     parallel_gates: bool = True
     origin: str = ""
-    _extra: dict = field(default_factory=dict, compare=False, repr=False)
 
     # -- typical values under short names (used by the runner, CLI and IBM calibration) --
     @property
@@ -175,11 +174,6 @@ class DevicePreset:
     def per_circuit_overhead_s(self) -> float:
         """Typical fixed QPU time per circuit (s)."""
         return self.timing_params["per_circuit_overhead_s"].typical
-
-    @property
-    def system_power_w(self) -> float:
-        """Whole-system power at typical values, PUE included (= :meth:`attributional_power_w`)."""
-        return self.attributional_power_w()
 
     # -- timing source -------------------------------------------------------------------
     @property

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
-from dataclasses import fields
 from pathlib import Path
 
 from qvc.errors import QvcUsageError
+from qvc.experiment.runfolder import load_run
 from qvc.experiment.spec import ExperimentSpec
 
 #: IBM Quantum Pay-As-You-Go list price per QPU second (USD 96 per minute). Source:
 #: https://www.ibm.com/quantum/pricing (2024 list price; unverified for the current year).
 IBM_PAYG_USD_PER_QPU_SECOND = 96.0 / 60.0
-
-
-def load_run(run_dir: str | Path) -> tuple[Path, dict, ExperimentSpec]:
-    """A run folder's metadata and the spec that produced it."""
-    run_dir = Path(run_dir)
-    path = run_dir / "metadata.json"
-    if not path.is_file():
-        raise QvcUsageError(f"no metadata.json in {str(run_dir)!r}; is this a qvc run folder?")
-    meta = json.loads(path.read_text())
-    config = dict(meta.get("config", {}))
-    names = {f.name for f in fields(ExperimentSpec)}
-    kwargs = {k: v for k, v in config.items() if k in names}
-    for key in ("models", "seeds"):
-        if key in kwargs:
-            kwargs[key] = tuple(kwargs[key])
-    spec = ExperimentSpec(**kwargs)
-    spec.out_dir = str(run_dir.parent)
-    return run_dir, meta, spec
 
 
 def run_ledger(run_dir: Path, meta: dict):
@@ -66,8 +47,9 @@ def fetch_run(
     from qvc.quantum.ibm.jobs import refresh
     from qvc.quantum.ibm.sampler import IbmJobsPending
 
-    run_dir, meta, spec = load_run(run_dir)
-    if not str(spec.execution).startswith("ibm:"):
+    run = load_run(run_dir, with_results=False)
+    run_dir, meta, spec = run.path, run.metadata, run.spec()
+    if not spec.execution_mode.is_ibm:
         raise QvcUsageError(f"run {run_dir.name} did not use --execution ibm:<backend>")
     ledger = run_ledger(run_dir, meta)
     rows = ledger.rows_for_run(run_dir.name)
@@ -114,7 +96,7 @@ def estimate_training(spec: ExperimentSpec) -> dict:
     jobs = max(cost.jobs, spec.max_iter)
     qpu_s = cost.qpu_seconds + (jobs - cost.jobs) * device.per_job_overhead_s
     return {
-        "backend": spec.execution.split(":")[1], "device_preset": device.name,
+        "backend": spec.execution_mode.ibm_target.backend, "device_preset": device.name,
         "evaluations": spec.max_iter, "circuits": circuits, "shots": spec.shots, "jobs": jobs,
         "qpu_seconds": qpu_s, "energy_j": qpu_s * cost.power_w if math.isfinite(cost.power_w) else None,
         "usd_list_price": qpu_s * IBM_PAYG_USD_PER_QPU_SECOND,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import subprocess
 import sys
-import tempfile
-from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
 from pathlib import Path
+
+from qvc._io import utc_now as utc_now  # re-exported: md.utc_now
+from qvc._io import write_json as write_json  # re-exported: md.write_json
 
 _PACKAGES = (
     "qvc", "qiskit", "qiskit-machine-learning", "qiskit-aer", "qiskit-ibm-runtime",
@@ -31,15 +31,11 @@ def versions() -> dict[str, str]:
 
 def machine() -> dict:
     """What machine ran the local work."""
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     import psutil
+
+    from qvc.energy.meters.estimate import cpu_model_name
+
+    cpu = cpu_model_name()
 
     return {
         "platform": platform.platform(),
@@ -60,25 +56,6 @@ def git_revision() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
-
-
-def utc_now() -> str:
-    """ISO-8601 UTC timestamp."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def write_json(data: dict, path: str | Path) -> None:
-    """Write JSON atomically."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".meta-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2, sort_keys=False, default=str)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def command_line() -> list[str]:

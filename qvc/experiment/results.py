@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -12,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from qvc._io import atomic_open
 from qvc.energy.hardware import ENERGY_COMPONENTS
 from qvc.errors import QvcUsageError
 
@@ -411,14 +410,8 @@ def write_results(rows: list[dict], path: str | Path) -> None:
     frame = pd.DataFrame(rows)
     ordered = [c for c in COLUMNS if c in frame.columns]
     frame = frame[ordered + [c for c in frame.columns if c not in COLUMNS]]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".csv")
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            frame.to_csv(fh, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, newline="") as fh:
+        frame.to_csv(fh, index=False)
 
 
 def _check_row_lengths(path: Path) -> None:

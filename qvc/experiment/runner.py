@@ -19,12 +19,13 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 
 from qvc import __version__
+from qvc._io import write_json
 from qvc.data import PreparedData, prepare_dataset
 from qvc.energy.carbon import CarbonIntensity, carbon_intensity
 from qvc.energy.devices import DevicePreset, get_device
 from qvc.energy.hardware import DEFAULT_DRAWS, DEFAULT_SEED, price_entries
 from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, load_cpu_tdp_table, measure_repeated
-from qvc.errors import IbmJobsPending
+from qvc.errors import IbmJobsPending, QvcUsageError
 from qvc.experiment import metadata as md
 from qvc.experiment.results import (
     SCHEMA_VERSION,
@@ -36,6 +37,7 @@ from qvc.experiment.results import (
     per_prediction_columns,
     write_results,
 )
+from qvc.experiment.runfolder import TUNING, read_metadata, write_metadata
 from qvc.experiment.spec import ExperimentSpec
 from qvc.models.registry import PAIRS, QUANTUM_MODELS, BuiltModel, ModelConfig, build_model, get_model
 from qvc.quantum.ledger import LedgerEntry
@@ -44,9 +46,6 @@ from qvc.quantum.ledger import LedgerEntry
 #: fit's CPU time (and the energy estimated from it) does not depend on how many idle cores
 #: BLAS spins on (seen: > 10x spread between 1 and 2 threads on small fits).
 METERED_BLAS_THREADS = 1
-
-#: Load per core above which the report warns that other work shared the metered windows.
-HIGH_LOAD_PER_CORE = 0.5
 
 
 @dataclass
@@ -178,12 +177,12 @@ def run_experiment(
     run_dir = Path(run_dir) if run_dir is not None else new_run_dir(spec.out_dir, first.name)
     ctx = replace(ctx, run_id=run_dir.name)
     meta = _run_metadata(ctx, run_dir, datasets)
-    ibm_scope = _IbmScope(spec, run_dir, say) if spec.execution.startswith("ibm:") else None
+    ibm_scope = _IbmScope(spec, run_dir, say) if spec.execution_mode.is_ibm else None
     if ibm_scope is not None:
         meta["ibm"] = ibm_scope.describe
     if resumed:
         meta.update(_resumed_fields(run_dir))
-    md.write_json(meta, run_dir / "metadata.json")
+    write_metadata(meta, run_dir)
     rows: list[dict] = []
     try:
         with ExitStack() as stack:
@@ -201,7 +200,7 @@ def run_experiment(
         raise
     finally:
         meta["finished_utc"] = md.utc_now()
-        md.write_json(meta, run_dir / "metadata.json")
+        write_metadata(meta, run_dir)
         if rows:
             _write_report(run_dir, say, failed=meta["status"] != "complete")
     return RunResult(run_dir, rows, meta)
@@ -221,7 +220,7 @@ def _prepare_one(spec: ExperimentSpec, seed: int) -> PreparedData:
 
 def _ibm_preflight(spec: ExperimentSpec, n_features: int) -> None:
     """Credentials, backend and size of an ``ibm:`` run, checked before any folder exists."""
-    if spec.execution.startswith("ibm:") and any(m in QUANTUM_MODELS for m in spec.models):
+    if spec.execution_mode.is_ibm and any(m in QUANTUM_MODELS for m in spec.models):
         from qvc.quantum.ibm.service import preflight
 
         preflight(spec.execution, n_features)
@@ -278,7 +277,7 @@ def _run_steps(
             rows.append(row)
             write_results(rows, run_dir / "results.csv")
             if tuning_log:
-                md.write_json({"schema_version": SCHEMA_VERSION, "searches": tuning_log}, run_dir / "tuning.json")
+                write_json({"schema_version": SCHEMA_VERSION, "searches": tuning_log}, run_dir / TUNING)
             say(
                 f"[{step}/{total}] {name}: test accuracy {row['accuracy_test']:.3f} "
                 f"({time.perf_counter() - t0:.1f} s)"
@@ -316,11 +315,9 @@ class _IbmScope:
 
 def _resumed_fields(run_dir: Path) -> dict:
     """Keep the first start time of a run that is being finished in place."""
-    import json
-
     try:
-        old = json.loads((run_dir / "metadata.json").read_text())
-    except (OSError, ValueError):
+        old = read_metadata(run_dir)
+    except QvcUsageError:
         return {}
     return {"started_utc": old.get("started_utc"),
             "resumed_utc": [*old.get("resumed_utc", []), md.utc_now()]}
@@ -393,7 +390,7 @@ def warm_up(spec: ExperimentSpec, data: PreparedData) -> None:
     sympy lambdification, BLAS start-up) that would otherwise land in the first seed's
     numbers. Once per process and (model, qubits); never on IBM backends (it would submit jobs).
     """
-    if spec.execution.startswith("ibm:"):
+    if spec.execution_mode.is_ibm:
         return
     idx = np.concatenate([np.flatnonzero(data.y_train == c)[:2] for c in np.unique(data.y_train)])
     X, y = data.X_train[idx], data.y_train[idx]
@@ -534,7 +531,7 @@ def _metered_tune(ctx: RunContext, name: str, cfg: ModelConfig, data: PreparedDa
 
     X_tr, y_tr = data.X_train, data.y_train  # the test split never enters the search
     n = ctx.budgets.get(name, ctx.spec.tune_budget)
-    if cfg.execution.startswith("ibm:"):
+    if ctx.spec.execution_mode.is_ibm:
         # the search is simulated locally (submitting every fold would cost QPU time); its
         # circuits are still in the ledger and priced as if run on the device
         cfg = replace(cfg, execution="exact")

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import TYPE_CHECKING
 
 from qvc._validation import check_choice, check_positive_int, check_statevector_fits
 from qvc.errors import QvcUsageError
 from qvc.models.registry import DEFAULT_MODELS, MODEL_NAMES
+
+if TYPE_CHECKING:
+    from qvc.quantum.execution import ExecutionMode
 
 
 @dataclass
@@ -123,7 +127,13 @@ class ExperimentSpec:
     params: dict = field(default_factory=dict, metadata={"flag": "--param"})
     search_space: str | None = field(default=None, metadata={"flag": "--search-space"})
     target_accuracy: float | None = field(default=None, metadata={"flag": "--target-accuracy"})
-    extra: dict = field(default_factory=dict, metadata={"flag": ""})
+
+    @property
+    def execution_mode(self) -> ExecutionMode:
+        """``execution`` parsed (a usage error if it is not a valid mode)."""
+        from qvc.quantum.execution import parse_execution
+
+        return parse_execution(self.execution)
 
     def validate(self) -> ExperimentSpec:
         """Check every field; raise :class:`~qvc.errors.QvcUsageError` naming the bad one (``key``)."""
@@ -177,7 +187,7 @@ class ExperimentSpec:
 
             self.ibm_timeout_s = _keyed("ibm_timeout_s", check_nonnegative_float, self.ibm_timeout_s,
                                         "ibm_timeout_s")
-        if self.train_on_hardware and not self.execution.startswith("ibm:"):
+        if self.train_on_hardware and not self.execution_mode.is_ibm:
             raise QvcUsageError("train_on_hardware needs execution ibm:<backend>", key="train_on_hardware")
         self._validate_tuning()
         self._validate_energy()

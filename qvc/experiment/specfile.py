@@ -253,13 +253,22 @@ def _check_table(path: Path, where: str, table: dict, allowed: set[str]) -> None
             raise _err(path, where, key, f"unknown key; known keys: {known}")
 
 
+def _is_ibm_execution(execution: object) -> bool:
+    from qvc.quantum.execution import parse_execution
+
+    try:
+        return parse_execution(execution).is_ibm  # type: ignore[arg-type]  # checked by the parser
+    except QvcUsageError:
+        return False  # a bad mode is reported with the rest of the point's settings
+
+
 def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
     """Check one point: its spec validates itself (errors carry the field at fault), then the data."""
     from qvc._validation import check_statevector_fits
     from qvc.data import prepare_dataset
     from qvc.energy.devices import get_device
 
-    if str(p.execution).startswith("ibm:"):
+    if _is_ibm_execution(p.execution):
         raise _err(path, where, "execution", "IBM hardware execution is not available in sweeps; "
                    "use 'qvc run --execution ibm:BACKEND' per experiment")
     try:

@@ -22,11 +22,10 @@ from qvc import __version__
 from qvc.errors import QvcUsageError
 from qvc.experiment import metadata as md
 from qvc.experiment.results import SCHEMA_VERSION
+from qvc.experiment.runfolder import read_sweep_meta, write_sweep_meta
 from qvc.experiment.runner import new_run_dir
 from qvc.experiment.specfile import Point, SweepSpec
 from qvc.experiment.store import PointStore
-
-SWEEP_META = "sweep.json"
 
 
 @dataclass
@@ -207,7 +206,7 @@ def run_sweep(
         "git_revision": md.git_revision(),
         "points": [dict(p.to_dict(), point_id=p.point_id) for p in spec.points],
     }
-    md.write_json(meta, run_dir / SWEEP_META)
+    write_sweep_meta(meta, run_dir)
     w = workers or spec.workers or os.cpu_count() or 1
     return _drive(run_dir, meta, workers=w, scheduler=scheduler, progress=progress)
 
@@ -236,16 +235,7 @@ def resume_sweep(
     SweepResult
     """
     run_dir = Path(run_dir)
-    meta_path = run_dir / SWEEP_META
-    if not meta_path.is_file():
-        raise QvcUsageError(f"{run_dir} has no {SWEEP_META}; give the folder a 'qvc sweep' created")
-    import json
-
-    meta = json.loads(meta_path.read_text())
-    if meta.get("kind") != "sweep":
-        raise QvcUsageError(f"{meta_path} does not describe a sweep")
-    if int(meta.get("schema_version", 0)) > SCHEMA_VERSION:
-        raise QvcUsageError(f"{meta_path} was written by a newer qvc; upgrade qvc to resume it")
+    meta = read_sweep_meta(run_dir)
     w = workers or os.cpu_count() or 1
     return _drive(run_dir, meta, workers=w, scheduler=scheduler, progress=progress)
 
@@ -271,7 +261,7 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
         }
         meta["sessions"].append(session)
         meta["status"] = "running"
-        md.write_json(meta, run_dir / SWEEP_META)
+        write_sweep_meta(meta, run_dir)
         bar = _Progress(len(points), len(done), sys.stderr if progress else None)
         if progress:
             print(f"qvc: sweep {run_dir.name}: {len(todo)} of {len(points)} points to run, "
@@ -279,7 +269,7 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
 
         by_id = {p.point_id: p for p in points}
 
-        def finished(row: dict, _wait_seconds: float | None) -> None:
+        def finished(row: dict) -> None:
             store.append(row)
             store.write_csv(order)
             seconds = float(row["point_seconds"])
@@ -291,8 +281,7 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
                           exclusive=meta.get("concurrency") == "exclusive")
             elif workers == 1:
                 for p in todo:
-                    t0 = time.perf_counter()
-                    finished(execute_point(p.to_dict(), meta["run_id"]), time.perf_counter() - t0)
+                    finished(execute_point(p.to_dict(), meta["run_id"]))
             else:
                 _run_pool(todo, meta["run_id"], workers, finished)
             meta["status"] = "complete"
@@ -301,7 +290,7 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
             raise
         finally:
             session["finished_utc"] = md.utc_now()
-            md.write_json(meta, run_dir / SWEEP_META)
+            write_sweep_meta(meta, run_dir)
             if store.rows():
                 store.write_csv(order)
         rank = {pid: i for i, pid in enumerate(order)}
@@ -332,7 +321,7 @@ def _limit_worker_threads(n_threads: int) -> None:
 _WORKER_LIMITS = None
 
 
-def _run_pool(todo: list[Point], run_id: str, workers: int, finished: Callable) -> None:
+def _run_pool(todo: list[Point], run_id: str, workers: int, finished: Callable[[dict], None]) -> None:
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -342,21 +331,18 @@ def _run_pool(todo: list[Point], run_id: str, workers: int, finished: Callable) 
         initializer=_limit_worker_threads, initargs=(_worker_threads(workers),),
     )
     try:
-        started = {}
-        pending = set()
-        for p in todo:
-            fut = pool.submit(execute_point, p.to_dict(), run_id)
-            started[fut] = time.perf_counter()
-            pending.add(fut)
+        pending = {pool.submit(execute_point, p.to_dict(), run_id) for p in todo}
         while pending:
             ready, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in ready:
-                finished(fut.result(), time.perf_counter() - started[fut])
+                finished(fut.result())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_dask(todo: list[Point], run_id: str, scheduler: str, finished: Callable, *, exclusive: bool) -> None:
+def _run_dask(
+    todo: list[Point], run_id: str, scheduler: str, finished: Callable[[dict], None], *, exclusive: bool,
+) -> None:
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -370,12 +356,11 @@ def _run_dask(todo: list[Point], run_id: str, scheduler: str, finished: Callable
     try:
         if exclusive:
             for p in todo:
-                t0 = time.perf_counter()
                 fut = client.submit(execute_point, p.to_dict(), run_id, pure=False)
-                finished(fut.result(), time.perf_counter() - t0)
+                finished(fut.result())
             return
         futures = [client.submit(execute_point, p.to_dict(), run_id, pure=False) for p in todo]
         for fut in as_completed(futures):
-            finished(fut.result(), None)
+            finished(fut.result())
     finally:
         client.close()

@@ -86,18 +86,18 @@ def check_execution(mode: str) -> str:
 
 
 def _is_ibm(mode: str) -> bool:
-    return isinstance(mode, str) and mode.startswith("ibm:")
+    return parse_execution(mode).is_ibm
 
 
 class _IbmMixin:
     """Shared IBM plumbing: one :class:`~qvc.quantum.ibm.LedgerSampler` per fitted model."""
 
     def _ibm_sampler(self, phase: str, model: str):
-        from qvc.quantum.ibm import LedgerSampler, parse_ibm_execution
+        from qvc.quantum.ibm import LedgerSampler
 
         if getattr(self, "_ibm", None) is None:
             self._ibm = LedgerSampler(
-                parse_ibm_execution(self.execution), default_shots=int(self.shots),
+                parse_execution(self.execution).ibm_target, default_shots=int(self.shots),
                 seed=self.seed, model=model,
             )
         self._ibm.phase = phase

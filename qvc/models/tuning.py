@@ -274,7 +274,9 @@ def _tune_kernel(name, cfg, X, y, candidates, how, cv) -> TuneResult:
     n = X.shape[0]
     out: list[Candidate] = []
     entries: list[LedgerEntry] = []
-    local = "exact" if str(cfg.execution).startswith("ibm:") else cfg.execution
+    from qvc.quantum.execution import parse_execution
+
+    local = "exact" if parse_execution(cfg.execution).is_ibm else cfg.execution
     for members in groups.values():
         p0 = members[0]
         fmap = feature_map(X.shape[1], p0["feature_map_reps"], p0["entanglement"], p0["bandwidth"])

@@ -17,9 +17,12 @@ One switch for every quantum model, given as a string:
     (``ibm:fake_manila``); see :mod:`qvc.quantum.ibm`. The quantum models route this
     mode to that package's job-ledger sampler.
 
-Sampler-based modes (``noisy``, ``ibm``) share :class:`SamplerExecutor`, which only
-needs a transpilation target and a ``BaseSamplerV2``; a new backend plugs in by
-registering a factory for its mode name.
+The string is parsed once (:func:`parse_execution`) into an :class:`ExecutionMode`,
+which callers carry and ask (``mode.is_ibm``, ``mode.uses_sampler``) instead of
+matching prefixes. Sampler-based modes (``noisy``, ``ibm``) share
+:class:`SamplerExecutor`, which only needs a transpilation target and a
+``BaseSamplerV2``; a new backend -- an existing kind or a new one such as a
+matrix-product-state simulator -- plugs in with :func:`register_sampler_backend`.
 """
 
 from __future__ import annotations
@@ -27,16 +30,68 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from qiskit import QuantumCircuit
 
 from qvc.errors import QvcUsageError
 
-#: Mode names; ``noisy`` and ``ibm`` take a backend after a colon.
+if TYPE_CHECKING:
+    from qvc.quantum.ibm.service import IbmTarget
+
+#: Built-in mode names; ``noisy`` and ``ibm`` take a backend after a colon
+#: (:func:`execution_kinds` also lists kinds registered later).
 EXECUTION_KINDS = ("exact", "shots", "noisy", "ibm")
-#: How the modes are spelled for users (help texts and error messages).
+#: How the built-in modes are spelled for users (help texts and error messages).
 EXECUTION_MODES = ("exact", "shots", "noisy:<fake backend>", "ibm:<backend>[:session]")
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What the parser and the executors know about one mode name."""
+
+    backend: Literal["none", "required", "optional"]
+    spelling: str
+    sampler: bool
+    stochastic: bool = True
+    check_backend: Callable[[str], None] | None = None
+
+
+def _check_ibm_backend(backend: str) -> None:
+    from qvc.quantum.ibm.service import parse_ibm_execution
+
+    parse_ibm_execution(f"ibm:{backend}")
+
+
+def _check_fake_backend(backend: str) -> None:
+    names = fake_backend_names()
+    if backend not in names:
+        raise QvcUsageError(f"unknown fake backend {backend!r}; choose one of: {', '.join(sorted(names))}")
+
+
+_KINDS: dict[str, _Kind] = {
+    "exact": _Kind("none", "exact", sampler=False, stochastic=False),
+    "shots": _Kind("none", "shots", sampler=False),
+    "noisy": _Kind("required", "noisy:<fake backend>", sampler=True, check_backend=_check_fake_backend),
+    "ibm": _Kind("required", "ibm:<backend>[:session]", sampler=True, check_backend=_check_ibm_backend),
+}
+
+
+def execution_kinds() -> tuple[str, ...]:
+    """Every mode name the parser accepts now (built-in and registered).
+
+    Examples
+    --------
+    >>> execution_kinds()[:4]
+    ('exact', 'shots', 'noisy', 'ibm')
+    """
+    return tuple(_KINDS)
+
+
+def execution_modes() -> tuple[str, ...]:
+    """How every accepted mode is spelled for users (built-in and registered)."""
+    return tuple(k.spelling for k in _KINDS.values())
 
 
 @dataclass(frozen=True)
@@ -59,13 +114,33 @@ class ExecutionMode:
 
     @property
     def stochastic(self) -> bool:
-        """True when results carry shot noise (every mode but ``exact``)."""
-        return self.kind != "exact"
+        """True when results carry shot noise (every built-in mode but ``exact``)."""
+        kind = _KINDS.get(self.kind)
+        return kind.stochastic if kind is not None else True
 
     @property
     def uses_sampler(self) -> bool:
-        """True when circuits run on a sampler primitive (``noisy``, ``ibm``)."""
-        return self.kind in ("noisy", "ibm")
+        """True when circuits run on a sampler primitive (``noisy``, ``ibm``, registered kinds)."""
+        kind = _KINDS.get(self.kind)
+        return kind.sampler if kind is not None else False
+
+    @property
+    def is_ibm(self) -> bool:
+        """True for ``ibm:<backend>``: IBM Quantum (or its local testing mode) through the job ledger.
+
+        Examples
+        --------
+        >>> parse_execution("ibm:fake_manila").is_ibm, parse_execution("noisy:fake_manila").is_ibm
+        (True, False)
+        """
+        return self.kind == "ibm"
+
+    @property
+    def ibm_target(self) -> IbmTarget:
+        """Backend and batch/session mode of an ``ibm:`` execution (usage error otherwise)."""
+        from qvc.quantum.ibm.service import parse_ibm_execution
+
+        return parse_ibm_execution(str(self))
 
 
 def parse_execution(text: str | ExecutionMode) -> ExecutionMode:
@@ -85,30 +160,23 @@ def parse_execution(text: str | ExecutionMode) -> ExecutionMode:
         return text
     if not isinstance(text, str):
         raise QvcUsageError(f"execution mode must be a string (got {text!r}); choose one of: "
-                            + ", ".join(EXECUTION_MODES))
-    kind, _, backend = text.strip().partition(":")
-    kind = kind.lower()
-    if kind not in EXECUTION_KINDS:
-        raise QvcUsageError(f"unknown execution mode {text!r}; choose one of: {', '.join(EXECUTION_MODES)}")
-    if kind in ("exact", "shots"):
+                            + ", ".join(execution_modes()))
+    name, _, backend = text.strip().partition(":")
+    name = name.lower()
+    kind = _KINDS.get(name)
+    if kind is None:
+        raise QvcUsageError(f"unknown execution mode {text!r}; choose one of: {', '.join(execution_modes())}")
+    if kind.backend == "none":
         if backend:
-            raise QvcUsageError(f"execution mode {kind!r} takes no backend (got {text!r}); use {kind!r}")
-        return ExecutionMode(kind)
+            raise QvcUsageError(f"execution mode {name!r} takes no backend (got {text!r}); use {name!r}")
+        return ExecutionMode(name)
     if not backend:
-        example = "noisy:fake_torino" if kind == "noisy" else "ibm:ibm_torino"
-        raise QvcUsageError(f"execution mode {kind!r} needs a backend, e.g. {example!r}")
-    if kind == "ibm":
-        from qvc.quantum.ibm.service import parse_ibm_execution
-
-        parse_ibm_execution(f"ibm:{backend}")
-        return ExecutionMode(kind, backend)
-    if kind == "noisy":
-        names = fake_backend_names()
-        if backend not in names:
-            raise QvcUsageError(
-                f"unknown fake backend {backend!r}; choose one of: {', '.join(sorted(names))}"
-            )
-    return ExecutionMode(kind, backend)
+        if kind.backend == "optional":
+            return ExecutionMode(name)
+        raise QvcUsageError(f"execution mode {name!r} needs a backend, e.g. {kind.spelling!r}")
+    if kind.check_backend is not None:
+        kind.check_backend(backend)
+    return ExecutionMode(name, backend)
 
 
 @lru_cache(maxsize=1)
@@ -239,15 +307,36 @@ SamplerFactory = Callable[[ExecutionMode, QuantumCircuit, int], tuple[QuantumCir
 _SAMPLER_FACTORIES: dict[str, SamplerFactory] = {}
 
 
-def register_sampler_backend(kind: str, factory: SamplerFactory) -> None:
+def register_sampler_backend(
+    kind: str,
+    factory: SamplerFactory,
+    *,
+    backend: Literal["none", "required", "optional"] = "none",
+    spelling: str | None = None,
+    check_backend: Callable[[str], None] | None = None,
+) -> None:
     """Register how mode ``kind`` prepares a circuit and builds its sampler.
 
     ``factory(mode, circuit, shots)`` returns ``(device_ready_circuit, make_sampler)``,
     where ``make_sampler(seed)`` gives a ``BaseSamplerV2``; the circuit keeps the
     original parameters and classical bits.
+
+    A ``kind`` the parser does not know yet becomes a new execution mode: ``backend``
+    says whether it takes a ``kind:<backend>`` argument, ``spelling`` how help texts
+    show it, and ``check_backend(backend)`` raises a usage error for a bad argument.
+    The settings of a built-in kind cannot be changed, only its factory.
+
+    Examples
+    --------
+    >>> register_sampler_backend("noisy", _noisy_factory)  # what this module does itself
     """
-    if kind not in EXECUTION_KINDS:
-        raise QvcUsageError(f"unknown execution mode {kind!r}; choose one of: {', '.join(EXECUTION_KINDS)}")
+    if not kind or not kind.isidentifier() or kind != kind.lower():
+        raise QvcUsageError(f"execution mode names are lower-case identifiers (got {kind!r})")
+    if kind not in _KINDS:
+        _KINDS[kind] = _Kind(backend, spelling or (kind if backend == "none" else f"{kind}:<backend>"),
+                             sampler=True, check_backend=check_backend)
+    elif not _KINDS[kind].sampler:
+        raise QvcUsageError(f"execution mode {kind!r} does not run on a sampler")
     _SAMPLER_FACTORIES[kind] = factory
 
 

@@ -8,17 +8,24 @@ atomically, so a bad input never overwrites an existing report.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
 
+from qvc._io import atomic_write_text
 from qvc.errors import QvcUsageError
-from qvc.experiment.results import SCHEMA_VERSION, load_results
+from qvc.experiment.results import load_results
+from qvc.experiment.runfolder import (
+    METADATA,
+    RESULTS,
+    is_sweep_folder,
+    load_run,
+    read_sweep_meta,
+    read_tuning,
+)
 from qvc.report.content import (
+    Cell,
     Document,
     Link,
     Section,
@@ -29,70 +36,6 @@ from qvc.report.content import (
 from qvc.report.html import render_html
 from qvc.report.markdown import render_markdown
 from qvc.report.stats import summarize
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def load_metadata(run_dir: str | Path) -> dict:
-    """Read a run folder's ``metadata.json``.
-
-    Raises
-    ------
-    QvcUsageError
-        If it is missing, not JSON, not an object, or from a newer schema version.
-    """
-    path = Path(run_dir) / "metadata.json"
-    if not path.is_file():
-        raise QvcUsageError(f"no metadata.json in {str(run_dir)!r}; give a run folder written by 'qvc run'")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise QvcUsageError(
-            f"cannot read {str(path)!r} ({str(exc).splitlines()[0]}); restore the file or re-run"
-        ) from None
-    if not isinstance(meta, dict):
-        raise QvcUsageError(f"{str(path)!r} is not a qvc metadata object; restore the file or re-run")
-    version = meta.get("schema_version")
-    if isinstance(version, (int, float)) and version > SCHEMA_VERSION:
-        raise QvcUsageError(
-            f"{str(path)!r} has schema version {version}, newer than this qvc ({SCHEMA_VERSION}); upgrade qvc"
-        )
-    return meta
-
-
-def load_run(run_dir: str | Path) -> tuple[pd.DataFrame, dict]:
-    """The typed result table and the metadata of a run folder.
-
-    Raises
-    ------
-    QvcUsageError
-        If the folder does not exist or its files are missing, damaged or too new.
-    """
-    run_dir = Path(run_dir)
-    if not run_dir.exists():
-        raise QvcUsageError(f"run folder {str(run_dir)!r} does not exist")
-    if not run_dir.is_dir():
-        raise QvcUsageError(f"{str(run_dir)!r} is not a folder; give a run folder written by 'qvc run'")
-    if not any(run_dir.iterdir()):
-        raise QvcUsageError(f"run folder {str(run_dir)!r} is empty; give a run folder written by 'qvc run'")
-    frame = load_results(run_dir)
-    meta = load_metadata(run_dir)
-    tuning = run_dir / "tuning.json"
-    if tuning.is_file():  # the searches' candidates (qvc run with tuning): for the Pareto front
-        try:
-            meta = {**meta, "tuning": json.loads(tuning.read_text(encoding="utf-8")).get("searches", [])}
-        except (OSError, ValueError, AttributeError):
-            meta = {**meta, "tuning_error": f"{tuning} is unreadable; the Pareto front is left out"}
-    return frame, meta
 
 
 def write_report(run_dir: str | Path) -> tuple[Path, Path]:
@@ -124,11 +67,11 @@ def write_report(run_dir: str | Path) -> tuple[Path, Path]:
     ('report.html', True)
     """
     run_dir = Path(run_dir)
-    frame, meta = load_run(run_dir)
-    doc = build_run_report(frame, meta)
+    run = load_run(run_dir)
+    doc = build_run_report(run.results, {**run.metadata, **read_tuning(run.path)})
     md, page = render_markdown(doc), render_html(doc)
-    _atomic_write(run_dir / "report.md", md)
-    _atomic_write(run_dir / "report.html", page)
+    atomic_write_text(run_dir / "report.md", md)
+    atomic_write_text(run_dir / "report.html", page)
     return run_dir / "report.md", run_dir / "report.html"
 
 
@@ -148,8 +91,8 @@ def write_compare(run_a: str | Path, run_b: str | Path, out_dir: str | Path | No
     (Path, Path)
     """
     a, b = Path(run_a), Path(run_b)
-    fa, ma = load_run(a)
-    fb, mb = load_run(b)
+    ra, rb = load_run(a), load_run(b)
+    fa, ma, fb, mb = ra.results, ra.metadata, rb.results, rb.metadata
     name_a, name_b = str(ma.get("run_id") or a.name), str(mb.get("run_id") or b.name)
     if a.resolve() == b.resolve():
         raise QvcUsageError("--compare needs two different run folders")
@@ -161,16 +104,61 @@ def write_compare(run_a: str | Path, run_b: str | Path, out_dir: str | Path | No
     doc = build_compare_report({name_a: (fa, ma), name_b: (fb, mb)})
     md, page = render_markdown(doc), render_html(doc)
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out / "report.md", md)
-    _atomic_write(out / "report.html", page)
+    atomic_write_text(out / "report.md", md)
+    atomic_write_text(out / "report.html", page)
     return out / "report.md", out / "report.html"
+
+
+def _report_link(folder: Path, page: str, make: str) -> Cell:
+    if (folder / page).exists():
+        return Link(folder.name, quote(f"{folder.name}/{page}"))
+    return f"{folder.name} (no {page}: {make} {folder})"
+
+
+def _accuracy_per_model(frame: pd.DataFrame) -> str:
+    return "; ".join(f"{model} {summarize(g['accuracy_test']).text('.2f')}"
+                     for model, g in frame.groupby("model", sort=False))
+
+
+def _run_index_row(folder: Path) -> list[Cell]:
+    link = _report_link(folder, "report.html", "qvc report")
+    try:
+        run = load_run(folder)
+    except QvcUsageError as exc:
+        return [link, "-", "-", "-", "-", f"unreadable: {exc}"]
+    frame, meta = run.results, run.metadata
+    seeds = sorted({int(s) for s in frame["seed"].dropna()})
+    datasets = ", ".join(dict.fromkeys(str(d) for d in frame.get("dataset", pd.Series(dtype=str)).dropna()))
+    return [link, meta.get("started_utc", "-") or "-", datasets or "-",
+            ", ".join(map(str, seeds)), _accuracy_per_model(frame), str(meta.get("status", "-"))]
+
+
+def _sweep_index_row(folder: Path) -> list[Cell]:
+    """A sweep folder: its sweep report, points done of planned, and the rows stored so far."""
+    link = _report_link(folder, "sweep_report.html", "qvc sweep --resume")
+    try:
+        meta = read_sweep_meta(folder)
+    except QvcUsageError as exc:
+        return [link, "-", "-", "-", "-", f"unreadable: {exc}"]
+    points = meta.get("points") or []
+    try:
+        frame = load_results(folder)
+    except QvcUsageError:
+        frame = None
+    done = 0 if frame is None else len(frame)
+    status = f"sweep: {done} of {len(points)} points, {meta.get('status', '-')}"
+    datasets = ", ".join(dict.fromkeys(str(p.get("dataset")) for p in points if p.get("dataset")))
+    seeds = sorted({int(p["seed"]) for p in points if isinstance(p.get("seed"), int)})
+    return [link, str(meta.get("created_utc", "-") or "-"), datasets or "-", ", ".join(map(str, seeds)) or "-",
+            _accuracy_per_model(frame) if frame is not None else "-", status]
 
 
 def write_index(reports_dir: str | Path) -> Path:
     """Write ``index.html`` (and ``index.md``) listing every run folder under ``reports_dir``.
 
-    Folders whose files cannot be read are listed with the reason instead of
-    stopping the index.
+    Sweep folders (``qvc sweep``) are listed with a link to their sweep report and
+    how many of their points are done. Folders whose files cannot be read are
+    listed with the reason instead of stopping the index.
 
     Raises
     ------
@@ -181,30 +169,17 @@ def write_index(reports_dir: str | Path) -> Path:
     if not root.is_dir():
         raise QvcUsageError(f"{str(root)!r} is not a folder; give the folder that holds run folders")
     candidates = sorted(p for p in root.iterdir() if p.is_dir() and (
-        (p / "results.csv").exists() or (p / "metadata.json").exists()))
+        (p / RESULTS).exists() or (p / METADATA).exists() or is_sweep_folder(p)))
     if not candidates:
         raise QvcUsageError(f"no run folders (with results.csv) in {str(root)!r}; run 'qvc run' first")
-    rows = []
-    for p in candidates:
-        link = Link(p.name, quote(f"{p.name}/report.html")) if (p / "report.html").exists() else \
-            f"{p.name} (no report.html: qvc report {p})"
-        try:
-            frame, meta = load_run(p)
-        except QvcUsageError as exc:
-            rows.append([link, "-", "-", "-", "-", f"unreadable: {exc}"])
-            continue
-        models = []
-        for model, g in frame.groupby("model", sort=False):
-            models.append(f"{model} {summarize(g['accuracy_test']).text('.2f')}")
-        seeds = sorted({int(s) for s in frame["seed"].dropna()})
-        datasets = ", ".join(dict.fromkeys(str(d) for d in frame.get("dataset", pd.Series(dtype=str)).dropna()))
-        rows.append([link, meta.get("started_utc", "-") or "-", datasets or "-",
-                     ", ".join(map(str, seeds)), "; ".join(models), str(meta.get("status", "-"))])
+    rows = [_sweep_index_row(p) if is_sweep_folder(p) else _run_index_row(p) for p in candidates]
     doc = Document(
-        f"qvc runs in {root.name or root}", [f"{len(candidates)} run folder(s)"],
+        f"qvc runs in {root.name or root}", [f"{len(candidates)} run and sweep folder(s)"],
         [Section("Runs", [Table(["run", "started (UTC)", "dataset", "seeds",
-                                 "test accuracy per model (mean)", "status"], rows)], "runs")],
+                                 "test accuracy per model (mean)", "status"], rows,
+                                caption="Run folders of 'qvc run' and sweep folders of 'qvc sweep'.")],
+                 "runs")],
     )
-    _atomic_write(root / "index.md", render_markdown(doc))
-    _atomic_write(root / "index.html", render_html(doc))
+    atomic_write_text(root / "index.md", render_markdown(doc))
+    atomic_write_text(root / "index.html", render_html(doc))
     return root / "index.html"

@@ -11,7 +11,7 @@ Energy
     ``<phase>_energy_j``; its label (``measured`` | ``estimated`` | ``modelled`` |
     ``hardware-reported``) is in ``<phase>_energy_method``.
 Carbon
-    ``<phase>_gco2e`` (or ``<phase>_energy_gco2e``). Its label is
+    ``<phase>_gco2e``. Its label is
     ``<phase>_gco2e_method`` when that column exists, otherwise the label of the
     energy it was computed from (``<phase>_energy_method``).
 Intervals
@@ -20,7 +20,7 @@ Intervals
 Hardware components
     ``hw_energy_<name>_j`` (``<name>`` e.g. ``cryogenics``, ``control``,
     ``readout``, ``servers``, ``facility``; not ``fit``, ``predict`` or ``typical``,
-    which are phases and totals) or ``hw_component_<name>_j``; labelled by
+    which are phases and totals); labelled by
     ``hw_energy_method``. When ``hw_energy_typical_j`` exists the components are
     taken to add up to it (the cost model prices components at typical parameter
     values; ``hw_energy_j`` is a Monte Carlo median). Every other ``hw_*``
@@ -53,10 +53,9 @@ PHASES: dict[str, str] = {"fit": "fit", "predict": "predict", "hw": "hardware (f
 LABELS = ("measured", "estimated", "modelled", "hardware-reported")
 
 _INTERVAL_SUFFIXES = ("_low", "_high", "_median")
-_COMPONENT = re.compile(r"^hw_component_(?P<name>.+?)(?:_j)?$|^hw_energy_(?P<name2>.+)_j$")
+_COMPONENT = re.compile(r"^hw_energy_(?P<name>.+)_j$")
 #: ``hw_energy_<x>_j`` columns that are phases or totals, not components.
 _NOT_COMPONENTS = {"fit", "predict", "typical", "median", "total", "above_idle"}
-ATTRIBUTION_COLUMNS = ("hw_attribution", "hw_attribution_mode", "attribution_mode")
 
 
 def is_missing(value: object) -> bool:
@@ -124,11 +123,7 @@ def labels_of(frame: pd.DataFrame, column: str) -> str:
 
 def carbon_column(columns: Iterable[str], phase: str) -> str | None:
     """The gCO2e column of ``phase`` if the results have one."""
-    cols = set(columns)
-    for cand in (f"{phase}_gco2e", f"{phase}_energy_gco2e"):
-        if cand in cols:
-            return cand
-    return None
+    return f"{phase}_gco2e" if f"{phase}_gco2e" in set(columns) else None
 
 
 def interval_columns(columns: Iterable[str], column: str) -> tuple[str, str] | None:
@@ -143,8 +138,8 @@ def component_columns(columns: Iterable[str]) -> dict[str, str]:
 
     Examples
     --------
-    >>> component_columns(["hw_component_cryogenics_j", "hw_component_cryogenics_j_low", "x"])
-    {'cryogenics': 'hw_component_cryogenics_j'}
+    >>> component_columns(["hw_energy_cryogenics_j", "hw_energy_cryogenics_j_low", "x"])
+    {'cryogenics': 'hw_energy_cryogenics_j'}
     >>> component_columns(["hw_energy_j", "hw_energy_fit_j", "hw_energy_typical_j", "hw_energy_control_j"])
     {'control': 'hw_energy_control_j'}
     """
@@ -154,7 +149,7 @@ def component_columns(columns: Iterable[str]) -> dict[str, str]:
             continue
         m = _COMPONENT.match(c)
         if m:
-            name = m.group("name") or m.group("name2")
+            name = m.group("name")
             if name not in _NOT_COMPONENTS:
                 out[name] = c
     return out
@@ -179,8 +174,7 @@ def landauer_columns(columns: Iterable[str]) -> list[str]:
 
 def attribution_column(columns: Iterable[str]) -> str | None:
     """The column naming the hardware attribution mode, if any."""
-    cols = set(columns)
-    return next((c for c in ATTRIBUTION_COLUMNS if c in cols), None)
+    return "hw_attribution" if "hw_attribution" in set(columns) else None
 
 
 def fmt(value: object, spec: str = ".3g") -> str:

@@ -29,6 +29,7 @@ from qvc.report.columns import (
     labels_of,
     landauer_columns,
 )
+from qvc.report.groups import group_name, local_energy, model_groups, pair_groups
 from qvc.report.stats import ALPHA, CONFIDENCE, paired_difference, pareto_front, summarize
 
 
@@ -167,16 +168,6 @@ def _seeds_of(g: pd.DataFrame) -> list:
 
 
 # --------------------------------------------------------------------------- headline
-def _pair_groups(frame: pd.DataFrame):
-    keys = [k for k in ("dataset", "qubits", "n_train", "pair") if k in frame.columns]
-    filled = frame[keys].astype(object).where(frame[keys].notna(), "")
-    order: dict[tuple, list] = {}
-    for idx, vals in zip(frame.index, filled.itertuples(index=False, name=None)):
-        order.setdefault(vals, []).append(idx)
-    for vals, idxs in order.items():
-        yield dict(zip(keys, vals)), frame.loc[idxs]
-
-
 def _headline(frame: pd.DataFrame, target: float | None = None) -> tuple[list, list[str]]:
     """Blocks of the headline section and one-sentence summaries."""
     blocks: list = []
@@ -184,7 +175,7 @@ def _headline(frame: pd.DataFrame, target: float | None = None) -> tuple[list, l
     unpaired: list[str] = []
     if "family" not in frame.columns:
         return ["The results have no 'family' column, so no matched pairs can be formed."], []
-    for key, g in _pair_groups(frame):
+    for key, g in pair_groups(frame):
         if key.get("pair") == "frontier":  # no quantum partner by design: see the frontier section
             continue
         classical = g[g["family"] == "classical"]
@@ -196,7 +187,7 @@ def _headline(frame: pd.DataFrame, target: float | None = None) -> tuple[list, l
                             f"(pair '{key.get('pair', '?')}'); see the per-model table.")
             continue
         c_name = _first(classical, "model", "classical")
-        for qkey, q in plots.model_groups(quantum):
+        for qkey, q in model_groups(quantum):
             blocks.extend(_pair_block(key, c_name, classical, qkey, q, frame, sentences, target))
     blocks.extend(unpaired)
     if not sentences:
@@ -208,7 +199,7 @@ def _headline(frame: pd.DataFrame, target: float | None = None) -> tuple[list, l
 
 
 def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None = None) -> list:
-    q_name = plots.group_name(qkey, frame)
+    q_name = group_name(qkey, frame)
     seeds = sorted(set(_seeds_of(c)) & set(_seeds_of(q)))
     acc_c, acc_q = summarize(c["accuracy_test"]), summarize(q["accuracy_test"])
     ca, qa = _by_seed(c, c["accuracy_test"]), _by_seed(q, q["accuracy_test"])
@@ -219,7 +210,7 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
         f"{acc_c.text()} (n={n_c})", f"{acc_q.text()} (n={n_q})",
         (f"{diff.diff.mean:+.3g} quantum − classical" if diff.n else "-") + f"; {diff.note}",
     ]]
-    e_c, e_q = plots.local_energy(c), plots.local_energy(q)
+    e_c, e_q = local_energy(c), local_energy(q)
     lbl_c, lbl_q = _local_label(c), _local_label(q)
     sc, sq = summarize(e_c), summarize(e_q)
     ratio_note = _ratio(sq.mean, sc.mean)
@@ -316,7 +307,7 @@ def _at_chance(g: pd.DataFrame) -> bool:
 
 def total_energy(g: pd.DataFrame) -> pd.Series:
     """Local energy to obtain and use the model: search (if tuned) + fit + predict, per row."""
-    e = plots.local_energy(g)
+    e = local_energy(g)
     if "tune_energy_j" in g.columns:
         e = e + g["tune_energy_j"].astype(float).fillna(0.0)
     return e
@@ -355,6 +346,10 @@ def _matched_accuracy(c_name, c, q_name, q, target: float | None) -> tuple[str, 
                   (f"{fmt(eq)} (accuracy {fmt(acc_q)})", _local_label(q)), cell]
 
 
+#: Load average per core above which the report warns that other work shared the metered windows.
+HIGH_LOAD_PER_CORE = 0.5
+
+
 def _flags(frame: pd.DataFrame, meta: dict) -> list:
     """Rows the reader must not trust at face value: chance-level models, collapsed kernels, busy machine."""
     blocks: list = []
@@ -387,7 +382,7 @@ def _flags(frame: pd.DataFrame, meta: dict) -> list:
                           "tune its bandwidth (qsvc.bandwidth) before reading its energy.")
     if "load_per_core" in frame.columns and frame["load_per_core"].notna().any():
         worst = float(frame["load_per_core"].max())
-        if worst > 0.5:
+        if worst > HIGH_LOAD_PER_CORE:
             blocks.append(f"Warning: the machine was busy during the metered windows (load up to {fmt(worst)} "
                           "per core, column load_per_core); other work shared the cores, so local times and "
                           "energies are inflated and noisier. Re-run on a quiet machine for numbers to quote.")
@@ -453,9 +448,9 @@ def _model_table(frame: pd.DataFrame) -> Table:
             energy_cols.append((cc, f"{p} gCO2e"))
     header = cols + [h for _, h in metric_cols] + [h for _, h in energy_cols]
     rows = []
-    for key, g in plots.model_groups(frame):
+    for key, g in model_groups(frame):
         row: list[Cell] = [
-            plots.group_name(key, frame), _first(g, "family"), _first(g, "execution"),
+            group_name(key, frame), _first(g, "family"), _first(g, "execution"),
             str(len(g)),
         ]
         row += [_summary_text(g[c]) for c, _ in metric_cols]
@@ -477,13 +472,13 @@ def _ledger(frame: pd.DataFrame) -> list:
     if attr:
         header.append("attribution")
     rows = []
-    for key, g in plots.model_groups(quantum):
+    for key, g in model_groups(quantum):
         cf = g["circuits_fit"].astype(float) if "circuits_fit" in g.columns else pd.Series(dtype=float)
         cp = g["circuits_predict"].astype(float) if "circuits_predict" in g.columns else pd.Series(dtype=float)
         shots = g["shots"].astype(float) if "shots" in g.columns else pd.Series(np.nan, index=g.index)
         total = (cf.fillna(0) + cp.fillna(0)) * shots
         row: list[Cell] = [
-            plots.group_name(key, frame), _first(g, "device", "-"),
+            group_name(key, frame), _first(g, "device", "-"),
             _summary_text(cf, ".5g"), _summary_text(cp, ".5g"), _summary_text(shots, ".5g"),
             _summary_text(total, ".4g"),
             _summary_text(g["hw_jobs"].astype(float), ".6g") if "hw_jobs" in g.columns else "-",
@@ -543,7 +538,7 @@ def _floor(frame: pd.DataFrame) -> list:
             "as e.g. 'hw_landauer_j'."
         ]
     rows = []
-    for key, g in plots.model_groups(frame):
+    for key, g in model_groups(frame):
         for col in cols:
             if not g[col].notna().any():
                 continue
@@ -558,7 +553,7 @@ def _floor(frame: pd.DataFrame) -> list:
                 orders, energy_cell = "-", "-"
             own = label_of(g.iloc[0], col)
             floor_cell: Cell = (fmt(floor), own) if own != "unlabelled" else fmt(floor)
-            rows.append([plots.group_name(key, frame), col, floor_cell, energy_cell, orders])
+            rows.append([group_name(key, frame), col, floor_cell, energy_cell, orders])
     return [Table(["model", "floor column", "Landauer floor [J]", "energy [J]",
                    "orders of magnitude above the floor"], rows,
                   caption="The thermodynamic floor as recorded in the results: a physical lower bound "
@@ -589,8 +584,37 @@ def _components_note(frame: pd.DataFrame) -> str | None:
 
 
 # --------------------------------------------------------------------------- method
+#: metadata.json keys the method section shows in its own words; any other key is shown
+#: verbatim under "Further provenance", so nothing recorded is dropped or printed twice.
+_SHOWN_METADATA = {
+    "schema_version", "run_id", "qvc_version", "started_utc", "finished_utc", "status", "command",
+    "config", "seeds", "versions", "machine", "git_revision", "meter", "device", "preprocessing",
+    "carbon", "hardware_model",
+    "tuning", "tuning_error",  # from tuning.json, shown in the tuning section
+}
+
+
 def _method(frame: pd.DataFrame, meta: dict) -> list:
-    blocks: list = []
+    """The method section: how every number was made, then the run's full provenance."""
+    return [
+        *_local_energy_method(frame, meta),
+        *_carbon_method(frame, meta),
+        *_hardware_method(frame, meta),
+        *_run_provenance(frame, meta),
+        _STATISTICS_NOTE,
+        "What the labels mean:",
+        KeyValues([(k, v) for k, v in LABEL_MEANINGS.items()]),
+        *_environment(meta),
+    ]
+
+
+def _distinct(frame: pd.DataFrame, column: str, sep: str = ", ", spec: str | None = None) -> str:
+    """The distinct non-missing values of ``column``, in first-seen order, joined by ``sep``."""
+    values = frame[column].dropna()
+    return sep.join(dict.fromkeys(fmt(v) if spec else str(v) for v in values))
+
+
+def _local_energy_method(frame: pd.DataFrame, meta: dict) -> list:
     meter = meta.get("meter") or {}
     items: list[tuple[str, Cell]] = []
     if meter:
@@ -603,48 +627,50 @@ def _method(frame: pd.DataFrame, meta: dict) -> list:
     else:
         items.append(("local meter", "not recorded in metadata.json"))
     if "energy_meter" in frame.columns:
-        items.append(("meter per result row",
-                      ", ".join(dict.fromkeys(str(v) for v in frame["energy_meter"].dropna()))))
+        items.append(("meter per result row", _distinct(frame, "energy_meter")))
     for c in [c for c in frame.columns if c.endswith("_reason")]:
-        vals = list(dict.fromkeys(str(v) for v in frame[c].dropna()))
+        vals = _distinct(frame, c, "; ")
         if vals:
-            items.append((c, "; ".join(vals)))
-    blocks += ["Local energy (fit and predict, on this machine):", KeyValues(items)]
-    for k, v in meter.items():
-        if _is_record_list(v):
-            blocks.append(_records_table(v, f"meter {k}"))
-    blocks += _repeats(frame)
+            items.append((c, vals))
+    blocks: list = ["Local energy (fit and predict, on this machine):", KeyValues(items)]
+    blocks += [_records_table(v, f"meter {k}") for k, v in meter.items() if _is_record_list(v)]
+    return blocks + _repeats(frame)
 
+
+def _carbon_method(frame: pd.DataFrame, meta: dict) -> list:
     carbon = meta.get("carbon") or {}
-    c_items: list[tuple[str, Cell]] = [(f"carbon {k}", _plain(v)) for k, v in carbon.items()]
+    items: list[tuple[str, Cell]] = [(f"carbon {k}", _plain(v)) for k, v in carbon.items()]
     for c in ("carbon_intensity_g_per_kwh", "carbon_intensity_source"):
         if c in frame.columns and frame[c].notna().any():
-            c_items.append((c, ", ".join(dict.fromkeys(fmt(v) for v in frame[c].dropna()))))
-    if c_items:
-        blocks += ["Carbon (gCO2e = energy × grid carbon intensity):", KeyValues(c_items)]
+            items.append((c, _distinct(frame, c, spec=".3g")))
+    return ["Carbon (gCO2e = energy × grid carbon intensity):", KeyValues(items)] if items else []
 
+
+def _hardware_method(frame: pd.DataFrame, meta: dict) -> list:
     device = meta.get("device") or {}
     hw_model = meta.get("hardware_model") or {}
-    d_items: list[tuple[str, Cell]] = [(f"hardware model {k}", _plain(v)) for k, v in hw_model.items()]
+    items: list[tuple[str, Cell]] = [(f"hardware model {k}", _plain(v)) for k, v in hw_model.items()]
     attr = attribution_column(frame.columns)
-    attr_val = (", ".join(dict.fromkeys(str(v) for v in frame[attr].dropna())) if attr
+    attr_val = (_distinct(frame, attr) if attr
                 else hw_model.get("attribution") or device.get("attribution")
                 or (meta.get("config") or {}).get("attribution"))
-    d_items.append(("attribution mode", str(attr_val) if attr_val else "not recorded in this run"))
-    blocks += ["Hardware energy (the quantum workload priced on a device preset):", KeyValues(d_items)]
+    items.append(("attribution mode", str(attr_val) if attr_val else "not recorded in this run"))
+    blocks: list = ["Hardware energy (the quantum workload priced on a device preset):", KeyValues(items)]
     if device:
-        rows = _param_rows(device)
-        blocks.append(Table(["device parameter", "value", "source"], rows,
+        blocks.append(Table(["device parameter", "value", "source"], _param_rows(device),
                             caption=f"Device preset {device.get('name', '')} as recorded in metadata.json: "
                                     "every number with its source ('unverified' where no primary source "
                                     "was found)."))
+    return blocks
 
+
+def _run_provenance(frame: pd.DataFrame, meta: dict) -> list:
     match_items: list[tuple[str, Cell]] = []
     if "matching" in frame.columns:
         for model, g in frame.groupby("model", sort=False):
-            rules = list(dict.fromkeys(str(v) for v in g["matching"].dropna()))
+            rules = _distinct(g, "matching", "; ")
             if rules:
-                match_items.append((str(model), "; ".join(rules)))
+                match_items.append((str(model), rules))
     cfg = meta.get("config") or {}
     run_items: list[tuple[str, Cell]] = [
         ("seeds", ", ".join(str(s) for s in (meta.get("seeds") or cfg.get("seeds") or []))),
@@ -653,21 +679,27 @@ def _method(frame: pd.DataFrame, meta: dict) -> list:
         ("command", " ".join(str(c) for c in meta.get("command") or []) or "-"),
         ("qvc version / git revision", f"{meta.get('qvc_version', '-')} / {meta.get('git_revision') or '-'}"),
     ]
+    blocks: list = []
     if match_items:
         blocks += ["Matching rule (what makes each pair comparable):", KeyValues(match_items)]
-    blocks += ["Run:", KeyValues(run_items)]
-    blocks.append(
-        f"Statistics: seeds are independent repetitions (split, initialisation, sampling). "
-        f"Means carry a {CONFIDENCE:.0%} Student-t confidence interval when there are two or more "
-        f"seeds, clipped to what the quantity can be (accuracy 0 to 1, energy and time at least 0); "
-        "values identical on every seed show no interval. Accuracy differences are tested with a "
-        "two-sided paired t-test over the seeds "
-        f"both models ran (α = {ALPHA}); with one seed significance is not judged. Energy ratios "
-        "are ratios of the means; the hardware ratio's interval is the cost model's low/high "
-        "interval divided by the classical mean."
-    )
-    blocks.append("What the labels mean:")
-    blocks.append(KeyValues([(k, v) for k, v in LABEL_MEANINGS.items()]))
+    return blocks + ["Run:", KeyValues(run_items)]
+
+
+_STATISTICS_NOTE = (
+    f"Statistics: seeds are independent repetitions (split, initialisation, sampling). "
+    f"Means carry a {CONFIDENCE:.0%} Student-t confidence interval when there are two or more "
+    f"seeds, clipped to what the quantity can be (accuracy 0 to 1, energy and time at least 0); "
+    "values identical on every seed show no interval. Accuracy differences are tested with a "
+    "two-sided paired t-test over the seeds "
+    f"both models ran (α = {ALPHA}); with one seed significance is not judged. Energy ratios "
+    "are ratios of the means; the hardware ratio's interval is the cost model's low/high "
+    "interval divided by the classical mean."
+)
+
+
+def _environment(meta: dict) -> list:
+    """Versions, machine, data preparation, configuration and any further recorded provenance."""
+    blocks: list = []
     versions = meta.get("versions") or {}
     if versions:
         blocks.append(Table(["package", "version"], [[k, str(v)] for k, v in versions.items()],
@@ -677,15 +709,15 @@ def _method(frame: pd.DataFrame, meta: dict) -> list:
         blocks.append(KeyValues([(f"machine {k}", _plain(v)) for k, v in machine.items()]))
     prep = meta.get("preprocessing") or {}
     if prep:
-        uniq = {json.dumps(v, sort_keys=True, default=str) for v in prep.values()}
-        blocks.append("Data preparation (per seed):")
-        blocks.append(Code(json.dumps(prep if len(uniq) > 1 else prep, indent=2, default=str)))
-    known = {"schema_version", "run_id", "qvc_version", "started_utc", "finished_utc", "status",
-             "command", "config", "seeds", "versions", "machine", "git_revision", "meter", "device",
-             "preprocessing", "tuning", "tuning_error"}  # tuning: tuning.json, shown in its own section
+        if len({json.dumps(v, sort_keys=True, default=str) for v in prep.values()}) == 1:
+            blocks.append(f"Data preparation (the same for seed(s) {', '.join(map(str, prep))}):")
+            blocks.append(Code(json.dumps(next(iter(prep.values())), indent=2, default=str)))
+        else:
+            blocks.append("Data preparation (per seed):")
+            blocks.append(Code(json.dumps(prep, indent=2, default=str)))
     blocks.append("Configuration:")
-    blocks.append(Code(json.dumps(cfg, indent=2, default=str)))
-    extra = {k: v for k, v in meta.items() if k not in known}
+    blocks.append(Code(json.dumps(meta.get("config") or {}, indent=2, default=str)))
+    extra = {k: v for k, v in meta.items() if k not in _SHOWN_METADATA}
     if extra:
         blocks.append("Further provenance recorded in metadata.json:")
         blocks.append(Code(json.dumps(extra, indent=2, default=str)))
@@ -741,8 +773,8 @@ def _repeats(frame: pd.DataFrame) -> list:
     if not cols:
         return []
     rows = []
-    for key, g in plots.model_groups(frame):
-        rows.append([plots.group_name(key, frame)] + [_summary_text(g[c], ".3g") for c in cols])
+    for key, g in model_groups(frame):
+        rows.append([group_name(key, frame)] + [_summary_text(g[c], ".3g") for c in cols])
     return [Table(["model"] + cols, rows,
                   caption="Calls averaged per measurement (short fits and predictions are repeated "
                           "until the meter's minimum window is filled) and the relative spread of "
@@ -883,19 +915,67 @@ def build_run_report(frame: pd.DataFrame, meta: dict) -> Document:
     return Document(f"qvc run {meta.get('run_id', '')}".strip(), subtitle, sections, sentences)
 
 
+#: Provenance compared between two runs, in display order (``out_dir`` only says where a run was written).
+_COMPARED = ("config", "seeds", "meter", "device", "hardware_model", "carbon", "qvc_version",
+             "git_revision", "versions", "machine")
+_NOT_COMPARED = {"config.out_dir"}
+
+
+def _flatten(value: object, prefix: str) -> dict[str, str]:
+    """``{"a.b.c": "text"}`` for nested dicts; lists of plain values become one comma-joined text."""
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    if isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value):
+        return {prefix: ", ".join(fmt(v, ".6g") for v in value)}
+    if isinstance(value, (dict, list)):
+        return {prefix: json.dumps(value, sort_keys=True, default=str)}
+    return {prefix: "-" if value is None else fmt(value, ".6g")}
+
+
+def settings_diff(meta_a: dict, meta_b: dict) -> tuple[list[list[Cell]], int]:
+    """The recorded settings in which two runs differ, one ``[setting, A, B]`` row each, and how many agree.
+
+    Examples
+    --------
+    >>> rows, same = settings_diff({"config": {"shots": 1024, "device": "ibm_heron"}},
+    ...                            {"config": {"shots": 4096, "device": "ibm_heron"}})
+    >>> rows, same
+    ([['config.shots', '1024', '4096']], 1)
+    """
+    a: dict[str, str] = {}
+    b: dict[str, str] = {}
+    for key in _COMPARED:
+        a.update(_flatten(meta_a[key], key) if key in meta_a else {})
+        b.update(_flatten(meta_b[key], key) if key in meta_b else {})
+    rows: list[list[Cell]] = []
+    same = 0
+    for key in dict.fromkeys([*a, *b]):
+        if key in _NOT_COMPARED:
+            continue
+        va, vb = a.get(key, "(not recorded)"), b.get(key, "(not recorded)")
+        if va == vb:
+            same += 1
+        else:
+            rows.append([key, va, vb])
+    return rows, same
+
+
 def build_compare_report(runs: dict[str, tuple[pd.DataFrame, dict]]) -> Document:
     """Two runs side by side: per model configuration, A and B and B relative to A."""
     names = list(runs)
     a_name, b_name = names[0], names[1]
     fa, ma = runs[a_name]
     fb, mb = runs[b_name]
-    ga = {tuple(sorted(k.items())): g for k, g in plots.model_groups(fa)}
-    gb = {tuple(sorted(k.items())): g for k, g in plots.model_groups(fb)}
+    ga = {tuple(sorted(k.items())): g for k, g in model_groups(fa)}
+    gb = {tuple(sorted(k.items())): g for k, g in model_groups(fb)}
     keys = list(dict.fromkeys(list(ga) + list(gb)))
     rows = []
     for k in keys:
         a, b = ga.get(k), gb.get(k)
-        name = plots.group_name(dict(k), fa if a is not None else fb)
+        name = group_name(dict(k), fa if a is not None else fb)
         ctx = ", ".join(f"{kk} {v}" for kk, v in k if kk in ("dataset", "qubits") and v != "")
 
         def cell(g, col):
@@ -906,10 +986,10 @@ def build_compare_report(runs: dict[str, tuple[pd.DataFrame, dict]]) -> Document
         def local(g):
             if g is None:
                 return "-"
-            return (summarize(plots.local_energy(g)).text(), _local_label(g))
+            return (summarize(local_energy(g)).text(), _local_label(g))
 
-        la = summarize(plots.local_energy(a)).mean if a is not None else np.nan
-        lb = summarize(plots.local_energy(b)).mean if b is not None else np.nan
+        la = summarize(local_energy(a)).mean if a is not None else np.nan
+        lb = summarize(local_energy(b)).mean if b is not None else np.nan
         ha = summarize(a["hw_energy_j"]).mean if a is not None and "hw_energy_j" in a.columns else np.nan
         hb = summarize(b["hw_energy_j"]).mean if b is not None and "hw_energy_j" in b.columns else np.nan
         rows.append([
@@ -922,18 +1002,7 @@ def build_compare_report(runs: dict[str, tuple[pd.DataFrame, dict]]) -> Document
     table = Table(["model", "test acc A", "test acc B", "local J A", "local J B", "B / A",
                    "hardware J A", "hardware J B", "B / A"], rows,
                   caption="Mean over each run's seeds [95% CI with two or more seeds].")
-    diffs = []
-    for label, getter in (
-        ("meter", lambda m: json.dumps(m.get("meter"), sort_keys=True)),
-        ("device", lambda m: (m.get("device") or {}).get("name")),
-        ("seeds", lambda m: m.get("seeds")),
-        ("versions", lambda m: json.dumps(m.get("versions"), sort_keys=True)),
-        ("config", lambda m: json.dumps({k: v for k, v in (m.get("config") or {}).items()
-                                         if k != "out_dir"}, sort_keys=True)),
-        ("machine", lambda m: json.dumps(m.get("machine"), sort_keys=True)),
-    ):
-        va, vb = getter(ma), getter(mb)
-        diffs.append([label, "same" if va == vb else "differs", str(va), str(vb)])
+    diffs, n_same = settings_diff(ma, mb)
     blocks: list = [table]
     svg = plots.compare_accuracy_energy({a_name: fa, b_name: fb})
     if svg:
@@ -945,13 +1014,17 @@ def build_compare_report(runs: dict[str, tuple[pd.DataFrame, dict]]) -> Document
         [
             Section("Side by side", blocks, "side"),
             Section("What differs between the runs", [
-                Table(["provenance", "A vs B", "A", "B"], diffs),
+                Table(["setting", "A", "B"], diffs,
+                      caption=f"Only the recorded settings that differ; {n_same} more are the same in "
+                              "both runs (metadata.json of each run has them all).")
+                if diffs else f"The two runs recorded the same settings ({n_same} compared).",
             ], "provenance"),
         ],
     )
 
 
 __all__ = [
+    "Cell",
     "Code",
     "Link",
     "Document",
@@ -962,4 +1035,5 @@ __all__ = [
     "Table",
     "build_compare_report",
     "build_run_report",
+    "settings_diff",
 ]

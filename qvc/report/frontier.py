@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from qvc.report.columns import fmt, labels_of
+from qvc.report.groups import group_name, model_groups
 from qvc.report.stats import CONFIDENCE, paired_difference, summarize
 
 
@@ -186,14 +187,12 @@ def verdicts(frame: pd.DataFrame) -> list[Verdict]:
     >>> verdicts(pd.DataFrame(rows))[0].cheapest.model
     'cheap'
     """
-    from qvc.report import plots
-
     if "family" not in frame.columns or "accuracy_test" not in frame.columns:
         return []
     classical = classical_models(frame)
     out = []
-    for qkey, q in plots.model_groups(frame[frame["family"] == "quantum"]):
-        name = plots.group_name(qkey, frame)
+    for qkey, q in model_groups(frame[frame["family"] == "quantum"]):
+        name = group_name(qkey, frame)
         mode = str(q["hw_attribution"].dropna().iloc[0]) if (
             "hw_attribution" in q.columns and q["hw_attribution"].notna().any()) else ""
         cands = [judge(q, g, m, mode) for m, g in classical]
@@ -255,25 +254,23 @@ def deployment_rows(frame: pd.DataFrame, verdict_list: list[Verdict]) -> tuple[l
 
     Returns table columns and rows (cells are strings or ``(text, label)``).
     """
-    from qvc.report import plots
-
     cols = ["model", "family", f"test accuracy [{CONFIDENCE:.0%} CI]", "training (fit) energy [J]",
             "energy per prediction [J]", "hardware fit [J]", "hardware per prediction [J]",
             "repays its extra training energy"]
     rivals = {v.quantum: v.cheapest.model for v in verdict_list if v.cheapest is not None and not v.at_chance}
     classical = dict(classical_models(frame))
     rows = []
-    groups = list(plots.model_groups(frame))
+    groups = list(model_groups(frame))
 
     def train_pp(g: pd.DataFrame) -> tuple[float, float]:
         fit = float(g["fit_energy_j"].astype(float).mean()) if "fit_energy_j" in g.columns else math.nan
         return fit, _per_prediction(g, "predict_energy_per_prediction_j", "predict_energy_j")
 
-    costs = {plots.group_name(k, frame): train_pp(g) for k, g in groups}
+    costs = {group_name(k, frame): train_pp(g) for k, g in groups}
     finite = {n: c for n, c in costs.items() if np.isfinite(c[0])}
     cheapest_train = min(finite, key=lambda n: finite[n][0]) if finite else None
     for key, g in groups:
-        name = plots.group_name(key, frame)
+        name = group_name(key, frame)
         fit, pp = costs[name]
         hw_fit = float(g["hw_energy_fit_j"].astype(float).mean()) if "hw_energy_fit_j" in g.columns else math.nan
         hw_pp = _per_prediction(g, "hw_energy_per_prediction_j", "hw_energy_predict_j")

@@ -29,6 +29,7 @@ from qvc.report.columns import (
     is_missing,
     labels_of,
 )
+from qvc.report.groups import group_keys, group_name, local_energy, model_groups
 from qvc.report.stats import summarize
 
 #: Colour per matched pair, marker per family; hardware projections are hollow squares.
@@ -42,48 +43,6 @@ _COMPONENT_COLOURS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#9
                       "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd"]
 
 _RC = {"svg.hashsalt": "qvc-report", "svg.fonttype": "path", "font.size": 10}
-
-#: Columns that identify one model configuration inside a run.
-GROUP_KEYS = ("dataset", "qubits", "n_train", "model", "execution", "device")
-
-
-def group_keys(frame: pd.DataFrame) -> list[str]:
-    """The configuration columns present in ``frame``."""
-    return [k for k in GROUP_KEYS if k in frame.columns]
-
-
-def model_groups(frame: pd.DataFrame):
-    """Yield ``(key dict, sub-frame)`` per model configuration, in first-seen order."""
-    keys = group_keys(frame)
-    filled = frame[keys].astype(object).where(frame[keys].notna(), "")
-    seen: dict[tuple, list[int]] = {}
-    for idx, values in zip(frame.index, filled.itertuples(index=False, name=None)):
-        seen.setdefault(tuple(values), []).append(idx)
-    for values, idxs in seen.items():
-        yield dict(zip(keys, values)), frame.loc[idxs]
-
-
-def group_name(key: dict, frame: pd.DataFrame) -> str:
-    """Short display name of a configuration: only the fields that vary in ``frame``."""
-    parts = [str(key.get("model", "?"))]
-    modes = frame["execution"].dropna() if "execution" in frame.columns else pd.Series(dtype=object)
-    if key.get("execution") not in ("", "classical", None) and modes[modes != "classical"].nunique() > 1:
-        parts.append(str(key["execution"]))
-    for k, short in (("qubits", "q"), ("n_train", "n")):
-        if k in frame.columns and frame[k].nunique() > 1:
-            parts.append(f"{short}={key.get(k)}")
-    if "device" in frame.columns and frame["device"].dropna().nunique() > 1 and key.get("device"):
-        parts.append(str(key["device"]))
-    return " ".join(parts)
-
-
-def local_energy(frame: pd.DataFrame) -> pd.Series:
-    """Fit + predict local energy per row (NaN when either is missing)."""
-    if "fit_energy_j" not in frame.columns:
-        return pd.Series(np.nan, index=frame.index)
-    pred = frame["predict_energy_j"] if "predict_energy_j" in frame.columns else 0.0
-    return frame["fit_energy_j"].astype(float) + pred
-
 
 def _colour(key: dict, frame_row: pd.Series | None, k: int) -> str:
     pair = None if frame_row is None else frame_row.get("pair")
@@ -236,7 +195,7 @@ def accuracy_vs_energy(frame: pd.DataFrame) -> str | None:
 def hardware_components(frame: pd.DataFrame) -> str | None:
     """Stacked bar of modelled hardware energy by component, one bar per quantum model.
 
-    Needs ``hw_component_<name>_j`` columns; returns ``None`` without them.
+    Needs ``hw_energy_<component>_j`` columns; returns ``None`` without them.
     """
     comps = {n: c for n, c in component_columns(frame.columns).items()
              if (frame[c].astype(float).fillna(0) > 0).any()}

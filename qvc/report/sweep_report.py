@@ -9,7 +9,6 @@ backend), ``fits.csv`` and ``breakeven.csv``; the raw points are the run's
 from __future__ import annotations
 
 import html
-import json
 import math
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from qvc.experiment.results import load_results
+from qvc.experiment.runfolder import read_sweep_meta
 from qvc.experiment.scaling import LAWS, SERIES, ScalingAnalysis, analyse
 
 _COLORS = {"classical": "tab:blue", "simulation": "tab:orange", "hardware": "tab:green"}
@@ -168,7 +168,7 @@ def write_sweep_report(run_dir: str | Path) -> Path:
     'sweep_report.html'
     """
     run_dir = Path(run_dir)
-    meta = json.loads((run_dir / "sweep.json").read_text())
+    meta = read_sweep_meta(run_dir)
     frame = load_results(run_dir)
     settings = meta.get("analysis", {})
     analysis = analyse(frame, max_qubits=settings.get("max_qubits", 200),

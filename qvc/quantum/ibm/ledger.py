@@ -20,12 +20,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
+from qvc._io import atomic_write_text
+from qvc._io import utc_now as utc_now  # re-exported for the IBM modules
 from qvc.quantum.ibm.service import FINAL_STATES, PENDING_STATES
 
 #: Bumped when the tables change.
@@ -57,11 +57,6 @@ CREATE TABLE IF NOT EXISTS uses (
     run_id TEXT NOT NULL, row_id INTEGER NOT NULL, PRIMARY KEY (run_id, row_id)
 );
 """
-
-
-def utc_now() -> str:
-    """ISO-8601 UTC timestamp."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def default_ledger_path(out_dir: str | os.PathLike = "reports") -> Path:
@@ -201,14 +196,7 @@ class JobLedger:
         path = self.results_dir / f"{row.tag}.json"
         payload = {"tag": row.tag, "job_id": row.job_id, "backend": row.backend,
                    "shots": row.shots, "num_bits": int(num_bits), "counts": counts}
-        fd, tmp = tempfile.mkstemp(dir=self.results_dir, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(payload, fh)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(path, json.dumps(payload))
         return path
 
     def load_counts(self, row: JobRow) -> tuple[list[dict[str, int]], int]:

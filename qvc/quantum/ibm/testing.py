@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from qvc._io import atomic_write_text
 from qvc.errors import QvcUsageError
 from qvc.quantum.ibm.service import Gateway, set_gateway_factory
 
@@ -47,9 +48,7 @@ _DEFAULTS = {"fail_submits": 0, "finish_after_polls": 1, "never_finish": False,
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(data))
 
 
 class PersistentFakeGateway(Gateway):

@@ -1,0 +1,67 @@
+"""Low-level file helpers every layer shares: atomic writes, JSON, UTC timestamps.
+
+One home for the temp-file-then-rename idiom, so a crash never leaves half a
+file, and for the timestamp format of every record qvc writes. The files of a
+run folder are read and written through :mod:`qvc.experiment.runfolder`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+
+def utc_now() -> str:
+    """ISO-8601 UTC timestamp to the second.
+
+    Examples
+    --------
+    >>> utc_now().endswith("+00:00")
+    True
+    """
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@contextmanager
+def atomic_open(path: str | Path, *, newline: str | None = None) -> Iterator[IO[str]]:
+    """Open a temp file next to ``path`` for writing; on success it replaces ``path``.
+
+    On any error the temp file is removed and ``path`` keeps its old content.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> with atomic_open(p) as fh:
+    ...     _ = fh.write("hello")
+    >>> p.read_text()
+    'hello'
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (UTF-8)."""
+    with atomic_open(path) as fh:
+        fh.write(text)
+
+
+def write_json(data: Any, path: str | Path) -> None:
+    """Write ``data`` as indented JSON atomically (non-JSON values as ``str``)."""
+    with atomic_open(path) as fh:
+        json.dump(data, fh, indent=2, sort_keys=False, default=str)
+        fh.write("\n")

@@ -1,0 +1,29 @@
+"""The committed example (reports/example/) is what a run writes today."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from qvc.experiment.results import COLUMNS, SCHEMA_VERSION
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "reports" / "example"
+REGENERATE = "regenerate it with: bash reports/example/regenerate.sh"
+
+
+def test_example_results_have_the_columns_a_run_writes():
+    header = list(pd.read_csv(EXAMPLE / "results.csv", nrows=0).columns)
+    run_columns = [c.name for c in COLUMNS.values() if c.group != "sweep"]
+    missing = [c for c in run_columns if c not in header]
+    unknown = [c for c in header if c not in COLUMNS]
+    assert not missing and not unknown, f"example is stale (missing {missing}, unknown {unknown}); {REGENERATE}"
+    assert header == run_columns, f"example column order differs from COLUMNS; {REGENERATE}"
+
+
+def test_example_metadata_matches_the_schema_version():
+    meta = json.loads((EXAMPLE / "metadata.json").read_text())
+    rows = pd.read_csv(EXAMPLE / "results.csv")
+    assert meta["schema_version"] == SCHEMA_VERSION and set(rows["schema_version"]) == {SCHEMA_VERSION}
+    assert meta["status"] == "complete"
