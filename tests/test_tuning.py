@@ -13,7 +13,7 @@ from qvc.data import prepare_dataset
 from qvc.errors import QvcUsageError
 from qvc.models import QuantumKernelSVC, VQCClassifier
 from qvc.models.hyperparams import check_params, load_search_space, parse_param_assignments
-from qvc.models.registry import MODELS, PAIRS, ModelConfig, build_model
+from qvc.models.registry import DEFAULT_MODELS, MODELS, PAIRS, ModelConfig, build_model
 from qvc.models.tuning import kernel_diagnostics, pair_budgets, tune_model
 from qvc.quantum.circuits import feature_map
 from qvc.quantum.kernels import StatevectorKernel
@@ -65,7 +65,11 @@ def test_small_bandwidth_unconcentrates_the_kernel(iris):
 def test_registry_is_the_one_table():
     assert set(PAIRS) == {"svm", "nn"}
     for name, entry in MODELS.items():
-        assert entry.name == name and entry.pair in PAIRS and name in PAIRS[entry.pair]
+        assert entry.name == name
+        if entry.pair == "frontier":  # classical frontier models have no quantum partner
+            assert entry.family == "classical" and name not in DEFAULT_MODELS
+        else:
+            assert entry.pair in PAIRS and name in PAIRS[entry.pair]
         built = build_model(name, ModelConfig(4, 3))
         assert set(built.hyperparameters) == {hp.name for hp in entry.hyperparameters}
     space = load_search_space()
