@@ -206,7 +206,10 @@ def verdicts(frame: pd.DataFrame) -> list[Verdict]:
 
 def _sentence(name, q, acc, cheapest, cands, classical, mode, qkey) -> str:
     n = acc.n
-    acc_text = f"test accuracy {acc.text()} ({CONFIDENCE:.0%} CI, {n} seed{'s' if n != 1 else ''})"
+    if n >= 2 and acc.std <= 1e-12:
+        acc_text = f"test accuracy {acc.text()}, the same on all {n} seeds"
+    else:
+        acc_text = f"test accuracy {acc.text()} ({CONFIDENCE:.0%} CI, {n} seed{'s' if n != 1 else ''})"
     if _at_chance(q):
         return (f"{name} ({acc_text}) did not beat the majority-class rate on every seed, so no classical "
                 "model is priced against it: a model at chance is flagged, not compared.")
