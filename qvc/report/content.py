@@ -125,8 +125,7 @@ def _local_label(frame: pd.DataFrame) -> str:
 
 
 def _carbon_local(frame: pd.DataFrame) -> tuple[pd.Series, str] | None:
-    cols = [carbon_column(frame.columns, p) for p in ("fit", "predict")]
-    cols = [c for c in cols if c]
+    cols = [c for c in (carbon_column(frame.columns, p) for p in ("fit", "predict")) if c]
     if not cols:
         return None
     total = sum(frame[c].astype(float) for c in cols)
@@ -770,9 +769,9 @@ def _repeats(frame: pd.DataFrame) -> list:
             if c in frame.columns]
     if not cols:
         return []
-    rows = []
+    rows: list[list[Cell]] = []
     for key, g in model_groups(frame):
-        rows.append([group_name(key, frame)] + [_summary_text(g[c], ".3g") for c in cols])
+        rows.append([group_name(key, frame), *(_summary_text(g[c], ".3g") for c in cols)])
     return [Table(["model"] + cols, rows,
                   caption="Calls averaged per measurement (short fits and predictions are repeated "
                           "until the meter's minimum window is filled) and the relative spread of "
@@ -787,7 +786,7 @@ def _plain(v) -> str:
 
 def _full_table(frame: pd.DataFrame) -> Table:
     cols = list(frame.columns)
-    rows = [[fmt(r[c], ".6g") for c in cols] for _, r in frame.iterrows()]
+    rows: list[list[Cell]] = [[fmt(r[c], ".6g") for c in cols] for _, r in frame.iterrows()]
     return Table(cols, rows, caption="Every column of results.csv (numbers to 6 significant digits).")
 
 
