@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"comma-separated subset of {','.join(MODEL_NAMES)} (default: all)")
     run.add_argument("--seed", type=_int_list, default=None,
                      help="seed, or comma-separated seeds (default "
-                          f"{','.join(map(str, D['seeds']))})")
+                          f"{','.join(str(s) for s in D['seeds'])})")
     run.add_argument("--shots", type=int, default=D["shots"], help=f"shots per circuit (default {D['shots']})")
     run.add_argument("--device", default=D["device"], help=f"device preset (default {D['device']})")
     run.add_argument("--device-file", default=None, help="TOML file with more device presets")

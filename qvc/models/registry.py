@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sklearn.base import BaseEstimator
 
@@ -238,8 +239,8 @@ def _build_mlp(cfg: ModelConfig, p: dict):
             "same split, features and seed as vqc; width chosen by tuning, not matched to the VQC")
 
 
-_POSITIVE = {"low": 0.0, "low_open": True}
-_REPS = {"low": 1, "high": 10}
+_POSITIVE: dict[str, Any] = {"low": 0.0, "low_open": True}
+_REPS: dict[str, Any] = {"low": 1, "high": 10}
 
 #: The registry: model name -> entry, in display order.
 MODELS: dict[str, ModelEntry] = {

@@ -353,8 +353,8 @@ def _flags(frame: pd.DataFrame, meta: dict) -> list:
     if "above_majority" in frame.columns:
         bad = frame[~frame["above_majority"].fillna(True).astype(bool)]
         if not bad.empty:
-            rows = [[str(r["model"]), str(r.get("seed", "")), fmt(float(r["accuracy_test"])),
-                     fmt(float(r.get("majority_rate", np.nan)))] for _, r in bad.iterrows()]
+            rows: list[list[Cell]] = [[str(r["model"]), str(r.get("seed", "")), fmt(float(r["accuracy_test"])),
+                                       fmt(float(r.get("majority_rate", np.nan)))] for _, r in bad.iterrows()]
             blocks.append("Models at or below the majority-class rate (they learned nothing the class "
                           "frequencies do not give; their energy is not compared in the headline):")
             blocks.append(Table(["model", "seed", "test accuracy", "majority rate"], rows))
@@ -363,18 +363,20 @@ def _flags(frame: pd.DataFrame, meta: dict) -> list:
     if "kernel_offdiag_std" in frame.columns and frame["kernel_offdiag_std"].notna().any():
         k = frame[frame["kernel_offdiag_std"].notna()]
         rows = []
+        states: list[str] = []
         for _, r in k.iterrows():
             collapsed = bool(r.get("kernel_collapsed")) if not is_missing(r.get("kernel_collapsed")) else False
             rows.append([str(r["model"]), str(r.get("seed", "")), fmt(float(r["kernel_offdiag_mean"])),
                          fmt(float(r["kernel_offdiag_std"])), fmt(float(r.get("support_vector_share", np.nan))),
                          fmt(float(r.get("kernel_target_alignment", np.nan))),
                          "COLLAPSED" if collapsed else "ok"])
+            states.append("COLLAPSED" if collapsed else "ok")
         blocks.append("Kernel concentration of the fitted quantum kernel (training Gram matrix): a kernel whose "
                       "off-diagonal entries barely vary cannot separate classes (exponential concentration); "
                       "a high support-vector share says the same.")
         blocks.append(Table(["model", "seed", "off-diagonal mean", "off-diagonal std", "support-vector share",
                              "kernel-target alignment (centred)", "state"], rows))
-        if any(r[-1] == "COLLAPSED" for r in rows):
+        if "COLLAPSED" in states:
             blocks.append("Warning: the quantum kernel collapsed on some seeds (off-diagonal std < 0.01); "
                           "tune its bandwidth (qsvc.bandwidth) before reading its energy.")
     if "load_per_core" in frame.columns and frame["load_per_core"].notna().any():
@@ -394,7 +396,7 @@ def _tuning_section(frame: pd.DataFrame, meta: dict) -> list:
         return ["Hyperparameters were not tuned (--no-tune): every model used the registry's defaults "
                 "(column hyperparameters)."]
     blocks: list = []
-    rows = []
+    rows: list[list[Cell]] = []
     for _, r in frame.iterrows():
         rows.append([str(r["model"]), str(r.get("seed", "")), str(r.get("hyperparameters", "")),
                      fmt(float(r.get("cv_accuracy", np.nan))), fmt(float(r["accuracy_test"])),
