@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "that matches each quantum model")
     run.add_argument("--seed", type=_int_list, default=None,
                      help="seed, or comma-separated seeds (default "
-                          f"{','.join(map(str, D['seeds']))})")
+                          f"{','.join(str(s) for s in D['seeds'])})")
     run.add_argument("--shots", type=int, default=D["shots"], help=f"shots per circuit (default {D['shots']})")
     run.add_argument("--device", default=D["device"], help=f"device preset (default {D['device']})")
     run.add_argument("--device-file", default=None, help="TOML file with more device presets")
@@ -320,9 +320,9 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
             from qvc.experiment.ibm import run_ledger
             from qvc.experiment.runfolder import load_run
 
-            run = load_run(args.run, with_results=False)
-            ledger = run_ledger(run.path, run.metadata)
-            rows = ledger.rows_for_run(run.path.name)
+            folder = load_run(args.run, with_results=False)
+            ledger = run_ledger(folder.path, folder.metadata)
+            rows = ledger.rows_for_run(folder.path.name)
         else:
             ledger = jobs.open_ledger(args.ledger)
             rows = ledger.rows()
@@ -359,9 +359,10 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
     device = get_device(args.device, args.device_file)
     ledger = jobs.open_ledger(args.ledger)
     result = jobs.calibrate(ledger, per_job_overhead_s=device.per_job_overhead_s)
+    from qvc._io import write_json
+
     out = ledger.path.parent / "ibm_calibration.json"
-    out.write_text(json.dumps({"ledger": str(ledger.path), "device_preset": device.name,
-                               "backends": result}, indent=2))
+    write_json({"ledger": str(ledger.path), "device_preset": device.name, "backends": result}, out)
     for entry in result:
         print(json.dumps(entry))
     print(f"written: {out}")

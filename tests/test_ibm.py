@@ -311,6 +311,7 @@ def test_killed_after_submit_then_fetch_finishes_without_resubmitting(out_dir, t
             assert TOKEN.encode() not in path.read_bytes(), path
 
 
+@pytest.mark.slow
 def test_training_on_hardware_needs_confirmation(out_dir, capsys):
     code = main(["run", "iris", *SMALL, "--models", "vqc", "--max-iter", "2", "--execution",
                  "ibm:fake_manila", "--train-on-hardware", "--out", str(out_dir), "--quiet"])

@@ -119,8 +119,10 @@ def _load_ad_hoc(n_features: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     previous = algorithm_globals.random_seed
     algorithm_globals.random_seed = seed
     try:
-        x_tr, y_tr, x_te, y_te = ad_hoc_data(
-            training_size=40, test_size=20, n=n_features, gap=0.3, one_hot=False
+        # qiskit-ml annotates gap as int (it is a float margin) and the return as 4 or 5 arrays
+        # (5 only with include_sample_total=True).
+        x_tr, y_tr, x_te, y_te = ad_hoc_data(  # type: ignore[misc]
+            training_size=40, test_size=20, n=n_features, gap=0.3, one_hot=False,  # type: ignore[arg-type]
         )
     finally:
         algorithm_globals.random_seed = previous

@@ -196,14 +196,20 @@ class DevicePreset:
         """Qubits of the device (from the fake backend where there is one)."""
         if self.fake_backend:
             return int(self.backend().num_qubits)
-        return int(self.num_qubits_fixed.value)
+        return int(self._fixed_qubits().value)
 
     @property
     def basis_gates(self) -> tuple[str, ...]:
         """Native gate names (Qiskit names)."""
         if self.fake_backend:
             return tuple(sorted(set(self.target.operation_names) - _NOT_GATES))
-        return tuple(self.basis_gates_fixed)
+        return tuple(self.basis_gates_fixed or ())
+
+    def _fixed_qubits(self) -> Fixed:
+        """``num_qubits_fixed``; the loader requires it for devices without a fake backend."""
+        if self.num_qubits_fixed is None:
+            raise QvcUsageError(f"device {self.name!r} has no num_qubits; give one in its preset")
+        return self.num_qubits_fixed
 
     def coupling_map(self):
         """A Qiskit ``CouplingMap``, or ``None`` for all-to-all connectivity."""
@@ -217,7 +223,7 @@ class DevicePreset:
         if isinstance(spec, str) and spec.startswith("grid:"):
             rows, cols = (int(v) for v in spec[5:].lower().split("x"))
             return CouplingMap.from_grid(rows, cols)
-        return CouplingMap([list(map(int, pair)) for pair in spec])
+        return CouplingMap([list(map(int, pair)) for pair in spec])  # type: ignore[attr-defined]  # pairs
 
     def timing_key(self) -> str:
         """A string identifying everything that determines the transpiled timing."""
@@ -248,7 +254,7 @@ class DevicePreset:
         if self.fake_backend:
             out["gate_durations"] = f"{self.fake_backend} Target (qiskit-ibm-runtime snapshot)"
         else:
-            out["num_qubits"] = self.num_qubits_fixed.source
+            out["num_qubits"] = self._fixed_qubits().source
             out["basis_gates"] = self.basis_gates_source
             out["coupling"] = self.coupling_source
         return out
@@ -284,7 +290,7 @@ class DevicePreset:
                 d["basis_gates"] = {"value": list(self.basis_gates), "source": f"{self.fake_backend} Target"}
                 d["target_durations_s"] = target_duration_summary(self)
         else:
-            d["num_qubits"] = self.num_qubits_fixed.to_dict()
+            d["num_qubits"] = self._fixed_qubits().to_dict()
             d["basis_gates"] = {"value": list(self.basis_gates), "source": self.basis_gates_source}
             d["coupling"] = {"value": self.coupling_spec, "source": self.coupling_source}
             d["parallel_gates"] = self.parallel_gates

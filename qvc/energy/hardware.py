@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -258,7 +258,7 @@ def template_timing(template: QuantumCircuit, device: DevicePreset) -> TemplateT
     isa = _transpile(template, device)
     ops = {k: int(v) for k, v in isa.count_ops().items() if k != "barrier"}
     active = {q for inst in isa.data if inst.operation.name not in ("barrier", "delay") for q in inst.qubits}
-    common = dict(
+    common: dict[str, Any] = dict(
         gate_counts=ops, depth=int(isa.depth(lambda i: i.operation.name != "barrier")),
         active_qubits=len(active), measured_bits=int(ops.get("measure", 0)),
         reset_ops=int(ops.get("reset", 0)),
@@ -498,6 +498,13 @@ def _check_args(device: DevicePreset, mode: str, mitigation_factor: float, n_dra
     check_positive_int(n_draws, "number of Monte Carlo draws")
 
 
+def _interval(iv: Interval | None) -> Interval:
+    """An interval :func:`price_entries` filled in (it always does)."""
+    if iv is None:  # pragma: no cover - price_entries always sets both intervals
+        raise ValueError("cost has no Monte Carlo interval")
+    return iv
+
+
 def price_entries(
     entries: list[LedgerEntry],
     device: DevicePreset,
@@ -619,7 +626,7 @@ def sensitivity(
         batch[name][2 * i] = params[name].low
         batch[name][2 * i + 1] = params[name].high
     res = _evaluate(device, phases, batch, mode, m)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, name in enumerate(names):
         e_lo, e_hi = float(res["energy_j"][2 * i]), float(res["energy_j"][2 * i + 1])
         s_lo, s_hi = float(res["qpu_s"][2 * i]), float(res["qpu_s"][2 * i + 1])
@@ -667,7 +674,7 @@ def estimate_circuit(
     cost = price_entries([entry], device, mode=mode, mitigation_factor=mitigation_factor,
                          n_draws=n_draws, seed=seed)
     timing = template_timing(circuit, device)
-    energy = {"total": {"typical": cost.energy_j, **cost.energy_interval.to_dict()}}
+    energy = {"total": {"typical": cost.energy_j, **_interval(cost.energy_interval).to_dict()}}
     for c, v in cost.components_j.items():
         energy[c] = {"typical": v, **cost.components_interval[c].to_dict()}
     return {
@@ -684,7 +691,7 @@ def estimate_circuit(
         "depth": timing.depth,
         "active_qubits": timing.active_qubits,
         "duration_s": timing.duration_s,
-        "qpu_seconds": {"typical": cost.qpu_seconds, **cost.qpu_seconds_interval.to_dict()},
+        "qpu_seconds": {"typical": cost.qpu_seconds, **_interval(cost.qpu_seconds_interval).to_dict()},
         "energy_j": energy,
         "power_w_typical": cost.power_w,
         "erased_bits": cost.erased_bits,

@@ -557,7 +557,8 @@ def _tuning_columns(ctx: RunContext, name: str, tuned, carbon: CarbonIntensity) 
     if get_model(name).quantum and result.entries:
         cost = price_entries(result.entries, ctx.device, mode=ctx.spec.attribution,
                              mitigation_factor=ctx.spec.mitigation_factor)
-        out["hw_energy_tune_j"] = cost.energy_interval.median
+        if cost.energy_interval is not None:
+            out["hw_energy_tune_j"] = cost.energy_interval.median
     return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import MISSING, asdict, dataclass, field, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qvc._validation import check_choice, check_positive_int, check_statevector_fits
 from qvc.errors import QvcUsageError
@@ -280,9 +280,14 @@ def _keyed(key: str, check, *args, **kwargs):
 FLAGS: dict[str, str] = {f.name: f.metadata.get("flag", "") for f in fields(ExperimentSpec)}
 
 #: Field name -> default value (the one place defaults are written).
-SPEC_DEFAULTS: dict[str, object] = {
-    f.name: (f.default if f.default is not MISSING else f.default_factory())  # type: ignore[misc]
-    for f in fields(ExperimentSpec)
+def _default(f) -> Any:
+    if f.default is not MISSING:
+        return f.default
+    return f.default_factory()
+
+
+SPEC_DEFAULTS: dict[str, Any] = {
+    f.name: _default(f) for f in fields(ExperimentSpec)
     if f.default is not MISSING or f.default_factory is not MISSING
 }
 

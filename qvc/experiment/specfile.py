@@ -34,9 +34,13 @@ import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qvc.errors import QvcUsageError
 from qvc.models.registry import get_model
+
+if TYPE_CHECKING:
+    from qvc.experiment.spec import ExperimentSpec
 
 #: Keys of a spec file: key -> (expected type in words, is it an axis, meaning).
 SPEC_KEYS: dict[str, tuple[str, bool, str]] = {
@@ -125,7 +129,7 @@ class Point:
 
     model: str
     seed: int
-    spec: object = field(compare=False)
+    spec: ExperimentSpec = field(compare=False)
 
     @classmethod
     def make(cls, spec, model: str, seed: int) -> Point:

@@ -17,8 +17,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from qvc import __version__
+from qvc._io import atomic_write_text
 from qvc.errors import QvcUsageError
 from qvc.experiment import metadata as md
 from qvc.experiment.results import SCHEMA_VERSION
@@ -188,7 +190,7 @@ def run_sweep(
     (2, 'complete')
     """
     run_dir = new_run_dir(out_dir if out_dir is not None else spec.out_dir, spec.name)
-    (run_dir / "spec.toml").write_text(spec.text)
+    atomic_write_text(run_dir / "spec.toml", spec.text)
     meta = {
         "schema_version": SCHEMA_VERSION,
         "kind": "sweep",
@@ -253,7 +255,7 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
         todo.sort(key=_estimated_cost, reverse=True)
         if meta.get("concurrency") == "exclusive":
             workers = 1
-        session = {
+        session: dict[str, Any] = {
             "started_utc": md.utc_now(), "finished_utc": None, "host": socket.gethostname(),
             "points_already_stored": len(done), "points_to_run": len(todo),
             "torn_bytes_discarded": store.torn_bytes,

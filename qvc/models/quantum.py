@@ -6,6 +6,8 @@ the circuits a QPU would have executed for each phase.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from qiskit import QuantumCircuit
 from qiskit_machine_learning.algorithms import NeuralNetworkClassifier
@@ -22,6 +24,9 @@ from qvc.quantum.execution import EXECUTION_MODES, parse_execution
 from qvc.quantum.kernels import StatevectorKernel
 from qvc.quantum.ledger import CircuitLedger
 from qvc.quantum.qnn import StatevectorQNN, parity_interpret
+
+if TYPE_CHECKING:
+    from qvc.quantum.ibm import LedgerSampler
 
 __all__ = ["EXECUTION_MODES", "OPTIMIZERS", "READOUTS", "QuantumKernelSVC", "VQCClassifier", "check_execution"]
 
@@ -92,16 +97,23 @@ def _is_ibm(mode: str) -> bool:
 class _IbmMixin:
     """Shared IBM plumbing: one :class:`~qvc.quantum.ibm.LedgerSampler` per fitted model."""
 
+    # parameters of the estimators that use this mixin (declared for the type checker only)
+    execution: str
+    shots: int
+    seed: int | None
+    _ibm: LedgerSampler | None
+
     def _ibm_sampler(self, phase: str, model: str):
         from qvc.quantum.ibm import LedgerSampler
 
-        if getattr(self, "_ibm", None) is None:
-            self._ibm = LedgerSampler(
+        sampler = getattr(self, "_ibm", None)
+        if sampler is None:
+            sampler = self._ibm = LedgerSampler(
                 parse_execution(self.execution).ibm_target, default_shots=int(self.shots),
                 seed=self.seed, model=model,
             )
-        self._ibm.phase = phase
-        return self._ibm
+        sampler.phase = phase
+        return sampler
 
     def hardware_usage(self) -> dict | None:
         """Jobs, QPU seconds and their label behind the IBM results (``None`` if not on IBM)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sklearn.base import BaseEstimator
 
@@ -251,8 +252,8 @@ def _frontier_builder(name: str, n_params: Callable[[ModelConfig], int]):
     return build
 
 
-_POSITIVE = {"low": 0.0, "low_open": True}
-_REPS = {"low": 1, "high": 10}
+_POSITIVE: dict[str, Any] = {"low": 0.0, "low_open": True}
+_REPS: dict[str, Any] = {"low": 1, "high": 10}
 _DEPTH = HyperParameter("max_depth", "int", "none", "tree depth ('none': grow until pure)", low=1,
                         choices=("none",))
 

@@ -217,6 +217,8 @@ class RegistryModel(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y) -> RegistryModel:
         """Build the model with ``params`` and fit it."""
+        if self.cfg is None:
+            raise ValueError("RegistryModel needs cfg (a ModelConfig)")
         self.estimator_ = build_model(self.name, self.cfg, self.params).estimator.fit(X, y)
         self.classes_ = self.estimator_.classes_
         return self

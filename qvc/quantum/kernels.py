@@ -137,7 +137,8 @@ class StatevectorKernel(BaseKernel):
         x_vec, y_vec = self._validate_input(x_vec, y_vec)
         symmetric = y_vec is None or np.array_equal(x_vec, y_vec)
         n_x = x_vec.shape[0]
-        self.last_circuits = n_x * (n_x - 1) // 2 if symmetric else n_x * y_vec.shape[0]
+        n_y = n_x if y_vec is None else y_vec.shape[0]
+        self.last_circuits = n_x * (n_x - 1) // 2 if symmetric else n_x * n_y
         if self.mode.uses_sampler:
             kernel = self._sampled(x_vec, None if symmetric else y_vec)
         else:
@@ -184,6 +185,6 @@ class StatevectorKernel(BaseKernel):
                 out[i, j] = self._executor.zero_probability(self._template, params, values)
                 out[j, i] = out[i, j]
             return out
-        i, j = np.meshgrid(np.arange(x_vec.shape[0]), np.arange(y_vec.shape[0]), indexing="ij")
-        values = np.hstack([x_vec[i.ravel()], y_vec[j.ravel()]])
-        return self._executor.zero_probability(self._template, params, values).reshape(i.shape)
+        gi, gj = np.meshgrid(np.arange(x_vec.shape[0]), np.arange(y_vec.shape[0]), indexing="ij")
+        values = np.hstack([x_vec[gi.ravel()], y_vec[gj.ravel()]])
+        return self._executor.zero_probability(self._template, params, values).reshape(gi.shape)

@@ -26,7 +26,9 @@ to rounding error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, SupportsFloat, cast
 
 # sympy is imported at module level on purpose: the runner meters fit/predict windows, and a
 # library import is a once-per-process cost, not part of any model's fit.
@@ -63,7 +65,7 @@ class _Angle:
 
     const: float | None = None
     index: int | None = None          # plain parameter: its column
-    func: object = None               # vectorised function of selected columns
+    func: Callable[..., Any] | None = None  # vectorised function of selected columns
     args: tuple[int, ...] = ()
     expr: ParameterExpression | None = None
     depends: frozenset[int] = frozenset()
@@ -88,7 +90,7 @@ class _AngleTable:
                 value = float(value.real)
             else:
                 return self._add_expr(value)
-        col = _Angle(const=float(value))
+        col = _Angle(const=float(cast(SupportsFloat, value)))
         self.columns.append(col)
         return len(self.columns) - 1
 
@@ -115,14 +117,14 @@ class _AngleTable:
         """
 
         todo = [k for k, c in enumerate(self.columns) if c.sym is not None and c.func is None]
-        self._group: tuple | None = None
+        self._group = None
         if not todo:
             return
         used = sorted({j for k in todo for j in self.columns[k].args})
         symbols = []
         for j in used:  # the sympy symbol of parameter j, as the expressions spell it
             name = self.parameters[j].name
-            found = next((s for k in todo for s in self.columns[k].symbols if s.name == name), None)
+            found = next((s for k in todo for s in (self.columns[k].symbols or ()) if s.name == name), None)
             symbols.append(found if found is not None else sympy.Symbol(name))
         func = sympy.lambdify(symbols, [self.columns[k].sym for k in todo], modules="numpy")
         probe = np.linspace(0.37, 1.91, len(self.parameters))
@@ -131,6 +133,7 @@ class _AngleTable:
         for k, value in zip(todo, got):
             col = self.columns[k]
             params = [self.parameters[j] for j in col.args]
+            assert col.expr is not None  # expression columns keep their expression
             exact = complex(col.expr.bind({p: probe[j] for p, j in zip(params, col.args)})).real
             if np.isclose(np.real(np.asarray(value, dtype=complex)).ravel()[0], exact, rtol=1e-12, atol=1e-12):
                 good.append(k)
@@ -144,8 +147,9 @@ class _AngleTable:
         b = values.shape[0]
         out = np.empty((b, len(self.columns)))
         grouped: set = set()
-        if getattr(self, "_group", None) is not None:
-            func, used, todo, good = self._group
+        group = getattr(self, "_group", None)
+        if group is not None:
+            func, used, todo, good = group
             results = func(*(values[:, j] for j in used))
             for k, value in zip(todo, results):
                 if k in good:
@@ -159,6 +163,7 @@ class _AngleTable:
             elif col.index is not None:
                 out[:, k] = values[:, col.index]
             else:
+                assert col.func is not None  # finalize() gave every expression column a function
                 out[:, k] = col.func(*(values[:, j] for j in col.args))
         return out
 
@@ -174,7 +179,7 @@ class _AngleTable:
             # can come back with a sympy form that no longer matches it)
 
             col.grads = []
-            if col.sym is None:
+            if col.sym is None or col.symbols is None:
                 raise QvcUsageError(f"cannot differentiate parameter expression {col.expr}")
             for j, symbol in zip(col.args, col.symbols):
                 d = sympy.diff(col.sym, symbol)
@@ -289,7 +294,7 @@ def _diag_pattern(name: str, bits: list[np.ndarray]) -> np.ndarray:
 _CONST_CACHE: dict[tuple, tuple[str, object]] = {}
 
 
-def _classify_constant(op) -> tuple[str, object]:
+def _classify_constant(op) -> tuple[str, Any]:
     """``("mono", (perm, phase))`` for monomial matrices, else ``("matrix", m)``."""
     try:
         key = (op.name, op.num_qubits, tuple(float(p) for p in op.params))
@@ -302,7 +307,7 @@ def _classify_constant(op) -> tuple[str, object]:
     if np.all(nz.sum(axis=0) == 1) and np.all(nz.sum(axis=1) == 1):
         perm = np.argmax(nz, axis=0)  # column j -> row perm[j]
         phase = np.angle(m[perm, np.arange(m.shape[1])])
-        out = ("mono", (perm, phase))
+        out: tuple[str, Any] = ("mono", (perm, phase))
     else:
         out = ("matrix", m)
     if key is not None:
@@ -337,6 +342,7 @@ class _Fused1Q:
                 else:
                     g = _one_qubit_matrix(item[0], cols)
             m = g if m is None else np.matmul(g, m)
+        assert m is not None  # a fused run is created with its first gate
         return m
 
     def finalize(self) -> None:
@@ -447,6 +453,7 @@ class _Layer:
             for q in range(lo, lo + k):  # kron(M_high, ..., M_low)
                 g = self.fused[q].matrix(angles) if q in self.fused else _EYE2
                 m = g if m is None else _kron(g, m)
+            assert m is not None  # k >= 1
             state = _apply_window(state, m, lo, k, n)
         return state
 
@@ -618,6 +625,7 @@ class CompiledCircuit:
             q = qubits[0]
             if name in _DIAG_PARAM and q not in self._pending:
                 return self._add_block_step(("diag", name, qubits, self._new_cols(name, op.params)[0]), qubits)
+            item: object
             if name in _ONE_QUBIT_PARAM:
                 item = (name, self._new_cols(name, op.params))
             else:
@@ -633,7 +641,7 @@ class CompiledCircuit:
             try:
                 kind, data = _classify_constant(op)
             except Exception:  # no closed-form matrix: unroll the definition below
-                kind, data = None, None
+                kind, data = "", None
             if kind == "mono":
                 return self._add_block_step(("mono", qubits, *data), qubits)
             if kind == "matrix":

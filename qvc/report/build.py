@@ -127,6 +127,7 @@ def _run_index_row(folder: Path) -> list[Cell]:
     except QvcUsageError as exc:
         return [link, "-", "-", "-", "-", f"unreadable: {exc}"]
     frame, meta = run.results, run.metadata
+    assert frame is not None  # load_run reads the results by default
     seeds = sorted({int(s) for s in frame["seed"].dropna()})
     datasets = ", ".join(dict.fromkeys(str(d) for d in frame.get("dataset", pd.Series(dtype=str)).dropna()))
     return [link, meta.get("started_utc", "-") or "-", datasets or "-",

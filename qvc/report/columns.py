@@ -190,9 +190,9 @@ def fmt(value: object, spec: str = ".3g") -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int) or (hasattr(value, "dtype") and value.dtype.kind in "iu"):
-        return str(int(value))
+        return str(int(value))  # type: ignore[call-overload]  # int or numpy integer
     if isinstance(value, float) or hasattr(value, "dtype"):
-        v = float(value)
+        v = float(value)  # type: ignore[arg-type]  # float or numpy number
         if math.isinf(v):
             return "inf" if v > 0 else "-inf"
         return format(v, spec)

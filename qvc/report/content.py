@@ -125,8 +125,7 @@ def _local_label(frame: pd.DataFrame) -> str:
 
 
 def _carbon_local(frame: pd.DataFrame) -> tuple[pd.Series, str] | None:
-    cols = [carbon_column(frame.columns, p) for p in ("fit", "predict")]
-    cols = [c for c in cols if c]
+    cols = [c for c in (carbon_column(frame.columns, p) for p in ("fit", "predict")) if c]
     if not cols:
         return None
     total = sum(frame[c].astype(float) for c in cols)
@@ -356,8 +355,8 @@ def _flags(frame: pd.DataFrame, meta: dict) -> list:
     if "above_majority" in frame.columns:
         bad = frame[~frame["above_majority"].fillna(True).astype(bool)]
         if not bad.empty:
-            rows = [[str(r["model"]), str(r.get("seed", "")), fmt(float(r["accuracy_test"])),
-                     fmt(float(r.get("majority_rate", np.nan)))] for _, r in bad.iterrows()]
+            rows: list[list[Cell]] = [[str(r["model"]), str(r.get("seed", "")), fmt(float(r["accuracy_test"])),
+                                       fmt(float(r.get("majority_rate", np.nan)))] for _, r in bad.iterrows()]
             blocks.append("Models at or below the majority-class rate (they learned nothing the class "
                           "frequencies do not give; their energy is not compared in the headline):")
             blocks.append(Table(["model", "seed", "test accuracy", "majority rate"], rows))
@@ -366,18 +365,20 @@ def _flags(frame: pd.DataFrame, meta: dict) -> list:
     if "kernel_offdiag_std" in frame.columns and frame["kernel_offdiag_std"].notna().any():
         k = frame[frame["kernel_offdiag_std"].notna()]
         rows = []
+        states: list[str] = []
         for _, r in k.iterrows():
             collapsed = bool(r.get("kernel_collapsed")) if not is_missing(r.get("kernel_collapsed")) else False
             rows.append([str(r["model"]), str(r.get("seed", "")), fmt(float(r["kernel_offdiag_mean"])),
                          fmt(float(r["kernel_offdiag_std"])), fmt(float(r.get("support_vector_share", np.nan))),
                          fmt(float(r.get("kernel_target_alignment", np.nan))),
                          "COLLAPSED" if collapsed else "ok"])
+            states.append("COLLAPSED" if collapsed else "ok")
         blocks.append("Kernel concentration of the fitted quantum kernel (training Gram matrix): a kernel whose "
                       "off-diagonal entries barely vary cannot separate classes (exponential concentration); "
                       "a high support-vector share says the same.")
         blocks.append(Table(["model", "seed", "off-diagonal mean", "off-diagonal std", "support-vector share",
                              "kernel-target alignment (centred)", "state"], rows))
-        if any(r[-1] == "COLLAPSED" for r in rows):
+        if "COLLAPSED" in states:
             blocks.append("Warning: the quantum kernel collapsed on some seeds (off-diagonal std < 0.01); "
                           "tune its bandwidth (qsvc.bandwidth) before reading its energy.")
     if "load_per_core" in frame.columns and frame["load_per_core"].notna().any():
@@ -397,7 +398,7 @@ def _tuning_section(frame: pd.DataFrame, meta: dict) -> list:
         return ["Hyperparameters were not tuned (--no-tune): every model used the registry's defaults "
                 "(column hyperparameters)."]
     blocks: list = []
-    rows = []
+    rows: list[list[Cell]] = []
     for _, r in frame.iterrows():
         rows.append([str(r["model"]), str(r.get("seed", "")), str(r.get("hyperparameters", "")),
                      fmt(float(r.get("cv_accuracy", np.nan))), fmt(float(r["accuracy_test"])),
@@ -772,9 +773,9 @@ def _repeats(frame: pd.DataFrame) -> list:
             if c in frame.columns]
     if not cols:
         return []
-    rows = []
+    rows: list[list[Cell]] = []
     for key, g in model_groups(frame):
-        rows.append([group_name(key, frame)] + [_summary_text(g[c], ".3g") for c in cols])
+        rows.append([group_name(key, frame), *(_summary_text(g[c], ".3g") for c in cols)])
     return [Table(["model"] + cols, rows,
                   caption="Calls averaged per measurement (short fits and predictions are repeated "
                           "until the meter's minimum window is filled) and the relative spread of "
@@ -789,7 +790,7 @@ def _plain(v) -> str:
 
 def _full_table(frame: pd.DataFrame) -> Table:
     cols = list(frame.columns)
-    rows = [[fmt(r[c], ".6g") for c in cols] for _, r in frame.iterrows()]
+    rows: list[list[Cell]] = [[fmt(r[c], ".6g") for c in cols] for _, r in frame.iterrows()]
     return Table(cols, rows, caption="Every column of results.csv (numbers to 6 significant digits).")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from typing import Literal
 
 import matplotlib
 import matplotlib.ticker
@@ -52,7 +53,7 @@ def _colour(key: dict, frame_row: pd.Series | None, k: int) -> str:
 def to_svg(fig: Figure) -> str:
     """Render ``fig`` to SVG text that is safe to inline in an HTML page."""
     buf = io.StringIO()
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_RC):  # type: ignore[arg-type]  # matplotlib types rc keys as Literals
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None,
                                                  "Type": None}, bbox_inches="tight")
     svg = buf.getvalue()
@@ -342,7 +343,7 @@ def compare_accuracy_energy(frames: dict[str, pd.DataFrame]) -> str | None:
     """Accuracy vs local energy of two (or more) runs on one log axis, one marker fill per run."""
     fig = Figure(figsize=(9.5, 5.4))
     ax = fig.add_subplot()
-    fills = ["full", "none", "left", "bottom"]
+    fills: list[Literal["full", "none", "left", "bottom"]] = ["full", "none", "left", "bottom"]
     drew = False
     allx = []
     for r, frame in enumerate(frames.values()):

@@ -104,7 +104,7 @@ def plot_curves(analysis: ScalingAnalysis, out_dir: str | Path) -> list[Path]:
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
+    paths: list[Path] = []
     curves = analysis.curves
     if curves.empty:
         return paths

@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 
 from qvc.energy.meters.base import Measurement
-from qvc.energy.meters.window import EnergyMeter
+from qvc.energy.meters.window import EnergyMeter, WindowHandle
+
+
+def _measured(handle: WindowHandle) -> Measurement:
+    """The measurement of a closed window (the meter sets it when the ``with`` block ends)."""
+    if handle.result is None:  # pragma: no cover - the meter always sets it
+        raise RuntimeError(f"meter window {handle.name!r} closed without a measurement")
+    return handle.result
 
 
 def measure_repeated(
@@ -74,7 +81,7 @@ def measure_repeated(
     state = setup() if setup else None
     with meter.window(name) as w:
         value = fn(state)
-    first = w.result
+    first = _measured(w)
     if first.wall_s >= min_duration_s or max_repeats <= 2:
         note = "single call long enough" if first.wall_s >= min_duration_s else "repeat cap of 1-2 calls"
         return value, _with_repeat(first, 1, math.nan, {"note": note, "min_duration_s": min_duration_s})
@@ -91,7 +98,7 @@ def measure_repeated(
         with meter.window(name) as bw:
             for s in states:
                 fn(s)
-        return bw.result
+        return _measured(bw)
 
     for _ in range(n_batches):
         results.append(batch(k))

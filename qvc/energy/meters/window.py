@@ -164,10 +164,10 @@ class EnergyMeter:
             def wrapper(*args, **kwargs):
                 with self.window(label) as w:
                     out = fn(*args, **kwargs)
-                wrapper.last_measurement = w.result
+                wrapper.last_measurement = w.result  # type: ignore[attr-defined]  # function attribute
                 return out
 
-            wrapper.last_measurement = None
+            wrapper.last_measurement = None  # type: ignore[attr-defined]  # function attribute
             return wrapper
 
         return decorate

@@ -79,6 +79,9 @@ def cancel(ledger: JobLedger, job: str) -> JobRow:
         raise QvcUsageError(f"no job {job!r} in the ledger {ledger.path}; see 'qvc ibm status'")
     if not row.pending:
         raise QvcUsageError(f"job {row.job_id or row.tag} is {row.status}; only pending jobs can be cancelled")
+    if row.job_id is None:
+        raise QvcUsageError(f"job {row.tag} has no IBM job id yet (its submission never finished); "
+                            "nothing to cancel")
     gateway = get_gateway(row.backend)
     handle = gateway.job(row.job_id)
     if handle is None:

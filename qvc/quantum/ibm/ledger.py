@@ -174,6 +174,7 @@ class JobLedger:
                 (tag, run_id, experiment, model, phase, backend, service, execution_mode,
                  int(shots), len(hashes), n_pubs, SUBMITTING, utc_now(), modelled_shot_seconds),
             )
+            assert cur.lastrowid is not None  # an INSERT always sets it
             row_id = int(cur.lastrowid)
             con.executemany(
                 "INSERT INTO circuits (row_id, idx, hash) VALUES (?,?,?)",

@@ -302,11 +302,12 @@ class LedgerSampler(BaseSamplerV2):
                 for h in chunk:
                     groups[id(wanted[h][0])].append(h)
                 order = [h for hs in groups.values() for h in hs]
-                pubs, shot_s = [], 0.0
+                pubs: list[tuple] = []
+                shot_s: float | None = 0.0
                 for hs in groups.values():
                     entry = wanted[hs[0]][0]
-                    vals = np.array([wanted[h][1] for h in hs]).reshape(len(hs), -1)
-                    vals = vals[:, entry.isa_columns] if entry.isa_columns else None
+                    all_vals = np.array([wanted[h][1] for h in hs]).reshape(len(hs), -1)
+                    vals = all_vals[:, entry.isa_columns] if entry.isa_columns else None
                     pubs.append((entry.isa, vals) if vals is not None else (entry.isa,))
                     if shot_s is not None and entry.shot_seconds is not None:
                         shot_s += len(hs) * shots * entry.shot_seconds
@@ -506,7 +507,7 @@ class LedgerSampler(BaseSamplerV2):
             "jobs": len(rows),
             "jobs_submitted": len(submitted),
             "job_ids": [r.job_id for r in rows],
-            "qpu_seconds": float(sum(reported)) if complete else None,
+            "qpu_seconds": float(sum(r for r in reported if r is not None)) if complete else None,
             "qpu_seconds_method": HARDWARE_REPORTED if complete else (
                 LOCAL_NO_QPU if self.gateway.is_local else "pending or unavailable"),
         }
@@ -538,6 +539,7 @@ def read_usage(job: Any, is_local: bool) -> tuple[float | None, str, str | None]
     usage = (metrics or {}).get("usage", {}) if isinstance(metrics, dict) else {}
     if usage.get("status", "complete") == "pending":
         return None, "pending", metrics_json
+    seconds: float | None
     try:
         seconds = float(job.usage())
     except Exception:
