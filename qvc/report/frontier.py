@@ -79,7 +79,7 @@ def break_even_predictions(train_a: float, per_pred_a: float, train_b: float, pe
 
     Examples
     --------
-    >>> break_even_predictions(10.0, 0.001, 1.0, 0.01)
+    >>> round(break_even_predictions(10.0, 0.001, 1.0, 0.01), 6)
     1000.0
     >>> break_even_predictions(10.0, 0.01, 1.0, 0.001)
     inf
