@@ -349,7 +349,7 @@ def _check_qpu_budget(spec, confirmed: bool) -> None:
         return
     budget = OPEN_PLAN_QPU_SECONDS if spec.ibm_max_qpu_seconds is None else spec.ibm_max_qpu_seconds
     est = estimate_run(spec)
-    print(f"qvc: this run sends up to {est['circuits']} circuits x {spec.shots} shots in "
+    print(f"qvc: this run sends up to {est['circuits']} circuits x {est['shots']} shots in "
           f"{est['jobs']} job(s) to {backend}: about {est['qpu_seconds']:.4g} QPU s, USD "
           f"{est['usd_list_price']:.2f} at list price ({est['method']}, device preset "
           f"{est['device_preset']}); budget {budget:g} QPU s (--max-qpu-seconds)", file=sys.stderr)

@@ -233,7 +233,7 @@ def estimate_training(spec: ExperimentSpec) -> dict:
     circuits = spec.max_iter * len(data.y_train)
     backend = spec.execution_mode.ibm_target.backend
     device, note = device_for_backend(get_device(spec.device, spec.device_file), backend)
-    shots = spec.shots if isinstance(spec.shots, int) else 1024
+    shots = spec.simulation_shots
     entry = optimizer_rounds_entry("vqc", template, rounds=spec.max_iter, circuits=circuits, shots=shots)
     cost = price_entries([entry], device, mode=spec.attribution,
                          mitigation_factor=spec.mitigation_factor,
@@ -257,19 +257,20 @@ def estimate_run(spec: ExperimentSpec) -> dict:
     ``spec.device``; jobs split at 10,000 circuits.
     """
     from qvc.data import prepare_dataset
-    from qvc.energy.devices import get_device
+    from qvc.energy.devices import device_for_backend, get_device
     from qvc.energy.hardware import price_entries
     from qvc.quantum.circuits import ansatz, feature_map, kernel_template, qnn_template
     from qvc.quantum.ibm.context import DEFAULT_MAX_CIRCUITS_PER_JOB
-    from qvc.quantum.ledger import LedgerEntry
+    from qvc.quantum.ledger import LedgerEntry, optimizer_rounds_entry
 
     entries, jobs, circuits = [], 0, 0
+    shots = spec.simulation_shots  # what an ibm: run samples with (--shots N, or 1,024 under auto)
 
     def add(model: str, phase: str, template, n: int, kind: str) -> None:
         nonlocal jobs, circuits
         if n <= 0:
             return
-        entries.append(LedgerEntry(model, phase, template, n, spec.simulation_shots, kind))
+        entries.append(LedgerEntry(model, phase, template, n, shots, kind))
         jobs += math.ceil(n / DEFAULT_MAX_CIRCUITS_PER_JOB)
         circuits += n
 
@@ -285,17 +286,20 @@ def estimate_run(spec: ExperimentSpec) -> dict:
         if "vqc" in spec.models:
             qt = qnn_template(feature_map(n_q), ansatz(n_q))
             add("vqc", "predict", qt, n_test + n_train, "qnn")
-            if spec.train_on_hardware:
-                add("vqc", "fit", qt, spec.max_iter * n_train, "qnn")
-                jobs += max(0, spec.max_iter - math.ceil(spec.max_iter * n_train
-                                                         / DEFAULT_MAX_CIRCUITS_PER_JOB))
+            if spec.train_on_hardware:  # one job per optimizer evaluation, as estimate_training
+                entries.append(optimizer_rounds_entry("vqc", qt, rounds=spec.max_iter,
+                                                      circuits=spec.max_iter * n_train, shots=shots))
+                jobs += spec.max_iter
+                circuits += spec.max_iter * n_train
     device = get_device(spec.device, spec.device_file)
+    if spec.execution_mode.is_ibm:
+        device, _ = device_for_backend(device, spec.execution_mode.ibm_target.backend)
     if not entries:
-        return {"circuits": 0, "jobs": 0, "qpu_seconds": 0.0, "device_preset": device.name,
+        return {"circuits": 0, "jobs": 0, "shots": shots, "qpu_seconds": 0.0, "device_preset": device.name,
                 "usd_list_price": 0.0, "method": "modelled upper bound"}
     cost = price_entries(entries, device, mode=spec.attribution,
                          mitigation_factor=spec.mitigation_factor)
     qpu_s = cost.qpu_seconds + max(0, jobs - cost.jobs) * device.per_job_overhead_s
-    return {"circuits": circuits, "jobs": jobs, "shots": spec.shots, "qpu_seconds": float(qpu_s),
+    return {"circuits": circuits, "jobs": jobs, "shots": shots, "qpu_seconds": float(qpu_s),
             "device_preset": device.name, "usd_list_price": qpu_s * IBM_PAYG_USD_PER_QPU_SECOND,
             "method": "modelled upper bound (every training sample a support vector)"}
