@@ -62,13 +62,28 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_int_list, default=None,
                      help="seed, or comma-separated seeds (default "
                           f"{','.join(str(s) for s in D['seeds'])})")
-    run.add_argument("--shots", type=int, default=D["shots"], help=f"shots per circuit (default {D['shots']})")
+    run.add_argument("--shots", type=_shots, default=D["shots"],
+                     help="shots per circuit priced for hardware: auto (default: the shots that reproduce "
+                          "the exact model's predictions, see docs/methodology.md) or a number")
+    run.add_argument("--shots-tolerance", type=_float, default=D["shots_tolerance"],
+                     help="--shots auto: share of test predictions allowed to differ from exact (default 0.02)")
+    run.add_argument("--shots-cap", type=int, default=D["shots_cap"],
+                     help="--shots auto: largest shot count priced; above it the run is infeasible "
+                          "(default 1048576)")
     run.add_argument("--device", default=D["device"], help=f"device preset (default {D['device']})")
     run.add_argument("--device-file", default=None, help="TOML file with more device presets")
     run.add_argument("--attribution", default=D["attribution"],
-                     help="hardware energy attribution: attributional (default) or marginal")
+                     help="energy attribution of both sides: attributional (default; whole machine / "
+                          "host share, same PUE) or marginal (what the work adds, PUE 1)")
+    run.add_argument("--mitigation", default=D["mitigation"],
+                     help="error-mitigation model priced from each circuit's error data: none (default), "
+                          "zne or pec")
     run.add_argument("--mitigation-factor", type=float, default=D["mitigation_factor"],
-                     help="error-mitigation sampling multiplier on shots (default 1)")
+                     help="a further user multiplier on shots (default 1)")
+    run.add_argument("--host", default=D["host"],
+                     help="host preset of the classical side's attribution: this_machine (default) or "
+                          "server_2s, or one from --host-file")
+    run.add_argument("--host-file", default=None, help="TOML file with more host presets")
     run.add_argument(
         "--execution", default=D["execution"],
         help="quantum execution mode: exact (default), shots, noisy:<fake backend> (e.g. noisy:fake_torino) "
@@ -106,7 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
                           help="train the VQC on the backend too (shows a QPU-time estimate; "
                                "needs --confirm-qpu)")
     ibm_opts.add_argument("--confirm-qpu", action="store_true",
-                          help="confirm the QPU time estimated for --train-on-hardware")
+                          help="confirm the estimated QPU time (needed for --train-on-hardware and "
+                               "above --max-qpu-seconds)")
+    ibm_opts.add_argument("--max-qpu-seconds", type=_float, default=None, metavar="S",
+                          help="QPU-time budget of a run on a real backend: the run's estimate must "
+                               "fit (else --confirm-qpu) and every job gets it as max_execution_time "
+                               "(default 600, the Open plan's monthly minutes)")
     energy = run.add_argument_group("energy and carbon")
     carbon = energy.add_mutually_exclusive_group()
     carbon.add_argument("--country", metavar="ISO",
@@ -158,8 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--circuits", type=int, default=1,
                      help="executions of the circuit (parameter bindings), default 1")
     est.add_argument("--mode", default="attributional", help="attributional (default) or marginal")
+    est.add_argument("--mitigation", default="none",
+                     help="error-mitigation model priced from the circuit's error data: none (default), "
+                          "zne or pec (see docs/methodology.md)")
     est.add_argument("--mitigation-factor", type=float, default=1.0,
-                     help="error-mitigation sampling multiplier on shots (default 1)")
+                     help="a further user multiplier on shots (default 1)")
     est.add_argument("--draws", type=int, default=2000, help="Monte Carlo draws (default 2000)")
     est.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default 0)")
     est.add_argument("--device-file", default=None, help="TOML file with more device presets")
@@ -176,6 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _shots(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or an integer number of shots, got {text!r}") from None
+
+
 def _float(text: str) -> float:
     try:
         return float(text)
@@ -186,15 +218,18 @@ def _float(text: str) -> float:
 def _add_ibm_parser(sub) -> None:
     ibm = sub.add_parser("ibm", help="IBM Quantum jobs: status, fetch, cancel, calibrate")
     isub = ibm.add_subparsers(dest="ibm_command", parser_class=_Parser)
-    ledger_help = "job ledger (default: reports/ibm_ledger.sqlite or $QVC_IBM_LEDGER)"
-    st = isub.add_parser("status", help="jobs in the ledger (of one run folder, if given)")
+    ledger_help = "job store (default: reports/ibm_ledger.sqlite or $QVC_IBM_LEDGER)"
+    st = isub.add_parser("status", help="jobs in the job store (of one run folder, if given)")
     st.add_argument("run", nargs="?", help="run folder")
     st.add_argument("--ledger", help=ledger_help)
     st.add_argument("--refresh", action="store_true", help="ask the service about pending jobs first")
     fe = isub.add_parser("fetch", help="collect a run's jobs, then finish its results and report")
-    fe.add_argument("run", nargs="?", help="run folder (default: every unfinished run in the ledger)")
+    fe.add_argument("run", nargs="?", help="run folder (default: every unfinished run in the job store)")
     fe.add_argument("--ledger", help=ledger_help)
     fe.add_argument("--no-wait", action="store_true", help="check once and return")
+    fe.add_argument("--usage", action="store_true",
+                    help="complete run: read the QPU usage that was pending or absent again and "
+                         "rewrite its rows and report (nothing runs again)")
     fe.add_argument("--timeout", type=float, default=None, help="seconds to wait (default 3600)")
     ca = isub.add_parser("cancel", help="cancel a pending job (IBM job id or qvc tag)")
     ca.add_argument("job")
@@ -223,10 +258,15 @@ def _spec_from_args(args: argparse.Namespace):
         seeds=tuple(args.seed) if args.seed else SPEC_DEFAULTS["seeds"],
         frontier=() if args.frontier is None else tuple(t.strip() for t in args.frontier.split(",") if t.strip()),
         shots=args.shots,
+        shots_tolerance=args.shots_tolerance,
+        shots_cap=args.shots_cap,
         device=args.device,
         device_file=args.device_file,
         attribution=args.attribution,
+        mitigation=args.mitigation,
         mitigation_factor=args.mitigation_factor,
+        host=args.host,
+        host_file=args.host_file,
         execution=args.execution,
         max_iter=args.max_iter,
         test_size=args.test_size,
@@ -248,6 +288,7 @@ def _spec_from_args(args: argparse.Namespace):
         params=parse_param_assignments(args.param),
         search_space=args.search_space,
         target_accuracy=args.target_accuracy,
+        ibm_max_qpu_seconds=args.max_qpu_seconds,
     )
 
 
@@ -267,6 +308,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     progress = None if (args.quiet or args.json) else stderr_progress
     if spec.train_on_hardware:
         _confirm_hardware_training(spec, args.confirm_qpu)
+    _check_qpu_budget(spec, args.confirm_qpu)
     result = run_experiment(spec, progress=progress)
     if args.json:
         rows = [{k: _json_safe(v) for k, v in r.items()} for r in result.rows]
@@ -294,6 +336,38 @@ def _confirm_hardware_training(spec, confirmed: bool) -> None:
                             "without --train-on-hardware the VQC trains locally and runs inference on the backend")
 
 
+def _check_qpu_budget(spec, confirmed: bool) -> None:
+    """A run on a real IBM backend: print its estimated QPU time; refuse above the budget.
+
+    The budget (``--max-qpu-seconds``, default the Open plan's 600 s a month) is
+    also sent with every job as ``max_execution_time``. Local testing mode (fake
+    backends) costs nothing and is not checked.
+    """
+    from qvc.experiment.ibm import OPEN_PLAN_QPU_SECONDS, estimate_run
+    from qvc.quantum.ibm.service import get_gateway, is_ibm_execution, parse_ibm_execution
+
+    if not is_ibm_execution(spec.execution) or not {"qsvc", "vqc"} & set(spec.models):
+        return
+    spec.validate()
+    backend = parse_ibm_execution(spec.execution).backend
+    if get_gateway(backend).is_local:
+        return
+    budget = OPEN_PLAN_QPU_SECONDS if spec.ibm_max_qpu_seconds is None else spec.ibm_max_qpu_seconds
+    est = estimate_run(spec)
+    print(f"qvc: this run sends up to {est['circuits']} circuits x {est['shots']} shots in "
+          f"{est['jobs']} job(s) to {backend}: about {est['qpu_seconds']:.4g} QPU s, USD "
+          f"{est['usd_list_price']:.2f} at list price ({est['method']}, device preset "
+          f"{est['device_preset']}); budget {budget:g} QPU s (--max-qpu-seconds)", file=sys.stderr)
+    if est["qpu_seconds"] > budget:
+        if not confirmed:
+            raise QvcUsageError(
+                f"the estimated {est['qpu_seconds']:.4g} QPU s exceed --max-qpu-seconds {budget:g}; "
+                "add --confirm-qpu to run anyway, raise --max-qpu-seconds, or use fewer "
+                "--samples/--shots")
+        budget = float(est["qpu_seconds"])
+    spec.ibm_max_qpu_seconds = budget
+
+
 def _print_ledger_rows(rows) -> None:
     if not rows:
         print("no jobs")
@@ -317,14 +391,14 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
         raise QvcUsageError("give an ibm command: status, fetch, cancel or calibrate (see 'qvc ibm --help')")
     if args.ibm_command == "status":
         if args.run:
-            from qvc.experiment.ibm import run_ledger
+            from qvc.experiment.ibm import run_store
             from qvc.experiment.runfolder import load_run
 
             folder = load_run(args.run, with_results=False)
-            ledger = run_ledger(folder.path, folder.metadata)
+            ledger = run_store(folder.path, folder.metadata)
             rows = ledger.rows_for_run(folder.path.name)
         else:
-            ledger = jobs.open_ledger(args.ledger)
+            ledger = jobs.open_store(args.ledger)
             rows = ledger.rows()
         if args.refresh:
             rows = jobs.refresh(ledger, rows, timeout_s=0)
@@ -334,14 +408,20 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
     if args.ibm_command == "fetch":
         from qvc.experiment.ibm import fetch_run
 
-        runs = [args.run] if args.run else _unfinished_runs(jobs.open_ledger(args.ledger))
+        runs = [args.run] if args.run else _unfinished_runs(jobs.open_store(args.ledger),
+                                                            usage=args.usage)
         if not runs:
             print("no unfinished runs in the ledger")
             return 0
         for run in runs:
             state, rows = fetch_run(run, wait=not args.no_wait, timeout_s=args.timeout,
-                                    progress=stderr_progress)
-            if state == "pending":
+                                    progress=stderr_progress, usage=args.usage)
+            if state == "usage":
+                from qvc.report.markdown import summary_table
+
+                print(summary_table(rows))
+                print(f"\nrun folder: {run} (reported usage refreshed)")
+            elif state == "pending":
                 print(f"{run}: {len(rows)} job(s) still pending; run 'qvc ibm fetch {run}' again later")
                 _print_ledger_rows(rows)
             else:
@@ -351,13 +431,13 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
                 print(f"\nrun folder: {run} (complete)")
         return 0
     if args.ibm_command == "cancel":
-        row = jobs.cancel(jobs.open_ledger(args.ledger), args.job)
+        row = jobs.cancel(jobs.open_store(args.ledger), args.job)
         print(f"cancelled job {row.job_id} on {row.backend}")
         return 0
     from qvc.energy.devices import get_device
 
     device = get_device(args.device, args.device_file)
-    ledger = jobs.open_ledger(args.ledger)
+    ledger = jobs.open_store(args.ledger)
     result = jobs.calibrate(ledger, per_job_overhead_s=device.per_job_overhead_s)
     from qvc._io import write_json
 
@@ -369,13 +449,22 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
     return 0
 
 
-def _unfinished_runs(ledger) -> list[str]:
+def _unfinished_runs(ledger, usage: bool = False) -> list[str]:
+    """Runs whose jobs are not all collected; with ``usage``, also complete runs whose
+    usage (jobs or sessions) is not reported yet."""
     from qvc.experiment.runfolder import run_status
+    from qvc.quantum.ibm.tracker import HARDWARE_REPORTED, LOCAL_NO_QPU
 
+    open_usage = set()
+    if usage:
+        open_usage = {r.run_id for r in ledger.rows() if r.job_id and r.usage_source not in (
+            HARDWARE_REPORTED, LOCAL_NO_QPU) and (r.status == "DONE" or r.status.failed)}
+        open_usage |= {s.run_id for s in ledger.sessions("mode = 'session' AND usage_seconds IS NULL")}
     runs = []
     for run_id in dict.fromkeys(r.run_id for r in ledger.rows() if r.run_id):
         folder = ledger.path.parent / run_id
-        if run_status(folder) not in (None, "complete"):
+        status = run_status(folder)
+        if status is not None and (status != "complete" or run_id in open_usage):
             runs.append(str(folder))
     return runs
 
@@ -454,8 +543,10 @@ def _cmd_devices(args: argparse.Namespace) -> int:
               + f"; native gates {', '.join(d.basis_gates)}")
         print(f"  attributional power at typical values: {d.attributional_power_w():.0f} W "
               f"(PUE included); {unverified} of {len(params)} ranged numbers unverified")
-        for key, p in params.items():
+        for key, p in {**params, **d.error_params}.items():
             print(f"  {key:32s} {_fmt(p.typical):>9s} [{_fmt(p.low)} .. {_fmt(p.high)}]  {p.source}")
+        if d.fake_backend:
+            print(f"  {'gate and readout errors':32s} {'':>9s}  {d.fake_backend} Target, per physical qubit")
         print(f"  {'max_circuits_per_job':32s} {d.max_circuits.value:>9d}  {d.max_circuits.source}")
         if d.max_executions is not None:
             print(f"  {'max_executions_per_job':32s} {d.max_executions.value:>9d}  {d.max_executions.source}")
@@ -473,22 +564,33 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     circuits = check_positive_int(args.circuits, "--circuits")
     device = get_device(args.device, args.device_file)
     circuit = load_qasm(args.circuit)
+    from qvc.energy.mitigation import check_mitigation
+
+    check_mitigation(args.mitigation)
     out = estimate_circuit(circuit, device, shots=shots, circuits=circuits, mode=args.mode,
-                           mitigation_factor=args.mitigation_factor, n_draws=args.draws,
-                           seed=args.seed)
+                           mitigation_factor=args.mitigation_factor, mitigation=args.mitigation,
+                           n_draws=args.draws, seed=args.seed)
     if args.json:
-        print(json.dumps(out))
+        print(json.dumps(out, allow_nan=False, default=str) if _finite_json(out) else json.dumps(_nan_to_none(out)))
         return 0
     q, e = out["qpu_seconds"], out["energy_j"]["total"]
+    overhead = out["mitigation_overhead"]
     print(f"device {out['device']} ({out['platform']}, timing: {out['timing']}); mode {out['mode']}; "
-          f"{out['circuits']} circuit(s) x {out['shots']} shots (mitigation x{out['mitigation_factor']:g}), "
-          f"{out['jobs']} job(s)")
+          f"{out['circuits']} circuit(s) x {out['shots']} shots, {out['jobs']} job(s)")
     print(f"native circuit: depth {out['depth']}, gates {out['gate_counts']}, one shot "
           f"{out['duration_s'] * 1e6:.3f} us")
-    print(f"QPU seconds (modelled): {_fmt(q['typical'])} typical, median {_fmt(q['median'])}, "
-          f"90% interval [{_fmt(q['low'])}, {_fmt(q['high'])}]")
-    print(f"energy J (modelled):    {_fmt(e['typical'])} typical, median {_fmt(e['median'])}, "
-          f"90% interval [{_fmt(e['low'])}, {_fmt(e['high'])}]")
+    esp = out["esp"]
+    print(f"estimated success probability: {'n/a (no error data)' if esp is None else f'{esp:.4g}'}; "
+          f"mitigation {out['mitigation']}: shots x{'inf' if overhead is None else _fmt(overhead)}"
+          + (" -- BEYOND PRACTICAL MITIGATION (PEC gamma^2 > 100)" if out["beyond_practical_mitigation"] else ""))
+    for label, fig in (("QPU seconds (modelled)", q), ("energy J (modelled)   ", e)):
+        print(f"{label}: median {_fmt(fig['median'])}, 90% interval [{_fmt(fig['low'])}, "
+              f"{_fmt(fig['high'])}]; all-typical {_fmt(fig['typical'])}"
+              + ("" if fig["typical_in_interval"] else " (outside the interval: skewed ranges)"))
+    if out["mitigation"] != "none" or out["mitigation_factor"] != 1:
+        u = out["energy_unmitigated_j"]
+        print(f"energy J without mitigation: median {_fmt(u['median'])}, 90% interval "
+              f"[{_fmt(u['low'])}, {_fmt(u['high'])}]")
     for c, v in out["energy_j"].items():
         if c != "total":
             print(f"  {c:12s} {_fmt(v['typical']):>10s} J  [{_fmt(v['low'])}, {_fmt(v['high'])}]")
@@ -500,6 +602,25 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _finite_json(value) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+        return True
+    except ValueError:
+        return False
+
+
+def _nan_to_none(value):
+    """JSON has no inf/NaN: write them as null."""
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def _cmd_meters(args: argparse.Namespace) -> int:
     from qvc.energy.meters import EnergyMeter
 
@@ -507,6 +628,11 @@ def _cmd_meters(args: argparse.Namespace) -> int:
     print(f"meter: {d['meter']} ({d['method']}); shortest trusted window {d['min_window_s']:g} s")
     for b in d["backends"]:
         print(f"  {b.get('backend')}: " + ", ".join(f"{k}={v}" for k, v in b.items() if k != "backend"))
+    for b in d["backends"]:
+        if "cpu_power_rule" in b:
+            rule = {"model": "this CPU model's TDP / threads", "family": "vendor-family fallback",
+                    "default": "Green Algorithms default", "user": "user value"}[b["cpu_power_rule"]]
+            print(f"CPU power per hardware thread: {b['cpu_power_per_thread_w']:.4g} W ({rule})")
     for n in d["not_used"]:
         print(f"not used: {n['backend']}: {n['reason']}")
     return 0

@@ -27,8 +27,18 @@ class QvcUsageError(ValueError):
         self.key = key
 
 
-class IbmJobsPending(QvcUsageError):
-    """Jobs were submitted but their results did not arrive in time; they stay in the ledger.
+class IbmServiceError(QvcUsageError):
+    """The IBM service (or the network to it) failed or refused: not a mistake in the input.
+
+    Distinct from plain usage errors so callers can tell "the service said no or
+    could not be reached" from "the command was wrong"; it derives from
+    :class:`QvcUsageError` only so the command line still prints one line and
+    exits 2. :mod:`qvc.quantum.ibm` re-exports it.
+    """
+
+
+class IbmJobsPending(IbmServiceError):
+    """Jobs were submitted but their results did not arrive in time; they stay in the job store.
 
     Lives here (not in :mod:`qvc.quantum.ibm`) so the runner can catch it by type
     without importing the IBM stack; :mod:`qvc.quantum.ibm` re-exports it.

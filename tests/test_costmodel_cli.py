@@ -40,8 +40,9 @@ def test_estimate_json_for_qasm2_and_qasm3(capsys, qasm):
         out = json.loads(capsys.readouterr().out)
         assert out["device"] == "ibm_heron" and out["mode"] == "attributional"
         assert out["qpu_seconds"]["typical"] == pytest.approx(5.51692, rel=1e-12)
-        assert out["energy_j"]["total"]["typical"] == pytest.approx(137200.28348, rel=1e-12)
+        assert out["energy_j"]["total"]["typical"] == pytest.approx(122768.02076, rel=1e-12)
         assert out["gate_counts"]["cz"] == 1
+        assert out["esp"] == pytest.approx(0.80963, abs=5e-6) and out["physical_qubits"] == [0, 1]
         assert out["landauer_j"] > 0 and out["orders_above_landauer"] > 15
 
 
@@ -50,6 +51,31 @@ def test_estimate_marginal_text(capsys, qasm):
                  "--mode", "marginal"]) == 0
     out = capsys.readouterr().out
     assert "mode marginal" in out and "Landauer floor" in out and "90% interval" in out
+
+
+def test_estimate_mitigation_and_its_bad_input(capsys, qasm):
+    assert main(["estimate", qasm(BELL2), "--device", "ibm_heron", "--shots", "1000", "--mitigation",
+                 "pec", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["mitigation"] == "pec" and out["mitigation_overhead"] == pytest.approx(2.54396, abs=5e-6)
+    assert out["energy_j"]["total"]["typical"] > out["energy_unmitigated_j"]["typical"]
+    assert not out["beyond_practical_mitigation"]
+    line = _error(capsys, ["estimate", qasm(BELL2), "--device", "ibm_heron", "--shots", "10",
+                           "--mitigation", "magic"])
+    assert "--mitigation" in line and "none, zne, pec" in line
+
+
+def test_estimate_says_when_the_typical_value_is_outside_the_interval(capsys, qasm):
+    # ionq rep_delay (0.2, 1, 5) ms and other right-skewed ranges push the median above the typical
+    assert main(["estimate", qasm(BELL2), "--device", "ionq_forte", "--shots", "1000", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for fig in (out["qpu_seconds"], out["energy_j"]["total"]):
+        inside = fig["low"] <= fig["typical"] <= fig["high"]
+        assert fig["typical_in_interval"] == inside
+        assert inside or "median is the central figure" in fig["note"]
+    assert main(["estimate", qasm(BELL2), "--device", "ionq_forte", "--shots", "1000"]) == 0
+    text = capsys.readouterr().out
+    assert "median" in text and "all-typical" in text
 
 
 def test_malformed_qasm(capsys, qasm):

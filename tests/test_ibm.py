@@ -26,8 +26,8 @@ from qvc.errors import QvcUsageError
 from qvc.experiment import load_results
 from qvc.quantum.ibm import (
     IbmRunContext,
-    JobLedger,
-    LedgerSampler,
+    IbmSampler,
+    JobStore,
     ibm_context,
     parse_ibm_execution,
     set_gateway_factory,
@@ -101,7 +101,7 @@ def _service_raising(exc):
     return FakeService
 
 
-@pytest.mark.parametrize("kind", ["missing", "invalid", "unknown_backend"])
+@pytest.mark.parametrize("kind", ["missing", "invalid", "instance", "unknown_backend"])
 def test_credential_and_backend_errors_are_one_line(kind, out_dir, capsys, monkeypatch):
     import qiskit_ibm_runtime
     from qiskit.providers.exceptions import QiskitBackendNotFoundError
@@ -112,6 +112,14 @@ def test_credential_and_backend_errors_are_one_line(kind, out_dir, capsys, monke
     if kind == "missing":
         service = _service_raising(AccountNotFoundError("Unable to find account."))
         expected = "no IBM Quantum credentials found"
+    elif kind == "instance":
+        from qiskit_ibm_runtime.exceptions import IBMInputValueError
+
+        service = _service_raising(IBMInputValueError(
+            "The given API token is associated with an account that does not have access to the "
+            "instance crn:v1:bluemix:public:quantum-computing:us-east:a/x::. To use this instance, "
+            "use an API token generated from the account with this instance available."))
+        expected = "does not give this API key access to the instance"
     elif kind == "invalid":
         service = _service_raising(IBMNotAuthorizedError(f"401 Unauthorized: token {TOKEN} expired"))
         expected = "IBM Quantum rejected the credentials"
@@ -135,6 +143,8 @@ def test_credential_and_backend_errors_are_one_line(kind, out_dir, capsys, monke
     err = capsys.readouterr().err
     assert expected in _only_line(err)
     assert TOKEN not in err
+    if kind == "instance":
+        assert "network" not in err  # an inaccessible instance is not a network problem
     assert list(out_dir.iterdir()) == []
 
 
@@ -175,13 +185,13 @@ def test_kernel_from_noiseless_shots_matches_exact_kernel(tmp_path):
     from qvc.quantum.ibm.kernel import hardware_kernel
 
     X = np.random.default_rng(0).uniform(0, np.pi, size=(5, 2))
-    ctx = IbmRunContext(ledger_path=tmp_path / "l.sqlite")
-    sampler = LedgerSampler(parse_ibm_execution("ibm:aer_simulator"), default_shots=20000, seed=5,
+    ctx = IbmRunContext(store_path=tmp_path / "l.sqlite")
+    sampler = IbmSampler(parse_ibm_execution("ibm:aer_simulator"), default_shots=20000, seed=5,
                             context=ctx)
     shots_k = hardware_kernel(feature_map(2), sampler).evaluate(X)
     exact = FidelityStatevectorKernel(feature_map=feature_map(2)).evaluate(X)
     assert np.abs(shots_k - exact).max() < 0.03  # 20000 shots: std <= 0.0036 per entry
-    assert len(JobLedger(ctx.ledger_path).rows()) == 1  # 10 overlaps, one job
+    assert len(JobStore(ctx.store_path).rows()) == 1  # 10 overlaps, one job
 
 
 def test_jobs_split_under_the_circuit_limit(tmp_path):
@@ -192,13 +202,13 @@ def test_jobs_split_under_the_circuit_limit(tmp_path):
     qc = QuantumCircuit(1)
     qc.ry(theta, 0)
     qc.measure_all()
-    ctx = IbmRunContext(ledger_path=tmp_path / "l.sqlite", max_circuits_per_job=4)
-    sampler = LedgerSampler(parse_ibm_execution("ibm:fake_manila"), default_shots=16, seed=1,
+    ctx = IbmRunContext(store_path=tmp_path / "l.sqlite", max_circuits_per_job=4)
+    sampler = IbmSampler(parse_ibm_execution("ibm:fake_manila"), default_shots=16, seed=1,
                             context=ctx)
     with ibm_context(ctx):
         res = sampler.run([(qc, np.linspace(0, np.pi, 10).reshape(10, 1))]).result()
     assert res[0].data.meas.shape == (10,)
-    assert [r.n_circuits for r in JobLedger(ctx.ledger_path).rows()] == [4, 4, 2]
+    assert [r.n_circuits for r in JobStore(ctx.store_path).rows()] == [4, 4, 2]
     assert res[0].data.meas.get_counts(0) == {"0": 16}  # ry(0): always 0 (readout noise aside)
 
 
@@ -246,7 +256,7 @@ def test_reported_usage_is_priced_next_to_the_model_and_calibrated(out_dir, fake
     fake.configure(usage_seconds=1.5)  # a fixture value played by the fake service, not a measurement
     assert _run(out_dir) == 0
     q = load_results(next(out_dir.glob("iris-*"))).iloc[0]
-    assert q["hw_reported_method"] == "hardware-reported"
+    assert q["hw_reported_method"].startswith("hardware-reported")
     assert q["hw_reported_qpu_seconds"] == pytest.approx(1.5 * q["ibm_jobs"])
     assert q["hw_reported_energy_j"] > 0 and q["hw_energy_method"] == "modelled"
     assert q["hw_reported_vs_modelled"] == pytest.approx(q["hw_reported_qpu_seconds"] / q["hw_qpu_seconds"],
@@ -334,18 +344,18 @@ def test_session_mode_runs_and_is_closed_with_the_context(tmp_path):
     qc = QuantumCircuit(1)
     qc.x(0)
     qc.measure_all()
-    ctx = IbmRunContext(ledger_path=tmp_path / "l.sqlite")
+    ctx = IbmRunContext(store_path=tmp_path / "l.sqlite")
     with ibm_context(ctx):
-        sampler = LedgerSampler(parse_ibm_execution("ibm:fake_manila:session"), default_shots=32,
+        sampler = IbmSampler(parse_ibm_execution("ibm:fake_manila:session"), default_shots=32,
                                 seed=2, context=ctx)
         counts = sampler.run([qc]).result()[0].data.meas.get_counts()
         assert sum(counts.values()) == 32 and ctx.open_sessions == [sampler]
     assert ctx.open_sessions == [] and sampler._session is None
-    assert JobLedger(ctx.ledger_path).rows()[0].execution_mode == "session"
+    assert JobStore(ctx.store_path).rows()[0].execution_mode == "session"
 
 
 def test_ibm_without_subcommand_and_missing_ledger_exit_2(tmp_path, capsys):
     assert main(["ibm"]) == 2
     assert "give an ibm command" in _only_line(capsys.readouterr().err)
     assert main(["ibm", "status", "--ledger", str(tmp_path / "none.sqlite")]) == 2
-    assert "no IBM job ledger" in _only_line(capsys.readouterr().err)
+    assert "no IBM job store" in _only_line(capsys.readouterr().err)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 import time
 import types
 
@@ -12,6 +13,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_iris
 from sklearn.svm import SVC
 
+from qvc.energy.constants import CPU_TDP
 from qvc.energy.meters import (
     EnergyMeter,
     EstimateBackend,
@@ -21,6 +23,7 @@ from qvc.energy.meters import (
     measure_repeated,
     probe_nvml,
 )
+from qvc.energy.meters.estimate import cpu_power_detail
 from qvc.errors import QvcUsageError
 
 
@@ -34,13 +37,19 @@ def _busy(seconds: float) -> None:
 
 def test_cpu_tdp_lookup_known_unknown_and_user_table(tmp_path) -> None:
     w, src = lookup_cpu_power("Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz")
-    assert w == pytest.approx(150 / 20) and "xeon gold 6248" in src
-    w, src = lookup_cpu_power("Intel(R) Xeon(R) Processor")
-    assert w == 12.0 and "Green Algorithms default" in src
+    assert w == pytest.approx(150 / 40) and "xeon gold 6248" in src and "40 threads" in src
+    w, src = lookup_cpu_power("Intel(R) Xeon(R) Processor")  # family fallback: median of table Xeons
+    xeons = sorted(t / th for k, (t, _, th, _) in CPU_TDP.items() if "xeon" in k)
+    assert w == pytest.approx(statistics.median(xeons)) and "vendor-family fallback" in src
+    d = cpu_power_detail("Some Unknown CPU", threads_per_core=2)
+    assert d["rule"] == "default" and d["watts_per_thread"] == 6.0 and "Green Algorithms" in d["source"]
     table = tmp_path / "tdp.csv"
     table.write_text("model,tdp_w,cores,source\nXeon(R) Processor,64,8,my vendor sheet\n")
     w, src = lookup_cpu_power("Intel(R) Xeon(R) Processor", load_cpu_tdp_table(table))
     assert w == 8.0 and "user CPU TDP table" in src
+    table.write_text("model,tdp_w,cores,threads,source\nXeon(R) Processor,64,8,16,my vendor sheet\n")
+    w, src = lookup_cpu_power("Intel(R) Xeon(R) Processor", load_cpu_tdp_table(table))
+    assert w == 4.0 and "16 threads" in src
 
 
 @pytest.mark.parametrize("body, problem", [
@@ -49,6 +58,7 @@ def test_cpu_tdp_lookup_known_unknown_and_user_table(tmp_path) -> None:
     ("model,tdp_w,cores,source\nx,abc,4,s\n", "tdp_w must be a number"),
     ("model,tdp_w,cores,source\nx,100,0,s\n", "cores must be >= 1"),
     ("model,tdp_w,cores,source\nx,100,4\n", "expected 4 fields"),
+    ("model,tdp_w,cores,threads,source\nx,100,4,0,s\n", "threads must be >= 1"),
     ("model,tdp_w,cores,source\nx,100,4,\n", "must not be empty"),
     ("model,tdp_w,cores,source\n", "no rows"),
 ])

@@ -40,9 +40,12 @@ ESTIMATE_CONSTANTS: dict[str, Constant] = {
 K_BOLTZMANN = 1.380649e-23
 
 CODECARBON = (
-    "CodeCarbon 2.x methodology (mlco2/codecarbon docs): constant mode uses 50 % of the CPU's "
-    "TDP for the whole CPU (85 W TDP, i.e. 42.5 W, when the model is unknown, as its "
-    "emissions.csv files show) and 3 W per 8 GB of *installed* RAM"
+    "CodeCarbon 3.x methodology (mlco2/codecarbon docs/explanation/methodology.md): RAPL where "
+    "readable, else a fallback: the CPU's TDP from its table of 2000+ models (a global constant "
+    "when the model is unknown), scaled by the CPU load from psutil when available, else 50 % of "
+    "the TDP (constant mode); tracking_mode 'machine' (default: the whole machine) or 'process' "
+    "(the process's CPU-time share); RAM at 5 W per DIMM (x86), the DIMM count guessed from the "
+    "installed size (at least 2 DIMMs, 10 W); CodeCarbon 2.x used 3 W per 8 GB installed"
 )
 ECO2AI = (
     "Budennyy et al., 'eco2AI: carbon emissions tracking of machine learning models as the "
@@ -58,8 +61,11 @@ COMPARISON_CONSTANTS: dict[str, dict[str, Constant]] = {
         "pue": Constant(1.67, "dimensionless, average data centre", GREEN_ALGORITHMS),
     },
     "codecarbon": {
-        "cpu_power_unknown_w": Constant(42.5, "W for the whole CPU (50 % of 85 W TDP)", CODECARBON),
-        "memory_power_w_per_gb": Constant(0.375, "W per GB installed (3 W / 8 GB)", CODECARBON),
+        "cpu_constant_mode_fraction": Constant(0.5, "of the CPU's TDP, whole CPU, whatever the load",
+                                               CODECARBON),
+        "ram_power_w_per_dimm": Constant(5.0, "W per DIMM (x86), DIMMs guessed from installed size",
+                                         CODECARBON),
+        "ram_power_min_w": Constant(10.0, "W (2 DIMMs at least)", CODECARBON),
     },
     "eco2ai": {
         "memory_power_w_per_gb": Constant(
@@ -68,26 +74,33 @@ COMPARISON_CONSTANTS: dict[str, dict[str, Constant]] = {
     },
 }
 
-_INTEL_ARK = "Intel ARK product specifications (processor base power / TDP and core count)"
-_AMD_SPEC = "AMD product specifications page (default TDP and core count)"
+_INTEL_ARK = "Intel ARK product specifications (processor base power / TDP, cores, threads)"
+_AMD_SPEC = "AMD product specifications page (default TDP, CPU cores, threads)"
 
-#: CPU TDP by model (key: lower-case model fragment as it appears in /proc/cpuinfo's model name).
-#: Per-core power = TDP / cores; used when the CPU model matches, else the Green Algorithms default.
-CPU_TDP: dict[str, tuple[float, int, str]] = {
-    "xeon gold 6130": (125.0, 16, _INTEL_ARK),
-    "xeon gold 6248": (150.0, 20, _INTEL_ARK),
-    "xeon platinum 8380": (270.0, 40, _INTEL_ARK),
-    "xeon platinum 8480+": (350.0, 56, _INTEL_ARK),
-    "xeon e5-2620 v3": (85.0, 6, _INTEL_ARK),
-    "xeon e5-2680 v4": (120.0, 14, _INTEL_ARK),
-    "core i7-8650u": (15.0, 4, _INTEL_ARK),
-    "core i7-12700k": (125.0, 12, _INTEL_ARK),
-    "core i9-13900k": (125.0, 24, _INTEL_ARK),
-    "epyc 7543": (225.0, 32, _AMD_SPEC),
-    "epyc 7742": (225.0, 64, _AMD_SPEC),
-    "epyc 7763": (280.0, 64, _AMD_SPEC),
-    "epyc 9654": (360.0, 96, _AMD_SPEC),
-    "ryzen 7 5800x": (105.0, 8, _AMD_SPEC),
-    "ryzen 9 5950x": (105.0, 16, _AMD_SPEC),
-    "ryzen threadripper 1950x": (180.0, 16, _AMD_SPEC),
+#: CPU TDP by model (key: lower-case model fragment as it appears in /proc/cpuinfo's model name):
+#: ``(tdp_w, cores, threads, source)``. Power per hardware thread (logical CPU) = TDP / threads,
+#: because process CPU time counts logical-CPU seconds and a fully loaded package draws about
+#: its TDP with every thread busy.
+CPU_TDP: dict[str, tuple[float, int, int, str]] = {
+    "xeon gold 6130": (125.0, 16, 32, _INTEL_ARK),
+    "xeon gold 6248": (150.0, 20, 40, _INTEL_ARK),
+    "xeon platinum 8380": (270.0, 40, 80, _INTEL_ARK),
+    "xeon platinum 8480+": (350.0, 56, 112, _INTEL_ARK),
+    "xeon e5-2620 v3": (85.0, 6, 12, _INTEL_ARK),
+    "xeon e5-2680 v4": (120.0, 14, 28, _INTEL_ARK),
+    "core i7-8650u": (15.0, 4, 8, _INTEL_ARK),
+    "core i7-12700k": (125.0, 12, 20, _INTEL_ARK),
+    "core i9-13900k": (125.0, 24, 32, _INTEL_ARK),
+    "epyc 7543": (225.0, 32, 64, _AMD_SPEC),
+    "epyc 7742": (225.0, 64, 128, _AMD_SPEC),
+    "epyc 7763": (280.0, 64, 128, _AMD_SPEC),
+    "epyc 9654": (360.0, 96, 192, _AMD_SPEC),
+    "ryzen 7 5800x": (105.0, 8, 16, _AMD_SPEC),
+    "ryzen 9 5950x": (105.0, 16, 32, _AMD_SPEC),
+    "ryzen threadripper 1950x": (180.0, 16, 32, _AMD_SPEC),
 }
+
+#: Vendor families for CPUs whose exact model is not in :data:`CPU_TDP` (cloud VMs often show
+#: only "AMD EPYC" or "Intel Xeon Processor"): the median TDP per thread of the table's models
+#: of that family (the rule is stated in the source string the meter records).
+CPU_FAMILIES: tuple[str, ...] = ("epyc", "xeon", "ryzen threadripper", "ryzen", "core")

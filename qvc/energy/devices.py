@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -39,7 +39,10 @@ COMPONENTS = ("cryogenics", "vacuum", "lasers", "control", "readout", "servers")
 _TIMING_REQUIRED = ("rep_delay_s", "per_job_overhead_s", "per_circuit_overhead_s")
 _LAYERED_REQUIRED = ("gate_1q_s", "gate_2q_s", "readout_s")
 _LAYERED_OPTIONAL = ("reset_s", "layer_overhead_s")
-_KNOWN_KEYS = {
+#: Error rates of a device without a Qiskit target (optional, all three or none): average gate
+#: infidelity of 1q and 2q gates and readout assignment error, for the ESP and mitigation overhead.
+ERROR_KEYS = ("gate_1q_error", "gate_2q_error", "readout_error")
+_KNOWN_KEYS = {*ERROR_KEYS,
     "description", "platform", "fake_backend", "num_qubits", "basis_gates", "basis_gates_source",
     "coupling", "coupling_source", "parallel_gates", "max_circuits_per_job",
     "max_executions_per_job", "pue", "power", *_TIMING_REQUIRED, *_LAYERED_REQUIRED,
@@ -148,6 +151,7 @@ class DevicePreset:
     coupling_source: str = ""
     parallel_gates: bool = True
     origin: str = ""
+    error_params: dict[str, Param] = field(default_factory=dict)
 
     # -- typical values under short names (used by the runner, CLI and IBM calibration) --
     @property
@@ -251,8 +255,11 @@ class DevicePreset:
         out["max_circuits_per_job"] = self.max_circuits.source
         if self.max_executions is not None:
             out["max_executions_per_job"] = self.max_executions.source
+        for k, p in self.error_params.items():
+            out[k] = p.source
         if self.fake_backend:
             out["gate_durations"] = f"{self.fake_backend} Target (qiskit-ibm-runtime snapshot)"
+            out["gate_errors"] = f"{self.fake_backend} Target (qiskit-ibm-runtime snapshot)"
         else:
             out["num_qubits"] = self._fixed_qubits().source
             out["basis_gates"] = self.basis_gates_source
@@ -268,7 +275,7 @@ class DevicePreset:
         Examples
         --------
         >>> round(get_device("ibm_heron").attributional_power_w())
-        24869
+        22253
         """
         n = self.num_qubits
         total = sum(c.static_w.typical + c.per_qubit_w.typical * n for c in self.power.values())
@@ -295,6 +302,10 @@ class DevicePreset:
             d["coupling"] = {"value": self.coupling_spec, "source": self.coupling_source}
             d["parallel_gates"] = self.parallel_gates
         d["timing_params"] = {k: p.to_dict() for k, p in self.timing_params.items()}
+        if self.error_params:
+            d["error_params"] = {k: p.to_dict() for k, p in self.error_params.items()}
+        elif self.fake_backend:
+            d["error_params"] = {"source": f"{self.fake_backend} Target, per operation and physical qubit"}
         d["max_circuits_per_job"] = self.max_circuits.to_dict()
         d["max_executions_per_job"] = None if self.max_executions is None else self.max_executions.to_dict()
         d["power"] = {k: c.to_dict() for k, c in self.power.items()}
@@ -415,6 +426,9 @@ def _parse_device(ctx: _Ctx, name: str, raw: object) -> DevicePreset:
         raise ctx.fail("fake_backend", "the name of a qiskit_ibm_runtime.fake_provider class", fake)
     timing = {k: _param(ctx, k, raw[k]) for k in _TIMING_REQUIRED}
     kwargs: dict = {}
+    if fake is not None and any(k in raw for k in ERROR_KEYS):
+        raise ctx.fail(next(k for k in ERROR_KEYS if k in raw),
+                       "no error rates on a fake_backend device (they come from its Target)")
     if fake is None:
         for key in ("num_qubits", "basis_gates", *_LAYERED_REQUIRED):
             if key not in raw:
@@ -446,7 +460,16 @@ def _parse_device(ctx: _Ctx, name: str, raw: object) -> DevicePreset:
         parallel = raw.get("parallel_gates", True)
         if not isinstance(parallel, bool):
             raise ctx.fail("parallel_gates", "true or false", parallel)
+        given = [k for k in ERROR_KEYS if k in raw]
+        if given and len(given) != len(ERROR_KEYS):
+            missing = [k for k in ERROR_KEYS if k not in raw]
+            raise ctx.fail(missing[0], f"all of {', '.join(ERROR_KEYS)} or none of them", None)
+        errors = {k: _param(ctx, k, raw[k]) for k in given}
+        for k, p in errors.items():
+            if p.high >= 1.0:
+                raise ctx.fail(k, "an error probability below 1", p.high)
         kwargs.update(
+            error_params=errors,
             num_qubits_fixed=_fixed(ctx, "num_qubits", raw["num_qubits"]),
             basis_gates_fixed=tuple(basis),
             basis_gates_source=_text(ctx, raw, "basis_gates_source", required=False, default="unverified"),
@@ -562,6 +585,55 @@ def get_device(name: str, device_file: str | Path | None = None) -> DevicePreset
         raise QvcUsageError(
             f"unknown device {name!r}; choose one of: {', '.join(devices)} (or add it with --device-file)"
         ) from None
+
+
+def fake_backend_class(backend: str) -> str | None:
+    """The qiskit-ibm-runtime fake backend class for an IBM backend name, if one exists offline.
+
+    ``fake_manila`` -> ``FakeManilaV2``, ``ibm_torino`` -> ``FakeTorino``; ``None`` when
+    no snapshot of that backend ships with qiskit-ibm-runtime.
+
+    Examples
+    --------
+    >>> fake_backend_class("fake_manila"), fake_backend_class("ibm_torino")
+    ('FakeManilaV2', 'FakeTorino')
+    """
+    from qiskit_ibm_runtime import fake_provider
+
+    stem = backend.lower().removeprefix("fake_").removeprefix("ibm_")
+    for name in (f"Fake{stem.capitalize()}", f"Fake{stem.capitalize()}V2"):
+        if hasattr(fake_provider, name):
+            return name
+    return None
+
+
+def device_for_backend(base: DevicePreset, backend: str) -> tuple[DevicePreset, str]:
+    """The pricing device of an ``ibm:<backend>`` run: ``base``'s power budget on the backend's own Target.
+
+    Returns ``(device, note)``. When the backend's Target is available offline (a
+    qiskit-ibm-runtime snapshot), the device is ``base`` with that Target (timings,
+    errors, qubits, coupling) and is named ``<base>@<backend>``; otherwise ``base``
+    unchanged and a note saying that a different device's target prices the run.
+
+    Examples
+    --------
+    >>> dev, note = device_for_backend(get_device("ibm_heron"), "fake_manila")
+    >>> dev.name, dev.num_qubits
+    ('ibm_heron@fake_manila', 5)
+    """
+    from dataclasses import replace
+
+    cls = fake_backend_class(backend)
+    if cls is None or base.fake_backend is None:
+        why = ("no offline Target snapshot of that backend" if cls is None
+               else f"preset {base.name} has no Qiskit target to replace")
+        return base, (f"priced on preset {base.name} ({base.fake_backend or 'layered model'}), not on "
+                      f"{backend}'s own target: {why}")
+    if cls == base.fake_backend:
+        return base, ""
+    dev = replace(base, name=f"{base.name}@{backend}", fake_backend=cls,
+                  description=f"{base.description}; timings, errors and qubits from {cls}")
+    return dev, (f"priced on {backend}'s own Target ({cls}) with the power budget of preset {base.name}")
 
 
 class _LazyDevices(Mapping):

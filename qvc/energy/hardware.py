@@ -39,6 +39,8 @@ import numpy as np
 from qiskit import QuantumCircuit
 
 from qvc.energy.devices import COMPONENTS, DevicePreset
+from qvc.energy.mitigation import SOURCES as MITIGATION_SOURCES
+from qvc.energy.mitigation import Mitigation, check_mitigation, mitigation_cost
 from qvc.energy.thermo import landauer_j, orders_above_floor, qpu_erased_bits
 from qvc.errors import QvcUsageError
 from qvc.quantum.ledger import LedgerEntry
@@ -99,6 +101,13 @@ class TemplateTiming:
     category_counts: tuple[int, int, int, int] = (0, 0, 0, 0)
     n_layers: int = 0
     parallel: bool = True
+    readout_rounds: int = 0
+    reset_rounds: int = 0
+    errors_1q: tuple[float, ...] | None = None
+    errors_2q: tuple[float, ...] | None = None
+    errors_readout: tuple[float, ...] | None = None
+    physical_qubits: tuple[int, ...] = ()
+    error_ops: tuple[tuple[str, tuple[int, ...], float], ...] = ()
 
     def duration(self, p: dict[str, np.ndarray]) -> np.ndarray:
         """One-shot duration for each draw of the device parameters ``p`` (arrays of one length)."""
@@ -111,18 +120,36 @@ class TemplateTiming:
             for mask, count in self.combos:
                 longest = np.max([times[i] for i in range(4) if mask >> i & 1], axis=0)
                 out += count * longest
-        else:  # gates one after another; simultaneous measurements (resets) count once per layer
+        else:  # gates one after another; measurements (resets) no gate waits between count once
             c1, c2, _, _ = self.category_counts
-            readout_layers = sum(c for mask, c in self.combos if mask & 4)
-            reset_layers = sum(c for mask, c in self.combos if mask & 8)
-            out = c1 * times[0] + c2 * times[1] + readout_layers * times[2] + reset_layers * times[3]
+            out = (c1 * times[0] + c2 * times[1] + self.readout_rounds * times[2]
+                   + self.reset_rounds * times[3])
         return out + self.n_layers * p["layer_overhead_s"]
+
+    def error_rates(self, device: DevicePreset) -> tuple[list, list, list] | None:
+        """Per-operation error rates (1q gates, 2q gates, measurements) of the native circuit.
+
+        Target devices: the Target's error of each operation on its physical qubits;
+        layered devices: the preset's typical ``gate_1q_error``, ``gate_2q_error`` and
+        ``readout_error`` per operation. ``None`` when the preset has no error rates.
+        """
+        if self.errors_1q is not None:
+            return list(self.errors_1q), list(self.errors_2q or ()), list(self.errors_readout or ())
+        errs = device.error_params
+        if not errs:
+            return None
+        c1, c2, _, _ = self.category_counts
+        return ([errs["gate_1q_error"].typical] * c1, [errs["gate_2q_error"].typical] * c2,
+                [errs["readout_error"].typical] * self.measured_bits)
 
     def to_dict(self) -> dict:
         """Plain-JSON form."""
-        return {"gate_counts": dict(self.gate_counts), "depth": self.depth,
-                "duration_s": self.duration_s, "active_qubits": self.active_qubits,
-                "measured_bits": self.measured_bits, "method": self.method}
+        out = {"gate_counts": dict(self.gate_counts), "depth": self.depth,
+               "duration_s": self.duration_s, "active_qubits": self.active_qubits,
+               "measured_bits": self.measured_bits, "method": self.method}
+        if self.physical_qubits:
+            out["physical_qubits"] = list(self.physical_qubits)
+        return out
 
 
 _TIMING_CACHE: dict[tuple[str, str], TemplateTiming] = {}
@@ -194,19 +221,32 @@ def _transpile(circuit: QuantumCircuit, device: DevicePreset) -> QuantumCircuit:
         ) from None
 
 
-def _layer_model(isa: QuantumCircuit, device: DevicePreset) -> tuple[dict, tuple, int, tuple]:
-    """ASAP layers of the timed operations of a native circuit, grouped by category set."""
+def _layer_model(isa: QuantumCircuit, device: DevicePreset) -> tuple[dict, tuple, int, tuple, int, int]:
+    """ASAP layers of the timed operations of a native circuit, grouped by category set.
+
+    Also counts readout (reset) *rounds* for devices that run one operation at a time:
+    measurements that no gate has to wait for between them share one round (an ion
+    chain is imaged at once), whatever ASAP layer they land in; a measurement that a
+    later operation depends on (mid-circuit) closes its round.
+    """
     qindex = {q: i for i, q in enumerate(isa.qubits)}
     cindex = {c: i for i, c in enumerate(isa.clbits)}
-    front = np.zeros(isa.num_qubits + isa.num_clbits, dtype=np.int64)
+    width = isa.num_qubits + isa.num_clbits
+    front = np.zeros(width, dtype=np.int64)
+    rounds_done = np.zeros(width, dtype=np.int64)  # rounds that must finish before the next op
+    after_readout = np.zeros(width, dtype=bool)    # the wire's last op was a measure / reset
+    rounds: dict[int, set[int]] = {2: set(), 3: set()}
     layer_masks: dict[int, int] = {}
     counts = [0, 0, 0, 0]
     for inst in isa.data:
         name = inst.operation.name
+        wires = [qindex[q] for q in inst.qubits] + [isa.num_qubits + cindex[c] for c in inst.clbits]
         if name == "barrier":  # synchronises its qubits, takes no time
             wires = [qindex[q] for q in inst.qubits]
             if wires:
                 front[wires] = front[wires].max()
+                k = int((rounds_done[wires] + after_readout[wires]).max())
+                rounds_done[wires], after_readout[wires] = k, False
             continue
         if name in _VIRTUAL:
             continue
@@ -223,15 +263,46 @@ def _layer_model(isa: QuantumCircuit, device: DevicePreset) -> tuple[dict, tuple
                 f"native circuit for {device.name} still has the {len(inst.qubits)}-qubit operation "
                 f"{name!r}; the layered model times 1- and 2-qubit gates only"
             )
-        wires = [qindex[q] for q in inst.qubits] + [isa.num_qubits + cindex[c] for c in inst.clbits]
         layer = int(front[wires].max())
         front[wires] = layer + 1
         layer_masks[layer] = layer_masks.get(layer, 0) | (1 << cat)
         counts[cat] += 1
+        k = int((rounds_done[wires] + after_readout[wires]).max())
+        rounds_done[wires] = k
+        after_readout[wires] = cat >= 2
+        if cat >= 2:
+            rounds[cat].add(k)
     combos: dict[int, int] = {}
     for mask in layer_masks.values():
         combos[mask] = combos.get(mask, 0) + 1
-    return combos, tuple(sorted(combos.items())), len(layer_masks), tuple(counts)
+    return (combos, tuple(sorted(combos.items())), len(layer_masks), tuple(counts),
+            len(rounds[2]), len(rounds[3]))
+
+
+def _target_errors(isa: QuantumCircuit, device: DevicePreset) -> tuple[tuple, tuple, tuple, tuple, tuple]:
+    """Error of every timed operation of ``isa`` on its physical qubits, from the device's Target."""
+    target = device.target
+    e1: list[float] = []
+    e2: list[float] = []
+    em: list[float] = []
+    ops: list[tuple[str, tuple[int, ...], float]] = []
+    used: set[int] = set()
+    for inst in isa.data:
+        name = inst.operation.name
+        if name in ("barrier", "delay", "reset") or name in _VIRTUAL:
+            continue
+        qargs = tuple(isa.find_bit(q).index for q in inst.qubits)
+        used.update(qargs)
+        props = target[name].get(qargs) if name in target.operation_names else None
+        err = float(props.error) if props is not None and props.error is not None else 0.0
+        ops.append((name, qargs, err))
+        if name == "measure":
+            em.append(err)
+        elif len(qargs) == 1:
+            e1.append(err)
+        else:
+            e2.append(err)
+    return tuple(e1), tuple(e2), tuple(em), tuple(sorted(used)), tuple(ops)
 
 
 def template_timing(template: QuantumCircuit, device: DevicePreset) -> TemplateTiming:
@@ -264,14 +335,18 @@ def template_timing(template: QuantumCircuit, device: DevicePreset) -> TemplateT
         reset_ops=int(ops.get("reset", 0)),
     )
     if device.timing == "target":
+        e1, e2, em, physical, error_ops = _target_errors(isa, device)
         timing = TemplateTiming(
-            duration_s=float(isa.estimate_duration(device.target, unit="s")), method="target", **common
+            duration_s=float(isa.estimate_duration(device.target, unit="s")), method="target",
+            errors_1q=e1, errors_2q=e2, errors_readout=em, physical_qubits=physical, error_ops=error_ops,
+            **common
         )
     else:
-        _, combos, n_layers, counts = _layer_model(isa, device)
+        _, combos, n_layers, counts, ro_rounds, reset_rounds = _layer_model(isa, device)
         partial = TemplateTiming(
             duration_s=0.0, method="layered", combos=combos, category_counts=counts,
-            n_layers=n_layers, parallel=device.parallel_gates, **common,
+            n_layers=n_layers, parallel=device.parallel_gates, readout_rounds=ro_rounds,
+            reset_rounds=reset_rounds, **common,
         )
         typ = {k: np.array([p.typical]) for k, p in device.timing_params.items()}
         timing = TemplateTiming(**{**partial.__dict__, "duration_s": float(partial.duration(typ)[0])})
@@ -317,28 +392,84 @@ def typical_parameters(device: DevicePreset) -> dict[str, np.ndarray]:
 # The model
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class _Priced:
+    """One ledger entry with its timing and what mitigating it costs."""
+
+    entry: LedgerEntry
+    timing: TemplateTiming
+    mitigation: Mitigation | None
+    multiplier: float  # on shots: user factor x mitigation overhead
+    stretch: float  # on one shot's circuit duration
+
+    @property
+    def shots(self) -> float:
+        """Shots per circuit after the multiplier (an integer while that is exact in a float)."""
+        x = self.entry.shots * self.multiplier
+        return float(math.ceil(x)) if x < 2.0**53 else x
+
+
+@dataclass(frozen=True)
 class _Phase:
     model: str
     phase: str
-    entries: tuple[tuple[LedgerEntry, TemplateTiming], ...]
+    entries: tuple[_Priced, ...]
     circuits: int
-    executions: int
+    executions: float
     jobs: int
+    sequential_jobs: int
+    host_gap_s: float
 
 
-def _phases(entries: list[LedgerEntry], device: DevicePreset, m: float) -> list[_Phase]:
+def _mitigation_of(timing: TemplateTiming, device: DevicePreset, model: str) -> Mitigation | None:
+    rates = timing.error_rates(device)
+    if rates is None:
+        if model != "none":
+            raise QvcUsageError(
+                f"device {device.name} has no error rates, so --mitigation {model} cannot be priced; "
+                "add gate_1q_error, gate_2q_error and readout_error to its preset or use --mitigation none"
+            )
+        return None
+    return mitigation_cost(model, *rates)
+
+
+def _jobs_for(circuits: int, executions: float, device: DevicePreset) -> int:
+    if not math.isfinite(executions):  # no finite mitigation exists: count jobs by circuits
+        executions = 0
+    jobs = math.ceil(circuits / device.max_circuits_per_job) if circuits else 0
+    if device.max_executions_per_job is not None and executions:
+        jobs = max(jobs, math.ceil(executions / device.max_executions_per_job))
+    return jobs
+
+
+def _phases(entries: list[LedgerEntry], device: DevicePreset, factor: float, mitigation: str,
+            *, mitigated: bool = True) -> list[_Phase]:
     groups: dict[tuple[str, str], list[LedgerEntry]] = {}
     for e in entries:
         groups.setdefault((e.model, e.phase), []).append(e)
     out = []
     for (model, phase), es in groups.items():
-        timed = tuple((e, template_timing(e.template, device)) for e in es)
-        circuits = sum(e.n_circuits for e in es)
-        executions = sum(e.n_circuits * math.ceil(e.shots * m) for e in es)
-        jobs = math.ceil(circuits / device.max_circuits_per_job) if circuits else 0
-        if device.max_executions_per_job is not None and executions:
-            jobs = max(jobs, math.ceil(executions / device.max_executions_per_job))
-        out.append(_Phase(model, phase, timed, circuits, executions, jobs))
+        priced = []
+        for e in es:
+            t = template_timing(e.template, device)
+            mit = _mitigation_of(t, device, mitigation)
+            if mitigated and mit is not None:
+                priced.append(_Priced(e, t, mit, factor * mit.overhead, mit.stretch))
+            else:
+                priced.append(_Priced(e, t, mit, factor if mitigated else 1.0, 1.0))
+        free = [p for p in priced if p.entry.sequential_jobs <= 0]
+        jobs = _jobs_for(sum(p.entry.n_circuits for p in free),
+                         sum(p.entry.n_circuits * p.shots for p in free), device)
+        seq_jobs, gap = 0, 0.0
+        for p in priced:
+            rounds = p.entry.sequential_jobs
+            if rounds <= 0:
+                continue
+            per_round = math.ceil(p.entry.n_circuits / rounds)
+            seq_jobs += rounds * max(1, _jobs_for(per_round, per_round * p.shots, device))
+            gap += max(rounds - 1, 0) * p.entry.host_seconds_per_round
+        executions = float(sum(p.entry.n_circuits * p.shots for p in priced))
+        out.append(_Phase(model, phase, tuple(priced), sum(p.entry.n_circuits for p in priced),
+                          executions, jobs + seq_jobs, seq_jobs, gap))
     return out
 
 
@@ -352,8 +483,7 @@ def _component_power(device: DevicePreset, p: dict[str, np.ndarray], mode: str, 
     return out
 
 
-def _evaluate(device: DevicePreset, phases: list[_Phase], p: dict[str, np.ndarray], mode: str,
-              m: float) -> dict:
+def _evaluate(device: DevicePreset, phases: list[_Phase], p: dict[str, np.ndarray], mode: str) -> dict:
     """QPU seconds and joules per component for every draw in ``p`` (vectorised)."""
     n = len(p["pue"])
     comp = {c: np.zeros(n) for c in device.power}
@@ -361,20 +491,21 @@ def _evaluate(device: DevicePreset, phases: list[_Phase], p: dict[str, np.ndarra
     per_phase = {}
     for ph in phases:
         overhead = ph.jobs * p["per_job_overhead_s"]
-        phase_s = overhead.copy()
+        phase_s = overhead + ph.host_gap_s
         phase_e = {c: np.zeros(n) for c in device.power}
         entry_s = []
-        for e, t in ph.entries:
-            shots = math.ceil(e.shots * m)
-            s = e.n_circuits * (p["per_circuit_overhead_s"] + shots * (t.duration(p) + p["rep_delay_s"]))
+        for pe in ph.entries:
+            t = pe.timing
+            s = pe.entry.n_circuits * (p["per_circuit_overhead_s"]
+                                       + pe.shots * (pe.stretch * t.duration(p) + p["rep_delay_s"]))
             entry_s.append((s, t))
             phase_s = phase_s + s
-        if mode == "attributional":
+        if mode == "attributional":  # the session holds the whole machine, gaps included
             power = _component_power(device, p, mode, device.num_qubits)
             for c in device.power:
                 phase_e[c] = power[c] * phase_s
-        else:
-            widest = max(t.active_qubits for _, t in ph.entries)
+        else:  # an idle machine waiting between rounds adds nothing
+            widest = max(t.active_qubits for _, t in entry_s)
             power = _component_power(device, p, mode, widest)
             for c in device.power:
                 phase_e[c] = power[c] * overhead
@@ -405,6 +536,11 @@ class Interval:
         lo, med, hi = np.percentile(draws, [5.0, 50.0, 95.0])
         return cls(float(med), float(lo), float(hi))
 
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` lies inside ``[low, high]`` (a hair of rounding allowed)."""
+        tol = 1e-12 * max(abs(self.low), abs(self.high), 1e-300)
+        return self.low - tol <= value <= self.high + tol
+
     def to_dict(self) -> dict:
         """Plain-JSON form."""
         return {"median": self.median, "low": self.low, "high": self.high}
@@ -416,18 +552,26 @@ class PhaseCost:
 
     ``qpu_seconds`` and ``energy_j`` are at typical parameter values; the
     intervals hold the Monte Carlo median and 90 % interval of this phase alone.
+    ``sequential_jobs`` are the jobs that wait on each other (optimizer rounds),
+    ``host_gap_s`` the host's time between them; ``esp`` the lowest estimated
+    success probability of the phase's circuits, ``mitigation_overhead`` the
+    largest shot multiplier.
     """
 
     model: str
     phase: str
     circuits: int
-    executions: int
+    executions: float
     jobs: int
     qpu_seconds: float
     energy_j: float
     qpu_seconds_interval: Interval
     energy_interval: Interval
     templates: tuple[dict, ...] = ()
+    sequential_jobs: int = 0
+    host_gap_s: float = 0.0
+    esp: float = float("nan")
+    mitigation_overhead: float = 1.0
 
     @property
     def label(self) -> str:
@@ -442,6 +586,11 @@ class HardwareCost:
     ``qpu_seconds`` and ``energy_j`` are the deterministic figures at typical
     parameter values (the ones the hand calculation of ``docs/methodology.md``
     reproduces); ``*_interval`` hold the Monte Carlo median and 90 % interval.
+    ``energy_unmitigated_*`` are the same run without any mitigation overhead.
+    ``esp`` is the lowest estimated success probability of the priced circuits
+    (NaN when the device has no error data), ``mitigation_overhead`` the largest
+    shot multiplier of the chosen mitigation, ``beyond_mitigation`` whether any
+    circuit exceeds practical mitigation (see :mod:`qvc.energy.mitigation`).
     """
 
     device: str
@@ -463,6 +612,15 @@ class HardwareCost:
     n_draws: int = 0
     seed: int = 0
     details: dict = field(default_factory=dict)
+    mitigation: str = "none"
+    esp: float = float("nan")
+    mitigation_overhead: float = 1.0
+    beyond_mitigation: bool = False
+    sequential_jobs: int = 0
+    host_gap_s: float = 0.0
+    energy_unmitigated_j: float = float("nan")
+    energy_unmitigated_interval: Interval | None = None
+    qpu_seconds_unmitigated: float = float("nan")
 
     def phase_median(self, phase: str, quantity: Literal["qpu_seconds", "energy_j"]) -> float:
         """Sum over models of the Monte Carlo median of ``quantity`` in ``phase`` (0 if none ran).
@@ -486,16 +644,36 @@ class HardwareCost:
         return orders_above_floor(self.energy_j, self.landauer_j)
 
 
-def _check_args(device: DevicePreset, mode: str, mitigation_factor: float, n_draws: int) -> None:
+def _check_args(device: DevicePreset, mode: str, mitigation_factor: float, n_draws: int,
+                mitigation: str = "none") -> None:
     from qvc._validation import check_choice, check_positive_int
 
     check_choice(mode, ATTRIBUTION_MODES, "attribution mode")
+    check_mitigation(mitigation)
     if not (isinstance(mitigation_factor, (int, float)) and math.isfinite(mitigation_factor)
             and mitigation_factor >= 1.0):
         raise QvcUsageError(
             f"--mitigation-factor must be a number >= 1 (got {mitigation_factor!r}); 1 means no mitigation"
         )
     check_positive_int(n_draws, "number of Monte Carlo draws")
+
+
+def _phase_cost(ph: _Phase, typ: dict, mc: dict) -> PhaseCost:
+    key = (ph.model, ph.phase)
+    mits = [pe.mitigation for pe in ph.entries if pe.mitigation is not None]
+    return PhaseCost(
+        model=ph.model, phase=ph.phase, circuits=ph.circuits, executions=ph.executions, jobs=ph.jobs,
+        qpu_seconds=float(typ["phases"][key]["qpu_s"][0]),
+        energy_j=float(typ["phases"][key]["energy_j"][0]),
+        qpu_seconds_interval=Interval.of(mc["phases"][key]["qpu_s"]),
+        energy_interval=Interval.of(mc["phases"][key]["energy_j"]),
+        templates=tuple({**pe.timing.to_dict(),
+                         **({"mitigation": pe.mitigation.to_dict()} if pe.mitigation else {})}
+                        for pe in ph.entries),
+        sequential_jobs=ph.sequential_jobs, host_gap_s=ph.host_gap_s,
+        esp=min((m.esp for m in mits), default=float("nan")),
+        mitigation_overhead=max((pe.multiplier for pe in ph.entries), default=1.0),
+    )
 
 
 def _interval(iv: Interval | None) -> Interval:
@@ -511,10 +689,14 @@ def price_entries(
     *,
     mode: str = "attributional",
     mitigation_factor: float = 1.0,
+    mitigation: str = "none",
     n_draws: int = DEFAULT_DRAWS,
     seed: int = DEFAULT_SEED,
 ) -> HardwareCost:
     """Price ledger entries on ``device``; each (model, phase) is submitted as separate jobs.
+
+    Entries with ``sequential_jobs`` (an optimizer's evaluations) are submitted as
+    one job per round, with the host's time between rounds held in the session.
 
     Parameters
     ----------
@@ -522,7 +704,10 @@ def price_entries(
     device : DevicePreset
     mode : {"attributional", "marginal"}
     mitigation_factor : float, default 1
-        Error-mitigation sampling multiplier applied to shots (e.g. ZNE/PEC overhead).
+        A further user multiplier on shots (on top of ``mitigation``'s overhead).
+    mitigation : {"none", "zne", "pec"}, default "none"
+        Error-mitigation model whose sampling overhead, computed per circuit from the
+        device's error data, multiplies the shots (see :mod:`qvc.energy.mitigation`).
     n_draws : int, default 2000
         Monte Carlo draws for the 90 % interval.
     seed : int, default 0
@@ -540,21 +725,30 @@ def price_entries(
     >>> cost = price_entries([LedgerEntry("m", "fit", qc, 10, 1000, "kernel")], get_device("ibm_heron"))
     >>> cost.jobs, cost.method, cost.qpu_seconds_interval.low < cost.qpu_seconds_interval.high
     (1, 'modelled', True)
+    >>> 0 < cost.esp <= 1, cost.mitigation_overhead
+    (True, 1.0)
     """
-    _check_args(device, mode, mitigation_factor, n_draws)
+    _check_args(device, mode, mitigation_factor, n_draws, mitigation)
     for e in entries:
         if e.shots <= 0:
             raise QvcUsageError(f"shots must be >= 1 (got {e.shots})")
     m = float(mitigation_factor)
-    phases = _phases(entries, device, m)
-    typ = _evaluate(device, phases, typical_parameters(device), mode, m)
-    mc = _evaluate(device, phases, draw_parameters(device, n_draws, seed), mode, m)
+    phases = _phases(entries, device, m, mitigation)
+    plain = _phases(entries, device, m, mitigation, mitigated=False)
+    typical, draws = typical_parameters(device), draw_parameters(device, n_draws, seed)
+    typ = _evaluate(device, phases, typical, mode)
+    mc = _evaluate(device, phases, draws, mode)
+    typ_plain = _evaluate(device, plain, typical, mode)
+    mc_plain = _evaluate(device, plain, draws, mode)
     bits = 0.0
     for ph in phases:
-        for e, t in ph.entries:
-            bits += qpu_erased_bits(e.n_circuits * math.ceil(e.shots * m), t.measured_bits,
+        for pe in ph.entries:
+            t = pe.timing
+            bits += qpu_erased_bits(pe.entry.n_circuits * pe.shots, t.measured_bits,
                                     t.active_qubits + t.reset_ops)
     comps = [c for c in ENERGY_COMPONENTS if c in typ["components"]]
+    priced = [pe for ph in phases for pe in ph.entries]
+    mits = [pe.mitigation for pe in priced if pe.mitigation is not None]
     return HardwareCost(
         device=device.name,
         circuits=sum(ph.circuits for ph in phases),
@@ -568,28 +762,33 @@ def price_entries(
         energy_interval=Interval.of(mc["energy_j"]),
         components_j={c: float(typ["components"][c][0]) for c in comps},
         components_interval={c: Interval.of(mc["components"][c]) for c in comps},
-        phases=[
-            PhaseCost(
-                model=ph.model, phase=ph.phase, circuits=ph.circuits, executions=ph.executions,
-                jobs=ph.jobs,
-                qpu_seconds=float(typ["phases"][(ph.model, ph.phase)]["qpu_s"][0]),
-                energy_j=float(typ["phases"][(ph.model, ph.phase)]["energy_j"][0]),
-                qpu_seconds_interval=Interval.of(mc["phases"][(ph.model, ph.phase)]["qpu_s"]),
-                energy_interval=Interval.of(mc["phases"][(ph.model, ph.phase)]["energy_j"]),
-                templates=tuple(t.to_dict() for _, t in ph.entries),
-            )
-            for ph in phases
-        ],
+        phases=[_phase_cost(ph, typ, mc) for ph in phases],
         erased_bits=bits,
         landauer_j=landauer_j(bits),
         n_draws=int(n_draws),
         seed=int(seed),
         details={
-            "formula": ("T = sum over phases [jobs*per_job_overhead + sum_entries n*(per_circuit_overhead"
-                        " + shots*m*(duration + rep_delay))]; E = PUE * sum_c P_c * T"),
+            "formula": ("T = sum over phases [jobs*per_job_overhead + host gaps between sequential jobs"
+                        " + sum_entries n*(per_circuit_overhead + shots*m*(stretch*duration + rep_delay))];"
+                        " E = PUE * sum_c P_c * T"),
             "interval": f"5th-95th percentile of {int(n_draws)} triangular draws (seed {int(seed)})",
             "attribution": mode,
+            "mitigation": {"model": mitigation, "source": MITIGATION_SOURCES[mitigation],
+                           "practical_rule": MITIGATION_SOURCES["practical"],
+                           "user_factor": m},
+            "sequential": ("optimizer evaluations are sequential: one job per evaluation, the "
+                           "session holding the QPU while the host optimizer steps (attributional); "
+                           "marginal mode charges nothing for the wait"),
         },
+        mitigation=mitigation,
+        esp=min((x.esp for x in mits), default=float("nan")),
+        mitigation_overhead=max((pe.multiplier for pe in priced), default=m),
+        beyond_mitigation=any(not x.practical for x in mits),
+        sequential_jobs=sum(ph.sequential_jobs for ph in phases),
+        host_gap_s=sum(ph.host_gap_s for ph in phases),
+        energy_unmitigated_j=float(typ_plain["energy_j"][0]),
+        energy_unmitigated_interval=Interval.of(mc_plain["energy_j"]),
+        qpu_seconds_unmitigated=float(typ_plain["qpu_s"][0]),
     )
 
 
@@ -599,6 +798,7 @@ def sensitivity(
     *,
     mode: str = "attributional",
     mitigation_factor: float = 1.0,
+    mitigation: str = "none",
 ) -> list[dict]:
     """One-at-a-time sensitivity: each ranged number at its low and high, the rest typical.
 
@@ -615,9 +815,8 @@ def sensitivity(
     >>> rows[0]["parameter"]
     'per_job_overhead_s'
     """
-    _check_args(device, mode, mitigation_factor, 1)
-    m = float(mitigation_factor)
-    phases = _phases(entries, device, m)
+    _check_args(device, mode, mitigation_factor, 1, mitigation)
+    phases = _phases(entries, device, float(mitigation_factor), mitigation)
     params = device.uncertain_params()
     names = list(params)
     k = len(names)
@@ -625,7 +824,7 @@ def sensitivity(
     for i, name in enumerate(names):
         batch[name][2 * i] = params[name].low
         batch[name][2 * i + 1] = params[name].high
-    res = _evaluate(device, phases, batch, mode, m)
+    res = _evaluate(device, phases, batch, mode)
     rows: list[dict[str, Any]] = []
     for i, name in enumerate(names):
         e_lo, e_hi = float(res["energy_j"][2 * i]), float(res["energy_j"][2 * i + 1])
@@ -641,6 +840,16 @@ def sensitivity(
     return rows
 
 
+def _figure(typical: float, interval: Interval) -> dict:
+    """A figure as JSON: typical, median, 90 % interval, and whether the typical lies inside it."""
+    inside = interval.contains(typical)
+    out = {"typical": typical, **interval.to_dict(), "typical_in_interval": inside}
+    if not inside:
+        out["note"] = ("the all-typical figure lies outside the 90 % interval because the ranges are "
+                       "skewed (typical nearer one end); the median is the central figure")
+    return out
+
+
 def estimate_circuit(
     circuit: QuantumCircuit,
     device: DevicePreset,
@@ -649,13 +858,16 @@ def estimate_circuit(
     circuits: int = 1,
     mode: str = "attributional",
     mitigation_factor: float = 1.0,
+    mitigation: str = "none",
     n_draws: int = DEFAULT_DRAWS,
     seed: int = DEFAULT_SEED,
     top: int = 5,
 ) -> dict:
     """Price ``circuits`` executions of ``circuit`` with ``shots`` shots each (one submission).
 
-    Returns the plain-JSON object that ``qvc estimate --json`` prints.
+    Returns the plain-JSON object that ``qvc estimate --json`` prints, including the
+    circuit's estimated success probability ``esp`` (product of ``1 - error`` over the
+    native circuit's gates and measurements on the device) and the mitigation overhead.
 
     Examples
     --------
@@ -665,6 +877,8 @@ def estimate_circuit(
     >>> out = estimate_circuit(qc, get_device("ibm_heron"), shots=1000)
     >>> sorted(out["energy_j"])[:3]
     ['control', 'cryogenics', 'facility']
+    >>> 0 < out["esp"] <= 1
+    True
     """
     from qvc._validation import check_positive_int
 
@@ -672,11 +886,12 @@ def estimate_circuit(
     circuits = check_positive_int(circuits, "--circuits")
     entry = LedgerEntry("circuit", "estimate", circuit, circuits, shots, "circuit")
     cost = price_entries([entry], device, mode=mode, mitigation_factor=mitigation_factor,
-                         n_draws=n_draws, seed=seed)
+                         mitigation=mitigation, n_draws=n_draws, seed=seed)
     timing = template_timing(circuit, device)
-    energy = {"total": {"typical": cost.energy_j, **_interval(cost.energy_interval).to_dict()}}
+    mit = cost.phases[0].templates[0].get("mitigation")
+    energy = {"total": _figure(cost.energy_j, _interval(cost.energy_interval))}
     for c, v in cost.components_j.items():
-        energy[c] = {"typical": v, **cost.components_interval[c].to_dict()}
+        energy[c] = _figure(v, cost.components_interval[c])
     return {
         "device": device.name,
         "platform": device.platform,
@@ -686,18 +901,32 @@ def estimate_circuit(
         "shots": shots,
         "circuits": circuits,
         "mitigation_factor": cost.mitigation_factor,
+        "mitigation": mitigation,
+        "mitigation_overhead": cost.mitigation_overhead if math.isfinite(cost.mitigation_overhead) else None,
+        "mitigation_detail": mit,
+        "beyond_practical_mitigation": cost.beyond_mitigation,
+        "esp": None if math.isnan(cost.esp) else cost.esp,
+        "esp_method": ("product of (1 - error) over the native circuit's gates and measurements: "
+                       + (f"{device.fake_backend} Target errors on physical qubits "
+                          f"{list(timing.physical_qubits)} (transpiled optimization_level=1, "
+                          "seed_transpiler=0; rz and delays error-free, resets not counted)"
+                          if device.timing == "target" else "the preset's typical error rates")),
         "jobs": cost.jobs,
         "gate_counts": timing.gate_counts,
         "depth": timing.depth,
         "active_qubits": timing.active_qubits,
+        "physical_qubits": list(timing.physical_qubits),
+        "esp_operations": [[n, list(q), e] for n, q, e in timing.error_ops],
         "duration_s": timing.duration_s,
-        "qpu_seconds": {"typical": cost.qpu_seconds, **_interval(cost.qpu_seconds_interval).to_dict()},
+        "qpu_seconds": _figure(cost.qpu_seconds, _interval(cost.qpu_seconds_interval)),
         "energy_j": energy,
+        "energy_unmitigated_j": _figure(cost.energy_unmitigated_j, _interval(cost.energy_unmitigated_interval)),
         "power_w_typical": cost.power_w,
         "erased_bits": cost.erased_bits,
         "landauer_j": cost.landauer_j,
         "orders_above_landauer": cost.orders_above_landauer,
-        "sensitivity": sensitivity([entry], device, mode=mode, mitigation_factor=mitigation_factor)[:top],
+        "sensitivity": sensitivity([entry], device, mode=mode, mitigation_factor=mitigation_factor,
+                                   mitigation=mitigation)[:top],
         "uncertainty": cost.details["interval"],
         "formula": cost.details["formula"],
     }

@@ -138,6 +138,21 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("predict_gco2e", "float", "energy", "grams CO2e of predict_energy_j at carbon_intensity_g_per_kwh"),
     Column("predict_energy_per_prediction_j", "float", "per_prediction",
            "local energy per prediction (J): predict_energy_j / n_test (same label as predict_energy_method)"),
+    Column("local_attribution", "text", "energy",
+           "attribution of the *_attributed_j columns: attributional (the process's share of the whole "
+           "host, x the quantum side's PUE) | marginal (the meter's figure, PUE 1); the same mode as "
+           "hw_attribution"),
+    Column("local_pue", "float", "energy",
+           "facility PUE applied to the local energy in local_attribution (the device's typical PUE in "
+           "attributional mode, 1 in marginal)"),
+    Column("fit_energy_attributed_j", "float", "energy",
+           "fit energy in local_attribution: attributional = PUE x (fit_energy_j + max(cpu, wall) s x "
+           "host idle W per thread); marginal = fit_energy_j"),
+    Column("predict_energy_attributed_j", "float", "energy",
+           "predict energy in local_attribution (as fit_energy_attributed_j)"),
+    Column("host_preset", "text", "energy", "host preset whose idle power is shared out (qvc.energy.host)"),
+    Column("host_idle_w_per_thread", "float", "energy",
+           "host idle power per hardware thread charged in attributional mode (W)"),
     Column("energy_meter", "text", "run", "meter backend(s) that produced the local energy"),
     Column("idle_power_w", "float", "run",
            "idle power of the metered domains from --idle-baseline (NaN if none taken)"),
@@ -148,8 +163,14 @@ _COLUMN_LIST: tuple[Column, ...] = (
            "or 'user value' (metadata.json has the citation)"),
     Column("circuits_fit", "int", "circuits", "circuit executions a QPU would run for fit"),
     Column("circuits_predict", "int", "circuits", "circuit executions a QPU would run for predict"),
-    Column("shots", "int", "circuits", "shots per circuit assumed for hardware",
+    Column("shots", "int", "circuits", "shots per circuit priced for hardware (empty when infeasible)",
            blank_override=np.nan),
+    Column("shots_rule", "text", "circuits",
+           "how shots was chosen: 'fixed ...' or 'auto: ...' (the rule of --shots auto, qvc.experiment.autoshots)"),
+    Column("shots_tolerance", "float", "circuits",
+           "--shots auto: share of test predictions allowed to differ from the exact model"),
+    Column("shots_infeasible", "text", "circuits",
+           "why the run was not priced ('' when it was): no shot count up to the cap reproduces the model"),
     Column("device", "text", "circuits", "device preset that priced the ledger"),
     Column("hw_jobs", "int", "hardware", "jobs the ledger would be split into (fit and predict submitted separately)"),
     Column("hw_qpu_seconds", "float", "hardware", "modelled QPU seconds, fit + predict (Monte Carlo median)"),
@@ -181,7 +202,22 @@ _COLUMN_LIST: tuple[Column, ...] = (
            "component energy at typical values: facility overhead, (PUE - 1) x the rest (J)"),
     Column("hw_attribution", "text", "hardware",
            "attributional (whole machine while held) | marginal (added to an idle machine)"),
-    Column("hw_mitigation_factor", "float", "hardware", "error-mitigation sampling multiplier applied to shots"),
+    Column("hw_mitigation_factor", "float", "hardware", "further user multiplier on shots (--mitigation-factor)"),
+    Column("hw_esp", "float", "hardware",
+           "estimated success probability of the priced circuits (lowest over templates): product of "
+           "(1 - error) over the native circuit's gates and measurements on the device"),
+    Column("hw_mitigation", "text", "hardware", "error-mitigation model priced: none | zne | pec"),
+    Column("hw_mitigation_overhead", "float", "hardware",
+           "shot multiplier of the mitigation (largest over templates, user factor included; >= 1)"),
+    Column("hw_mitigation_note", "text", "hardware",
+           "'' or 'beyond practical mitigation: ...' (PEC gamma^2 above IBM Runtime's default "
+           "max_overhead of 100)"),
+    Column("hw_energy_unmitigated_j", "float", "hardware",
+           "modelled hardware energy without any mitigation overhead (Monte Carlo median, J)"),
+    Column("hw_sequential_jobs", "int", "hardware",
+           "jobs that wait on each other's results (one per optimizer evaluation), included in hw_jobs"),
+    Column("hw_host_gap_seconds", "float", "hardware",
+           "host optimizer seconds between sequential jobs, held in the session (in hw_qpu_seconds)"),
     Column("hw_landauer_j", "float", "hardware",
            "Landauer floor of the QPU work: measured + reset bits x kT ln2 at 300 K (J)"),
     Column("hw_energy_method", "text", "hardware", "modelled | hardware-reported"),
@@ -191,20 +227,23 @@ _COLUMN_LIST: tuple[Column, ...] = (
            "IBM backend the quantum side ran on with --execution ibm:<backend> ('' otherwise)"),
     Column("ibm_jobs", "int", "ibm", "IBM jobs whose results the model used (reused ones included)"),
     Column("ibm_jobs_submitted", "int", "ibm",
-           "IBM jobs this run submitted (0 when every result came from the job ledger)"),
+           "IBM jobs this run submitted (0 when every result came from the job store)"),
     Column("ibm_trained_on", "text", "ibm",
            "where the model was trained: the ibm: execution, or 'local statevector engine (exact)' "
            "(VQC inference on hardware after local training)"),
     Column("hw_reported_qpu_seconds", "float", "ibm",
-           "QPU seconds IBM reported (job.usage(), summed over ibm_jobs); NaN for "
-           "local testing mode, which runs on Aer and reports no QPU time"),
+           "QPU seconds IBM billed for the jobs this model submitted (usage from job metrics, "
+           "summed; session mode: Session.usage()), each job counted once across runs; NaN "
+           "while pending or absent, and for local testing mode (Aer, no QPU)"),
     Column("hw_reported_energy_j", "float", "ibm",
-           "hw_reported_qpu_seconds x the cost model's average power (hw_energy_typical_j "
-           "/ typical modelled seconds): reported time, modelled power"),
+           "physical QPU seconds from the results' execution spans (else the billed seconds) x "
+           "the cost model's average power: reported time, modelled power"),
     Column("hw_reported_method", "text", "ibm",
-           "hardware-reported | 'none: local testing mode ...' | pending or unavailable"),
+           "hardware-reported: <how> [; reused jobs] ; energy from <spans|usage> | pending: ... | "
+           "absent: ... | 'none: local testing mode ...'"),
     Column("hw_reported_vs_modelled", "float", "ibm",
-           "hw_reported_qpu_seconds / modelled QPU seconds at typical values"),
+           "hw_reported_qpu_seconds / modelled QPU seconds at typical values (NaN when jobs "
+           "were reused from earlier runs)"),
     Column("point_id", "text", "sweep",
            "sweeps: stable hash of the point's settings (dataset, model, qubits, samples, seed, ...)"),
     Column("samples", "int", "sweep", "sweeps: requested subsample size before the split (empty: all samples)"),
@@ -258,10 +297,24 @@ def energy_columns(phase: str, m: Measurement, carbon: CarbonIntensity) -> dict[
     }
 
 
-def circuit_columns(circuits_fit: int, circuits_predict: int, shots: int, device: str) -> dict[str, Any]:
-    """The ``circuits`` group: what a QPU would have run, and the device preset that priced it."""
+def circuit_columns(circuits_fit: int, circuits_predict: int, shots: int | float, device: str,
+                    *, rule: str = "", tolerance: float = np.nan, infeasible: str = "") -> dict[str, Any]:
+    """The ``circuits`` group: what a QPU would have run, the shots priced and why, the device preset."""
     return {"circuits_fit": int(circuits_fit), "circuits_predict": int(circuits_predict),
-            "shots": shots, "device": device}
+            "shots": shots, "shots_rule": rule, "shots_tolerance": tolerance,
+            "shots_infeasible": infeasible, "device": device}
+
+
+def local_attribution_columns(fit: Measurement, predict: Measurement, host: Any, mode: str,
+                              pue: float) -> dict[str, Any]:
+    """The local energy of fit and predict in the run's attribution mode (:mod:`qvc.energy.host`)."""
+    from qvc.energy.host import attribute_local
+
+    fit_j, parts = attribute_local(fit.total_j, fit.cpu_s, fit.wall_s, host, mode, pue)
+    pred_j, _ = attribute_local(predict.total_j, predict.cpu_s, predict.wall_s, host, mode, pue)
+    return {"local_attribution": mode, "local_pue": parts["pue"], "fit_energy_attributed_j": fit_j,
+            "predict_energy_attributed_j": pred_j, "host_preset": host.name,
+            "host_idle_w_per_thread": host.idle_w_per_thread}
 
 
 def per_prediction_columns(row: dict) -> dict[str, Any]:
@@ -313,6 +366,15 @@ def hardware_columns(cost: HardwareCost | None, carbon: CarbonIntensity | None =
         "hw_energy_typical_j": cost.energy_j,
         "hw_attribution": cost.mode,
         "hw_mitigation_factor": cost.mitigation_factor,
+        "hw_esp": cost.esp,
+        "hw_mitigation": cost.mitigation,
+        "hw_mitigation_overhead": cost.mitigation_overhead,
+        "hw_mitigation_note": (f"beyond practical mitigation: PEC gamma^2 = {_pec_overhead(cost):.3g} > 100 "
+                               "(IBM Runtime's default max_overhead)" if cost.beyond_mitigation else ""),
+        "hw_energy_unmitigated_j": (cost.energy_unmitigated_interval.median
+                                    if cost.energy_unmitigated_interval is not None else np.nan),
+        "hw_sequential_jobs": cost.sequential_jobs,
+        "hw_host_gap_seconds": cost.host_gap_s,
         "hw_landauer_j": cost.landauer_j,
         "hw_energy_method": cost.method,
         "hw_gco2e": carbon.grams(cost.energy_interval.median) if carbon is not None else np.nan,
@@ -322,33 +384,27 @@ def hardware_columns(cost: HardwareCost | None, carbon: CarbonIntensity | None =
     return out
 
 
+def _pec_overhead(cost: HardwareCost) -> float:
+    vals = [t["mitigation"]["pec_gamma_squared"] for p in cost.phases for t in p.templates
+            if "mitigation" in t]
+    return max((np.inf if v is None else v for v in vals), default=np.nan)
+
+
 def ibm_columns(est: object | None, cost: HardwareCost | None) -> dict[str, Any]:
     """The ``ibm_*`` and ``hw_reported_*`` columns: what ran on an IBM backend, and its QPU time.
 
-    ``hw_reported_qpu_seconds`` is the sum of ``job.usage()`` over the jobs whose
-    results the model used, labelled ``hardware-reported``; the energy next to it is
-    those seconds times the cost model's average power (``cost.power_w``). Local
-    testing mode (fake backends) reports no QPU time: the columns stay empty and
-    the method says so.
+    ``hw_reported_qpu_seconds`` is the usage IBM bills, attributed once to the model
+    and run that submitted the jobs (session mode: ``Session.usage()``); the energy
+    next to it is the physical execution time from the results' execution spans
+    (else the billed time) times the cost model's average power. A figure not
+    reported stays NaN with the reason. Local testing mode reports no QPU time.
+    See :func:`qvc.experiment.ibm.ibm_columns`.
     """
-    usage = est.hardware_usage() if est is not None and hasattr(est, "hardware_usage") else None
-    if usage is None:
+    if est is None or not hasattr(est, "hardware_usage"):
         return blank_columns("ibm")
-    seconds = usage["qpu_seconds"]
-    reported = seconds is not None
-    power = cost.power_w if cost is not None else float("nan")
-    return {
-        "ibm_backend": usage["backend"],
-        "ibm_jobs": usage["jobs"],
-        "ibm_jobs_submitted": usage["jobs_submitted"],
-        "ibm_trained_on": getattr(est, "trained_on_", getattr(est, "execution", "")),
-        "hw_reported_qpu_seconds": float(seconds) if reported else np.nan,
-        "hw_reported_energy_j": float(seconds) * power if reported else np.nan,
-        "hw_reported_method": usage["qpu_seconds_method"],
-        "hw_reported_vs_modelled": (float(seconds) / cost.qpu_seconds
-                                    if reported and cost is not None and cost.qpu_seconds > 0
-                                    else np.nan),
-    }
+    from qvc.experiment.ibm import ibm_columns as columns
+
+    return columns(est, cost)
 
 
 #: Columns a results file must have to be read at all.

@@ -22,11 +22,14 @@ from qvc import __version__
 from qvc._io import write_json
 from qvc.data import PreparedData, prepare_dataset
 from qvc.energy.carbon import CarbonIntensity, carbon_intensity
-from qvc.energy.devices import DevicePreset, get_device
+from qvc.energy.devices import DevicePreset, device_for_backend, get_device
 from qvc.energy.hardware import DEFAULT_DRAWS, DEFAULT_SEED, price_entries
+from qvc.energy.host import HostPreset, get_host
 from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, load_cpu_tdp_table, measure_repeated
+from qvc.energy.mitigation import SOURCES as MITIGATION_SOURCES
 from qvc.errors import IbmJobsPending, QvcUsageError
 from qvc.experiment import metadata as md
+from qvc.experiment.autoshots import auto_shots_for
 from qvc.experiment.results import (
     SCHEMA_VERSION,
     blank_columns,
@@ -34,6 +37,7 @@ from qvc.experiment.results import (
     energy_columns,
     hardware_columns,
     ibm_columns,
+    local_attribution_columns,
     per_prediction_columns,
     write_results,
 )
@@ -88,6 +92,8 @@ class RunContext:
     device: DevicePreset
     carbon: CarbonIntensity
     run_id: str = ""
+    host: HostPreset | None = None
+    device_note: str = ""
     #: The search space ({model: {name: [values]}}) when tuning, else empty.
     space: dict = field(default_factory=dict)
     #: Candidates per model (the same for both of a pair).
@@ -95,7 +101,15 @@ class RunContext:
 
     @classmethod
     def for_spec(cls, spec: ExperimentSpec, *, meter: EnergyMeter | None = None, run_id: str = "") -> RunContext:
-        """Resolve the spec's meter, device preset, carbon intensity and search space."""
+        """Resolve the spec's meter, device preset, host preset, carbon intensity and search space.
+
+        An ``ibm:<backend>`` run is priced on the backend's own target (with the power
+        budget of ``spec.device``) where one is available offline; otherwise
+        ``device_note`` says which preset's target prices it instead.
+        """
+        device, note = get_device(spec.device, spec.device_file), ""
+        if spec.execution_mode.is_ibm:
+            device, note = device_for_backend(device, spec.execution_mode.ibm_target.backend)
         space: dict = {}
         budgets: dict = {}
         if spec.tune:
@@ -111,9 +125,11 @@ class RunContext:
         return cls(
             spec=spec,
             meter=meter or _meter_for(spec),
-            device=get_device(spec.device, spec.device_file),
+            device=device,
             carbon=carbon_intensity(spec.country, spec.carbon_intensity),
             run_id=run_id,
+            host=get_host(spec.host, spec.host_file),
+            device_note=note,
             space=space,
             budgets=budgets,
         )
@@ -122,7 +138,7 @@ class RunContext:
         """The model settings shared by every model of one seed."""
         return ModelConfig(
             n_features=data.n_features, n_classes=data.n_classes, seed=seed,
-            max_iter=self.spec.max_iter, shots=self.spec.shots, execution=self.spec.execution,
+            max_iter=self.spec.max_iter, shots=self.spec.simulation_shots, execution=self.spec.execution,
             params=self.spec.params,
         )
 
@@ -166,6 +182,8 @@ def run_experiment(
     spec.validate()
     say = progress or (lambda _msg: None)
     ctx = RunContext.for_spec(spec, meter=meter)
+    if ctx.device_note:
+        say(ctx.device_note)
     datasets = _prepare_datasets(spec)  # fail on bad data before creating the run folder
     first = next(iter(datasets.values()))
     _ibm_preflight(spec, first.n_features)
@@ -246,11 +264,24 @@ def _run_metadata(ctx: RunContext, run_dir: Path, datasets: dict[int, PreparedDa
         "carbon": {"g_per_kwh": carbon.g_per_kwh, "label": carbon.label, "source": carbon.source,
                    "applies_to": "local energy and modelled hardware energy alike"},
         "device": ctx.device.to_dict(),
+        "device_note": ctx.device_note,
         "hardware_model": {
             "method": "modelled", "attribution": spec.attribution,
+            "mitigation": spec.mitigation, "mitigation_source": MITIGATION_SOURCES[spec.mitigation],
+            "mitigation_practical_rule": MITIGATION_SOURCES["practical"],
             "mitigation_factor": spec.mitigation_factor, "draws": DEFAULT_DRAWS,
             "seed": DEFAULT_SEED, "interval": "5th-95th percentile (90 %)",
+            "shots": spec.shots, "shots_tolerance": spec.shots_tolerance, "shots_cap": spec.shots_cap,
             "methodology": "docs/methodology.md",
+        },
+        "local_attribution": {
+            "mode": spec.attribution,
+            "pue": ctx.device.pue.typical if spec.attribution == "attributional" else 1.0,
+            "pue_source": (f"the quantum device's typical PUE ({ctx.device.pue.source})"
+                           if spec.attribution == "attributional" else "marginal: no facility overhead"),
+            "host": ctx.host.to_dict() if ctx.host is not None else None,
+            "formula": "attributional: PUE x (meter J + max(cpu_s, wall_s) x host idle W / host threads); "
+                       "marginal: meter J",
         },
         "preprocessing": {str(s): d.preprocessing for s, d in datasets.items()},
     }
@@ -288,19 +319,22 @@ class _IbmScope:
     """The IBM context of one run (job ledger next to the run folders) and its provenance."""
 
     def __init__(self, spec: ExperimentSpec, run_dir: Path, say: Callable[[str], None]) -> None:
-        from qvc.quantum.ibm import IbmRunContext, default_ledger_path
+        from qvc.quantum.ibm import IbmRunContext, default_store_path
 
         ctx = IbmRunContext(
-            ledger_path=default_ledger_path(spec.out_dir), run_id=run_dir.name,
+            store_path=default_store_path(spec.out_dir), run_id=run_dir.name,
             experiment=spec.dataset, run_dir=run_dir, train_on_hardware=spec.train_on_hardware,
             progress=say,
         )
         if spec.ibm_timeout_s is not None:
             ctx.timeout_s = spec.ibm_timeout_s
+        if spec.ibm_max_qpu_seconds is not None:
+            ctx.max_execution_time = max(1, int(np.ceil(spec.ibm_max_qpu_seconds)))
         self.ctx = ctx
         self.describe = {
-            "execution": spec.execution, "ledger": str(ctx.ledger_path),
-            "results_dir": str(ctx.ledger_path.parent / "ibm_results"),
+            "execution": spec.execution, "ledger": str(ctx.store_path),
+            "results_dir": str(ctx.store_path.parent / "ibm_results"),
+            "max_execution_time_s": ctx.max_execution_time,
             "timeout_s": ctx.timeout_s, "train_on_hardware": spec.train_on_hardware,
             "credentials": "QiskitRuntimeService saved account or QISKIT_IBM_* environment "
                            "(never stored by qvc)",
@@ -395,7 +429,7 @@ def warm_up(spec: ExperimentSpec, data: PreparedData) -> None:
     idx = np.concatenate([np.flatnonzero(data.y_train == c)[:2] for c in np.unique(data.y_train)])
     X, y = data.X_train[idx], data.y_train[idx]
     cfg = ModelConfig(n_features=data.n_features, n_classes=data.n_classes, seed=0, max_iter=2,
-                      shots=spec.shots, execution=spec.execution)
+                      shots=spec.simulation_shots, execution=spec.execution)
     for name in spec.models:
         key = (name, data.n_features, spec.execution)
         if key in _WARMED:
@@ -497,21 +531,33 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
         "load_per_core": load / max(1, os.cpu_count() or 1),
         "hyperparameters": json.dumps(built.hyperparameters, sort_keys=True),
     }
+    row.update(local_attribution_columns(
+        fit_m, pred_m, ctx.host or get_host(), spec.attribution,
+        ctx.device.pue.typical if spec.attribution == "attributional" else 1.0,
+    ))
     if built.family == "quantum":
-        cost = price_entries(
-            fit_entries + predict_entries, ctx.device,
-            mode=spec.attribution, mitigation_factor=spec.mitigation_factor,
-        )
-        row.update(circuit_columns(sum(e.n_circuits for e in fit_entries),
-                                   sum(e.n_circuits for e in predict_entries), cfg.shots, ctx.device.name))
-        row.update(hardware_columns(cost, carbon))
+        shots, rule, tolerance, infeasible = _priced_shots(ctx, est, data, y_pred)
+        n_fit, n_pred = sum(e.n_circuits for e in fit_entries), sum(e.n_circuits for e in predict_entries)
+        row.update(circuit_columns(n_fit, n_pred, np.nan if shots is None else shots, ctx.device.name,
+                                   rule=rule, tolerance=tolerance, infeasible=infeasible))
+        if shots is None:  # declined: no shot count up to the cap reproduces the model
+            cost = None
+            row.update(hardware_columns(None))
+            row["hw_energy_method"] = "declined: infeasible shots"
+        else:
+            cost = price_entries(
+                [replace(e, shots=shots) for e in fit_entries + predict_entries], ctx.device,
+                mode=spec.attribution, mitigation_factor=spec.mitigation_factor,
+                mitigation=spec.mitigation,
+            )
+            row.update(hardware_columns(cost, carbon))
         row.update(ibm_columns(est, cost))
     else:
         row.update(blank_columns("circuits"))
         row.update(hardware_columns(None))
         row.update(ibm_columns(None, None))
     row.update(per_prediction_columns(row))
-    row.update(_tuning_columns(ctx, name, tuned, carbon))
+    row.update(_tuning_columns(ctx, name, tuned, carbon, shots if built.family == "quantum" else None))
     row.update(_kernel_columns(est, data))
     if tuning_log is not None and tuned is not None:
         tuning_log.append(_tuning_record(name, seed, tuned, row))
@@ -542,7 +588,8 @@ def _metered_tune(ctx: RunContext, name: str, cfg: ModelConfig, data: PreparedDa
     )
 
 
-def _tuning_columns(ctx: RunContext, name: str, tuned, carbon: CarbonIntensity) -> dict:
+def _tuning_columns(ctx: RunContext, name: str, tuned, carbon: CarbonIntensity, shots: int | None) -> dict:
+    """The ``tuning`` columns; the search's circuits are priced at the model's priced ``shots``."""
     out = blank_columns("tuning")
     if tuned is None:
         return out
@@ -554,9 +601,10 @@ def _tuning_columns(ctx: RunContext, name: str, tuned, carbon: CarbonIntensity) 
         "tune_energy_method": m.method, "tune_gco2e": carbon.grams(m.total_j),
         "circuits_tune": result.circuits,
     })
-    if get_model(name).quantum and result.entries:
-        cost = price_entries(result.entries, ctx.device, mode=ctx.spec.attribution,
-                             mitigation_factor=ctx.spec.mitigation_factor)
+    if get_model(name).quantum and result.entries and shots is not None:
+        cost = price_entries([replace(e, shots=shots) for e in result.entries], ctx.device,
+                             mode=ctx.spec.attribution, mitigation_factor=ctx.spec.mitigation_factor,
+                             mitigation=ctx.spec.mitigation)
         if cost.energy_interval is not None:
             out["hw_energy_tune_j"] = cost.energy_interval.median
     return out
@@ -597,6 +645,24 @@ def _tuning_record(name: str, seed: int, tuned, row: dict) -> dict:
                         "needs at the search's mean energy per circuit"),
         "candidates": cands,
     }
+
+
+def _priced_shots(ctx: RunContext, est: Any, data: PreparedData,
+                  y_pred: np.ndarray) -> tuple[int | None, str, float, str]:
+    """Shots per circuit to price, the rule that chose them, its tolerance, and why not (if infeasible)."""
+    spec = ctx.spec
+    if not spec.auto_shots:
+        why = ("--shots auto applies to --execution exact; this execution samples with "
+               if spec.shots == "auto" else "")
+        return spec.simulation_shots, f"fixed: {why}{spec.simulation_shots} shots per circuit", np.nan, ""
+    choice = auto_shots_for(est, data.X_train, data.y_train, data.X_test, y_pred,
+                            tolerance=spec.shots_tolerance, cap=spec.shots_cap)
+    if choice is None:
+        return spec.simulation_shots, f"fixed: {spec.simulation_shots} (no auto rule for this model)", np.nan, ""
+    if not choice.feasible:
+        return None, f"auto: {choice.rule}", choice.tolerance, (
+            f"infeasible: no shot count up to {choice.cap} reproduces the exact model")
+    return choice.shots, f"auto: {choice.rule}", choice.tolerance, ""
 
 
 @dataclass(frozen=True)

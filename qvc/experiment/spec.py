@@ -13,6 +13,9 @@ from qvc.models.registry import DEFAULT_MODELS, MODEL_NAMES
 if TYPE_CHECKING:
     from qvc.quantum.execution import ExecutionMode
 
+#: Shots a stochastic execution samples with under ``--shots auto`` (the former fixed default).
+SIMULATION_SHOTS = 1024
+
 
 @dataclass
 class ExperimentSpec:
@@ -32,8 +35,16 @@ class ExperimentSpec:
         the report names the cheapest classical model that matches each quantum model.
     seeds : tuple of int
         One row per model and seed.
-    shots : int
-        Shots per circuit for hardware pricing (and shot-based sampling).
+    shots : int or "auto"
+        Shots per circuit for hardware pricing (and shot-based sampling). ``"auto"``
+        (the default) prices the shots a hardware run needs to reproduce the exactly
+        simulated model (:mod:`qvc.experiment.autoshots`); stochastic executions
+        (``shots``, ``noisy:``, ``ibm:``) then sample, and are priced, at
+        :data:`SIMULATION_SHOTS`.
+    shots_tolerance : float
+        ``auto``: share of test predictions allowed to differ from the exact model (0..1).
+    shots_cap : int
+        ``auto``: largest shot count priced; above it the row says infeasible.
     device : str
         Device preset that prices the circuit ledger.
     device_file : str or None
@@ -41,7 +52,12 @@ class ExperimentSpec:
     attribution : str
         Hardware energy attribution, ``attributional`` or ``marginal``.
     mitigation_factor : float
-        Error-mitigation sampling multiplier applied to shots (>= 1).
+        A further user multiplier on shots (>= 1), on top of ``mitigation``.
+    mitigation : str
+        Error-mitigation model priced per circuit from the device's error data:
+        ``none``, ``zne`` or ``pec`` (see :mod:`qvc.energy.mitigation`).
+    host, host_file : str, str or None
+        Host preset of the classical side's attribution (see :mod:`qvc.energy.host`).
     execution : str
         Execution mode of the quantum models: ``exact``, ``shots`` or
         ``noisy:<fake backend>`` (see :mod:`qvc.quantum.execution`), or
@@ -89,6 +105,10 @@ class ExperimentSpec:
 
     Every field's command-line flag is in its metadata (:data:`FLAGS`); validation errors
     carry the field name in :attr:`~qvc.errors.QvcUsageError.key`.
+    ibm_max_qpu_seconds : float or None
+        With a real IBM backend: sent with every job as ``max_execution_time`` (the
+        service cancels a job that would run longer); the CLI sets it from
+        ``--max-qpu-seconds`` after checking the run's estimate against it.
 
     Examples
     --------
@@ -101,11 +121,16 @@ class ExperimentSpec:
     models: tuple[str, ...] = field(default=DEFAULT_MODELS, metadata={"flag": "--models"})
     frontier: tuple[str, ...] = field(default=(), metadata={"flag": "--frontier"})
     seeds: tuple[int, ...] = field(default=(42, 43, 44), metadata={"flag": "--seed"})
-    shots: int = field(default=1024, metadata={"flag": "--shots"})
+    shots: int | str = field(default="auto", metadata={"flag": "--shots"})
     device: str = field(default="ibm_heron", metadata={"flag": "--device"})
     device_file: str | None = field(default=None, metadata={"flag": "--device-file"})
     attribution: str = field(default="attributional", metadata={"flag": "--attribution"})
     mitigation_factor: float = field(default=1.0, metadata={"flag": "--mitigation-factor"})
+    mitigation: str = field(default="none", metadata={"flag": "--mitigation"})
+    shots_tolerance: float = field(default=0.02, metadata={"flag": "--shots-tolerance"})
+    shots_cap: int = field(default=2**20, metadata={"flag": "--shots-cap"})
+    host: str = field(default="this_machine", metadata={"flag": "--host"})
+    host_file: str | None = field(default=None, metadata={"flag": "--host-file"})
     execution: str = field(default="exact", metadata={"flag": "--execution"})
     max_iter: int = field(default=100, metadata={"flag": "--max-iter"})
     test_size: float = field(default=0.25, metadata={"flag": "--test-size"})
@@ -121,6 +146,7 @@ class ExperimentSpec:
     cpu_tdp_table: str | None = field(default=None, metadata={"flag": "--cpu-tdp-table"})
     ibm_timeout_s: float | None = field(default=None, metadata={"flag": "--ibm-timeout"})
     train_on_hardware: bool = field(default=False, metadata={"flag": "--train-on-hardware"})
+    ibm_max_qpu_seconds: float | None = field(default=None, metadata={"flag": "--max-qpu-seconds"})
     tune: bool = field(default=True, metadata={"flag": "--no-tune"})
     tune_budget: int = field(default=8, metadata={"flag": "--tune-budget"})
     cv_folds: int = field(default=3, metadata={"flag": "--cv-folds"})
@@ -158,7 +184,18 @@ class ExperimentSpec:
             self.qubits = _keyed("qubits", check_positive_int, self.qubits, "qubits")
             if any(m in QUANTUM_MODELS for m in self.models):
                 _keyed("qubits", check_statevector_fits, self.qubits)
-        self.shots = _keyed("shots", check_positive_int, self.shots, "shots")
+        if self.shots != "auto":
+            if isinstance(self.shots, str) and self.shots.strip().isdigit():
+                self.shots = int(self.shots)
+            self.shots = _keyed("shots", check_positive_int, self.shots, "shots")
+        from qvc.energy.host import get_host
+        from qvc.energy.mitigation import check_mitigation
+        from qvc.experiment.autoshots import check_cap, check_tolerance
+
+        self.shots_tolerance = _keyed("shots_tolerance", check_tolerance, self.shots_tolerance)
+        self.shots_cap = _keyed("shots_cap", check_cap, self.shots_cap)
+        self.mitigation = _keyed("mitigation", check_mitigation, self.mitigation)
+        _keyed("host_file" if self.host_file else "host", get_host, self.host, self.host_file)
         self.max_iter = _keyed("max_iter", check_positive_int, self.max_iter, "max_iter")
         if self.max_samples is not None:
             self.max_samples = _keyed("max_samples", check_positive_int, self.max_samples, "max_samples",
@@ -187,6 +224,11 @@ class ExperimentSpec:
 
             self.ibm_timeout_s = _keyed("ibm_timeout_s", check_nonnegative_float, self.ibm_timeout_s,
                                         "ibm_timeout_s")
+        if self.ibm_max_qpu_seconds is not None:
+            from qvc._validation import check_nonnegative_float
+
+            self.ibm_max_qpu_seconds = _keyed("ibm_max_qpu_seconds", check_nonnegative_float,
+                                              self.ibm_max_qpu_seconds, "ibm_max_qpu_seconds")
         if self.train_on_hardware and not self.execution_mode.is_ibm:
             raise QvcUsageError("train_on_hardware needs execution ibm:<backend>", key="train_on_hardware")
         self._validate_tuning()
@@ -227,6 +269,16 @@ class ExperimentSpec:
         self.max_repeats = _keyed("max_repeats", check_positive_int, self.max_repeats, "max_repeats")
         if self.cpu_tdp_table is not None:
             _keyed("cpu_tdp_table", load_cpu_tdp_table, self.cpu_tdp_table)
+
+    @property
+    def simulation_shots(self) -> int:
+        """Shots the models sample with: the fixed count, or :data:`SIMULATION_SHOTS` with ``auto``."""
+        return SIMULATION_SHOTS if self.shots == "auto" else int(self.shots)
+
+    @property
+    def auto_shots(self) -> bool:
+        """Whether the priced shots are found per model (``--shots auto`` on an exact execution)."""
+        return self.shots == "auto" and self.execution == "exact"
 
     def to_dict(self) -> dict:
         """Plain-JSON form for the metadata."""

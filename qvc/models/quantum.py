@@ -6,6 +6,7 @@ the circuits a QPU would have executed for each phase.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,11 +23,11 @@ from qvc.errors import QvcUsageError
 from qvc.quantum.circuits import ansatz, feature_map, kernel_template, qnn_template
 from qvc.quantum.execution import EXECUTION_MODES, parse_execution
 from qvc.quantum.kernels import StatevectorKernel
-from qvc.quantum.ledger import CircuitLedger
+from qvc.quantum.ledger import CircuitLedger, optimizer_rounds_entry
 from qvc.quantum.qnn import StatevectorQNN, parity_interpret
 
 if TYPE_CHECKING:
-    from qvc.quantum.ibm import LedgerSampler
+    from qvc.quantum.ibm import IbmSampler
 
 __all__ = ["EXECUTION_MODES", "OPTIMIZERS", "READOUTS", "QuantumKernelSVC", "VQCClassifier", "check_execution"]
 
@@ -95,20 +96,20 @@ def _is_ibm(mode: str) -> bool:
 
 
 class _IbmMixin:
-    """Shared IBM plumbing: one :class:`~qvc.quantum.ibm.LedgerSampler` per fitted model."""
+    """Shared IBM plumbing: one :class:`~qvc.quantum.ibm.IbmSampler` per fitted model."""
 
     # parameters of the estimators that use this mixin (declared for the type checker only)
     execution: str
     shots: int
     seed: int | None
-    _ibm: LedgerSampler | None
+    _ibm: IbmSampler | None
 
     def _ibm_sampler(self, phase: str, model: str):
-        from qvc.quantum.ibm import LedgerSampler
+        from qvc.quantum.ibm import IbmSampler
 
         sampler = getattr(self, "_ibm", None)
         if sampler is None:
-            sampler = self._ibm = LedgerSampler(
+            sampler = self._ibm = IbmSampler(
                 parse_execution(self.execution).ibm_target, default_shots=int(self.shots),
                 seed=self.seed, model=model,
             )
@@ -207,6 +208,7 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
                 feature_map=self.feature_map_, execution=self.execution, shots=self.shots, seed=self.seed,
             )
             gram = self.kernel_.evaluate(X)
+            self.gram_ = gram
             n_fit = self.kernel_.last_circuits
         self.gram_ = gram
         self.svc_ = SVC(kernel="precomputed", C=self.C).fit(gram, y)
@@ -403,6 +405,7 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         )
         y_idx = np.searchsorted(self.classes_, y)
         # one-hot over all classes, even if the training split lacks one
+        t0 = time.perf_counter()
         if self.optimizer == "spsa":  # SPSA draws its perturbations from qiskit-ml's global RNG
             from qiskit_machine_learning.utils import algorithm_globals
 
@@ -414,6 +417,7 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
                 algorithm_globals.random_seed = previous
         else:
             self.classifier_.fit(X, np.eye(n_classes)[y_idx])
+        loop_s = time.perf_counter() - t0
         self.weights_ = np.asarray(self.classifier_.weights)
         self.n_weights_ = int(ans.num_parameters)
         if isinstance(self.qnn_, StatevectorQNN):  # forward passes over the batch, whatever the optimizer
@@ -425,16 +429,27 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         self.ledger_ = CircuitLedger()
         if isinstance(self.qnn_, StatevectorQNN):
             forward, gradient = self.qnn_.forward_circuits, self.qnn_.gradient_circuits
+            f_rounds, g_rounds = self.qnn_.forward_calls, self.qnn_.gradient_calls
+            simulated = self.qnn_.simulation_seconds
         else:  # SamplerQNN on hardware: COBYLA/SPSA evaluate forward passes only
             forward, gradient = self.n_evaluations_ * X.shape[0], 0
-        self.ledger_.record(
-            "vqc", "fit", self.template_, n_circuits=forward, shots=self.shots,
-            kind="qnn", note="forward passes the optimizer evaluated x training samples",
-        )
-        self.ledger_.record(
-            "vqc", "fit", self.template_, n_circuits=gradient, shots=self.shots,
-            kind="qnn", note="parameter-shift gradient circuits (2 per weight per sample per gradient)",
-        )
+            f_rounds, g_rounds, simulated = self.n_evaluations_, 0, loop_s
+        rounds = f_rounds + g_rounds
+        #: host seconds of the optimizer per evaluation (the loop minus the circuit simulation)
+        self.optimizer_seconds_per_round_ = max(0.0, loop_s - simulated) / rounds if rounds else 0.0
+        if forward:
+            self.ledger_.entries.append(optimizer_rounds_entry(
+                "vqc", self.template_, rounds=max(f_rounds, 1), circuits=forward, shots=self.shots,
+                host_seconds_per_round=self.optimizer_seconds_per_round_,
+                note="forward passes the optimizer evaluated x training samples, one job each",
+            ))
+        if gradient:
+            self.ledger_.entries.append(optimizer_rounds_entry(
+                "vqc", self.template_, rounds=max(g_rounds, 1), circuits=gradient, shots=self.shots,
+                host_seconds_per_round=self.optimizer_seconds_per_round_,
+                note="parameter-shift gradient circuits (2 per weight per sample per gradient), one job "
+                     "per gradient",
+            ))
         return self
 
     def predict_proba(self, X) -> np.ndarray:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -256,8 +256,7 @@ def _tune_generic(name, cfg, X, y, grid, candidates, how, cv) -> TuneResult:
             float((res["mean_fit_time"][i] + res["mean_score_time"][i]) * k), circuits,
         ))
     best = int(np.argmax([c.cv_accuracy for c in out]))
-    tune_entries = [LedgerEntry(e.model, "tune", e.template, e.n_circuits, e.shots, e.kind,
-                                f"search ({e.phase}): {e.note}") for e in entries]
+    tune_entries = [replace(e, phase="tune", note=f"search ({e.phase}): {e.note}") for e in entries]
     return TuneResult(name, out[best].params, out[best].cv_accuracy, out, k,
                       f"{how} search, {len(out)} candidates x {k} folds (scikit-learn GridSearchCV)",
                       tune_entries)

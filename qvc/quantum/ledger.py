@@ -34,6 +34,14 @@ class LedgerEntry:
         ``"kernel"`` (compute-uncompute fidelity) or ``"qnn"`` (forward/gradient).
     note : str
         How ``n_circuits`` was counted, in words, for the report.
+    sequential_jobs : int
+        Rounds that must run one after another because each needs the previous
+        result (optimizer evaluations of a training loop): the entry is submitted as at
+        least this many jobs, ``n_circuits / sequential_jobs`` circuits each. 0: no
+        such dependency (batched freely).
+    host_seconds_per_round : float
+        Classical host time between two sequential rounds (the optimizer's step),
+        during which a session holds the QPU.
     """
 
     model: str
@@ -43,11 +51,38 @@ class LedgerEntry:
     shots: int
     kind: str
     note: str = ""
+    sequential_jobs: int = 0
+    host_seconds_per_round: float = 0.0
 
     @property
     def total_shots(self) -> int:
         """Shots summed over all executions of this entry."""
         return int(self.n_circuits) * int(self.shots)
+
+
+def optimizer_rounds_entry(
+    model: str, template: QuantumCircuit, *, rounds: int, circuits: int, shots: int,
+    host_seconds_per_round: float = 0.0, note: str = "",
+) -> LedgerEntry:
+    """The ledger entry of an iterative optimizer: ``circuits`` over ``rounds`` evaluations, one job each.
+
+    Each evaluation needs the previous result (COBYLA proposes the next weights from
+    the last loss), so a QPU run submits one job per round and the host's optimizer
+    step sits between jobs. The one place that shapes training work for pricing:
+    :class:`~qvc.models.quantum.VQCClassifier` records it for a run, and
+    :func:`qvc.experiment.ibm.estimate_training` prices it before a run.
+
+    Examples
+    --------
+    >>> from qiskit import QuantumCircuit
+    >>> qc = QuantumCircuit(1); _ = qc.h(0); _ = qc.measure_all()
+    >>> e = optimizer_rounds_entry("vqc", qc, rounds=30, circuits=30 * 40, shots=1024)
+    >>> e.n_circuits, e.sequential_jobs
+    (1200, 30)
+    """
+    return LedgerEntry(model, "fit", template, int(circuits), int(shots), "qnn",
+                       note or "optimizer evaluations x training samples, one job per evaluation",
+                       int(rounds), float(host_seconds_per_round))
 
 
 @dataclass
@@ -77,12 +112,15 @@ class CircuitLedger:
         shots: int,
         kind: str,
         note: str = "",
+        sequential_jobs: int = 0,
+        host_seconds_per_round: float = 0.0,
     ) -> None:
         """Append an entry (zero-circuit entries are dropped)."""
         if n_circuits <= 0:
             return
         self.entries.append(
-            LedgerEntry(model, phase, template, int(n_circuits), int(shots), kind, note)
+            LedgerEntry(model, phase, template, int(n_circuits), int(shots), kind, note,
+                        int(sequential_jobs), float(host_seconds_per_round))
         )
 
     def select(self, *, model: str | None = None, phase: str | None = None) -> list[LedgerEntry]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
@@ -121,6 +122,11 @@ class StatevectorQNN(NeuralNetwork):
         self._projector[np.arange(dim), index] = 1.0
         self.forward_circuits = 0
         self.gradient_circuits = 0
+        #: forward / backward passes (each a batch a QPU would run as one job) and the
+        #: seconds spent simulating them (the rest of a training loop is the host's optimizer)
+        self.forward_calls = 0
+        self.gradient_calls = 0
+        self.simulation_seconds = 0.0
         self._split(circuit)
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._full: CompiledCircuit | None = None
@@ -170,6 +176,14 @@ class StatevectorQNN(NeuralNetwork):
 
     # -- NeuralNetwork interface -----------------------------------------------
     def _forward(self, input_data: np.ndarray | None, weights: np.ndarray | None) -> np.ndarray:
+        t0 = time.perf_counter()
+        try:
+            return self._forward_inner(input_data, weights)
+        finally:
+            self.forward_calls += 1
+            self.simulation_seconds += time.perf_counter() - t0
+
+    def _forward_inner(self, input_data: np.ndarray | None, weights: np.ndarray | None) -> np.ndarray:
         inputs = np.zeros((1, 0)) if input_data is None else np.asarray(input_data, dtype=float)
         values = self._values(inputs, weights)
         self.forward_circuits += values.shape[0]
@@ -179,6 +193,14 @@ class StatevectorQNN(NeuralNetwork):
         return self._reduce(states.real**2 + states.imag**2)
 
     def _backward(self, input_data: np.ndarray | None, weights: np.ndarray | None):
+        t0 = time.perf_counter()
+        try:
+            return self._backward_inner(input_data, weights)
+        finally:
+            self.gradient_calls += 1
+            self.simulation_seconds += time.perf_counter() - t0
+
+    def _backward_inner(self, input_data: np.ndarray | None, weights: np.ndarray | None):
         if self.mode.uses_sampler:
             raise QvcUsageError(
                 f"gradients are not available in execution mode {self.mode}; "

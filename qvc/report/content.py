@@ -197,6 +197,24 @@ def _headline(frame: pd.DataFrame, target: float | None = None) -> tuple[list, l
     return blocks, sentences
 
 
+def _like_for_like_classical(c, q, local_summary):
+    """The classical energy in the hardware side's attribution mode, and the words saying so.
+
+    Rows with ``fit_energy_attributed_j`` (same mode and PUE as ``hw_attribution``) are
+    used; older rows fall back to the metered figure, and the words say the modes differ.
+    """
+    cols = ("fit_energy_attributed_j", "predict_energy_attributed_j")
+    mode = _first(q, "hw_attribution", "") if "hw_attribution" in q.columns else ""
+    if all(col in c.columns for col in cols) and c[cols[0]].notna().any():
+        local_mode = _first(c, "local_attribution", "")
+        pue = float(c["local_pue"].mean()) if "local_pue" in c.columns else float("nan")
+        total = c[cols[0]].fillna(0.0) + c[cols[1]].fillna(0.0)
+        if mode and local_mode == mode:
+            return summarize(total), f" (both sides {mode}, PUE {pue:.3g} on both)"
+        return summarize(total), f" (modes differ: hardware {mode}, classical {local_mode})"
+    return local_summary, " (classical side metered only: modes not matched)"
+
+
 def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None = None) -> list:
     q_name = group_name(qkey, frame)
     seeds = sorted(set(_seeds_of(c)) & set(_seeds_of(q)))
@@ -236,10 +254,11 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
         hw = summarize(q["hw_energy_j"])
         hw_lbl = labels_of(q, "hw_energy_j")
         iv = interval_columns(q.columns, "hw_energy_j")
-        ratio = _ratio(hw.mean, sc.mean)
+        den, like = _like_for_like_classical(c, q, sc)
+        ratio = _ratio(hw.mean, den.mean)
         if iv:
             lo, hi = float(q[iv[0]].mean()), float(q[iv[1]].mean())
-            ratio += f" (model interval {_ratio(lo, sc.mean)} to {_ratio(hi, sc.mean)})"
+            ratio += f" (model interval {_ratio(lo, den.mean)} to {_ratio(hi, den.mean)})"
         device = qkey.get("device") or _first(q, "device", "the device preset")
         attr = attribution_column(q.columns)
         attr_text = f" ({_first(q, attr)})" if attr else ""
@@ -247,7 +266,7 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
             f"projected hardware energy on {device}{attr_text} [J]",
             "- (runs on this machine)",
             (hw.text() + _interval_text(q, "hw_energy_j"), hw_lbl),
-            (ratio + " quantum on hardware / classical local", _join_labels(hw_lbl, lbl_c)),
+            (ratio + f" quantum on hardware / classical local{like}", _join_labels(hw_lbl, lbl_c)),
         ])
         cq_hw = carbon_column(q.columns, "hw")
         if cq_hw and q[cq_hw].notna().any():
@@ -261,7 +280,7 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
                  _join_labels(labels_of(q, cq_hw), carbon_c[1]) if carbon_c else labels_of(q, cq_hw)),
             ])
         hw_sentence = (f"; priced on {device} the same quantum workload would take {ratio.split(' (')[0]} "
-                       f"the classical energy ({hw_lbl} vs {lbl_c})")
+                       f"the classical energy ({hw_lbl} vs {lbl_c}{like})")
     title = ", ".join(
         f"{k} {key[k]}" for k in ("dataset", "qubits", "n_train") if key.get(k) not in ("", None)
     ).replace("n_train", "training samples")
@@ -472,7 +491,11 @@ def _ledger(frame: pd.DataFrame) -> list:
               "shots in all", "jobs", "QPU seconds", "hardware energy [J]"]
     if attr:
         header.append("attribution")
+    noise = "hw_esp" in frame.columns
+    if noise:
+        header += ["ESP", "mitigation (shots ×)"]
     rows = []
+    notes: list[str] = []
     for key, g in model_groups(quantum):
         cf = g["circuits_fit"].astype(float) if "circuits_fit" in g.columns else pd.Series(dtype=float)
         cp = g["circuits_predict"].astype(float) if "circuits_predict" in g.columns else pd.Series(dtype=float)
@@ -490,10 +513,24 @@ def _ledger(frame: pd.DataFrame) -> list:
         ]
         if attr:
             row.append(", ".join(dict.fromkeys(str(v) for v in g[attr].dropna())) or "-")
+        if noise:
+            mit = _first(g, "hw_mitigation", "none") or "none"
+            row += [_summary_text(g["hw_esp"].astype(float), ".3g"),
+                    f"{mit} ×{_summary_text(g['hw_mitigation_overhead'].astype(float), '.3g')}"
+                    if "hw_mitigation_overhead" in g.columns else mit]
         rows.append(row)
-    return [Table(header, rows, caption="What a QPU would have to run for each quantum model "
-                                        "(mean over seeds). Shots in all = (circuits of fit + predict) "
-                                        "× shots per circuit.")]
+        name = group_name(key, frame)
+        for col in ("shots_infeasible", "hw_mitigation_note"):
+            text = _first(g, col, "")
+            if text:
+                notes.append(f"{name}: {text}")
+        rule = _first(g, "shots_rule", "")
+        if rule:
+            notes.append(f"{name} shots: {rule}")
+    caption = ("What a QPU would have to run for each quantum model (mean over seeds). Shots in all = "
+               "(circuits of fit + predict) × shots per circuit; ESP = estimated success probability "
+               "of the circuit on the device (product of 1 − error over its gates and readouts).")
+    return [Table(header, rows, caption=caption), *notes]
 
 
 def _ibm(frame: pd.DataFrame, meta: dict) -> list:
@@ -524,8 +561,10 @@ def _ibm(frame: pd.DataFrame, meta: dict) -> list:
     return [
         Table(["model", "seed", "backend", "jobs (submitted by this run)", "trained on",
                "QPU seconds", "QPU seconds reported", "reported / modelled", "energy from reported [J]"],
-              rows, caption="Jobs come from the job ledger " + str(ledger) + " ('qvc ibm status RUN'). "
-                            "Reported seconds are job.usage(); fake backends run in local testing mode "
+              rows, caption="Jobs come from the job store " + str(ledger) + " ('qvc ibm status RUN'). "
+                            "Reported seconds are the usage IBM bills (session mode: the session's), "
+                            "each job counted once, by the run that submitted it; the energy uses the "
+                            "execution spans where the results carry them. Fake backends run in local testing mode "
                             "on Aer and report no QPU time."),
     ]
 

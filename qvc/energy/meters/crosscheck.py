@@ -93,9 +93,11 @@ def crosscheck(
     }
     notes = [
         "CodeCarbon's window also holds its own start and stop; qvc's holds only the workload.",
-        "Without RAPL, CodeCarbon charges the whole CPU at 50 % of its TDP (42.5 W for an unknown "
-        "model) whatever the load; qvc charges this process's CPU seconds x per-core power.",
-        "CodeCarbon charges RAM by installed size (3 W per 8 GB); qvc by this process's resident memory.",
+        "Without RAPL, CodeCarbon 3.x charges the CPU's TDP scaled by the CPU load psutil sees "
+        "(machine-wide in its default tracking_mode='machine'), or 50 % of the TDP in constant mode; "
+        "qvc charges this process's CPU seconds x power per hardware thread.",
+        "CodeCarbon 3.x charges RAM at 5 W per DIMM guessed from the installed size (10 W at least; "
+        "2.x: 3 W per 8 GB); qvc charges this process's resident memory.",
         f"gCO2e: qvc uses {ci.g_per_kwh:g} g/kWh ({ci.label}); CodeCarbon uses its own table for {a3}.",
     ]
     return {"calls": calls, "qvc": mine, "codecarbon": cc, "notes": notes}

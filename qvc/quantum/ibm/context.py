@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qvc.quantum.ibm.ledger import default_ledger_path
+from qvc.quantum.ibm.jobstore import default_store_path
 
 #: Default longest wait for results, in seconds (queues on real systems take hours).
 DEFAULT_TIMEOUT_S = 3600.0
@@ -37,7 +37,7 @@ class IbmRunContext:
 
     Parameters
     ----------
-    ledger_path : Path
+    store_path : Path
         The SQLite job ledger.
     run_id, experiment : str
         Recorded with every job (run folder name, dataset and seed).
@@ -51,11 +51,14 @@ class IbmRunContext:
         Circuits per job at most (the executions limit applies too).
     train_on_hardware : bool
         The VQC trains on the backend (only with the user's explicit confirmation).
+    max_execution_time : int or None
+        Sent with every job to a real backend: the service cancels a job whose system
+        execution time would exceed it (the run's QPU budget, ``--max-qpu-seconds``).
     progress : callable or None
         Receives one-line messages (jobs submitted, reused, waiting).
     """
 
-    ledger_path: Path = field(default_factory=default_ledger_path)
+    store_path: Path = field(default_factory=default_store_path)
     run_id: str = ""
     experiment: str = ""
     run_dir: Path | None = None
@@ -64,13 +67,14 @@ class IbmRunContext:
     poll_s: float | None = field(default_factory=lambda: _env_float("QVC_IBM_POLL_S", None))
     max_circuits_per_job: int = DEFAULT_MAX_CIRCUITS_PER_JOB
     train_on_hardware: bool = False
+    max_execution_time: int | None = None
     progress: Callable[[str], None] | None = None
     open_sessions: list = field(default_factory=list, repr=False)
 
     def close_sessions(self) -> None:
         """Close every session a sampler opened in this context (sessions bill while open)."""
         while self.open_sessions:
-            self.open_sessions.pop().close()
+            self.open_sessions[-1].close()
 
     def say(self, message: str) -> None:
         """Forward a progress message."""
@@ -88,7 +92,7 @@ def current_context() -> IbmRunContext:
 
     Examples
     --------
-    >>> current_context().ledger_path.name
+    >>> current_context().store_path.name
     'ibm_ledger.sqlite'
     """
     return _CURRENT.get() or IbmRunContext()

@@ -1,4 +1,4 @@
-"""What ``qvc ibm status / fetch / cancel / calibrate`` do with the job ledger."""
+"""What ``qvc ibm status / fetch / cancel / calibrate`` do with the job store."""
 
 from __future__ import annotations
 
@@ -10,53 +10,65 @@ import numpy as np
 
 from qvc.errors import QvcUsageError
 from qvc.quantum.ibm.context import IbmRunContext
-from qvc.quantum.ibm.ledger import JobLedger, JobRow, default_ledger_path, utc_now
-from qvc.quantum.ibm.sampler import HARDWARE_REPORTED, LedgerSampler, read_usage
-from qvc.quantum.ibm.service import IbmTarget, first_line, get_gateway
+from qvc.quantum.ibm.jobstore import JobRow, JobStore, default_store_path, utc_now
+from qvc.quantum.ibm.service import JobStatus, first_line, get_gateway
+from qvc.quantum.ibm.tracker import HARDWARE_REPORTED, JobTracker, read_usage
 
 
-def open_ledger(path: str | Path | None = None, *, must_exist: bool = True) -> JobLedger:
-    """The ledger at ``path`` (default ``reports/ibm_ledger.sqlite`` or ``$QVC_IBM_LEDGER``)."""
-    p = Path(path) if path is not None else default_ledger_path()
+def open_store(path: str | Path | None = None, *, must_exist: bool = True) -> JobStore:
+    """The job store at ``path`` (default ``reports/ibm_ledger.sqlite`` or ``$QVC_IBM_LEDGER``)."""
+    p = Path(path) if path is not None else default_store_path()
     if must_exist and not p.is_file():
-        raise QvcUsageError(f"no IBM job ledger at {str(p)!r}; give --ledger PATH or run "
+        raise QvcUsageError(f"no IBM job store at {str(p)!r}; give --ledger PATH or run "
                             "'qvc run ... --execution ibm:<backend>' first")
-    return JobLedger(p)
+    return JobStore(p)
 
 
-class _Samplers(dict):
-    """Backend name -> a LedgerSampler used only to poll and collect that backend's jobs."""
+class _Trackers(dict):
+    """Backend name -> the :class:`JobTracker` that follows that backend's jobs."""
 
-    def __init__(self, ctx: IbmRunContext) -> None:
+    def __init__(self, store: JobStore, ctx: IbmRunContext) -> None:
         super().__init__()
+        self._store = store
         self._ctx = ctx
 
-    def __missing__(self, backend: str) -> LedgerSampler:
-        value = self[backend] = LedgerSampler(IbmTarget(backend), context=self._ctx)
+    def __missing__(self, backend: str) -> JobTracker:
+        value = self[backend] = JobTracker(self._store, get_gateway(backend), self._ctx)
         return value
 
 
-def refresh(
-    ledger: JobLedger, rows: list[JobRow], *, timeout_s: float | None = 0, poll_s: float = 5.0,
-    progress=None,
-) -> list[JobRow]:
-    """Ask the service about pending rows (and finished ones whose usage was pending).
+def _usage_open(row: JobRow) -> bool:
+    """A charged job whose usage may still change (pending, absent, unread)."""
+    charged = row.status == JobStatus.DONE or row.status.failed
+    return bool(charged and row.job_id and row.usage_source != HARDWARE_REPORTED
+                and row.service != "local")
 
-    Collects results of jobs that finished; waits up to ``timeout_s`` (``0``: one
-    check; ``None``: until every row is final). Returns the rows, re-read.
+
+def refresh(
+    store: JobStore, rows: list[JobRow], *, timeout_s: float | None = 0, poll_s: float = 5.0,
+    progress=None, usage: bool = True,
+) -> list[JobRow]:
+    """Ask the service about pending rows (and finished ones whose usage is not reported yet).
+
+    Collects results of jobs that finished (and of ``DONE`` rows without stored
+    counts); waits up to ``timeout_s`` (``0``: one check; ``None``: until every
+    row is final). With ``usage``, reads the usage of charged jobs again where it
+    was pending or absent. Returns the rows, re-read.
     """
-    ctx = IbmRunContext(ledger_path=ledger.path, progress=progress, poll_s=poll_s)
-    samplers = _Samplers(ctx)
+    ctx = IbmRunContext(store_path=store.path, progress=progress, poll_s=poll_s)
+    trackers = _Trackers(store, ctx)
     deadline = None if timeout_s is None else time.monotonic() + float(timeout_s)
     ids = [r.row_id for r in rows]
+    first = True
     while True:
-        current = [ledger.get(i) for i in ids]
+        current = [store.get(i) for i in ids]
         for row in current:
-            if row.pending:
-                samplers[row.backend].poll(row)
-            elif row.status == "DONE" and row.usage_source == "pending" and row.job_id:
-                _refresh_usage(ledger, samplers[row.backend], row)
-        current = [ledger.get(i) for i in ids]
+            if row.pending or (row.status == JobStatus.DONE and not row.collected and row.job_id):
+                trackers[row.backend].poll(row)
+            elif usage and first and _usage_open(row):
+                trackers[row.backend].refresh_usage(row)
+        first = False
+        current = [store.get(i) for i in ids]
         if not any(r.pending for r in current):
             return current
         if deadline is not None and time.monotonic() >= deadline:
@@ -64,19 +76,23 @@ def refresh(
         time.sleep(poll_s)
 
 
-def _refresh_usage(ledger: JobLedger, sampler: LedgerSampler, row: JobRow) -> None:
-    job = sampler._handle(row)
-    if job is None:
-        return
-    qpu, source, metrics = read_usage(job, sampler.gateway.is_local)
-    ledger.update(row.row_id, qpu_seconds=qpu, usage_source=source, metrics_json=metrics)
+def refresh_sessions(store: JobStore, run_id: str) -> int:
+    """Read the usage of the run's sessions not reported yet; returns how many arrived."""
+    n = 0
+    for s in store.sessions("run_id = ? AND mode = 'session' AND usage_seconds IS NULL", (run_id,)):
+        value = get_gateway(s.backend or "").session_usage(s.session_id)
+        if value is not None:
+            store.update_session(s.session_id, usage_seconds=float(value),
+                                 usage_source=HARDWARE_REPORTED)
+            n += 1
+    return n
 
 
-def cancel(ledger: JobLedger, job: str) -> JobRow:
+def cancel(store: JobStore, job: str) -> JobRow:
     """Cancel a pending job by IBM job id or qvc tag and mark its row ``CANCELLED``."""
-    row = ledger.find_job(job)
+    row = store.find_job(job)
     if row is None:
-        raise QvcUsageError(f"no job {job!r} in the ledger {ledger.path}; see 'qvc ibm status'")
+        raise QvcUsageError(f"no job {job!r} in the job store {store.path}; see 'qvc ibm status'")
     if not row.pending:
         raise QvcUsageError(f"job {row.job_id or row.tag} is {row.status}; only pending jobs can be cancelled")
     if row.job_id is None:
@@ -85,7 +101,7 @@ def cancel(ledger: JobLedger, job: str) -> JobRow:
     gateway = get_gateway(row.backend)
     handle = gateway.job(row.job_id)
     if handle is None:
-        ledger.update(row.row_id, status="LOST", error="job not found when cancelling",
+        store.update(row.row_id, status=JobStatus.LOST, error="job not found when cancelling",
                       finished_utc=utc_now())
         raise QvcUsageError(f"job {row.job_id} cannot be found on the service; marked LOST")
     try:
@@ -93,15 +109,17 @@ def cancel(ledger: JobLedger, job: str) -> JobRow:
     except Exception as exc:
         raise QvcUsageError(f"cancelling job {row.job_id} failed ({type(exc).__name__}: "
                             f"{first_line(exc)})") from None
-    ledger.update(row.row_id, status="CANCELLED", error="cancelled with 'qvc ibm cancel'",
-                  finished_utc=utc_now())
-    return ledger.get(row.row_id)
+    usage = read_usage(handle, gateway.is_local)  # charged up to the cancel
+    store.update(row.row_id, status=JobStatus.CANCELLED, error="cancelled with 'qvc ibm cancel'",
+                 finished_utc=utc_now(), qpu_seconds=usage.seconds, usage_source=usage.source,
+                 metrics_json=usage.metrics_json)
+    return store.get(row.row_id)
 
 
-def calibrate(ledger: JobLedger, per_job_overhead_s: float | None = None) -> list[dict]:
+def calibrate(store: JobStore, per_job_overhead_s: float | None = None) -> list[dict]:
     """Compare hardware-reported QPU seconds with the modelled shot time, per backend.
 
-    For every finished job with ``hardware-reported`` usage the ledger holds the
+    For every finished job with ``hardware-reported`` usage the job store holds the
     modelled shot time ``sum n * shots * (one-shot duration + rep_delay)`` from
     the backend's own target. Per backend this returns the totals, their ratio,
     and (two or more jobs with different shot times) the least-squares fit
@@ -113,7 +131,7 @@ def calibrate(ledger: JobLedger, per_job_overhead_s: float | None = None) -> lis
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> led = JobLedger(pathlib.Path(tempfile.mkdtemp()) / "l.sqlite")
+    >>> led = JobStore(pathlib.Path(tempfile.mkdtemp()) / "l.sqlite")
     >>> r = led.add_job(tag="t", backend="ibm_x", service="ibm_quantum_platform", shots=100,
     ...                 hashes=["h"], modelled_shot_seconds=0.5)
     >>> led.update(r, status="DONE", qpu_seconds=2.5, usage_source="hardware-reported")
@@ -121,7 +139,7 @@ def calibrate(ledger: JobLedger, per_job_overhead_s: float | None = None) -> lis
     1.0
     """
     by_backend: dict[str, list[JobRow]] = defaultdict(list)
-    for row in ledger.rows("status = 'DONE'"):
+    for row in store.rows("status = 'DONE'"):
         by_backend[row.backend].append(row)
     out = []
     for backend, rows in sorted(by_backend.items()):

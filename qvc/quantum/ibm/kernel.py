@@ -1,7 +1,7 @@
 """Fidelity-kernel entries from IBM hardware (or a fake backend) counts.
 
 The kernel is qiskit-machine-learning's ``FidelityQuantumKernel`` with
-``ComputeUncompute`` on a :class:`~qvc.quantum.ibm.sampler.LedgerSampler`:
+``ComputeUncompute`` on a :class:`~qvc.quantum.ibm.sampler.IbmSampler`:
 each entry is the probability of the all-zeros outcome of the compute-uncompute
 circuit ``U(x) U(y)^dagger``, estimated from the shots. The Gram matrix of the
 training set gets qiskit-ml's default positive-semidefinite projection, as any
@@ -13,19 +13,19 @@ from __future__ import annotations
 import numpy as np
 from qiskit import QuantumCircuit
 
-from qvc.quantum.ibm.sampler import LedgerSampler
+from qvc.quantum.ibm.sampler import IbmSampler
 
 
-def hardware_kernel(feature_map: QuantumCircuit, sampler: LedgerSampler):
+def hardware_kernel(feature_map: QuantumCircuit, sampler: IbmSampler):
     """``FidelityQuantumKernel`` whose fidelities come from ``sampler``.
 
     Examples
     --------
     >>> import tempfile, pathlib, numpy as np
     >>> from qvc.quantum.circuits import feature_map
-    >>> from qvc.quantum.ibm import IbmRunContext, LedgerSampler, parse_ibm_execution
-    >>> ctx = IbmRunContext(ledger_path=pathlib.Path(tempfile.mkdtemp()) / "l.sqlite")
-    >>> s = LedgerSampler(parse_ibm_execution("ibm:fake_manila"), default_shots=64, seed=3,
+    >>> from qvc.quantum.ibm import IbmRunContext, IbmSampler, parse_ibm_execution
+    >>> ctx = IbmRunContext(store_path=pathlib.Path(tempfile.mkdtemp()) / "l.sqlite")
+    >>> s = IbmSampler(parse_ibm_execution("ibm:fake_manila"), default_shots=64, seed=3,
     ...                   context=ctx)
     >>> k = hardware_kernel(feature_map(2), s).evaluate(np.array([[0.1, 0.2], [0.3, 0.1]]))
     >>> k.shape, round(float(k[0, 0]), 9), bool(0 <= k[0, 1] <= 1)

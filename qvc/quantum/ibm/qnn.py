@@ -2,7 +2,7 @@
 
 Inference runs the trained circuit (feature map + ansatz with the trained
 weights) through qiskit-ml's ``SamplerQNN`` on a
-:class:`~qvc.quantum.ibm.sampler.LedgerSampler`, with the same parity
+:class:`~qvc.quantum.ibm.sampler.IbmSampler`, with the same parity
 interpretation VQC uses (measured integer mod the number of classes); the
 predicted class is the most probable one, as in ``VQC.predict``.
 """
@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 from qiskit import QuantumCircuit
 
-from qvc.quantum.ibm.sampler import LedgerSampler
+from qvc.quantum.ibm.sampler import IbmSampler
 
 
 def hardware_qnn(
-    feature_map: QuantumCircuit, ansatz: QuantumCircuit, n_classes: int, sampler: LedgerSampler,
+    feature_map: QuantumCircuit, ansatz: QuantumCircuit, n_classes: int, sampler: IbmSampler,
     interpret=None,
 ):
     """``SamplerQNN`` over ``feature_map`` + ``ansatz`` whose counts come from ``sampler``.
@@ -40,7 +40,7 @@ def hardware_qnn(
 
 def hardware_class_probabilities(
     feature_map: QuantumCircuit, ansatz: QuantumCircuit, X: np.ndarray, weights: np.ndarray,
-    n_classes: int, sampler: LedgerSampler, interpret=None,
+    n_classes: int, sampler: IbmSampler, interpret=None,
 ) -> np.ndarray:
     """Class probabilities, shape ``(len(X), n_classes)``, estimated from shots on the backend.
 
@@ -48,9 +48,9 @@ def hardware_class_probabilities(
     --------
     >>> import tempfile, pathlib
     >>> from qvc.quantum.circuits import ansatz, feature_map
-    >>> from qvc.quantum.ibm import IbmRunContext, LedgerSampler, parse_ibm_execution
-    >>> ctx = IbmRunContext(ledger_path=pathlib.Path(tempfile.mkdtemp()) / "l.sqlite")
-    >>> s = LedgerSampler(parse_ibm_execution("ibm:fake_manila"), default_shots=64, seed=3,
+    >>> from qvc.quantum.ibm import IbmRunContext, IbmSampler, parse_ibm_execution
+    >>> ctx = IbmRunContext(store_path=pathlib.Path(tempfile.mkdtemp()) / "l.sqlite")
+    >>> s = IbmSampler(parse_ibm_execution("ibm:fake_manila"), default_shots=64, seed=3,
     ...                   context=ctx)
     >>> p = hardware_class_probabilities(feature_map(2), ansatz(2, 1), np.zeros((3, 2)),
     ...                                  np.zeros(4), 2, s)

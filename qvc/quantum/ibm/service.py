@@ -19,17 +19,78 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
-from qvc.errors import QvcUsageError
+from qvc.errors import IbmServiceError, QvcUsageError
 
 #: The IBM Quantum channel qvc connects to.
 CHANNEL = "ibm_quantum_platform"
 
+
+class JobStatus(str, Enum):
+    """Status of a job in the job store: IBM's job states plus three of qvc's own.
+
+    A ``str`` enum, so members compare equal to (and are stored in SQLite as) their
+    names. ``SUBMITTING``: the row was written and the job is being submitted;
+    ``SUBMIT_FAILED``: the submission never reached the service; ``LOST``: the job
+    cannot be retrieved any more.
+
+    Examples
+    --------
+    >>> JobStatus("DONE") is JobStatus.DONE, JobStatus.QUEUED == "QUEUED"
+    (True, True)
+    >>> JobStatus.RUNNING.pending, JobStatus.ERROR.final, JobStatus.LOST.final
+    (True, True, True)
+    """
+
+    INITIALIZING = "INITIALIZING"
+    QUEUED = "QUEUED"
+    VALIDATING = "VALIDATING"
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    ERROR = "ERROR"
+    CANCELLED = "CANCELLED"
+    SUBMITTING = "SUBMITTING"
+    SUBMIT_FAILED = "SUBMIT_FAILED"
+    LOST = "LOST"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def pending(self) -> bool:
+        """Submitted and not finished: the service may still run it."""
+        return self in PENDING_STATES
+
+    @property
+    def final(self) -> bool:
+        """Never changes again (done, failed, cancelled, lost, never submitted)."""
+        return self in FINAL_STATES or self in (JobStatus.SUBMIT_FAILED, JobStatus.LOST)
+
+    @property
+    def failed(self) -> bool:
+        """Ended on the service without results (``ERROR`` or ``CANCELLED``): may still be charged."""
+        return self in (JobStatus.ERROR, JobStatus.CANCELLED)
+
+    @classmethod
+    def of(cls, status: Any) -> JobStatus:
+        """Normalise a runtime status (qiskit ``JobStatus`` enum, string) to a member.
+
+        Unknown names (a newer service state) count as ``QUEUED``: still pending.
+        """
+        name = getattr(status, "name", None) or str(status)
+        name = name.split(".")[-1].upper()
+        try:
+            return cls(name)
+        except ValueError:
+            return cls.QUEUED
+
+
 #: Job states from which a job can still finish.
-PENDING_STATES = ("INITIALIZING", "QUEUED", "VALIDATING", "RUNNING")
+PENDING_STATES = (JobStatus.INITIALIZING, JobStatus.QUEUED, JobStatus.VALIDATING, JobStatus.RUNNING)
 #: Job states that never change again.
-FINAL_STATES = ("DONE", "ERROR", "CANCELLED")
+FINAL_STATES = (JobStatus.DONE, JobStatus.ERROR, JobStatus.CANCELLED)
 
 _EXECUTION_MODES = ("batch", "session")
 
@@ -105,15 +166,9 @@ def first_line(exc: BaseException) -> str:
     return redact(lines[0] if lines else type(exc).__name__)
 
 
-def _status_name(status: Any) -> str:
-    """Normalise a job status (``JobStatus`` enum or string) to an upper-case name."""
-    name = getattr(status, "name", None) or str(status)
-    return name.split(".")[-1].upper()
-
-
-def job_status(job: Any) -> str:
-    """Status name of a runtime or local job (``QUEUED``, ``DONE`` ...)."""
-    return _status_name(job.status())
+def job_status(job: Any) -> JobStatus:
+    """Status of a runtime or local job (``QUEUED``, ``DONE`` ...) as a :class:`JobStatus`."""
+    return JobStatus.of(job.status())
 
 
 class Gateway:
@@ -133,8 +188,17 @@ class Gateway:
         raise NotImplementedError
 
     def find_by_tag(self, backend: str, tag: str) -> list[str]:
-        """Ids of jobs carrying ``tag`` (used to resolve a submission that was cut off)."""
+        """Ids of jobs carrying ``tag`` (used to resolve a submission that was cut off).
+
+        Raises :class:`IbmServiceError` when the service cannot be asked: the caller
+        must then *not* conclude that the job was never submitted (submitting again
+        could pay twice).
+        """
         return []
+
+    def session_usage(self, session_id: str) -> float | None:
+        """``Session.usage()`` of an earlier session or batch (``None``: not reported yet)."""
+        return None
 
     @contextmanager
     def open_mode(self, backend: Any, mode: str) -> Iterator[Any]:
@@ -144,27 +208,58 @@ class Gateway:
         if mode == "session":
             try:
                 opened = Session(backend=backend)
-            except Exception as exc:  # the service refuses sessions on some plans
-                raise QvcUsageError(
-                    f"cannot open a session on {backend.name}: {first_line(exc)}; the Open plan "
-                    f"allows job and batch mode only: use ibm:{backend.name} (batch)"
-                ) from None
+            except Exception as exc:
+                raise session_open_error(backend.name, exc) from None
         else:
             opened = Batch(backend=backend)
         with opened as m:
             yield m
 
     def submit(
-        self, mode_obj: Any, pubs: list, shots: int, *, tag: str, seed: int | None
+        self, mode_obj: Any, pubs: list, shots: int, *, tag: str, seed: int | None,
+        max_execution_time: int | None = None,
     ) -> Any:
-        """Submit sampler PUBs (ISA circuits, parameter arrays) as one job."""
+        """Submit sampler PUBs (ISA circuits, parameter arrays) as one job.
+
+        ``max_execution_time`` (seconds of system execution time) makes the service
+        cancel a job that would run longer.
+        """
         from qiskit_ibm_runtime.executor_sampler import Sampler
 
         sampler = Sampler(mode=mode_obj)
         sampler.options.environment.job_tags = [tag]
+        if max_execution_time is not None and not self.is_local:
+            sampler.options.max_execution_time = int(max_execution_time)
         if self.is_local and seed is not None:
             sampler.options.simulator.seed_simulator = int(seed)
         return sampler.run(pubs, shots=int(shots))
+
+
+def session_open_error(backend: str, exc: BaseException) -> IbmServiceError:
+    """One line for a session the service would not open; the Open plan only when it is the cause.
+
+    Examples
+    --------
+    >>> str(session_open_error("ibm_fez", RuntimeError("503 Service Unavailable")))[:60]
+    'cannot open a session on ibm_fez (RuntimeError: 503 Service '
+    >>> "Open plan" in str(session_open_error("ibm_fez", RuntimeError(
+    ...     "403 Forbidden: your plan does not allow sessions")))
+    True
+    """
+    text = first_line(exc)
+    lowered = str(exc).lower()
+    status = getattr(exc, "status_code", None)
+    plan = status == 403 or "forbidden" in lowered or (
+        ("plan" in lowered or "session" in lowered) and (
+            "not allowed" in lowered or "not authorized" in lowered or "does not allow" in lowered
+            or "not supported" in lowered or "not available" in lowered))
+    if plan:
+        return IbmServiceError(
+            f"cannot open a session on {backend}: {text}; sessions need a paid plan (the Open "
+            f"plan allows job and batch mode only): use ibm:{backend} (batch)")
+    return IbmServiceError(
+        f"cannot open a session on {backend} ({type(exc).__name__}: {text}); check the network "
+        f"and the backend's status, then re-run (or use ibm:{backend} for batch mode)")
 
 
 class LocalGateway(Gateway):
@@ -194,8 +289,9 @@ class LocalGateway(Gateway):
                 f"{', '.join(names[:6])}, ... ({len(names)} in all, e.g. fake_manila, fake_torino)"
             ) from None
 
-    def submit(self, mode_obj, pubs, shots, *, tag, seed):  # noqa: D102
-        job = super().submit(mode_obj, pubs, shots, tag=tag, seed=seed)
+    def submit(self, mode_obj, pubs, shots, *, tag, seed, max_execution_time=None):  # noqa: D102
+        job = super().submit(mode_obj, pubs, shots, tag=tag, seed=seed,
+                             max_execution_time=max_execution_time)
         self._jobs[job.job_id()] = job
         return job
 
@@ -232,6 +328,13 @@ def _credential_error(exc: BaseException) -> QvcUsageError:
             "instance=...) or set QISKIT_IBM_TOKEN and QISKIT_IBM_INSTANCE"
         )
     lowered = text.lower()
+    if "does not have access to the instance" in lowered or (
+            kind == "IBMInputValueError" and "instance" in lowered):
+        return QvcUsageError(
+            f"IBM Quantum does not give this API key access to the instance ({first_line(exc)}); "
+            "set QISKIT_IBM_INSTANCE (or the saved account's instance) to a CRN this key can use, "
+            "see QiskitRuntimeService().instances()"
+        )
     if kind in ("IBMNotAuthorizedError", "InvalidAccountError") or status in (400, 401, 403) or (
         "unauthorized" in lowered or "api key could not be found" in lowered
     ):
@@ -284,7 +387,7 @@ class RuntimeGateway(Gateway):
         except Exception as exc:
             if type(exc).__name__ == "RuntimeJobNotFound":
                 return None
-            raise QvcUsageError(
+            raise IbmServiceError(
                 f"cannot retrieve IBM job {job_id} ({type(exc).__name__}: {first_line(exc)}); "
                 "check the network and re-run"
             ) from None
@@ -292,16 +395,40 @@ class RuntimeGateway(Gateway):
     def find_by_tag(self, backend: str, tag: str) -> list[str]:
         try:
             return [j.job_id() for j in self.runtime.jobs(job_tags=[tag], backend_name=backend)]
-        except Exception:
-            return []
+        except Exception as exc:
+            raise IbmServiceError(
+                f"cannot ask IBM Quantum whether job tag {tag} was submitted ({type(exc).__name__}: "
+                f"{first_line(exc)}); nothing is submitted again until that is known: re-run later"
+            ) from None
+
+    def session_usage(self, session_id: str) -> float | None:
+        from qiskit_ibm_runtime import Session
+
+        try:
+            value = Session.from_id(session_id, self.runtime).usage()
+        except Exception as exc:
+            raise IbmServiceError(
+                f"cannot read the usage of IBM session {session_id} ({type(exc).__name__}: "
+                f"{first_line(exc)}); re-run 'qvc ibm fetch RUN --usage' later"
+            ) from None
+        return None if value is None else float(value)
 
 
 #: Builds the gateway for a backend name. Tests replace it (see qvc.quantum.ibm.testing).
 GatewayFactory = Callable[[str], Gateway]
 
 
+_REMOTE: RuntimeGateway | None = None
+
+
 def _default_factory(backend: str) -> Gateway:
-    return _LOCAL if is_local_backend(backend) else RuntimeGateway()
+    """Local testing mode for fake backends; else the one shared IBM connection of this process."""
+    global _REMOTE
+    if is_local_backend(backend):
+        return _LOCAL
+    if _REMOTE is None:
+        _REMOTE = RuntimeGateway()
+    return _REMOTE
 
 
 _factory: GatewayFactory = _default_factory
@@ -311,11 +438,13 @@ def set_gateway_factory(factory: GatewayFactory | None) -> GatewayFactory:
     """Replace how gateways are built (``None`` restores the default); returns the previous one.
 
     Used by tests and by :mod:`qvc.quantum.ibm.testing` to route jobs to a fake
-    service whose jobs live on disk.
+    service whose jobs live on disk. Also drops the shared IBM connection, so the
+    next remote call connects afresh.
     """
-    global _factory
+    global _factory, _REMOTE
     previous = _factory
     _factory = factory or _default_factory
+    _REMOTE = None
     return previous
 
 

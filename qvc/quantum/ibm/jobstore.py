@@ -1,4 +1,9 @@
-"""The IBM job ledger: a SQLite file that remembers every job qvc submits.
+"""The IBM job store: a SQLite file that remembers every job qvc submits.
+
+(Called the "job ledger" before; renamed so it is not confused with the
+*circuit ledger* of :mod:`qvc.quantum.ledger`, which counts the circuits a model
+would run. The file keeps its name, ``ibm_ledger.sqlite``, and older files are
+migrated in place when opened.)
 
 A row is written *before* a job is submitted (status ``SUBMITTING``, with a
 fresh tag that is also sent to IBM as the job tag) and updated after: job id,
@@ -22,18 +27,19 @@ import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from qvc._io import atomic_write_text
 from qvc._io import utc_now as utc_now  # re-exported for the IBM modules
-from qvc.quantum.ibm.service import FINAL_STATES, PENDING_STATES
+from qvc.quantum.ibm.service import JobStatus
 
-#: Bumped when the tables change.
-LEDGER_SCHEMA = 1
-#: File name of the ledger inside the output folder.
-LEDGER_NAME = "ibm_ledger.sqlite"
-#: Statuses a ledger row can have beyond IBM's job states.
-SUBMITTING, SUBMIT_FAILED, LOST = "SUBMITTING", "SUBMIT_FAILED", "LOST"
+#: Bumped when the tables change (2: owner, session id, execution seconds, sessions table).
+STORE_SCHEMA = 2
+#: File name of the job store inside the output folder (kept from when it was the "job ledger").
+STORE_FILE_NAME = "ibm_ledger.sqlite"
+#: Statuses a row can have beyond IBM's job states (kept as names for older imports).
+SUBMITTING, SUBMIT_FAILED, LOST = JobStatus.SUBMITTING, JobStatus.SUBMIT_FAILED, JobStatus.LOST
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -56,19 +62,35 @@ CREATE INDEX IF NOT EXISTS circuits_hash ON circuits (hash);
 CREATE TABLE IF NOT EXISTS uses (
     run_id TEXT NOT NULL, row_id INTEGER NOT NULL, PRIMARY KEY (run_id, row_id)
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id TEXT PRIMARY KEY, mode TEXT NOT NULL, backend TEXT, service TEXT,
+    run_id TEXT, owner TEXT, opened_utc TEXT, closed_utc TEXT,
+    usage_seconds REAL, usage_source TEXT
+);
 """
 
+#: Columns added to ``jobs`` by schema 2 (added in place to older files).
+_JOBS_V2 = (("owner", "TEXT"), ("session_id", "TEXT"), ("exec_seconds", "REAL"))
 
-def default_ledger_path(out_dir: str | os.PathLike = "reports") -> Path:
+
+_JOB_COLUMNS = (
+    "row_id, tag, run_id, experiment, model, phase, backend, service, execution_mode, shots, "
+    "n_circuits, n_pubs, job_id, status, error, created_utc, submitted_utc, finished_utc, "
+    "qpu_seconds, usage_source, modelled_shot_seconds, metrics_json, result_path, owner, "
+    "session_id, exec_seconds"
+)
+
+
+def default_store_path(out_dir: str | os.PathLike = "reports") -> Path:
     """``$QVC_IBM_LEDGER`` if set, else ``<out_dir>/ibm_ledger.sqlite``.
 
     Examples
     --------
-    >>> default_ledger_path("reports").name
+    >>> default_store_path("reports").name
     'ibm_ledger.sqlite'
     """
     env = os.environ.get("QVC_IBM_LEDGER")
-    return Path(env) if env else Path(out_dir) / LEDGER_NAME
+    return Path(env) if env else Path(out_dir) / STORE_FILE_NAME
 
 
 @dataclass
@@ -88,7 +110,7 @@ class JobRow:
     n_circuits: int
     n_pubs: int | None
     job_id: str | None
-    status: str
+    status: JobStatus
     error: str | None
     created_utc: str | None
     submitted_utc: str | None
@@ -98,20 +120,51 @@ class JobRow:
     modelled_shot_seconds: float | None
     metrics_json: str | None
     result_path: str | None
+    owner: str | None = None
+    session_id: str | None = None
+    exec_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        self.status = JobStatus.of(self.status)
 
     @property
     def pending(self) -> bool:
         """Submitted and not finished."""
-        return self.status in PENDING_STATES
+        return self.status.pending
 
     @property
     def final(self) -> bool:
         """Finished one way or another (done, error, cancelled, lost, never submitted)."""
-        return self.status in FINAL_STATES or self.status in (SUBMIT_FAILED, LOST)
+        return self.status.final
+
+    @property
+    def collected(self) -> bool:
+        """Done, and its counts are stored."""
+        return self.status == JobStatus.DONE and bool(self.result_path)
 
 
-class JobLedger:
-    """The SQLite job ledger (see the module docstring for where it lives).
+@dataclass
+class SessionRow:
+    """One row of the ``sessions`` table: a Session or Batch qvc opened."""
+
+    session_id: str
+    mode: str
+    backend: str | None
+    service: str | None
+    run_id: str | None
+    owner: str | None
+    opened_utc: str | None
+    closed_utc: str | None
+    usage_seconds: float | None
+    usage_source: str | None
+
+
+def _plain(value: object) -> object:
+    return value.value if isinstance(value, Enum) else value
+
+
+class JobStore:
+    """The SQLite job store (see the module docstring for where it lives).
 
     Parameters
     ----------
@@ -121,10 +174,10 @@ class JobLedger:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> ledger = JobLedger(pathlib.Path(tempfile.mkdtemp()) / "ibm_ledger.sqlite")
+    >>> ledger = JobStore(pathlib.Path(tempfile.mkdtemp()) / "ibm_ledger.sqlite")
     >>> row = ledger.add_job(tag="qvc-1", backend="fake_manila", service="local", shots=64,
     ...                      hashes=["a", "b"], model="qsvc", phase="fit")
-    >>> ledger.get(row).status, ledger.get(row).n_circuits
+    >>> str(ledger.get(row).status), ledger.get(row).n_circuits
     ('SUBMITTING', 2)
     """
 
@@ -133,8 +186,12 @@ class JobLedger:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as con:
             con.executescript(_SCHEMA)
+            have = {r[1] for r in con.execute("PRAGMA table_info(jobs)")}
+            for name, kind in _JOBS_V2:
+                if name not in have:  # a schema-1 file: add the column in place
+                    con.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
             con.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (str(LEDGER_SCHEMA),)
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", (str(STORE_SCHEMA),)
             )
 
     @property
@@ -163,16 +220,23 @@ class JobLedger:
         execution_mode: str | None = None,
         n_pubs: int | None = None,
         modelled_shot_seconds: float | None = None,
+        owner: str | None = None,
+        session_id: str | None = None,
     ) -> int:
-        """Record a job about to be submitted (status ``SUBMITTING``); returns its row id."""
+        """Record a job about to be submitted (status ``SUBMITTING``); returns its row id.
+
+        ``owner`` names who the job's QPU time is attributed to (the model and seed
+        of ``run_id`` that submitted it); runs that reuse the job do not count it again.
+        """
         with self._connect() as con:
             con.execute("BEGIN IMMEDIATE")
             cur = con.execute(
                 "INSERT INTO jobs (tag, run_id, experiment, model, phase, backend, service, "
                 "execution_mode, shots, n_circuits, n_pubs, status, created_utc, "
-                "modelled_shot_seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "modelled_shot_seconds, owner, session_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (tag, run_id, experiment, model, phase, backend, service, execution_mode,
-                 int(shots), len(hashes), n_pubs, SUBMITTING, utc_now(), modelled_shot_seconds),
+                 int(shots), len(hashes), n_pubs, SUBMITTING.value, utc_now(),
+                 modelled_shot_seconds, owner, session_id),
             )
             assert cur.lastrowid is not None  # an INSERT always sets it
             row_id = int(cur.lastrowid)
@@ -188,8 +252,44 @@ class JobLedger:
         if not fields:
             return
         cols = ", ".join(f"{k} = ?" for k in fields)
+        values = tuple(_plain(v) for v in fields.values())
         with self._connect() as con:
-            con.execute(f"UPDATE jobs SET {cols} WHERE row_id = ?", (*fields.values(), row_id))
+            con.execute(f"UPDATE jobs SET {cols} WHERE row_id = ?", (*values, row_id))
+
+    def add_session(self, session_id: str, *, mode: str, backend: str, service: str,
+                    run_id: str | None = None, owner: str | None = None) -> None:
+        """Record a Session or Batch that was opened (its id is what its usage is read by)."""
+        with self._connect() as con:
+            con.execute(
+                "INSERT OR IGNORE INTO sessions (session_id, mode, backend, service, run_id, owner, "
+                "opened_utc) VALUES (?,?,?,?,?,?,?)",
+                (session_id, mode, backend, service, run_id, owner, utc_now()))
+
+    def update_session(self, session_id: str, **fields: object) -> None:
+        """Set columns of one session row."""
+        if not fields:
+            return
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        with self._connect() as con:
+            con.execute(f"UPDATE sessions SET {cols} WHERE session_id = ?",
+                        (*(_plain(v) for v in fields.values()), session_id))
+
+    def sessions(self, where: str = "1", params: Sequence[object] = ()) -> list[SessionRow]:
+        """Session rows matching an SQL condition."""
+        with self._connect() as con:
+            cur = con.execute(f"SELECT session_id, mode, backend, service, run_id, owner, opened_utc, "
+                              f"closed_utc, usage_seconds, usage_source FROM sessions WHERE {where} "
+                              "ORDER BY opened_utc", tuple(params))
+            return [SessionRow(*r) for r in cur.fetchall()]
+
+    def session(self, session_id: str) -> SessionRow | None:
+        """One session row by id."""
+        rows = self.sessions("session_id = ?", (session_id,))
+        return rows[0] if rows else None
+
+    def owned_rows(self, run_id: str, owner: str) -> list[JobRow]:
+        """Jobs whose QPU time is attributed to ``owner`` of ``run_id`` (it submitted them)."""
+        return self.rows("run_id = ? AND owner = ?", (run_id, owner))
 
     def store_counts(self, row: JobRow, counts: list[dict[str, int]], num_bits: int) -> Path:
         """Write a finished job's counts (one dict per circuit, in ledger order) atomically."""
@@ -232,7 +332,8 @@ class JobLedger:
     def rows(self, where: str = "1", params: Sequence[object] = ()) -> list[JobRow]:
         """Rows matching an SQL condition, oldest first."""
         with self._connect() as con:
-            cur = con.execute(f"SELECT * FROM jobs WHERE {where} ORDER BY row_id", tuple(params))
+            cur = con.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {where} ORDER BY row_id",
+                              tuple(params))
             return [JobRow(*r) for r in cur.fetchall()]
 
     def find_job(self, job_id_or_tag: str) -> JobRow | None:
@@ -251,13 +352,16 @@ class JobLedger:
     ) -> dict[str, tuple[int, int]]:
         """Map circuit hash -> (row id, index) for circuits already done or still pending.
 
-        Finished (``DONE``) jobs win over pending ones, newer over older; jobs that
-        ended in ``ERROR``/``CANCELLED``/``LOST`` or never got submitted are not
-        reused. Rows still ``SUBMITTING`` are returned so the caller can resolve
-        them (see :func:`qvc.quantum.ibm.sampler.LedgerSampler`).
+        Collected (``DONE`` with stored counts) jobs win over pending ones, newer
+        over older; a ``DONE`` row without counts (an older qvc wrote those) counts
+        as pending, so the caller collects it; jobs that ended in
+        ``ERROR``/``CANCELLED``/``LOST`` or never got submitted are not reused. Rows
+        still ``SUBMITTING`` are returned so the caller can resolve them (see
+        :class:`qvc.quantum.ibm.sampler.IbmSampler`).
         """
         wanted = list(dict.fromkeys(hashes))
-        usable = ("DONE", SUBMITTING, *PENDING_STATES)
+        usable = tuple(s.value for s in JobStatus if s.pending or s in (JobStatus.DONE,
+                                                                        JobStatus.SUBMITTING))
         found: dict[str, tuple[int, int, int]] = {}
         marks = ",".join("?" * len(usable))
         with self._connect() as con:
@@ -265,13 +369,13 @@ class JobLedger:
                 chunk = wanted[start:start + 500]
                 q = ",".join("?" * len(chunk))
                 cur = con.execute(
-                    f"SELECT c.hash, c.row_id, c.idx, j.status FROM circuits c JOIN jobs j "
+                    f"SELECT c.hash, c.row_id, c.idx, j.status, j.result_path FROM circuits c JOIN jobs j "
                     f"ON c.row_id = j.row_id WHERE c.hash IN ({q}) AND j.backend = ? AND "
                     f"j.service = ? AND j.shots = ? AND j.status IN ({marks})",
                     (*chunk, backend, service, int(shots), *usable),
                 )
-                for h, row_id, idx, status in cur.fetchall():
-                    rank = (2 if status == "DONE" else 1) * 10**12 + row_id
+                for h, row_id, idx, status, result_path in cur.fetchall():
+                    rank = (2 if status == JobStatus.DONE and result_path else 1) * 10**12 + row_id
                     if h not in found or rank > found[h][2]:
                         found[h] = (row_id, idx, rank)
         return {h: (r, i) for h, (r, i, _) in found.items()}
