@@ -149,7 +149,7 @@ def test_unknown_frontier_name_is_one_line_exit_2_nothing_written(tmp_path, caps
 
 def test_spec_file_frontier_key(tmp_path):
     f = tmp_path / "s.toml"
-    f.write_text('dataset = "iris"\nmodels = ["svm"]\nseeds = [1]\nfrontier = ["gnb"]\ntune = false\n')
+    f.write_text('dataset = "iris"\nmodels = ["svm"]\nseeds = [1]\nshots = 1024\nfrontier = ["gnb"]\ntune = false\n')
     assert sorted(p.model for p in load_spec_file(f).points) == ["gnb", "svm"]
     f.write_text('dataset = "iris"\nmodels = ["svm"]\nseeds = [1]\nfrontier = ["bogus"]\n')
     with pytest.raises(QvcUsageError, match="frontier.*bogus"):
