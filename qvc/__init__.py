@@ -27,6 +27,7 @@ _EXPORTS = {
     "VQCClassifier": "qvc.models",
     "StatevectorKernel": "qvc.quantum",
     "StatevectorQNN": "qvc.quantum",
+    "TrainableStatevectorKernel": "qvc.quantum",
     "CircuitLedger": "qvc.quantum",
     "EnergyMeter": "qvc.energy",
     "measure_repeated": "qvc.energy",

@@ -43,7 +43,8 @@ def test_qsvc_ledger_counts(iris2):
     assert model.ledger_.circuits(phase="fit") == n * (n - 1) // 2
     model.predict(iris2.X_test[:m])
     n_sv = len(model.svc_.support_)
-    assert model.ledger_.circuits(phase="predict") == m * n_sv
+    assert model.predict_ledger(iris2.X_test[:m]).circuits(phase="predict") == m * n_sv
+    assert model.ledger_.circuits(phase="predict") == 0  # predict leaves the fit ledger alone
     assert model.ledger_.shots(phase="fit") == 100 * n * (n - 1) // 2
 
 
@@ -76,7 +77,7 @@ def test_vqc_trains_and_records_ledger(iris2):
     assert model.ledger_.circuits(phase="fit") == model.n_evaluations_ * len(X)
     pred = model.predict(iris2.X_test[:5])
     assert set(pred) <= set(model.classes_)
-    assert model.ledger_.circuits(phase="predict") == 5
+    assert model.predict_ledger(iris2.X_test[:5]).circuits(phase="predict") == 5
 
 
 def test_mlp_matching_rule():

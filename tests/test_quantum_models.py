@@ -25,7 +25,7 @@ def test_qsvc_ledger_counts_fit_pairs_and_predict_support_vectors(iris_small):
     assert model.ledger_.circuits(phase="fit") == 30 * 29 // 2
     model.predict(x[30:])
     n_support = len(model.svc_.support_)
-    assert model.ledger_.circuits(phase="predict") == 15 * n_support
+    assert model.predict_ledger(x[30:]).circuits(phase="predict") == 15 * n_support
     assert model.kernel_.last_circuits == 15 * n_support
 
 
@@ -45,7 +45,7 @@ def test_vqc_ledger_counts_what_cobyla_evaluated(iris_small):
     assert model.ledger_.circuits(phase="fit") == 30 * model.n_evaluations_  # COBYLA: no gradient circuits
     proba = model.predict_proba(x[30:])
     assert proba.shape == (15, 3) and np.allclose(proba.sum(1), 1.0)  # mod-3 parity covers all outcomes
-    assert model.ledger_.circuits(phase="predict") == 15
+    assert model.predict_ledger(x[30:]).circuits(phase="predict") == 15
     assert set(model.predict(x[30:])) <= set(model.classes_)
 
 

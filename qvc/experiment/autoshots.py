@@ -159,6 +159,7 @@ def auto_shots_kernel(
     >>> choice.feasible and choice.shots >= 16
     True
     """
+    from qiskit import QuantumCircuit
     from sklearn.svm import SVC
 
     from qvc.quantum.kernels import StatevectorKernel
@@ -169,7 +170,9 @@ def auto_shots_kernel(
     y_train, exact_pred = np.asarray(y_train), np.asarray(exact_pred)
 
     def disagreement(shots: int, r: int) -> float:
-        noisy = StatevectorKernel(execution="shots", shots=shots, seed=seed * 1000 + r)
+        # only the kernel's shot-noise draws are used; it needs some feature map (as in qiskit-ml)
+        noisy = StatevectorKernel(feature_map=QuantumCircuit(1), execution="shots", shots=shots,
+                                  seed=seed * 1000 + r)
         g = noisy._make_psd(noisy._shot_noise(gram, True))
         svc = SVC(kernel="precomputed", C=C).fit(g, y_train)
         t = np.zeros_like(test_kernel)

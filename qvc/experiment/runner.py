@@ -140,6 +140,7 @@ class RunContext:
             n_features=data.n_features, n_classes=data.n_classes, seed=seed,
             max_iter=self.spec.max_iter, shots=self.spec.simulation_shots, execution=self.spec.execution,
             params=self.spec.params,
+            train_on_hardware=self.spec.train_on_hardware,
         )
 
 
@@ -323,8 +324,7 @@ class _IbmScope:
 
         ctx = IbmRunContext(
             store_path=default_store_path(spec.out_dir), run_id=run_dir.name,
-            experiment=spec.dataset, run_dir=run_dir, train_on_hardware=spec.train_on_hardware,
-            progress=say,
+            experiment=spec.dataset, run_dir=run_dir, progress=say,
         )
         if spec.ibm_timeout_s is not None:
             ctx.timeout_s = spec.ibm_timeout_s
@@ -703,15 +703,14 @@ def _metered_fit_predict(ctx: RunContext, name: str, built: BuiltModel, data: Pr
                 meter, f"{name}-fit", lambda _: est.fit(X_tr, y_tr), max_repeats=1,
                 min_duration_s=spec.min_window_s,
             )
-        ledger = getattr(est, "ledger_", None)
-        n_before = len(ledger.entries) if ledger is not None else 0
         y_pred, pred_m = measure_repeated(
             meter, f"{name}-predict", lambda _: est.predict(X_te),
             min_duration_s=spec.min_window_s, max_repeats=cap,
         )
     ledger = getattr(est, "ledger_", None)
+    # predict leaves ledger_ alone; predict_ledger(X) is what predicting X ran
     return _Fitted(
         estimator=est, fit=fit_m, predict=pred_m, y_pred=y_pred,
         fit_entries=list(ledger.select(phase="fit")) if ledger is not None else [],
-        predict_entries=list(ledger.entries[n_before:]) if ledger is not None else [],
+        predict_entries=list(est.predict_ledger(X_te).entries) if hasattr(est, "predict_ledger") else [],
     )

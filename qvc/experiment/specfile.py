@@ -91,13 +91,15 @@ CONCURRENCY_MODES = ("parallel", "exclusive")
 
 def _defaults() -> dict[str, object]:
     """Axis defaults, from :data:`~qvc.experiment.spec.SPEC_DEFAULTS` (the one place they are written)."""
-    from qvc.experiment.spec import SPEC_DEFAULTS
+    from qvc.experiment.spec import SIMULATION_SHOTS, SPEC_DEFAULTS
 
     out: dict[str, object] = {}
     for key, (_, axis, _) in SPEC_KEYS.items():
         if axis and key != "dataset":
             value = SPEC_DEFAULTS[_FIELD_OF.get(key, key)]
             out[key] = list(value) if isinstance(value, tuple) else value
+    # sweeps price a fixed shot count ('auto' shots is a per-run search): the spec's sampling default
+    out["shots"] = SIMULATION_SHOTS
     return out
 
 

@@ -1,7 +1,9 @@
 """Quantum halves of the matched pairs, as scikit-learn estimators.
 
-Each model keeps a :class:`~qvc.quantum.ledger.CircuitLedger` (``ledger_``) of
-the circuits a QPU would have executed for each phase.
+Each fitted model keeps a :class:`~qvc.quantum.ledger.CircuitLedger` (``ledger_``) of
+the circuits a QPU would have executed to train it; :meth:`predict_ledger` returns the
+circuits a prediction runs. ``predict`` leaves ``ledger_`` alone, so predicting twice
+never counts twice.
 """
 
 from __future__ import annotations
@@ -155,17 +157,24 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
     gram_ : ndarray
         The training Gram matrix (for diagnostics such as kernel concentration).
     ledger_ : CircuitLedger
-        Fit: ``N(N-1)/2`` compute-uncompute circuits (the diagonal is 1 by construction).
-        Predict on ``M`` samples: ``M * n_support`` circuits, because only support
-        vectors have non-zero dual coefficients and a hardware run evaluates only those.
+        What fitting ran: ``N(N-1)/2`` compute-uncompute circuits (the diagonal is 1 by
+        construction). Set by :meth:`fit` only; see :meth:`predict_ledger` for prediction.
+
+    Notes
+    -----
+    Scale the features to angles (e.g. ``MinMaxScaler((0, np.pi))``) first: the ZZ feature
+    map is periodic in its inputs, so unscaled data aliases. A fitted model pickles
+    (the compiled simulator is rebuilt on loading); one trained on ``ibm:`` hardware
+    holds a live job sampler, so it is pickled only if that sampler is.
 
     Examples
     --------
     >>> import numpy as np
     >>> from qvc.models import QuantumKernelSVC
     >>> X = np.array([[0.1, 0.2], [0.2, 0.1], [2.9, 3.0], [3.0, 2.8]]); y = [0, 0, 1, 1]
-    >>> QuantumKernelSVC().fit(X, y).ledger_.circuits(phase="fit")
-    6
+    >>> model = QuantumKernelSVC().fit(X, y)
+    >>> model.ledger_.circuits(phase="fit"), model.predict_ledger(X).circuits(phase="predict")
+    (6, 16)
     """
 
     def __init__(
@@ -205,7 +214,8 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         else:
             check_statevector_fits(n, X.shape[0])
             self.kernel_ = StatevectorKernel(
-                feature_map=self.feature_map_, execution=self.execution, shots=self.shots, seed=self.seed,
+                feature_map=self.feature_map_, execution=self.execution, seed=self.seed,
+                shots=self.shots if parse_execution(self.execution).stochastic else None,
             )
             gram = self.kernel_.evaluate(X)
             self.gram_ = gram
@@ -244,19 +254,39 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
             )
         else:
             gram[:, support] = self.kernel_.evaluate(X, self.X_train_[support])
-        self.ledger_.record(
+        return gram
+
+    def predict_ledger(self, X) -> CircuitLedger:
+        """The circuits predicting ``X`` runs: ``M * n_support`` for ``M`` samples.
+
+        Only support vectors have non-zero dual coefficients, so a hardware run evaluates
+        the kernel against those only. Nothing is simulated and ``ledger_`` is unchanged.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.array([[0.1, 0.2], [0.2, 0.1], [2.9, 3.0], [3.0, 2.8]])
+        >>> QuantumKernelSVC().fit(X, [0, 0, 1, 1]).predict_ledger(X[:2]).circuits()
+        8
+        """
+        check_is_fitted(self, "svc_")
+        X = validate_data(self, X, reset=False)
+        ledger = CircuitLedger()
+        ledger.record(
             "qsvc", "predict", self._ledger_template(),
-            n_circuits=X.shape[0] * len(support), shots=self.shots, kind="kernel",
+            n_circuits=X.shape[0] * len(self.svc_.support_), shots=self.shots, kind="kernel",
             note="M x n_support circuits (kernel against support vectors only)",
         )
-        return gram
+        return ledger
 
     def decision_function(self, X) -> np.ndarray:
         """SVM decision values, from kernel entries against the support vectors only."""
+        check_is_fitted(self, "svc_")
         return self.svc_.decision_function(self._gram_against_support(X))
 
     def predict(self, X) -> np.ndarray:
         """Predict class labels."""
+        check_is_fitted(self, "svc_")
         return self.svc_.predict(self._gram_against_support(X))
 
 
@@ -284,9 +314,7 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         ``exact`` (exact probabilities, no shot noise), ``shots`` (seeded sampling),
         ``noisy:<fake backend>`` (Aer with the device noise model), or
         ``ibm:<backend>``: training stays on the local exact engine and inference runs
-        on the backend through the job ledger; training on the backend too only inside
-        an :func:`~qvc.quantum.ibm.ibm_context` with ``train_on_hardware=True``
-        (``qvc run --train-on-hardware --confirm-qpu``), with qiskit-ml's ``SamplerQNN``.
+        on the backend through the job ledger (see ``train_on_hardware``).
     seed : int or None, default None
         Seeds the initial weights and the sampling.
     bandwidth : float, default 1.0
@@ -300,6 +328,10 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         parity of the bitstring on binary data).
     entanglement : str, default "full"
         Entanglement of the ZZ feature map.
+    train_on_hardware : bool, default False
+        With an ``ibm:<backend>`` execution, train on the backend too, with qiskit-ml's
+        ``SamplerQNN`` (``qvc run --train-on-hardware --confirm-qpu``). Every objective
+        evaluation is then a hardware job; rejected with any other execution mode.
 
     Attributes
     ----------
@@ -309,21 +341,33 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
     n_weights_ : int
     n_evaluations_ : int
         Objective evaluations the optimizer made (each one forward pass over the batch).
+    n_iter_ : int
+        Optimizer iterations (COBYLA evaluates the objective once per iteration, so this
+        equals ``n_evaluations_`` unless the optimizer reports its own count).
     qnn_ : NeuralNetwork
         :class:`~qvc.quantum.qnn.StatevectorQNN`, or qiskit-ml's ``SamplerQNN`` on the
         IBM sampler when training on hardware.
     trained_on_ : str
         Where the weights were trained.
     ledger_ : CircuitLedger
-        Fit: the circuits the optimizer actually evaluated: ``N`` per forward pass plus
-        ``N * 2 * n_weights`` per gradient (parameter shift; COBYLA takes none);
-        predict on ``M`` samples: ``M`` circuits.
+        What fitting ran: the circuits the optimizer actually evaluated: ``N`` per forward
+        pass plus ``N * 2 * n_weights`` per gradient (parameter shift; COBYLA takes none).
+        Set by :meth:`fit` only; see :meth:`predict_ledger` for prediction.
+
+    Notes
+    -----
+    Scale the features to angles (e.g. ``MinMaxScaler((0, np.pi))``) first: the feature map
+    is periodic in its inputs. A fitted model pickles (the compiled simulator is rebuilt on
+    loading), except one whose IBM job sampler cannot be pickled.
 
     Examples
     --------
+    >>> import numpy as np
     >>> from qvc.models import VQCClassifier
-    >>> VQCClassifier(ansatz_reps=1).get_params()["ansatz_reps"]
-    1
+    >>> X = np.array([[0.1, 0.2], [0.2, 0.1], [2.9, 3.0], [3.0, 2.8]]); y = [0, 0, 1, 1]
+    >>> model = VQCClassifier(ansatz_reps=1, max_iter=10, seed=0).fit(X, y)
+    >>> model.n_iter_, model.predict(X).shape, model.predict_ledger(X).circuits()
+    (10, (4,), 4)
     """
 
     def __init__(
@@ -338,6 +382,7 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         optimizer: str = "cobyla",
         readout: str = "mod",
         entanglement: str = "full",
+        train_on_hardware: bool = False,
     ) -> None:
         self.feature_map_reps = feature_map_reps
         self.ansatz_reps = ansatz_reps
@@ -349,6 +394,7 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         self.optimizer = optimizer
         self.readout = readout
         self.entanglement = entanglement
+        self.train_on_hardware = train_on_hardware
 
     @staticmethod
     def weight_count(n_qubits: int, ansatz_reps: int = 3) -> int:
@@ -359,6 +405,10 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         """Train the ansatz weights."""
 
         check_execution(self.execution)
+        if self.train_on_hardware and not _is_ibm(self.execution):
+            raise QvcUsageError(
+                f"train_on_hardware=True needs an ibm:<backend> execution, not {self.execution!r}"
+            )
         X, y = validate_data(self, X, y)
         self.classes_ = unique_labels(y)
         n = X.shape[1]
@@ -369,12 +419,7 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         self.feature_map_, self.ansatz_ = fmap, ans
         n_classes = max(2, len(self.classes_))
         self._ibm = None
-        on_hardware = False
-        if _is_ibm(self.execution):
-            from qvc.quantum.ibm import current_context
-
-            on_hardware = current_context().train_on_hardware
-        if on_hardware:
+        if self.train_on_hardware:
             from qvc.quantum.ibm.qnn import hardware_qnn
 
             if self.optimizer == "lbfgs":
@@ -392,16 +437,17 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
             self.qnn_ = StatevectorQNN(
                 circuit, fmap.parameters, ans.parameters,
                 interpret=interpret(n_classes), output_shape=n_classes,
-                execution=local, shots=self.shots, seed=self.seed,
+                execution=local, seed=self.seed,
+                shots=self.shots if parse_execution(local).stochastic else None,
             )
             self.trained_on_ = f"local statevector engine ({local})"
         rng = np.random.default_rng(self.seed)
-        evaluations: list[float] = []
+        evaluations = _EvaluationCounter()
         self.classifier_ = NeuralNetworkClassifier(
             self.qnn_, loss="cross_entropy", one_hot=True,
             optimizer=optimizer,
             initial_point=rng.random(ans.num_parameters),
-            callback=lambda *args: evaluations.append(args[-1]),  # (w, v); SPSA passes 5 values
+            callback=evaluations,
         )
         y_idx = np.searchsorted(self.classes_, y)
         # one-hot over all classes, even if the training split lacks one
@@ -423,7 +469,9 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         if isinstance(self.qnn_, StatevectorQNN):  # forward passes over the batch, whatever the optimizer
             self.n_evaluations_ = int(self.qnn_.forward_circuits // max(1, X.shape[0]))
         else:
-            self.n_evaluations_ = len(evaluations)
+            self.n_evaluations_ = evaluations.count
+        nit = getattr(getattr(self.classifier_, "_fit_result", None), "nit", None)
+        self.n_iter_ = int(nit) if nit is not None else self.n_evaluations_
         # priced circuit: the map at bandwidth 1 (same gates; see QuantumKernelSVC._ledger_template)
         self.template_ = qnn_template(feature_map(n, self.feature_map_reps, self.entanglement), ans)
         self.ledger_ = CircuitLedger()
@@ -452,6 +500,20 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
             ))
         return self
 
+    def predict_ledger(self, X) -> CircuitLedger:
+        """The circuits predicting ``X`` runs: one per sample.
+
+        Nothing is simulated and ``ledger_`` is unchanged.
+        """
+        check_is_fitted(self, "weights_")
+        X = validate_data(self, X, reset=False)
+        ledger = CircuitLedger()
+        ledger.record(
+            "vqc", "predict", self.template_, n_circuits=X.shape[0], shots=self.shots,
+            kind="qnn", note="one circuit per test sample",
+        )
+        return ledger
+
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (the QNN output for each sample)."""
         check_is_fitted(self, "weights_")
@@ -466,12 +528,19 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
             )
         else:
             proba = self.qnn_.forward(X, self.weights_)
-        self.ledger_.record(
-            "vqc", "predict", self.template_, n_circuits=X.shape[0], shots=self.shots,
-            kind="qnn", note="one circuit per test sample",
-        )
         return proba[:, : len(self.classes_)]
 
     def predict(self, X) -> np.ndarray:
         """Predict class labels (most probable class)."""
+        check_is_fitted(self, "weights_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class _EvaluationCounter:
+    """Optimizer callback counting objective evaluations (a class, not a closure, so it pickles)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *args) -> None:  # (weights, value); SPSA passes five values
+        self.count += 1

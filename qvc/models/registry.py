@@ -128,6 +128,8 @@ class ModelConfig:
     shots: int = 1024
     execution: str = "exact"
     params: dict = field(default_factory=dict)
+    #: The VQC trains on the IBM backend too (``ibm:`` execution only).
+    train_on_hardware: bool = False
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,7 @@ def _build_vqc(cfg: ModelConfig, p: dict):
         feature_map_reps=p["feature_map_reps"], ansatz_reps=p["ansatz_reps"],
         max_iter=p["max_iter"], shots=cfg.shots, execution=cfg.execution, seed=cfg.seed,
         bandwidth=p["bandwidth"], optimizer=p["optimizer"], readout=p["readout"],
-        entanglement=p["entanglement"],
+        entanglement=p["entanglement"], train_on_hardware=cfg.train_on_hardware,
     )
     return est, VQCClassifier.weight_count(cfg.n_features, p["ansatz_reps"]), MATCHING_RULE
 

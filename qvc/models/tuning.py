@@ -282,7 +282,8 @@ def _tune_kernel(name, cfg, X, y, candidates, how, cv) -> TuneResult:
         p0 = members[0]
         fmap = feature_map(X.shape[1], p0["feature_map_reps"], p0["entanglement"], p0["bandwidth"])
         t0 = time.perf_counter()
-        gram = StatevectorKernel(feature_map=fmap, execution=local, shots=cfg.shots, seed=cfg.seed).evaluate(X)
+        shots = cfg.shots if parse_execution(local).stochastic else None  # exact mode takes no shots
+        gram = StatevectorKernel(feature_map=fmap, execution=local, shots=shots, seed=cfg.seed).evaluate(X)
         gram_s = time.perf_counter() - t0
         circuits = n * (n - 1) // 2
         priced = kernel_template(feature_map(X.shape[1], p0["feature_map_reps"], p0["entanglement"]))

@@ -7,7 +7,7 @@ from qvc.quantum.execution import (
     parse_execution,
     register_sampler_backend,
 )
-from qvc.quantum.kernels import StatevectorKernel
+from qvc.quantum.kernels import StatevectorKernel, TrainableStatevectorKernel
 from qvc.quantum.ledger import CircuitLedger, LedgerEntry
 from qvc.quantum.qnn import StatevectorQNN, parity_interpret
 from qvc.quantum.statevector import CompiledCircuit
@@ -21,6 +21,7 @@ __all__ = [
     "SamplerExecutor",
     "StatevectorKernel",
     "StatevectorQNN",
+    "TrainableStatevectorKernel",
     "parity_interpret",
     "parse_execution",
     "register_sampler_backend",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qiskit import QuantumCircuit
-from qiskit.circuit.library import real_amplitudes, zz_feature_map
+from qiskit.circuit.library import pauli_feature_map, real_amplitudes, zz_feature_map
 
 #: Entanglement patterns of the ZZ feature map (qiskit's names).
 ENTANGLEMENTS = ("full", "linear", "reverse_linear", "circular", "pairwise", "sca")
@@ -21,14 +21,21 @@ def feature_map(
     "Importance of kernel bandwidth in quantum machine learning" (arXiv:2111.05451).
     (Scaling only the inputs would leave the pair phases near the constant pi**2.)
 
+    On one qubit there are no pairs, so the ZZ map is its single-qubit (``Z``) part;
+    qiskit's ``zz_feature_map`` refuses one qubit, so that case is built as
+    ``pauli_feature_map(1, paulis=["Z"], alpha=2 * bandwidth)``, the same circuit.
+
     Examples
     --------
-    >>> feature_map(3).num_parameters
-    3
+    >>> feature_map(3).num_parameters, feature_map(1).num_parameters
+    (3, 1)
     >>> feature_map(2, reps=1, bandwidth=0.1).num_parameters
     2
     """
-    return zz_feature_map(num_qubits, reps=reps, entanglement=entanglement, alpha=2.0 * float(bandwidth))
+    alpha = 2.0 * float(bandwidth)
+    if num_qubits == 1:
+        return pauli_feature_map(1, reps=reps, paulis=["Z"], alpha=alpha)
+    return zz_feature_map(num_qubits, reps=reps, entanglement=entanglement, alpha=alpha)
 
 
 def ansatz(num_qubits: int, reps: int = 3) -> QuantumCircuit:

@@ -179,6 +179,40 @@ def parse_execution(text: str | ExecutionMode) -> ExecutionMode:
     return ExecutionMode(name, backend)
 
 
+#: Shots per circuit of the stochastic modes when none are given.
+DEFAULT_SHOTS = 1024
+
+
+def resolve_shots(execution: str | ExecutionMode | None, shots: int | None) -> tuple[ExecutionMode, int | None]:
+    """The execution mode and shot count that ``execution`` and ``shots`` select together.
+
+    As in qiskit-machine-learning, ``shots`` alone switches shot noise on: with no
+    ``execution``, ``shots=None`` is exact and ``shots=N`` samples ``N`` shots. An explicit
+    ``execution="exact"`` with a shot count is refused (it would silently be exact);
+    the stochastic modes default to :data:`DEFAULT_SHOTS`.
+
+    Examples
+    --------
+    >>> resolve_shots(None, None), resolve_shots(None, 10)
+    ((ExecutionMode(kind='exact', backend=None), None), (ExecutionMode(kind='shots', backend=None), 10))
+    >>> resolve_shots("shots", None)
+    (ExecutionMode(kind='shots', backend=None), 1024)
+    """
+    from qvc._validation import check_positive_int
+
+    if execution is None:
+        execution = "exact" if shots is None else "shots"
+    mode = parse_execution(execution)
+    if not mode.stochastic:
+        if shots is not None:
+            raise QvcUsageError(
+                f"shots={shots!r} has no effect with execution='exact' (exact probabilities); "
+                "drop shots, or use execution='shots' for shot noise"
+            )
+        return mode, None
+    return mode, check_positive_int(DEFAULT_SHOTS if shots is None else shots, "shots")
+
+
 @lru_cache(maxsize=1)
 def fake_backend_names() -> dict[str, str]:
     """``{backend name: class name}`` of qiskit-ibm-runtime's fake backends (no instantiation)."""

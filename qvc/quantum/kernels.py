@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import cast
+
 import numpy as np
 from qiskit import QuantumCircuit
-from qiskit_machine_learning.kernels import BaseKernel
+from qiskit.circuit import Parameter
+from qiskit_machine_learning.exceptions import QiskitMachineLearningError
+from qiskit_machine_learning.kernels import BaseKernel, TrainableKernel
 
-from qvc._validation import available_memory_bytes, check_positive_int, check_statevector_fits
-from qvc.quantum.execution import SamplerExecutor, parse_execution
+from qvc._validation import available_memory_bytes, check_statevector_fits
+from qvc.errors import QvcUsageError
+from qvc.quantum.execution import SamplerExecutor, resolve_shots
 from qvc.quantum.statevector import CompiledCircuit
 
 #: Largest block of statevectors simulated at once (bytes); bounds the temporaries.
@@ -56,27 +62,42 @@ class StatevectorKernel(BaseKernel):
     r"""Fidelity kernel :math:`K(x, y) = |\langle\phi(y)|\phi(x)\rangle|^2` for any feature map.
 
     A drop-in :class:`~qiskit_machine_learning.kernels.BaseKernel` for ``QSVC``,
-    ``PegasosQSVC`` and ``SVC(kernel="precomputed")``. In ``exact`` mode it equals
-    qiskit-ml's ``FidelityStatevectorKernel``: statevectors are computed once per
-    sample by the batched engine and the Gram matrix is one complex matrix product
-    (one triangle when ``y`` is omitted or equal to ``x``).
+    ``PegasosQSVC`` and ``SVC(kernel="precomputed")``, taking the same ``feature_map``,
+    ``shots`` and ``enforce_psd`` arguments as qiskit-ml's ``FidelityStatevectorKernel``
+    (run against qiskit-ml's own kernel, QSVC and PegasosQSVC tests in CI:
+    ``tests/peer/run_qiskit_ml_suite.py``). In exact mode it equals that kernel:
+    statevectors are computed once per sample by the batched engine and the Gram matrix
+    is one complex matrix product (one triangle when ``y`` is omitted or equal to ``x``).
 
     Parameters
     ----------
-    feature_map : QuantumCircuit, optional
-        Parametrised feature map (default: qiskit's ``zz_feature_map`` on 2 qubits).
-    execution : str, default "exact"
+    feature_map : QuantumCircuit
+        Parametrised feature map; required (qiskit-ml's ``QiskitMachineLearningError`` if
+        omitted, as from its own kernels).
+    execution : str, optional
         ``exact``; ``shots`` (each entry ~ Binomial(shots, fidelity) / shots, seeded,
         the distribution of a compute-uncompute circuit run with that many shots);
         ``noisy:<fake backend>`` (compute-uncompute circuits sampled on Aer with the
-        device's noise model).
-    shots : int, default 1024
-        Shots per kernel entry in the stochastic modes.
+        device's noise model). Default: ``shots`` if ``shots`` is given, else ``exact``.
+    shots : int or None, default None
+        Shots per kernel entry. As in qiskit-ml, giving ``shots`` alone switches shot
+        noise on; with ``execution="exact"`` it is refused rather than ignored. The
+        stochastic modes default to 1024.
     seed : int or None
         Seed of the shot noise.
     enforce_psd : bool, default True
         In the stochastic modes, project a symmetric Gram matrix to the closest
         positive semi-definite matrix (as qiskit-ml does).
+
+    Notes
+    -----
+    Differences from qiskit-ml's kernels: no ``statevector_type`` / ``cache_size`` /
+    ``auto_clear_cache`` (statevectors of one call are computed as one batch, not cached
+    per sample); shot noise is drawn once per pair from the kernel's own seeded
+    generator (a symmetric matrix, as ``N(N-1)/2`` compute-uncompute runs give), not
+    from ``algorithm_globals`` once per entry. The trainable variant for qiskit-ml's
+    ``QuantumKernelTrainer`` is :class:`TrainableStatevectorKernel`. A kernel pickles,
+    evaluated or not (the compiled feature map is rebuilt on first use after loading).
 
     Attributes
     ----------
@@ -99,25 +120,31 @@ class StatevectorKernel(BaseKernel):
         self,
         *,
         feature_map: QuantumCircuit | None = None,
-        execution: str = "exact",
-        shots: int = 1024,
+        execution: str | None = None,
+        shots: int | None = None,
         seed: int | None = None,
         enforce_psd: bool = True,
     ) -> None:
-        if feature_map is None:
-            from qiskit.circuit.library import zz_feature_map
-
-            feature_map = zz_feature_map(2)
+        # a feature map is required, as in qiskit-ml (BaseKernel raises on None)
         super().__init__(feature_map=feature_map, enforce_psd=enforce_psd)
-        self.mode = parse_execution(execution)
-        self.shots = check_positive_int(shots, "shots")
+        self.mode, self.shots = resolve_shots(execution, shots)
         self.seed = seed
-        self._rng = np.random.default_rng(seed)
+        self._rng: np.random.Generator | None = None  # created on the first draw
         self._compiled: CompiledCircuit | None = None
         self._compiled_for: QuantumCircuit | None = None
         self._executor: SamplerExecutor | None = None
         self._template: QuantumCircuit | None = None
         self.last_circuits = 0
+
+    def __getstate__(self) -> dict:
+        # The compiled feature map is rebuilt on first use after loading, and so is the
+        # Aer/sampler executor of the noisy modes.
+        state = self.__dict__.copy()
+        state["_compiled"] = state["_compiled_for"] = state["_executor"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
 
     # -- statevectors ---------------------------------------------------------
     def _engine(self) -> CompiledCircuit:
@@ -126,10 +153,14 @@ class StatevectorKernel(BaseKernel):
             self._compiled_for = self._feature_map
         return self._compiled
 
+    def _circuit_values(self, x_vec: np.ndarray) -> np.ndarray:
+        """Values of every feature-map parameter (``feature_map.parameters`` order) per sample."""
+        return x_vec
+
     def statevectors(self, x_vec: np.ndarray) -> np.ndarray:
         """Feature-map statevectors ``(N, 2**n)`` of the samples ``x_vec``."""
         x_vec, _ = self._validate_input(x_vec, None)
-        return batched_statevectors(self._engine(), x_vec)
+        return batched_statevectors(self._engine(), self._circuit_values(x_vec))
 
     # -- evaluation -----------------------------------------------------------
     def evaluate(self, x_vec: np.ndarray, y_vec: np.ndarray | None = None) -> np.ndarray:
@@ -139,10 +170,12 @@ class StatevectorKernel(BaseKernel):
         n_x = x_vec.shape[0]
         n_y = n_x if y_vec is None else y_vec.shape[0]
         self.last_circuits = n_x * (n_x - 1) // 2 if symmetric else n_x * n_y
+        x_vals = self._circuit_values(x_vec)
+        y_vals = None if symmetric or y_vec is None else self._circuit_values(y_vec)
         if self.mode.uses_sampler:
-            kernel = self._sampled(x_vec, None if symmetric else y_vec)
+            kernel = self._sampled(x_vals, y_vals)
         else:
-            kernel = self._exact(x_vec, None if symmetric else y_vec)
+            kernel = self._exact(x_vals, y_vals)
             if self.mode.kind == "shots":
                 kernel = self._shot_noise(kernel, symmetric)
         if symmetric and self.mode.stochastic and self._enforce_psd:
@@ -158,13 +191,26 @@ class StatevectorKernel(BaseKernel):
         overlap = sx.conj() @ sy.T
         return overlap.real**2 + overlap.imag**2
 
+    @property
+    def _shot_count(self) -> int:
+        if self.shots is None:  # resolve_shots sets shots for every stochastic mode
+            raise QvcUsageError("this kernel is exact; it draws no shots")
+        return self.shots
+
+    def _add_shot_noise(self, fidelity: np.ndarray) -> np.ndarray:
+        """Fidelities estimated from ``shots`` shots each: Binomial(shots, p) / shots."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(self.seed)
+        shots = self._shot_count
+        return self._rng.binomial(shots, fidelity) / shots
+
     def _shot_noise(self, fidelity: np.ndarray, symmetric: bool) -> np.ndarray:
         p = np.clip(fidelity, 0.0, 1.0)
         if not symmetric:
-            return self._rng.binomial(self.shots, p) / self.shots
+            return np.broadcast_to(self._add_shot_noise(p), p.shape).astype(float)
         iu = np.triu_indices(p.shape[0], 1)
         out = np.zeros_like(p)
-        out[iu] = self._rng.binomial(self.shots, p[iu]) / self.shots
+        out[iu] = self._add_shot_noise(p[iu])
         out = out + out.T
         np.fill_diagonal(out, 1.0)
         return out
@@ -173,7 +219,7 @@ class StatevectorKernel(BaseKernel):
         from qvc.quantum.circuits import kernel_template
 
         if self._executor is None:
-            self._executor = SamplerExecutor(self.mode, shots=self.shots, seed=self.seed)
+            self._executor = SamplerExecutor(self.mode, shots=self._shot_count, seed=self.seed)
         if self._template is None or self._template.num_qubits != self._feature_map.num_qubits:
             self._template = kernel_template(self._feature_map)
         params = list(self._template.parameters)  # x[0..d-1], y[0..d-1]
@@ -188,3 +234,73 @@ class StatevectorKernel(BaseKernel):
         gi, gj = np.meshgrid(np.arange(x_vec.shape[0]), np.arange(y_vec.shape[0]), indexing="ij")
         values = np.hstack([x_vec[gi.ravel()], y_vec[gj.ravel()]])
         return self._executor.zero_probability(self._template, params, values).reshape(gi.shape)
+
+
+class TrainableStatevectorKernel(TrainableKernel, StatevectorKernel):
+    """:class:`StatevectorKernel` whose feature map has trainable parameters.
+
+    A drop-in for qiskit-ml's ``TrainableFidelityStatevectorKernel``, usable with its
+    ``QuantumKernelTrainer``: the feature-map parameters listed in ``training_parameters``
+    are fixed with :meth:`assign_training_parameters`; the others take the data. The
+    circuit is compiled once for all its parameters, so new training values cost no
+    recompilation.
+
+    Parameters
+    ----------
+    feature_map : QuantumCircuit
+        Feature map with data and training parameters.
+    training_parameters : sequence of Parameter
+        The trainable ones.
+    execution, shots, seed, enforce_psd
+        As for :class:`StatevectorKernel`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qiskit.circuit.library import zz_feature_map
+    >>> data, train = zz_feature_map(2), zz_feature_map(2, parameter_prefix="t")
+    >>> kernel = TrainableStatevectorKernel(feature_map=data.compose(train),
+    ...                                     training_parameters=train.parameters)
+    >>> kernel.assign_training_parameters([0.1, 0.2])
+    >>> kernel.num_features, kernel.evaluate(np.array([[0.3, 0.4], [0.5, 0.6]])).shape
+    (2, (2, 2))
+    """
+
+    def __init__(
+        self,
+        *,
+        feature_map: QuantumCircuit | None = None,
+        training_parameters: Sequence[Parameter] | None = None,
+        execution: str | None = None,
+        shots: int | None = None,
+        seed: int | None = None,
+        enforce_psd: bool = True,
+    ) -> None:
+        super().__init__(
+            feature_map=feature_map, training_parameters=training_parameters, execution=execution,
+            shots=shots, seed=seed, enforce_psd=enforce_psd,
+        )
+        trainable = set(self._training_parameters)
+        self._num_features = self._feature_map.num_parameters - self._num_training_parameters
+        self._feature_parameters = [p for p in self._feature_map.parameters if p not in trainable]
+        self._parameter_dict = {p: None for p in self._feature_map.parameters}
+
+    def _circuit_values(self, x_vec: np.ndarray) -> np.ndarray:
+        self._check_trainable_parameters()
+        params = list(self._feature_map.parameters)
+        out = np.empty((x_vec.shape[0], len(params)))
+        feature_col = {p: j for j, p in enumerate(self._feature_parameters)}
+        for k, p in enumerate(params):
+            if p in feature_col:
+                out[:, k] = x_vec[:, feature_col[p]]
+            else:
+                out[:, k] = float(cast(float, self._parameter_dict[p]))  # bound: checked above
+        return out
+
+    def _check_trainable_parameters(self) -> None:
+        missing = [p for p in self._training_parameters if self._parameter_dict[p] is None]
+        if missing:
+            raise QiskitMachineLearningError(
+                f"trainable parameter {missing[0]} has not been bound; assign every training "
+                "parameter with assign_training_parameters() before evaluate()"
+            )

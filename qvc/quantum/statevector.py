@@ -552,6 +552,7 @@ class CompiledCircuit:
     """
 
     def __init__(self, circuit: QuantumCircuit, parameters=None) -> None:
+        self._source = circuit
         self.num_qubits = int(circuit.num_qubits)
         self.parameters = list(circuit.parameters if parameters is None else parameters)
         self._table = _AngleTable(self.parameters)
@@ -567,6 +568,11 @@ class CompiledCircuit:
         self._flush()
         del self._pending, self._block
         self._ops = self._layers(self._ops)
+
+    def __reduce__(self):
+        # Pickled as its source circuit and parameter order, and compiled again on loading:
+        # the compiled form holds sympy-lambdified functions, which pickle cannot store.
+        return (type(self), (self._source, self.parameters))
 
     def _layers(self, ops: list) -> list:
         """Merge consecutive fused one-qubit ops (always on distinct qubits) into layers."""

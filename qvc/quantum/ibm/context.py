@@ -49,8 +49,6 @@ class IbmRunContext:
         Seconds between status checks (default 0.05 local, 5 remote; ``$QVC_IBM_POLL_S``).
     max_circuits_per_job : int
         Circuits per job at most (the executions limit applies too).
-    train_on_hardware : bool
-        The VQC trains on the backend (only with the user's explicit confirmation).
     max_execution_time : int or None
         Sent with every job to a real backend: the service cancels a job whose system
         execution time would exceed it (the run's QPU budget, ``--max-qpu-seconds``).
@@ -66,7 +64,6 @@ class IbmRunContext:
         default_factory=lambda: _env_float("QVC_IBM_TIMEOUT_S", DEFAULT_TIMEOUT_S))
     poll_s: float | None = field(default_factory=lambda: _env_float("QVC_IBM_POLL_S", None))
     max_circuits_per_job: int = DEFAULT_MAX_CIRCUITS_PER_JOB
-    train_on_hardware: bool = False
     max_execution_time: int | None = None
     progress: Callable[[str], None] | None = None
     open_sessions: list = field(default_factory=list, repr=False)
