@@ -24,13 +24,8 @@ from qvc.quantum.statevector import CompiledCircuit, _single_blas_thread, compil
 if TYPE_CHECKING:
     from qvc.quantum.mps import MpsSimulator
 
-#: Largest block of statevectors simulated at once (bytes); bounds the temporaries.
-#: (Chosen when phase blocks rebuilt pattern tables once per block from ~18 qubits on:
-#: 20 qubits x 40 samples 97 s with 64 MiB blocks, 19 s with 1 GiB. Quadratic-form blocks,
-#: such as the ZZ feature map's, build no tables, so the block size matters less now.)
-_CHUNK_BYTES = 2**30
-#: ... but never more than this share of the memory that is available.
-_CHUNK_MEMORY_SHARE = 1 / 16
+# Block sizes of the kernel's simulation: qvc._validation.kernel_block_states (KERNEL_BLOCK_BYTES,
+# KERNEL_BLOCK_MEMORY_SHARE), the one place that sizes them; qvc run checks memory with it first.
 
 
 def batched_statevectors(compiled: CompiledCircuit, values: np.ndarray) -> np.ndarray:
