@@ -19,7 +19,7 @@ Intervals
     ``hw_energy_j_low`` / ``hw_energy_j_high``; they share the column's label.
 Hardware components
     ``hw_energy_<name>_j`` (``<name>`` e.g. ``cryogenics``, ``control``,
-    ``readout``, ``servers``, ``facility``; not ``fit``, ``predict`` or ``typical``,
+    ``readout``, ``servers``, ``facility``; not ``fit``, ``predict``, ``typical``, ``unmitigated`` or ``tune``,
     which are phases and totals); labelled by
     ``hw_energy_method``. When ``hw_energy_typical_j`` exists the components are
     taken to add up to it (the cost model prices components at typical parameter
@@ -55,7 +55,7 @@ LABELS = ("measured", "estimated", "modelled", "hardware-reported")
 _INTERVAL_SUFFIXES = ("_low", "_high", "_median")
 _COMPONENT = re.compile(r"^hw_energy_(?P<name>.+)_j$")
 #: ``hw_energy_<x>_j`` columns that are phases or totals, not components.
-_NOT_COMPONENTS = {"fit", "predict", "typical", "median", "total", "above_idle"}
+_NOT_COMPONENTS = {"fit", "predict", "typical", "median", "total", "above_idle", "unmitigated", "tune"}
 
 
 def is_missing(value: object) -> bool:
