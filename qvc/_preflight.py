@@ -26,12 +26,19 @@ from qvc._validation import (
 )
 from qvc.errors import QvcUsageError
 
-#: Model names in display order (``qvc.models.registry`` re-exports this).
-MODEL_NAMES = ("svm", "qsvc", "mlp", "vqc")
-#: Models that simulate circuits.
+# Static copies of the registry's name lists (qvc.models.registry imports scikit-learn and qiskit;
+# this module must not). tests/test_reliability.py checks them against the registry.
+#: Model names in display order (:data:`qvc.models.registry.MODEL_NAMES`).
+MODEL_NAMES = ("svm", "qsvc", "mlp", "vqc", "logreg", "linsvm", "knn", "gnb", "tree", "forest")
+#: The models of a run by default (:data:`qvc.models.registry.DEFAULT_MODELS`).
+DEFAULT_MODELS = ("svm", "qsvc", "mlp", "vqc")
+#: The classical frontier models (:data:`qvc.models.registry.FRONTIER_MODELS`).
+FRONTIER_MODELS = ("logreg", "linsvm", "knn", "gnb", "tree", "forest")
+#: Models that simulate circuits (:data:`qvc.models.registry.QUANTUM_MODELS`).
 QUANTUM_MODELS = ("qsvc", "vqc")
 
-#: Bundled datasets: (samples, features). ``tests/test_reliability.py`` checks them against the loaders.
+#: Bundled datasets: (samples, features; 0 = generated in any number of features).
+#: ``tests/test_reliability.py`` checks them against the loaders.
 DATASET_SHAPES: dict[str, tuple[int, int]] = {
     "iris": (150, 4),
     "breast_cancer": (569, 30),
@@ -39,6 +46,12 @@ DATASET_SHAPES: dict[str, tuple[int, int]] = {
     "moons": (200, 2),
     "circles": (200, 2),
     "ad_hoc": (120, 3),
+    # the benchmark families of qvc.data.benchmarks (Bowles et al. 2024)
+    "linearly_separable": (300, 0),
+    "hidden_manifold": (300, 0),
+    "two_curves": (300, 0),
+    "hyperplanes_parity": (300, 0),
+    "bars_and_stripes": (300, 0),
 }
 
 # Bounds on numeric inputs, each with the reason shown when it is exceeded.
@@ -205,7 +218,7 @@ def check_run_args(args) -> None:
     if args.dataset is not None and args.dataset not in DATASET_SHAPES:
         raise QvcUsageError(f"unknown dataset {args.dataset!r}; choose one of: {', '.join(DATASET_SHAPES)} "
                             "(or --csv PATH --target COLUMN)")
-    models = tuple(args.models) if args.models is not None else MODEL_NAMES
+    models = tuple(args.models) if args.models is not None else DEFAULT_MODELS
     if not models:
         raise QvcUsageError("--models is empty; give one or more of: " + ",".join(MODEL_NAMES))
     for m in models:

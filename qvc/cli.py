@@ -37,7 +37,13 @@ def _int_list(text: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for documentation and tests)."""
+    """The argument parser (exposed for documentation and tests).
+
+    ``qvc run``'s defaults are :class:`~qvc.experiment.spec.ExperimentSpec`'s (``SPEC_DEFAULTS``).
+    """
+    from qvc._preflight import DEFAULT_MODELS, FRONTIER_MODELS, MODEL_NAMES  # the registry's, light
+    from qvc.experiment.spec import SPEC_DEFAULTS as D
+
     p = _Parser(prog="qvc", description="Energy of quantum vs classical machine learning.")
     p.add_argument("--version", action="version", version=f"qvc {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
@@ -48,47 +54,68 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", help="label column of --csv")
     run.add_argument("--qubits", type=int, help="features = qubits (default: per dataset)")
     run.add_argument("--models", type=_csv_list, default=None,
-                     help="comma-separated subset of svm,qsvc,mlp,vqc (default: all)")
+                     help=f"comma-separated subset of {','.join(MODEL_NAMES)} (default: {','.join(DEFAULT_MODELS)})")
+    run.add_argument("--frontier", nargs="?", const="all", default=None, metavar="MODEL,...",
+                     help="add the classical frontier models (all, or a comma-separated list of "
+                          f"{','.join(FRONTIER_MODELS)}); the report names the cheapest classical model "
+                          "that matches each quantum model")
     run.add_argument("--seed", type=_int_list, default=None,
-                     help="seed, or comma-separated seeds (default 42)")
-    run.add_argument("--shots", type=_shots, default="auto",
+                     help="seed, or comma-separated seeds (default "
+                          f"{','.join(str(s) for s in D['seeds'])})")
+    run.add_argument("--shots", type=_shots, default=D["shots"],
                      help="shots per circuit priced for hardware: auto (default: the shots that reproduce "
                           "the exact model's predictions, see docs/methodology.md) or a number")
-    run.add_argument("--shots-tolerance", type=_float, default=0.02,
+    run.add_argument("--shots-tolerance", type=_float, default=D["shots_tolerance"],
                      help="--shots auto: share of test predictions allowed to differ from exact (default 0.02)")
-    run.add_argument("--shots-cap", type=int, default=2**20,
+    run.add_argument("--shots-cap", type=int, default=D["shots_cap"],
                      help="--shots auto: largest shot count priced; above it the run is infeasible "
                           "(default 1048576)")
-    run.add_argument("--device", default="ibm_heron", help="device preset (default ibm_heron)")
+    run.add_argument("--device", default=D["device"], help=f"device preset (default {D['device']})")
     run.add_argument("--device-file", default=None, help="TOML file with more device presets")
-    run.add_argument("--attribution", default="attributional",
+    run.add_argument("--attribution", default=D["attribution"],
                      help="energy attribution of both sides: attributional (default; whole machine / "
                           "host share, same PUE) or marginal (what the work adds, PUE 1)")
-    run.add_argument("--mitigation", default="none",
+    run.add_argument("--mitigation", default=D["mitigation"],
                      help="error-mitigation model priced from each circuit's error data: none (default), "
                           "zne or pec")
-    run.add_argument("--mitigation-factor", type=float, default=1.0,
+    run.add_argument("--mitigation-factor", type=float, default=D["mitigation_factor"],
                      help="a further user multiplier on shots (default 1)")
-    run.add_argument("--host", default="this_machine",
+    run.add_argument("--host", default=D["host"],
                      help="host preset of the classical side's attribution: this_machine (default) or "
                           "server_2s, or one from --host-file")
     run.add_argument("--host-file", default=None, help="TOML file with more host presets")
     run.add_argument(
-        "--execution", default="exact",
+        "--execution", default=D["execution"],
         help="quantum execution mode: exact (default), shots, noisy:<fake backend> (e.g. noisy:fake_torino), "
              "ibm:<backend>[:session] or mps[:chi=D,trunc=T,fidelity=F|matched] (qsvc only)",
     )
-    run.add_argument("--entanglement", default="full",
-                     help="entanglement of the kernel model's ZZ feature map: full (default), linear, "
-                          "reverse_linear, circular, pairwise")
-    run.add_argument("--max-iter", type=int, default=100,
-                     help="shared iteration budget of mlp and vqc (default 100)")
-    run.add_argument("--test-size", type=float, default=0.25, help="held-out fraction (0.25)")
+    run.add_argument("--entanglement", default=D["entanglement"],
+                     help="entanglement of the quantum models' ZZ feature map: full (default), linear, "
+                          "reverse_linear, circular, pairwise, sca (a --param MODEL.entanglement wins)")
+    run.add_argument("--max-iter", type=int, default=D["max_iter"],
+                     help=f"shared iteration budget of mlp and vqc (default {D['max_iter']})")
+    run.add_argument("--test-size", type=float, default=D["test_size"],
+                     help=f"held-out fraction ({D['test_size']})")
     run.add_argument("--samples", type=int, default=None, help="subsample to at most N samples")
-    run.add_argument("--out", default="reports", help="parent folder of the run folder")
+    run.add_argument("--out", default=D["out_dir"], help="parent folder of the run folder")
     run.add_argument("--json", action="store_true",
                      help="print one JSON object (run folder and rows) and nothing else")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    tuning = run.add_argument_group("hyperparameters and tuning (cross-validation on the training split)")
+    tuning.add_argument("--no-tune", dest="tune", action="store_false", default=D["tune"],
+                        help="keep the registry's untuned defaults (no search)")
+    tuning.add_argument("--param", action="append", default=[], metavar="MODEL.NAME=VALUE",
+                        help="fix a hyperparameter (repeatable), e.g. qsvc.bandwidth=0.1; "
+                             "it is taken out of the search")
+    tuning.add_argument("--search-space", metavar="FILE", default=D["search_space"],
+                        help="TOML file of candidate values (default: qvc/models/search_space.toml)")
+    tuning.add_argument("--tune-budget", metavar="N", type=int, default=D["tune_budget"],
+                        help=f"candidates per model, the same for both of a pair (default {D['tune_budget']})")
+    tuning.add_argument("--cv-folds", metavar="K", type=int, default=D["cv_folds"],
+                        help=f"stratified CV folds (default {D['cv_folds']})")
+    tuning.add_argument("--target-accuracy", metavar="A", type=_float, default=D["target_accuracy"],
+                        help="accuracy at which the report compares energies (default: the lower "
+                             "of each pair's tuned accuracies)")
     ibm_opts = run.add_argument_group("IBM Quantum (--execution ibm:<backend>[:session])")
     ibm_opts.add_argument("--ibm-timeout", type=float, default=None,
                           help="seconds to wait for job results (default 3600; 0 = submit and "
@@ -109,11 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="ISO 3166 code whose grid carbon intensity prices gCO2e (see 'qvc carbon')")
     carbon.add_argument("--carbon-intensity", metavar="G_PER_KWH", type=_float,
                         help="grid carbon intensity in gCO2e/kWh (default: world average 475)")
-    energy.add_argument("--idle-baseline", metavar="SECONDS", type=_float, default=0.0,
+    energy.add_argument("--idle-baseline", metavar="SECONDS", type=_float, default=D["idle_baseline_s"],
                         help="measure idle power first (RAPL/NVML only) and report above-idle energy")
     energy.add_argument("--min-window", metavar="SECONDS", type=_float, default=None,
                         help="repeat a fit/predict shorter than this (default: the meter's resolution)")
-    energy.add_argument("--max-repeats", metavar="N", type=int, default=5000,
+    energy.add_argument("--max-repeats", metavar="N", type=int, default=D["max_repeats"],
                         help="cap on calls when repeating a short fit/predict (1 = never; default 5000)")
     energy.add_argument("--cpu-tdp-table", metavar="CSV",
                         help="CSV 'model,tdp_w,cores,source' of CPU TDPs for the estimate")
@@ -218,8 +245,8 @@ def _add_ibm_parser(sub) -> None:
 
 
 def _spec_from_args(args: argparse.Namespace):
-    from qvc.experiment.spec import ExperimentSpec
-    from qvc.models.registry import MODEL_NAMES
+    from qvc.experiment.spec import SPEC_DEFAULTS, ExperimentSpec
+    from qvc.models.hyperparams import parse_param_assignments
 
     if args.dataset is None and args.csv_path is None:
         raise QvcUsageError("give a dataset name (see 'qvc datasets') or --csv PATH --target COLUMN")
@@ -230,8 +257,9 @@ def _spec_from_args(args: argparse.Namespace):
     return ExperimentSpec(
         dataset=args.dataset or "csv",
         qubits=args.qubits,
-        models=tuple(args.models) if args.models is not None else MODEL_NAMES,
-        seeds=tuple(args.seed) if args.seed else (42,),
+        models=tuple(args.models) if args.models is not None else SPEC_DEFAULTS["models"],
+        seeds=tuple(args.seed) if args.seed else SPEC_DEFAULTS["seeds"],
+        frontier=() if args.frontier is None else tuple(t.strip() for t in args.frontier.split(",") if t.strip()),
         shots=args.shots,
         shots_tolerance=args.shots_tolerance,
         shots_cap=args.shots_cap,
@@ -258,6 +286,12 @@ def _spec_from_args(args: argparse.Namespace):
         cpu_tdp_table=args.cpu_tdp_table,
         ibm_timeout_s=args.ibm_timeout,
         train_on_hardware=args.train_on_hardware,
+        tune=args.tune,
+        tune_budget=args.tune_budget,
+        cv_folds=args.cv_folds,
+        params=parse_param_assignments(args.param),
+        search_space=args.search_space,
+        target_accuracy=args.target_accuracy,
         ibm_max_qpu_seconds=args.max_qpu_seconds,
     )
 
@@ -449,8 +483,8 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
     from qvc.data import list_datasets
 
     for name, text in list_datasets().items():
-        print(f"{name:14s} {text}")
-    print(f"{'(csv)':14s} any CSV file: qvc run --csv PATH --target COLUMN")
+        print(f"{name:19s} {text}")
+    print(f"{'(csv)':19s} any CSV file: qvc run --csv PATH --target COLUMN")
     return 0
 
 
@@ -649,9 +683,10 @@ def _cmd_crosscheck(args: argparse.Namespace) -> int:
     from qvc.data import prepare_dataset
     from qvc.energy.carbon import carbon_intensity
     from qvc.energy.meters.crosscheck import codecarbon_available, crosscheck, format_crosscheck
-    from qvc.models.registry import ModelConfig, build_model
+    from qvc.models.registry import MODELS, ModelConfig, build_model
 
-    check_choice(args.model, ("svm", "mlp"), "cross-check model")
+    classical = [m for m, entry in MODELS.items() if not entry.quantum]
+    check_choice(args.model, classical, "cross-check model")
     seconds = check_nonnegative_float(args.seconds, "--seconds")
     carbon_intensity(args.country)
     if not codecarbon_available():
@@ -711,7 +746,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         return _COMMANDS[args.command](args)
     except QvcUsageError as exc:
-        print(f"qvc: error: {exc}", file=sys.stderr)
+        from qvc.experiment.spec import flag_message
+
+        print(f"qvc: error: {flag_message(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("qvc: interrupted; finished rows are kept in the run folder "

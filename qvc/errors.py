@@ -15,7 +15,16 @@ class QvcUsageError(ValueError):
     >>> from qvc.errors import QvcUsageError
     >>> str(QvcUsageError("--qubits must be >= 1 (got 0)"))
     '--qubits must be >= 1 (got 0)'
+    >>> QvcUsageError("shots must be >= 1 (got 0)", key="shots").key
+    'shots'
+
+    ``key`` names the :class:`~qvc.experiment.spec.ExperimentSpec` field (or spec-file key)
+    at fault, when there is one; the command line maps it to its flag.
     """
+
+    def __init__(self, message: str = "", *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class IbmServiceError(QvcUsageError):

@@ -36,7 +36,7 @@ from qvc.quantum.ibm.testing import PersistentFakeGateway, use_persistent_fake
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "qvcPlantedToken0123456789abcdefghijklmnopqrstuvwxyzSECRET"
-SMALL = ["--qubits", "2", "--samples", "12", "--shots", "64"]
+SMALL = ["--qubits", "2", "--samples", "12", "--shots", "64", "--seed", "42"]
 
 
 @pytest.fixture(autouse=True)

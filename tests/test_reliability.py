@@ -187,8 +187,20 @@ def test_dataset_shapes_match_the_loaders():
     assert set(_preflight.DATASET_SHAPES) == set(DATASETS)
     for name, (n, f) in _preflight.DATASET_SHAPES.items():
         X, _ = _load_ad_hoc(3, 0) if name == "ad_hoc" else _load_raw(name, 0, None)
-        assert X.shape == (n, f), name
+        if f == 0:  # generated in as many features as asked
+            assert X.shape[0] == n and _load_raw(name, 0, 9)[0].shape == (n, 9), name
+        else:
+            assert X.shape == (n, f), name
         assert DEFAULT_QUBITS[name] == {"moons": 2, "circles": 2, "ad_hoc": 2}.get(name, 4)
+
+
+def test_model_names_match_the_registry():
+    from qvc.models import registry
+
+    assert _preflight.MODEL_NAMES == registry.MODEL_NAMES
+    assert _preflight.DEFAULT_MODELS == registry.DEFAULT_MODELS
+    assert _preflight.FRONTIER_MODELS == registry.FRONTIER_MODELS
+    assert _preflight.QUANTUM_MODELS == registry.QUANTUM_MODELS
 
 
 def test_library_run_checks_memory_before_the_folder(container_768mib, out_dir):
@@ -291,7 +303,7 @@ def test_report_not_written_is_the_status_not_complete(out_dir, monkeypatch, cap
         real(path, text)
 
     monkeypatch.setattr(build, "atomic_write_text", full_for_html)
-    assert main(["run", "iris", "--models", "svm", "--out", str(out_dir), "--quiet"]) == 2
+    assert main(["run", "iris", "--models", "svm", "--seed", "42", "--out", str(out_dir), "--quiet"]) == 2
     _one_line(capsys.readouterr().err, "No space left on device")
     (run,) = out_dir.iterdir()
     meta = json.loads((run / "metadata.json").read_text())
@@ -603,7 +615,8 @@ def test_progress_inside_a_model_fit_on_stderr_quiet_and_never_in_json(out_dir, 
 
     monkeypatch.setattr(_progress, "EVERY_S", 0.0)
     monkeypatch.setattr(_progress, "FIRST_AFTER_S", 0.0)
-    base = ["run", "iris", "--qubits", "2", "--samples", "24", "--max-iter", "8", "--out", str(out_dir)]
+    base = ["run", "iris", "--qubits", "2", "--samples", "24", "--max-iter", "8", "--seed", "42", "--no-tune",
+            "--out", str(out_dir)]
     assert main([*base, "--models", "qsvc,vqc", "--execution", "shots"]) == 0
     err = capsys.readouterr().err
     qsvc = [ln for ln in err.splitlines() if ln.startswith("qvc: [1/2] qsvc: ") and "ETA" in ln]

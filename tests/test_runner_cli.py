@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_run_writes_folder_with_labelled_rows(out_dir):
-    spec = ExperimentSpec("iris", models=("svm", "qsvc", "mlp"), out_dir=str(out_dir))
+    spec = ExperimentSpec("iris", models=("svm", "qsvc", "mlp"), seeds=(42,), out_dir=str(out_dir))
     result = run_experiment(spec, progress=None)
     run = result.run_dir
     assert run.parent == out_dir and run.name.startswith("iris-")
@@ -90,7 +90,7 @@ def test_partial_results_survive_a_failing_model(out_dir, monkeypatch):
         raise RuntimeError("simulated crash")
 
     monkeypatch.setattr(quantum.QuantumKernelSVC, "fit", boom)
-    spec = ExperimentSpec("iris", models=("svm", "qsvc"), out_dir=str(out_dir))
+    spec = ExperimentSpec("iris", models=("svm", "qsvc"), seeds=(42,), out_dir=str(out_dir))
     with pytest.raises(RuntimeError):
         run_experiment(spec, progress=None)
     (run,) = list(out_dir.iterdir())
@@ -104,7 +104,8 @@ def test_experiment_module_runs_qvc_run_for_its_dataset(tmp_path, monkeypatch, c
     # module through experiments' finder and runs it as __main__.
     import runpy
 
-    monkeypatch.setattr(sys, "argv", ["experiments.moons", "--models", "svm", "--json", "--out", str(tmp_path)])
+    monkeypatch.setattr(sys, "argv", ["experiments.moons", "--models", "svm", "--json", "--no-tune",
+                                      "--out", str(tmp_path)])
     with pytest.raises(SystemExit) as exc:
         runpy.run_module("experiments.moons", run_name="__main__", alter_sys=False)
     assert exc.value.code == 0
@@ -123,7 +124,8 @@ def test_version_and_datasets(capsys):
 
 
 def test_rows_record_what_the_shared_budget_bought(out_dir):
-    spec = ExperimentSpec("iris", models=("svm", "mlp", "vqc"), max_iter=25, out_dir=str(out_dir))
+    spec = ExperimentSpec("iris", models=("svm", "mlp", "vqc"), seeds=(42,), max_iter=25,
+                          out_dir=str(out_dir))
     df = load_results(run_experiment(spec, progress=None).run_dir)
     steps = dict(zip(df["model"], df["optimizer_steps"]))
     assert pd.isna(steps["svm"])

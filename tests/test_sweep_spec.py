@@ -65,7 +65,7 @@ def test_bundled_scaling_spec_is_valid():
         ('dataset = "iris"\nmodels = ["svm"]\n[[grid]]\nqubits = 2\ncolour = 1\n', "colour", "unknown key"),
         ('dataset = "iris"\nmodels = ["svm"]\n[analysis]\nmax_qbits = 3\n', "max_qbits", "unknown key"),
         ('models = ["svm"]\n', "dataset", "missing"),
-        ('dataset = "iris"\nmodels = ["svm", "svc"]\n', "models", "unknown value"),
+        ('dataset = "iris"\nmodels = ["svm", "svc"]\n', "models", "unknown model"),
     ],
 )
 def test_spec_errors_name_file_and_key(tmp_path, capsys, text, key, fragment):

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from qvc._validation import check_positive_int
+from qvc.data.benchmarks import FAMILIES, generate
 from qvc.errors import QvcUsageError
 
 #: Datasets qvc ships loaders for, with one line each for ``qvc datasets``.
@@ -18,6 +19,7 @@ DATASETS: dict[str, str] = {
     "moons": "scikit-learn make_moons: 200 samples, 2 features, 2 classes (noise 0.2)",
     "circles": "scikit-learn make_circles: 200 samples, 2 features, 2 classes (noise 0.1)",
     "ad_hoc": "qiskit-ml ad_hoc_data: 2 or 3 features, 2 classes, separable by a ZZ feature map",
+    **FAMILIES,
 }
 
 #: Default number of qubits (= features) per bundled dataset.
@@ -28,6 +30,7 @@ DEFAULT_QUBITS: dict[str, int] = {
     "moons": 2,
     "circles": 2,
     "ad_hoc": 2,
+    **{name: 4 for name in FAMILIES},
 }
 
 #: Angle range the features are scaled to (the ZZ feature map's natural range).
@@ -100,6 +103,8 @@ def _load_raw(name: str, seed: int, n_features: int | None) -> tuple[np.ndarray,
         return skd.make_moons(n_samples=200, noise=0.2, random_state=seed)
     if name == "circles":
         return skd.make_circles(n_samples=200, noise=0.1, factor=0.5, random_state=seed)
+    if name in FAMILIES:  # generated in exactly n_features dimensions
+        return generate(name, n_features or DEFAULT_QUBITS[name], seed)
     raise QvcUsageError(f"unknown dataset {name!r}")  # pragma: no cover - guarded by caller
 
 

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 
 #: Which part of the runner writes a column (see the row builders below).
-ColumnGroup = Literal["run", "energy", "circuits", "hardware", "ibm", "sweep", "simulator"]
-ColumnType = Literal["int", "float", "text"]
+ColumnGroup = Literal["run", "energy", "circuits", "hardware", "ibm", "sweep", "simulator", "tuning", "kernel",
+                     "per_prediction"]
+ColumnType = Literal["int", "float", "text", "bool"]
 
 _NO_BLANK = object()
 
@@ -49,7 +50,7 @@ class Column:
         """Value of the column in a row it does not apply to."""
         if self.blank_override is not _NO_BLANK:
             return self.blank_override
-        return {"int": 0, "float": np.nan, "text": ""}[self.dtype]
+        return {"int": 0, "float": np.nan, "text": "", "bool": False}[self.dtype]
 
 
 _COLUMN_LIST: tuple[Column, ...] = (
@@ -74,6 +75,42 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("accuracy_train", "float", "run", "accuracy on the training split"),
     Column("accuracy_test", "float", "run", "accuracy on the test split"),
     Column("f1_test", "float", "run", "macro F1 on the test split"),
+    Column("majority_rate", "float", "run",
+           "accuracy of always predicting the test split's most common class (the chance floor)"),
+    Column("above_majority", "bool", "run",
+           "True when accuracy_test > majority_rate: the model learned something; False rows are "
+           "flagged in the report and never priced as if they worked"),
+    Column("hyperparameters", "text", "run",
+           "JSON of every hyperparameter the fitted model used (tuned or fixed)"),
+    Column("tuned", "bool", "tuning", "True when the hyperparameters were chosen by CV (not --no-tune)"),
+    Column("cv_accuracy", "float", "tuning",
+           "mean validation accuracy of the chosen candidate (stratified k-fold on the training split)"),
+    Column("cv_folds", "int", "tuning", "folds of the tuning cross-validation"),
+    Column("tune_candidates", "int", "tuning",
+           "candidates tried (the same for both models of a pair: --tune-budget capped by the smaller grid)"),
+    Column("tune_method", "text", "tuning", "how the search ran (grid or sampled; Gram matrices reused ...)"),
+    Column("tune_seconds", "float", "tuning", "wall seconds of the whole search"),
+    Column("tune_cpu_seconds", "float", "tuning", "process CPU seconds of the whole search"),
+    Column("tune_energy_j", "float", "tuning", "local energy of the whole search (J), metered like fit"),
+    Column("tune_energy_method", "text", "tuning", "measured | estimated"),
+    Column("tune_gco2e", "float", "tuning", "grams CO2e of tune_energy_j"),
+    Column("circuits_tune", "int", "tuning",
+           "circuit executions a QPU would run for the search (qsvc: one training Gram per "
+           "feature-map setting; vqc: every fold's fit and validation predict)"),
+    Column("hw_energy_tune_j", "float", "tuning",
+           "modelled hardware energy of the search's circuits (median, J); not in hw_energy_j"),
+    Column("load_avg", "float", "run",
+           "1-minute load average of the machine over the metered windows (mean of start and end)"),
+    Column("load_per_core", "float", "run",
+           "load_avg / CPU cores; above ~0.5 other work shared the cores and local energy is less trustworthy"),
+    Column("kernel_offdiag_mean", "float", "kernel",
+           "qsvc: mean off-diagonal training kernel entry (near 0 or 1: concentrated)"),
+    Column("kernel_offdiag_std", "float", "kernel", "qsvc: spread of the off-diagonal training kernel entries"),
+    Column("support_vector_share", "float", "kernel", "qsvc: share of training points that are support vectors"),
+    Column("kernel_target_alignment", "float", "kernel",
+           "qsvc: centred kernel-target alignment of the training Gram matrix (higher: kernel fits labels)"),
+    Column("kernel_collapsed", "bool", "kernel",
+           "qsvc: True when the kernel is nearly constant off the diagonal (std < 0.01)"),
     Column("fit_seconds", "float", "energy", "wall seconds of one fit (per call, averaged, when fit_repeats > 1)"),
     Column("fit_cpu_seconds", "float", "energy", "process CPU seconds of one fit (per call when fit_repeats > 1)"),
     Column("fit_energy_j", "float", "energy", "local energy of one fit in joules, total of non-overlapping domains"),
@@ -100,6 +137,8 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("predict_energy_above_idle_j", "float", "energy",
            "predict energy minus idle power x seconds (NaN without --idle-baseline)"),
     Column("predict_gco2e", "float", "energy", "grams CO2e of predict_energy_j at carbon_intensity_g_per_kwh"),
+    Column("predict_energy_per_prediction_j", "float", "per_prediction",
+           "local energy per prediction (J): predict_energy_j / n_test (same label as predict_energy_method)"),
     Column("local_attribution", "text", "energy",
            "attribution of the *_attributed_j columns: attributional (the process's share of the whole "
            "host, x the quantum side's PUE) | marginal (the meter's figure, PUE 1); the same mode as "
@@ -148,6 +187,8 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("hw_energy_j_high", "float", "hardware", "modelled hardware energy, 95th percentile (J)"),
     Column("hw_energy_fit_j", "float", "hardware", "modelled hardware energy of the fit phase (median, J)"),
     Column("hw_energy_predict_j", "float", "hardware", "modelled hardware energy of the predict phase (median, J)"),
+    Column("hw_energy_per_prediction_j", "float", "per_prediction",
+           "modelled hardware energy per prediction (J): hw_energy_predict_j / n_test (quantum models)"),
     Column("hw_energy_typical_j", "float", "hardware",
            "modelled hardware energy at typical parameter values (J); the components add up to it"),
     Column("hw_energy_cryogenics_j", "float", "hardware",
@@ -234,6 +275,7 @@ assert len(COLUMNS) == len(_COLUMN_LIST), "duplicate column name"
 _INT_COLUMNS = frozenset(c.name for c in _COLUMN_LIST if c.dtype == "int")
 _FLOAT_COLUMNS = frozenset(c.name for c in _COLUMN_LIST if c.dtype == "float")
 _TEXT_COLUMNS = frozenset(c.name for c in _COLUMN_LIST if c.dtype == "text")
+_BOOL_COLUMNS = frozenset(c.name for c in _COLUMN_LIST if c.dtype == "bool")
 
 
 def blank_columns(group: ColumnGroup) -> dict[str, object]:
@@ -288,6 +330,24 @@ def local_attribution_columns(fit: Measurement, predict: Measurement, host: Any,
     return {"local_attribution": mode, "local_pue": parts["pue"], "fit_energy_attributed_j": fit_j,
             "predict_energy_attributed_j": pred_j, "host_preset": host.name,
             "host_idle_w_per_thread": host.idle_w_per_thread}
+
+
+def per_prediction_columns(row: dict) -> dict[str, Any]:
+    """Energy per prediction of a row: its predict energies (local, modelled hardware) over ``n_test``.
+
+    Examples
+    --------
+    >>> per_prediction_columns({"n_test": 4, "predict_energy_j": 2.0, "hw_energy_predict_j": np.nan})
+    {'predict_energy_per_prediction_j': 0.5, 'hw_energy_per_prediction_j': nan}
+    """
+    n = int(row.get("n_test") or 0)
+
+    def per(key: str) -> float:
+        value = row.get(key, np.nan)
+        return float(value) / n if n > 0 and value is not None and np.isfinite(value) else np.nan
+
+    return {"predict_energy_per_prediction_j": per("predict_energy_j"),
+            "hw_energy_per_prediction_j": per("hw_energy_predict_j")}
 
 
 def hardware_columns(cost: HardwareCost | None, carbon: CarbonIntensity | None = None) -> dict[str, Any]:
@@ -387,7 +447,7 @@ _TEXT_SUFFIXES = ("_method", "_mode", "_reason", "_source", "_meter", "_device")
 
 
 def column_kind(name: str) -> str | None:
-    """The type ``load_results`` gives column ``name``: ``'int'``, ``'float'``, ``'text'`` or None.
+    """The type ``load_results`` gives column ``name``: ``'int'``, ``'float'``, ``'text'``, ``'bool'`` or None.
 
     Declared columns have a fixed type; any other column is typed by its name
     (suffix rules above), and ``None`` leaves it to pandas' inference.
@@ -403,6 +463,8 @@ def column_kind(name: str) -> str | None:
         return "float"
     if name in _TEXT_COLUMNS:
         return "text"
+    if name in _BOOL_COLUMNS:
+        return "bool"
     if name.endswith(_TEXT_SUFFIXES):
         return "text"
     if name.endswith(_FLOAT_SUFFIXES) or name.startswith(("accuracy_", "f1_")):
@@ -410,6 +472,9 @@ def column_kind(name: str) -> str | None:
     if name.endswith(_INT_SUFFIXES) or name.startswith(("circuits_", "n_")):
         return "int"
     return None
+
+
+_TRUTH = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
 
 
 def _text_dtype():
@@ -527,4 +592,6 @@ def load_results(path: str | Path) -> pd.DataFrame:
             frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
         elif kind == "text":
             frame[c] = frame[c].astype(object).where(frame[c].notna(), float("nan")).astype(text)
+        elif kind == "bool":
+            frame[c] = frame[c].map(lambda v: _TRUTH.get(str(v).strip().lower(), pd.NA)).astype("boolean")
     return frame

@@ -203,7 +203,7 @@ def load_run(run_dir: str | Path, *, with_results: bool = True) -> Run:
     --------
     >>> import tempfile
     >>> from qvc.experiment import ExperimentSpec, run_experiment
-    >>> done = run_experiment(ExperimentSpec("iris", models=("svm",), out_dir=tempfile.mkdtemp()),
+    >>> done = run_experiment(ExperimentSpec("iris", models=("svm",), seeds=(42,), out_dir=tempfile.mkdtemp()),
     ...                       progress=None)
     >>> run = load_run(done.run_dir)
     >>> run.metadata["status"], len(run.results), run.spec().models
@@ -220,3 +220,22 @@ def load_run(run_dir: str | Path, *, with_results: bool = True) -> Run:
     if frame is not None:
         check_values(path / RESULTS, frame)
     return Run(path, read_metadata(path), frame)
+
+
+#: The searches of a tuned run: each model's candidates with their costs (the report's Pareto front).
+TUNING = "tuning.json"
+
+
+def read_tuning(run_dir: str | Path) -> dict[str, Any]:
+    """``{"tuning": [search, ...]}`` from a run folder's ``tuning.json`` (``{}`` when there is none).
+
+    An unreadable file gives ``{"tuning_error": reason}`` instead: the report leaves the
+    Pareto front out and says why, rather than failing.
+    """
+    path = Path(run_dir) / TUNING
+    if not path.is_file():
+        return {}
+    try:
+        return {"tuning": list(json.loads(path.read_text(encoding="utf-8")).get("searches", []))}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {"tuning_error": f"{path} is unreadable; the Pareto front is left out"}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 import warnings
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from qvc import __version__
 from qvc import _progress as progress
+from qvc._io import write_json
 from qvc.data import PreparedData, prepare_dataset
 from qvc.energy.carbon import CarbonIntensity, carbon_intensity
 from qvc.energy.devices import DevicePreset, device_for_backend, get_device
@@ -36,13 +39,19 @@ from qvc.experiment.results import (
     hardware_columns,
     ibm_columns,
     local_attribution_columns,
+    per_prediction_columns,
     simulator_columns,
     write_results,
 )
-from qvc.experiment.runfolder import read_metadata, write_metadata
+from qvc.experiment.runfolder import TUNING, read_metadata, write_metadata
 from qvc.experiment.spec import ExperimentSpec
-from qvc.models.registry import BuiltModel, ModelConfig, build_model
+from qvc.models.registry import PAIRS, QUANTUM_MODELS, BuiltModel, ModelConfig, build_model, get_model
 from qvc.quantum.ledger import LedgerEntry
+
+#: BLAS/OpenMP threads of every metered process (``qvc run`` and each sweep worker): one, so a
+#: fit's CPU time (and the energy estimated from it) does not depend on how many idle cores
+#: BLAS spins on (seen: > 10x spread between 1 and 2 threads on small fits).
+METERED_BLAS_THREADS = 1
 
 
 @dataclass
@@ -87,10 +96,14 @@ class RunContext:
     run_id: str = ""
     host: HostPreset | None = None
     device_note: str = ""
+    #: The search space ({model: {name: [values]}}) when tuning, else empty.
+    space: dict = field(default_factory=dict)
+    #: Candidates per model (the same for both of a pair).
+    budgets: dict = field(default_factory=dict)
 
     @classmethod
     def for_spec(cls, spec: ExperimentSpec, *, meter: EnergyMeter | None = None, run_id: str = "") -> RunContext:
-        """Resolve the spec's meter, device preset, host preset and carbon intensity.
+        """Resolve the spec's meter, device preset, host preset, carbon intensity and search space.
 
         An ``ibm:<backend>`` run is priced on the backend's own target (with the power
         budget of ``spec.device``) where one is available offline; otherwise
@@ -99,6 +112,18 @@ class RunContext:
         device, note = get_device(spec.device, spec.device_file), ""
         if spec.execution_mode.is_ibm:
             device, note = device_for_backend(device, spec.execution_mode.ibm_target.backend)
+        space: dict = {}
+        budgets: dict = {}
+        if spec.tune:
+            from qvc.models.hyperparams import load_search_space
+            from qvc.models.tuning import pair_budgets
+
+            space = load_search_space(spec.search_space)
+            # both members of every pair the run touches, so a sweep point (one model)
+            # gets the budget its partner gets
+            members = [m for pair in PAIRS.values() if set(pair) & set(spec.models) for m in pair]
+            members += [m for m in spec.models if m not in members]  # frontier models: no partner
+            budgets = pair_budgets(members, space, spec.params, spec.tune_budget)
         return cls(
             spec=spec,
             meter=meter or _meter_for(spec),
@@ -107,6 +132,8 @@ class RunContext:
             run_id=run_id,
             host=get_host(spec.host, spec.host_file),
             device_note=note,
+            space=space,
+            budgets=budgets,
         )
 
     def model_config(self, data: PreparedData, seed: int) -> ModelConfig:
@@ -114,7 +141,7 @@ class RunContext:
         return ModelConfig(
             n_features=data.n_features, n_classes=data.n_classes, seed=seed,
             max_iter=self.spec.max_iter, shots=self.spec.simulation_shots, execution=self.spec.execution,
-            entanglement=self.spec.entanglement, device=self.spec.device,
+            entanglement=self.spec.entanglement, device=self.spec.device, params=self.spec.params,
             train_on_hardware=self.spec.train_on_hardware,
         )
 
@@ -181,8 +208,10 @@ def run_experiment(
     rows: list[dict] = []
     try:
         with ExitStack() as stack:
+            stack.enter_context(blas_policy())
             if ibm_scope is not None:
                 ibm_scope.enter(stack)
+            warm_up(spec, first)
             _run_steps(ctx, datasets, run_dir, rows, say)
         meta["status"] = "complete"
     except IbmJobsPending:
@@ -261,7 +290,7 @@ def _prepare_one(spec: ExperimentSpec, seed: int) -> PreparedData:
 
 def _ibm_preflight(spec: ExperimentSpec, n_features: int) -> None:
     """Credentials, backend and size of an ``ibm:`` run, checked before any folder exists."""
-    if spec.execution_mode.is_ibm and any(m in ("qsvc", "vqc") for m in spec.models):
+    if spec.execution_mode.is_ibm and any(m in QUANTUM_MODELS for m in spec.models):
         from qvc.quantum.ibm.service import preflight
 
         preflight(spec.execution, n_features)
@@ -321,15 +350,19 @@ def _run_steps(
     """Run every model on every seed, appending to ``rows`` and rewriting results.csv after each."""
     total = len(datasets) * len(ctx.spec.models)
     step = 0
+    tuning_log: list[dict] = []
     for seed, data in datasets.items():
         for name in ctx.spec.models:
             step += 1
-            say(f"[{step}/{total}] {data.name} seed={seed} {name}: fitting ...")
+            say(f"[{step}/{total}] {data.name} seed={seed} {name}: "
+                f"{'tuning and ' if ctx.spec.tune else ''}fitting ...")
             t0 = time.perf_counter()
             with progress.reporting(say, f"[{step}/{total}] {name}"):  # done/total + ETA inside the step
-                row = _run_one(ctx, name, data, seed)
+                row = _run_one(ctx, name, data, seed, tuning_log)
             rows.append(row)
             write_results(rows, run_dir / "results.csv")
+            if tuning_log:
+                write_json({"schema_version": SCHEMA_VERSION, "searches": tuning_log}, run_dir / TUNING)
             say(
                 f"[{step}/{total}] {name}: test accuracy {row['accuracy_test']:.3f} "
                 f"({time.perf_counter() - t0:.1f} s)"
@@ -422,7 +455,45 @@ def run_point(
     ctx = RunContext.for_spec(spec, meter=meter, run_id=run_id)
     if data is None:
         data = _prepare_one(spec, seed)
-    return _run_one(ctx, model, data, seed)
+    with blas_policy():
+        warm_up(spec, data)
+        return _run_one(ctx, model, data, seed)
+
+
+def blas_policy():
+    """Limit BLAS/OpenMP to :data:`METERED_BLAS_THREADS` threads (the one policy of runs and sweeps)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=METERED_BLAS_THREADS)
+
+
+_WARMED: set[tuple] = set()
+
+
+def warm_up(spec: ExperimentSpec, data: PreparedData) -> None:
+    """Fit each model of ``spec`` once on a few training samples, outside every metered window.
+
+    The first quantum fit of a process pays one-time costs (imports, circuit compilation,
+    sympy lambdification, BLAS start-up) that would otherwise land in the first seed's
+    numbers. Once per process and (model, qubits); never on IBM backends (it would submit jobs).
+    """
+    if spec.execution_mode.is_ibm:
+        return
+    idx = np.concatenate([np.flatnonzero(data.y_train == c)[:2] for c in np.unique(data.y_train)])
+    X, y = data.X_train[idx], data.y_train[idx]
+    cfg = ModelConfig(n_features=data.n_features, n_classes=data.n_classes, seed=0, max_iter=2,
+                      shots=spec.simulation_shots, execution=spec.execution)
+    for name in spec.models:
+        key = (name, data.n_features, spec.execution)
+        if key in _WARMED:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                build_model(name, cfg).estimator.fit(X, y).predict(X)
+            except Exception:  # a warm-up must never fail a run; the real fit reports errors
+                pass
+        _WARMED.add(key)
 
 
 def _write_report(run_dir: Path, say: Callable[[str], None], *, failed: bool, meta: dict | None = None) -> None:
@@ -464,18 +535,28 @@ def _optimizer_steps(est) -> float:
     return np.nan
 
 
-def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int) -> dict:
-    """Build, fit, predict and price one model on one seed; return its result row."""
+def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_log: list | None = None) -> dict:
+    """Tune (CV on the training split), build, fit, predict and price one model on one seed.
+
+    Returns its result row; with ``tuning_log``, appends the search's candidates (with
+    their apportioned local and modelled hardware energy) for the run's ``tuning.json``.
+    """
     spec, carbon = ctx.spec, ctx.carbon
     cfg = ctx.model_config(data, seed)
-    built = build_model(name, cfg)
+    load0 = _load_avg()
+    tuned = _metered_tune(ctx, name, cfg, data) if spec.tune else None
+    built = build_model(name, cfg, tuned[0].best_params if tuned else None)
     fitted = _metered_fit_predict(ctx, name, built, data)
+    load1 = _load_avg()
     est, fit_m, pred_m, y_pred = fitted.estimator, fitted.fit, fitted.predict, fitted.y_pred
     fit_entries, predict_entries = fitted.fit_entries, fitted.predict_entries
     # Training accuracy is bookkeeping, not a phase we meter or price.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         y_train_pred = est.predict(data.X_train)
+    accuracy = float(accuracy_score(data.y_test, y_pred))
+    majority = float(np.bincount(data.y_test).max() / len(data.y_test))
+    load = float(np.nanmean([load0, load1]))
     row = {
         "schema_version": SCHEMA_VERSION,
         "run_id": ctx.run_id,
@@ -492,14 +573,19 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int) -> dict:
         "matching": built.matching,
         "optimizer_steps": _optimizer_steps(est),
         "accuracy_train": float(accuracy_score(data.y_train, y_train_pred)),
-        "accuracy_test": float(accuracy_score(data.y_test, y_pred)),
+        "accuracy_test": accuracy,
         "f1_test": float(f1_score(data.y_test, y_pred, average="macro")),
+        "majority_rate": majority,
+        "above_majority": bool(accuracy > majority + 1e-12),
         **energy_columns("fit", fit_m, carbon),
         **energy_columns("predict", pred_m, carbon),
         "energy_meter": fit_m.meter,
         "idle_power_w": np.nan if fit_m.idle_power_w is None else fit_m.idle_power_w,
         "carbon_intensity_g_per_kwh": carbon.g_per_kwh,
         "carbon_intensity_source": carbon.label,
+        "load_avg": load,
+        "load_per_core": load / max(1, os.cpu_count() or 1),
+        "hyperparameters": json.dumps(built.hyperparameters, sort_keys=True),
     }
     row.update(local_attribution_columns(
         fit_m, pred_m, ctx.host or get_host(), spec.attribution,
@@ -528,7 +614,95 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int) -> dict:
         row.update(hardware_columns(None))
         row.update(ibm_columns(None, None))
         row.update(blank_columns("simulator"))
+    row.update(per_prediction_columns(row))
+    row.update(_tuning_columns(ctx, name, tuned, carbon, shots if built.family == "quantum" else None))
+    row.update(_kernel_columns(est, data))
+    if tuning_log is not None and tuned is not None:
+        tuning_log.append(_tuning_record(name, seed, tuned, row))
     return row
+
+
+def _load_avg() -> float:
+    try:
+        return float(os.getloadavg()[0])
+    except (OSError, AttributeError):  # pragma: no cover - not on every platform
+        return float("nan")
+
+
+def _metered_tune(ctx: RunContext, name: str, cfg: ModelConfig, data: PreparedData):
+    """Run the search on the training split under the meter; return (TuneResult, Measurement)."""
+    from qvc.models.tuning import tune_model
+
+    X_tr, y_tr = data.X_train, data.y_train  # the test split never enters the search
+    n = ctx.budgets.get(name, ctx.spec.tune_budget)
+    if ctx.spec.execution_mode.is_ibm:
+        # the search is simulated locally (submitting every fold would cost QPU time); its
+        # circuits are still in the ledger and priced as if run on the device
+        cfg = replace(cfg, execution="exact")
+    return measure_repeated(
+        ctx.meter, f"{name}-tune",
+        lambda _: tune_model(name, cfg, X_tr, y_tr, space=ctx.space, n_candidates=n, folds=ctx.spec.cv_folds),
+        max_repeats=1, min_duration_s=ctx.spec.min_window_s,
+    )
+
+
+def _tuning_columns(ctx: RunContext, name: str, tuned, carbon: CarbonIntensity, shots: int | None) -> dict:
+    """The ``tuning`` columns; the search's circuits are priced at the model's priced ``shots``."""
+    out = blank_columns("tuning")
+    if tuned is None:
+        return out
+    result, m = tuned
+    out.update({
+        "tuned": True, "cv_accuracy": result.cv_accuracy, "cv_folds": result.folds,
+        "tune_candidates": len(result.candidates), "tune_method": result.method,
+        "tune_seconds": m.wall_s, "tune_cpu_seconds": m.cpu_s, "tune_energy_j": m.total_j,
+        "tune_energy_method": m.method, "tune_gco2e": carbon.grams(m.total_j),
+        "circuits_tune": result.circuits,
+    })
+    if get_model(name).quantum and result.entries and shots is not None:
+        cost = price_entries([replace(e, shots=shots) for e in result.entries], ctx.device,
+                             mode=ctx.spec.attribution, mitigation_factor=ctx.spec.mitigation_factor,
+                             mitigation=ctx.spec.mitigation)
+        if cost.energy_interval is not None:
+            out["hw_energy_tune_j"] = cost.energy_interval.median
+    return out
+
+
+def _kernel_columns(est, data: PreparedData) -> dict:
+    gram = getattr(est, "gram_", None)
+    if gram is None:
+        return blank_columns("kernel")
+    from qvc.models.tuning import kernel_diagnostics
+
+    return kernel_diagnostics(gram, data.y_train, len(est.svc_.support_))
+
+
+def _tuning_record(name: str, seed: int, tuned, row: dict) -> dict:
+    """The search's candidates with what each would cost alone (for the report's Pareto front).
+
+    Local: the search's metered energy times the candidate's share of the search's wall time
+    (its Gram matrix included for a kernel model). Hardware: the circuits the candidate alone
+    needs at the search's modelled energy per circuit.
+    """
+    result, m = tuned
+    wall = m.wall_s if m.wall_s and m.wall_s > 0 else (sum(c.seconds for c in result.candidates) or 1.0)
+    hw = row.get("hw_energy_tune_j", np.nan)
+    per_circuit = float(hw) / result.circuits if result.circuits and np.isfinite(hw) else np.nan
+    cands = []
+    for c in result.candidates:
+        d = c.to_dict()
+        d["local_energy_j"] = m.total_j * min(1.0, c.seconds / wall)
+        d["hw_energy_j"] = per_circuit * c.circuits if c.circuits and np.isfinite(per_circuit) else None
+        cands.append(d)
+    return {
+        "model": name, "seed": seed, "pair": row["pair"], "family": row["family"],
+        "best": result.best_params, "cv_accuracy": result.cv_accuracy, "method": result.method,
+        "kernel_evaluations": result.kernel_evaluations,
+        "energy_note": (f"local energy: the search's {m.method} {m.total_j:.4g} J times each candidate's "
+                        "share of its wall time; hardware (modelled): the circuits the candidate alone "
+                        "needs at the search's mean energy per circuit"),
+        "candidates": cands,
+    }
 
 
 def _priced_shots(ctx: RunContext, est: Any, data: PreparedData,

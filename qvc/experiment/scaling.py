@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+#: Pairs: name -> (classical model, quantum model), from the model registry.
+from qvc.models.registry import PAIRS as _PAIRS
+
 _LN2 = math.log(2.0)
 
 
@@ -299,8 +302,6 @@ def break_even(
     return res
 
 
-#: Pairs: name -> (classical model, quantum model).
-_PAIRS = {"svm": ("svm", "qsvc"), "nn": ("mlp", "vqc")}
 #: The curve series of a pair (``simulation:<simulator>`` per simulator the sweep measured).
 SERIES = {
     "classical": "local energy of the classical model (fit + predict), measured or estimated",

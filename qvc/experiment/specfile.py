@@ -36,9 +36,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qvc._preflight import MAX_SEED, WHY_SEED
 from qvc.errors import QvcUsageError
+from qvc.models.registry import MODELS, get_model
+
+if TYPE_CHECKING:
+    from qvc.experiment.spec import ExperimentSpec
 
 #: Keys of a spec file: key -> (expected type in words, is it an axis, meaning).
 SPEC_KEYS: dict[str, tuple[str, bool, str]] = {
@@ -67,7 +72,19 @@ SPEC_KEYS: dict[str, tuple[str, bool, str]] = {
     "mitigation_factor": ("number", True, "error-mitigation sampling multiplier on shots (>= 1)"),
     "max_iter": ("integer", True, "iteration budget of mlp and vqc"),
     "test_size": ("number", True, "held-out fraction"),
+    "tune": ("boolean", True, "tune hyperparameters by CV on the training split (default true)"),
+    "tune_budget": ("integer", True, "candidates per model, the same for both of a pair"),
+    "cv_folds": ("integer", False, "stratified CV folds of the tuning"),
+    "search_space": ("string", False, "TOML file of candidate hyperparameter values"),
+    "params": ("table", False, "fixed hyperparameters: [params.MODEL] NAME = VALUE"),
+    "frontier": ("frontier", False,
+                 "true (every classical frontier model) or a list of them, e.g. [\"logreg\", \"knn\"]: "
+                 "added to every grid's models"),
 }
+
+#: Spec-file key -> ExperimentSpec field, where the two differ.
+_FIELD_OF = {"samples": "max_samples", "seeds": "seeds", "models": "models"}
+_KEY_OF = {"max_samples": "samples"}
 
 #: Keys of the optional ``[analysis]`` table.
 ANALYSIS_KEYS: dict[str, tuple[str, str]] = {
@@ -80,53 +97,61 @@ ANALYSIS_KEYS: dict[str, tuple[str, str]] = {
 
 CONCURRENCY_MODES = ("parallel", "exclusive")
 
-_DEFAULTS: dict[str, object] = {
-    "models": ["svm", "qsvc", "mlp", "vqc"],
-    "qubits": None,
-    "samples": None,
-    "seeds": [42],
-    "shots": 1024,
-    "device": "ibm_heron",
-    "execution": "exact",
-    "entanglement": "full",
-    "attribution": "attributional",
-    "mitigation_factor": 1.0,
-    "max_iter": 100,
-    "test_size": 0.25,
-}
+def _defaults() -> dict[str, object]:
+    """Axis defaults, from :data:`~qvc.experiment.spec.SPEC_DEFAULTS` (the one place they are written)."""
+    from qvc.experiment.spec import SIMULATION_SHOTS, SPEC_DEFAULTS
+
+    out: dict[str, object] = {}
+    for key, (_, axis, _) in SPEC_KEYS.items():
+        if axis and key != "dataset":
+            value = SPEC_DEFAULTS[_FIELD_OF.get(key, key)]
+            out[key] = list(value) if isinstance(value, tuple) else value
+    # sweeps price a fixed shot count ('auto' shots is a per-run search): the spec's sampling default
+    out["shots"] = SIMULATION_SHOTS
+    return out
+
 
 _AXES = [k for k, (_, axis, _) in SPEC_KEYS.items() if axis]
 
 
+#: Point attributes read from its spec (legacy names: ``samples`` is ``max_samples``).
+_POINT_FIELDS = ("dataset", "qubits", "samples", "shots", "device", "execution", "max_iter", "test_size",
+                 "attribution", "mitigation_factor", "device_file", "country", "carbon_intensity",
+                 "tune", "tune_budget", "cv_folds", "params", "search_space", "entanglement")
+
+
 @dataclass(frozen=True)
 class Point:
-    """One task of a sweep: one model, one seed, one setting of every axis.
+    """One task of a sweep: one model on one seed of an :class:`~qvc.experiment.spec.ExperimentSpec`.
+
+    The spec carries every setting (one model, one seed); the point's attributes
+    (``qubits``, ``samples``, ``shots`` ...) read through to it.
 
     Examples
     --------
-    >>> p = Point("iris", "svm", 2, None, 0, 1024, "ibm_heron", "exact", 100, 0.25)
-    >>> p.attribution
-    'attributional'
+    >>> from qvc.experiment.spec import ExperimentSpec
+    >>> p = Point.make(ExperimentSpec("iris", qubits=2, tune=False), "svm", 0)
+    >>> p.attribution, p.samples
+    ('attributional', None)
     >>> p.to_experiment_spec().models
     ('svm',)
     """
 
-    dataset: str
     model: str
-    qubits: int | None
-    samples: int | None
     seed: int
-    shots: int
-    device: str
-    execution: str
-    max_iter: int
-    test_size: float
-    attribution: str = "attributional"
-    mitigation_factor: float = 1.0
-    device_file: str | None = None
-    country: str | None = None
-    carbon_intensity: float | None = None
-    entanglement: str = "full"
+    spec: ExperimentSpec = field(compare=False)
+
+    @classmethod
+    def make(cls, spec, model: str, seed: int) -> Point:
+        """The point of ``model`` and ``seed`` with ``spec``'s other settings."""
+        from dataclasses import replace
+
+        return cls(model, int(seed), replace(spec, models=(model,), seeds=(int(seed),), out_dir="reports"))
+
+    def __getattr__(self, name: str):
+        if name in _POINT_FIELDS:
+            return getattr(self.spec, _FIELD_OF.get(name, name) if name == "samples" else name)
+        raise AttributeError(name)
 
     @property
     def point_id(self) -> str:
@@ -136,34 +161,21 @@ class Point:
 
     def to_dict(self) -> dict:
         """Plain-JSON form."""
-        return {
-            "dataset": self.dataset, "model": self.model, "qubits": self.qubits,
-            "samples": self.samples, "seed": self.seed, "shots": self.shots,
-            "device": self.device, "execution": self.execution, "max_iter": self.max_iter,
-            "test_size": self.test_size, "attribution": self.attribution,
-            "mitigation_factor": self.mitigation_factor, "device_file": self.device_file,
-            "country": self.country, "carbon_intensity": self.carbon_intensity,
-            # only when not the default, so points (and their ids) of older sweeps stay the same
-            **({"entanglement": self.entanglement} if self.entanglement != "full" else {}),
-        }
+        return {"model": self.model, "seed": self.seed, **{k: getattr(self, k) for k in _POINT_FIELDS}}
 
     @classmethod
     def from_dict(cls, d: dict) -> Point:
         """Inverse of :meth:`to_dict`."""
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+        from qvc.experiment.spec import ExperimentSpec
+
+        kwargs = {_FIELD_OF.get(k, k) if k == "samples" else k: d[k] for k in _POINT_FIELDS if k in d}
+        return cls.make(ExperimentSpec(**kwargs), d["model"], d["seed"])
 
     def to_experiment_spec(self):
         """The single-model, single-seed :class:`~qvc.experiment.spec.ExperimentSpec` of this point."""
-        from qvc.experiment.spec import ExperimentSpec
+        from dataclasses import replace
 
-        return ExperimentSpec(
-            dataset=self.dataset, qubits=self.qubits, models=(self.model,), seeds=(self.seed,),
-            shots=self.shots, device=self.device, execution=self.execution,
-            max_iter=self.max_iter, test_size=self.test_size, max_samples=self.samples,
-            attribution=self.attribution, mitigation_factor=self.mitigation_factor,
-            device_file=self.device_file, country=self.country, carbon_intensity=self.carbon_intensity,
-            entanglement=self.entanglement,
-        )
+        return replace(self.spec)
 
     def label(self) -> str:
         """Short human-readable description for progress lines."""
@@ -211,6 +223,10 @@ def _type_ok(value: object, expected: str) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if expected == "number":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if expected == "boolean":
+        return isinstance(value, bool)
+    if expected == "table":
+        return isinstance(value, dict)
     return False  # pragma: no cover
 
 
@@ -232,6 +248,18 @@ def _check_value(path: Path, where: str, key: str, value: object) -> list:
     return values
 
 
+def _frontier(path: Path, value: object) -> tuple[str, ...]:
+    """The ``frontier`` key: ``true``/``false`` or a list of classical model names."""
+    from qvc.experiment.spec import check_frontier
+
+    if not isinstance(value, (bool, list, tuple)):
+        raise _err(path, "", "frontier", f"expected true or a list of model names, got {value!r}")
+    try:
+        return check_frontier(value)
+    except QvcUsageError as exc:
+        raise _err(path, "", "frontier", str(exc)) from None
+
+
 def _check_table(path: Path, where: str, table: dict, allowed: set[str]) -> None:
     for key in table:
         if key not in allowed:
@@ -249,52 +277,19 @@ def _is_ibm_execution(execution: object) -> bool:
 
 
 def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
-    """Check one point against the registries and the data, naming the key at fault."""
+    """Check one point: its spec validates itself (errors carry the field at fault), then the data."""
     from qvc._validation import check_statevector_fits
-    from qvc.data import DATASETS, prepare_dataset
+    from qvc.data import prepare_dataset
     from qvc.energy.devices import get_device
-    from qvc.models.quantum import EXECUTION_MODES
-    from qvc.models.registry import MODEL_NAMES
 
-    checks = [("dataset", p.dataset, DATASETS), ("models", p.model, MODEL_NAMES)]
-    for key, value, choices in checks:
-        if value not in choices:
-            raise _err(path, where, key, f"unknown value {value!r}; choose one of: {', '.join(choices)}")
     if _is_ibm_execution(p.execution):
         raise _err(path, where, "execution", "IBM hardware execution is not available in sweeps; "
                    "use 'qvc run --execution ibm:BACKEND' per experiment")
-    if p.execution not in EXECUTION_MODES:
-        # Execution modes with arguments (e.g. 'noisy:<backend>') are checked by the spec itself.
-        try:
-            p.to_experiment_spec().validate()
-        except QvcUsageError as exc:
-            if "execution" in str(exc):
-                raise _err(path, where, "execution", str(exc)) from None
-    from qvc.energy.carbon import carbon_intensity
-    from qvc.energy.hardware import ATTRIBUTION_MODES
-
-    if p.attribution not in ATTRIBUTION_MODES:
-        raise _err(path, where, "attribution",
-                   f"unknown value {p.attribution!r}; choose one of: {', '.join(ATTRIBUTION_MODES)}")
-    if not p.mitigation_factor >= 1.0:
-        raise _err(path, where, "mitigation_factor", f"must be >= 1 (got {p.mitigation_factor}); 1 = none")
     try:
-        get_device(p.device, p.device_file)
+        p.to_experiment_spec().validate()
     except QvcUsageError as exc:
-        raise _err(path, where, "device_file" if "device file" in str(exc).lower() else "device",
-                   str(exc)) from None
-    try:
-        carbon_intensity(p.country, p.carbon_intensity)
-    except QvcUsageError as exc:
-        raise _err(path, where, "carbon_intensity" if p.carbon_intensity is not None else "country",
-                   str(exc)) from None
-    bounds: list[tuple[str, int | None, int]] = [
-        ("qubits", p.qubits, 1), ("samples", p.samples, 4), ("seeds", p.seed, 0),
-        ("shots", p.shots, 1), ("max_iter", p.max_iter, 1),
-    ]
-    for key, number, minimum in bounds:
-        if number is not None and number < minimum:
-            raise _err(path, where, key, f"must be >= {minimum} (got {number})")
+        key = exc.key or "dataset"
+        raise _err(path, where, _KEY_OF.get(key, key), str(exc)) from None
     from qvc._preflight import MAX_ITER, MAX_MITIGATION, MAX_SHOTS, WHY_ITER, WHY_MITIGATION, WHY_SHOTS
 
     maxima: list[tuple[str, float, float, str]] = [
@@ -304,9 +299,7 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
     for name, amount, maximum, why in maxima:
         if not amount <= maximum:
             raise _err(path, where, name, f"must be <= {maximum:g} (got {amount:g}): {why}")
-    if not 0.0 < float(p.test_size) < 1.0:
-        raise _err(path, where, "test_size", f"must be between 0 and 1 (got {p.test_size})")
-    data_key = (p.dataset, p.qubits, p.samples, p.test_size)
+    data_key = (p.dataset, p.qubits, p.samples, p.seed, p.test_size)
     if data_key not in prepared:
         try:
             data = prepare_dataset(p.dataset, n_features=p.qubits, seed=p.seed, test_size=p.test_size,
@@ -317,16 +310,9 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
             raise _err(path, where, key, msg) from None
         prepared[data_key] = (data.n_features, len(data.y_train) + len(data.y_test))
     n_qubits, n_samples = prepared[data_key]
-    from qvc.experiment.spec import ENTANGLEMENTS
-
-    if p.entanglement not in ENTANGLEMENTS:
-        raise _err(path, where, "entanglement",
-                   f"unknown value {p.entanglement!r}; choose one of: {', '.join(ENTANGLEMENTS)}")
     mps = str(p.execution).startswith("mps")
-    if mps and p.model == "vqc":
-        raise _err(path, where, "execution", "the mps execution mode covers the kernel model (qsvc) "
-                   "only; use it in a grid with models = ['svm', 'qsvc']")
-    if p.model in ("qsvc", "vqc"):
+    entry = get_model(p.model)
+    if entry.quantum:
         # The kernel holds one statevector per sample (the VQC one at a time); MPS its MPS.
         try:
             if mps:
@@ -336,7 +322,7 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
                 MpsSimulator(feature_map(n_qubits, 2, p.entanglement), p.execution.partition(":")[2] or None,
                              device=p.device).check_fits(n_samples)
             else:
-                check_statevector_fits(n_qubits, n_samples if p.model == "qsvc" else 1)
+                check_statevector_fits(n_qubits, entry.statevectors_held(n_samples))
         except QvcUsageError as exc:
             raise _err(path, where, "qubits" if not mps else "execution", str(exc)) from None
         device_qubits = get_device(p.device, p.device_file).num_qubits
@@ -397,10 +383,11 @@ def _applicable(p: Point, executions: list, sizes: dict) -> bool:
     statevector modes need the kernel's statevectors to fit in memory; an MPS mode
     needs its states at the bond-dimension bound to fit.
     """
-    if p.model in ("svm", "mlp"):
+    entry = get_model(p.model)
+    if not entry.quantum:
         return p.execution == executions[0]
     mps = str(p.execution).startswith("mps")
-    if p.model == "vqc":
+    if p.model != "qsvc":  # the MPS mode simulates the kernel only
         return not mps
     key = (p.dataset, p.qubits, p.samples, p.seed, p.test_size)
     if key not in sizes:
@@ -425,7 +412,7 @@ def _applicable(p: Point, executions: list, sizes: dict) -> bool:
     from qvc._validation import check_statevector_fits
 
     try:
-        check_statevector_fits(p.qubits or 2, sizes[key])
+        check_statevector_fits(p.qubits or 2, entry.statevectors_held(sizes[key]))
     except QvcUsageError:
         return False
     return True
@@ -456,7 +443,7 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
     --------
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "s.toml"
-    >>> _ = f.write_text('dataset = "iris"\\nmodels = ["svm"]\\nqubits = [2, 3]\\n')
+    >>> _ = f.write_text('dataset = "iris"\\nmodels = ["svm"]\\nseeds = [1]\\nqubits = [2, 3]\\n')
     >>> [p.qubits for p in load_spec_file(f).points]
     [2, 3]
     """
@@ -464,6 +451,8 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
         import tomllib
     except ModuleNotFoundError:  # pragma: no cover - Python 3.10
         import tomli as tomllib
+
+    from qvc.experiment.spec import ExperimentSpec
 
     path = Path(path)
     if path.is_dir():
@@ -499,6 +488,7 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
         raise _err(path, "", "grid", "no [[grid]] tables; an empty sweep has no points")
 
     top = {k: v for k, v in doc.items()}
+    frontier = _frontier(path, top.pop("frontier", ()))
     for key, value in top.items():
         _check_value(path, "", key, value)
     if "dataset" not in top and not all("dataset" in g for g in grids):
@@ -517,7 +507,10 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
     for gi, grid in enumerate(grids, start=1):
         where = f"[[grid]] #{gi} " if len(grids) > 1 or grid else ""
         _check_table(path, where, grid, set(_AXES))
-        merged = {**_DEFAULTS, **{k: v for k, v in top.items() if k in _AXES}, **grid}
+        merged = {**_defaults(), **{k: v for k, v in top.items() if k in _AXES}, **grid}
+        if frontier:
+            given = merged["models"] if isinstance(merged["models"], list) else [merged["models"]]
+            merged["models"] = list(dict.fromkeys([*given, *frontier]))
         axes: dict[str, list] = {}
         for key in _AXES:
             value = merged[key]
@@ -527,16 +520,18 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
     for where, axes in grid_axes:
         for combo in itertools.product(*(axes[k] for k in _AXES)):
             d = dict(zip(_AXES, combo))
-            p = Point(
-                dataset=d["dataset"], model=d["models"], qubits=d["qubits"], samples=d["samples"],
-                seed=d["seeds"], shots=d["shots"], device=d["device"], execution=d["execution"],
-                max_iter=d["max_iter"], test_size=float(d["test_size"]),
-                attribution=d["attribution"], mitigation_factor=float(d["mitigation_factor"]),
-                device_file=top.get("device_file"), country=top.get("country"),
-                carbon_intensity=(float(top["carbon_intensity"]) if "carbon_intensity" in top else None),
-                # the feature map's entanglement only concerns the quantum models
-                entanglement=d["entanglement"] if d["models"] in ("qsvc", "vqc") else "full",
-            )
+            fixed = {_FIELD_OF.get(k, k) if k == "samples" else k: v for k, v in d.items()
+                     if k not in ("models", "seeds")}
+            for key in ("device_file", "country", "carbon_intensity", "cv_folds", "search_space", "params"):
+                if key in top:
+                    fixed[key] = top[key]
+            if d["models"] in MODELS and not MODELS[d["models"]].quantum:  # the map concerns quantum models
+                fixed["entanglement"] = "full"
+            fixed["test_size"] = float(fixed["test_size"])
+            fixed["mitigation_factor"] = float(fixed["mitigation_factor"])
+            if fixed.get("carbon_intensity") is not None:
+                fixed["carbon_intensity"] = float(fixed["carbon_intensity"])
+            p = Point.make(ExperimentSpec(**fixed), d["models"], d["seeds"])
             if len(axes["execution"]) > 1 and not _applicable(p, axes["execution"], prepared_sizes):
                 continue
             points.setdefault(p.point_id, (p, where))
@@ -544,11 +539,11 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
     prepared: dict[tuple, tuple[int, int]] = {}
     plan = _PlanningProgress(len(points), progress)
     for p, where in points.values():
-        # The seed changes no check (its range is checked here), so one seed stands for all.
+        # The seed changes no check but the split's (its range is checked here).
         if not 0 <= p.seed <= MAX_SEED:
             raise _err(path, where, "seeds", f"must be in 0..{MAX_SEED} (got {p.seed}): {WHY_SEED}")
-        sig = (where, p.dataset, p.model, p.qubits, p.samples, p.device, p.execution,
-               p.shots, p.max_iter, p.test_size, p.attribution, p.mitigation_factor, p.entanglement)
+        sig = (where, p.dataset, p.model, p.qubits, p.samples, p.seed, p.device, p.execution,
+               p.shots, p.max_iter, p.test_size, p.tune, p.tune_budget, p.entanglement)
         if sig not in seen:
             seen.add(sig)
             _validate_point(path, where, p, prepared)

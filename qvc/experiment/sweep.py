@@ -57,7 +57,8 @@ def execute_point(point: dict, run_id: str) -> dict:
 
     Examples
     --------
-    >>> p = Point("iris", "svm", 2, 40, 0, 1024, "ibm_heron", "exact", 100, 0.25)
+    >>> from qvc.experiment.spec import ExperimentSpec
+    >>> p = Point.make(ExperimentSpec("iris", qubits=2, max_samples=40, tune=False), "svm", 0)
     >>> row = execute_point(p.to_dict(), "demo")
     >>> row["point_id"] == p.point_id, row["n_train"] + row["n_test"]
     (True, 40)
@@ -75,15 +76,15 @@ def execute_point(point: dict, run_id: str) -> dict:
 
 
 def _estimated_cost(p: Point) -> float:
-    """Rough relative cost, only used to start the longest points first."""
+    """Rough relative cost (the registry's), only used to start the longest points first."""
+    from qvc.models.registry import get_model
+
     n = p.samples or 200
     if p.model == "qsvc" and str(p.execution).startswith("mps"):
-        return n * n * (1.0 + (p.qubits or 4) / 4.0)  # polynomial: bonds stay small where MPS is chosen
-    if p.model == "qsvc":
-        return n * n * (1.0 + 2.0 ** min(p.qubits or 4, 40) / 512.0)
-    if p.model == "vqc":
-        return 50.0 * n * p.max_iter * (1.0 + 2.0 ** min(p.qubits or 4, 40) / 512.0)
-    return float(n)
+        cost = n * n * (1.0 + (p.qubits or 4) / 4.0)  # polynomial: bonds stay small where MPS is chosen
+    else:
+        cost = get_model(p.model).relative_cost(n, p.qubits or 4, p.max_iter)
+    return cost * (p.tune_budget * 3 if p.tune else 1)
 
 
 def _fmt_seconds(s: float) -> str:
@@ -187,7 +188,7 @@ def run_sweep(
     >>> import tempfile, pathlib
     >>> from qvc.experiment.specfile import load_spec_file
     >>> d = pathlib.Path(tempfile.mkdtemp()); f = d / "s.toml"
-    >>> _ = f.write_text('dataset = "iris"\\nmodels = ["svm"]\\nqubits = [2, 3]\\nsamples = 40\\n')
+    >>> _ = f.write_text('dataset = "iris"\\nmodels = ["svm"]\\nseeds = [1]\\nqubits = [2, 3]\\nsamples = 40\\n')
     >>> res = run_sweep(load_spec_file(f), workers=1, out_dir=d, progress=False)
     >>> len(res.rows), res.metadata["status"]
     (2, 'complete')
@@ -306,8 +307,11 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
 
 
 def _worker_threads(workers: int) -> int:
-    """BLAS/OpenMP threads per pool worker: the CPUs shared out, at least one."""
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
+    """BLAS/OpenMP threads per pool worker: the runner's one policy for every metered process
+    (:data:`~qvc.experiment.runner.METERED_BLAS_THREADS`), never more than the CPUs shared out."""
+    from qvc.experiment.runner import METERED_BLAS_THREADS
+
+    return max(1, min(METERED_BLAS_THREADS, (os.cpu_count() or 1) // max(1, workers)))
 
 
 def _limit_worker_threads(n_threads: int) -> None:

@@ -10,8 +10,8 @@ MATCHING_RULE = (
 )
 
 
-def mlp_param_count(n_features: int, hidden: int, n_classes: int) -> int:
-    """Trainable parameters of a one-hidden-layer ``MLPClassifier``.
+def mlp_param_count(n_features: int, hidden: int | tuple[int, ...], n_classes: int) -> int:
+    """Trainable parameters of an ``MLPClassifier`` (``hidden``: one width or one per layer).
 
     scikit-learn uses one output unit for two classes and ``n_classes`` units otherwise.
 
@@ -19,9 +19,13 @@ def mlp_param_count(n_features: int, hidden: int, n_classes: int) -> int:
     --------
     >>> mlp_param_count(4, 2, 3)
     19
+    >>> mlp_param_count(4, (2, 2), 3)
+    25
     """
     n_out = 1 if n_classes == 2 else n_classes
-    return n_features * hidden + hidden + hidden * n_out + n_out
+    widths = [hidden] if isinstance(hidden, int) else list(hidden)
+    sizes = [n_features, *widths, n_out]
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
 def match_mlp_hidden_units(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from qiskit import QuantumCircuit
 from qiskit_machine_learning.algorithms import NeuralNetworkClassifier
-from qiskit_machine_learning.optimizers import COBYLA
+from qiskit_machine_learning.optimizers import COBYLA, L_BFGS_B, SPSA
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.svm import SVC
 from sklearn.utils.multiclass import unique_labels
@@ -32,7 +32,51 @@ from qvc.quantum.qnn import StatevectorQNN, parity_interpret
 if TYPE_CHECKING:
     from qvc.quantum.ibm import IbmSampler
 
-__all__ = ["EXECUTION_MODES", "QuantumKernelSVC", "VQCClassifier", "check_execution"]
+__all__ = ["EXECUTION_MODES", "OPTIMIZERS", "READOUTS", "QuantumKernelSVC", "VQCClassifier", "check_execution"]
+
+#: VQC optimizers: name -> what it is.
+OPTIMIZERS = {
+    "cobyla": "COBYLA (gradient-free; one forward pass per evaluation)",
+    "spsa": "SPSA (two forward passes per step; stochastic, seeded)",
+    "lbfgs": "L-BFGS-B on exact parameter-shift gradients (2 circuits per weight per sample per gradient)",
+}
+#: VQC readouts: name -> how a bitstring becomes a class.
+READOUTS = {"mod": "bitstring mod n_classes", "parity": "popcount(bitstring) mod n_classes"}
+
+
+def _make_optimizer(name: str, max_iter: int, seed: int | None):
+    if name == "cobyla":
+        return COBYLA(maxiter=max_iter)
+    if name == "spsa":
+        # calibration draws a few extra evaluations; fixed learning rate/perturbation keep it cheap
+        return SPSA(maxiter=max_iter, learning_rate=0.1, perturbation=0.1)
+    if name == "lbfgs":
+        return L_BFGS_B(maxiter=max_iter)
+    raise QvcUsageError(f"unknown VQC optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+
+
+def popcount_interpret(num_classes: int):
+    """Readout ``popcount(bitstring) mod num_classes`` (the parity on two classes).
+
+    Examples
+    --------
+    >>> popcount_interpret(2)(0b1011)
+    1
+    """
+    k = int(num_classes)
+
+    def interpret(x: int) -> int:
+        return bin(int(x)).count("1") % k
+
+    return interpret
+
+
+def _readout(name: str):
+    if name == "mod":
+        return parity_interpret
+    if name == "parity":
+        return popcount_interpret
+    raise QvcUsageError(f"unknown VQC readout {name!r}; choose one of: {', '.join(READOUTS)}")
 
 
 def check_execution(mode: str) -> str:
@@ -89,7 +133,10 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
     feature_map_reps : int, default 2
         Repetitions of the ZZ feature map.
     entanglement : str, default "full"
-        Entanglement of the ZZ feature map.
+        Entanglement of the ZZ feature map (see :data:`~qvc.quantum.circuits.ENTANGLEMENTS`).
+    bandwidth : float, default 1.0
+        Scales every rotation angle of the feature map (qiskit's ``alpha = 2 * bandwidth``);
+        1.0 is qiskit's untuned map, ~0.05-0.25 the useful range on standardised data.
     C : float, default 1.0
         SVM regularisation.
     shots : int, default 1024
@@ -111,6 +158,8 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
     classes_ : ndarray
     svc_ : SVC
         The fitted ``SVC(kernel="precomputed")``.
+    gram_ : ndarray
+        The training Gram matrix (for diagnostics such as kernel concentration).
     ledger_ : CircuitLedger
         What fitting ran: ``N(N-1)/2`` compute-uncompute circuits (the diagonal is 1 by
         construction). Set by :meth:`fit` only; see :meth:`predict_ledger` for prediction.
@@ -140,11 +189,13 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         shots: int = 1024,
         execution: str = "exact",
         seed: int | None = None,
+        bandwidth: float = 1.0,
         device: str | None = None,
     ) -> None:
         self.feature_map_reps = feature_map_reps
         self.entanglement = entanglement
         self.C = C
+        self.bandwidth = bandwidth
         self.shots = shots
         self.execution = execution
         self.seed = seed
@@ -156,14 +207,13 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y)
         self.classes_ = unique_labels(y)
         n = X.shape[1]
-        self.feature_map_ = feature_map(n, self.feature_map_reps, self.entanglement)
+        self.feature_map_ = feature_map(n, self.feature_map_reps, self.entanglement, self.bandwidth)
         self._ibm = None
         if _is_ibm(self.execution):
             from qvc.quantum.ibm.kernel import hardware_kernel
 
             self._ibm_kernel = hardware_kernel(self.feature_map_, self._ibm_sampler("fit", "qsvc"))
             gram = np.asarray(self._ibm_kernel.evaluate(X), dtype=float)
-            self.gram_ = gram
             self._train_rows = {np.ascontiguousarray(r, dtype=float).tobytes(): i
                                 for i, r in enumerate(X)}
             n_fit = X.shape[0] * (X.shape[0] - 1) // 2
@@ -181,15 +231,25 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
             gram = self.kernel_.evaluate(X)
             self.gram_ = gram
             n_fit = self.kernel_.last_circuits
+        self.gram_ = gram
         self.svc_ = SVC(kernel="precomputed", C=self.C).fit(gram, y)
         self.X_train_ = X
         self.ledger_ = CircuitLedger()
         self.ledger_.record(
-            "qsvc", "fit", kernel_template(self.feature_map_),
+            "qsvc", "fit", self._ledger_template(),
             n_circuits=n_fit, shots=self.shots, kind="kernel",
             note="N(N-1)/2 compute-uncompute circuits for the symmetric Gram matrix",
         )
         return self
+
+    def _ledger_template(self):
+        """The circuit the ledger prices: the kernel circuit of the map at bandwidth 1.
+
+        The bandwidth scales angles only; gate counts and durations do not depend on angle
+        values, and a numeric scale in the symbolic angles slows qiskit's transpiler by orders
+        of magnitude, so pricing uses the unscaled map (same gates).
+        """
+        return kernel_template(feature_map(self.feature_map_.num_qubits, self.feature_map_reps, self.entanglement))
 
     def _gram_against_support(self, X) -> np.ndarray:
         check_is_fitted(self, "svc_")
@@ -224,7 +284,7 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False)
         ledger = CircuitLedger()
         ledger.record(
-            "qsvc", "predict", kernel_template(self.feature_map_),
+            "qsvc", "predict", self._ledger_template(),
             n_circuits=X.shape[0] * len(self.svc_.support_), shots=self.shots, kind="kernel",
             note="M x n_support circuits (kernel against support vectors only)",
         )
@@ -273,7 +333,7 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
     ansatz_reps : int, default 3
         The ansatz has ``n_qubits * (ansatz_reps + 1)`` trainable weights.
     max_iter : int, default 100
-        COBYLA iteration budget.
+        Iteration budget of the optimizer.
     shots : int, default 1024
         Shots per circuit (used by the stochastic modes and recorded in the ledger).
     execution : str, default "exact"
@@ -283,6 +343,17 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         on the backend through the job ledger (see ``train_on_hardware``).
     seed : int or None, default None
         Seeds the initial weights and the sampling.
+    bandwidth : float, default 1.0
+        Scales every rotation angle of the ZZ feature map (see :func:`~qvc.quantum.circuits.feature_map`).
+    optimizer : str, default "cobyla"
+        ``cobyla`` (gradient-free), ``spsa`` (two evaluations per step) or ``lbfgs``
+        (L-BFGS-B on the engine's exact parameter-shift gradients; local execution only).
+    readout : str, default "mod"
+        How a measured bitstring ``b`` becomes a class: ``mod`` (``b mod n_classes``, qiskit-ml
+        VQC's interpretation generalised) or ``parity`` (``popcount(b) mod n_classes``: the
+        parity of the bitstring on binary data).
+    entanglement : str, default "full"
+        Entanglement of the ZZ feature map.
     train_on_hardware : bool, default False
         With an ``ibm:<backend>`` execution, train on the backend too, with qiskit-ml's
         ``SamplerQNN`` (``qvc run --train-on-hardware --confirm-qpu``). Every objective
@@ -333,6 +404,10 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         shots: int = 1024,
         execution: str = "exact",
         seed: int | None = None,
+        bandwidth: float = 1.0,
+        optimizer: str = "cobyla",
+        readout: str = "mod",
+        entanglement: str = "full",
         train_on_hardware: bool = False,
     ) -> None:
         self.feature_map_reps = feature_map_reps
@@ -341,6 +416,10 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         self.shots = shots
         self.execution = execution
         self.seed = seed
+        self.bandwidth = bandwidth
+        self.optimizer = optimizer
+        self.readout = readout
+        self.entanglement = entanglement
         self.train_on_hardware = train_on_hardware
 
     @staticmethod
@@ -362,15 +441,21 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y)
         self.classes_ = unique_labels(y)
         n = X.shape[1]
-        fmap = feature_map(n, self.feature_map_reps)
+        fmap = feature_map(n, self.feature_map_reps, self.entanglement, self.bandwidth)
         ans = ansatz(n, self.ansatz_reps)
+        optimizer = _make_optimizer(self.optimizer, int(self.max_iter), self.seed)
+        interpret = _readout(self.readout)
         self.feature_map_, self.ansatz_ = fmap, ans
         n_classes = max(2, len(self.classes_))
         self._ibm = None
         if self.train_on_hardware:
             from qvc.quantum.ibm.qnn import hardware_qnn
 
-            self.qnn_ = hardware_qnn(fmap, ans, n_classes, self._ibm_sampler("fit", "vqc"))
+            if self.optimizer == "lbfgs":
+                raise QvcUsageError("training on hardware supports the gradient-free optimizers cobyla and "
+                                    "spsa (set --param vqc.optimizer=cobyla)", key="params")
+            self.qnn_ = hardware_qnn(fmap, ans, n_classes, self._ibm_sampler("fit", "vqc"),
+                                     interpret(n_classes))
             self.trained_on_ = self.execution
         else:
             check_statevector_fits(n, X.shape[0])
@@ -380,7 +465,7 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
             local = "exact" if _is_ibm(self.execution) else self.execution
             self.qnn_ = StatevectorQNN(
                 circuit, fmap.parameters, ans.parameters,
-                interpret=parity_interpret(n_classes), output_shape=n_classes,
+                interpret=interpret(n_classes), output_shape=n_classes,
                 execution=local, seed=self.seed,
                 shots=self.shots if parse_execution(local).stochastic else None,
             )
@@ -389,7 +474,7 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         evaluations = _EvaluationCounter()
         self.classifier_ = NeuralNetworkClassifier(
             self.qnn_, loss="cross_entropy", one_hot=True,
-            optimizer=COBYLA(maxiter=int(self.max_iter)),
+            optimizer=optimizer,
             initial_point=rng.random(ans.num_parameters),
             callback=evaluations,
         )
@@ -398,23 +483,35 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         t0 = time.perf_counter()
         with progress.task(int(self.max_iter), "optimizer evaluations budgeted") as steps:
             evaluations.steps = steps
+            previous = None
+            if self.optimizer == "spsa":  # SPSA draws its perturbations from qiskit-ml's global RNG
+                from qiskit_machine_learning.utils import algorithm_globals
+
+                previous = algorithm_globals.random_seed
+                algorithm_globals.random_seed = self.seed
             try:
                 self.classifier_.fit(X, np.eye(n_classes)[y_idx])
             finally:
                 evaluations.steps = None  # the progress line is not part of the fitted model
+                if self.optimizer == "spsa":
+                    algorithm_globals.random_seed = previous
         loop_s = time.perf_counter() - t0
         self.weights_ = np.asarray(self.classifier_.weights)
         self.n_weights_ = int(ans.num_parameters)
-        self.n_evaluations_ = evaluations.count
+        if isinstance(self.qnn_, StatevectorQNN):  # forward passes over the batch, whatever the optimizer
+            self.n_evaluations_ = int(self.qnn_.forward_circuits // max(1, X.shape[0]))
+        else:
+            self.n_evaluations_ = evaluations.count
         nit = getattr(getattr(self.classifier_, "_fit_result", None), "nit", None)
         self.n_iter_ = int(nit) if nit is not None else self.n_evaluations_
-        self.template_ = qnn_template(fmap, ans)
+        # priced circuit: the map at bandwidth 1 (same gates; see QuantumKernelSVC._ledger_template)
+        self.template_ = qnn_template(feature_map(n, self.feature_map_reps, self.entanglement), ans)
         self.ledger_ = CircuitLedger()
         if isinstance(self.qnn_, StatevectorQNN):
             forward, gradient = self.qnn_.forward_circuits, self.qnn_.gradient_circuits
             f_rounds, g_rounds = self.qnn_.forward_calls, self.qnn_.gradient_calls
             simulated = self.qnn_.simulation_seconds
-        else:  # SamplerQNN on hardware: COBYLA evaluates forward passes only
+        else:  # SamplerQNN on hardware: COBYLA/SPSA evaluate forward passes only
             forward, gradient = self.n_evaluations_ * X.shape[0], 0
             f_rounds, g_rounds, simulated = self.n_evaluations_, 0, loop_s
         rounds = f_rounds + g_rounds
@@ -459,7 +556,7 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
             n_classes = max(2, len(self.classes_))
             proba = hardware_class_probabilities(
                 self.feature_map_, self.ansatz_, X, self.weights_, n_classes,
-                self._ibm_sampler("predict", "vqc"),
+                self._ibm_sampler("predict", "vqc"), _readout(self.readout)(n_classes),
             )
         else:
             proba = self.qnn_.forward(X, self.weights_)
@@ -478,7 +575,7 @@ class _EvaluationCounter:
         self.count = 0
         self.steps: Any = None  # a progress task while fitting (see qvc._progress), else None
 
-    def __call__(self, weights, value) -> None:
+    def __call__(self, *args) -> None:  # (weights, value); SPSA passes five values
         self.count += 1
         if self.steps is not None:
             self.steps.advance()

@@ -25,6 +25,7 @@ from qvc.experiment.runfolder import (
     is_sweep_folder,
     load_run,
     read_sweep_meta,
+    read_tuning,
 )
 from qvc.report.content import (
     Cell,
@@ -100,7 +101,7 @@ def write_report(run_dir: str | Path, *, meta: dict | None = None) -> tuple[Path
     else:
         frame = load_results(run_dir)
         check_values(run_dir / RESULTS, frame)
-    doc = _build(build_run_report, run_dir, frame, meta)
+    doc = _build(build_run_report, run_dir, frame, {**meta, **read_tuning(run_dir)})
     md, page = render_markdown(doc), render_html(doc)
     atomic_write_text(run_dir / "report.md", md)
     atomic_write_text(run_dir / "report.html", page)

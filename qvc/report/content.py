@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from qvc.report import plots
+from qvc.report import frontier, plots
 from qvc.report.columns import (
     attribution_column,
     carbon_column,
@@ -30,7 +30,7 @@ from qvc.report.columns import (
     landauer_columns,
 )
 from qvc.report.groups import group_name, local_energy, model_groups, pair_groups
-from qvc.report.stats import ALPHA, CONFIDENCE, paired_difference, summarize
+from qvc.report.stats import ALPHA, CONFIDENCE, paired_difference, pareto_front, summarize
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def _seeds_of(g: pd.DataFrame) -> list:
 
 
 # --------------------------------------------------------------------------- headline
-def _headline(frame: pd.DataFrame) -> tuple[list, list[str]]:
+def _headline(frame: pd.DataFrame, target: float | None = None) -> tuple[list, list[str]]:
     """Blocks of the headline section and one-sentence summaries."""
     blocks: list = []
     sentences: list[str] = []
@@ -175,6 +175,8 @@ def _headline(frame: pd.DataFrame) -> tuple[list, list[str]]:
     if "family" not in frame.columns:
         return ["The results have no 'family' column, so no matched pairs can be formed."], []
     for key, g in pair_groups(frame):
+        if key.get("pair") == "frontier":  # no quantum partner by design: see the frontier section
+            continue
         classical = g[g["family"] == "classical"]
         quantum = g[g["family"] == "quantum"]
         if classical.empty or quantum.empty:
@@ -185,7 +187,7 @@ def _headline(frame: pd.DataFrame) -> tuple[list, list[str]]:
             continue
         c_name = _first(classical, "model", "classical")
         for qkey, q in model_groups(quantum):
-            blocks.extend(_pair_block(key, c_name, classical, qkey, q, frame, sentences))
+            blocks.extend(_pair_block(key, c_name, classical, qkey, q, frame, sentences, target))
     blocks.extend(unpaired)
     if not sentences:
         blocks.append(
@@ -213,7 +215,7 @@ def _like_for_like_classical(c, q, local_summary):
     return local_summary, " (classical side metered only: modes not matched)"
 
 
-def _pair_block(key, c_name, c, qkey, q, frame, sentences) -> list:
+def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None = None) -> list:
     q_name = group_name(qkey, frame)
     seeds = sorted(set(_seeds_of(c)) & set(_seeds_of(q)))
     acc_c, acc_q = summarize(c["accuracy_test"]), summarize(q["accuracy_test"])
@@ -283,15 +285,173 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences) -> list:
         f"{k} {key[k]}" for k in ("dataset", "qubits", "n_train") if key.get(k) not in ("", None)
     ).replace("n_train", "training samples")
     sig = {True: "significant", False: "not significant", None: "significance not judged"}[diff.significant]
-    sentences.append(
-        f"{title}: {q_name} reached test accuracy {fmt(acc_q.mean)} vs {fmt(acc_c.mean)} for {c_name} "
-        f"({sig}); simulated locally it used {_ratio(sq.mean, sc.mean)} the energy of {c_name} "
-        f"({lbl_q} vs {lbl_c}){hw_sentence}."
-    )
+    chance = [name for name, g in ((c_name, c), (q_name, q)) if _at_chance(g)]
+    matched, matched_row = _matched_accuracy(c_name, c, q_name, q, target)
+    if matched_row:
+        rows.append(matched_row)
+    if chance:
+        sentences.append(
+            f"{title}: {' and '.join(chance)} did not beat the majority-class rate "
+            f"({fmt(float(g_majority(q if q_name in chance else c)))}) on every seed "
+            f"({q_name} {fmt(acc_q.mean)} vs {c_name} {fmt(acc_c.mean)} test accuracy), so no energy ratio "
+            "is quoted: a model at chance is flagged, not priced as if it worked."
+        )
+    else:
+        sentences.append(
+            f"{title}: {q_name} reached test accuracy {fmt(acc_q.mean)} vs {fmt(acc_c.mean)} for {c_name} "
+            f"({sig}); simulated locally it used {_ratio(sq.mean, sc.mean)} the energy of {c_name} "
+            f"({lbl_q} vs {lbl_c}){hw_sentence}. {matched}".strip()
+        )
     return [
         Table(["", f"classical: {c_name}", f"quantum: {q_name}", "quantum vs classical"], rows,
               caption=f"{c_name} vs {q_name} — {title}; seeds {seeds or 'unmatched'}"),
     ]
+
+
+# --------------------------------------------------------------------------- fair-fight helpers
+def g_majority(g: pd.DataFrame) -> float:
+    """Mean majority-class rate of a group's rows (NaN when not recorded)."""
+    if "majority_rate" not in g.columns or not g["majority_rate"].notna().any():
+        return float("nan")
+    return float(g["majority_rate"].astype(float).mean())
+
+
+def _at_chance(g: pd.DataFrame) -> bool:
+    """True when any row of the group is at or below its majority-class rate."""
+    if "above_majority" not in g.columns or not g["above_majority"].notna().any():
+        return False
+    return bool((~g["above_majority"].fillna(True).astype(bool)).any())
+
+
+def total_energy(g: pd.DataFrame) -> pd.Series:
+    """Local energy to obtain and use the model: search (if tuned) + fit + predict, per row."""
+    e = local_energy(g)
+    if "tune_energy_j" in g.columns:
+        e = e + g["tune_energy_j"].astype(float).fillna(0.0)
+    return e
+
+
+def _matched_accuracy(c_name, c, q_name, q, target: float | None) -> tuple[str, list | None]:
+    """The energy each side spent to reach a target accuracy (default: the lower of the two).
+
+    Returns the sentence and a table row. A side whose mean test accuracy stays below
+    the target is said never to reach it, and no ratio is quoted.
+    """
+    acc_c, acc_q = float(c["accuracy_test"].mean()), float(q["accuracy_test"].mean())
+    if not (np.isfinite(acc_c) and np.isfinite(acc_q)):
+        return "", None
+    t = min(acc_c, acc_q) if target is None else float(target)
+    how = "the lower of the two mean test accuracies" if target is None else "--target-accuracy"
+    ec, eq = float(total_energy(c).mean()), float(total_energy(q).mean())
+    lbl = _join_labels(_local_label(q), _local_label(c))
+    tuned = "tuned" in c.columns and bool(c["tuned"].fillna(False).astype(bool).any())
+    what = "search + fit + predict" if tuned else "fit + predict"
+    reach_c, reach_q = acc_c >= t - 1e-9, acc_q >= t - 1e-9
+    if reach_c and reach_q:
+        text = (f"At matched accuracy (target {fmt(t)}, {how}): {q_name} reached {fmt(acc_q)} with "
+                f"{fmt(eq)} J and {c_name} {fmt(acc_c)} with {fmt(ec)} J of local energy ({what}, {lbl}): "
+                f"{_ratio(eq, ec)} quantum simulated / classical.")
+        cell = (f"{_ratio(eq, ec)} at accuracy >= {fmt(t)}", lbl)
+    else:
+        missing = [(n, a) for n, a, ok in ((c_name, acc_c, reach_c), (q_name, acc_q, reach_q)) if not ok]
+        other = {c_name: (q_name, acc_q), q_name: (c_name, acc_c)}
+        parts = [f"{n} never reached {fmt(t)} (mean {fmt(a)})" for n, a in missing]
+        text = (f"At matched accuracy (target {fmt(t)}, {how}): {'; '.join(parts)}, so no energy ratio at "
+                f"matched accuracy is quoted ({other[missing[0][0]][0]} reached {fmt(other[missing[0][0]][1])}).")
+        cell = ("- (" + "; ".join(parts) + ")", "")
+    return text, [f"local energy at matched accuracy, {what} [J]",
+                  (f"{fmt(ec)} (accuracy {fmt(acc_c)})", _local_label(c)),
+                  (f"{fmt(eq)} (accuracy {fmt(acc_q)})", _local_label(q)), cell]
+
+
+#: Load average per core above which the report warns that other work shared the metered windows.
+HIGH_LOAD_PER_CORE = 0.5
+
+
+def _flags(frame: pd.DataFrame, meta: dict) -> list:
+    """Rows the reader must not trust at face value: chance-level models, collapsed kernels, busy machine."""
+    blocks: list = []
+    if "above_majority" in frame.columns:
+        bad = frame[~frame["above_majority"].fillna(True).astype(bool)]
+        if not bad.empty:
+            rows: list[list[Cell]] = [[str(r["model"]), str(r.get("seed", "")), fmt(float(r["accuracy_test"])),
+                                       fmt(float(r.get("majority_rate", np.nan)))] for _, r in bad.iterrows()]
+            blocks.append("Models at or below the majority-class rate (they learned nothing the class "
+                          "frequencies do not give; their energy is not compared in the headline):")
+            blocks.append(Table(["model", "seed", "test accuracy", "majority rate"], rows))
+        else:
+            blocks.append("Every model beat the majority-class rate on every seed.")
+    if "kernel_offdiag_std" in frame.columns and frame["kernel_offdiag_std"].notna().any():
+        k = frame[frame["kernel_offdiag_std"].notna()]
+        rows = []
+        states: list[str] = []
+        for _, r in k.iterrows():
+            collapsed = bool(r.get("kernel_collapsed")) if not is_missing(r.get("kernel_collapsed")) else False
+            rows.append([str(r["model"]), str(r.get("seed", "")), fmt(float(r["kernel_offdiag_mean"])),
+                         fmt(float(r["kernel_offdiag_std"])), fmt(float(r.get("support_vector_share", np.nan))),
+                         fmt(float(r.get("kernel_target_alignment", np.nan))),
+                         "COLLAPSED" if collapsed else "ok"])
+            states.append("COLLAPSED" if collapsed else "ok")
+        blocks.append("Kernel concentration of the fitted quantum kernel (training Gram matrix): a kernel whose "
+                      "off-diagonal entries barely vary cannot separate classes (exponential concentration); "
+                      "a high support-vector share says the same.")
+        blocks.append(Table(["model", "seed", "off-diagonal mean", "off-diagonal std", "support-vector share",
+                             "kernel-target alignment (centred)", "state"], rows))
+        if "COLLAPSED" in states:
+            blocks.append("Warning: the quantum kernel collapsed on some seeds (off-diagonal std < 0.01); "
+                          "tune its bandwidth (qsvc.bandwidth) before reading its energy.")
+    if "load_per_core" in frame.columns and frame["load_per_core"].notna().any():
+        worst = float(frame["load_per_core"].max())
+        if worst > HIGH_LOAD_PER_CORE:
+            blocks.append(f"Warning: the machine was busy during the metered windows (load up to {fmt(worst)} "
+                          "per core, column load_per_core); other work shared the cores, so local times and "
+                          "energies are inflated and noisier. Re-run on a quiet machine for numbers to quote.")
+        else:
+            blocks.append(f"Machine load during the metered windows: at most {fmt(worst)} per core (quiet).")
+    return blocks
+
+
+def _tuning_section(frame: pd.DataFrame, meta: dict) -> list:
+    """Hyperparameters chosen, what the search cost, and the accuracy-vs-energy Pareto front."""
+    if "tuned" not in frame.columns or not frame["tuned"].fillna(False).astype(bool).any():
+        return ["Hyperparameters were not tuned (--no-tune): every model used the registry's defaults "
+                "(column hyperparameters)."]
+    blocks: list = []
+    rows: list[list[Cell]] = []
+    for _, r in frame.iterrows():
+        rows.append([str(r["model"]), str(r.get("seed", "")), str(r.get("hyperparameters", "")),
+                     fmt(float(r.get("cv_accuracy", np.nan))), fmt(float(r["accuracy_test"])),
+                     str(r.get("tune_candidates", "")),
+                     (fmt(float(r.get("tune_energy_j", np.nan))), str(r.get("tune_energy_method", ""))),
+                     str(r.get("circuits_tune", "")), fmt(float(r.get("hw_energy_tune_j", np.nan)))])
+    blocks.append("Each model was tuned by stratified k-fold cross-validation on the training split only, "
+                  "with the same number of candidates for both models of a pair; the test split was used "
+                  "once, by the refitted best candidate. The search's energy is metered (tune_energy_j) and, "
+                  "for quantum models, its circuits priced on the device (hw_energy_tune_j, not included in "
+                  "hw_energy_j).")
+    blocks.append(Table(["model", "seed", "hyperparameters", "CV accuracy", "test accuracy", "candidates",
+                         "search energy [J]", "search circuits", "search hardware energy [J] (modelled)"], rows))
+    searches = meta.get("tuning") or []
+    if meta.get("tuning_error"):
+        blocks.append(meta["tuning_error"])
+    for s in searches:
+        cands = s.get("candidates") or []
+        pts = [(float(c.get("local_energy_j") or np.nan), float(c.get("cv_accuracy", np.nan))) for c in cands]
+        front = pareto_front(pts)
+        if not front:
+            continue
+        rows = []
+        for i in front:
+            c = cands[i]
+            hw = c.get("hw_energy_j")
+            rows.append([json.dumps(c.get("params", {}), sort_keys=True), fmt(float(c["cv_accuracy"])),
+                         (fmt(float(c["local_energy_j"])), "estimated"),
+                         (fmt(float(hw)), "modelled") if hw is not None else "-"])
+        blocks.append(Table(["candidate", "CV accuracy", "local energy [J]", "hardware energy [J]"], rows,
+                            caption=f"Pareto front (no candidate is both cheaper and more accurate): "
+                                    f"{s.get('model')} seed {s.get('seed')}, {len(cands)} candidates, "
+                                    f"{s.get('method', '')}. {s.get('energy_note', '')}"))
+    return blocks
 
 
 # --------------------------------------------------------------------------- per model
@@ -470,6 +630,7 @@ _SHOWN_METADATA = {
     "schema_version", "run_id", "qvc_version", "started_utc", "finished_utc", "status", "command",
     "config", "seeds", "versions", "machine", "git_revision", "meter", "device", "preprocessing",
     "carbon", "hardware_model",
+    "tuning", "tuning_error",  # from tuning.json, shown in the tuning section
 }
 
 
@@ -672,6 +833,37 @@ def _full_table(frame: pd.DataFrame) -> Table:
     return Table(cols, rows, caption="Every column of results.csv (numbers to 6 significant digits).")
 
 
+# --------------------------------------------------------------------------- frontier
+def _frontier_section(frame: pd.DataFrame) -> tuple[list, list[str]]:
+    """Verdict sentences, the frontier figure, the judged classical models and the deployment table."""
+    found = frontier.verdicts(frame)
+    sentences = [v.sentence for v in found]
+    blocks: list = list(sentences)
+    svg = plots.frontier(frame)
+    if svg:
+        blocks.append(Figure(svg, "Test accuracy against energy for every model of the run (log energy axes). "
+                                  "Top: fit + predict; bottom: per prediction. Left: on this machine (classical "
+                                  "models, quantum models simulated); right: the quantum workloads priced on the "
+                                  "device preset (modelled), on their own axis. Dashed: the Pareto-optimal models "
+                                  "of each panel."))
+    for v in found:
+        rows: list[list[Cell]] = [
+            [c.model, fmt(c.accuracy), "yes" if c.matches else "no", c.test_note, fmt(c.local_j),
+             "cheapest match" if v.cheapest is not None and c.model == v.cheapest.model else ""]
+            for c in sorted(v.candidates, key=lambda c: (not c.matches, c.local_j))
+        ]
+        blocks.append(Table(["classical model", "test accuracy", "does as well", "test",
+                             "local energy, fit + predict [J]", ""], rows,
+                            caption=f"Every classical model judged against {v.quantum} "
+                                    f"(test accuracy {fmt(v.accuracy)})"))
+    cols, rows = frontier.deployment_rows(frame, found)
+    blocks.append(Table(cols, rows, caption=(
+        "Deployment: training (fit, tuning excluded) energy next to energy per prediction (predict energy / "
+        "test samples). 'Repays' is the number of predictions after which the model's lower per-prediction "
+        "energy has paid back its higher training energy ('never': it also costs more per prediction).")))
+    return blocks, sentences
+
+
 # --------------------------------------------------------------------------- documents
 def build_run_report(frame: pd.DataFrame, meta: dict) -> Document:
     """The report of one run.
@@ -711,7 +903,7 @@ def build_run_report(frame: pd.DataFrame, meta: dict) -> Document:
         f"{_first(frame, 'device', cfg.get('device', '-'))} · status {meta.get('status', '-')} · "
         f"started {meta.get('started_utc', '-')}",
     ]
-    head_blocks, sentences = _headline(frame)
+    head_blocks, sentences = _headline(frame, cfg.get("target_accuracy"))
     figs: list = []
     svg = plots.accuracy_vs_energy(frame)
     if svg:
@@ -732,7 +924,13 @@ def build_run_report(frame: pd.DataFrame, meta: dict) -> Document:
     if note:
         comp_blocks.append(note)
     sweep_svg = plots.sweep(frame)
-    sections = [
+    sections = []
+    if frontier.has_frontier(frame):
+        front_blocks, front_sentences = _frontier_section(frame)
+        sentences = front_sentences + sentences
+        sections.append(Section("The classical frontier: is each quantum model cheaper than the cheapest "
+                                "classical model that does as well?", front_blocks, "frontier"))
+    sections += [
         Section("Headline: each matched pair", head_blocks, "headline"),
         Section("Accuracy, energy and time", figs, "plots"),
         Section("Hardware energy by component", comp_blocks, "components"),
@@ -740,6 +938,9 @@ def build_run_report(frame: pd.DataFrame, meta: dict) -> Document:
     if sweep_svg:
         sections.append(Section("Sweep", [Figure(sweep_svg, "Energy against the swept size.")], "sweep"))
     sections += [
+        Section("Diagnostics: chance level, kernel concentration, machine load", _flags(frame, meta), "flags"),
+        Section("Tuning: hyperparameters, search cost, accuracy-energy Pareto front",
+                _tuning_section(frame, meta), "tuning"),
         Section("Per model (statistics across seeds)", [_model_table(frame)], "models"),
         Section("Circuit ledger", _ledger(frame), "ledger"),
     ]

@@ -19,6 +19,7 @@ import re
 from typing import Literal
 
 import matplotlib
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -384,3 +385,91 @@ __all__ = [
     "sweep",
     "to_svg",
 ]
+
+
+def _frontier_points(frame: pd.DataFrame, total: bool) -> tuple[list, list]:
+    """(local points, hardware points) as (name, family, energy, accuracy) per model configuration."""
+    local, hw = [], []
+    for key, g in model_groups(frame):
+        acc = float(g["accuracy_test"].astype(float).mean())
+        name, family = group_name(key, frame), str(g.iloc[0].get("family", ""))
+        if total:
+            e_loc = float(local_energy(g).mean())
+            e_hw = float(g["hw_energy_j"].astype(float).mean()) if "hw_energy_j" in g.columns else math.nan
+        else:
+            n = g["n_test"].astype(float).replace(0, np.nan) if "n_test" in g.columns else np.nan
+            e_loc = float((g["predict_energy_j"].astype(float) / n).mean()) if "predict_energy_j" in g.columns \
+                else math.nan
+            e_hw = float((g["hw_energy_predict_j"].astype(float) / n).mean()) \
+                if "hw_energy_predict_j" in g.columns else math.nan
+        if np.isfinite(acc) and _positive(e_loc):
+            local.append((name, family, e_loc, acc))
+        if np.isfinite(acc) and _positive(e_hw):
+            hw.append((name, family, e_hw, acc))
+    return local, hw
+
+
+def frontier(frame: pd.DataFrame) -> str | None:
+    """The classical frontier: test accuracy against energy for every model of the run.
+
+    Top row: fit + predict; bottom row: energy per prediction. Left: everything run on this
+    machine (classical models and the quantum models simulated); right: the quantum
+    workloads priced on the device preset (modelled), on their own log axis so the local
+    panel is not squeezed by the many decades between them. In each panel the
+    Pareto-optimal models (no other has both less energy and higher accuracy) are joined.
+    """
+    if "accuracy_test" not in frame.columns or "fit_energy_j" not in frame.columns:
+        return None
+    panels = [_frontier_points(frame, True), _frontier_points(frame, False)]
+    if not any(p[0] for p in panels):
+        return None
+    with_hw = any(p[1] for p in panels)
+    fig = Figure(figsize=(11.0 if with_hw else 7.0, 8.4))
+    axes = fig.subplots(2, 2 if with_hw else 1, squeeze=False, sharey=True)
+    local_lbl = labels_of(frame, "fit_energy_j")
+    hw_lbl = labels_of(frame, "hw_energy_j") if "hw_energy_j" in frame.columns else ""
+    accs = [p[3] for pts in panels for side in pts for p in side]
+    for r, (loc, hw) in enumerate(panels):
+        what = "fit + predict" if r == 0 else "per prediction"
+        sides = [(loc, f"this machine: {what} [J] ({local_lbl})")]
+        if with_hw:
+            sides.append((hw, f"quantum on the device preset: {what} [J] ({hw_lbl})"))
+        for c, (pts, xlabel) in enumerate(sides):
+            ax = axes[r][c]
+            for k, (name, family, e, a) in enumerate(pts):
+                colour = _TAB10[k % len(_TAB10)] if family == "classical" else "#d62728"
+                marker = ("s" if c == 1 else _MARKERS.get(family, "D"))
+                ax.plot([e], [a], marker=marker, ls="", ms=8, color=colour,
+                        mfc="white" if c == 1 else colour, mew=2, zorder=3)
+                ax.annotate(name, (e, a), textcoords="offset points", xytext=(5, 5 - 11 * (k % 2)),
+                            fontsize=8, color=colour)
+            front = pareto_front([(p[2], p[3]) for p in pts])
+            if len(front) > 1:
+                ax.plot([p[0] for p in front], [p[1] for p in front], color="#555555", lw=1.2, ls="--",
+                        zorder=2)
+            if pts:
+                xs = [p[2] for p in pts]
+                ax.set_xscale("log")
+                lo, hi = min(xs) / 3, max(xs) * 3
+                if hi / lo < 100:  # at least two decades, so the log axis has labelled major ticks
+                    mid = math.sqrt(lo * hi)
+                    lo, hi = mid / 10, mid * 10
+                ax.set_xlim(lo, hi)
+                ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            else:
+                ax.text(0.5, 0.5, "nothing to plot", transform=ax.transAxes, ha="center")
+            ax.set_xlabel(xlabel, fontsize=9)
+            ax.grid(True, which="major", alpha=0.3)
+        axes[r][0].set_ylabel("test accuracy (mean over seeds)")
+    if accs:
+        axes[0][0].set_ylim(max(0.0, min(accs) - 0.05), min(1.02, max(accs) + 0.03))
+    handles = [
+        matplotlib.lines.Line2D([], [], marker="o", ls="", color="#444444", label="classical (local)"),
+        matplotlib.lines.Line2D([], [], marker="^", ls="", color="#d62728", label="quantum, simulated (local)"),
+        matplotlib.lines.Line2D([], [], ls="--", color="#555555", label="Pareto front of the panel"),
+    ]
+    if with_hw:
+        handles.insert(2, matplotlib.lines.Line2D([], [], marker="s", ls="", mfc="white", mec="#d62728",
+                                                  mew=2, color="#d62728", label="quantum, modelled hardware"))
+    fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=9, frameon=False)
+    return to_svg(fig)

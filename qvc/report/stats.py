@@ -191,3 +191,21 @@ def summarize(values, confidence: float = CONFIDENCE) -> Summary:
     name = str(getattr(values, "name", "") or "")
     high = 1.0 if name.startswith(("accuracy_", "f1_")) else math.inf
     return mean_ci(values, confidence, low=0.0, high=high)
+
+
+def pareto_front(points: list[tuple[float, float]]) -> list[int]:
+    """Indices of the (energy, accuracy) points no other point beats on both (lower energy, higher accuracy).
+
+    Examples
+    --------
+    >>> pareto_front([(1.0, 0.8), (2.0, 0.9), (3.0, 0.85), (0.5, 0.5)])
+    [3, 0, 1]
+    """
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
+    front, best = [], -np.inf
+    for i in order:
+        e, a = points[i]
+        if np.isfinite(e) and np.isfinite(a) and a > best:
+            front.append(i)
+            best = a
+    return front

@@ -16,9 +16,13 @@ from qvc.quantum.ibm.sampler import IbmSampler
 
 
 def hardware_qnn(
-    feature_map: QuantumCircuit, ansatz: QuantumCircuit, n_classes: int, sampler: IbmSampler
+    feature_map: QuantumCircuit, ansatz: QuantumCircuit, n_classes: int, sampler: IbmSampler,
+    interpret=None,
 ):
-    """``SamplerQNN`` over ``feature_map`` + ``ansatz`` whose counts come from ``sampler``."""
+    """``SamplerQNN`` over ``feature_map`` + ``ansatz`` whose counts come from ``sampler``.
+
+    ``interpret`` maps a measured integer to a class (default: ``x mod n_classes``).
+    """
     from qiskit_machine_learning.neural_networks import SamplerQNN
 
     circuit = feature_map.compose(ansatz)
@@ -28,7 +32,7 @@ def hardware_qnn(
         circuit=circuit,
         input_params=list(feature_map.parameters),
         weight_params=list(ansatz.parameters),
-        interpret=lambda x: x % k,
+        interpret=interpret if interpret is not None else (lambda x: x % k),
         output_shape=k,
         sampler=sampler,
     )
@@ -36,7 +40,7 @@ def hardware_qnn(
 
 def hardware_class_probabilities(
     feature_map: QuantumCircuit, ansatz: QuantumCircuit, X: np.ndarray, weights: np.ndarray,
-    n_classes: int, sampler: IbmSampler,
+    n_classes: int, sampler: IbmSampler, interpret=None,
 ) -> np.ndarray:
     """Class probabilities, shape ``(len(X), n_classes)``, estimated from shots on the backend.
 
@@ -53,5 +57,5 @@ def hardware_class_probabilities(
     >>> p.shape, bool(np.allclose(p.sum(axis=1), 1.0))
     ((3, 2), True)
     """
-    qnn = hardware_qnn(feature_map, ansatz, n_classes, sampler)
+    qnn = hardware_qnn(feature_map, ansatz, n_classes, sampler, interpret)
     return np.asarray(qnn.forward(np.asarray(X, dtype=float), np.asarray(weights, dtype=float)))
