@@ -375,11 +375,15 @@ def test_sweep_figure_when_qubits_vary(tmp_path):
 
 
 def test_committed_example_renders(tmp_path):
-    """reports/example/ holds a real run (all four models, seed 42) that `qvc report` can rebuild."""
+    """reports/example/ holds a real run (both pairs and the frontier, seeds 42-44) that `qvc report` can rebuild."""
+    from qvc.models.registry import MODEL_NAMES
+
     example = Path(__file__).resolve().parents[1] / "reports" / "example"
     frame = load_results(example)
-    assert sorted(frame["model"]) == ["mlp", "qsvc", "svm", "vqc"]
-    assert set(frame["seed"]) == {42}
+    assert sorted(set(frame["model"])) == sorted(MODEL_NAMES)
+    assert set(frame["seed"]) == {42, 43, 44}
+    assert frame["tuned"].all() and frame["above_majority"].all()
+    assert "the least-energy classical model that does as well is" in (example / "report.md").read_text()
     assert set(frame["fit_energy_method"]) <= {"measured", "estimated"}
     assert set(frame.loc[frame["family"] == "quantum", "hw_energy_method"]) <= {"modelled", "hardware-reported"}
     copy = tmp_path / "example"

@@ -638,7 +638,7 @@ def _metered_tune(ctx: RunContext, name: str, cfg: ModelConfig, data: PreparedDa
     if ctx.spec.execution_mode.is_ibm:
         # the search is simulated locally (submitting every fold would cost QPU time); its
         # circuits are still in the ledger and priced as if run on the device
-        cfg = replace(cfg, execution="exact")
+        cfg = replace(cfg, execution="exact", train_on_hardware=False)
     return measure_repeated(
         ctx.meter, f"{name}-tune",
         lambda _: tune_model(name, cfg, X_tr, y_tr, space=ctx.space, n_candidates=n, folds=ctx.spec.cv_folds),

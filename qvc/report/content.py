@@ -197,6 +197,10 @@ def _headline(frame: pd.DataFrame, target: float | None = None) -> tuple[list, l
     return blocks, sentences
 
 
+#: How the local energy ratios attribute both sides (the meters' readings, :mod:`qvc.energy.host`).
+_LOCAL_MODE = ", both sides marginal: the same meter's readings, PUE 1"
+
+
 def _like_for_like_classical(c, q, local_summary):
     """The classical energy in the hardware side's attribution mode, and the words saying so.
 
@@ -239,7 +243,7 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
     rows.append([
         "local energy, fit + predict [J]",
         (sc.text(), lbl_c), (sq.text(), lbl_q),
-        (ratio_note + " quantum simulated / classical", _join_labels(lbl_q, lbl_c)),
+        (ratio_note + " quantum simulated / classical" + _LOCAL_MODE, _join_labels(lbl_q, lbl_c)),
     ])
     carbon_c, carbon_q = _carbon_local(c), _carbon_local(q)
     if carbon_c and carbon_q:
@@ -300,7 +304,7 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
         sentences.append(
             f"{title}: {q_name} reached test accuracy {fmt(acc_q.mean)} vs {fmt(acc_c.mean)} for {c_name} "
             f"({sig}); simulated locally it used {_ratio(sq.mean, sc.mean)} the energy of {c_name} "
-            f"({lbl_q} vs {lbl_c}){hw_sentence}. {matched}".strip()
+            f"({lbl_q} vs {lbl_c}{_LOCAL_MODE}){hw_sentence}. {matched}".strip()
         )
     return [
         Table(["", f"classical: {c_name}", f"quantum: {q_name}", "quantum vs classical"], rows,

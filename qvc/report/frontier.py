@@ -165,8 +165,12 @@ def judge(q: pd.DataFrame, c: pd.DataFrame, name: str, mode: str = "") -> Match:
                 if seeds else "no shared seed")
     else:
         ok = diff.diff.mean >= -1e-12 or not diff.significant
-        note = (f"{'not significantly worse' if ok else 'significantly worse'}: mean difference "
-                f"{diff.diff.mean:+.3g}, paired t-test over {diff.n} seeds"
+        if diff.diff.mean > 1e-12:
+            verdict = "significantly better" if diff.significant else "not significantly different"
+        else:
+            verdict = "not significantly worse" if ok else "significantly worse"
+        mean = 0.0 if abs(diff.diff.mean) < 1e-12 else diff.diff.mean  # float noise of equal accuracies
+        note = (f"{verdict}: mean difference {mean:+.3g}, paired t-test over {diff.n} seeds"
                 + (f", p = {diff.p_value:.2g}" if np.isfinite(diff.p_value) else ""))
     return Match(name, acc, ok, note, float(_local(c).mean()), _attributed(c, mode))
 
@@ -227,7 +231,8 @@ def _sentence(name, q, acc, cheapest, cands, classical, mode, qkey) -> str:
     text = (f"{name} ({acc_text}): the least-energy classical model that does as well is {cheapest.model} "
             f"(test accuracy {fmt(cheapest.accuracy)}; {cheapest.test_note}); simulated on this machine "
             f"{name} used {_ratio(local_q, cheapest.local_j)} the energy of {cheapest.model} "
-            f"(fit + predict, local energy, the same meter and attribution on both sides: {lbl_q} vs {lbl_c})")
+            f"(fit + predict, local energy, both sides marginal: the same meter's readings, PUE 1; "
+            f"{lbl_q} vs {lbl_c})")
     if "hw_energy_j" in q.columns and q["hw_energy_j"].notna().any():
         hw = float(q["hw_energy_j"].astype(float).mean())
         device = qkey.get("device") or "the device preset"
