@@ -134,3 +134,24 @@ def test_rows_record_what_the_shared_budget_bought(out_dir):
     assert steps["vqc"] == 25
     vqc = df[df.model == "vqc"].iloc[0]
     assert vqc["circuits_fit"] == 25 * vqc["n_train"]
+
+
+def test_warm_up_fits_the_runs_feature_map(monkeypatch):
+    """The warm-up fit uses the run's entanglement, device and fixed params (not the registry's full map)."""
+    import qvc.experiment.runner as runner
+    from qvc.experiment.spec import ExperimentSpec
+
+    seen = []
+    real = runner.build_model
+
+    def spy(name, cfg, params=None):
+        seen.append(cfg)
+        return real(name, cfg, params)
+
+    monkeypatch.setattr(runner, "build_model", spy)
+    monkeypatch.setattr(runner, "_WARMED", set())
+    spec = ExperimentSpec("iris", qubits=3, models=("qsvc",), entanglement="linear", device="ibm_eagle",
+                          params={"qsvc": {"bandwidth": 0.1}}, seeds=(42,)).validate()
+    runner.warm_up(spec, runner._prepare_one(spec, 42))
+    (cfg,) = seen
+    assert (cfg.entanglement, cfg.device, cfg.params) == ("linear", "ibm_eagle", {"qsvc": {"bandwidth": 0.1}})

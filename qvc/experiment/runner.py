@@ -481,8 +481,11 @@ def warm_up(spec: ExperimentSpec, data: PreparedData) -> None:
         return
     idx = np.concatenate([np.flatnonzero(data.y_train == c)[:2] for c in np.unique(data.y_train)])
     X, y = data.X_train[idx], data.y_train[idx]
+    # the run's feature map (entanglement, fixed params) and simulator: a warm-up of another circuit
+    # warms nothing, and can cost far more (full entanglement under MPS at 26 qubits: minutes)
     cfg = ModelConfig(n_features=data.n_features, n_classes=data.n_classes, seed=0, max_iter=2,
-                      shots=spec.simulation_shots, execution=spec.execution)
+                      shots=spec.simulation_shots, execution=spec.execution, entanglement=spec.entanglement,
+                      device=spec.device, params=spec.params)
     for name in spec.models:
         key = (name, data.n_features, spec.execution)
         if key in _WARMED:
