@@ -391,3 +391,14 @@ def test_committed_example_renders(tmp_path):
     _, page = write_report(copy)
     assert page.read_text().count("<svg") >= 2
     assert (example / "regenerate.sh").is_file()
+
+
+def test_hardware_components_come_from_the_schema():
+    from qvc.experiment.results import COLUMNS, HW_COMPONENT_COLUMNS
+    from qvc.report.columns import component_columns
+
+    assert set(HW_COMPONENT_COLUMNS) <= set(COLUMNS)
+    # every schema column the report takes for a component is one, whatever its spelling
+    assert set(component_columns(COLUMNS).values()) == set(HW_COMPONENT_COLUMNS)
+    # a column outside the schema still follows the naming rule (another module's component)
+    assert component_columns(["hw_energy_pumps_j", "hw_energy_total_j"]) == {"pumps": "hw_energy_pumps_j"}

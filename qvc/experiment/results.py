@@ -270,6 +270,10 @@ _COLUMN_LIST: tuple[Column, ...] = (
 
 #: Result columns, in order: name -> :class:`Column` (documented in docs/ARCHITECTURE.md).
 COLUMNS: dict[str, Column] = {c.name: c for c in _COLUMN_LIST}
+
+#: The hardware power components' energy columns, ``hw_energy_<component>_j`` (they add up to
+#: ``hw_energy_typical_j``); every other ``hw_energy_*_j`` column is a phase, total or share.
+HW_COMPONENT_COLUMNS: tuple[str, ...] = tuple(f"hw_energy_{c}_j" for c in ENERGY_COMPONENTS)
 assert len(COLUMNS) == len(_COLUMN_LIST), "duplicate column name"
 
 _INT_COLUMNS = frozenset(c.name for c in _COLUMN_LIST if c.dtype == "int")

@@ -18,9 +18,12 @@ Intervals
     ``<column>_low`` and ``<column>_high`` bound any numeric column, e.g.
     ``hw_energy_j_low`` / ``hw_energy_j_high``; they share the column's label.
 Hardware components
-    ``hw_energy_<name>_j`` (``<name>`` e.g. ``cryogenics``, ``control``,
-    ``readout``, ``servers``, ``facility``; not ``fit``, ``predict``, ``typical``, ``unmitigated`` or ``tune``,
-    which are phases and totals); labelled by
+    the schema's :data:`~qvc.experiment.results.HW_COMPONENT_COLUMNS`
+    (``hw_energy_<name>_j``, ``<name>`` one of ``cryogenics``, ``vacuum``, ``lasers``,
+    ``control``, ``readout``, ``servers``, ``facility``); a ``hw_energy_<name>_j`` column the
+    schema does not know (another module's, or an older run's) counts as a component unless
+    ``<name>`` is a phase or total (``fit``, ``predict``, ``typical``, ``unmitigated``,
+    ``tune`` ...); labelled by
     ``hw_energy_method``. When ``hw_energy_typical_j`` exists the components are
     taken to add up to it (the cost model prices components at typical parameter
     values; ``hw_energy_j`` is a Monte Carlo median). Every other ``hw_*``
@@ -54,8 +57,9 @@ LABELS = ("measured", "estimated", "modelled", "hardware-reported")
 
 _INTERVAL_SUFFIXES = ("_low", "_high", "_median")
 _COMPONENT = re.compile(r"^hw_energy_(?P<name>.+)_j$")
-#: ``hw_energy_<x>_j`` columns that are phases or totals, not components.
-_NOT_COMPONENTS = {"fit", "predict", "typical", "median", "total", "above_idle", "unmitigated", "tune"}
+#: ``hw_energy_<x>_j`` spellings, outside the schema, that are phases or totals, not components.
+_NOT_COMPONENTS = {"fit", "predict", "typical", "median", "total", "above_idle", "unmitigated", "tune",
+                   "per_prediction"}
 
 
 def is_missing(value: object) -> bool:
@@ -143,15 +147,18 @@ def component_columns(columns: Iterable[str]) -> dict[str, str]:
     >>> component_columns(["hw_energy_j", "hw_energy_fit_j", "hw_energy_typical_j", "hw_energy_control_j"])
     {'control': 'hw_energy_control_j'}
     """
+    from qvc.experiment.results import COLUMNS, HW_COMPONENT_COLUMNS
+
     out = {}
     for c in columns:
         if c.endswith(_INTERVAL_SUFFIXES) or c.endswith("_method"):
             continue
         m = _COMPONENT.match(c)
-        if m:
-            name = m.group("name")
-            if name not in _NOT_COMPONENTS:
-                out[name] = c
+        if not m:
+            continue
+        name = m.group("name")
+        if c in HW_COMPONENT_COLUMNS or (c not in COLUMNS and name not in _NOT_COMPONENTS):
+            out[name] = c
     return out
 
 
