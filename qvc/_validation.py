@@ -62,6 +62,23 @@ def check_nonnegative_float(value: object, name: str) -> float:
     return as_float
 
 
+def check_mitigation_factor(value: object, name: str = "mitigation_factor") -> float:
+    """Return ``value`` as a float >= 1 (the shots multiplier of error mitigation), or a usage error.
+
+    Examples
+    --------
+    >>> check_mitigation_factor("2")
+    2.0
+    """
+    try:
+        as_float = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        as_float = float("nan")
+    if isinstance(value, bool) or not math.isfinite(as_float) or as_float < 1.0:
+        raise QvcUsageError(f"{name} must be a number >= 1 (got {value!r}); 1 means no mitigation")
+    return as_float
+
+
 def check_choice(value: str, choices: Iterable[str], name: str) -> str:
     """Return ``value`` if it is one of ``choices``; otherwise a usage error listing them."""
     options = list(choices)

@@ -646,15 +646,13 @@ class HardwareCost:
 
 def _check_args(device: DevicePreset, mode: str, mitigation_factor: float, n_draws: int,
                 mitigation: str = "none") -> None:
-    from qvc._validation import check_choice, check_positive_int
+    from qvc._validation import check_choice, check_mitigation_factor, check_positive_int
 
     check_choice(mode, ATTRIBUTION_MODES, "attribution mode")
     check_mitigation(mitigation)
-    if not (isinstance(mitigation_factor, (int, float)) and math.isfinite(mitigation_factor)
-            and mitigation_factor >= 1.0):
-        raise QvcUsageError(
-            f"--mitigation-factor must be a number >= 1 (got {mitigation_factor!r}); 1 means no mitigation"
-        )
+    if not isinstance(mitigation_factor, (int, float)):  # the library call takes numbers, not text
+        raise QvcUsageError(f"--mitigation-factor must be a number >= 1 (got {mitigation_factor!r})")
+    check_mitigation_factor(mitigation_factor, "--mitigation-factor")
     check_positive_int(n_draws, "number of Monte Carlo draws")
 
 

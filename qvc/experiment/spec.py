@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
@@ -228,15 +227,9 @@ class ExperimentSpec:
         self.test_size = test_size
         _keyed("device_file" if self.device_file else "device", get_device, self.device, self.device_file)
         _keyed("attribution", check_choice, self.attribution, ATTRIBUTION_MODES, "attribution")
-        try:
-            self.mitigation_factor = float(self.mitigation_factor)
-        except (TypeError, ValueError):
-            self.mitigation_factor = float("nan")
-        if not math.isfinite(self.mitigation_factor) or self.mitigation_factor < 1.0:
-            raise QvcUsageError(
-                f"mitigation_factor must be a number >= 1 (got {self.mitigation_factor!r}); 1 means no mitigation",
-                key="mitigation_factor",
-            )
+        from qvc._validation import check_mitigation_factor
+
+        self.mitigation_factor = _keyed("mitigation_factor", check_mitigation_factor, self.mitigation_factor)
         self.execution = _keyed("execution", check_execution, self.execution)
         if self.ibm_timeout_s is not None:
             from qvc._validation import check_nonnegative_float
