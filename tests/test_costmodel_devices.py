@@ -235,3 +235,23 @@ assert _fake_backend.cache_info().currsize == 0, "pricing built a fake backend"
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_unknown_device_is_refused_before_the_heavy_imports(tmp_path):
+    # qvc run checks --device / --device-file with the other argument-only checks (a TOML file),
+    # before the runner imports scikit-learn, qiskit and the simulator (~5 s on a loaded machine)
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+from qvc.cli import main
+assert main(["run", "iris", "--device", "nosuch", "--out", {str(tmp_path)!r}]) == 2
+assert main(["run", "iris", "--device-file", {str(tmp_path / "missing.toml")!r}, "--out", {str(tmp_path)!r}]) == 2
+heavy = [m for m in ("qvc.experiment.runner", "sklearn", "qiskit", "matplotlib") if m in sys.modules]
+assert not heavy, heavy
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "unknown device 'nosuch'" in out.stderr and "missing.toml" in out.stderr
+    assert list(tmp_path.iterdir()) == []
