@@ -265,14 +265,14 @@ def print_kernel(rows: list[dict], peak: float) -> None:
     for r in rows:
         base = r["sides"]["qvc"]["cpu_min"]
         for side, t in r["sides"].items():
-            print(f"{r['n']:>6} {r['samples']:>4} {side:>10} {t['cpu_min']:>8.3f} {t['cpu_med']:>8.3f} "
-                  f"{t['wall_min']:>8.3f} {t['wall_med']:>8.3f} {t['load']:>5.1f} {t['cpu_min'] / base:>7.1f} "
+            print(f"{r['n']:>6} {r['samples']:>4} {side:>10} {t['cpu_min']:>8.4f} {t['cpu_med']:>8.4f} "
+                  f"{t['wall_min']:>8.4f} {t['wall_med']:>8.4f} {t['load']:>5.1f} {t['cpu_min'] / base:>7.2f} "
                   f"{t['diff']:>8.1e}")
         st = r["steps"]
         flops = r["samples"] ** 2 / 2 * 2 ** r["n"] * 8
         rate = flops / st["gram"] / 1e9 if st["gram"] > 0 else float("nan")
-        print(f"{'':>6} {'':>4} {'qvc steps':>10}  compile {st['compile']:.3f} s, states {st['states']:.3f} s, "
-              f"Gram {st['gram']:.3f} s = {rate:.1f} GFLOP/s ({100 * rate / peak:.0f} % of single-thread "
+        print(f"{'':>6} {'':>4} {'qvc steps':>10}  compile {st['compile']:.4f} s, states {st['states']:.4f} s, "
+              f"Gram {st['gram']:.4f} s = {rate:.1f} GFLOP/s ({100 * rate / peak:.0f} % of single-thread "
               f"ZHERK peak); |qvc - Statevector| = {r['sv_err']:.1e}")
     print(f"CPU seconds (min and median of the repeats, sides interleaved); 'x qvc' = side's min CPU / "
           "qvc's (warm); "
@@ -294,9 +294,9 @@ def print_summary(rows: list[dict]) -> None:
                 cells.append("-")
             else:
                 ratio = t["cpu_min"] / base
-                cells.append(f"{ratio:.1f}x slower" if ratio >= 1 else f"**{1 / ratio:.1f}x faster**")
+                cells.append(f"{ratio:.2f}x slower" if ratio >= 1 else f"**{1 / ratio:.2f}x faster**")
         load = statistics.median(t["load"] for t in r["sides"].values())
-        print(f"| {r['n']} x {r['samples']} | {base:.3f} | " + " | ".join(cells) + f" | {load:.1f} |")
+        print(f"| {r['n']} x {r['samples']} | {base:.4f} | " + " | ".join(cells) + f" | {load:.1f} |")
 
 
 def _parse_sizes(text: str) -> list[tuple[int, int]]:

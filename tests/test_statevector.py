@@ -165,3 +165,15 @@ def test_shifted_angle_columns_are_not_taken_from_a_repeated_block():
     got = cc.run_angles(shifted)
     cc._shared = {}  # the same run without sharing
     assert np.abs(got - cc.run_angles(shifted)).max() < 1e-12
+
+
+def test_constant_layers_of_several_windows_match_qiskit():
+    # the second Hadamard layer of a 9- and 10-qubit map spans three windows, written into two
+    # alternating arrays (the run's own state among them); a layer with a complex window (s, h)
+    qc = QuantumCircuit(10)
+    qc.h(range(10))
+    qc.s(range(0, 10, 3))
+    qc.rz(ParameterVector("t", 1)[0], 4)
+    qc.h(range(10))
+    for circuit in (zz_feature_map(9), zz_feature_map(10, reps=3), qc):
+        assert _max_error(circuit, np.random.default_rng(8), batch=2) < 1e-10

@@ -727,12 +727,20 @@ class _Layer:
             self._plan = plan
         return self._plan
 
-    def apply(self, state: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    def apply(self, state: np.ndarray, angles: np.ndarray, reuse: bool = False) -> np.ndarray:
+        """The states after the layer; ``reuse``: ``state`` may be overwritten (the caller's own)."""
         n = self.num_qubits
         if self.constant:
+            # the windows write into two alternating arrays: one new array per layer, not per
+            # window (fresh pages of a large batch cost more than the arithmetic on them)
+            spare, owned = None, reuse
             for lo, k, m in self._constant_plan():
-                state = _apply_window_real(state, m, lo, k, n) if m.dtype.kind == "f" else \
-                    _apply_window(state, m, lo, k, n)
+                if m.dtype.kind == "f":
+                    new = _apply_window_real(state, m, lo, k, n, out=spare)
+                else:
+                    new = _apply_window(state, m, lo, k, n)
+                spare = state if owned and state.flags.c_contiguous and state.dtype == complex else None
+                owned, state = True, new
             return state
         for start in range(0, n, self.window):
             lo, k = start, min(self.window, n - start)
@@ -780,21 +788,26 @@ def _apply_window(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int) -> 
     return np.matmul(m[:, None], state.reshape(b, lsz, d, rsz)).reshape(b, -1)
 
 
-def _apply_window_real(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int) -> np.ndarray:
+def _apply_window_real(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int,
+                       out: np.ndarray | None = None) -> np.ndarray:
     """Apply a real ``2**k`` matrix to qubits ``q0 .. q0+k-1`` of complex states, as real products.
 
     The complex array is read as interleaved (re, im) doubles, so a real gate (Hadamards, real
-    rotations) costs half the arithmetic of a complex matrix product.
+    rotations) costs half the arithmetic of a complex matrix product. ``out``: a C-contiguous
+    complex array of the states' shape, not overlapping them, to write the result into.
     """
     b = state.shape[0]
     x = np.ascontiguousarray(state).view(np.float64)
     lsz, r2, d = 2 ** (n - q0 - k), 2 ** (q0 + 1), 2**k
+    if out is None:
+        out = np.empty(state.shape, dtype=complex)
+    res = out.view(np.float64)
     if r2 <= 8:  # fold the low qubits (and re/im) into the matrix: one product on the last axis
         big = np.kron(m, np.eye(r2))
-        out = x.reshape(b * lsz, d * r2) @ big.T
+        np.matmul(x.reshape(b * lsz, d * r2), big.T, out=res.reshape(b * lsz, d * r2))
     else:
-        out = np.matmul(m, x.reshape(b * lsz, d, r2))
-    return out.reshape(b, -1).view(complex)
+        np.matmul(m, x.reshape(b * lsz, d, r2), out=res.reshape(b * lsz, d, r2))
+    return out
 
 
 _CONTROLLER = None
@@ -1122,7 +1135,9 @@ class CompiledCircuit:
                     inverse = qf.inverse()
                     if inverse is not None:
                         state = np.take(state, inverse, axis=1)
-                elif isinstance(op, (_Block, _Layer)):
+                elif isinstance(op, _Layer):
+                    state = op.apply(state, angles, reuse=True)  # (state: this run's own array)
+                elif isinstance(op, _Block):
                     state = op.apply(state, angles)
                 else:
                     m = op.matrix(angles)
