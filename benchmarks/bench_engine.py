@@ -10,6 +10,7 @@ Every side runs on ONE thread (BLAS, OpenMP and Aer are pinned before anything i
 and is timed ``--repeats`` times, the sides interleaved round-robin so that a change of load
 hits all of them; the table gives min and median CPU seconds (``time.process_time``) and wall
 seconds, and the 1-minute load average seen while the side ran. Compare sides by CPU seconds.
+The order of the sides rotates from one repeat to the next.
 
 Data: breast_cancer (569 samples), standardised, PCA to n features = n qubits, scaled to
 angles (qvc.data.prepare_dataset, seed 42); the first ``samples`` rows of train + test.
@@ -32,6 +33,29 @@ Kernel: the symmetric Gram matrix of the ZZ feature map (reps 2, full entangleme
 
 Every anchor's Gram matrix is compared entry by entry with qvc's; qvc's states with qiskit's
 ``Statevector`` on three samples.
+
+Last measured (2026-11-30, branch perf16b; a 2-vCPU AMD EPYC VM shared with other work, so
+1-minute load 1.8-2.7; ``--sizes 4x569,8x569,12x569,16x300 --repeats 5 --sides numpy,aer
+--skip-qnn``; CPU seconds, min of 5; anchors as multiples of qvc's time)::
+
+    | qubits x samples | qvc (CPU s, min) | numpy        | aer           | qvc cold     | load |
+    |------------------|------------------|--------------|---------------|--------------|------|
+    | 4 x 569          | 0.0032           | 1.08x slower | 136.21x slower| 1.70x slower | 2.6  |
+    | 8 x 569          | 0.0176           | 1.76x slower | 59.54x slower | 1.49x slower | 2.7  |
+    | 12 x 569         | 0.2103           | 3.07x slower | 25.16x slower | 1.11x slower | 2.4  |
+    | 16 x 300         | 2.4077           | 2.67x slower | 8.49x slower  | 1.69x faster | 1.8  |
+
+    qvc steps: 4 x 569 compile 0.0030 s, states 0.0008 s, Gram 0.0017 s; 8 x 569 0.0080 /
+    0.0054 / 0.0102 s (Gram at 85 % of the 38 GFLOP/s single-thread ZHERK rate); 12 x 569
+    0.0145 / 0.0793 / 0.1257 s (111 %); 16 x 300 0.0262 / 0.7407 / 0.6836 s (91 %).
+
+At 4 qubits the margin over the numpy closed form is thin (1.08x-1.36x over four runs, ~1.0x
+at load 3): both are a few milliseconds of fixed costs. At 16 qubits the times are bimodal
+(1.4 s or 2.4 s for the same call, qvc and qvc cold alike): a 300 x 2**16 batch is 315 MB,
+and whether its fresh pages fault in as huge pages or 4 KiB ones (~3.5 us each on this VM)
+depends on what ran before. One earlier run with every side (4, 8, 12 qubits, load 3.0,
+engine before the alternating layer buffers): qiskit-ml 1571x / 516x / 83x slower,
+PennyLane lightning 934x / 519x / 62x slower. 20 x 40 not re-measured.
 
 QNN: see ``--skip-qnn``; one full VQC training run on the training split against qiskit-ml's
 VQC (EXTRAPOLATED per objective evaluation unless ``--full-reference``), and weight gradients
@@ -234,8 +258,9 @@ def bench_kernel(n: int, samples: int, repeats: int, sides: list[str]) -> dict:
     times: dict[str, list] = {s: [] for s in sides}
     grams: dict[str, np.ndarray] = {}
     steps = []
-    for _ in range(repeats):
-        for side in sides:
+    for r in range(repeats):
+        # the order rotates each repeat, so that no side always runs right after the same one
+        for side in sides[r % len(sides):] + sides[:r % len(sides)]:
             cpu, wall, load, gram = _measure(runs[side])
             times[side].append((cpu, wall, load))
             grams[side] = gram
