@@ -10,6 +10,7 @@ Every side runs on ONE thread (BLAS, OpenMP and Aer are pinned before anything i
 and is timed ``--repeats`` times, the sides interleaved round-robin so that a change of load
 hits all of them; the table gives min and median CPU seconds (``time.process_time``) and wall
 seconds, and the 1-minute load average seen while the side ran. Compare sides by CPU seconds.
+The order of the sides rotates from one repeat to the next.
 
 Data: breast_cancer (569 samples), standardised, PCA to n features = n qubits, scaled to
 angles (qvc.data.prepare_dataset, seed 42); the first ``samples`` rows of train + test.
@@ -32,6 +33,29 @@ Kernel: the symmetric Gram matrix of the ZZ feature map (reps 2, full entangleme
 
 Every anchor's Gram matrix is compared entry by entry with qvc's; qvc's states with qiskit's
 ``Statevector`` on three samples.
+
+Last measured (2026-11-30, branch perf16b; a 2-vCPU AMD EPYC VM shared with other work, so
+1-minute load 1.8-2.7; ``--sizes 4x569,8x569,12x569,16x300 --repeats 5 --sides numpy,aer
+--skip-qnn``; CPU seconds, min of 5; anchors as multiples of qvc's time)::
+
+    | qubits x samples | qvc (CPU s, min) | numpy        | aer           | qvc cold     | load |
+    |------------------|------------------|--------------|---------------|--------------|------|
+    | 4 x 569          | 0.0032           | 1.08x slower | 136.21x slower| 1.70x slower | 2.6  |
+    | 8 x 569          | 0.0176           | 1.76x slower | 59.54x slower | 1.49x slower | 2.7  |
+    | 12 x 569         | 0.2103           | 3.07x slower | 25.16x slower | 1.11x slower | 2.4  |
+    | 16 x 300         | 2.4077           | 2.67x slower | 8.49x slower  | 1.69x faster | 1.8  |
+
+    qvc steps: 4 x 569 compile 0.0030 s, states 0.0008 s, Gram 0.0017 s; 8 x 569 0.0080 /
+    0.0054 / 0.0102 s (Gram at 85 % of the 38 GFLOP/s single-thread ZHERK rate); 12 x 569
+    0.0145 / 0.0793 / 0.1257 s (111 %); 16 x 300 0.0262 / 0.7407 / 0.6836 s (91 %).
+
+At 4 qubits the margin over the numpy closed form is thin (1.08x-1.36x over four runs, ~1.0x
+at load 3): both are a few milliseconds of fixed costs. At 16 qubits the times are bimodal
+(1.4 s or 2.4 s for the same call, qvc and qvc cold alike): a 300 x 2**16 batch is 315 MB,
+and whether its fresh pages fault in as huge pages or 4 KiB ones (~3.5 us each on this VM)
+depends on what ran before. One earlier run with every side (4, 8, 12 qubits, load 3.0,
+engine before the alternating layer buffers): qiskit-ml 1571x / 516x / 83x slower,
+PennyLane lightning 934x / 519x / 62x slower. 20 x 40 not re-measured.
 
 QNN: see ``--skip-qnn``; one full VQC training run on the training split against qiskit-ml's
 VQC (EXTRAPOLATED per objective evaluation unless ``--full-reference``), and weight gradients
@@ -234,8 +258,9 @@ def bench_kernel(n: int, samples: int, repeats: int, sides: list[str]) -> dict:
     times: dict[str, list] = {s: [] for s in sides}
     grams: dict[str, np.ndarray] = {}
     steps = []
-    for _ in range(repeats):
-        for side in sides:
+    for r in range(repeats):
+        # the order rotates each repeat, so that no side always runs right after the same one
+        for side in sides[r % len(sides):] + sides[:r % len(sides)]:
             cpu, wall, load, gram = _measure(runs[side])
             times[side].append((cpu, wall, load))
             grams[side] = gram
@@ -265,14 +290,14 @@ def print_kernel(rows: list[dict], peak: float) -> None:
     for r in rows:
         base = r["sides"]["qvc"]["cpu_min"]
         for side, t in r["sides"].items():
-            print(f"{r['n']:>6} {r['samples']:>4} {side:>10} {t['cpu_min']:>8.3f} {t['cpu_med']:>8.3f} "
-                  f"{t['wall_min']:>8.3f} {t['wall_med']:>8.3f} {t['load']:>5.1f} {t['cpu_min'] / base:>7.1f} "
+            print(f"{r['n']:>6} {r['samples']:>4} {side:>10} {t['cpu_min']:>8.4f} {t['cpu_med']:>8.4f} "
+                  f"{t['wall_min']:>8.4f} {t['wall_med']:>8.4f} {t['load']:>5.1f} {t['cpu_min'] / base:>7.2f} "
                   f"{t['diff']:>8.1e}")
         st = r["steps"]
         flops = r["samples"] ** 2 / 2 * 2 ** r["n"] * 8
         rate = flops / st["gram"] / 1e9 if st["gram"] > 0 else float("nan")
-        print(f"{'':>6} {'':>4} {'qvc steps':>10}  compile {st['compile']:.3f} s, states {st['states']:.3f} s, "
-              f"Gram {st['gram']:.3f} s = {rate:.1f} GFLOP/s ({100 * rate / peak:.0f} % of single-thread "
+        print(f"{'':>6} {'':>4} {'qvc steps':>10}  compile {st['compile']:.4f} s, states {st['states']:.4f} s, "
+              f"Gram {st['gram']:.4f} s = {rate:.1f} GFLOP/s ({100 * rate / peak:.0f} % of single-thread "
               f"ZHERK peak); |qvc - Statevector| = {r['sv_err']:.1e}")
     print(f"CPU seconds (min and median of the repeats, sides interleaved); 'x qvc' = side's min CPU / "
           "qvc's (warm); "
@@ -294,9 +319,9 @@ def print_summary(rows: list[dict]) -> None:
                 cells.append("-")
             else:
                 ratio = t["cpu_min"] / base
-                cells.append(f"{ratio:.1f}x slower" if ratio >= 1 else f"**{1 / ratio:.1f}x faster**")
+                cells.append(f"{ratio:.2f}x slower" if ratio >= 1 else f"**{1 / ratio:.2f}x faster**")
         load = statistics.median(t["load"] for t in r["sides"].values())
-        print(f"| {r['n']} x {r['samples']} | {base:.3f} | " + " | ".join(cells) + f" | {load:.1f} |")
+        print(f"| {r['n']} x {r['samples']} | {base:.4f} | " + " | ".join(cells) + f" | {load:.1f} |")
 
 
 def _parse_sizes(text: str) -> list[tuple[int, int]]:

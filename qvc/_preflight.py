@@ -248,6 +248,11 @@ def check_run_args(args) -> None:
     if not 0.0 < test_size < 1.0:
         raise QvcUsageError(f"test size must be between 0 and 1 (got {args.test_size})")
     execution = str(getattr(args, "execution", None) or "exact").strip()  # checked in full later
+    device = getattr(args, "device", None)
+    if device is not None or getattr(args, "device_file", None) is not None:
+        from qvc.energy.devices import get_device  # a TOML file: no qiskit, unlike the runner
+
+        get_device(device or "ibm_heron", getattr(args, "device_file", None))
     check_out_dir(getattr(args, "out", None) or "reports")
     if args.samples is not None:
         check_positive_int(args.samples, "--samples", minimum=4)

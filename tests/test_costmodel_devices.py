@@ -177,3 +177,81 @@ def test_unknown_device_lists_known_ones():
 
 def test_preset_file_ships_in_package():
     assert PRESET_FILE.name == "devices.toml" and PRESET_FILE.is_file()
+
+
+@pytest.mark.parametrize("cls", ["FakeTorino", "FakeSherbrooke"])
+def test_target_snapshot_equals_the_fake_backend(cls):
+    """The committed Target snapshot (qvc/energy/targets.py) is the installed fake backend's Target."""
+    import qiskit_ibm_runtime
+    from qiskit import transpile
+    from qiskit_ibm_runtime import fake_provider
+
+    from qvc.energy.targets import _read, snapshot_target
+    from qvc.quantum.circuits import feature_map, kernel_template
+
+    recorded = _read(cls)["source"]["version"]
+    if recorded != qiskit_ibm_runtime.__version__:
+        pytest.skip(f"snapshot from qiskit-ibm-runtime {recorded}, installed {qiskit_ibm_runtime.__version__}: "
+                    f"regenerate with python -m qvc.energy.targets {cls}")
+    real, snap = getattr(fake_provider, cls)().target, snapshot_target(cls)
+    assert set(real.operation_names) == set(snap.operation_names)
+    assert (real.num_qubits, real.dt) == (snap.num_qubits, snap.dt)
+    for name in real.operation_names:
+        a, b = real[name], snap[name]
+        assert set(a) == set(b), name
+        for qargs, p in a.items():
+            q = b[qargs]
+            if p is None:
+                assert q is None, (name, qargs)
+            else:
+                assert (p.duration, p.error) == (q.duration, q.error), (name, qargs)
+    tpl = kernel_template(feature_map(5))
+    x, y = (transpile(tpl, target=t, optimization_level=1, seed_transpiler=0) for t in (real, snap))
+    assert x.count_ops() == y.count_ops()
+    assert x.estimate_duration(real, unit="s") == y.estimate_duration(snap, unit="s")
+    assert x.layout.final_index_layout() == y.layout.final_index_layout()
+
+
+def test_ibm_presets_price_from_the_snapshot_without_building_a_fake_backend():
+    # a fresh process: reading the preset (qubits, gates, its metadata) imports no qiskit-ibm-runtime,
+    # and pricing builds no fake backend (qiskit's transpiler itself still imports qiskit-ibm-runtime
+    # through its stage plugins, which the package registers)
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from qvc.energy.devices import _fake_backend, get_device
+heron = get_device("ibm_heron")
+assert heron.num_qubits == 133 and "cz" in heron.basis_gates
+assert "snapshot of FakeTorino (fake_torino), qiskit-ibm-runtime" in heron.to_dict()["target_source"]
+assert "qiskit_ibm_runtime" not in sys.modules, "reading the preset imported qiskit-ibm-runtime"
+from qiskit import QuantumCircuit
+from qvc.energy.hardware import template_timing
+qc = QuantumCircuit(2); qc.h(0); qc.cx(0, 1); qc.measure_all()
+t = template_timing(qc, heron)
+assert t.gate_counts["cz"] == 1 and t.physical_qubits == (0, 1)
+assert _fake_backend.cache_info().currsize == 0, "pricing built a fake backend"
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_unknown_device_is_refused_before_the_heavy_imports(tmp_path):
+    # qvc run checks --device / --device-file with the other argument-only checks (a TOML file),
+    # before the runner imports scikit-learn, qiskit and the simulator (~5 s on a loaded machine)
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+from qvc.cli import main
+assert main(["run", "iris", "--device", "nosuch", "--out", {str(tmp_path)!r}]) == 2
+assert main(["run", "iris", "--device-file", {str(tmp_path / "missing.toml")!r}, "--out", {str(tmp_path)!r}]) == 2
+heavy = [m for m in ("qvc.experiment.runner", "sklearn", "qiskit", "matplotlib") if m in sys.modules]
+assert not heavy, heavy
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "unknown device 'nosuch'" in out.stderr and "missing.toml" in out.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -89,3 +89,19 @@ def test_sixteen_qubits_exact():
 
     state = Statevector(feature_map(16, reps=1).assign_parameters(x[0])).data
     assert np.abs(kernel.statevectors(x[:1])[0] - state).max() < 1e-10
+
+
+@pytest.mark.parametrize("n_qubits, samples", [(2, 1), (3, 70), (4, 301), (9, 40)])
+def test_gram_paths_agree_and_are_exactly_symmetric(n_qubits, samples, monkeypatch):
+    # small states: the Gram step in row blocks (several blocks, a ragged last one); large: ZHERK
+    from qvc.quantum import kernels
+
+    monkeypatch.setattr(kernels, "_GRAM_BLOCK_BYTES", 16 * 64 * samples)  # 64-row blocks
+    rng = np.random.default_rng(samples)
+    s = rng.normal(size=(samples, 2**n_qubits)) + 1j * rng.normal(size=(samples, 2**n_qubits))
+    s /= np.linalg.norm(s, axis=1)[:, None]
+    got = kernels._fidelity_triangle(s)
+    ref = np.abs(s.conj() @ s.T) ** 2
+    assert np.abs(got - ref).max() < 1e-12
+    assert np.array_equal(got, got.T) and np.all(np.diag(got) == 1.0)
+    assert np.array_equal(kernels._fidelity_zherk(s), got) or np.abs(kernels._fidelity_zherk(s) - got).max() < 1e-14

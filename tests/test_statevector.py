@@ -126,3 +126,54 @@ def test_compiled_circuits_are_shared_between_equal_circuits():
     qc = zz_feature_map(3)
     x = np.random.default_rng(5).random((2, 3))
     assert np.allclose(compile_circuit(qc).statevectors(x), CompiledCircuit(qc).statevectors(x), atol=1e-14)
+
+
+def test_repeated_phase_blocks_and_small_direct_tables_match_qiskit(monkeypatch):
+    # every rep of a ZZ map has the same phase table (built once per batch), also when a rep's
+    # parameters appear in another order or a rep differs (alpha); tables of <= 16 basis states
+    # are built by sin/cos directly, larger ones by doubling: both equal qiskit
+    from qvc.quantum import statevector as sv
+
+    fm = zz_feature_map(3)
+    x = list(fm.parameters)
+    other = QuantumCircuit(3)
+    other.h(range(3))
+    for a, b in ((0, 1), (0, 2), (1, 2)):
+        other.rzz(x[b] * x[a], a, b)
+    circuits = [zz_feature_map(2, reps=3), zz_feature_map(4), zz_feature_map(5), fm.compose(other),
+                fm.compose(zz_feature_map(3, alpha=1.5, parameter_prefix="y")).compose(fm)]
+    for qc in circuits:
+        cc = CompiledCircuit(qc)
+        assert cc._shared_tables() or qc.num_qubits == 3
+        assert _max_error(qc, np.random.default_rng(6)) < 1e-10
+    monkeypatch.setattr(sv, "_DIRECT_TABLE_MAX_DIM", 2**10)
+    for qc in circuits:
+        assert _max_error(qc, np.random.default_rng(6)) < 1e-10
+
+
+def test_shifted_angle_columns_are_not_taken_from_a_repeated_block():
+    # parameter shift moves one angle column: the rep that holds it needs its own table
+    qc = zz_feature_map(3)
+    cc = CompiledCircuit(qc)
+    assert cc._shared_tables()
+    values = np.random.default_rng(7).uniform(0, np.pi, (2, 3))
+    angles = cc.angles(values)
+    col = max(cc._shared_tables())  # a column of the last rep's block
+    qf = cc._ops[col].quadratic()
+    shifted = angles.copy()
+    shifted[:, qf.cols[0]] += 0.7
+    got = cc.run_angles(shifted)
+    cc._shared = {}  # the same run without sharing
+    assert np.abs(got - cc.run_angles(shifted)).max() < 1e-12
+
+
+def test_constant_layers_of_several_windows_match_qiskit():
+    # the second Hadamard layer of a 9- and 10-qubit map spans three windows, written into two
+    # alternating arrays (the run's own state among them); a layer with a complex window (s, h)
+    qc = QuantumCircuit(10)
+    qc.h(range(10))
+    qc.s(range(0, 10, 3))
+    qc.rz(ParameterVector("t", 1)[0], 4)
+    qc.h(range(10))
+    for circuit in (zz_feature_map(9), zz_feature_map(10, reps=3), qc):
+        assert _max_error(circuit, np.random.default_rng(8), batch=2) < 1e-10

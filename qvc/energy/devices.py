@@ -9,7 +9,9 @@ file, the device, the key and what was expected.
 
 IBM presets name a qiskit-ibm-runtime fake backend; qubit count, native gates,
 coupling map and every gate, readout and reset duration are read from that
-backend's ``Target`` when the device is first used. Other devices carry a
+backend's ``Target`` when the device is first used: from the committed snapshot of
+that Target (:mod:`qvc.energy.targets`, which cites the qiskit-ibm-runtime version)
+where there is one, so pricing loads no fake backend. Other devices carry a
 layered gate-time model (see :mod:`qvc.energy.hardware`).
 """
 
@@ -191,15 +193,34 @@ class DevicePreset:
 
     @property
     def target(self):
-        """The Qiskit ``Target`` of a fake-backend device, else ``None``."""
-        b = self.backend()
-        return None if b is None else b.target
+        """The Qiskit ``Target`` of a fake-backend device, else ``None``.
+
+        Read from the committed snapshot of that backend's Target where one exists
+        (:mod:`qvc.energy.targets`: pricing then imports no qiskit-ibm-runtime), else from
+        the fake backend itself.
+        """
+        if not self.fake_backend:
+            return None
+        from qvc.energy.targets import snapshot_target
+
+        target = snapshot_target(self.fake_backend)
+        return target if target is not None else self.backend().target
+
+    @property
+    def target_source(self) -> str:
+        """Where :attr:`target` comes from, for citations."""
+        from qvc.energy.targets import snapshot_source
+
+        snap = snapshot_source(self.fake_backend) if self.fake_backend else None
+        if snap is not None:
+            return f"{self.fake_backend} Target (snapshot of {snap})"
+        return f"{self.fake_backend} Target (qiskit-ibm-runtime snapshot)"
 
     @property
     def num_qubits(self) -> int:
-        """Qubits of the device (from the fake backend where there is one)."""
+        """Qubits of the device (from the fake backend's Target where there is one)."""
         if self.fake_backend:
-            return int(self.backend().num_qubits)
+            return int(self.target.num_qubits)
         return int(self._fixed_qubits().value)
 
     @property
@@ -258,8 +279,7 @@ class DevicePreset:
         for k, p in self.error_params.items():
             out[k] = p.source
         if self.fake_backend:
-            out["gate_durations"] = f"{self.fake_backend} Target (qiskit-ibm-runtime snapshot)"
-            out["gate_errors"] = f"{self.fake_backend} Target (qiskit-ibm-runtime snapshot)"
+            out["gate_durations"] = out["gate_errors"] = self.target_source
         else:
             out["num_qubits"] = self._fixed_qubits().source
             out["basis_gates"] = self.basis_gates_source
@@ -296,6 +316,7 @@ class DevicePreset:
                 d["num_qubits"] = {"value": self.num_qubits, "source": f"{self.fake_backend} Target"}
                 d["basis_gates"] = {"value": list(self.basis_gates), "source": f"{self.fake_backend} Target"}
                 d["target_durations_s"] = target_duration_summary(self)
+                d["target_source"] = self.target_source
         else:
             d["num_qubits"] = self._fixed_qubits().to_dict()
             d["basis_gates"] = {"value": list(self.basis_gates), "source": self.basis_gates_source}

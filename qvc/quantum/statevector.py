@@ -178,6 +178,18 @@ class _AngleTable:
                 groups[id(col.template)][2].append(col.args)
         self._groups = [(t, np.array(ks), np.array(args).T) for t, ks, args in groups.values()]
 
+    def column_key(self, k: int) -> tuple:
+        """Equal for columns that always hold equal values (same parameter, constant or
+        expression shape on the same parameters); e.g. the columns of a map's repetitions."""
+        col = self.columns[k]
+        if col.const is not None:
+            return ("const", col.const)
+        if col.index is not None:
+            return ("parameter", col.index)
+        if col.template is not None and col.func is None:
+            return ("template", id(col.template), col.args)
+        return ("column", k)
+
     def evaluate(self, values: np.ndarray) -> np.ndarray:
         """Angle table ``(batch, n_columns)`` for parameter values ``(batch, n_parameters)``."""
         b = values.shape[0]
@@ -370,6 +382,8 @@ class _Gate:
 
 
 _MOBIUS_MEMO: dict[tuple, list] = {}
+#: Phase tables of up to this many basis states are built directly (sin/cos of the whole table).
+_DIRECT_TABLE_MAX_DIM = 16
 
 
 class _NotQuadratic(Exception):
@@ -421,6 +435,7 @@ class _QuadraticForm:
     masks: list                 # final label of qubit q: parity(b & masks[q]) ^ flips[q]
     flips: list
     _inverse: np.ndarray | None = None
+    _direct: tuple | None = None  # small tables: (phase matrix over the basis, constant phases)
 
     @classmethod
     def build(cls, steps: list, n: int) -> _QuadraticForm:
@@ -527,9 +542,47 @@ class _QuadraticForm:
             self._inverse = inv
         return self._inverse
 
+    def phase_key(self, column_keys: list) -> tuple:
+        """Equal for forms whose phase tables are equal (the permutation aside).
+
+        ``column_keys[c]`` is equal for angle columns that always hold equal values.
+        """
+        return (self.num_qubits, tuple(column_keys[c] for c in self.cols), self.matrix.shape,
+                self.matrix.tobytes(), self.offset.tobytes(), self.t_const, tuple(self.t_lin),
+                tuple(tuple(p) for p in self.pairs))
+
+    def _direct_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """``phi(b) = angles[:, cols] @ A + c`` over all basis states ``b``: ``(A, c)`` (built once)."""
+        if self._direct is None:
+            n = self.num_qubits
+            bits = (np.arange(2**n)[None, :] >> np.arange(n)[:, None]) & 1   # (n, 2**n)
+            ind = np.zeros((self.offset.size, 2**n))                          # term -> its monomial
+            if self.t_const is not None:
+                ind[self.t_const] = 1.0
+            for q in range(n):
+                if self.t_lin[q] is not None:
+                    ind[self.t_lin[q]] = bits[q]
+                for i, t in self.pairs[q]:
+                    ind[t] = bits[q] & bits[i]
+            self._direct = (np.ascontiguousarray(self.matrix @ ind), self.offset @ ind)
+        return self._direct
+
     def table(self, angles: np.ndarray, amplitude: complex = 1.0, out: np.ndarray | None = None) -> np.ndarray:
         """``amplitude * exp(i phi(b))`` for every basis state ``b`` (before the permutation)."""
         n, b = self.num_qubits, angles.shape[0]
+        if 2**n <= _DIRECT_TABLE_MAX_DIM:
+            # a few qubits: the doubling loop's per-level calls cost more than sin/cos of the
+            # whole table, built here by one matrix product
+            a, c = self._direct_tables()
+            phi = angles[:, self.cols] @ a if len(self.cols) else np.zeros((b, 2**n))
+            phi += c
+            if out is None:
+                out = np.empty((b, 2**n), dtype=complex)
+            np.cos(phi, out=out.real)
+            np.sin(phi, out=out.imag)
+            if amplitude != 1.0:
+                out *= amplitude
+            return out
         coef = (angles[:, self.cols] @ self.matrix if len(self.cols) else np.zeros((b, self.offset.size)))
         coef += self.offset
         e = np.exp(1j * coef)
@@ -674,12 +727,20 @@ class _Layer:
             self._plan = plan
         return self._plan
 
-    def apply(self, state: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    def apply(self, state: np.ndarray, angles: np.ndarray, reuse: bool = False) -> np.ndarray:
+        """The states after the layer; ``reuse``: ``state`` may be overwritten (the caller's own)."""
         n = self.num_qubits
         if self.constant:
+            # the windows write into two alternating arrays: one new array per layer, not per
+            # window (fresh pages of a large batch cost more than the arithmetic on them)
+            spare, owned = None, reuse
             for lo, k, m in self._constant_plan():
-                state = _apply_window_real(state, m, lo, k, n) if m.dtype.kind == "f" else \
-                    _apply_window(state, m, lo, k, n)
+                if m.dtype.kind == "f":
+                    new = _apply_window_real(state, m, lo, k, n, out=spare)
+                else:
+                    new = _apply_window(state, m, lo, k, n)
+                spare = state if owned and state.flags.c_contiguous and state.dtype == complex else None
+                owned, state = True, new
             return state
         for start in range(0, n, self.window):
             lo, k = start, min(self.window, n - start)
@@ -727,21 +788,26 @@ def _apply_window(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int) -> 
     return np.matmul(m[:, None], state.reshape(b, lsz, d, rsz)).reshape(b, -1)
 
 
-def _apply_window_real(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int) -> np.ndarray:
+def _apply_window_real(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int,
+                       out: np.ndarray | None = None) -> np.ndarray:
     """Apply a real ``2**k`` matrix to qubits ``q0 .. q0+k-1`` of complex states, as real products.
 
     The complex array is read as interleaved (re, im) doubles, so a real gate (Hadamards, real
-    rotations) costs half the arithmetic of a complex matrix product.
+    rotations) costs half the arithmetic of a complex matrix product. ``out``: a C-contiguous
+    complex array of the states' shape, not overlapping them, to write the result into.
     """
     b = state.shape[0]
     x = np.ascontiguousarray(state).view(np.float64)
     lsz, r2, d = 2 ** (n - q0 - k), 2 ** (q0 + 1), 2**k
+    if out is None:
+        out = np.empty(state.shape, dtype=complex)
+    res = out.view(np.float64)
     if r2 <= 8:  # fold the low qubits (and re/im) into the matrix: one product on the last axis
         big = np.kron(m, np.eye(r2))
-        out = x.reshape(b * lsz, d * r2) @ big.T
+        np.matmul(x.reshape(b * lsz, d * r2), big.T, out=res.reshape(b * lsz, d * r2))
     else:
-        out = np.matmul(m, x.reshape(b * lsz, d, r2))
-    return out.reshape(b, -1).view(complex)
+        np.matmul(m, x.reshape(b * lsz, d, r2), out=res.reshape(b * lsz, d, r2))
+    return out
 
 
 _CONTROLLER = None
@@ -846,6 +912,7 @@ class CompiledCircuit:
         while self._lead < len(self._ops) and _is_constant(self._ops[self._lead]):
             self._lead += 1
         self._start: np.ndarray | None = None
+        self._shared: dict[int, tuple] | None = None
 
     def __reduce__(self):
         # Pickled as its source circuit and parameter order, and compiled again on loading:
@@ -1002,21 +1069,56 @@ class CompiledCircuit:
             self._start = state[0]
         return self._start
 
+    def _shared_tables(self) -> dict[int, tuple]:
+        """Diagonal blocks whose phase table another block repeats (e.g. every rep of a ZZ map).
+
+        ``{op index: key}``; the run builds each such table once per batch.
+        """
+        if self._shared is None:
+            keys = {}
+            columns = [self._table.column_key(c) for c in range(len(self._table.columns))]
+            for i, op in enumerate(self._ops):
+                qf = op.quadratic() if isinstance(op, _Block) else None
+                if qf is not None:
+                    keys[i] = qf.phase_key(columns)
+            counts: dict[tuple, int] = {}
+            for key in keys.values():
+                counts[key] = counts.get(key, 0) + 1
+            self._shared = {i: key for i, key in keys.items() if counts[key] > 1}
+        return self._shared
+
     def _run_angles(self, angles: np.ndarray, initial: np.ndarray | None) -> np.ndarray:
         n, b = self.num_qubits, angles.shape[0]
         ops = self._ops
+        shared = self._shared_tables()
+        tables: dict[tuple, tuple] = {}  # phase tables of repeated blocks, this batch: (angles, table)
+
+        def table(i: int, qf: _QuadraticForm) -> np.ndarray:
+            key = shared[i]
+            mine = angles[:, qf.cols]
+            hit = tables.get(key)
+            # equal columns by construction, unless the caller shifted one (parameter shift)
+            if hit is not None and np.array_equal(hit[0], mine):
+                return hit[1]
+            out = qf.table(angles)
+            if hit is None:
+                tables[key] = (mine, out)
+            return out
+
+        first = 0  # index in self._ops of the first operation still to apply
         if initial is None and self._lead:
             # the leading constant gates (e.g. the first Hadamard layer) act on |0...0>: their
             # result is one fixed state, computed once; a diagonal block after it builds the
             # batch's states directly as phase tables.
-            start, ops = self._start_state(), ops[self._lead:]
-            qf = ops[0].quadratic() if ops and isinstance(ops[0], _Block) else None
+            start, first = self._start_state(), self._lead
+            op = ops[first] if first < len(ops) else None
+            qf = op.quadratic() if isinstance(op, _Block) else None
             if qf is not None and np.abs(start - start[0]).max() <= 1e-15 * max(1.0, abs(start[0])):
-                state = qf.table(angles, start[0])
+                state = (table(first, qf) * start[0] if first in shared else qf.table(angles, start[0]))
                 inverse = qf.inverse()
                 if inverse is not None:
                     state = np.take(state, inverse, axis=1)
-                ops = ops[1:]
+                first += 1
             else:
                 state = np.repeat(start[None, :], b, axis=0)
         elif initial is None:
@@ -1024,9 +1126,18 @@ class CompiledCircuit:
             state[:, 0] = 1.0
         else:
             state = np.array(initial, dtype=complex, copy=True).reshape(b, 2**n)
-        with progress.task(len(ops), "gate layers") as t:
-            for op in ops:
-                if isinstance(op, (_Block, _Layer)):
+        with progress.task(len(ops) - first, "gate layers") as t:
+            for i in range(first, len(ops)):
+                op = ops[i]
+                if i in shared:  # a repeated phase table: built once for the batch
+                    qf = op.quadratic()
+                    state = np.multiply(state, table(i, qf), out=state)  # (state: this run's own array)
+                    inverse = qf.inverse()
+                    if inverse is not None:
+                        state = np.take(state, inverse, axis=1)
+                elif isinstance(op, _Layer):
+                    state = op.apply(state, angles, reuse=True)  # (state: this run's own array)
+                elif isinstance(op, _Block):
                     state = op.apply(state, angles)
                 else:
                     m = op.matrix(angles)
@@ -1361,14 +1472,21 @@ def _circuit_key(circuit: QuantumCircuit, parameters: list) -> tuple | None:
         from qiskit.circuit.library import get_standard_gate_name_mapping
 
         _STANDARD = frozenset(get_standard_gate_name_mapping()) | {"barrier", "measure", "delay"}
-    ops = []
+    # (built for every kernel object: find_bit per qubit and generator expressions were 40 % of it)
+    index = {q: i for i, q in enumerate(circuit.qubits)}
+    ops: list[tuple] = []
     for inst in circuit.data:
-        op = inst.operation
-        if op.name not in _STANDARD:
+        name = inst.name
+        if name not in _STANDARD:
             return None
-        ops.append((op.name, tuple(circuit.find_bit(q).index for q in inst.qubits),
-                    tuple(repr(float(p)) if isinstance(p, (int, float)) else str(p) for p in op.params)))
-    return (circuit.num_qubits, str(circuit.global_phase), tuple(p.name for p in parameters), tuple(ops))
+        params = inst.params
+        qubits = tuple([index[q] for q in inst.qubits])
+        if params:
+            ops.append((name, qubits, tuple([repr(float(p)) if isinstance(p, (int, float)) else str(p)
+                                             for p in params])))
+        else:
+            ops.append((name, qubits))
+    return (circuit.num_qubits, str(circuit.global_phase), tuple([p.name for p in parameters]), tuple(ops))
 
 
 def compile_circuit(circuit: QuantumCircuit, parameters=None) -> CompiledCircuit:

@@ -16,13 +16,10 @@ from __future__ import annotations
 import io
 import math
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import matplotlib
-import matplotlib.ticker
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from qvc.report.columns import (
     component_columns,
@@ -32,6 +29,9 @@ from qvc.report.columns import (
 )
 from qvc.report.groups import group_keys, group_name, local_energy, model_groups
 from qvc.report.stats import summarize
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Colour per matched pair, marker per family; hardware projections are hollow squares.
 _PAIR_COLOURS = {"svm": "#1f77b4", "nn": "#2ca02c"}
@@ -50,8 +50,24 @@ def _colour(key: dict, frame_row: pd.Series | None, k: int) -> str:
     return _PAIR_COLOURS.get(str(pair), _OTHER_COLOURS[k % len(_OTHER_COLOURS)])
 
 
+def _new_figure(**kwargs: Any) -> Figure:
+    # matplotlib is imported when the first figure is drawn (~0.25 s), not with the report
+    # package: commands that stop at a usage error never draw one
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
+def _line2d(*args: Any, **kwargs: Any):
+    from matplotlib.lines import Line2D
+
+    return Line2D(*args, **kwargs)
+
+
 def to_svg(fig: Figure) -> str:
     """Render ``fig`` to SVG text that is safe to inline in an HTML page."""
+    import matplotlib
+
     buf = io.StringIO()
     with matplotlib.rc_context(_RC):  # type: ignore[arg-type]  # matplotlib types rc keys as Literals
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None,
@@ -111,7 +127,7 @@ def accuracy_vs_energy(frame: pd.DataFrame) -> str | None:
     """
     if "accuracy_test" not in frame.columns:
         return None
-    fig = Figure(figsize=(9.5, 5.6))
+    fig = _new_figure(figsize=(9.5, 5.6))
     ax = fig.add_subplot()
     points: list[tuple[float, float]] = []
     local_label = labels_of(frame, "fit_energy_j")
@@ -127,7 +143,7 @@ def accuracy_vs_energy(frame: pd.DataFrame) -> str | None:
         family = str(g.iloc[0].get("family", ""))
         name = group_name(key, frame)
         if many:
-            group_handles.append(matplotlib.lines.Line2D([], [], marker=_MARKERS.get(family, "D"), ls="",
+            group_handles.append(_line2d([], [], marker=_MARKERS.get(family, "D"), ls="",
                                                          color=colour, label=name))
         if acc.n and _positive(loc.mean):
             xerr = np.array(_asym_err(loc, loc.mean)).reshape(2, 1)
@@ -172,16 +188,16 @@ def accuracy_vs_energy(frame: pd.DataFrame) -> str | None:
     ax.set_ylabel("test accuracy")
     ax.grid(True, which="major", alpha=0.3)
     handles = [
-        matplotlib.lines.Line2D([], [], marker="o", ls="", color="#444444",
+        _line2d([], [], marker="o", ls="", color="#444444",
                                 label=f"classical, run locally ({local_label})"),
-        matplotlib.lines.Line2D([], [], marker="^", ls="", color="#444444",
+        _line2d([], [], marker="^", ls="", color="#444444",
                                 label=f"quantum, simulated locally ({local_label})"),
     ]
     if drew_hw:
-        handles.append(matplotlib.lines.Line2D([], [], marker="s", ls="", mfc="white", mec="#444444",
+        handles.append(_line2d([], [], marker="s", ls="", mfc="white", mec="#444444",
                                                mew=2, label=f"quantum, projected on hardware ({hw_label})"))
     if len(front) > 1:
-        handles.append(matplotlib.lines.Line2D([], [], ls="--", color="#999999",
+        handles.append(_line2d([], [], ls="--", color="#999999",
                                                label="Pareto front (less energy, more accuracy)"))
     if many:
         ax.legend(handles=handles + group_handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
@@ -211,7 +227,7 @@ def hardware_components(frame: pd.DataFrame) -> str | None:
                      vals, g))
     if not bars:
         return None
-    fig = Figure(figsize=(max(7.5, 1.8 * len(bars) + 3.5), 4.6))
+    fig = _new_figure(figsize=(max(7.5, 1.8 * len(bars) + 3.5), 4.6))
     ax = fig.add_subplot()
     x = np.arange(len(bars))
     bottom = np.zeros(len(bars))
@@ -249,7 +265,7 @@ def phases(frame: pd.DataFrame) -> str | None:
     if not have:
         return None
     groups = list(model_groups(frame))
-    fig = Figure(figsize=(11, 4.3))
+    fig = _new_figure(figsize=(11, 4.3))
     axes = fig.subplots(1, 2)
     x = np.arange(len(groups))
     width = 0.8 / len(have)
@@ -293,7 +309,7 @@ def sweep(frame: pd.DataFrame) -> str | None:
     if axis is None:
         return None
     rest = [k for k in group_keys(frame) if k not in (axis, "n_train", "qubits")]
-    fig = Figure(figsize=(9.5, 5.2))
+    fig = _new_figure(figsize=(9.5, 5.2))
     ax = fig.add_subplot()
     iv = interval_columns(frame.columns, "hw_energy_j")
     drew = False
@@ -341,7 +357,7 @@ def sweep(frame: pd.DataFrame) -> str | None:
 
 def compare_accuracy_energy(frames: dict[str, pd.DataFrame]) -> str | None:
     """Accuracy vs local energy of two (or more) runs on one log axis, one marker fill per run."""
-    fig = Figure(figsize=(9.5, 5.4))
+    fig = _new_figure(figsize=(9.5, 5.4))
     ax = fig.add_subplot()
     fills: list[Literal["full", "none", "left", "bottom"]] = ["full", "none", "left", "bottom"]
     drew = False
@@ -366,7 +382,7 @@ def compare_accuracy_energy(frames: dict[str, pd.DataFrame]) -> str | None:
     ax.set_ylabel("test accuracy")
     ax.grid(True, alpha=0.3)
     names = list(frames)
-    handles = [matplotlib.lines.Line2D([], [], marker="o", ls="", color="#444444",
+    handles = [_line2d([], [], marker="o", ls="", color="#444444",
                                        fillstyle=fills[i % len(fills)], label=f"{'AB'[i] if i < 2 else i}: {n}")
                for i, n in enumerate(names)]
     ax.legend(handles=handles, fontsize=9, loc="lower right")
@@ -424,7 +440,9 @@ def frontier(frame: pd.DataFrame) -> str | None:
     if not any(p[0] for p in panels):
         return None
     with_hw = any(p[1] for p in panels)
-    fig = Figure(figsize=(11.0 if with_hw else 7.0, 8.4))
+    import matplotlib.ticker
+
+    fig = _new_figure(figsize=(11.0 if with_hw else 7.0, 8.4))
     axes = fig.subplots(2, 2 if with_hw else 1, squeeze=False, sharey=True)
     local_lbl = labels_of(frame, "fit_energy_j")
     hw_lbl = labels_of(frame, "hw_energy_j") if "hw_energy_j" in frame.columns else ""
@@ -464,12 +482,12 @@ def frontier(frame: pd.DataFrame) -> str | None:
     if accs:
         axes[0][0].set_ylim(max(0.0, min(accs) - 0.05), min(1.02, max(accs) + 0.03))
     handles = [
-        matplotlib.lines.Line2D([], [], marker="o", ls="", color="#444444", label="classical (local)"),
-        matplotlib.lines.Line2D([], [], marker="^", ls="", color="#d62728", label="quantum, simulated (local)"),
-        matplotlib.lines.Line2D([], [], ls="--", color="#555555", label="Pareto front of the panel"),
+        _line2d([], [], marker="o", ls="", color="#444444", label="classical (local)"),
+        _line2d([], [], marker="^", ls="", color="#d62728", label="quantum, simulated (local)"),
+        _line2d([], [], ls="--", color="#555555", label="Pareto front of the panel"),
     ]
     if with_hw:
-        handles.insert(2, matplotlib.lines.Line2D([], [], marker="s", ls="", mfc="white", mec="#d62728",
+        handles.insert(2, _line2d([], [], marker="s", ls="", mfc="white", mec="#d62728",
                                                   mew=2, color="#d62728", label="quantum, modelled hardware"))
     fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=9, frameon=False)
     return to_svg(fig)
