@@ -14,7 +14,7 @@ qiskit-ibm-runtime version they were read from, and rebuilds an equal
 The fake backends themselves are still loaded where a backend is needed: noisy
 and IBM execution modes, ``mps:matched`` and ``ibm:<backend>`` pricing.
 
-Regenerate after upgrading qiskit-ibm-runtime (``tests/test_costmodel_devices.py``
+Regenerate after upgrading qiskit-ibm-runtime (``tests/test_energy_devices.py``
 checks the snapshot against the installed fake backend when the versions match)::
 
     python -m qvc.energy.targets FakeTorino FakeSherbrooke

@@ -45,7 +45,7 @@ NOT_APPLICABLE: dict[str, str] = {
         "auto_clear_cache); qvc computes all statevectors of a call in one batch, no cache",
     "kernels/test_fidelity_statevector_kernel.py::TestStatevectorKernel::test_pickling":
         "compares the type of qiskit-ml's private cache attribute _get_statevector; qvc pickles "
-        "an evaluated kernel (and a fitted QSVC with it), tested in tests/test_kernels.py",
+        "an evaluated kernel (and a fitted QSVC with it), tested in tests/test_quantum_kernels.py",
     "kernels/test_fidelity_statevector_kernel.py::TestStatevectorKernelDuplicates::test_with_duplicates":
         "counts calls of qiskit-ml's private per-entry hook _compute_kernel_entry; qvc computes "
         "the matrix in one product",

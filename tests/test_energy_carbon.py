@@ -73,7 +73,7 @@ def test_run_rows_carry_repeats_spread_and_gco2e(capsys, tmp_path) -> None:
         assert r["predict_gco2e"] == pytest.approx(r["predict_energy_j"] / 3.6e6 * 67.4)
         assert r["fit_energy_method"] in ("estimated", "measured")
     # a ~ms SVC.fit is repeated and reported per call with its spread (the < 20 % acceptance bar is
-    # tested on a direct call in test_meters_core; through the CLI on a shared machine, a sanity bound)
+    # tested on a direct call in test_energy_meters; through the CLI on a shared machine, a sanity bound)
     assert svm["fit_repeats"] > 1 and 0 <= svm["fit_energy_spread"] < 0.5
     assert svm["hw_gco2e"] is None  # NaN -> null: classical models have no hardware energy
     # quantum models are never repeated (their circuit ledger would count the repeats)

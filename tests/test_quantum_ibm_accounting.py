@@ -3,7 +3,7 @@
 Each test names the defect of issue #18 it pins (they failed before the fix). The
 service is ``PersistentFakeGateway`` (``qvc/quantum/ibm/testing.py``), a test double
 whose usage figures are fixture values, not measurements. The real client classes
-are exercised in ``tests/test_ibm_contract.py``.
+are exercised in ``tests/test_quantum_ibm_contract.py``.
 """
 
 from __future__ import annotations
