@@ -55,7 +55,27 @@ at load 3): both are a few milliseconds of fixed costs. At 16 qubits the times a
 and whether its fresh pages fault in as huge pages or 4 KiB ones (~3.5 us each on this VM)
 depends on what ran before. One earlier run with every side (4, 8, 12 qubits, load 3.0,
 engine before the alternating layer buffers): qiskit-ml 1571x / 516x / 83x slower,
-PennyLane lightning 934x / 519x / 62x slower. 20 x 40 not re-measured.
+PennyLane lightning 934x / 519x / 62x slower.
+
+The large sizes with every anchor but qiskit-ml (2026-11-30, main after the perf16b merge, load
+1.0; ``--sizes 16x300,20x40 --repeats 3 --sides numpy,aer,lightning --skip-qnn``)::
+
+    | qubits x samples | qvc (CPU s, min) | numpy        | aer           | lightning     | qvc cold     |
+    |------------------|------------------|--------------|---------------|---------------|--------------|
+    | 16 x 300         | 2.4900           | 2.68x slower | 9.28x slower  | 13.02x slower | 1.74x faster |
+    | 20 x 40          | 3.8666           | 4.72x slower | 12.25x slower | 10.66x slower | 2.04x faster |
+
+    qvc steps: 16 x 300 compile 0.034 s, states 0.713 s, Gram 0.593 s (97 % of the 41.1 GFLOP/s
+    single-thread ZHERK peak); 20 x 40 0.099 / 1.865 / 0.254 s (64 % of that peak, which is
+    what OpenBLAS's ZHERK itself reaches on a 40 x 2**20 matrix here: 0.25 s, 26.9 GFLOP/s;
+    splitting the long dimension into chunks is slower, 20-22 GFLOP/s).
+
+Why "qvc cold" can beat "qvc": not the cache. The state build's work arrays are hundreds of
+MB; numpy advises transparent huge pages for large arrays, and with this kernel's THP
+``defrag = madvise`` a fault may stall in memory compaction. Measured on the 16 x 300 call:
+system CPU 0.13 s when huge pages were free, 1.9-3.5 s when the kernel compacted; with numpy's
+huge-page advice off, a steady 0.82 s (4 KiB faults). Compare medians, and read the system
+time, before crediting a change at these sizes.
 
 QNN: see ``--skip-qnn``; one full VQC training run on the training split against qiskit-ml's
 VQC (EXTRAPOLATED per objective evaluation unless ``--full-reference``), and weight gradients
