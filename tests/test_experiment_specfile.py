@@ -54,8 +54,8 @@ def test_bundled_scaling_spec_is_valid():
     "text, key, fragment",
     [
         ('dataset = "iris"\nmodels = ["svm"]\nqubitz = 2\n', "qubitz", "unknown key"),
-        ('dataset = "iris"\nmodels = ["svm"]\nqubits = "two"\n', "qubits", "expected a integer"),
-        ('dataset = "iris"\nmodels = ["svm"]\nshots = 1.5\n', "shots", "expected a integer"),
+        ('dataset = "iris"\nmodels = ["svm"]\nqubits = "two"\n', "qubits", "expected an integer or a list of integers"),
+        ('dataset = "iris"\nmodels = ["svm"]\nshots = 1.5\n', "shots", 'expected an integer or "auto"'),
         ('dataset = "iris"\nmodels = ["svm"]\nqubits = [2, 7]\n', "qubits", "<= 4"),
         ('dataset = "iris"\nmodels = ["qsvc"]\nqubits = 0\n', "qubits", ">= 1"),
         ('dataset = "breast_cancer"\nmodels = ["qsvc"]\nqubits = 30\n', "qubits",
@@ -91,3 +91,29 @@ def test_missing_and_malformed_file(tmp_path):
 def test_cli_needs_spec_or_resume(capsys):
     assert main(["sweep"]) == 2
     assert "--resume" in capsys.readouterr().err
+
+
+def test_shots_auto_mitigation_and_host_reach_the_points(tmp_path):
+    """A sweep can price hardware as `qvc run` does: auto shots, a mitigation model, a host preset."""
+    path = _write(tmp_path, 'dataset = "iris"\nmodels = ["qsvc"]\nqubits = 2\nseeds = [1]\nshots = "auto"\n'
+                            'shots_tolerance = 0.05\nshots_cap = 4096\nmitigation = ["none", "zne"]\n'
+                            'host = "server_2s"\ntune = false\n')
+    points = load_spec_file(path).points
+    assert sorted(p.mitigation for p in points) == ["none", "zne"]
+    for p in points:
+        spec = p.to_experiment_spec()
+        assert (spec.shots, spec.shots_tolerance, spec.shots_cap, spec.host) == ("auto", 0.05, 4096, "server_2s")
+        assert spec.auto_shots
+    assert len({p.point_id for p in points}) == 2
+
+
+@pytest.mark.parametrize(
+    "line, key",
+    [('shots = "many"', "shots"), ('mitigation = "magic"', "mitigation"), ("shots_cap = 0", "shots_cap"),
+     ('host = "nosuch"', "host")],
+)
+def test_bad_pricing_keys_name_the_key(tmp_path, line, key):
+    path = _write(tmp_path, f'dataset = "iris"\nmodels = ["qsvc"]\nqubits = 2\nseeds = [1]\ntune = false\n{line}\n')
+    with pytest.raises(QvcUsageError) as info:
+        load_spec_file(path)
+    assert f"key {key!r}" in str(info.value), str(info.value)

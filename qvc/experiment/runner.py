@@ -713,7 +713,7 @@ def _priced_shots(ctx: RunContext, est: Any, data: PreparedData,
     """Shots per circuit to price, the rule that chose them, its tolerance, and why not (if infeasible)."""
     spec = ctx.spec
     if not spec.auto_shots:
-        why = ("--shots auto applies to --execution exact; this execution samples with "
+        why = ("--shots auto applies to --execution exact or mps; this execution samples with "
                if spec.shots == "auto" else "")
         return spec.simulation_shots, f"fixed: {why}{spec.simulation_shots} shots per circuit", np.nan, ""
     choice = auto_shots_for(est, data.X_train, data.y_train, data.X_test, y_pred,

@@ -289,8 +289,8 @@ class ExperimentSpec:
 
     @property
     def auto_shots(self) -> bool:
-        """Whether the priced shots are found per model (``--shots auto`` on an exact execution)."""
-        return self.shots == "auto" and self.execution == "exact"
+        """Whether the priced shots are found per model (``--shots auto`` on an exact or MPS execution)."""
+        return self.shots == "auto" and self.execution_mode.kind in ("exact", "mps")
 
     def to_dict(self) -> dict:
         """Plain-JSON form for the metadata."""

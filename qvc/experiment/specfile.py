@@ -63,7 +63,13 @@ SPEC_KEYS: dict[str, tuple[str, bool, str]] = {
     "qubits": ("integer", True, "features = qubits"),
     "samples": ("integer", True, "stratified subsample size before the split (omit: all)"),
     "seeds": ("integer", True, "seed of split, initialisation and sampling"),
-    "shots": ("integer", True, "shots per circuit for hardware pricing"),
+    "shots": ("shots", True, "shots per circuit for hardware pricing: an integer, or \"auto\" (the fewest that "
+              "reproduce the simulated model's test predictions; exact and mps executions)"),
+    "shots_tolerance": ("number", False, "shots = \"auto\": share of test predictions allowed to differ (0..1)"),
+    "shots_cap": ("integer", False, "shots = \"auto\": largest shot count priced (above it: infeasible, declined)"),
+    "mitigation": ("string", True, "error-mitigation model priced per circuit: none, zne or pec"),
+    "host": ("string", False, "host preset of the classical side's attribution (this_machine, server_2s)"),
+    "host_file": ("string", False, "TOML file with more host presets"),
     "device": ("string", True, "device preset that prices the ledger"),
     "execution": ("string", True, "execution mode of the quantum models (a list: each applicable "
                   "simulator is measured per point; inapplicable ones are skipped)"),
@@ -117,7 +123,8 @@ _AXES = [k for k, (_, axis, _) in SPEC_KEYS.items() if axis]
 #: Point attributes read from its spec (legacy names: ``samples`` is ``max_samples``).
 _POINT_FIELDS = ("dataset", "qubits", "samples", "shots", "device", "execution", "max_iter", "test_size",
                  "attribution", "mitigation_factor", "device_file", "country", "carbon_intensity",
-                 "tune", "tune_budget", "cv_folds", "params", "search_space", "entanglement")
+                 "tune", "tune_budget", "cv_folds", "params", "search_space", "entanglement", "mitigation",
+                 "shots_tolerance", "shots_cap", "host", "host_file")
 
 
 @dataclass(frozen=True)
@@ -216,11 +223,17 @@ def _err(path: Path, where: str, key: str, message: str) -> QvcUsageError:
     return QvcUsageError(f"{path}: {where}key {key!r}: {message}")
 
 
+#: Words for a key type in errors (default: "a <type>", "<type>s").
+_TYPE_WORDS = {"integer": ("an integer", "integers"), "shots": ('an integer or "auto"', 'integers or "auto"')}
+
+
 def _type_ok(value: object, expected: str) -> bool:
     if expected == "string":
         return isinstance(value, str)
     if expected == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
+    if expected == "shots":
+        return value == "auto" or (isinstance(value, int) and not isinstance(value, bool))
     if expected == "number":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if expected == "boolean":
@@ -239,12 +252,9 @@ def _check_value(path: Path, where: str, key: str, value: object) -> list:
         raise _err(path, where, key, f"is an empty list; give at least one {expected} (an empty sweep has no points)")
     for v in values:
         if not _type_ok(v, expected):
-            kind = "list of " if axis else ""
-            raise _err(
-                path, where, key,
-                f"expected a {expected}{' or ' + kind + expected + 's' if axis else ''}, "
-                f"got {type(v).__name__} {v!r}",
-            )
+            one, many = _TYPE_WORDS.get(expected, (f"a {expected}", f"{expected}s"))
+            raise _err(path, where, key,
+                       f"expected {one}{' or a list of ' + many if axis else ''}, got {type(v).__name__} {v!r}")
     return values
 
 
@@ -293,7 +303,8 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
     from qvc._preflight import MAX_ITER, MAX_MITIGATION, MAX_SHOTS, WHY_ITER, WHY_MITIGATION, WHY_SHOTS
 
     maxima: list[tuple[str, float, float, str]] = [
-        ("shots", p.shots, MAX_SHOTS, WHY_SHOTS), ("max_iter", p.max_iter, MAX_ITER, WHY_ITER),
+        ("shots", p.shots if p.shots != "auto" else 0, MAX_SHOTS, WHY_SHOTS),
+        ("max_iter", p.max_iter, MAX_ITER, WHY_ITER),
         ("mitigation_factor", p.mitigation_factor, MAX_MITIGATION, WHY_MITIGATION),
     ]
     for name, amount, maximum, why in maxima:
@@ -522,7 +533,8 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
             d = dict(zip(_AXES, combo))
             fixed = {_FIELD_OF.get(k, k) if k == "samples" else k: v for k, v in d.items()
                      if k not in ("models", "seeds")}
-            for key in ("device_file", "country", "carbon_intensity", "cv_folds", "search_space", "params"):
+            for key in ("device_file", "country", "carbon_intensity", "cv_folds", "search_space", "params",
+                        "shots_tolerance", "shots_cap", "host", "host_file"):
                 if key in top:
                     fixed[key] = top[key]
             if d["models"] in MODELS and not MODELS[d["models"]].quantum:  # the map concerns quantum models
