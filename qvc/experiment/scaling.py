@@ -653,7 +653,9 @@ def _pricing_note(frame: pd.DataFrame, pair: str) -> str:
         return ""
     shots = sorted({int(v) for v in q["shots"].dropna()}) if "shots" in q else []
     mit = sorted({float(v) for v in q["hw_mitigation_factor"].dropna()}) if "hw_mitigation_factor" in q else []
-    text = f"shots {','.join(map(str, shots)) or '-'}, mitigation factor {','.join(f'{m:g}' for m in mit) or '-'}"
+    shots_text = (f"{shots[0]}-{shots[-1]} ({len(shots)} values)" if len(shots) > 3
+                  else ",".join(map(str, shots)) or "-")
+    text = f"shots {shots_text}, mitigation factor {','.join(f'{m:g}' for m in mit) or '-'}"
     for col in ("shots_rule", "hw_mitigation", "hw_mitigation_overhead", "hw_esp"):
         if col in q.columns and q[col].notna().any():
             vals = q[col].dropna()
