@@ -662,7 +662,10 @@ def _pricing_note(frame: pd.DataFrame, pair: str) -> str:
             if pd.api.types.is_numeric_dtype(vals):
                 text += f"; {col} {float(vals.min()):.3g}-{float(vals.max()):.3g}"
             else:
-                text += f"; {col} {', '.join(sorted(set(map(str, vals))))}"
+                texts = sorted(set(map(str, vals)))
+                if len(texts) > 2:  # per-point figures inside the rule (auto shots): give its form once
+                    texts = sorted({re.sub(r"(?<![<>])= [-+0-9.e]+", "= ...", t) for t in texts})
+                text += f"; {col} {', '.join(texts)}"
     if not any(c in q.columns for c in ("shots_rule", "hw_mitigation")):
         text += ("; the shots were fixed, not checked to reproduce the accuracy (no shots_rule column in "
                  "these rows)")
