@@ -138,12 +138,17 @@ class RunContext:
 
     def model_config(self, data: PreparedData, seed: int) -> ModelConfig:
         """The model settings shared by every model of one seed."""
-        return ModelConfig(
-            n_features=data.n_features, n_classes=data.n_classes, seed=seed,
-            max_iter=self.spec.max_iter, shots=self.spec.simulation_shots, execution=self.spec.execution,
-            entanglement=self.spec.entanglement, device=self.spec.device, params=self.spec.params,
-            train_on_hardware=self.spec.train_on_hardware,
-        )
+        return _model_config(self.spec, data, seed)
+
+
+def _model_config(spec: ExperimentSpec, data: PreparedData, seed: int) -> ModelConfig:
+    """The one mapping of a spec (and its data) onto the models' shared settings."""
+    return ModelConfig(
+        n_features=data.n_features, n_classes=data.n_classes, seed=seed,
+        max_iter=spec.max_iter, shots=spec.simulation_shots, execution=spec.execution,
+        entanglement=spec.entanglement, device=spec.device, params=spec.params,
+        train_on_hardware=spec.train_on_hardware,
+    )
 
 
 def run_experiment(
@@ -481,11 +486,9 @@ def warm_up(spec: ExperimentSpec, data: PreparedData) -> None:
         return
     idx = np.concatenate([np.flatnonzero(data.y_train == c)[:2] for c in np.unique(data.y_train)])
     X, y = data.X_train[idx], data.y_train[idx]
-    # the run's feature map (entanglement, fixed params) and simulator: a warm-up of another circuit
+    # the run's own settings (feature map, fixed params, simulator): a warm-up of another circuit
     # warms nothing, and can cost far more (full entanglement under MPS at 26 qubits: minutes)
-    cfg = ModelConfig(n_features=data.n_features, n_classes=data.n_classes, seed=0, max_iter=2,
-                      shots=spec.simulation_shots, execution=spec.execution, entanglement=spec.entanglement,
-                      device=spec.device, params=spec.params)
+    cfg = replace(_model_config(spec, data, 0), max_iter=2, train_on_hardware=False)
     for name in spec.models:
         key = (name, data.n_features, spec.execution)
         if key in _WARMED:

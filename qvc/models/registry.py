@@ -268,6 +268,15 @@ _REPS: dict[str, Any] = {"low": 1, "high": 10}
 _DEPTH = HyperParameter("max_depth", "int", "none", "tree depth ('none': grow until pure)", low=1,
                         choices=("none",))
 
+#: The ZZ feature map's hyperparameters, shared by both quantum models.
+_FEATURE_MAP = (
+    HyperParameter("bandwidth", "float", 1.0,
+                   "scales every rotation angle of the feature map (alpha = 2 * bandwidth)", **_POSITIVE),
+    HyperParameter("feature_map_reps", "int", 2, "ZZ feature-map repetitions", **_REPS),
+    HyperParameter("entanglement", "choice", None, "ZZ feature-map entanglement (default: the run's --entanglement)",
+                   choices=ENTANGLEMENTS),
+)
+
 #: The registry: model name -> entry, in display order.
 MODELS: dict[str, ModelEntry] = {
     m.name: m
@@ -284,17 +293,11 @@ MODELS: dict[str, ModelEntry] = {
         ModelEntry(
             "qsvc", "quantum", "svm", "SVM on a fidelity quantum kernel (ZZ feature map)",
             (
-                HyperParameter("bandwidth", "float", 1.0,
-                               "scales every rotation angle of the feature map (alpha = 2 * bandwidth)",
-                               **_POSITIVE),
-                HyperParameter("feature_map_reps", "int", 2, "ZZ feature-map repetitions", **_REPS),
-                HyperParameter("entanglement", "choice", None,
-                               "ZZ feature-map entanglement (default: the run's --entanglement)",
-                               choices=ENTANGLEMENTS),
+                *_FEATURE_MAP,
                 HyperParameter("C", "float", 1.0, "SVM regularisation", **_POSITIVE),
             ),
             _build_qsvc,
-            kernel_params=("bandwidth", "feature_map_reps", "entanglement"),
+            kernel_params=tuple(hp.name for hp in _FEATURE_MAP),
             statevectors_held=lambda n: n,
             relative_cost=lambda n, q, it: n * n * _qubit_cost(q),
         ),
@@ -312,13 +315,7 @@ MODELS: dict[str, ModelEntry] = {
         ModelEntry(
             "vqc", "quantum", "nn", "variational quantum classifier (ZZ map + real_amplitudes ansatz)",
             (
-                HyperParameter("bandwidth", "float", 1.0,
-                               "scales every rotation angle of the feature map (alpha = 2 * bandwidth)",
-                               **_POSITIVE),
-                HyperParameter("feature_map_reps", "int", 2, "ZZ feature-map repetitions", **_REPS),
-                HyperParameter("entanglement", "choice", None,
-                               "ZZ feature-map entanglement (default: the run's --entanglement)",
-                               choices=ENTANGLEMENTS),
+                *_FEATURE_MAP,
                 HyperParameter("ansatz_reps", "int", 3, "real_amplitudes repetitions", **_REPS),
                 HyperParameter("optimizer", "choice", "cobyla", "training optimizer",
                                choices=tuple(OPTIMIZERS)),
