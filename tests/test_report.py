@@ -402,3 +402,18 @@ def test_hardware_components_come_from_the_schema():
     assert set(component_columns(COLUMNS).values()) == set(HW_COMPONENT_COLUMNS)
     # a column outside the schema still follows the naming rule (another module's component)
     assert component_columns(["hw_energy_pumps_j", "hw_energy_total_j"]) == {"pumps": "hw_energy_pumps_j"}
+
+
+def test_a_pair_at_chance_quotes_no_ratio_in_the_headline_table():
+    """A model that does not beat the majority rate is flagged in every ratio cell, not priced."""
+    rows = []
+    for seed in (1, 2):
+        for model, family, acc in (("svm", "classical", 0.9), ("qsvc", "quantum", 0.6)):
+            rows.append(dict(model=model, family=family, pair="svm", seed=seed, dataset="d", qubits=4,
+                             accuracy_test=acc, majority_rate=0.6, above_majority=acc > 0.6,
+                             fit_energy_j=1.0, predict_energy_j=0.1, fit_energy_method="estimated",
+                             predict_energy_method="estimated"))
+    md = render_markdown(build_run_report(pd.DataFrame(rows), {"run_id": "x"}))
+    headline = md.split("## Headline")[1].split("\n## ")[0]
+    assert "not quoted: qsvc at chance" in headline
+    assert "quantum simulated / classical" not in headline

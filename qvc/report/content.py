@@ -291,9 +291,11 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
     sig = {True: "significant", False: "not significant", None: "significance not judged"}[diff.significant]
     chance = [name for name, g in ((c_name, c), (q_name, q)) if _at_chance(g)]
     matched, matched_row = _matched_accuracy(c_name, c, q_name, q, target)
-    if matched_row:
+    if matched_row and not chance:
         rows.append(matched_row)
-    if chance:
+    if chance:  # the energies stay in their cells; no ratio prices a model that did not learn
+        flag = f"not quoted: {' and '.join(chance)} at chance (did not beat the majority-class rate)"
+        rows[1:] = [[*row[:3], flag] for row in rows[1:]]
         sentences.append(
             f"{title}: {' and '.join(chance)} did not beat the majority-class rate "
             f"({fmt(float(g_majority(q if q_name in chance else c)))}) on every seed "
