@@ -2,7 +2,7 @@
 
 One home for the temp-file-then-rename idiom, so a crash never leaves half a
 file, and for the timestamp format of every record qvc writes. The files of a
-run folder are read and written through :mod:`qvc.experiment.runfolder`.
+run folder are read and written through :mod:`qvc.record.runfolder`.
 """
 
 from __future__ import annotations

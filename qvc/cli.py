@@ -399,7 +399,7 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
     if args.ibm_command == "status":
         if args.run:
             from qvc.experiment.ibm import run_store
-            from qvc.experiment.runfolder import load_run
+            from qvc.record.runfolder import load_run
 
             folder = load_run(args.run, with_results=False)
             ledger = run_store(folder.path, folder.metadata)
@@ -462,8 +462,8 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
 def _unfinished_runs(ledger, usage: bool = False) -> list[str]:
     """Runs whose jobs are not all collected; with ``usage``, also complete runs whose
     usage (jobs or sessions) is not reported yet."""
-    from qvc.experiment.runfolder import run_status
     from qvc.quantum.ibm.tracker import HARDWARE_REPORTED, LOCAL_NO_QPU
+    from qvc.record.runfolder import run_status
 
     open_usage = set()
     if usage:

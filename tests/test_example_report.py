@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from qvc.experiment.results import COLUMNS, SCHEMA_VERSION
+from qvc.record.results import COLUMNS, SCHEMA_VERSION
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "reports" / "example"
 REGENERATE = "regenerate it with: bash reports/example/regenerate.sh"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from qvc.errors import QvcUsageError
-from qvc.experiment.results import COLUMNS, load_results
 from qvc.experiment.runner import run_experiment
 from qvc.experiment.spec import ExperimentSpec
+from qvc.record.results import COLUMNS, load_results
 
 
 def _run(tmp_path, **kw):

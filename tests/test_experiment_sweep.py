@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from qvc.cli import main
-from qvc.experiment.results import load_results
 from qvc.experiment.specfile import load_spec_file
-from qvc.experiment.store import PointStore
 from qvc.experiment.sweep import resume_sweep, run_sweep
+from qvc.record.results import load_results
+from qvc.record.store import PointStore
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,6 +8,7 @@ from qiskit.circuit.library import zz_feature_map
 from qiskit.quantum_info import Statevector
 from qiskit_machine_learning.kernels import FidelityStatevectorKernel
 
+from qvc.analysis.stats import pareto_front
 from qvc.cli import main
 from qvc.data import prepare_dataset
 from qvc.errors import QvcUsageError
@@ -18,7 +19,6 @@ from qvc.models.tuning import kernel_diagnostics, pair_budgets, tune_model
 from qvc.quantum.circuits import feature_map
 from qvc.quantum.kernels import StatevectorKernel
 from qvc.quantum.statevector import CompiledCircuit
-from qvc.report.stats import pareto_front
 
 
 @pytest.fixture(scope="module")
@@ -233,9 +233,9 @@ def test_runner_tunes_on_the_training_split_and_records_the_search(tmp_path, mon
     import json
 
     import qvc.models.tuning as tuning
-    from qvc.experiment.results import load_results
     from qvc.experiment.runner import run_experiment
     from qvc.experiment.spec import ExperimentSpec
+    from qvc.record.results import load_results
 
     seen = []
     original = tuning.tune_model

@@ -530,7 +530,7 @@ def test_dead_run_is_shown_as_interrupted_by_report_and_index(iris_run, tmp_path
     (run / "metadata.json").write_text(json.dumps(meta))
     alive = parent / "iris-alive"
     shutil.copytree(iris_run, alive)
-    from qvc.experiment.metadata import process_identity
+    from qvc.record.metadata import process_identity
 
     (alive / "metadata.json").write_text(json.dumps({**meta, **process_identity()}))
     assert main(["report", str(run)]) == 0

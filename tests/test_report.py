@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from qvc.cli import main
-from qvc.experiment.results import SCHEMA_VERSION, load_results, write_results
+from qvc.record.results import SCHEMA_VERSION, load_results, write_results
 from qvc.report import write_report
 from qvc.report.columns import component_columns, label_of, labels_of
 from qvc.report.content import build_run_report
@@ -394,7 +394,7 @@ def test_committed_example_renders(tmp_path):
 
 
 def test_hardware_components_come_from_the_schema():
-    from qvc.experiment.results import COLUMNS, HW_COMPONENT_COLUMNS
+    from qvc.record.results import COLUMNS, HW_COMPONENT_COLUMNS
     from qvc.report.columns import component_columns
 
     assert set(HW_COMPONENT_COLUMNS) <= set(COLUMNS)

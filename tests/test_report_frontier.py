@@ -8,12 +8,12 @@ import pytest
 
 from qvc.cli import main
 from qvc.errors import QvcUsageError
-from qvc.experiment.results import COLUMNS, load_results
 from qvc.experiment.runner import run_experiment
 from qvc.experiment.spec import ExperimentSpec, check_frontier
 from qvc.experiment.specfile import load_spec_file
 from qvc.models.registry import DEFAULT_MODELS, FRONTIER_MODELS, MODELS, ModelConfig, build_model
 from qvc.models.tuning import tune_model
+from qvc.record.results import COLUMNS, load_results
 from qvc.report import frontier
 
 

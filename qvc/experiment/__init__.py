@@ -10,15 +10,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from qvc.experiment.results import COLUMNS, SCHEMA_VERSION, load_results, write_results
     from qvc.experiment.runner import RunResult, run_experiment
     from qvc.experiment.spec import ExperimentSpec
+    from qvc.record.results import COLUMNS, SCHEMA_VERSION, load_results, write_results
 
 _HOME = {
-    "COLUMNS": "qvc.experiment.results",
-    "SCHEMA_VERSION": "qvc.experiment.results",
-    "load_results": "qvc.experiment.results",
-    "write_results": "qvc.experiment.results",
+    "COLUMNS": "qvc.record.results",
+    "SCHEMA_VERSION": "qvc.record.results",
+    "load_results": "qvc.record.results",
+    "write_results": "qvc.record.results",
     "RunResult": "qvc.experiment.runner",
     "run_experiment": "qvc.experiment.runner",
     "ExperimentSpec": "qvc.experiment.spec",

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qvc._io import utc_now, write_json
+from qvc._io import utc_now
 from qvc.errors import QvcUsageError
-from qvc.experiment.runfolder import load_run
-from qvc.experiment.spec import ExperimentSpec
+from qvc.experiment.spec import ExperimentSpec, spec_of_run
+from qvc.record.ibm import USAGE_FILE, reported_columns
+from qvc.record.runfolder import load_run
 
 #: IBM Quantum Pay-As-You-Go list price per QPU second (USD 96 per minute). Source:
 #: https://www.ibm.com/quantum/pricing (2024 list price; unverified for the current year).
@@ -21,98 +22,16 @@ IBM_PAYG_USD_PER_QPU_SECOND = 96.0 / 60.0
 #: Default ``--max-qpu-seconds``: the Open plan's 10 QPU minutes per month
 #: (https://www.ibm.com/quantum/pricing; unverified for the current year).
 OPEN_PLAN_QPU_SECONDS = 600.0
-#: File in a run folder that records, per model, how its reported usage was attributed
-#: (store rows used, modelled power and QPU time), so ``qvc ibm fetch RUN --usage`` can
-#: recompute the ``hw_reported_*`` columns later without running anything again.
-USAGE_FILE = "ibm_usage.json"
-
-
-def reported_columns(usage: dict, power_w: float, modelled_qpu_seconds: float | None) -> dict:
-    """``hw_reported_*`` columns from an attributed usage (see :mod:`qvc.quantum.ibm.accounting`).
-
-    QPU seconds are the usage IBM bills; the energy next to them uses the physical
-    execution time from the results' execution spans where every job has them
-    (else the billed time), times the cost model's average power; the method says
-    which. The ratio to the model is left empty when jobs were reused from earlier
-    runs (then this run's time covers only part of the modelled workload).
-
-    Examples
-    --------
-    >>> u = {"qpu_seconds": 4.0, "qpu_seconds_method": "hardware-reported: job usage",
-    ...      "energy_seconds": 3.0, "energy_seconds_source": "execution spans", "jobs_reused": 0}
-    >>> c = reported_columns(u, power_w=10.0, modelled_qpu_seconds=2.0)
-    >>> c["hw_reported_energy_j"], c["hw_reported_vs_modelled"]
-    (30.0, 2.0)
-    """
-    seconds = usage.get("qpu_seconds")
-    energy_s = usage.get("energy_seconds")
-    method = usage.get("qpu_seconds_method") or ""
-    if energy_s is not None and usage.get("energy_seconds_source"):
-        method += f"; energy from {usage['energy_seconds_source']}"
-    qpu = np.nan if seconds is None else float(seconds)
-    energy = np.nan
-    if energy_s is not None and power_w is not None and math.isfinite(power_w):
-        energy = float(energy_s) * power_w
-    ratio = np.nan
-    if seconds is not None and not usage.get("jobs_reused") and modelled_qpu_seconds:
-        ratio = qpu / modelled_qpu_seconds if modelled_qpu_seconds > 0 else np.nan
-    return {"hw_reported_qpu_seconds": qpu, "hw_reported_energy_j": energy,
-            "hw_reported_method": method, "hw_reported_vs_modelled": ratio}
-
-
-def ibm_columns(est, cost) -> dict:
-    """The ``ibm_*`` and ``hw_reported_*`` columns: what ran on an IBM backend, and its QPU time.
-
-    Asks the model for its attributed usage (which closes its session: its last job
-    has run), and records in the run folder's :data:`USAGE_FILE` what is needed to
-    recompute the columns when usage arrives later (``qvc ibm fetch RUN --usage``).
-    """
-    from qvc.experiment.results import blank_columns
-
-    usage = est.hardware_usage() if est is not None and hasattr(est, "hardware_usage") else None
-    if usage is None:
-        return blank_columns("ibm")
-    power = cost.power_w if cost is not None else float("nan")
-    modelled = cost.qpu_seconds if cost is not None else float("nan")
-    out = {
-        "ibm_backend": usage["backend"],
-        "ibm_jobs": usage["jobs"],
-        "ibm_jobs_submitted": usage["jobs_submitted"],
-        "ibm_trained_on": getattr(est, "trained_on_", getattr(est, "execution", "")),
-    }
-    out.update(reported_columns(usage, power, modelled))
-    _remember_usage(usage, power, modelled)
-    return out
-
-
-def _remember_usage(usage: dict, power_w: float, modelled: float) -> None:
-    from qvc.quantum.ibm import current_context
-
-    run_dir = current_context().run_dir
-    if run_dir is None or not Path(run_dir).is_dir():
-        return
-    path = Path(run_dir) / USAGE_FILE
-    data = json.loads(path.read_text()) if path.is_file() else {"owners": {}}
-    data["owners"][usage["owner"]] = {
-        "run_id": usage["run_id"], "backend": usage["backend"], "service": usage["service"],
-        "store": usage["store"], "row_ids": usage["row_ids"], "jobs": usage["jobs"],
-        "jobs_submitted": usage["jobs_submitted"],
-        "power_w": power_w if math.isfinite(power_w) else None,
-        "modelled_qpu_seconds": modelled if math.isfinite(modelled) else None,
-    }
-    write_json(data, path)
-
-
 def refresh_run_usage(run_dir: str | Path, progress: Callable[[str], None] | None = None) -> list:
     """Read again the usage that was pending or absent, and rewrite the run's rows and report.
 
     Only the ``hw_reported_*`` columns change; nothing runs again. ``results.csv``,
     ``metadata.json`` and the report are each replaced atomically. Returns the rows.
     """
-    from qvc.experiment.results import load_results, write_results
-    from qvc.experiment.runfolder import write_metadata
     from qvc.quantum.ibm.accounting import account
     from qvc.quantum.ibm.jobs import refresh, refresh_sessions
+    from qvc.record.results import load_results, write_results
+    from qvc.record.runfolder import write_metadata
     from qvc.report import write_report
 
     run = load_run(run_dir, with_results=False)
@@ -185,7 +104,7 @@ def fetch_run(
     from qvc.quantum.ibm.sampler import IbmJobsPending
 
     run = load_run(run_dir, with_results=False)
-    run_dir, meta, spec = run.path, run.metadata, run.spec()
+    run_dir, meta, spec = run.path, run.metadata, spec_of_run(run)
     if not spec.execution_mode.is_ibm:
         raise QvcUsageError(f"run {run_dir.name} did not use --execution ibm:<backend>")
     if usage and meta.get("status") == "complete":

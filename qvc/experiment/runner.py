@@ -18,20 +18,22 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 
-from qvc import __version__
 from qvc import _progress as progress
 from qvc._io import write_json
 from qvc.data import PreparedData, prepare_dataset
 from qvc.energy.carbon import CarbonIntensity, carbon_intensity
 from qvc.energy.devices import DevicePreset, device_for_backend, get_device
-from qvc.energy.hardware import DEFAULT_DRAWS, DEFAULT_SEED, price_entries
+from qvc.energy.hardware import price_entries
 from qvc.energy.host import HostPreset, get_host
 from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, load_cpu_tdp_table, measure_repeated
-from qvc.energy.mitigation import SOURCES as MITIGATION_SOURCES
 from qvc.errors import IbmJobsPending, QvcUsageError
-from qvc.experiment import metadata as md
 from qvc.experiment.autoshots import auto_shots_for
-from qvc.experiment.results import (
+from qvc.experiment.spec import ExperimentSpec
+from qvc.models.registry import PAIRS, QUANTUM_MODELS, BuiltModel, ModelConfig, build_model, get_model
+from qvc.quantum.ledger import LedgerEntry
+from qvc.record import metadata as md
+from qvc.record.ibm import remember_usage
+from qvc.record.results import (
     SCHEMA_VERSION,
     blank_columns,
     circuit_columns,
@@ -43,10 +45,7 @@ from qvc.experiment.results import (
     simulator_columns,
     write_results,
 )
-from qvc.experiment.runfolder import TUNING, read_metadata, write_metadata
-from qvc.experiment.spec import ExperimentSpec
-from qvc.models.registry import PAIRS, QUANTUM_MODELS, BuiltModel, ModelConfig, build_model, get_model
-from qvc.quantum.ledger import LedgerEntry
+from qvc.record.runfolder import TUNING, read_metadata, write_metadata
 
 #: BLAS/OpenMP threads of every metered process (``qvc run`` and each sweep worker): one, so a
 #: fit's CPU time (and the energy estimated from it) does not depend on how many idle cores
@@ -203,7 +202,8 @@ def run_experiment(
     resumed = run_dir is not None
     run_dir = Path(run_dir) if run_dir is not None else new_run_dir(spec.out_dir, first.name)
     ctx = replace(ctx, run_id=run_dir.name)
-    meta = _run_metadata(ctx, run_dir, datasets)
+    meta = md.run_metadata(run_dir.name, ctx.spec, meter=ctx.meter.describe(), carbon=ctx.carbon, device=ctx.device,
+                           device_note=ctx.device_note, host=ctx.host, datasets=datasets)
     ibm_scope = _IbmScope(spec, run_dir, say) if spec.execution_mode.is_ibm else None
     if ibm_scope is not None:
         meta["ibm"] = ibm_scope.describe
@@ -299,50 +299,6 @@ def _ibm_preflight(spec: ExperimentSpec, n_features: int) -> None:
         from qvc.quantum.ibm.service import preflight
 
         preflight(spec.execution, n_features)
-
-
-def _run_metadata(ctx: RunContext, run_dir: Path, datasets: dict[int, PreparedData]) -> dict:
-    """The provenance of a run as it starts (``status`` running, no finish time)."""
-    spec, carbon = ctx.spec, ctx.carbon
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "run_id": run_dir.name,
-        "qvc_version": __version__,
-        "started_utc": md.utc_now(),
-        "finished_utc": None,
-        "status": "running",
-        **md.process_identity(),
-        "command": md.command_line(),
-        "config": spec.to_dict(),
-        "seeds": list(spec.seeds),
-        "versions": md.versions(),
-        "machine": md.machine(),
-        "git_revision": md.git_revision(),
-        "meter": ctx.meter.describe(),
-        "carbon": {"g_per_kwh": carbon.g_per_kwh, "label": carbon.label, "source": carbon.source,
-                   "applies_to": "local energy and modelled hardware energy alike"},
-        "device": ctx.device.to_dict(),
-        "device_note": ctx.device_note,
-        "hardware_model": {
-            "method": "modelled", "attribution": spec.attribution,
-            "mitigation": spec.mitigation, "mitigation_source": MITIGATION_SOURCES[spec.mitigation],
-            "mitigation_practical_rule": MITIGATION_SOURCES["practical"],
-            "mitigation_factor": spec.mitigation_factor, "draws": DEFAULT_DRAWS,
-            "seed": DEFAULT_SEED, "interval": "5th-95th percentile (90 %)",
-            "shots": spec.shots, "shots_tolerance": spec.shots_tolerance, "shots_cap": spec.shots_cap,
-            "methodology": "docs/methodology.md",
-        },
-        "local_attribution": {
-            "mode": spec.attribution,
-            "pue": ctx.device.pue.typical if spec.attribution == "attributional" else 1.0,
-            "pue_source": (f"the quantum device's typical PUE ({ctx.device.pue.source})"
-                           if spec.attribution == "attributional" else "marginal: no facility overhead"),
-            "host": ctx.host.to_dict() if ctx.host is not None else None,
-            "formula": "attributional: PUE x (meter J + max(cpu_s, wall_s) x host idle W / host threads); "
-                       "marginal: meter J",
-        },
-        "preprocessing": {str(s): d.preprocessing for s, d in datasets.items()},
-    }
 
 
 def _run_steps(
@@ -449,7 +405,7 @@ def run_point(
     Returns
     -------
     dict
-        One row with the columns of :data:`~qvc.experiment.results.COLUMNS`.
+        One row with the columns of :data:`~qvc.record.results.COLUMNS`.
 
     Examples
     --------
@@ -613,7 +569,7 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
                 mitigation=spec.mitigation,
             )
             row.update(hardware_columns(cost, carbon))
-        row.update(ibm_columns(est, cost))
+        row.update(ibm_columns(est, cost, remember=remember_usage))
         row.update(simulator_columns(est))
     else:
         row.update(blank_columns("circuits"))

@@ -11,6 +11,7 @@ from qvc.errors import QvcUsageError
 
 if TYPE_CHECKING:
     from qvc.quantum.execution import ExecutionMode
+    from qvc.record.runfolder import Run
 
 #: Shots a stochastic execution samples with under ``--shots auto`` (the former fixed default).
 SIMULATION_SHOTS = 1024
@@ -373,3 +374,19 @@ def flag_message(exc: QvcUsageError) -> str:
     if exc.key in ("params", "search_space") and flag:
         return f"{flag}: {text}"
     return text
+
+
+def spec_of_run(run: Run) -> ExperimentSpec:
+    """The :class:`ExperimentSpec` recorded in a run folder's metadata (:func:`qvc.record.runfolder.load_run`).
+
+    Keys this qvc does not know are ignored; ``out_dir`` is the folder's parent.
+    """
+    config = dict(run.metadata.get("config", {}))
+    names = {f.name for f in fields(ExperimentSpec)}
+    kwargs = {k: v for k, v in config.items() if k in names}
+    for key in ("models", "seeds"):
+        if key in kwargs:
+            kwargs[key] = tuple(kwargs[key])
+    spec = ExperimentSpec(**kwargs)
+    spec.out_dir = str(run.path.parent)
+    return spec

@@ -3,7 +3,7 @@
 Each point (one model, one seed, one setting of every axis) is a task that
 runs :func:`~qvc.experiment.runner.run_point` in a worker process, which meters
 its own fit and predict. The driving process appends each finished row to the
-run's :class:`~qvc.experiment.store.PointStore` as it arrives, so an
+run's :class:`~qvc.record.store.PointStore` as it arrives, so an
 interrupted sweep (Ctrl-C, ``kill -9``, reboot) resumes with
 :func:`resume_sweep`, running only the points not yet stored.
 """
@@ -22,12 +22,12 @@ from typing import Any
 from qvc import __version__
 from qvc._io import atomic_write_text
 from qvc.errors import QvcUsageError
-from qvc.experiment import metadata as md
-from qvc.experiment.results import SCHEMA_VERSION
-from qvc.experiment.runfolder import read_sweep_meta, write_sweep_meta
 from qvc.experiment.runner import new_run_dir
 from qvc.experiment.specfile import Point, SweepSpec
-from qvc.experiment.store import PointStore
+from qvc.record import metadata as md
+from qvc.record.results import SCHEMA_VERSION
+from qvc.record.runfolder import read_sweep_meta, write_sweep_meta
+from qvc.record.store import PointStore
 
 
 @dataclass

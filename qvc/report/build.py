@@ -14,10 +14,11 @@ from urllib.parse import quote
 import pandas as pd
 
 from qvc._io import atomic_write_text
+from qvc.analysis.stats import summarize
 from qvc.errors import QvcUsageError
-from qvc.experiment.metadata import run_state
-from qvc.experiment.results import load_results
-from qvc.experiment.runfolder import (
+from qvc.record.metadata import run_state
+from qvc.record.results import load_results
+from qvc.record.runfolder import (
     METADATA,
     RESULTS,
     Run,
@@ -38,11 +39,10 @@ from qvc.report.content import (
 )
 from qvc.report.html import render_html
 from qvc.report.markdown import render_markdown
-from qvc.report.stats import summarize
 
 
 def _load(run_dir: str | Path) -> Run:
-    """:func:`~qvc.experiment.runfolder.load_run` for a report: a ``running`` run whose process
+    """:func:`~qvc.record.runfolder.load_run` for a report: a ``running`` run whose process
     is gone shows as ``interrupted (...)`` (in the report only; the file is not changed)."""
     run = load_run(run_dir)
     run.metadata["status"] = run_state(run.metadata)

@@ -18,7 +18,7 @@ Intervals
     ``<column>_low`` and ``<column>_high`` bound any numeric column, e.g.
     ``hw_energy_j_low`` / ``hw_energy_j_high``; they share the column's label.
 Hardware components
-    the schema's :data:`~qvc.experiment.results.HW_COMPONENT_COLUMNS`
+    the schema's :data:`~qvc.record.results.HW_COMPONENT_COLUMNS`
     (``hw_energy_<name>_j``, ``<name>`` one of ``cryogenics``, ``vacuum``, ``lasers``,
     ``control``, ``readout``, ``servers``, ``facility``); a ``hw_energy_<name>_j`` column the
     schema does not know (another module's, or an older run's) counts as a component unless
@@ -147,7 +147,7 @@ def component_columns(columns: Iterable[str]) -> dict[str, str]:
     >>> component_columns(["hw_energy_j", "hw_energy_fit_j", "hw_energy_typical_j", "hw_energy_control_j"])
     {'control': 'hw_energy_control_j'}
     """
-    from qvc.experiment.results import COLUMNS, HW_COMPONENT_COLUMNS
+    from qvc.record.results import COLUMNS, HW_COMPONENT_COLUMNS
 
     out = {}
     for c in columns:

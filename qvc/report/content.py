@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from qvc.analysis.stats import ALPHA, CONFIDENCE, paired_difference, pareto_front, summarize
 from qvc.report import frontier, plots
 from qvc.report.columns import (
     attribution_column,
@@ -30,7 +31,6 @@ from qvc.report.columns import (
     landauer_columns,
 )
 from qvc.report.groups import group_name, local_energy, model_groups, pair_groups
-from qvc.report.stats import ALPHA, CONFIDENCE, paired_difference, pareto_front, summarize
 
 
 @dataclass(frozen=True)

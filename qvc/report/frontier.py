@@ -1,7 +1,7 @@
 """The classical frontier: for each quantum model, the least-energy classical model that does as well.
 
 A classical model *matches* a quantum model when its test accuracy is not significantly
-worse: a paired t-test across the seeds both ran (:func:`~qvc.report.stats.paired_difference`)
+worse: a paired t-test across the seeds both ran (:func:`~qvc.analysis.stats.paired_difference`)
 finds no significant deficit, or the classical mean is at least the quantum mean. With a
 single shared seed no test is possible; then the classical accuracy must be at least the
 quantum one. Among the matching classical models of the run the one with the least local
@@ -27,9 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from qvc.analysis.stats import CONFIDENCE, paired_difference, summarize
 from qvc.report.columns import fmt, labels_of
 from qvc.report.groups import group_name, model_groups
-from qvc.report.stats import CONFIDENCE, paired_difference, summarize
 
 
 @dataclass(frozen=True)

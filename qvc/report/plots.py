@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from qvc.analysis.stats import summarize
 from qvc.report.columns import (
     component_columns,
     interval_columns,
@@ -28,7 +29,6 @@ from qvc.report.columns import (
     labels_of,
 )
 from qvc.report.groups import group_keys, group_name, local_energy, model_groups
-from qvc.report.stats import summarize
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -18,10 +18,10 @@ import pandas as pd
 from matplotlib.figure import Figure as MplFigure
 
 from qvc._io import atomic_write_text
-from qvc.experiment.breakeven import GPU, WALLS
-from qvc.experiment.results import load_results
-from qvc.experiment.runfolder import read_sweep_meta
-from qvc.experiment.scaling import SERIES, ScalingAnalysis, analyse
+from qvc.analysis.breakeven import GPU, WALLS
+from qvc.analysis.scaling import SERIES, ScalingAnalysis, analyse
+from qvc.record.results import load_results
+from qvc.record.runfolder import read_sweep_meta
 from qvc.report.columns import fmt
 from qvc.report.content import Cell, Document, Figure, KeyValues, Link, Section, Table
 from qvc.report.html import render_html
@@ -133,7 +133,7 @@ def _curve_figure(analysis: ScalingAnalysis, pair: str, axis: str, fixed: float)
         col = _colour(series, k)
         if "modelled" in series and axis == "qubits":
             ent = str(c["entanglement"].iloc[0] or "full") if "entanglement" in c else "full"
-            from qvc.experiment.breakeven import gpu_statevector_energy
+            from qvc.analysis.breakeven import gpu_statevector_energy
 
             hw_c = block[block.series == "hardware"]
             n_tr, n_te = float(hw_c["n_train"].mean()), float(hw_c["n_test"].mean())
@@ -157,7 +157,7 @@ def _curve_figure(analysis: ScalingAnalysis, pair: str, axis: str, fixed: float)
                     label=f"law {f.describe()} (R2log {f.r2_log:.3f})")
     ymin, ymax = ax.get_ylim()
     if axis == "qubits":
-        from qvc.experiment.breakeven import local_wall
+        from qvc.analysis.breakeven import local_wall
 
         lw, lw_note = local_wall()
         for name, q in [(lw_note, lw)] + [(k, v[0]) for k, v in WALLS.items()]:
@@ -234,7 +234,7 @@ def build_sweep_report(frame: pd.DataFrame, meta: dict, analysis: ScalingAnalysi
     meta : dict
         ``sweep.json``.
     analysis : ScalingAnalysis
-        From :func:`~qvc.experiment.scaling.analyse`.
+        From :func:`~qvc.analysis.scaling.analyse`.
 
     Returns
     -------

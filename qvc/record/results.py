@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -409,7 +410,9 @@ def _pec_overhead(cost: HardwareCost) -> float:
     return max((np.inf if v is None else v for v in vals), default=np.nan)
 
 
-def ibm_columns(est: object | None, cost: HardwareCost | None) -> dict[str, Any]:
+def ibm_columns(
+    est: object | None, cost: HardwareCost | None, remember: Callable[[dict, float, float], None] | None = None,
+) -> dict[str, Any]:
     """The ``ibm_*`` and ``hw_reported_*`` columns: what ran on an IBM backend, and its QPU time.
 
     ``hw_reported_qpu_seconds`` is the usage IBM bills, attributed once to the model
@@ -417,13 +420,13 @@ def ibm_columns(est: object | None, cost: HardwareCost | None) -> dict[str, Any]
     next to it is the physical execution time from the results' execution spans
     (else the billed time) times the cost model's average power. A figure not
     reported stays NaN with the reason. Local testing mode reports no QPU time.
-    See :func:`qvc.experiment.ibm.ibm_columns`.
+    See :func:`qvc.record.ibm.ibm_columns` (``remember``: where the usage to refresh later goes).
     """
     if est is None or not hasattr(est, "hardware_usage"):
         return blank_columns("ibm")
-    from qvc.experiment.ibm import ibm_columns as columns
+    from qvc.record.ibm import ibm_columns as columns
 
-    return columns(est, cost)
+    return {**blank_columns("ibm"), **columns(est, cost, remember)}
 
 
 def simulator_columns(est: object) -> dict[str, Any]:

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from qvc.analysis.stats import mean_ci, paired_difference, summarize
 from qvc.report.plots import pareto_front
-from qvc.report.stats import mean_ci, paired_difference, summarize
 
 
 def test_mean_ci_matches_scipy_t_interval():

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from importlib import metadata as importlib_metadata
 from pathlib import Path
+from typing import Any
 
 from qvc._io import utc_now as utc_now  # re-exported: md.utc_now
 from qvc._io import write_json as write_json  # re-exported: md.write_json
@@ -123,3 +124,57 @@ def run_state(meta: dict) -> str:
 def command_line() -> list[str]:
     """The command that started this process."""
     return list(sys.argv)
+
+
+def run_metadata(run_id: str, spec: Any, *, meter: dict, carbon: Any, device: Any, device_note: str,
+                 host: Any, datasets: dict) -> dict:
+    """The provenance of a run as it starts (``status`` running, no finish time).
+
+    ``spec`` is the run's :class:`~qvc.experiment.spec.ExperimentSpec`, ``meter`` the meter's
+    description, ``carbon`` / ``device`` / ``host`` the resolved intensity, device and host
+    presets, ``datasets`` the prepared data per seed (its preprocessing is recorded).
+    """
+    from qvc import __version__
+    from qvc.energy.hardware import DEFAULT_DRAWS, DEFAULT_SEED
+    from qvc.energy.mitigation import SOURCES as MITIGATION_SOURCES
+    from qvc.record.results import SCHEMA_VERSION
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run_id,
+        "qvc_version": __version__,
+        "started_utc": utc_now(),
+        "finished_utc": None,
+        "status": "running",
+        **process_identity(),
+        "command": command_line(),
+        "config": spec.to_dict(),
+        "seeds": list(spec.seeds),
+        "versions": versions(),
+        "machine": machine(),
+        "git_revision": git_revision(),
+        "meter": meter,
+        "carbon": {"g_per_kwh": carbon.g_per_kwh, "label": carbon.label, "source": carbon.source,
+                   "applies_to": "local energy and modelled hardware energy alike"},
+        "device": device.to_dict(),
+        "device_note": device_note,
+        "hardware_model": {
+            "method": "modelled", "attribution": spec.attribution,
+            "mitigation": spec.mitigation, "mitigation_source": MITIGATION_SOURCES[spec.mitigation],
+            "mitigation_practical_rule": MITIGATION_SOURCES["practical"],
+            "mitigation_factor": spec.mitigation_factor, "draws": DEFAULT_DRAWS,
+            "seed": DEFAULT_SEED, "interval": "5th-95th percentile (90 %)",
+            "shots": spec.shots, "shots_tolerance": spec.shots_tolerance, "shots_cap": spec.shots_cap,
+            "methodology": "docs/methodology.md",
+        },
+        "local_attribution": {
+            "mode": spec.attribution,
+            "pue": device.pue.typical if spec.attribution == "attributional" else 1.0,
+            "pue_source": (f"the quantum device's typical PUE ({device.pue.source})"
+                           if spec.attribution == "attributional" else "marginal: no facility overhead"),
+            "host": host.to_dict() if host is not None else None,
+            "formula": "attributional: PUE x (meter J + max(cpu_s, wall_s) x host idle W / host threads); "
+                       "marginal: meter J",
+        },
+        "preprocessing": {str(s): d.preprocessing for s, d in datasets.items()},
+    }

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from qvc.errors import QvcUsageError
-from qvc.experiment.results import write_results
+from qvc.record.results import write_results
 
 STORE_NAME = "points.jsonl"
 

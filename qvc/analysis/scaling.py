@@ -1,4 +1,4 @@
-"""Growth laws of cost curves and the break-even point of hardware vs classical computation.
+"""Scaling analysis of a sweep: cost curves, their growth laws and the break-even table.
 
 From a sweep's result table this module builds cost curves (energy vs qubits
 at a fixed sample count, and vs samples at a fixed qubit count), fits growth
@@ -7,300 +7,41 @@ quantum model falls below (a) the *measured or estimated* local energy of the
 classical simulation of the same quantum model, and (b) the local energy of
 the matched classical model.
 
-All laws are fitted by least squares on ``ln(energy)`` (energies span orders
-of magnitude; a relative error is what matters), so the fit quality numbers
-are in log space: ``r2_log`` and ``rmse_log10`` (``10**rmse_log10`` is the
-typical factor by which a point misses the curve). Laws are ranked by AICc.
+The laws and their fits are :mod:`qvc.analysis.laws`; where a hardware curve falls
+below a classical one is :func:`qvc.analysis.breakeven.find_break_even`.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from qvc.analysis.breakeven import (
+    GPU,
+    HARDWARE_LAWS,
+    POLY_LAWS,
+    WALLS,
+    Series,
+    _precise,
+    chi_function,
+    clear_draw_cache,
+    find_break_even,
+    gpu_statevector_energy,
+    learns,
+    local_wall,
+    majority_rates,
+    mps_laws,
+    simulator_name,
+    statevector_laws,
+)
+from qvc.analysis.laws import LAWS
+
 #: Pairs: name -> (classical model, quantum model), from the model registry.
 from qvc.models.registry import PAIRS as _PAIRS
-
-_LN2 = math.log(2.0)
-
-
-@dataclass(frozen=True)
-class Law:
-    """A growth law ``y = f(x; params)`` with a formula for the report."""
-
-    name: str
-    formula: str
-    n_params: int
-    func: Callable[..., np.ndarray]
-    p0: Callable[[np.ndarray, np.ndarray], list[float]]
-    bounds: tuple[list[float], list[float]]
-
-
-def _p0_linear(x, y):
-    b = max((y[-1] - y[0]) / max(x[-1] - x[0], 1e-12), 1e-12)
-    return [max(y[0] - b * x[0], 1e-12), b]
-
-
-def _p0_quad(x, y):
-    a, b = _p0_linear(x, y)
-    return [a, b, 1e-12]
-
-
-def _p0_exp(x, y):
-    slope, icpt = np.polyfit(x, np.log(y), 1)
-    return [math.exp(icpt), max(slope / _LN2, 1e-6)]
-
-
-def _p0_expfloor(x, y):
-    a, b = _p0_exp(x, y)
-    return [max(y.min() * 0.5, 1e-12), a * 0.5, b]
-
-
-def _p0_power(x, y):
-    slope, icpt = np.polyfit(np.log(x), np.log(y), 1)
-    return [math.exp(icpt), slope]
-
-
-_INF = np.inf
-#: The candidate laws. ``x`` is qubits or samples; all parameters but exponents are >= 0.
-LAWS: dict[str, Law] = {
-    "linear": Law("linear", "a + b*x", 2, lambda x, a, b: a + b * x, _p0_linear, ([0, 0], [_INF, _INF])),
-    "quadratic": Law("quadratic", "a + b*x + c*x^2", 3, lambda x, a, b, c: a + b * x + c * x * x,
-                     _p0_quad, ([0, 0, 0], [_INF, _INF, _INF])),
-    "power": Law("power", "a * x^b", 2, lambda x, a, b: a * np.power(x, b), _p0_power,
-                 ([0, -_INF], [_INF, _INF])),
-    "exponential": Law("exponential", "a * 2^(b*x)", 2, lambda x, a, b: a * np.exp(_LN2 * b * x), _p0_exp,
-                       ([0, -_INF], [_INF, _INF])),
-    "exp+floor": Law("exp+floor", "c + a * 2^(b*x)", 3,
-                     lambda x, c, a, b: c + a * np.exp(_LN2 * b * x), _p0_expfloor,
-                     ([0, 0, 0], [_INF, _INF, _INF])),
-}
-
-#: Laws whose growth is exponential (statevector simulation is exponential in qubits).
-EXPONENTIAL_LAWS = ("exponential", "exp+floor")
-
-#: Candidate laws per axis. Along samples every model here is polynomial (kernel matrices
-#: are N^2 entries, SVM training N^2..N^3, networks linear in N), so an exponential
-#: fitted to a few noisy points would only produce a spurious extrapolation.
-AXIS_LAWS = {
-    "qubits": tuple(LAWS),
-    "samples": ("linear", "quadratic", "power"),
-}
-
-
-@dataclass
-class GrowthFit:
-    """A law fitted to one curve.
-
-    Attributes
-    ----------
-    law : str
-    params : ndarray
-    cov : ndarray
-        Parameter covariance (``inf`` where the data cannot constrain it).
-    n : int
-        Points fitted.
-    r2_log : float
-        R-squared of ``ln(y)``.
-    rmse_log10 : float
-        Root-mean-square residual of ``log10(y)``.
-    aicc : float
-        Corrected Akaike information criterion (lower is better; ``inf`` when n <= k + 1).
-    x_min, x_max : float
-        Range of the fitted data.
-    """
-
-    law: str
-    params: np.ndarray
-    cov: np.ndarray
-    n: int
-    r2_log: float
-    rmse_log10: float
-    aicc: float
-    x_min: float
-    x_max: float
-    spec: Law | None = None
-
-    @property
-    def law_spec(self) -> Law:
-        """The :class:`Law` fitted (a built-in one by name, or the one passed to :func:`fit_law`)."""
-        return self.spec if self.spec is not None else LAWS[self.law]
-
-    def predict(self, x, params: np.ndarray | None = None) -> np.ndarray:
-        """Evaluate the law at ``x`` (with ``params`` instead of the fitted ones if given)."""
-        p = self.params if params is None else params
-        with np.errstate(over="ignore", invalid="ignore"):
-            return self.law_spec.func(np.asarray(x, dtype=float), *p)
-
-    def describe(self) -> str:
-        """Formula with the fitted numbers, e.g. ``'3.1 + 0.52*x'``."""
-        p = [f"{v:.3g}" for v in self.params]
-        templates = {
-            "linear": "{0} + {1}*x", "quadratic": "{0} + {1}*x + {2}*x^2", "power": "{0} * x^{1}",
-            "exponential": "{0} * 2^({1}*x)", "exp+floor": "{0} + {1} * 2^({2}*x)",
-        }
-        if self.law in templates:
-            return templates[self.law].format(*p)
-        text = self.law_spec.formula
-        for name, value in zip(("c", "a", "b"), p):
-            text = re.sub(rf"\b{name}\b", value, text)
-        return text
-
-
-def fit_law(x, y, law: str | Law, p0=None) -> GrowthFit | None:
-    """Fit one law to positive ``y``; ``None`` if it does not converge or has too few points.
-
-    Examples
-    --------
-    >>> x = np.arange(2, 12); f = fit_law(x, 0.5 * 2.0 ** x, "exponential")
-    >>> round(float(f.params[1]), 6), f.r2_log > 0.999
-    (1.0, True)
-    """
-    from scipy.optimize import curve_fit
-
-    spec = law if isinstance(law, Law) else LAWS[law]
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    keep = np.isfinite(x) & np.isfinite(y) & (y > 0)
-    x, y = x[keep], y[keep]
-    order = np.argsort(x)
-    x, y = x[order], y[order]
-    n, k = len(x), spec.n_params
-    if n < k + 1 or len(np.unique(x)) < k:
-        return None
-    ly = np.log(y)
-
-    def model(xx, *p):
-        return np.log(np.maximum(spec.func(xx, *p), 1e-300))
-
-    lo = [b + 1e-12 if np.isfinite(b) else -1e300 for b in spec.bounds[0]]
-    hi = [b - 1e-12 if np.isfinite(b) else 1e300 for b in spec.bounds[1]]
-    p0 = np.clip(spec.p0(x, y) if p0 is None else p0, lo, hi)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            params, cov = curve_fit(model, x, ly, p0=p0, bounds=spec.bounds, maxfev=20000)
-    except (RuntimeError, ValueError):
-        return None
-    resid = ly - model(x, *params)
-    rss = float(np.sum(resid**2))
-    tss = float(np.sum((ly - ly.mean()) ** 2))
-    r2 = 1.0 - rss / tss if tss > 0 else (1.0 if rss < 1e-20 else 0.0)
-    rss_eff = max(rss, 1e-300)
-    aicc = n * math.log(rss_eff / n) + 2 * k + (2 * k * (k + 1) / (n - k - 1) if n > k + 1 else math.inf)
-    return GrowthFit(spec.name, np.asarray(params), np.asarray(cov), n, r2,
-                     math.sqrt(rss / n) / math.log(10), aicc, float(x.min()), float(x.max()),
-                     spec if isinstance(law, Law) else None)
-
-
-def fit_all(x, y, laws=None) -> list[GrowthFit]:
-    """Fit every candidate law; return the fits ranked best first (AICc, then R^2)."""
-    fits = [f for f in (fit_law(x, y, name) for name in (laws or LAWS)) if f is not None]
-    return sorted(fits, key=lambda f: (f.aicc, -f.r2_log))
-
-
-@dataclass
-class BreakEven:
-    """Where curve ``a`` (hardware) falls below curve ``b``.
-
-    ``x`` is ``nan`` when it does not within ``[x_from, x_to]``; ``low``/``high``
-    bound the crossing (``inf`` high: some of the uncertainty never crosses).
-    """
-
-    x: float
-    low: float
-    high: float
-    interval_source: str
-    already_below: bool = False
-    notes: list[str] = field(default_factory=list)
-
-
-def _first_below(grid: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """First grid x (per row) where a <= b after being above; nan if never; grid[0] if from the start."""
-    a, b = np.atleast_2d(a), np.atleast_2d(b)
-    below = a <= b
-    idx = np.argmax(below, axis=1)
-    found = below[np.arange(below.shape[0]), idx]
-    out = np.where(found, grid[idx], np.nan)
-    # Interpolate in log space between the last point above and the first below.
-    for r in np.nonzero(found & (idx > 0))[0]:
-        i = idx[r]
-        g0 = math.log(a[r, i - 1]) - math.log(b[r, i - 1])
-        g1 = math.log(max(a[r, i], 1e-300)) - math.log(max(b[r, i], 1e-300))
-        out[r] = grid[i - 1] + (grid[i] - grid[i - 1]) * g0 / (g0 - g1) if g0 != g1 else grid[i]
-    return out
-
-
-def _grid(x_from: float, x_to: float, axis: str) -> np.ndarray:
-    if axis == "samples":
-        return np.geomspace(x_from, x_to, 4000)
-    return np.linspace(x_from, x_to, 4000)
-
-
-def break_even(
-    hw: GrowthFit,
-    other: GrowthFit,
-    x_to: float,
-    *,
-    axis: str = "qubits",
-    hw_low: GrowthFit | None = None,
-    hw_high: GrowthFit | None = None,
-    n_draws: int = 2000,
-    seed: int = 0,
-) -> BreakEven:
-    """Extrapolate where ``hw`` falls below ``other``, with an interval.
-
-    The interval comes from the cost model's own uncertainty when ``hw_low``
-    and ``hw_high`` (laws fitted to its low/high energy bounds) are given;
-    otherwise from the fits' parameter uncertainty: a 90% interval over
-    ``n_draws`` Monte Carlo draws of both fits' parameters from their
-    covariance. The result says which.
-
-    Examples
-    --------
-    >>> x = np.arange(2, 15)
-    >>> sim = fit_law(x, 1e-3 * 2.0 ** x, "exponential"); hw = fit_law(x, 100 + 10 * x, "linear")
-    >>> round(break_even(hw, sim, 100).x, 1)
-    18.1
-    """
-    x_from = min(hw.x_min, other.x_min)
-    grid = _grid(x_from, max(x_to, x_from * 1.0001), axis)
-    x_star = float(_first_below(grid, hw.predict(grid), other.predict(grid))[0])
-    res = BreakEven(x_star, math.nan, math.nan, "", already_below=bool(x_star == grid[0]))
-    if hw_low is not None and hw_high is not None:
-        lo = float(_first_below(grid, hw_low.predict(grid), other.predict(grid))[0])
-        hi = float(_first_below(grid, hw_high.predict(grid), other.predict(grid))[0])
-        res.low = lo
-        res.high = hi if not math.isnan(hi) else math.inf
-        res.interval_source = "cost-model interval (hw_energy_j_low/high, each fitted with the hardware law)"
-        return res
-    rng = np.random.default_rng(seed)
-    draws = []
-    for f in (hw, other):
-        if not np.all(np.isfinite(f.cov)):
-            res.interval_source = "none: a fit's parameters are unconstrained (too few points)"
-            return res
-        p = rng.multivariate_normal(f.params, f.cov, size=n_draws, check_valid="ignore")
-        lo_b = np.asarray(LAWS[f.law].bounds[0], dtype=float)
-        draws.append(np.maximum(p, lo_b))
-    a = np.stack([hw.predict(grid, p) for p in draws[0]])
-    b = np.stack([other.predict(grid, p) for p in draws[1]])
-    xs = _first_below(grid, a, b)
-    xs = np.where(np.isnan(xs), np.inf, xs)
-    res.low = float(np.quantile(xs, 0.05, method="nearest"))
-    res.high = float(np.quantile(xs, 0.95, method="nearest"))
-    never = float(np.mean(np.isinf(xs)))
-    res.interval_source = "fit parameter uncertainty (90% interval, Monte Carlo over both fits' covariance)"
-    if never > 0:
-        res.notes.append(f"{never:.0%} of draws never cross up to {x_to:g}")
-    return res
-
 
 #: The curve series of a pair (``simulation:<simulator>`` per simulator the sweep measured).
 SERIES = {
@@ -310,7 +51,7 @@ SERIES = {
     "simulation:mps": "local energy of simulating the kernel model with Aer matrix-product states "
                       "(fit + predict), measured or estimated; mps:<options> = truncated / fidelity-matched",
     "simulation:gpu (modelled)": "modelled energy of the kernel model on GPU statevectors (H200 board power x "
-                                 "memory-bound passes; qvc.experiment.breakeven.GPU), labelled modelled",
+                                 "memory-bound passes; qvc.analysis.breakeven.GPU), labelled modelled",
     "hardware": "modelled energy of running the quantum model's circuits on the device (fit + predict)",
 }
 
@@ -338,13 +79,12 @@ def cost_curves(frame: pd.DataFrame) -> pd.DataFrame:
     ``y_std``, ``n_seeds``, ``y_low``/``y_high`` (hardware rows, when the cost model
     provides ``hw_energy_j_low/high``), ``accuracy`` (mean test accuracy),
     ``majority`` (mean majority-class rate of the test splits), ``learns`` (most
-    seeds beat the majority rate, :func:`~qvc.experiment.breakeven.learns`), ``chi`` (MPS bond dimension reached)
+    seeds beat the majority rate, :func:`~qvc.analysis.breakeven.learns`), ``chi`` (MPS bond dimension reached)
     and the energy label. ``axis`` is ``qubits`` (``fixed`` = total samples) or
     ``samples`` (``fixed`` = qubits); a curve needs three or more distinct ``x``.
     Quantum series are split by simulator (``simulation:statevector``,
     ``simulation:mps`` ...) and kernel pairs by the feature map's entanglement.
     """
-    from qvc.experiment.breakeven import learns, majority_rates, simulator_name
 
     df = frame.copy()
     df["n_total"] = df["n_train"].astype(float) + df["n_test"].astype(float)
@@ -429,7 +169,6 @@ class ScalingAnalysis:
 
 
 def _laws_for(series: str, axis: str, curve: pd.DataFrame, cap: float | None = None) -> list:
-    from qvc.experiment.breakeven import HARDWARE_LAWS, POLY_LAWS, chi_function, mps_laws, statevector_laws
 
     if axis == "samples":
         return POLY_LAWS
@@ -447,7 +186,6 @@ def _laws_for(series: str, axis: str, curve: pd.DataFrame, cap: float | None = N
 
 
 def _series_of(c: pd.DataFrame, name: str, laws: list, learned_only: bool):
-    from qvc.experiment.breakeven import Series
 
     use = c[c["learns"]] if learned_only and "learns" in c else c
     lo = use["y_low"].to_numpy(float) if "y_low" in use and use["y_low"].notna().all() else None
@@ -472,7 +210,7 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
 
     Along qubits, the kernel pair's hardware curve is compared with each simulator the
     sweep measured, with the modelled GPU statevector series, and with the cheapest of
-    them at each size (the envelope; :func:`qvc.experiment.breakeven.find_break_even`).
+    them at each size (the envelope; :func:`qvc.analysis.breakeven.find_break_even`).
     Only points whose quantum model learns (test accuracy above the majority rate)
     enter a break-even. Along samples (and for hardware vs the classical model) the
     laws are polynomial.
@@ -480,7 +218,7 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
     Parameters
     ----------
     frame : DataFrame
-        Result rows of a sweep (:func:`~qvc.experiment.results.load_results`).
+        Result rows of a sweep (:func:`~qvc.record.results.load_results`).
     max_qubits, max_samples : int
         How far the break-even search extrapolates along each axis.
     max_extrapolation : float
@@ -505,17 +243,6 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
     >>> bool(15 < row["x"] < 25), row["status"]
     (True, 'crossing')
     """
-    from qvc.experiment.breakeven import (
-        GPU,
-        WALLS,
-        Series,
-        _precise,
-        chi_function,
-        clear_draw_cache,
-        find_break_even,
-        gpu_statevector_energy,
-        local_wall,
-    )
 
     clear_draw_cache()
     curves = cost_curves(frame)
@@ -628,7 +355,6 @@ BREAKEVEN_COLUMNS = [
 
 def _poly_break_even(hw, s, axis, max_qubits, max_samples, max_extrapolation, draws):
     """Polynomial comparison (samples axis, or vs the classical model): same draws, in log x along samples."""
-    from qvc.experiment.breakeven import Series, find_break_even
 
     if axis == "samples":
         lx = np.log10

@@ -10,18 +10,17 @@ Every reader here turns a missing, damaged or too-new file into a one-line
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qvc._io import write_json
 from qvc.errors import QvcUsageError
-from qvc.experiment.results import SCHEMA_VERSION, load_results
+from qvc.record.results import SCHEMA_VERSION, load_results
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from qvc.experiment.spec import ExperimentSpec
 
 #: File names inside a run folder.
 METADATA = "metadata.json"
@@ -173,23 +172,6 @@ class Run:
     metadata: dict[str, Any]
     results: pd.DataFrame | None = None
 
-    def spec(self) -> ExperimentSpec:
-        """The :class:`~qvc.experiment.spec.ExperimentSpec` recorded in the metadata.
-
-        Keys this qvc does not know are ignored; ``out_dir`` is the folder's parent.
-        """
-        from qvc.experiment.spec import ExperimentSpec
-
-        config = dict(self.metadata.get("config", {}))
-        names = {f.name for f in fields(ExperimentSpec)}
-        kwargs = {k: v for k, v in config.items() if k in names}
-        for key in ("models", "seeds"):
-            if key in kwargs:
-                kwargs[key] = tuple(kwargs[key])
-        spec = ExperimentSpec(**kwargs)
-        spec.out_dir = str(self.path.parent)
-        return spec
-
 
 def load_run(run_dir: str | Path, *, with_results: bool = True) -> Run:
     """Read a run folder: metadata and, with ``with_results``, the typed result table.
@@ -206,8 +188,8 @@ def load_run(run_dir: str | Path, *, with_results: bool = True) -> Run:
     >>> done = run_experiment(ExperimentSpec("iris", models=("svm",), seeds=(42,), out_dir=tempfile.mkdtemp()),
     ...                       progress=None)
     >>> run = load_run(done.run_dir)
-    >>> run.metadata["status"], len(run.results), run.spec().models
-    ('complete', 1, ('svm',))
+    >>> run.metadata["status"], len(run.results), run.metadata["config"]["models"]
+    ('complete', 1, ['svm'])
     """
     path = Path(run_dir)
     if not path.exists():

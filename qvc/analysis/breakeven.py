@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qvc.experiment.scaling import LAWS, GrowthFit, Law, fit_law
+from qvc.analysis.laws import LAWS, GrowthFit, Law, fit_law
 
 _INF = np.inf
 _LN2 = math.log(2.0)

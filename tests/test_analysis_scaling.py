@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qvc.experiment.scaling import analyse, break_even, fit_all, fit_law
+from qvc.analysis.laws import LAWS, fit_law
+from qvc.analysis.scaling import analyse
 
 
 def test_fits_recover_known_laws_and_rank_them():
@@ -21,7 +22,8 @@ def test_fits_recover_known_laws_and_rank_them():
     assert pw.params == pytest.approx([2.0, 1.7], rel=1e-6)
     rng = np.random.default_rng(0)
     noisy = 0.01 * 2.0 ** x * np.exp(rng.normal(0, 0.05, x.size))
-    ranked = fit_all(x, noisy)
+    fits = [f for f in (fit_law(x, noisy, name) for name in LAWS) if f is not None]
+    ranked = sorted(fits, key=lambda f: (f.aicc, -f.r2_log))
     assert ranked[0].law in ("exponential", "exp+floor")
     aicc = {f.law: f.aicc for f in ranked}
     assert aicc["linear"] - aicc["exponential"] > 10  # the data rule the wrong law out decisively
@@ -31,22 +33,22 @@ def test_fits_recover_known_laws_and_rank_them():
 
 
 def test_break_even_matches_the_analytic_crossing_and_has_an_interval():
+    # The deleted scaling.break_even's case, on find_break_even (its successor).
+    from qvc.analysis.breakeven import POLY_LAWS, Series, find_break_even
+
     x = np.arange(2.0, 15.0)
     rng = np.random.default_rng(1)
-    sim = fit_law(x, 1e-3 * 2.0 ** x * np.exp(rng.normal(0, 0.05, x.size)), "exponential")
-    hw = fit_law(x, (1e4 + 100 * x) * np.exp(rng.normal(0, 0.01, x.size)), "linear")
-    be = break_even(hw, sim, 200)
+    sim = Series("statevector", x, 1e-3 * 2.0 ** x * np.exp(rng.normal(0, 0.05, x.size)),
+                 laws=[LAWS["exponential"]])
+    hw_y = (1e4 + 100 * x) * np.exp(rng.normal(0, 0.01, x.size))
+    hw = Series("hardware", x, hw_y, 0.5 * hw_y, 2.0 * hw_y, laws=POLY_LAWS)
+    c = find_break_even(hw, [sim], x_to=200, max_extrapolation=40, n_draws=100)
     # analytic: 1e-3 * 2^x = 1e4 + 100 x  ->  x ~ 23.3
-    assert be.x == pytest.approx(23.3, abs=0.4)
-    assert be.low < be.x < be.high < 200 and "parameter uncertainty" in be.interval_source
-    # The cost model's own bounds take precedence and are named.
-    lo = fit_law(x, 0.5 * (1e4 + 100 * x), "linear")
-    hi = fit_law(x, 2.0 * (1e4 + 100 * x), "linear")
-    be2 = break_even(hw, sim, 200, hw_low=lo, hw_high=hi)
-    assert be2.low < be2.x < be2.high and "hw_energy_j_low/high" in be2.interval_source
+    assert c.x == pytest.approx(23.3, abs=0.5)
+    assert c.low < c.x < c.high < 200 and c.simulator == "statevector"
     # A curve that never drops below: no break-even.
-    flat = fit_law(x, 1e-3 * (1 + 0 * x) + 1e-6 * x, "linear")
-    assert math.isnan(break_even(hw, flat, 200).x)
+    flat = Series("statevector", x, 1e-3 + 1e-6 * x, laws=POLY_LAWS)
+    assert math.isnan(find_break_even(hw, [flat], x_to=200, max_extrapolation=40, n_draws=50).x)
 
 
 def _rows(qubits, *, sim=lambda q: 0.2 + 2e-6 * (4 * q + 3 * q * (q - 1)) * 2.0**q,
