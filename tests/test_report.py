@@ -15,8 +15,8 @@ from qvc.cli import main
 from qvc.record.results import SCHEMA_VERSION, load_results, write_results
 from qvc.report import write_report
 from qvc.report.columns import component_columns, label_of, labels_of
-from qvc.report.content import build_run_report
 from qvc.report.markdown import render_markdown
+from qvc.report.run_report import build_run_report
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:

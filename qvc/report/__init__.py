@@ -5,9 +5,10 @@ Column naming rules the report relies on (optional columns, labels) are in
 """
 
 from qvc.report.build import load_run, write_compare, write_index, write_report
-from qvc.report.content import build_compare_report, build_run_report
+from qvc.report.compare_report import build_compare_report
 from qvc.report.html import render_html
 from qvc.report.markdown import render_markdown, summary_table
+from qvc.report.run_report import build_run_report
 
 __all__ = [
     "build_compare_report",

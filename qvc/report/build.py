@@ -28,17 +28,11 @@ from qvc.record.runfolder import (
     read_sweep_meta,
     read_tuning,
 )
-from qvc.report.content import (
-    Cell,
-    Document,
-    Link,
-    Section,
-    Table,
-    build_compare_report,
-    build_run_report,
-)
+from qvc.report.compare_report import build_compare_report
+from qvc.report.document import Cell, Document, Link, Section, Table
 from qvc.report.html import render_html
 from qvc.report.markdown import render_markdown
+from qvc.report.run_report import build_run_report
 
 
 def _load(run_dir: str | Path) -> Run:

@@ -1,6 +1,6 @@
 """Grouping a result table for reports: model configurations, matched pairs, their names.
 
-Shared by the text (:mod:`qvc.report.content`) and the figures
+Shared by the text (:mod:`qvc.report.run_report`, :mod:`qvc.report.compare_report`) and the figures
 (:mod:`qvc.report.plots`), so a table row and a plotted point of the same
 configuration always carry the same name.
 """

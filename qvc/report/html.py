@@ -13,7 +13,7 @@ import html
 import re
 
 from qvc.errors import QvcUsageError
-from qvc.report.content import Code, Document, Figure, KeyValues, Link, Table
+from qvc.report.document import Code, Document, Figure, KeyValues, Link, Table
 from qvc.report.plots import prefix_ids
 
 _CSS = """
@@ -117,7 +117,7 @@ def render_html(doc: Document) -> str:
 
     Examples
     --------
-    >>> from qvc.report.content import Document, Section, Table
+    >>> from qvc.report.document import Document, Section, Table
     >>> page = render_html(Document("t", ["sub"], [Section("S", [Table(["a"], [[("1", "measured")]])])]))
     >>> page.startswith("<!DOCTYPE html>"), "lbl-measured" in page, "http" in page
     (True, True, False)

@@ -1,6 +1,6 @@
 """Markdown rendering: the run summary printed by ``qvc run`` and ``report.md``.
 
-``report.md`` renders the same :class:`~qvc.report.content.Document` as
+``report.md`` renders the same :class:`~qvc.report.document.Document` as
 ``report.html`` (figures are only in the HTML file).
 """
 
@@ -10,7 +10,7 @@ import math
 import re
 from urllib.parse import quote
 
-from qvc.report.content import Code, Document, Figure, KeyValues, Link, Table
+from qvc.report.document import Code, Document, Figure, KeyValues, Link, Table
 
 
 def _fmt(x, spec: str = ".3g") -> str:
@@ -133,7 +133,7 @@ def render_markdown(doc: Document) -> str:
 
     Examples
     --------
-    >>> from qvc.report.content import Document, Section, Table
+    >>> from qvc.report.document import Document, Section, Table
     >>> doc = Document("t", ["sub"], [Section("S", [Table(["a"], [[("1", "estimated")]])])])
     >>> "| 1 *(estimated)* |" in render_markdown(doc)
     True

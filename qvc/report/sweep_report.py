@@ -1,6 +1,6 @@
 """The sweep-level report: break-even against the cheapest simulator, curves, laws, raw points.
 
-Built as a :class:`~qvc.report.content.Document` and rendered by the same
+Built as a :class:`~qvc.report.document.Document` and rendered by the same
 Markdown and HTML renderers as run reports (self-contained HTML, figures as
 inline SVG). Written atomically into the sweep's run folder: ``sweep_report.md``,
 ``sweep_report.html``, ``fits.csv`` and ``breakeven.csv``; the raw points are
@@ -23,7 +23,7 @@ from qvc.analysis.scaling import SERIES, ScalingAnalysis, analyse
 from qvc.record.results import load_results
 from qvc.record.runfolder import read_sweep_meta
 from qvc.report.columns import fmt
-from qvc.report.content import Cell, Document, Figure, KeyValues, Link, Section, Table
+from qvc.report.document import Cell, Document, Figure, KeyValues, Link, Section, Table
 from qvc.report.html import render_html
 from qvc.report.markdown import render_markdown
 from qvc.report.plots import to_svg
@@ -225,7 +225,7 @@ def _walls_table(analysis: ScalingAnalysis) -> Table:
 
 
 def build_sweep_report(frame: pd.DataFrame, meta: dict, analysis: ScalingAnalysis) -> Document:
-    """The sweep report as a :class:`~qvc.report.content.Document`.
+    """The sweep report as a :class:`~qvc.report.document.Document`.
 
     Parameters
     ----------
