@@ -250,7 +250,7 @@ def zherk_peak() -> float:
     """This machine's single-thread ZHERK rate (GFLOP/s) on a 1000 x 2000 complex matrix, best of 3."""
     from scipy.linalg.blas import zherk
 
-    from qvc.quantum.statevector.compiler import _single_blas_thread
+    from qvc.quantum.statevector.blocks import _single_blas_thread
 
     a = np.random.default_rng(0).random((1000, 2000)) * (1 + 1j)
     with _single_blas_thread():
