@@ -172,7 +172,7 @@ def qvc_kernel(fm, x: np.ndarray, cold: bool = False) -> np.ndarray:
     compiled circuit); cold is what the first one pays.
     """
     from qvc.quantum.kernels import StatevectorKernel
-    from qvc.quantum.statevector import compiler as statevector
+    from qvc.quantum.statevector import cache as statevector
 
     cache = getattr(statevector, "_COMPILED", None)  # (absent in engines before the cache)
     if cold and cache is not None:

@@ -1,32 +1,11 @@
-"""Batched exact statevector simulation of parametrised circuits, in numpy.
+"""The compiler: :class:`CompiledCircuit`, a circuit compiled once for batched exact simulation.
 
-A :class:`CompiledCircuit` is built once from a :class:`~qiskit.QuantumCircuit`
-made of standard gates (anything else is unrolled through its ``definition``) and
-then simulates a whole batch of parameter bindings at once: the state of the batch
-is one ``(batch, 2**n)`` complex array and every gate is one vectorised numpy
-operation on it, so the cost per sample is a handful of array passes per gate
-instead of one Python-level ``Statevector`` per sample.
-
-Two rewrites keep the number of passes small without changing the result:
-
-* consecutive one-qubit gates on the same qubit are multiplied into one 2x2
-  matrix (per sample when they depend on the sample's parameters);
-* a run of gates that are diagonal or permute basis states (``p``, ``rz``, ``cp``,
-  ``crz``, ``rzz``, ``x``, ``cx``, ``cz``, ``swap``, ``ccx``, ``s``, ``t`` ... ) is
-  one "phase-permutation block": every basis state is mapped to another basis state
-  times a phase that is linear in the gate angles, so the whole block is one
-  ``(batch, gates) @ (gates, 2**n)`` matrix product for the phases, one complex
-  exponential and one gather. The ZZ feature map is two such blocks.
-
-Qubit order and phases follow qiskit (little-endian: qubit 0 is the least
-significant bit of the basis index; the circuit's global phase is included), so
-:meth:`CompiledCircuit.statevectors` equals ``Statevector(circuit.assign_parameters(v))``
-to rounding error.
+The circuit is walked once into fused one-qubit layers, general gates and phase-permutation
+blocks; the compiled form then simulates whole batches of parameter bindings and gives exact
+gradients (adjoint sweep, or the parameter-shift rule).
 """
 
 from __future__ import annotations
-
-from collections import OrderedDict
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -34,6 +13,7 @@ from qiskit.circuit import ParameterExpression
 
 from qvc import _progress as progress
 from qvc.errors import QvcUsageError
+from qvc.quantum.statevector.adjoint import _AdjointProgram, _NoAdjoint
 from qvc.quantum.statevector.angles import _AngleTable
 from qvc.quantum.statevector.blocks import (
     _EYE2,
@@ -53,15 +33,9 @@ from qvc.quantum.statevector.gates import (
     _TWO_QUBIT_PARAM,
     SHIFTABLE_GATES,
     _classify_constant,
-    _diag_pattern,
-    _one_qubit_matrix,
-    _two_qubit_matrix,
 )
 from qvc.quantum.statevector.ops import _Fused1Q, _Gate
 
-# ---------------------------------------------------------------------------
-# the compiler
-# ---------------------------------------------------------------------------
 
 class CompiledCircuit:
     """A parametrised circuit compiled for batched exact statevector simulation.
@@ -468,250 +442,3 @@ class CompiledCircuit:
         if grad is None:
             grad = np.zeros((b, reduce(np.zeros((1, 2**self.num_qubits))).shape[1], len(wrt)))
         return grad, 2 * len(cols)
-
-
-# ---------------------------------------------------------------------------
-# adjoint differentiation
-# ---------------------------------------------------------------------------
-
-# Angular frequency of each angle in a gate's matrix entries (entries are constants and
-# exp(+-i w angle)); the exact derivative is (U(a + h) - U(a - h)) * w / 2 with h = pi / (2 w).
-_FREQUENCY = {
-    "rx": (0.5,), "ry": (0.5,), "rz": (0.5,), "rxx": (0.5,), "ryy": (0.5,),
-    "p": (1.0,), "u1": (1.0,), "u2": (1.0, 1.0), "u": (0.5, 1.0, 1.0), "u3": (0.5, 1.0, 1.0), "r": (0.5, 1.0),
-}
-
-
-class _NoAdjoint(Exception):
-    """A gate the adjoint sweep does not differentiate (the caller falls back to parameter shift)."""
-
-
-def _apply_1q_stack(state: np.ndarray, m: np.ndarray, q: int, n: int) -> np.ndarray:
-    """``m`` (shared ``(2, 2)`` or per sample ``(B, 2, 2)``) on qubit ``q`` of ``(B, X, 2**n)`` states."""
-    b = state.shape[0]
-    v = state.reshape(b, -1, 2, 2**q)
-    a0, a1 = v[:, :, 0, :], v[:, :, 1, :]
-    if m.ndim == 3:
-        m = m[:, :, :, None, None]
-        out = np.empty_like(v)
-        np.multiply(m[:, 0, 0], a0, out=out[:, :, 0, :])
-        out[:, :, 0, :] += m[:, 0, 1] * a1
-        np.multiply(m[:, 1, 0], a0, out=out[:, :, 1, :])
-        out[:, :, 1, :] += m[:, 1, 1] * a1
-        return out.reshape(state.shape)
-    out = np.empty_like(v)
-    np.multiply(m[0, 0], a0, out=out[:, :, 0, :])
-    out[:, :, 0, :] += m[0, 1] * a1
-    np.multiply(m[1, 0], a0, out=out[:, :, 1, :])
-    out[:, :, 1, :] += m[1, 1] * a1
-    return out.reshape(state.shape)
-
-
-class _AdjointProgram:
-    """The circuit as a flat gate list for the adjoint sweep: ``(kind, qubits, data, cols)``.
-
-    kinds: ``mono`` (constant permutation with phases, as a gather), ``const`` (constant
-    matrix), ``one`` (parametrised one-qubit gate), ``two`` (``rxx``/``ryy``), ``diag``
-    (parametrised diagonal gate, ``exp(i angle pattern(b))``).
-    """
-
-    def __init__(self, circuit: QuantumCircuit, parameters: list) -> None:
-        self.n = int(circuit.num_qubits)
-        self.table = _AngleTable(parameters)
-        self.gates: list = []
-        self._walk(circuit, list(range(self.n)))
-        self.table.finalize()
-
-    def _walk(self, circuit: QuantumCircuit, qmap: list[int]) -> None:
-        for inst in circuit.data:
-            op = inst.operation
-            name = op.name
-            qubits = tuple(qmap[circuit.find_bit(q).index] for q in inst.qubits)
-            if name in _SKIP or name == "measure":
-                continue
-            symbolic = any(isinstance(p, ParameterExpression) and p.parameters for p in op.params)
-            if not symbolic:
-                try:
-                    kind, data = _classify_constant(op)
-                except Exception:  # no matrix: unroll below
-                    kind = None
-                if kind == "mono":
-                    self.gates.append(("mono", qubits, self._gather(qubits, *data), ()))
-                    continue
-                if kind == "matrix":
-                    self.gates.append(("const", qubits, data, ()))
-                    continue
-            elif len(qubits) == 1 and name in _FREQUENCY:
-                self.gates.append(("one", qubits, name, tuple(self.table.add(p) for p in op.params)))
-                continue
-            elif name in ("rxx", "ryy") and len(qubits) == 2:
-                self.gates.append(("two", qubits, name, (self.table.add(op.params[0]),)))
-                continue
-            elif name in _DIAG_PARAM and _DIAG_PARAM[name] == len(qubits):
-                bits = [(np.arange(2**self.n) >> q) & 1 for q in qubits]
-                self.gates.append(("diag", qubits, _diag_pattern(name, bits), (self.table.add(op.params[0]),)))
-                continue
-            if op.definition is None:
-                raise _NoAdjoint(name)
-            self._walk(op.definition, list(qubits))
-
-    def _gather(self, qubits, perm, phase):
-        dim = 2**self.n
-        idx = np.arange(dim)
-        sub = np.zeros(dim, dtype=np.int64)
-        for i, q in enumerate(qubits):
-            sub |= ((idx >> q) & 1) << i
-        new = perm[sub]
-        image = idx.copy()
-        for i, q in enumerate(qubits):
-            image = (image & ~(1 << q)) | (((new >> i) & 1) << q)
-        inverse = np.empty(dim, dtype=np.int64)
-        inverse[image] = idx
-        ph = np.exp(1j * phase[sub])  # phase of input basis state
-        # forward: out[image[b]] = ph[b] in[b]  <=>  out = (in * ph)[inverse]; adjoint: in = out[image] * conj(ph)
-        return inverse, image, (None if np.allclose(ph, 1.0) else ph)
-
-    # -- gates --------------------------------------------------------------
-    def _matrix(self, kind: str, name: str, ang: list) -> np.ndarray:
-        return _one_qubit_matrix(name, ang) if kind == "one" else _two_qubit_matrix(name, ang)
-
-    def _dagger(self, gate, angles: np.ndarray, stack: np.ndarray) -> np.ndarray:
-        """``U^dagger`` on ``(B, X, 2**n)`` states."""
-        kind, qubits, data, cols = gate
-        n = self.n
-        if kind == "mono":
-            inverse, image, ph = data
-            out = np.take(stack, image, axis=2)
-            if ph is not None:
-                out *= ph.conj()
-            return out
-        if kind == "diag":
-            return stack * np.exp(-1j * angles[:, cols[0], None] * data[None, :])[:, None, :]
-        if kind == "const":
-            m = data.conj().T
-        else:
-            m = np.swapaxes(self._matrix(kind, data, [angles[:, c] for c in cols]), 1, 2).conj()
-        if len(qubits) == 1:
-            return _apply_1q_stack(stack, m, qubits[0], n)
-        b, x = stack.shape[:2]
-        if m.ndim == 3:
-            m = np.repeat(m, x, axis=0)
-        return _apply_kq(stack.reshape(b * x, -1), m, qubits, n).reshape(stack.shape)
-
-    def _derivative_times_dagger(self, gate, angles: np.ndarray, state: np.ndarray):
-        """For each angle of the gate: ``(col, dU U^dagger state)`` with ``state`` ``(B, 2**n)``."""
-        kind, qubits, data, cols = gate
-        if kind == "diag":
-            return [(cols[0], 1j * data[None, :] * state)]
-        out = []
-        ang = [angles[:, c] for c in cols]
-        u_dag = np.swapaxes(self._matrix(kind, data, ang), 1, 2).conj()
-        for i, (c, w) in enumerate(zip(cols, _FREQUENCY.get(data, (0.5,)))):
-            h = np.pi / (2 * w)
-            plus = [a + h if t == i else a for t, a in enumerate(ang)]
-            minus = [a - h if t == i else a for t, a in enumerate(ang)]
-            du = (self._matrix(kind, data, plus) - self._matrix(kind, data, minus)) * (w / 2)
-            m = du @ u_dag
-            if len(qubits) == 1:
-                out.append((c, _apply_1q_stack(state[:, None, :], m, qubits[0], self.n)[:, 0, :]))
-            else:
-                out.append((c, _apply_kq(state, m, qubits, self.n)))
-        return out
-
-    def gradients(self, values: np.ndarray, final: np.ndarray, projector: np.ndarray,
-                  wrt: list[int]) -> np.ndarray:
-        """``d outputs / d parameters`` ``(B, K, len(wrt))`` from the final states ``(B, 2**n)``.
-
-        ``outputs[:, k] = |final|**2 @ projector[:, k]``. One backward sweep carries the state
-        and the K projected states back through the gates together.
-        """
-        angles = self.table.evaluate(values)
-        b, k = final.shape[0], projector.shape[1]
-        wanted = set(wrt)
-        live = {c for c, col in enumerate(self.table.columns) if col.depends & wanted}
-        stack = np.empty((b, k + 1, final.shape[1]), dtype=complex)
-        stack[:, 0] = final
-        np.multiply(final[:, None, :], projector.T[None, :, :], out=stack[:, 1:])
-        by_col = np.zeros((b, k, len(self.table.columns)))
-        for gate in reversed(self.gates):
-            if any(c in live for c in gate[3]):
-                for c, mu in self._derivative_times_dagger(gate, angles, stack[:, 0]):
-                    if c in live:
-                        # 2 Re <lambda_k | mu>, as real dot products of (re, im) pairs
-                        lam = stack[:, 1:].view(np.float64)
-                        by_col[:, :, c] += 2 * np.matmul(lam, mu.view(np.float64)[:, :, None])[:, :, 0]
-            stack = self._dagger(gate, angles, stack)
-        grad = np.zeros((b, k, len(wrt)))
-        pos = {j: i for i, j in enumerate(wrt)}
-        for c in live:
-            for j, dj in self.table.derivatives(c, values).items():
-                if j in pos:
-                    grad[:, :, pos[j]] += by_col[:, :, c] * dj[:, None]
-        return grad
-
-
-# ---------------------------------------------------------------------------
-# compiled circuits shared across models and kernels
-# ---------------------------------------------------------------------------
-
-#: Compiled circuits kept (least recently used dropped first).
-_COMPILED_CACHE_SIZE = 8
-_COMPILED: OrderedDict = OrderedDict()
-_STANDARD: frozenset | None = None
-
-
-def _circuit_key(circuit: QuantumCircuit, parameters: list) -> tuple | None:
-    """A key equal for circuits the engine compiles identically; ``None`` when it cannot tell.
-
-    Parameters enter by name and position (two ``zz_feature_map(4)`` calls give distinct
-    ``Parameter`` objects but the same compiled circuit); numbers by their full ``repr``.
-    Circuits with non-standard gates (custom definitions) are not cached.
-    """
-    global _STANDARD
-    if _STANDARD is None:
-        from qiskit.circuit.library import get_standard_gate_name_mapping
-
-        _STANDARD = frozenset(get_standard_gate_name_mapping()) | {"barrier", "measure", "delay"}
-    # (built for every kernel object: find_bit per qubit and generator expressions were 40 % of it)
-    index = {q: i for i, q in enumerate(circuit.qubits)}
-    ops: list[tuple] = []
-    for inst in circuit.data:
-        name = inst.name
-        if name not in _STANDARD:
-            return None
-        params = inst.params
-        qubits = tuple([index[q] for q in inst.qubits])
-        if params:
-            ops.append((name, qubits, tuple([repr(float(p)) if isinstance(p, (int, float)) else str(p)
-                                             for p in params])))
-        else:
-            ops.append((name, qubits))
-    return (circuit.num_qubits, str(circuit.global_phase), tuple([p.name for p in parameters]), tuple(ops))
-
-
-def compile_circuit(circuit: QuantumCircuit, parameters=None) -> CompiledCircuit:
-    """A :class:`CompiledCircuit` for ``circuit``, reused for equal circuits (same gates, same parameter order).
-
-    Fit, predict, cross-validation clones and separate kernel objects all build their own
-    copy of the same feature map; compiling it once per process saves the compile time
-    (and the phase blocks' lazily built tables) for all but the first.
-
-    Examples
-    --------
-    >>> from qvc.quantum.circuits import feature_map
-    >>> compile_circuit(feature_map(3)) is compile_circuit(feature_map(3))
-    True
-    """
-    params = list(circuit.parameters if parameters is None else parameters)
-    key = _circuit_key(circuit, params)
-    if key is None:
-        return CompiledCircuit(circuit, params)
-    hit = _COMPILED.get(key)
-    if hit is not None:
-        _COMPILED.move_to_end(key)
-        return hit
-    compiled = CompiledCircuit(circuit, params)
-    _COMPILED[key] = compiled
-    while len(_COMPILED) > _COMPILED_CACHE_SIZE:
-        _COMPILED.popitem(last=False)
-    return compiled
