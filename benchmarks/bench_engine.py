@@ -171,8 +171,8 @@ def qvc_kernel(fm, x: np.ndarray, cold: bool = False) -> np.ndarray:
     Warm is every kernel after the first in a process (fit, predict, CV clones share the
     compiled circuit); cold is what the first one pays.
     """
-    from qvc.quantum import statevector
     from qvc.quantum.kernels import StatevectorKernel
+    from qvc.quantum.statevector import cache as statevector
 
     cache = getattr(statevector, "_COMPILED", None)  # (absent in engines before the cache)
     if cold and cache is not None:
@@ -250,7 +250,7 @@ def zherk_peak() -> float:
     """This machine's single-thread ZHERK rate (GFLOP/s) on a 1000 x 2000 complex matrix, best of 3."""
     from scipy.linalg.blas import zherk
 
-    from qvc.quantum.statevector import _single_blas_thread
+    from qvc.quantum.statevector.blocks import _single_blas_thread
 
     a = np.random.default_rng(0).random((1000, 2000)) * (1 + 1j)
     with _single_blas_thread():

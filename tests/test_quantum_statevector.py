@@ -132,7 +132,7 @@ def test_repeated_phase_blocks_and_small_direct_tables_match_qiskit(monkeypatch)
     # every rep of a ZZ map has the same phase table (built once per batch), also when a rep's
     # parameters appear in another order or a rep differs (alpha); tables of <= 16 basis states
     # are built by sin/cos directly, larger ones by doubling: both equal qiskit
-    from qvc.quantum import statevector as sv
+    from qvc.quantum.statevector import blocks as sv
 
     fm = zz_feature_map(3)
     x = list(fm.parameters)

@@ -20,7 +20,8 @@ from qvc._validation import (
 )
 from qvc.errors import QvcUsageError
 from qvc.quantum.execution import SamplerExecutor, resolve_shots
-from qvc.quantum.statevector import CompiledCircuit, _single_blas_thread, compile_circuit
+from qvc.quantum.statevector import CompiledCircuit, compile_circuit
+from qvc.quantum.statevector.blocks import _single_blas_thread
 
 if TYPE_CHECKING:
     from qvc.quantum.mps import MpsSimulator
