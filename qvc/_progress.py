@@ -51,7 +51,8 @@ class _NullTask(Task):
 _NULL = _NullTask(1, "", None)
 
 
-def _fmt_seconds(s: float) -> str:
+def format_seconds(s: float) -> str:
+    """``75`` -> ``'1m15s'``, ``3725`` -> ``'1h02m05s'`` (rounded to whole seconds; the one elapsed/ETA format)."""
     s = max(0, int(round(s)))
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
@@ -81,10 +82,10 @@ class _Reporter:
         # nested loops restart (a forward pass, then a gradient): the share shown never goes back
         self.shown = max(self.shown, self.fraction())
         outer, frac, elapsed = self.stack[0], self.shown, now - self.t0
-        eta = _fmt_seconds(elapsed / frac * (1 - frac)) if frac > 0 else "unknown"
+        eta = format_seconds(elapsed / frac * (1 - frac)) if frac > 0 else "unknown"
         self.lines += 1
         self.say(f"{self.label}: {100 * frac:.0f} % ({outer.done:.0f}/{outer.total:.0f} {outer.unit}), "
-                 f"elapsed {_fmt_seconds(elapsed)}, ETA {eta}")
+                 f"elapsed {format_seconds(elapsed)}, ETA {eta}")
 
 
 _current: ContextVar[_Reporter | None] = ContextVar("qvc_progress", default=None)

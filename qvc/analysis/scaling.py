@@ -204,8 +204,12 @@ def _mps_wall(curve: pd.DataFrame, chi_fn, n_states: float) -> float:
     return math.inf
 
 
+#: Default extrapolation limit (qubits beyond the measured range) when the spec gives none.
+DEFAULT_MAX_EXTRAPOLATION = 10.0
+
+
 def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_000_000,
-            max_extrapolation: float = 10.0, draws: int = 200) -> ScalingAnalysis:
+            max_extrapolation: float = DEFAULT_MAX_EXTRAPOLATION, draws: int = 200) -> ScalingAnalysis:
     """Fit growth laws to every cost curve of ``frame`` and find the break-even points.
 
     Along qubits, the kernel pair's hardware curve is compared with each simulator the

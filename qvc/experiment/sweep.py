@@ -21,6 +21,7 @@ from typing import Any
 
 from qvc import __version__
 from qvc._io import atomic_write_text
+from qvc._progress import format_seconds
 from qvc.errors import QvcUsageError
 from qvc.experiment.runner import new_run_dir
 from qvc.experiment.specfile import Point, SweepSpec
@@ -87,13 +88,6 @@ def _estimated_cost(p: Point) -> float:
     return cost * (p.tune_budget * 3 if p.tune else 1)
 
 
-def _fmt_seconds(s: float) -> str:
-    s = max(0, int(round(s)))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}h{m:02d}m{sec:02d}s" if h else f"{m}m{sec:02d}s"
-
-
 class _Progress:
     """One stderr line per finished point: count, percent, elapsed and ETA."""
 
@@ -112,8 +106,8 @@ class _Progress:
         eta = elapsed / new * remaining if new else float("nan")
         pct = 100.0 * self.done / self.total if self.total else 100.0
         print(
-            f"qvc: [{self.done}/{self.total}] {pct:3.0f}% elapsed {_fmt_seconds(elapsed)} "
-            f"ETA {_fmt_seconds(eta) if remaining else '0m00s'}  {label} ({seconds:.1f} s)",
+            f"qvc: [{self.done}/{self.total}] {pct:3.0f}% elapsed {format_seconds(elapsed)} "
+            f"ETA {format_seconds(eta) if remaining else '0m00s'}  {label} ({seconds:.1f} s)",
             file=self.stream, flush=True,
         )
 

@@ -33,6 +33,8 @@ from qvc.report.groups import group_keys, group_name, local_energy, model_groups
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from qvc.analysis.scaling import ScalingAnalysis
+
 #: Colour per matched pair, marker per family; hardware projections are hollow squares.
 _PAIR_COLOURS = {"svm": "#1f77b4", "nn": "#2ca02c"}
 _OTHER_COLOURS = ["#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -54,6 +56,7 @@ def _new_figure(**kwargs: Any) -> Figure:
     # matplotlib is imported when the first figure is drawn (~0.25 s), not with the report
     # package: commands that stop at a usage error never draw one
     from matplotlib.figure import Figure
+
 
     return Figure(**kwargs)
 
@@ -490,4 +493,123 @@ def frontier(frame: pd.DataFrame) -> str | None:
         handles.insert(2, _line2d([], [], marker="s", ls="", mfc="white", mec="#d62728",
                                                   mew=2, color="#d62728", label="quantum, modelled hardware"))
     fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=9, frameon=False)
+    return to_svg(fig)
+
+
+#: Colours of a sweep's cost-curve series (further series take _MORE_COLOURS in turn).
+_SERIES_COLOURS = {"classical": "#1f77b4", "simulation:statevector": "#ff7f0e", "hardware": "#2ca02c",
+                   "simulation:gpu (modelled)": "#9467bd"}
+_MORE_COLOURS = ["#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+
+
+def _series_colour(series: str, k: int) -> str:
+    return _SERIES_COLOURS.get(series, _MORE_COLOURS[k % len(_MORE_COLOURS)])
+
+
+def scaling_curves(analysis: ScalingAnalysis, pair: str, axis: str, fixed: float) -> str | None:
+    """A sweep's energy curves with laws, walls and break-even (left) beside test accuracy (right).
+
+    ``analysis`` is :func:`qvc.analysis.scaling.analyse`'s result; one figure per pair, axis and
+    fixed value of the other axis, or None when that block is empty.
+    """
+    from qvc.analysis.breakeven import WALLS
+    from qvc.analysis.scaling import DEFAULT_MAX_EXTRAPOLATION
+
+    curves = analysis.curves
+    block = curves[(curves.pair == pair) & (curves.axis == axis) & (curves.fixed == fixed)]
+    if block.empty:
+        return None
+    be = analysis.breakeven
+    other = "samples" if axis == "qubits" else "qubits"
+    if not be.empty:
+        be = be[(be.pair == pair) & (be.axis == axis) & (be.fixed == f"{other} = {fixed:g}")]
+    measured = block[~block.series.str.contains("modelled")]
+    x_hi = float(measured["x"].max()) if not measured.empty else float(block["x"].max())
+    x_lo = float(block["x"].min())
+    lim = analysis.settings.get("max_extrapolation", DEFAULT_MAX_EXTRAPOLATION)
+    if axis == "qubits":
+        finite = [float(v) for v in (list(be.get("x", [])) + list(be.get("high", []))) if
+                  isinstance(v, float) and math.isfinite(v)]
+        x_end = min(max([x_hi + lim] + [v + 2 for v in finite]), analysis.settings.get("max_qubits", 200))
+        grid = np.linspace(x_lo, x_end, 300)
+    else:
+        x_end = x_hi * 10
+        grid = np.geomspace(x_lo, x_end, 300)
+    fig = _new_figure(figsize=(12.5, 4.8))
+    ax, acc = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    fig.subplots_adjust(wspace=0.28)
+    for k, (series, c) in enumerate(block.groupby("series", sort=False)):
+        col = _series_colour(series, k)
+        if "modelled" in series and axis == "qubits":
+            ent = str(c["entanglement"].iloc[0] or "full") if "entanglement" in c else "full"
+            from qvc.analysis.breakeven import gpu_statevector_energy
+
+            hw_c = block[block.series == "hardware"]
+            n_tr, n_te = float(hw_c["n_train"].mean()), float(hw_c["n_test"].mean())
+            n_sv = float((hw_c["circuits_predict"] / hw_c["n_test"]).mean())
+            t, lo, hi = gpu_statevector_energy(grid, n_tr, n_te, n_sv, ent)
+            ax.plot(grid, t, color=col, lw=1.2, label=f"{series} (typical; band low-high)")
+            ax.fill_between(grid, lo, hi, color=col, alpha=0.12)
+            continue
+        learn = c["learns"].astype(bool) if "learns" in c else pd.Series(True, index=c.index)
+        ax.errorbar(c["x"][learn], c["y"][learn], yerr=c["y_std"][learn].fillna(0), fmt="o", color=col,
+                    ms=4, capsize=2, label=f"{series} ({c['label'].iloc[0] or '-'})")
+        if (~learn).any():
+            ax.plot(c["x"][~learn], c["y"][~learn], "o", mfc="white", color=col, ms=5,
+                    label=f"{series}: model at or below majority rate (excluded)")
+        if "y_low" in c and c["y_low"].notna().all():
+            ax.fill_between(c["x"], c["y_low"], c["y_high"], color=col, alpha=0.15)
+        fits = analysis.fit_objects.get((pair, series, axis, fixed), [])
+        if fits:
+            f = fits[0]
+            ax.plot(grid, f.predict(grid), "-", color=col, alpha=0.8, lw=1,
+                    label=f"law {f.describe()} (R2log {f.r2_log:.3f})")
+    ymin, ymax = ax.get_ylim()
+    if axis == "qubits":
+        from qvc.analysis.breakeven import local_wall
+
+        lw, lw_note = local_wall()
+        for name, q in [(lw_note, lw)] + [(k, v[0]) for k, v in WALLS.items()]:
+            if x_lo <= q <= x_end:
+                ax.axvline(q, color="#555", ls=":", lw=1)
+                ax.text(q, ymax, f" wall: {name.split('(')[0].strip()} ({q})", rotation=90, va="top",
+                        ha="right", fontsize=7, color="#555")
+    for _, r in be.iterrows():
+        if r.get("simulator_compared") != "cheapest available" and r.get("comparison") != "hardware < simulation":
+            continue
+        x = r.get("x")
+        if isinstance(x, float) and math.isfinite(x):
+            ax.axvline(x, color="#d62728", ls="--", lw=1,
+                       label=f"break-even vs {r['simulator_compared']}: {x:.3g}")
+            span_lo = float(r["low"]) if math.isfinite(r["low"]) else x
+            span_hi = float(r["high"]) if math.isfinite(r["high"]) else x_end
+            ax.axvspan(span_lo, span_hi, color="#d62728", alpha=0.06)
+    ax.set_yscale("log")
+    if axis == "samples":
+        ax.set_xscale("log")
+        acc.set_xscale("log")
+    ax.set_xlabel(axis)
+    ax.set_ylabel("energy of fit + predict [J], log scale")
+    ax.set_title(f"{pair}: energy vs {axis} ({other} = {fixed:g})", fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(0.0, -0.14), ncol=1, frameon=False)
+    # accuracy panel
+    drew = False
+    for k, (series, c) in enumerate(block.groupby("series", sort=False)):
+        if series == "hardware" or "modelled" in series or "accuracy" not in c:
+            continue
+        acc.plot(c["x"], c["accuracy"], "o-", color=_series_colour(series, k), ms=4,
+                 label=f"{'quantum, ' if series.startswith('simulation') else ''}{series}")
+        drew = True
+    maj = block.dropna(subset=["majority"]) if "majority" in block else block.iloc[0:0]
+    if not maj.empty:
+        m = maj.groupby("x")["majority"].mean()
+        acc.plot(m.index, m.values, "k--", lw=1, label="majority-class rate (test split)")
+    acc.set_ylim(0, 1.02)
+    acc.set_xlabel(axis)
+    acc.set_ylabel("test accuracy (mean over seeds)")
+    acc.set_title("accuracy: a point enters the break-even only above the majority rate", fontsize=10)
+    acc.grid(True, alpha=0.3)
+    if drew:
+        acc.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.14), frameon=False)
     return to_svg(fig)

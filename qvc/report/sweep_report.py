@@ -13,35 +13,24 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure as MplFigure
 
 from qvc._io import atomic_write_text
-from qvc.analysis.breakeven import GPU, WALLS
-from qvc.analysis.scaling import SERIES, ScalingAnalysis, analyse
+from qvc.analysis.breakeven import GPU
+from qvc.analysis.scaling import DEFAULT_MAX_EXTRAPOLATION, SERIES, ScalingAnalysis, analyse
 from qvc.record.results import load_results
 from qvc.record.runfolder import read_sweep_meta
+from qvc.report import plots
 from qvc.report.columns import fmt
 from qvc.report.document import Cell, Document, Figure, KeyValues, Link, Section, Table
 from qvc.report.html import render_html
 from qvc.report.markdown import render_markdown
-from qvc.report.plots import to_svg
 
-_COLOURS = {"classical": "#1f77b4", "simulation:statevector": "#ff7f0e", "hardware": "#2ca02c",
-            "simulation:gpu (modelled)": "#9467bd"}
-_MORE = ["#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 _RAW_COLUMNS = [
     "model", "dataset", "qubits", "samples", "n_train", "n_test", "seed", "execution", "entanglement",
     "simulator", "mps_bond_dimension_reached", "accuracy_test", "fit_energy_j", "predict_energy_j",
     "fit_energy_method", "hw_energy_j", "hw_energy_method", "shots", "point_seconds", "worker",
 ]
-#: Default extrapolation limit (qubits beyond the measured range) when the spec gives none.
-DEFAULT_MAX_EXTRAPOLATION = 10.0
-
-
-def _colour(series: str, k: int) -> str:
-    return _COLOURS.get(series, _MORE[k % len(_MORE)])
 
 
 def _num(v, spec: str = ".3g") -> str:
@@ -102,108 +91,6 @@ def _fits_table(fits: pd.DataFrame) -> Table:
             for _, r in fits.iterrows()]
     return Table(["pair", "series", "axis", "fixed", "law", "fitted", "n", "R2 (log)", "RMS miss (decades)",
                   "AICc", "best"], rows)
-
-
-def _curve_figure(analysis: ScalingAnalysis, pair: str, axis: str, fixed: float) -> str | None:
-    """Energy curves with laws, walls and break-even (left) beside test accuracy (right)."""
-    curves = analysis.curves
-    block = curves[(curves.pair == pair) & (curves.axis == axis) & (curves.fixed == fixed)]
-    if block.empty:
-        return None
-    be = analysis.breakeven
-    other = "samples" if axis == "qubits" else "qubits"
-    if not be.empty:
-        be = be[(be.pair == pair) & (be.axis == axis) & (be.fixed == f"{other} = {fixed:g}")]
-    measured = block[~block.series.str.contains("modelled")]
-    x_hi = float(measured["x"].max()) if not measured.empty else float(block["x"].max())
-    x_lo = float(block["x"].min())
-    lim = analysis.settings.get("max_extrapolation", DEFAULT_MAX_EXTRAPOLATION)
-    if axis == "qubits":
-        finite = [float(v) for v in (list(be.get("x", [])) + list(be.get("high", []))) if
-                  isinstance(v, float) and math.isfinite(v)]
-        x_end = min(max([x_hi + lim] + [v + 2 for v in finite]), analysis.settings.get("max_qubits", 200))
-        grid = np.linspace(x_lo, x_end, 300)
-    else:
-        x_end = x_hi * 10
-        grid = np.geomspace(x_lo, x_end, 300)
-    fig = MplFigure(figsize=(12.5, 4.8))
-    ax, acc = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-    fig.subplots_adjust(wspace=0.28)
-    for k, (series, c) in enumerate(block.groupby("series", sort=False)):
-        col = _colour(series, k)
-        if "modelled" in series and axis == "qubits":
-            ent = str(c["entanglement"].iloc[0] or "full") if "entanglement" in c else "full"
-            from qvc.analysis.breakeven import gpu_statevector_energy
-
-            hw_c = block[block.series == "hardware"]
-            n_tr, n_te = float(hw_c["n_train"].mean()), float(hw_c["n_test"].mean())
-            n_sv = float((hw_c["circuits_predict"] / hw_c["n_test"]).mean())
-            t, lo, hi = gpu_statevector_energy(grid, n_tr, n_te, n_sv, ent)
-            ax.plot(grid, t, color=col, lw=1.2, label=f"{series} (typical; band low-high)")
-            ax.fill_between(grid, lo, hi, color=col, alpha=0.12)
-            continue
-        learn = c["learns"].astype(bool) if "learns" in c else pd.Series(True, index=c.index)
-        ax.errorbar(c["x"][learn], c["y"][learn], yerr=c["y_std"][learn].fillna(0), fmt="o", color=col,
-                    ms=4, capsize=2, label=f"{series} ({c['label'].iloc[0] or '-'})")
-        if (~learn).any():
-            ax.plot(c["x"][~learn], c["y"][~learn], "o", mfc="white", color=col, ms=5,
-                    label=f"{series}: model at or below majority rate (excluded)")
-        if "y_low" in c and c["y_low"].notna().all():
-            ax.fill_between(c["x"], c["y_low"], c["y_high"], color=col, alpha=0.15)
-        fits = analysis.fit_objects.get((pair, series, axis, fixed), [])
-        if fits:
-            f = fits[0]
-            ax.plot(grid, f.predict(grid), "-", color=col, alpha=0.8, lw=1,
-                    label=f"law {f.describe()} (R2log {f.r2_log:.3f})")
-    ymin, ymax = ax.get_ylim()
-    if axis == "qubits":
-        from qvc.analysis.breakeven import local_wall
-
-        lw, lw_note = local_wall()
-        for name, q in [(lw_note, lw)] + [(k, v[0]) for k, v in WALLS.items()]:
-            if x_lo <= q <= x_end:
-                ax.axvline(q, color="#555", ls=":", lw=1)
-                ax.text(q, ymax, f" wall: {name.split('(')[0].strip()} ({q})", rotation=90, va="top",
-                        ha="right", fontsize=7, color="#555")
-    for _, r in be.iterrows():
-        if r.get("simulator_compared") != "cheapest available" and r.get("comparison") != "hardware < simulation":
-            continue
-        x = r.get("x")
-        if isinstance(x, float) and math.isfinite(x):
-            ax.axvline(x, color="#d62728", ls="--", lw=1,
-                       label=f"break-even vs {r['simulator_compared']}: {x:.3g}")
-            span_lo = float(r["low"]) if math.isfinite(r["low"]) else x
-            span_hi = float(r["high"]) if math.isfinite(r["high"]) else x_end
-            ax.axvspan(span_lo, span_hi, color="#d62728", alpha=0.06)
-    ax.set_yscale("log")
-    if axis == "samples":
-        ax.set_xscale("log")
-        acc.set_xscale("log")
-    ax.set_xlabel(axis)
-    ax.set_ylabel("energy of fit + predict [J], log scale")
-    ax.set_title(f"{pair}: energy vs {axis} ({other} = {fixed:g})", fontsize=10)
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(0.0, -0.14), ncol=1, frameon=False)
-    # accuracy panel
-    drew = False
-    for k, (series, c) in enumerate(block.groupby("series", sort=False)):
-        if series == "hardware" or "modelled" in series or "accuracy" not in c:
-            continue
-        acc.plot(c["x"], c["accuracy"], "o-", color=_colour(series, k), ms=4,
-                 label=f"{'quantum, ' if series.startswith('simulation') else ''}{series}")
-        drew = True
-    maj = block.dropna(subset=["majority"]) if "majority" in block else block.iloc[0:0]
-    if not maj.empty:
-        m = maj.groupby("x")["majority"].mean()
-        acc.plot(m.index, m.values, "k--", lw=1, label="majority-class rate (test split)")
-    acc.set_ylim(0, 1.02)
-    acc.set_xlabel(axis)
-    acc.set_ylabel("test accuracy (mean over seeds)")
-    acc.set_title("accuracy: a point enters the break-even only above the majority rate", fontsize=10)
-    acc.grid(True, alpha=0.3)
-    if drew:
-        acc.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.14), frameon=False)
-    return to_svg(fig)
 
 
 def _gpu_constants() -> Table:
@@ -283,7 +170,7 @@ def build_sweep_report(frame: pd.DataFrame, meta: dict, analysis: ScalingAnalysi
     blocks.append(_walls_table(analysis))
     figs: list = []
     for (pair, axis, fixed), _ in analysis.curves.groupby(["pair", "axis", "fixed"], sort=False):
-        svg = _curve_figure(analysis, pair, axis, fixed)
+        svg = plots.scaling_curves(analysis, pair, axis, fixed)
         if svg:
             figs.append(Figure(svg, f"{pair}, energy vs {axis} at fixed "
                                     f"{'samples' if axis == 'qubits' else 'qubits'} = {fixed:g}. Left: points "
@@ -338,16 +225,8 @@ def _csv_text(frame: pd.DataFrame) -> str:
 def write_sweep_report(run_dir: str | Path) -> Path:
     """Analyse a sweep's results and write its report; return the HTML page's path.
 
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from qvc.experiment.specfile import load_spec_file
-    >>> from qvc.experiment.sweep import run_sweep
-    >>> d = pathlib.Path(tempfile.mkdtemp()); f = d / "s.toml"
-    >>> _ = f.write_text('dataset = "iris"\\nmodels = ["svm"]\\nqubits = [2, 3, 4]\\nsamples = 40\\n')
-    >>> res = run_sweep(load_spec_file(f), workers=1, out_dir=d, progress=False)
-    >>> write_sweep_report(res.run_dir).name
-    'sweep_report.html'
+    ``qvc sweep`` calls it when a sweep ends (:func:`qvc.experiment.sweep.run_sweep`'s example
+    runs one; ``tests/test_experiment_sweep.py`` reads the report it writes).
     """
     run_dir = Path(run_dir)
     meta = read_sweep_meta(run_dir)
