@@ -100,8 +100,8 @@ def test_partial_results_survive_a_failing_model(out_dir, monkeypatch):
 
 
 def test_experiment_module_runs_qvc_run_for_its_dataset(tmp_path, monkeypatch, capsys):
-    # What 'python -m experiments.moons ...' does, in this process: runpy finds the
-    # module through experiments' finder and runs it as __main__.
+    # What 'python -m experiments.moons ...' does, in this process: runpy runs the plain
+    # module experiments/moons.py as __main__.
     import runpy
 
     monkeypatch.setattr(sys, "argv", ["experiments.moons", "--models", "svm", "--json", "--no-tune",
@@ -113,6 +113,17 @@ def test_experiment_module_runs_qvc_run_for_its_dataset(tmp_path, monkeypatch, c
     assert (row["dataset"], row["model"], row["seed"]) == ("moons", "svm", 42)
     with pytest.raises(ImportError):
         runpy.run_module("experiments.no_such_dataset", run_name="__main__")
+
+
+def test_every_bundled_dataset_has_its_experiment_module():
+    from pathlib import Path
+
+    from qvc.data import DATASETS
+
+    here = Path(__file__).resolve().parents[1] / "experiments"
+    for name in DATASETS:
+        text = (here / f"{name}.py").read_text()
+        assert f'main(["{name}", *sys.argv[1:]])' in text, name
 
 
 def test_version_and_datasets(capsys):
