@@ -184,13 +184,14 @@ def attribution_column(columns: Iterable[str]) -> str | None:
     return "hw_attribution" if "hw_attribution" in set(columns) else None
 
 
-def fmt(value: object, spec: str = ".3g") -> str:
-    """Format a number for a table: ``'-'`` for missing, ``spec`` for numbers.
+def fmt(value: object, spec: str = ".3g", *, inf: str = "inf") -> str:
+    """Format a number for a table: ``'-'`` for missing, ``spec`` for numbers (the one number
+    formatter of every report; ``inf`` is how +infinity reads, ``-inf`` stays ``-inf``).
 
     Examples
     --------
-    >>> fmt(0.123456), fmt(float("nan")), fmt(3), fmt("x")
-    ('0.123', '-', '3', 'x')
+    >>> fmt(0.123456), fmt(float("nan")), fmt(3), fmt("x"), fmt(float("inf"), inf="unbounded")
+    ('0.123', '-', '3', 'x', 'unbounded')
     """
     if is_missing(value):
         return "-"
@@ -201,6 +202,6 @@ def fmt(value: object, spec: str = ".3g") -> str:
     if isinstance(value, float) or hasattr(value, "dtype"):
         v = float(value)  # type: ignore[arg-type]  # float or numpy number
         if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
+            return inf if v > 0 else "-inf"
         return format(v, spec)
     return str(value)

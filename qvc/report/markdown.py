@@ -6,19 +6,18 @@
 
 from __future__ import annotations
 
-import math
 import re
 from urllib.parse import quote
 
+from qvc.report.columns import fmt
 from qvc.report.document import Code, Document, Figure, KeyValues, Link, Table
 
 
 def _fmt(x, spec: str = ".3g") -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)) or x == "":
-        return "-"
-    if isinstance(x, (int, float)):
-        return format(x, spec)
-    return str(x)
+    # numbers as floats, so integers take ``spec`` too (1234 -> 1.23e+03 in the summary table)
+    if isinstance(x, str):
+        return x or "-"
+    return fmt(float(x) if isinstance(x, (int, float)) else x, spec)
 
 
 def summary_table(rows: list[dict]) -> str:

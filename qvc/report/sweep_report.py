@@ -34,11 +34,7 @@ _RAW_COLUMNS = [
 
 
 def _num(v, spec: str = ".3g") -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    if isinstance(v, float) and math.isinf(v):
-        return "unbounded" if v > 0 else "-inf"
-    return format(float(v), spec)
+    return fmt(None if v is None else float(v), spec, inf="unbounded")
 
 
 def _text(v) -> str:
