@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from qvc import _preflight
 from qvc.cli import _RUN_LAYOUT, _RUN_ONLY, _spec_from_args, build_parser, main
 from qvc.errors import QvcUsageError
 from qvc.experiment.spec import OPTIONS, SPEC_DEFAULTS, ExperimentSpec, check_option, flag_message, help_text
@@ -176,3 +177,43 @@ def test_check_option_counts_and_ranges():
         check_option("seeds", range(1001))
     with pytest.raises(QvcUsageError, match="max_samples must be >= 4"):
         ExperimentSpec("iris", max_samples=3).validate()
+
+
+# -- defect 3: the effective entanglement (a fixed --param wins) sizes the MPS guard ------------
+_MPS_30 = ["run", "breast_cancer", "--qubits", "30", "--samples", "40", "--models", "qsvc", "--execution", "mps"]
+
+
+def _accepted(argv: list[str]) -> ExperimentSpec:
+    args = build_parser().parse_args(argv)
+    _preflight.check_run_args(args)
+    return _spec_from_args(args).validate()  # validation only: the 30-qubit run itself is not started
+
+
+def test_param_entanglement_and_entanglement_flag_pass_the_same_mps_guard(tmp_path):
+    out = ["--out", str(tmp_path)]
+    by_param = _accepted([*_MPS_30, *out, "--param", "qsvc.entanglement=linear"])
+    by_flag = _accepted([*_MPS_30, *out, "--entanglement", "linear"])
+    assert by_param.feature_map_entanglement("qsvc") == by_flag.feature_map_entanglement("qsvc") == "linear"
+    from qvc.models.registry import ModelConfig, resolve_params
+
+    for spec in (by_param, by_flag):  # the model the run builds gets the map the guard sized
+        cfg = ModelConfig(n_features=30, n_classes=2, execution=spec.execution, entanglement=spec.entanglement,
+                          params=spec.params)
+        assert resolve_params("qsvc", cfg)["entanglement"] == spec.feature_map_entanglement("qsvc") == "linear"
+    with pytest.raises(QvcUsageError, match="bond dimension up to 32768"):
+        _accepted([*_MPS_30, *out])
+    with pytest.raises(QvcUsageError, match="bond dimension up to 32768"):  # a fixed full map wins over the flag
+        _accepted([*_MPS_30, *out, "--entanglement", "linear", "--param", "qsvc.entanglement=full"])
+
+
+def test_spec_file_mps_guard_uses_the_fixed_entanglement(tmp_path):
+    base = ('dataset = "breast_cancer"\nmodels = ["qsvc"]\nqubits = 30\nsamples = 40\nseeds = [1]\n'
+            'execution = "mps"\ntune = false\n')
+    path = tmp_path / "s.toml"
+    path.write_text(base + '[params.qsvc]\nentanglement = "linear"\n')
+    assert len(load_spec_file(path).points) == 1
+    path.write_text(base + 'entanglement = "linear"\n')
+    assert len(load_spec_file(path).points) == 1
+    path.write_text(base)
+    with pytest.raises(QvcUsageError, match="bond dimension up to 32768"):
+        load_spec_file(path)

@@ -354,6 +354,9 @@ class ExperimentSpec:
             raise QvcUsageError("seeds: at least one seed is needed", key="seeds")
         self.seeds = _keyed("seeds", check_option, "seeds", self.seeds)
         _keyed("entanglement", check_choice, self.entanglement, ENTANGLEMENTS, "entanglement")
+        from qvc.models.hyperparams import check_params
+
+        self.params = check_params(self.params)  # before the MPS guard: a fixed entanglement wins
         mps = str(self.execution).strip().lower().startswith("mps")
         if mps and "vqc" in self.models:
             raise QvcUsageError("the mps execution mode covers the kernel model (qsvc) only; "
@@ -367,7 +370,7 @@ class ExperimentSpec:
                 from qvc.quantum.mps import MpsSimulator
 
                 opts = str(self.execution).partition(":")[2] or None
-                fmap = feature_map(self.qubits, 2, self.entanglement)
+                fmap = feature_map(self.qubits, 2, self.feature_map_entanglement("qsvc"))
                 _keyed("qubits", MpsSimulator(fmap, opts, device=self.device).check_fits, self.max_samples or 1)
         if self.shots != "auto":
             if isinstance(self.shots, str) and self.shots.strip().isdigit():
@@ -441,6 +444,20 @@ class ExperimentSpec:
         self.max_repeats = _keyed("max_repeats", check_option, "max_repeats", self.max_repeats)
         if self.cpu_tdp_table is not None:
             _keyed("cpu_tdp_table", load_cpu_tdp_table, self.cpu_tdp_table)
+
+    def feature_map_entanglement(self, model: str = "qsvc") -> str:
+        """The entanglement ``model``'s feature map runs with: a fixed ``params`` value wins over ``entanglement``.
+
+        Examples
+        --------
+        >>> ExperimentSpec("iris", params={"qsvc": {"entanglement": "linear"}}).feature_map_entanglement()
+        'linear'
+        >>> ExperimentSpec("iris", entanglement="circular").feature_map_entanglement("vqc")
+        'circular'
+        """
+        fixed = self.params.get(model) if isinstance(self.params, dict) else None
+        value = fixed.get("entanglement") if isinstance(fixed, dict) else None
+        return self.entanglement if value is None else str(value)
 
     @property
     def simulation_shots(self) -> int:

@@ -299,7 +299,7 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
                 from qvc.quantum.circuits import feature_map
                 from qvc.quantum.mps import MpsSimulator
 
-                fmap = feature_map(n_qubits, 2, p.entanglement)
+                fmap = feature_map(n_qubits, 2, p.spec.feature_map_entanglement(p.model))
                 MpsSimulator(fmap, p.execution.partition(":")[2] or None, device=p.device).check_fits(n_samples)
             else:
                 check_statevector_fits(n_qubits, entry.statevectors_held(n_samples))
@@ -384,7 +384,7 @@ def _applicable(p: Point, executions: list, sizes: dict) -> bool:
         from qvc.quantum.mps import MpsSimulator
 
         try:
-            fmap = feature_map(p.qubits or 2, 2, p.entanglement)
+            fmap = feature_map(p.qubits or 2, 2, p.spec.feature_map_entanglement(p.model))
             MpsSimulator(fmap, p.execution.partition(":")[2] or None, device=p.device).check_fits(sizes[key])
         except QvcUsageError:
             return False
