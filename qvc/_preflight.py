@@ -49,6 +49,10 @@ DATASET_SHAPES: dict[str, tuple[int, int]] = {
     "hyperplanes_parity": (300, 0),
     "bars_and_stripes": (300, 0),
 }
+#: Qubits (= features) of a bundled dataset when ``--qubits`` is not given
+#: (:data:`qvc.data.DEFAULT_QUBITS`; ``tests/test_reliability.py`` checks them).
+DEFAULT_QUBITS: dict[str, int] = {name: {"moons": 2, "circles": 2, "ad_hoc": 2}.get(name, 4)
+                                  for name in DATASET_SHAPES}
 
 # Bounds of ``qvc estimate``'s own inputs, each with the reason shown when it is exceeded (the
 # bounds of the run options, shots and seeds among them, are declared in qvc.experiment.spec.OPTIONS).
@@ -212,7 +216,7 @@ def check_run_args(args) -> None:
     else:
         label = args.dataset
         n_total, n_features = DATASET_SHAPES[args.dataset]
-        default_q = {"moons": 2, "circles": 2, "ad_hoc": 2}.get(args.dataset, 4)
+        default_q = DEFAULT_QUBITS[args.dataset]
     qubits = default_q if args.qubits is None else int(args.qubits)
     if args.dataset == "ad_hoc" and qubits not in (2, 3):
         raise QvcUsageError(f"ad_hoc data exists for 2 or 3 qubits only (got --qubits {qubits})")

@@ -217,3 +217,16 @@ def test_spec_file_mps_guard_uses_the_fixed_entanglement(tmp_path):
     path.write_text(base)
     with pytest.raises(QvcUsageError, match="bond dimension up to 32768"):
         load_spec_file(path)
+
+
+def test_help_quotes_the_defaults_other_modules_resolve():
+    """A None field is resolved elsewhere; the help's number is that module's (not importable light)."""
+    from qvc.energy.carbon import WORLD_DEFAULT_G_PER_KWH
+    from qvc.experiment.ibm import OPEN_PLAN_QPU_SECONDS
+    from qvc.models.hyperparams import DEFAULT_SEARCH_SPACE
+    from qvc.quantum.ibm.context import DEFAULT_TIMEOUT_S
+
+    assert f"world average {WORLD_DEFAULT_G_PER_KWH:g})" in help_text("carbon_intensity")
+    assert f"(default {OPEN_PLAN_QPU_SECONDS:g}," in help_text("ibm_max_qpu_seconds")
+    assert f"(default {DEFAULT_TIMEOUT_S:g};" in help_text("ibm_timeout_s")
+    assert f"(default: qvc/models/{Path(DEFAULT_SEARCH_SPACE).name})" in help_text("search_space")
