@@ -2,10 +2,11 @@
 
 ``qvc run nosuch`` must answer in a fraction of a second, and a run that cannot
 fit in memory must be refused before it creates a run folder. This module
-imports only the standard library (and :mod:`qvc.errors`, :mod:`qvc._validation`);
-the facts it needs about the bundled datasets are static (a test checks them
-against the loaders), and the options' ranges are the declarations of
-:data:`qvc.experiment.spec.OPTIONS` (a light module). The full validation (:meth:`ExperimentSpec.validate`, the
+imports only the standard library and light qvc modules (:mod:`qvc.errors`,
+:mod:`qvc._validation`, :mod:`qvc.experiment.spec`); the facts it needs about the
+bundled datasets are static (a test checks them against the loaders), and the
+options' ranges are their declarations (:data:`qvc.experiment.spec.OPTIONS`). The
+full validation (:meth:`ExperimentSpec.validate`, which checks the same ranges, the
 data loaders, the device presets) still runs later; these checks only make the
 cheap refusals early.
 """

@@ -74,7 +74,7 @@ def _add_option(group, name: str) -> None:
     kw.update(dest=name, default=default)
     if opt.metavar:
         kw["metavar"] = opt.metavar
-    elif opt.kind not in ("switch",):
+    elif opt.kind != "switch":
         kw["metavar"] = opt.flag.lstrip("-").replace("-", "_").upper()
     if opt.kind == "switch":
         kw["action"] = "store_false" if default else "store_true"

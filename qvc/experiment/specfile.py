@@ -132,7 +132,8 @@ class Point:
         """The point of ``model`` and ``seed`` with ``spec``'s other settings."""
         from dataclasses import replace
 
-        return cls(model, int(seed), replace(spec, models=(model,), seeds=(int(seed),), out_dir="reports"))
+        single = replace(spec, models=(model,), seeds=(int(seed),), out_dir=SPEC_DEFAULTS["out_dir"])
+        return cls(model, int(seed), single)
 
     def __getattr__(self, name: str):
         if name in _POINT_FIELDS:
