@@ -2,9 +2,11 @@
 
 ``qvc run nosuch`` must answer in a fraction of a second, and a run that cannot
 fit in memory must be refused before it creates a run folder. This module
-imports only the standard library (and :mod:`qvc.errors`, :mod:`qvc._validation`);
-the facts it needs about the bundled datasets are static (a test checks them
-against the loaders). The full validation (:meth:`ExperimentSpec.validate`, the
+imports only the standard library and light qvc modules (:mod:`qvc.errors`,
+:mod:`qvc._validation`, :mod:`qvc.experiment.spec`); the facts it needs about the
+bundled datasets are static (a test checks them against the loaders), and the
+options' ranges are their declarations (:data:`qvc.experiment.spec.OPTIONS`). The
+full validation (:meth:`ExperimentSpec.validate`, which checks the same ranges, the
 data loaders, the device presets) still runs later; these checks only make the
 cheap refusals early.
 """
@@ -19,23 +21,18 @@ from pathlib import Path
 from qvc._validation import (
     available_memory_bytes,
     check_choice,
-    check_positive_int,
     format_bytes,
     kernel_block_states,
     memory_limit_source,
 )
+from qvc._validation import check_float as check_float  # re-exported: qvc estimate's checks
 from qvc.errors import QvcUsageError
 
-# Static copies of the registry's name lists (qvc.models.registry imports scikit-learn and qiskit;
-# this module must not). tests/test_reliability.py checks them against the registry.
-#: Model names in display order (:data:`qvc.models.registry.MODEL_NAMES`).
-MODEL_NAMES = ("svm", "qsvc", "mlp", "vqc", "logreg", "linsvm", "knn", "gnb", "tree", "forest")
-#: The models of a run by default (:data:`qvc.models.registry.DEFAULT_MODELS`).
-DEFAULT_MODELS = ("svm", "qsvc", "mlp", "vqc")
-#: The classical frontier models (:data:`qvc.models.registry.FRONTIER_MODELS`).
-FRONTIER_MODELS = ("logreg", "linsvm", "knn", "gnb", "tree", "forest")
-#: Models that simulate circuits (:data:`qvc.models.registry.QUANTUM_MODELS`).
-QUANTUM_MODELS = ("qsvc", "vqc")
+# The registry's name lists (static, light copies kept with the spec's declarations) and the options.
+from qvc.experiment.spec import DEFAULT_MODELS as DEFAULT_MODELS
+from qvc.experiment.spec import FRONTIER_MODELS as FRONTIER_MODELS
+from qvc.experiment.spec import MODEL_NAMES, OPTIONS, SPEC_DEFAULTS, check_option
+from qvc.experiment.spec import QUANTUM_MODELS as QUANTUM_MODELS
 
 #: Bundled datasets: (samples, features; 0 = generated in any number of features).
 #: ``tests/test_reliability.py`` checks them against the loaders.
@@ -53,28 +50,18 @@ DATASET_SHAPES: dict[str, tuple[int, int]] = {
     "hyperplanes_parity": (300, 0),
     "bars_and_stripes": (300, 0),
 }
+#: Qubits (= features) of a bundled dataset when ``--qubits`` is not given
+#: (:data:`qvc.data.DEFAULT_QUBITS`; ``tests/test_reliability.py`` checks them).
+DEFAULT_QUBITS: dict[str, int] = {name: {"moons": 2, "circles": 2, "ad_hoc": 2}.get(name, 4)
+                                  for name in DATASET_SHAPES}
 
-# Bounds on numeric inputs, each with the reason shown when it is exceeded.
-MAX_SHOTS = 10**9
-WHY_SHOTS = ("10^9 shots of one circuit already take over a day of QPU time at ~100 us per shot; "
-             "price larger workloads with more circuits instead")
-MAX_SEED = 2**32 - 1
-WHY_SEED = "NumPy and scikit-learn seeds are 32-bit unsigned integers"
-MAX_ITER = 100_000
-WHY_ITER = "the shared budget bounds the MLP's and the VQC's optimiser; 10^5 steps already take days"
-MAX_REPEATS = 1_000_000
-WHY_REPEATS = "each repeat is one more metered fit or predict"
-MAX_SECONDS = 86_400.0
-MAX_IBM_TIMEOUT = 7 * 86_400.0
-MAX_MITIGATION = 10_000.0
-WHY_MITIGATION = "error mitigation multiplies the shots; beyond 10^4 no QPU budget covers it"
+# Bounds of ``qvc estimate``'s own inputs, each with the reason shown when it is exceeded (the
+# bounds of the run options, shots and seeds among them, are declared in qvc.experiment.spec.OPTIONS).
 MAX_DRAWS = 1_000_000
 WHY_DRAWS = ("each draw keeps ~200 bytes of Monte Carlo state (10^9 draws would need ~180 GiB), "
              "and the 90 % interval is stable to well under 1 % by 10^5 draws")
 MAX_CIRCUITS = 10**12
 WHY_CIRCUITS = "10^12 executions is years of QPU time; the model is not calibrated that far"
-MAX_SEEDS = 1_000
-WHY_SEEDS = "each seed is a full run of every model"
 #: Memory a run takes besides its statevectors: Python, qiskit, scikit-learn, pandas, the
 #: engine's tables, matplotlib for the report. Measured (peak RSS, /usr/bin/time): 593 MiB for
 #: ``qvc run breast_cancer --qubits 16 --samples 40 --models qsvc``, 667 MiB at 80 samples,
@@ -84,26 +71,6 @@ RUNTIME_FOOTPRINT_BYTES = 512 * 2**20
 SMALL_SIMULATION_BYTES = 64 * 2**20
 #: Share of the available memory a simulation may take (as in ``check_statevector_fits``).
 MEMORY_FRACTION = 0.8
-
-
-def check_float(value: object, name: str, *, minimum: float = 0.0, maximum: float | None = None,
-                why: str = "") -> float:
-    """``value`` as a finite float in ``[minimum, maximum]``, or a usage error naming ``name``.
-
-    Examples
-    --------
-    >>> check_float("2.5", "--idle-baseline", maximum=60)
-    2.5
-    """
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        raise QvcUsageError(f"{name} must be a number (got {value!r})") from None
-    if not math.isfinite(x) or x < minimum:
-        raise QvcUsageError(f"{name} must be a finite number >= {minimum:g} (got {value!r})")
-    if maximum is not None and x > maximum:
-        raise QvcUsageError(f"{name} must be <= {maximum:g} (got {value!r})" + (f": {why}" if why else ""))
-    return x
 
 
 def check_out_dir(path: str | os.PathLike, flag: str = "--out") -> Path:
@@ -218,46 +185,29 @@ def check_run_args(args) -> None:
     if args.dataset is not None and args.dataset not in DATASET_SHAPES:
         raise QvcUsageError(f"unknown dataset {args.dataset!r}; choose one of: {', '.join(DATASET_SHAPES)} "
                             "(or --csv PATH --target COLUMN)")
-    models = tuple(args.models) if args.models is not None else DEFAULT_MODELS
+    models = tuple(args.models) if getattr(args, "models", None) is not None else SPEC_DEFAULTS["models"]
     if not models:
         raise QvcUsageError("--models is empty; give one or more of: " + ",".join(MODEL_NAMES))
     for m in models:
         check_choice(m, MODEL_NAMES, "model")
-    seeds = getattr(args, "seed", None) or [42]
-    if len(seeds) > MAX_SEEDS:
-        raise QvcUsageError(f"--seed lists {len(seeds)} seeds; at most {MAX_SEEDS}: {WHY_SEEDS}")
-    for s in seeds:
-        check_positive_int(s, "--seed", minimum=0, maximum=MAX_SEED, why=WHY_SEED)
-    # None: not given, the spec's default applies (checked there).
-    ints = [("shots", "--shots", MAX_SHOTS, WHY_SHOTS), ("max_iter", "--max-iter", MAX_ITER, WHY_ITER),
-            ("max_repeats", "--max-repeats", MAX_REPEATS, WHY_REPEATS)]
-    for attr, flag, most, why in ints:
-        if str(getattr(args, attr, None)).strip().lower() in ("none", "auto"):  # not given / chosen later
+    # Every declared range (the spec checks the same ones again; None: not given, the default applies).
+    for name, opt in OPTIONS.items():
+        value = getattr(args, name, None)
+        if opt.minimum is None or value is None or str(value).strip().lower() == "auto":
             continue
-        if getattr(args, attr, None) is not None:
-            check_positive_int(getattr(args, attr), flag, maximum=most, why=why)
-    floats = [("mitigation_factor", "--mitigation-factor", 1.0, MAX_MITIGATION, WHY_MITIGATION),
-              ("idle_baseline", "--idle-baseline", 0.0, MAX_SECONDS, "one day at most"),
-              ("min_window", "--min-window", 0.0, MAX_SECONDS, "one day at most"),
-              ("ibm_timeout", "--ibm-timeout", 0.0, MAX_IBM_TIMEOUT,
-               "a week at most; 'qvc ibm fetch RUN' collects jobs later")]
-    for fattr, fflag, least, fmost, fwhy in floats:
-        if getattr(args, fattr, None) is not None:
-            check_float(getattr(args, fattr), fflag, minimum=least, maximum=fmost, why=fwhy)
-    test_size = 0.25 if getattr(args, "test_size", None) is None else check_float(args.test_size, "--test-size")
+        check_option(name, value, opt.flag)
+    test_size = (SPEC_DEFAULTS["test_size"] if getattr(args, "test_size", None) is None
+                 else check_float(args.test_size, "--test-size"))
     if not 0.0 < test_size < 1.0:
         raise QvcUsageError(f"test size must be between 0 and 1 (got {args.test_size})")
-    execution = str(getattr(args, "execution", None) or "exact").strip()  # checked in full later
+    execution = str(getattr(args, "execution", None) or SPEC_DEFAULTS["execution"]).strip()  # checked in full later
     device = getattr(args, "device", None)
     if device is not None or getattr(args, "device_file", None) is not None:
         from qvc.energy.devices import get_device  # a TOML file: no qiskit, unlike the runner
 
-        get_device(device or "ibm_heron", getattr(args, "device_file", None))
-    check_out_dir(getattr(args, "out", None) or "reports")
-    if args.samples is not None:
-        check_positive_int(args.samples, "--samples", minimum=4)
-    if args.qubits is not None:
-        check_positive_int(args.qubits, "--qubits")
+        get_device(device or SPEC_DEFAULTS["device"], getattr(args, "device_file", None))
+    check_out_dir(getattr(args, "out_dir", None) or SPEC_DEFAULTS["out_dir"])
+    samples = getattr(args, "max_samples", None)
 
     # Data shape: bundled datasets are known; a CSV is counted, not parsed.
     if args.csv_path is not None:
@@ -267,13 +217,13 @@ def check_run_args(args) -> None:
     else:
         label = args.dataset
         n_total, n_features = DATASET_SHAPES[args.dataset]
-        default_q = {"moons": 2, "circles": 2, "ad_hoc": 2}.get(args.dataset, 4)
+        default_q = DEFAULT_QUBITS[args.dataset]
     qubits = default_q if args.qubits is None else int(args.qubits)
     if args.dataset == "ad_hoc" and qubits not in (2, 3):
         raise QvcUsageError(f"ad_hoc data exists for 2 or 3 qubits only (got --qubits {qubits})")
     if n_features >= 1 and qubits > n_features:
         raise QvcUsageError(f"{label} has {n_features} features, so --qubits must be <= {n_features} "
                             f"(got {qubits})")
-    if args.samples is not None:
-        n_total = min(n_total, int(args.samples))
+    if samples is not None:
+        n_total = min(n_total, int(samples))
     check_memory(models, qubits, n_total, test_size, execution)

@@ -45,6 +45,28 @@ def check_positive_int(value: object, name: str, *, minimum: int = 1, maximum: i
     return number
 
 
+def check_float(value: object, name: str, *, minimum: float = 0.0, maximum: float | None = None,
+                why: str = "") -> float:
+    """``value`` as a finite float in ``[minimum, maximum]``, or a usage error naming ``name``.
+
+    ``why`` (the reason for the bound) goes into the message.
+
+    Examples
+    --------
+    >>> check_float("2.5", "--idle-baseline", maximum=60)
+    2.5
+    """
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise QvcUsageError(f"{name} must be a number (got {value!r})") from None
+    if not math.isfinite(x) or x < minimum:
+        raise QvcUsageError(f"{name} must be a finite number >= {minimum:g} (got {value!r})")
+    if maximum is not None and x > maximum:
+        raise QvcUsageError(f"{name} must be <= {maximum:g} (got {value!r})" + (f": {why}" if why else ""))
+    return x
+
+
 def check_nonnegative_float(value: object, name: str) -> float:
     """Return ``value`` as a finite float >= 0, or raise a usage error naming ``name``.
 

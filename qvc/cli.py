@@ -36,114 +36,80 @@ def _int_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
 
+#: Where each ``qvc run`` option appears in ``--help``: (group title or None, entries). An entry is an
+#: :class:`~qvc.experiment.spec.ExperimentSpec` field (its flag, help, default and type come from the
+#: field's declaration, :data:`~qvc.experiment.spec.OPTIONS`), a tuple of fields (mutually exclusive),
+#: or a flag of the command alone (:data:`_RUN_ONLY`). Every field with a flag appears once (tested).
+_RUN_LAYOUT: tuple[tuple[str | None, tuple], ...] = (
+    (None, ("dataset", "csv_path", "target", "qubits", "models", "frontier", "seeds", "shots", "shots_tolerance",
+            "shots_cap", "device", "device_file", "attribution", "mitigation", "mitigation_factor", "host",
+            "host_file", "execution", "entanglement", "max_iter", "test_size", "max_samples", "out_dir",
+            "--json", "--quiet")),
+    ("hyperparameters and tuning (cross-validation on the training split)",
+     ("tune", "params", "search_space", "tune_budget", "cv_folds", "target_accuracy")),
+    ("IBM Quantum (--execution ibm:<backend>[:session])",
+     ("ibm_timeout_s", "train_on_hardware", "--confirm-qpu", "ibm_max_qpu_seconds")),
+    ("energy and carbon", (("country", "carbon_intensity"), "idle_baseline_s", "min_window_s", "max_repeats",
+                           "cpu_tdp_table")),
+)
+
+#: Flags of ``qvc run`` that are not experiment settings (how the command prints and confirms).
+_RUN_ONLY = {
+    "--json": "print one JSON object (run folder and rows) and nothing else",
+    "--quiet": "no progress on stderr",
+    "--confirm-qpu": "confirm the estimated QPU time (needed for --train-on-hardware and above --max-qpu-seconds)",
+}
+
+
+def _add_option(group, name: str) -> None:
+    """One ``qvc run`` argument from the declaration of field ``name`` (dest: the field name)."""
+    from qvc.experiment.spec import OPTIONS, SPEC_DEFAULTS, help_text
+
+    opt = OPTIONS[name]
+    kw: dict = {"help": help_text(name)}
+    if not opt.flag.startswith("-"):  # the positional argument
+        group.add_argument(name, nargs="?", **kw)
+        return
+    default = SPEC_DEFAULTS.get(name)
+    kw.update(dest=name, default=default)
+    if opt.metavar:
+        kw["metavar"] = opt.metavar
+    elif opt.kind != "switch":
+        kw["metavar"] = opt.flag.lstrip("-").replace("-", "_").upper()
+    if opt.kind == "switch":
+        kw["action"] = "store_false" if default else "store_true"
+    elif opt.kind == "params":
+        kw.update(action="append", default=[])
+    elif opt.kind == "frontier":
+        kw.update(nargs="?", const=("all",), type=_csv_list)
+    else:
+        kw["type"] = {"int": int, "number": _float, "shots": _shots, "names": _csv_list, "ints": _int_list,
+                      "text": None}[opt.kind]
+    group.add_argument(opt.flag, **kw)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests).
 
-    ``qvc run``'s defaults are :class:`~qvc.experiment.spec.ExperimentSpec`'s (``SPEC_DEFAULTS``).
+    ``qvc run``'s arguments are generated from :class:`~qvc.experiment.spec.ExperimentSpec`'s field
+    declarations (flag, help, type; the default is the field's), laid out by :data:`_RUN_LAYOUT`.
     """
-    from qvc._preflight import DEFAULT_MODELS, FRONTIER_MODELS, MODEL_NAMES  # the registry's, light
-    from qvc.experiment.spec import SPEC_DEFAULTS as D
-
     p = _Parser(prog="qvc", description="Energy of quantum vs classical machine learning.")
     p.add_argument("--version", action="version", version=f"qvc {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     run = sub.add_parser("run", help="run a matched experiment on one dataset")
-    run.add_argument("dataset", nargs="?", help="bundled dataset (see 'qvc datasets')")
-    run.add_argument("--csv", dest="csv_path", help="a CSV file to use instead of a bundled dataset")
-    run.add_argument("--target", help="label column of --csv")
-    run.add_argument("--qubits", type=int, help="features = qubits (default: per dataset)")
-    run.add_argument("--models", type=_csv_list, default=None,
-                     help=f"comma-separated subset of {','.join(MODEL_NAMES)} (default: {','.join(DEFAULT_MODELS)})")
-    run.add_argument("--frontier", nargs="?", const="all", default=None, metavar="MODEL,...",
-                     help="add the classical frontier models (all, or a comma-separated list of "
-                          f"{','.join(FRONTIER_MODELS)}); the report names the cheapest classical model "
-                          "that matches each quantum model")
-    run.add_argument("--seed", type=_int_list, default=None,
-                     help="seed, or comma-separated seeds (default "
-                          f"{','.join(str(s) for s in D['seeds'])})")
-    run.add_argument("--shots", type=_shots, default=D["shots"],
-                     help="shots per circuit priced for hardware: auto (default: the shots that reproduce "
-                          "the exact model's predictions, see docs/methodology.md) or a number")
-    run.add_argument("--shots-tolerance", type=_float, default=D["shots_tolerance"],
-                     help="--shots auto: share of test predictions allowed to differ from exact (default 0.02)")
-    run.add_argument("--shots-cap", type=int, default=D["shots_cap"],
-                     help="--shots auto: largest shot count priced; above it the run is infeasible "
-                          "(default 1048576)")
-    run.add_argument("--device", default=D["device"], help=f"device preset (default {D['device']})")
-    run.add_argument("--device-file", default=None, help="TOML file with more device presets")
-    run.add_argument("--attribution", default=D["attribution"],
-                     help="energy attribution of both sides: attributional (default; whole machine / "
-                          "host share, same PUE) or marginal (what the work adds, PUE 1)")
-    run.add_argument("--mitigation", default=D["mitigation"],
-                     help="error-mitigation model priced from each circuit's error data: none (default), "
-                          "zne or pec")
-    run.add_argument("--mitigation-factor", type=float, default=D["mitigation_factor"],
-                     help="a further user multiplier on shots (default 1)")
-    run.add_argument("--host", default=D["host"],
-                     help="host preset of the classical side's attribution: this_machine (default) or "
-                          "server_2s, or one from --host-file")
-    run.add_argument("--host-file", default=None, help="TOML file with more host presets")
-    run.add_argument(
-        "--execution", default=D["execution"],
-        help="quantum execution mode: exact (default), shots, noisy:<fake backend> (e.g. noisy:fake_torino), "
-             "ibm:<backend>[:session] or mps[:chi=D,trunc=T,fidelity=F|matched] (qsvc only)",
-    )
-    run.add_argument("--entanglement", default=D["entanglement"],
-                     help="entanglement of the quantum models' ZZ feature map: full (default), linear, "
-                          "reverse_linear, circular, pairwise, sca (a --param MODEL.entanglement wins)")
-    run.add_argument("--max-iter", type=int, default=D["max_iter"],
-                     help=f"shared iteration budget of mlp and vqc (default {D['max_iter']})")
-    run.add_argument("--test-size", type=float, default=D["test_size"],
-                     help=f"held-out fraction ({D['test_size']})")
-    run.add_argument("--samples", type=int, default=None, help="subsample to at most N samples")
-    run.add_argument("--out", default=D["out_dir"], help="parent folder of the run folder")
-    run.add_argument("--json", action="store_true",
-                     help="print one JSON object (run folder and rows) and nothing else")
-    run.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    tuning = run.add_argument_group("hyperparameters and tuning (cross-validation on the training split)")
-    tuning.add_argument("--no-tune", dest="tune", action="store_false", default=D["tune"],
-                        help="keep the registry's untuned defaults (no search)")
-    tuning.add_argument("--param", action="append", default=[], metavar="MODEL.NAME=VALUE",
-                        help="fix a hyperparameter (repeatable), e.g. qsvc.bandwidth=0.1; "
-                             "it is taken out of the search")
-    tuning.add_argument("--search-space", metavar="FILE", default=D["search_space"],
-                        help="TOML file of candidate values (default: qvc/models/search_space.toml)")
-    tuning.add_argument("--tune-budget", metavar="N", type=int, default=D["tune_budget"],
-                        help=f"candidates per model, the same for both of a pair (default {D['tune_budget']})")
-    tuning.add_argument("--cv-folds", metavar="K", type=int, default=D["cv_folds"],
-                        help=f"stratified CV folds (default {D['cv_folds']})")
-    tuning.add_argument("--target-accuracy", metavar="A", type=_float, default=D["target_accuracy"],
-                        help="accuracy at which the report compares energies (default: the lower "
-                             "of each pair's tuned accuracies)")
-    ibm_opts = run.add_argument_group("IBM Quantum (--execution ibm:<backend>[:session])")
-    ibm_opts.add_argument("--ibm-timeout", type=float, default=None,
-                          help="seconds to wait for job results (default 3600; 0 = submit and "
-                               "return; 'qvc ibm fetch RUN' collects them later)")
-    ibm_opts.add_argument("--train-on-hardware", action="store_true",
-                          help="train the VQC on the backend too (shows a QPU-time estimate; "
-                               "needs --confirm-qpu)")
-    ibm_opts.add_argument("--confirm-qpu", action="store_true",
-                          help="confirm the estimated QPU time (needed for --train-on-hardware and "
-                               "above --max-qpu-seconds)")
-    ibm_opts.add_argument("--max-qpu-seconds", type=_float, default=None, metavar="S",
-                          help="QPU-time budget of a run on a real backend: the run's estimate must "
-                               "fit (else --confirm-qpu) and every job gets it as max_execution_time "
-                               "(default 600, the Open plan's monthly minutes)")
-    energy = run.add_argument_group("energy and carbon")
-    carbon = energy.add_mutually_exclusive_group()
-    carbon.add_argument("--country", metavar="ISO",
-                        help="ISO 3166 code whose grid carbon intensity prices gCO2e (see 'qvc carbon')")
-    carbon.add_argument("--carbon-intensity", metavar="G_PER_KWH", type=_float,
-                        help="grid carbon intensity in gCO2e/kWh (default: world average 475)")
-    energy.add_argument("--idle-baseline", metavar="SECONDS", type=_float, default=D["idle_baseline_s"],
-                        help="measure idle power first (RAPL/NVML only) and report above-idle energy")
-    energy.add_argument("--min-window", metavar="SECONDS", type=_float, default=None,
-                        help="repeat a fit/predict shorter than this (default: the meter's resolution)")
-    energy.add_argument("--max-repeats", metavar="N", type=int, default=D["max_repeats"],
-                        help="cap on calls when repeating a short fit/predict (1 = never; default 5000)")
-    energy.add_argument("--cpu-tdp-table", metavar="CSV",
-                        help="CSV 'model,tdp_w,cores,source' of CPU TDPs for the estimate")
+    for title, entries in _RUN_LAYOUT:
+        group = run if title is None else run.add_argument_group(title)
+        for entry in entries:
+            if isinstance(entry, tuple):
+                exclusive = group.add_mutually_exclusive_group()
+                for name in entry:
+                    _add_option(exclusive, name)
+            elif entry in _RUN_ONLY:
+                group.add_argument(entry, action="store_true", help=_RUN_ONLY[entry])
+            else:
+                _add_option(group, entry)
 
     sub.add_parser("datasets", help="list the bundled datasets")
     _add_ibm_parser(sub)
@@ -203,12 +169,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _shots(text: str) -> int | str:
+    """``auto`` or a whole number of shots (``1e6`` too; its range is checked with the spec's bound)."""
     if text.strip().lower() == "auto":
         return "auto"
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or an integer number of shots, got {text!r}") from None
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if value.is_integer():
+        return int(value)
+    raise argparse.ArgumentTypeError(f"expected 'auto' or an integer number of shots, got {text!r}")
 
 
 def _float(text: str) -> float:
@@ -245,7 +219,7 @@ def _add_ibm_parser(sub) -> None:
 
 
 def _spec_from_args(args: argparse.Namespace):
-    from qvc.experiment.spec import SPEC_DEFAULTS, ExperimentSpec
+    from qvc.experiment.spec import OPTIONS, SPEC_DEFAULTS, ExperimentSpec
     from qvc.models.hyperparams import parse_param_assignments
 
     if args.dataset is None and args.csv_path is None:
@@ -254,46 +228,15 @@ def _spec_from_args(args: argparse.Namespace):
         raise QvcUsageError("give either a dataset name or --csv, not both")
     if args.target is not None and args.csv_path is None:
         raise QvcUsageError("--target only applies with --csv PATH")
-    return ExperimentSpec(
-        dataset=args.dataset or "csv",
-        qubits=args.qubits,
-        models=tuple(args.models) if args.models is not None else SPEC_DEFAULTS["models"],
-        seeds=tuple(args.seed) if args.seed else SPEC_DEFAULTS["seeds"],
-        frontier=() if args.frontier is None else tuple(t.strip() for t in args.frontier.split(",") if t.strip()),
-        shots=args.shots,
-        shots_tolerance=args.shots_tolerance,
-        shots_cap=args.shots_cap,
-        device=args.device,
-        device_file=args.device_file,
-        attribution=args.attribution,
-        mitigation=args.mitigation,
-        mitigation_factor=args.mitigation_factor,
-        host=args.host,
-        host_file=args.host_file,
-        execution=args.execution,
-        entanglement=args.entanglement,
-        max_iter=args.max_iter,
-        test_size=args.test_size,
-        max_samples=args.samples,
-        csv_path=args.csv_path,
-        target=args.target,
-        out_dir=args.out,
-        country=args.country,
-        carbon_intensity=args.carbon_intensity,
-        idle_baseline_s=args.idle_baseline,
-        min_window_s=args.min_window,
-        max_repeats=args.max_repeats,
-        cpu_tdp_table=args.cpu_tdp_table,
-        ibm_timeout_s=args.ibm_timeout,
-        train_on_hardware=args.train_on_hardware,
-        tune=args.tune,
-        tune_budget=args.tune_budget,
-        cv_folds=args.cv_folds,
-        params=parse_param_assignments(args.param),
-        search_space=args.search_space,
-        target_accuracy=args.target_accuracy,
-        ibm_max_qpu_seconds=args.max_qpu_seconds,
-    )
+    values = {name: getattr(args, name) for name, opt in OPTIONS.items() if opt.flag}
+    values["dataset"] = args.dataset or "csv"
+    values["params"] = parse_param_assignments(args.params)
+    for name, opt in OPTIONS.items():
+        if opt.kind in ("names", "ints", "frontier"):
+            values[name] = tuple(values[name])
+    if not values["seeds"]:  # --seed "" leaves the default seeds
+        values["seeds"] = SPEC_DEFAULTS["seeds"]
+    return ExperimentSpec(**values)
 
 
 def _json_safe(value):
@@ -579,13 +522,14 @@ def _cmd_devices(args: argparse.Namespace) -> int:
 def _cmd_estimate(args: argparse.Namespace) -> int:
     from qvc import _preflight as pf
     from qvc._validation import check_positive_int
+    from qvc.experiment.spec import check_option
 
-    shots = check_positive_int(args.shots, "--shots", maximum=pf.MAX_SHOTS, why=pf.WHY_SHOTS)
+    # shots, seed and mitigation factor have the run options' declared ranges
+    shots = check_option("shots", args.shots, "--shots")
     circuits = check_positive_int(args.circuits, "--circuits", maximum=pf.MAX_CIRCUITS, why=pf.WHY_CIRCUITS)
     check_positive_int(args.draws, "--draws", maximum=pf.MAX_DRAWS, why=pf.WHY_DRAWS)
-    check_positive_int(args.seed, "--seed", minimum=0, maximum=pf.MAX_SEED, why=pf.WHY_SEED)
-    pf.check_float(args.mitigation_factor, "--mitigation-factor", minimum=1.0, maximum=pf.MAX_MITIGATION,
-                   why=pf.WHY_MITIGATION)
+    check_option("seeds", [args.seed], "--seed")
+    check_option("mitigation_factor", args.mitigation_factor, "--mitigation-factor")
     from qvc.energy.devices import get_device
     from qvc.energy.hardware import estimate_circuit
     from qvc.quantum.qasm import load_qasm

@@ -191,7 +191,7 @@ def test_dataset_shapes_match_the_loaders():
             assert X.shape[0] == n and _load_raw(name, 0, 9)[0].shape == (n, 9), name
         else:
             assert X.shape == (n, f), name
-        assert DEFAULT_QUBITS[name] == {"moons": 2, "circles": 2, "ad_hoc": 2}.get(name, 4)
+    assert _preflight.DEFAULT_QUBITS == DEFAULT_QUBITS
 
 
 def test_model_names_match_the_registry():

@@ -1,12 +1,19 @@
-"""Experiment specifications: what one run trains, on what, with which settings."""
+"""Experiment specifications: what one run trains, on what, with which settings.
+
+Every field of :class:`ExperimentSpec` declares, once, how it is given from outside Python
+(an :class:`Option` in its metadata): its command-line flag and help, its range with the
+reason for the bound, and its spec-file key. The ``qvc run`` parser, the argument-only
+checks of :mod:`qvc._preflight`, the spec-file schema of :mod:`qvc.experiment.specfile`
+and :meth:`ExperimentSpec.validate` all read these declarations (:data:`OPTIONS`).
+This module imports nothing heavy (no qiskit, scikit-learn or pandas) at import time.
+"""
 
 from __future__ import annotations
 
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from qvc._preflight import DEFAULT_MODELS, MODEL_NAMES  # the registry's names (light: no qiskit import)
-from qvc._validation import check_choice, check_positive_int, check_statevector_fits
+from qvc._validation import check_choice, check_float, check_positive_int, check_statevector_fits
 from qvc.errors import QvcUsageError
 
 if TYPE_CHECKING:
@@ -15,6 +22,77 @@ if TYPE_CHECKING:
 
 #: Shots a stochastic execution samples with under ``--shots auto`` (the former fixed default).
 SIMULATION_SHOTS = 1024
+
+# Static copies of the registry's name lists (qvc.models.registry imports scikit-learn and qiskit;
+# this module must not). tests/test_reliability.py checks them against the registry.
+#: Model names in display order (:data:`qvc.models.registry.MODEL_NAMES`).
+MODEL_NAMES = ("svm", "qsvc", "mlp", "vqc", "logreg", "linsvm", "knn", "gnb", "tree", "forest")
+#: The models of a run by default (:data:`qvc.models.registry.DEFAULT_MODELS`).
+DEFAULT_MODELS = ("svm", "qsvc", "mlp", "vqc")
+#: The classical frontier models (:data:`qvc.models.registry.FRONTIER_MODELS`).
+FRONTIER_MODELS = ("logreg", "linsvm", "knn", "gnb", "tree", "forest")
+#: Models that simulate circuits (:data:`qvc.models.registry.QUANTUM_MODELS`).
+QUANTUM_MODELS = ("qsvc", "vqc")
+
+#: How an option's value is written: kind -> spec-file type (in words; see ``specfile``).
+#: ``text`` a string, ``int``/``number`` a number, ``shots`` an integer or ``auto``, ``names``
+#: comma-separated names, ``ints`` comma-separated integers, ``switch`` a flag without value
+#: (``--no-X`` when the default is true), ``params`` repeated ``MODEL.NAME=VALUE``, ``frontier``
+#: ``--frontier [MODEL,...]``.
+KIND_FILE_TYPES = {"text": "string", "int": "integer", "number": "number", "shots": "shots", "names": "string",
+                   "ints": "integer", "switch": "boolean", "params": "table", "frontier": "frontier"}
+
+
+@dataclass(frozen=True)
+class Option:
+    """How one :class:`ExperimentSpec` field is given from outside Python: the one declaration of it.
+
+    Attributes
+    ----------
+    flag : str
+        ``qvc run`` flag (``"DATASET"``: the positional argument).
+    help : str
+        Its ``--help`` text; ``{default}`` becomes the field's default.
+    kind : str
+        How the value is written (a key of :data:`KIND_FILE_TYPES`).
+    metavar : str
+        The value's name in ``--help`` (default: from the flag).
+    minimum, bound : float or None
+        The range checked at every entry point (:func:`check_option`); ``why`` says why the
+        bound is where it is (shown when a value exceeds it).
+    max_items, why_items : int or None, str
+        For a list: most items, and why.
+    file_key : str
+        Key in a spec file (``""``: not in spec files); ``file_help`` its meaning there
+        (default: ``help``).
+    """
+
+    flag: str
+    help: str
+    kind: str = "text"
+    metavar: str = ""
+    minimum: float | None = None
+    bound: float | None = None
+    why: str = ""
+    max_items: int | None = None
+    why_items: str = ""
+    file_key: str = ""
+    file_help: str = ""
+
+    @property
+    def integer(self) -> bool:
+        """Whether the value (or each item) is an integer."""
+        return self.kind in ("int", "ints", "shots")
+
+    @property
+    def file_type(self) -> str:
+        """The spec-file type in words."""
+        return KIND_FILE_TYPES[self.kind]
+
+
+def _option(flag: str, help: str, **kwargs: Any) -> dict[str, Option]:
+    """A field's metadata: its :class:`Option`."""
+    return {"option": Option(flag, help, **kwargs)}
 
 
 @dataclass
@@ -112,8 +190,9 @@ class ExperimentSpec:
         service cancels a job that would run longer); the CLI sets it from
         ``--max-qpu-seconds`` after checking the run's estimate against it.
 
-    Every field's command-line flag is in its metadata (:data:`FLAGS`); validation errors
-    carry the field name in :attr:`~qvc.errors.QvcUsageError.key`.
+    Every field's flag, help, range and spec-file key are in its metadata (an :class:`Option`,
+    all of them in :data:`OPTIONS`); :meth:`validate` enforces the declared ranges, and its
+    errors carry the field name in :attr:`~qvc.errors.QvcUsageError.key`.
 
     Examples
     --------
@@ -121,44 +200,132 @@ class ExperimentSpec:
     ('svm',)
     """
 
-    dataset: str = field(metadata={"flag": "DATASET"})
-    qubits: int | None = field(default=None, metadata={"flag": "--qubits"})
-    models: tuple[str, ...] = field(default=DEFAULT_MODELS, metadata={"flag": "--models"})
-    frontier: tuple[str, ...] = field(default=(), metadata={"flag": "--frontier"})
-    seeds: tuple[int, ...] = field(default=(42, 43, 44), metadata={"flag": "--seed"})
-    shots: int | str = field(default="auto", metadata={"flag": "--shots"})
-    device: str = field(default="ibm_heron", metadata={"flag": "--device"})
-    device_file: str | None = field(default=None, metadata={"flag": "--device-file"})
-    attribution: str = field(default="attributional", metadata={"flag": "--attribution"})
-    mitigation_factor: float = field(default=1.0, metadata={"flag": "--mitigation-factor"})
-    mitigation: str = field(default="none", metadata={"flag": "--mitigation"})
-    shots_tolerance: float = field(default=0.02, metadata={"flag": "--shots-tolerance"})
-    shots_cap: int = field(default=2**20, metadata={"flag": "--shots-cap"})
-    host: str = field(default="this_machine", metadata={"flag": "--host"})
-    host_file: str | None = field(default=None, metadata={"flag": "--host-file"})
-    execution: str = field(default="exact", metadata={"flag": "--execution"})
-    max_iter: int = field(default=100, metadata={"flag": "--max-iter"})
-    entanglement: str = field(default="full", metadata={"flag": "--entanglement"})
-    test_size: float = field(default=0.25, metadata={"flag": "--test-size"})
-    max_samples: int | None = field(default=None, metadata={"flag": "--samples"})
-    csv_path: str | None = field(default=None, metadata={"flag": "--csv"})
-    target: str | None = field(default=None, metadata={"flag": "--target"})
-    out_dir: str = field(default="reports", metadata={"flag": "--out"})
-    country: str | None = field(default=None, metadata={"flag": "--country"})
-    carbon_intensity: float | None = field(default=None, metadata={"flag": "--carbon-intensity"})
-    idle_baseline_s: float = field(default=0.0, metadata={"flag": "--idle-baseline"})
-    min_window_s: float | None = field(default=None, metadata={"flag": "--min-window"})
-    max_repeats: int = field(default=5000, metadata={"flag": "--max-repeats"})
-    cpu_tdp_table: str | None = field(default=None, metadata={"flag": "--cpu-tdp-table"})
-    ibm_timeout_s: float | None = field(default=None, metadata={"flag": "--ibm-timeout"})
-    train_on_hardware: bool = field(default=False, metadata={"flag": "--train-on-hardware"})
-    ibm_max_qpu_seconds: float | None = field(default=None, metadata={"flag": "--max-qpu-seconds"})
-    tune: bool = field(default=True, metadata={"flag": "--no-tune"})
-    tune_budget: int = field(default=8, metadata={"flag": "--tune-budget"})
-    cv_folds: int = field(default=3, metadata={"flag": "--cv-folds"})
-    params: dict = field(default_factory=dict, metadata={"flag": "--param"})
-    search_space: str | None = field(default=None, metadata={"flag": "--search-space"})
-    target_accuracy: float | None = field(default=None, metadata={"flag": "--target-accuracy"})
+    dataset: str = field(metadata=_option(
+        "DATASET", "bundled dataset (see 'qvc datasets')", file_key="dataset", file_help="bundled dataset name"))
+    qubits: int | None = field(default=None, metadata=_option(
+        "--qubits", "features = qubits (default: per dataset)", kind="int", minimum=1, file_key="qubits",
+        file_help="features = qubits"))
+    models: tuple[str, ...] = field(default=DEFAULT_MODELS, metadata=_option(
+        "--models", f"comma-separated subset of {','.join(MODEL_NAMES)} (default: {{default}})", kind="names",
+        file_key="models"))
+    frontier: tuple[str, ...] = field(default=(), metadata=_option(
+        "--frontier", "add the classical frontier models (all, or a comma-separated list of "
+        f"{','.join(FRONTIER_MODELS)}); the report names the cheapest classical model that matches each "
+        "quantum model", kind="frontier", metavar="MODEL,...", file_key="frontier",
+        file_help='true (every classical frontier model) or a list of them, e.g. ["logreg", "knn"]: added to '
+                  "every grid's models"))
+    seeds: tuple[int, ...] = field(default=(42, 43, 44), metadata=_option(
+        "--seed", "seed, or comma-separated seeds (default {default})", kind="ints", minimum=0, bound=2**32 - 1,
+        why="NumPy and scikit-learn seeds are 32-bit unsigned integers",
+        max_items=1_000, why_items="each seed is a full run of every model",
+        file_key="seeds", file_help="seed of split, initialisation and sampling"))
+    shots: int | str = field(default="auto", metadata=_option(
+        "--shots", "shots per circuit priced for hardware: {default} (default: the shots that reproduce the exact "
+        "model's predictions, see docs/methodology.md) or a number", kind="shots", minimum=1, bound=10**9,
+        why="10^9 shots of one circuit already take over a day of QPU time at ~100 us per shot; "
+            "price larger workloads with more circuits instead",
+        file_key="shots", file_help='shots per circuit for hardware pricing: an integer, or "auto" (the fewest '
+                                    "that reproduce the simulated model's test predictions; exact and mps "
+                                    "executions)"))
+    device: str = field(default="ibm_heron", metadata=_option(
+        "--device", "device preset (default {default})", file_key="device",
+        file_help="device preset that prices the ledger"))
+    device_file: str | None = field(default=None, metadata=_option(
+        "--device-file", "TOML file with more device presets", file_key="device_file"))
+    attribution: str = field(default="attributional", metadata=_option(
+        "--attribution", "energy attribution of both sides: {default} (default; whole machine / host share, same "
+        "PUE) or marginal (what the work adds, PUE 1)", file_key="attribution",
+        file_help="hardware energy attribution: attributional or marginal"))
+    mitigation_factor: float = field(default=1.0, metadata=_option(
+        "--mitigation-factor", "a further user multiplier on shots (default {default})", kind="number", minimum=1.0,
+        bound=10_000.0, why="error mitigation multiplies the shots; beyond 10^4 no QPU budget covers it",
+        file_key="mitigation_factor", file_help="error-mitigation sampling multiplier on shots (>= 1)"))
+    mitigation: str = field(default="none", metadata=_option(
+        "--mitigation", "error-mitigation model priced from each circuit's error data: {default} (default), zne "
+        "or pec", file_key="mitigation", file_help="error-mitigation model priced per circuit: none, zne or pec"))
+    shots_tolerance: float = field(default=0.02, metadata=_option(
+        "--shots-tolerance", "--shots auto: share of test predictions allowed to differ from exact (default "
+        "{default})", kind="number", file_key="shots_tolerance",
+        file_help='shots = "auto": share of test predictions allowed to differ (0..1)'))
+    shots_cap: int = field(default=2**20, metadata=_option(
+        "--shots-cap", "--shots auto: largest shot count priced; above it the run is infeasible (default "
+        "{default})", kind="int", file_key="shots_cap",
+        file_help='shots = "auto": largest shot count priced (above it: infeasible, declined)'))
+    host: str = field(default="this_machine", metadata=_option(
+        "--host", "host preset of the classical side's attribution: {default} (default) or server_2s, or one from "
+        "--host-file", file_key="host"))
+    host_file: str | None = field(default=None, metadata=_option(
+        "--host-file", "TOML file with more host presets", file_key="host_file"))
+    execution: str = field(default="exact", metadata=_option(
+        "--execution", "quantum execution mode: {default} (default), shots, noisy:<fake backend> (e.g. "
+        "noisy:fake_torino), ibm:<backend>[:session] or mps[:chi=D,trunc=T,fidelity=F|matched] (qsvc only)",
+        file_key="execution", file_help="execution mode of the quantum models (a list: each applicable simulator "
+                                        "is measured per point; inapplicable ones are skipped)"))
+    max_iter: int = field(default=100, metadata=_option(
+        "--max-iter", "shared iteration budget of mlp and vqc (default {default})", kind="int", minimum=1,
+        bound=100_000, why="the shared budget bounds the MLP's and the VQC's optimiser; 10^5 steps already take days",
+        file_key="max_iter"))
+    entanglement: str = field(default="full", metadata=_option(
+        "--entanglement", "entanglement of the quantum models' ZZ feature map: {default} (default), linear, "
+        "reverse_linear, circular, pairwise, sca (a --param MODEL.entanglement wins)", file_key="entanglement"))
+    test_size: float = field(default=0.25, metadata=_option(
+        "--test-size", "held-out fraction ({default})", kind="number", file_key="test_size"))
+    max_samples: int | None = field(default=None, metadata=_option(
+        "--samples", "subsample to at most N samples", kind="int", minimum=4, file_key="samples",
+        file_help="stratified subsample size before the split (omit: all)"))
+    csv_path: str | None = field(default=None, metadata=_option(
+        "--csv", "a CSV file to use instead of a bundled dataset", metavar="CSV_PATH"))
+    target: str | None = field(default=None, metadata=_option("--target", "label column of --csv"))
+    out_dir: str = field(default="reports", metadata=_option(
+        "--out", "parent folder of the run folder", file_key="out_dir"))
+    country: str | None = field(default=None, metadata=_option(
+        "--country", "ISO 3166 code whose grid carbon intensity prices gCO2e (see 'qvc carbon')", metavar="ISO",
+        file_key="country"))
+    carbon_intensity: float | None = field(default=None, metadata=_option(
+        "--carbon-intensity", "grid carbon intensity in gCO2e/kWh (default: world average 475)", kind="number",
+        metavar="G_PER_KWH", file_key="carbon_intensity",
+        file_help="grid carbon intensity in gCO2e/kWh (overrides country)"))
+    idle_baseline_s: float = field(default=0.0, metadata=_option(
+        "--idle-baseline", "measure idle power first (RAPL/NVML only) and report above-idle energy", kind="number",
+        metavar="SECONDS", minimum=0.0, bound=86_400.0, why="one day at most"))
+    min_window_s: float | None = field(default=None, metadata=_option(
+        "--min-window", "repeat a fit/predict shorter than this (default: the meter's resolution)", kind="number",
+        metavar="SECONDS", minimum=0.0, bound=86_400.0, why="one day at most"))
+    max_repeats: int = field(default=5000, metadata=_option(
+        "--max-repeats", "cap on calls when repeating a short fit/predict (1 = never; default {default})",
+        kind="int", metavar="N", minimum=1, bound=1_000_000, why="each repeat is one more metered fit or predict"))
+    cpu_tdp_table: str | None = field(default=None, metadata=_option(
+        "--cpu-tdp-table", "CSV 'model,tdp_w,cores,source' of CPU TDPs for the estimate", metavar="CSV"))
+    ibm_timeout_s: float | None = field(default=None, metadata=_option(
+        "--ibm-timeout", "seconds to wait for job results (default 3600; 0 = submit and return; 'qvc ibm fetch "
+        "RUN' collects them later)", kind="number", minimum=0.0, bound=7 * 86_400.0,
+        why="a week at most; 'qvc ibm fetch RUN' collects jobs later"))
+    train_on_hardware: bool = field(default=False, metadata=_option(
+        "--train-on-hardware", "train the VQC on the backend too (shows a QPU-time estimate; needs --confirm-qpu)",
+        kind="switch"))
+    ibm_max_qpu_seconds: float | None = field(default=None, metadata=_option(
+        "--max-qpu-seconds", "QPU-time budget of a run on a real backend: the run's estimate must fit (else "
+        "--confirm-qpu) and every job gets it as max_execution_time (default 600, the Open plan's monthly "
+        "minutes)", kind="number", metavar="S", minimum=0.0))
+    tune: bool = field(default=True, metadata=_option(
+        "--no-tune", "keep the registry's untuned defaults (no search)", kind="switch", file_key="tune",
+        file_help="tune hyperparameters by CV on the training split"))
+    tune_budget: int = field(default=8, metadata=_option(
+        "--tune-budget", "candidates per model, the same for both of a pair (default {default})", kind="int",
+        metavar="N", minimum=1, file_key="tune_budget"))
+    cv_folds: int = field(default=3, metadata=_option(
+        "--cv-folds", "stratified CV folds (default {default})", kind="int", metavar="K", minimum=2,
+        file_key="cv_folds"))
+    params: dict = field(default_factory=dict, metadata=_option(
+        "--param", "fix a hyperparameter (repeatable), e.g. qsvc.bandwidth=0.1; it is taken out of the search",
+        kind="params", metavar="MODEL.NAME=VALUE", file_key="params",
+        file_help="fixed hyperparameters: [params.MODEL] NAME = VALUE"))
+    search_space: str | None = field(default=None, metadata=_option(
+        "--search-space", "TOML file of candidate values (default: qvc/models/search_space.toml)", metavar="FILE",
+        file_key="search_space"))
+    target_accuracy: float | None = field(default=None, metadata=_option(
+        "--target-accuracy", "accuracy at which the report compares energies (default: the lower of each pair's "
+        "tuned accuracies)", kind="number", metavar="A"))
 
     @property
     def execution_mode(self) -> ExecutionMode:
@@ -186,14 +353,17 @@ class ExperimentSpec:
         self.models = tuple(dict.fromkeys((*self.models, *self.frontier)))
         if not self.seeds:
             raise QvcUsageError("seeds: at least one seed is needed", key="seeds")
-        self.seeds = tuple(_keyed("seeds", check_positive_int, s, "seeds", minimum=0) for s in self.seeds)
+        self.seeds = _keyed("seeds", check_option, "seeds", self.seeds)
         _keyed("entanglement", check_choice, self.entanglement, ENTANGLEMENTS, "entanglement")
+        from qvc.models.hyperparams import check_params
+
+        self.params = check_params(self.params)  # before the MPS guard: a fixed entanglement wins
         mps = str(self.execution).strip().lower().startswith("mps")
         if mps and "vqc" in self.models:
             raise QvcUsageError("the mps execution mode covers the kernel model (qsvc) only; "
                                 "drop vqc from --models or use --execution exact", key="execution")
         if self.qubits is not None:
-            self.qubits = _keyed("qubits", check_positive_int, self.qubits, "qubits")
+            self.qubits = _keyed("qubits", check_option, "qubits", self.qubits)
             if any(m in QUANTUM_MODELS for m in self.models) and not mps:
                 _keyed("qubits", check_statevector_fits, self.qubits)
             if mps and "qsvc" in self.models:  # one MPS at its bond-dimension bound must fit
@@ -201,12 +371,12 @@ class ExperimentSpec:
                 from qvc.quantum.mps import MpsSimulator
 
                 opts = str(self.execution).partition(":")[2] or None
-                fmap = feature_map(self.qubits, 2, self.entanglement)
+                fmap = feature_map(self.qubits, 2, self.feature_map_entanglement("qsvc"))
                 _keyed("qubits", MpsSimulator(fmap, opts, device=self.device).check_fits, self.max_samples or 1)
         if self.shots != "auto":
             if isinstance(self.shots, str) and self.shots.strip().isdigit():
                 self.shots = int(self.shots)
-            self.shots = _keyed("shots", check_positive_int, self.shots, "shots")
+            self.shots = _keyed("shots", check_option, "shots", self.shots)
         from qvc.energy.host import get_host
         from qvc.energy.mitigation import check_mitigation
         from qvc.experiment.autoshots import check_cap, check_tolerance
@@ -215,10 +385,9 @@ class ExperimentSpec:
         self.shots_cap = _keyed("shots_cap", check_cap, self.shots_cap)
         self.mitigation = _keyed("mitigation", check_mitigation, self.mitigation)
         _keyed("host_file" if self.host_file else "host", get_host, self.host, self.host_file)
-        self.max_iter = _keyed("max_iter", check_positive_int, self.max_iter, "max_iter")
+        self.max_iter = _keyed("max_iter", check_option, "max_iter", self.max_iter)
         if self.max_samples is not None:
-            self.max_samples = _keyed("max_samples", check_positive_int, self.max_samples, "max_samples",
-                                      minimum=4)
+            self.max_samples = _keyed("max_samples", check_option, "max_samples", self.max_samples)
         try:
             test_size = float(self.test_size)
         except (TypeError, ValueError):
@@ -231,17 +400,14 @@ class ExperimentSpec:
         from qvc._validation import check_mitigation_factor
 
         self.mitigation_factor = _keyed("mitigation_factor", check_mitigation_factor, self.mitigation_factor)
+        self.mitigation_factor = _keyed("mitigation_factor", check_option, "mitigation_factor",
+                                        self.mitigation_factor)
         self.execution = _keyed("execution", check_execution, self.execution)
         if self.ibm_timeout_s is not None:
-            from qvc._validation import check_nonnegative_float
-
-            self.ibm_timeout_s = _keyed("ibm_timeout_s", check_nonnegative_float, self.ibm_timeout_s,
-                                        "ibm_timeout_s")
+            self.ibm_timeout_s = _keyed("ibm_timeout_s", check_option, "ibm_timeout_s", self.ibm_timeout_s)
         if self.ibm_max_qpu_seconds is not None:
-            from qvc._validation import check_nonnegative_float
-
-            self.ibm_max_qpu_seconds = _keyed("ibm_max_qpu_seconds", check_nonnegative_float,
-                                              self.ibm_max_qpu_seconds, "ibm_max_qpu_seconds")
+            self.ibm_max_qpu_seconds = _keyed("ibm_max_qpu_seconds", check_option, "ibm_max_qpu_seconds",
+                                              self.ibm_max_qpu_seconds)
         if self.train_on_hardware and not self.execution_mode.is_ibm:
             raise QvcUsageError("train_on_hardware needs execution ibm:<backend>", key="train_on_hardware")
         self._validate_tuning()
@@ -253,8 +419,8 @@ class ExperimentSpec:
 
         self.params = check_params(self.params)
         self.tune = bool(self.tune)
-        self.tune_budget = _keyed("tune_budget", check_positive_int, self.tune_budget, "tune_budget")
-        self.cv_folds = _keyed("cv_folds", check_positive_int, self.cv_folds, "cv_folds", minimum=2)
+        self.tune_budget = _keyed("tune_budget", check_option, "tune_budget", self.tune_budget)
+        self.cv_folds = _keyed("cv_folds", check_option, "cv_folds", self.cv_folds)
         if self.tune:
             load_search_space(self.search_space)
         if self.target_accuracy is not None:
@@ -268,20 +434,31 @@ class ExperimentSpec:
             self.target_accuracy = acc
 
     def _validate_energy(self) -> None:
-        from qvc._validation import check_nonnegative_float
         from qvc.energy.carbon import carbon_intensity
         from qvc.energy.meters import load_cpu_tdp_table
 
         _keyed("carbon_intensity" if self.carbon_intensity is not None else "country",
                carbon_intensity, self.country, self.carbon_intensity)
-        self.idle_baseline_s = _keyed("idle_baseline_s", check_nonnegative_float, self.idle_baseline_s,
-                                      "idle_baseline_s")
+        self.idle_baseline_s = _keyed("idle_baseline_s", check_option, "idle_baseline_s", self.idle_baseline_s)
         if self.min_window_s is not None:
-            self.min_window_s = _keyed("min_window_s", check_nonnegative_float, self.min_window_s,
-                                       "min_window_s")
-        self.max_repeats = _keyed("max_repeats", check_positive_int, self.max_repeats, "max_repeats")
+            self.min_window_s = _keyed("min_window_s", check_option, "min_window_s", self.min_window_s)
+        self.max_repeats = _keyed("max_repeats", check_option, "max_repeats", self.max_repeats)
         if self.cpu_tdp_table is not None:
             _keyed("cpu_tdp_table", load_cpu_tdp_table, self.cpu_tdp_table)
+
+    def feature_map_entanglement(self, model: str = "qsvc") -> str:
+        """The entanglement ``model``'s feature map runs with: a fixed ``params`` value wins over ``entanglement``.
+
+        Examples
+        --------
+        >>> ExperimentSpec("iris", params={"qsvc": {"entanglement": "linear"}}).feature_map_entanglement()
+        'linear'
+        >>> ExperimentSpec("iris", entanglement="circular").feature_map_entanglement("vqc")
+        'circular'
+        """
+        fixed = self.params.get(model) if isinstance(self.params, dict) else None
+        value = fixed.get("entanglement") if isinstance(fixed, dict) else None
+        return self.entanglement if value is None else str(value)
 
     @property
     def simulation_shots(self) -> int:
@@ -341,20 +518,86 @@ def _keyed(key: str, check, *args, **kwargs):
         raise
 
 
-#: Field name -> command-line flag (from each field's metadata).
-FLAGS: dict[str, str] = {f.name: f.metadata.get("flag", "") for f in fields(ExperimentSpec)}
+#: Field name -> its :class:`Option` (each field's metadata): the one declaration of each option.
+OPTIONS: dict[str, Option] = {f.name: f.metadata["option"] for f in fields(ExperimentSpec)}
 
-#: Field name -> default value (the one place defaults are written).
+#: Field name -> command-line flag (from :data:`OPTIONS`).
+FLAGS: dict[str, str] = {name: opt.flag for name, opt in OPTIONS.items()}
+
+
 def _default(f) -> Any:
+    """A field's default value (the one place defaults are written)."""
     if f.default is not MISSING:
         return f.default
     return f.default_factory()
 
 
+#: Field name -> default value.
 SPEC_DEFAULTS: dict[str, Any] = {
     f.name: _default(f) for f in fields(ExperimentSpec)
     if f.default is not MISSING or f.default_factory is not MISSING
 }
+
+
+def format_default(value: Any) -> str:
+    """A default as ``--help`` writes it: lists comma-separated, numbers shortest.
+
+    Examples
+    --------
+    >>> format_default((42, 43, 44)), format_default(1.0), format_default(2**20)
+    ('42,43,44', '1', '1048576')
+    """
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def help_text(name: str) -> str:
+    """The ``--help`` text of field ``name``, its default filled in.
+
+    Examples
+    --------
+    >>> help_text("max_iter")
+    'shared iteration budget of mlp and vqc (default 100)'
+    """
+    text = OPTIONS[name].help
+    return text.replace("{default}", format_default(SPEC_DEFAULTS.get(name))) if "{default}" in text else text
+
+
+def check_option(name: str, value: Any, label: str | None = None) -> Any:
+    """``value`` of field ``name`` checked against its declared range, converted to a number.
+
+    ``label`` names it in the message (default: the field name; the command line passes the
+    flag). A list (``seeds``) is checked item by item, and its length against ``max_items``.
+    A value above the bound is refused with the declared reason.
+
+    Examples
+    --------
+    >>> check_option("shots", 10**12)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    qvc.errors.QvcUsageError: shots must be <= 1000000000 (got 1000000000000): 10^9 shots of one circuit ...
+    >>> check_option("seeds", [1, 2])
+    (1, 2)
+    """
+    opt = OPTIONS[name]
+    label = label or name
+    if opt.kind == "ints":
+        items = list(value)
+        if opt.max_items is not None and len(items) > opt.max_items:
+            raise QvcUsageError(f"{label} lists {len(items)} values; at most {opt.max_items}: {opt.why_items}")
+        return tuple(_check_one(opt, v, label) for v in items)
+    return _check_one(opt, value, label)
+
+
+def _check_one(opt: Option, value: Any, label: str) -> Any:
+    if opt.integer:
+        return check_positive_int(value, label, minimum=int(opt.minimum if opt.minimum is not None else 1),
+                                  maximum=None if opt.bound is None else int(opt.bound), why=opt.why)
+    return check_float(value, label, minimum=opt.minimum if opt.minimum is not None else 0.0,
+                       maximum=opt.bound, why=opt.why)
 
 
 def flag_message(exc: QvcUsageError) -> str:

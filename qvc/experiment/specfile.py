@@ -38,59 +38,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qvc._preflight import MAX_SEED, WHY_SEED
 from qvc.errors import QvcUsageError
+from qvc.experiment.spec import OPTIONS, SPEC_DEFAULTS
 from qvc.models.registry import MODELS, get_model
 
 if TYPE_CHECKING:
     from qvc.experiment.spec import ExperimentSpec
 
-#: Keys of a spec file: key -> (expected type in words, is it an axis, meaning).
-SPEC_KEYS: dict[str, tuple[str, bool, str]] = {
-    "name": ("string", False, "prefix of the run folder name (default: the file's stem)"),
-    "out_dir": ("string", False, "parent folder of the run folder (default 'reports')"),
-    "workers": ("integer", False, "local worker processes (the command line's --workers wins)"),
+#: The sweep axes in the order a grid expands them (the product's order is the points' order:
+#: changing it reorders every sweep). An axis may be a list at the top level or in a ``[[grid]]``.
+_AXES = ("dataset", "models", "qubits", "samples", "seeds", "shots", "mitigation", "device", "execution",
+         "entanglement", "attribution", "mitigation_factor", "max_iter", "test_size", "tune", "tune_budget")
+
+#: Keys of a spec file that are settings of the sweep, not of its points: key -> (type, meaning).
+_SWEEP_KEYS: dict[str, tuple[str, str]] = {
+    "name": ("string", "prefix of the run folder name (default: the file's stem)"),
+    "workers": ("integer", "local worker processes (the command line's --workers wins)"),
     "concurrency": (
-        "string", False,
+        "string",
         "'parallel' (points run concurrently, each metered in its own process) or 'exclusive' "
         "(one point at a time, so machine-wide counters see one point)",
     ),
-    "device_file": ("string", False, "TOML file with more device presets"),
-    "country": ("string", False, "country code of the local grid's carbon intensity"),
-    "carbon_intensity": ("number", False, "grid carbon intensity in gCO2e/kWh (overrides country)"),
-    "dataset": ("string", True, "bundled dataset name"),
-    "models": ("string", True, "svm, qsvc, mlp, vqc"),
-    "qubits": ("integer", True, "features = qubits"),
-    "samples": ("integer", True, "stratified subsample size before the split (omit: all)"),
-    "seeds": ("integer", True, "seed of split, initialisation and sampling"),
-    "shots": ("shots", True, "shots per circuit for hardware pricing: an integer, or \"auto\" (the fewest that "
-              "reproduce the simulated model's test predictions; exact and mps executions)"),
-    "shots_tolerance": ("number", False, "shots = \"auto\": share of test predictions allowed to differ (0..1)"),
-    "shots_cap": ("integer", False, "shots = \"auto\": largest shot count priced (above it: infeasible, declined)"),
-    "mitigation": ("string", True, "error-mitigation model priced per circuit: none, zne or pec"),
-    "host": ("string", False, "host preset of the classical side's attribution (this_machine, server_2s)"),
-    "host_file": ("string", False, "TOML file with more host presets"),
-    "device": ("string", True, "device preset that prices the ledger"),
-    "execution": ("string", True, "execution mode of the quantum models (a list: each applicable "
-                  "simulator is measured per point; inapplicable ones are skipped)"),
-    "entanglement": ("string", True, "entanglement of the kernel model's ZZ feature map (full, linear, ...)"),
-    "attribution": ("string", True, "hardware energy attribution: attributional or marginal"),
-    "mitigation_factor": ("number", True, "error-mitigation sampling multiplier on shots (>= 1)"),
-    "max_iter": ("integer", True, "iteration budget of mlp and vqc"),
-    "test_size": ("number", True, "held-out fraction"),
-    "tune": ("boolean", True, "tune hyperparameters by CV on the training split (default true)"),
-    "tune_budget": ("integer", True, "candidates per model, the same for both of a pair"),
-    "cv_folds": ("integer", False, "stratified CV folds of the tuning"),
-    "search_space": ("string", False, "TOML file of candidate hyperparameter values"),
-    "params": ("table", False, "fixed hyperparameters: [params.MODEL] NAME = VALUE"),
-    "frontier": ("frontier", False,
-                 "true (every classical frontier model) or a list of them, e.g. [\"logreg\", \"knn\"]: "
-                 "added to every grid's models"),
 }
 
-#: Spec-file key -> ExperimentSpec field, where the two differ.
-_FIELD_OF = {"samples": "max_samples", "seeds": "seeds", "models": "models"}
-_KEY_OF = {"max_samples": "samples"}
+#: Spec-file key -> ExperimentSpec field (each field's declared ``file_key``).
+_FIELD_OF: dict[str, str] = {opt.file_key: name for name, opt in OPTIONS.items() if opt.file_key}
+_KEY_OF: dict[str, str] = {name: key for key, name in _FIELD_OF.items()}
+
+#: Keys of a spec file: key -> (expected type in words, is it an axis, meaning); the point settings
+#: are the :class:`~qvc.experiment.spec.ExperimentSpec` fields that declare a spec-file key.
+SPEC_KEYS: dict[str, tuple[str, bool, str]] = {
+    **{key: (kind, False, meaning) for key, (kind, meaning) in _SWEEP_KEYS.items()},
+    **{key: (OPTIONS[name].file_type, key in _AXES, OPTIONS[name].file_help or OPTIONS[name].help)
+       for key, name in _FIELD_OF.items()},
+}
 
 #: Keys of the optional ``[analysis]`` table.
 ANALYSIS_KEYS: dict[str, tuple[str, str]] = {
@@ -105,26 +86,24 @@ CONCURRENCY_MODES = ("parallel", "exclusive")
 
 def _defaults() -> dict[str, object]:
     """Axis defaults, from :data:`~qvc.experiment.spec.SPEC_DEFAULTS` (the one place they are written)."""
-    from qvc.experiment.spec import SIMULATION_SHOTS, SPEC_DEFAULTS
+    from qvc.experiment.spec import SIMULATION_SHOTS
 
     out: dict[str, object] = {}
-    for key, (_, axis, _) in SPEC_KEYS.items():
-        if axis and key != "dataset":
-            value = SPEC_DEFAULTS[_FIELD_OF.get(key, key)]
+    for key in _AXES:
+        if key != "dataset":
+            value = SPEC_DEFAULTS[_FIELD_OF[key]]
             out[key] = list(value) if isinstance(value, tuple) else value
     # sweeps price a fixed shot count ('auto' shots is a per-run search): the spec's sampling default
     out["shots"] = SIMULATION_SHOTS
     return out
 
 
-_AXES = [k for k, (_, axis, _) in SPEC_KEYS.items() if axis]
-
-
-#: Point attributes read from its spec (legacy names: ``samples`` is ``max_samples``).
-_POINT_FIELDS = ("dataset", "qubits", "samples", "shots", "device", "execution", "max_iter", "test_size",
-                 "attribution", "mitigation_factor", "device_file", "country", "carbon_intensity",
-                 "tune", "tune_budget", "cv_folds", "params", "search_space", "entanglement", "mitigation",
-                 "shots_tolerance", "shots_cap", "host", "host_file")
+#: Point attributes read from its spec, by spec-file key (``samples`` is ``max_samples``): every
+#: spec-file setting but the point's own model and seed, the frontier (added to the models) and the
+#: run folder's parent.
+_POINT_FIELDS = tuple(key for key in _FIELD_OF if key not in ("models", "seeds", "frontier", "out_dir"))
+#: Point settings that are not axes: given once, at the top level.
+_TOP_ONLY = tuple(key for key in _POINT_FIELDS if key not in _AXES)
 
 
 @dataclass(frozen=True)
@@ -153,11 +132,12 @@ class Point:
         """The point of ``model`` and ``seed`` with ``spec``'s other settings."""
         from dataclasses import replace
 
-        return cls(model, int(seed), replace(spec, models=(model,), seeds=(int(seed),), out_dir="reports"))
+        single = replace(spec, models=(model,), seeds=(int(seed),), out_dir=SPEC_DEFAULTS["out_dir"])
+        return cls(model, int(seed), single)
 
     def __getattr__(self, name: str):
         if name in _POINT_FIELDS:
-            return getattr(self.spec, _FIELD_OF.get(name, name) if name == "samples" else name)
+            return getattr(self.spec, _FIELD_OF[name])
         raise AttributeError(name)
 
     @property
@@ -175,7 +155,7 @@ class Point:
         """Inverse of :meth:`to_dict`."""
         from qvc.experiment.spec import ExperimentSpec
 
-        kwargs = {_FIELD_OF.get(k, k) if k == "samples" else k: d[k] for k in _POINT_FIELDS if k in d}
+        kwargs = {_FIELD_OF[k]: d[k] for k in _POINT_FIELDS if k in d}
         return cls.make(ExperimentSpec(**kwargs), d["model"], d["seed"])
 
     def to_experiment_spec(self):
@@ -300,16 +280,6 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
     except QvcUsageError as exc:
         key = exc.key or "dataset"
         raise _err(path, where, _KEY_OF.get(key, key), str(exc)) from None
-    from qvc._preflight import MAX_ITER, MAX_MITIGATION, MAX_SHOTS, WHY_ITER, WHY_MITIGATION, WHY_SHOTS
-
-    maxima: list[tuple[str, float, float, str]] = [
-        ("shots", p.shots if p.shots != "auto" else 0, MAX_SHOTS, WHY_SHOTS),
-        ("max_iter", p.max_iter, MAX_ITER, WHY_ITER),
-        ("mitigation_factor", p.mitigation_factor, MAX_MITIGATION, WHY_MITIGATION),
-    ]
-    for name, amount, maximum, why in maxima:
-        if not amount <= maximum:
-            raise _err(path, where, name, f"must be <= {maximum:g} (got {amount:g}): {why}")
     data_key = (p.dataset, p.qubits, p.samples, p.seed, p.test_size)
     if data_key not in prepared:
         try:
@@ -330,8 +300,8 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
                 from qvc.quantum.circuits import feature_map
                 from qvc.quantum.mps import MpsSimulator
 
-                MpsSimulator(feature_map(n_qubits, 2, p.entanglement), p.execution.partition(":")[2] or None,
-                             device=p.device).check_fits(n_samples)
+                fmap = feature_map(n_qubits, 2, p.spec.feature_map_entanglement(p.model))
+                MpsSimulator(fmap, p.execution.partition(":")[2] or None, device=p.device).check_fits(n_samples)
             else:
                 check_statevector_fits(n_qubits, entry.statevectors_held(n_samples))
         except QvcUsageError as exc:
@@ -415,8 +385,8 @@ def _applicable(p: Point, executions: list, sizes: dict) -> bool:
         from qvc.quantum.mps import MpsSimulator
 
         try:
-            MpsSimulator(feature_map(p.qubits or 2, 2, p.entanglement), p.execution.partition(":")[2] or None,
-                         device=p.device).check_fits(sizes[key])
+            fmap = feature_map(p.qubits or 2, 2, p.spec.feature_map_entanglement(p.model))
+            MpsSimulator(fmap, p.execution.partition(":")[2] or None, device=p.device).check_fits(sizes[key])
         except QvcUsageError:
             return False
         return True
@@ -531,12 +501,10 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
     for where, axes in grid_axes:
         for combo in itertools.product(*(axes[k] for k in _AXES)):
             d = dict(zip(_AXES, combo))
-            fixed = {_FIELD_OF.get(k, k) if k == "samples" else k: v for k, v in d.items()
-                     if k not in ("models", "seeds")}
-            for key in ("device_file", "country", "carbon_intensity", "cv_folds", "search_space", "params",
-                        "shots_tolerance", "shots_cap", "host", "host_file"):
+            fixed = {_FIELD_OF[k]: v for k, v in d.items() if k not in ("models", "seeds")}
+            for key in _TOP_ONLY:
                 if key in top:
-                    fixed[key] = top[key]
+                    fixed[_FIELD_OF[key]] = top[key]
             if d["models"] in MODELS and not MODELS[d["models"]].quantum:  # the map concerns quantum models
                 fixed["entanglement"] = "full"
             fixed["test_size"] = float(fixed["test_size"])
@@ -551,9 +519,7 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
     prepared: dict[tuple, tuple[int, int]] = {}
     plan = _PlanningProgress(len(points), progress)
     for p, where in points.values():
-        # The seed changes no check but the split's (its range is checked here).
-        if not 0 <= p.seed <= MAX_SEED:
-            raise _err(path, where, "seeds", f"must be in 0..{MAX_SEED} (got {p.seed}): {WHY_SEED}")
+        # The seed changes no check but the split's and its range (both in the signature).
         sig = (where, p.dataset, p.model, p.qubits, p.samples, p.seed, p.device, p.execution,
                p.shots, p.max_iter, p.test_size, p.tune, p.tune_budget, p.entanglement)
         if sig not in seen:
@@ -565,7 +531,7 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
     return SweepSpec(
         path=path,
         name=top.get("name", path.stem),
-        out_dir=top.get("out_dir", "reports"),
+        out_dir=top.get("out_dir", SPEC_DEFAULTS["out_dir"]),
         workers=workers,
         concurrency=concurrency,
         points=[p for p, _ in points.values()],
