@@ -221,7 +221,8 @@ def test_ibm_presets_price_from_the_snapshot_without_building_a_fake_backend():
 
     code = """
 import sys
-from qvc.energy.devices import _fake_backend, get_device
+from qvc.energy.devices import get_device
+from qvc.quantum.backends import fake_backend_by_class
 heron = get_device("ibm_heron")
 assert heron.num_qubits == 133 and "cz" in heron.basis_gates
 assert "snapshot of FakeTorino (fake_torino), qiskit-ibm-runtime" in heron.to_dict()["target_source"]
@@ -231,7 +232,7 @@ from qvc.energy.hardware import template_timing
 qc = QuantumCircuit(2); qc.h(0); qc.cx(0, 1); qc.measure_all()
 t = template_timing(qc, heron)
 assert t.gate_counts["cz"] == 1 and t.physical_qubits == (0, 1)
-assert _fake_backend.cache_info().currsize == 0, "pricing built a fake backend"
+assert fake_backend_by_class.cache_info().currsize == 0, "pricing built a fake backend"
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]

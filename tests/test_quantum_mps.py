@@ -9,6 +9,7 @@ import pytest
 
 from qvc.cli import main
 from qvc.data import prepare_dataset
+from qvc.energy.devices import circuit_fidelity
 from qvc.errors import QvcUsageError
 from qvc.models import QuantumKernelSVC
 from qvc.quantum.circuits import feature_map
@@ -62,7 +63,7 @@ def test_truncation_fidelity_rule_and_bond_cap():
     capped = MpsSimulator(fmap, "chi=2")
     k_cap, k_exact = capped.kernel(x), MpsSimulator(fmap).kernel(x)
     assert capped.max_bond_reached <= 2 and np.abs(k_cap - k_exact).max() > 1e-6
-    matched = MpsSimulator(fmap, "matched", device="ibm_heron")
+    matched = MpsSimulator(fmap, "matched", fidelity=circuit_fidelity(fmap, "ibm_heron"))
     assert 0.0 < matched.target_fidelity < 1.0 and "calibration" in matched.fidelity_method
     assert str(parse_execution("mps:matched")) == "mps:matched" and str(parse_execution("mps")) == "mps"
 

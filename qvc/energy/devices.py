@@ -25,6 +25,7 @@ from functools import cache
 from pathlib import Path
 
 from qvc.errors import QvcUsageError
+from qvc.quantum.backends import fake_backend_by_class, fake_backend_class
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -189,7 +190,7 @@ class DevicePreset:
 
     def backend(self):
         """The fake backend instance (cached); ``None`` for devices without one."""
-        return _fake_backend(self.fake_backend) if self.fake_backend else None
+        return fake_backend_by_class(self.fake_backend) if self.fake_backend else None
 
     @property
     def target(self):
@@ -334,19 +335,6 @@ class DevicePreset:
         if not self.fake_backend or resolve_backend:
             d["attributional_power_w_typical"] = self.attributional_power_w()
         return d
-
-
-@cache
-def _fake_backend(class_name: str):
-    from qiskit_ibm_runtime import fake_provider
-
-    factory = getattr(fake_provider, class_name, None)
-    if factory is None:
-        raise QvcUsageError(
-            f"unknown fake backend {class_name!r}; name a class of qiskit_ibm_runtime.fake_provider "
-            "(e.g. FakeTorino)"
-        )
-    return factory()
 
 
 def target_duration_summary(device: DevicePreset) -> dict:
@@ -608,24 +596,28 @@ def get_device(name: str, device_file: str | Path | None = None) -> DevicePreset
         ) from None
 
 
-def fake_backend_class(backend: str) -> str | None:
-    """The qiskit-ibm-runtime fake backend class for an IBM backend name, if one exists offline.
+def circuit_fidelity(circuit, device: str = "ibm_heron", device_file: str | None = None) -> tuple[float, str]:
+    """Estimated fidelity of ``circuit`` on device preset ``device``, and how it was estimated.
 
-    ``fake_manila`` -> ``FakeManilaV2``, ``ibm_torino`` -> ``FakeTorino``; ``None`` when
-    no snapshot of that backend ships with qiskit-ibm-runtime.
+    The target of ``--execution mps:matched``: :func:`qvc.quantum.backends.estimated_circuit_fidelity`
+    on the preset's fake backend. A preset without one: a usage error naming the fix.
 
     Examples
     --------
-    >>> fake_backend_class("fake_manila"), fake_backend_class("ibm_torino")
-    ('FakeManilaV2', 'FakeTorino')
+    >>> from qvc.quantum.circuits import feature_map
+    >>> f, how = circuit_fidelity(feature_map(3, 1, "linear"))
+    >>> 0.9 < f < 1.0, "FakeTorino" in how
+    (True, True)
     """
-    from qiskit_ibm_runtime import fake_provider
+    from qvc.quantum.backends import estimated_circuit_fidelity
 
-    stem = backend.lower().removeprefix("fake_").removeprefix("ibm_")
-    for name in (f"Fake{stem.capitalize()}", f"Fake{stem.capitalize()}V2"):
-        if hasattr(fake_provider, name):
-            return name
-    return None
+    dev = get_device(device or "ibm_heron", device_file)
+    if not dev.fake_backend:
+        raise QvcUsageError(
+            f"device {dev.name!r} has no calibration snapshot to estimate its circuit fidelity; "
+            "give the target yourself with --execution mps:fidelity=F"
+        )
+    return estimated_circuit_fidelity(circuit, dev.fake_backend)
 
 
 def device_for_backend(base: DevicePreset, backend: str) -> tuple[DevicePreset, str]:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from qvc import _progress as progress
 from qvc._io import write_json
 from qvc.data import PreparedData, prepare_dataset
 from qvc.energy.carbon import CarbonIntensity, carbon_intensity
-from qvc.energy.devices import DevicePreset, device_for_backend, get_device
+from qvc.energy.devices import DevicePreset, circuit_fidelity, device_for_backend, get_device
 from qvc.energy.hardware import price_entries
 from qvc.energy.host import HostPreset, get_host
 from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, load_cpu_tdp_table, measure_repeated
@@ -145,8 +146,8 @@ def _model_config(spec: ExperimentSpec, data: PreparedData, seed: int) -> ModelC
     return ModelConfig(
         n_features=data.n_features, n_classes=data.n_classes, seed=seed,
         max_iter=spec.max_iter, shots=spec.simulation_shots, execution=spec.execution,
-        entanglement=spec.entanglement, device=spec.device, params=spec.params,
-        train_on_hardware=spec.train_on_hardware,
+        entanglement=spec.entanglement, params=spec.params, train_on_hardware=spec.train_on_hardware,
+        circuit_fidelity=partial(circuit_fidelity, device=spec.device, device_file=spec.device_file),
     )
 
 

@@ -372,7 +372,7 @@ class ExperimentSpec:
 
                 opts = str(self.execution).partition(":")[2] or None
                 fmap = feature_map(self.qubits, 2, self.feature_map_entanglement("qsvc"))
-                _keyed("qubits", MpsSimulator(fmap, opts, device=self.device).check_fits, self.max_samples or 1)
+                _keyed("qubits", MpsSimulator(fmap, opts).check_fits, self.max_samples or 1)
         if self.shots != "auto":
             if isinstance(self.shots, str) and self.shots.strip().isdigit():
                 self.shots = int(self.shots)

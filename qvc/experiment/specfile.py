@@ -301,7 +301,7 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
                 from qvc.quantum.mps import MpsSimulator
 
                 fmap = feature_map(n_qubits, 2, p.spec.feature_map_entanglement(p.model))
-                MpsSimulator(fmap, p.execution.partition(":")[2] or None, device=p.device).check_fits(n_samples)
+                MpsSimulator(fmap, p.execution.partition(":")[2] or None).check_fits(n_samples)
             else:
                 check_statevector_fits(n_qubits, entry.statevectors_held(n_samples))
         except QvcUsageError as exc:
@@ -386,7 +386,7 @@ def _applicable(p: Point, executions: list, sizes: dict) -> bool:
 
         try:
             fmap = feature_map(p.qubits or 2, 2, p.spec.feature_map_entanglement(p.model))
-            MpsSimulator(fmap, p.execution.partition(":")[2] or None, device=p.device).check_fits(sizes[key])
+            MpsSimulator(fmap, p.execution.partition(":")[2] or None).check_fits(sizes[key])
         except QvcUsageError:
             return False
         return True

@@ -9,6 +9,7 @@ never counts twice.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -149,9 +150,10 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         shots on an IBM backend (``fake_*`` backends run locally), through the job ledger.
     seed : int or None, default None
         Seed for stochastic execution modes.
-    device : str or None, default None
-        Device preset whose calibration sets the target fidelity of
-        ``execution="mps:matched"`` (``None``: ``ibm_heron``).
+    circuit_fidelity : callable or None, default None
+        ``circuit -> (fidelity, how)``: the device's estimated fidelity of the feature map, the
+        target of ``execution="mps:matched"`` (e.g. ``functools.partial(
+        qvc.energy.devices.circuit_fidelity, device="ibm_heron")``; required for ``matched``).
 
     Attributes
     ----------
@@ -190,7 +192,7 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         execution: str = "exact",
         seed: int | None = None,
         bandwidth: float = 1.0,
-        device: str | None = None,
+        circuit_fidelity: Callable[[QuantumCircuit], tuple[float, str]] | None = None,
     ) -> None:
         self.feature_map_reps = feature_map_reps
         self.entanglement = entanglement
@@ -199,7 +201,7 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         self.shots = shots
         self.execution = execution
         self.seed = seed
-        self.device = device
+        self.circuit_fidelity = circuit_fidelity
 
     def fit(self, X, y) -> QuantumKernelSVC:
         """Compute the training Gram matrix and fit the SVM on it."""
@@ -226,7 +228,7 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
                 shots=self.shots if parse_execution(self.execution).stochastic else None,
             )
             if mps:
-                self.kernel_.device = self.device
+                self.kernel_.circuit_fidelity = self.circuit_fidelity
                 self.kernel_.mps_simulator().check_fits(X.shape[0])
             gram = self.kernel_.evaluate(X)
             self.gram_ = gram

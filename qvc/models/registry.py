@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sklearn.base import BaseEstimator
 
@@ -22,6 +22,9 @@ from qvc.models.classical import make_frontier, make_mlp, make_svm
 from qvc.models.matching import MATCHING_RULE, match_mlp_hidden_units, mlp_param_count
 from qvc.models.quantum import OPTIMIZERS, READOUTS, QuantumKernelSVC, VQCClassifier
 from qvc.quantum.circuits import ENTANGLEMENTS
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
 
 
 @dataclass(frozen=True)
@@ -130,8 +133,9 @@ class ModelConfig:
     #: Feature-map entanglement of the quantum models unless a hyperparameter fixes it
     #: (the run's ``--entanglement``).
     entanglement: str = "full"
-    #: Device preset (sets the target fidelity of ``execution="mps:matched"``).
-    device: str | None = None
+    #: ``circuit -> (fidelity, how)``: the run's device estimate that sets the target fidelity of
+    #: ``execution="mps:matched"`` (injected by the runner, which knows the device).
+    circuit_fidelity: Callable[[QuantumCircuit], tuple[float, str]] | None = None
     params: dict = field(default_factory=dict)
     #: The VQC trains on the IBM backend too (``ibm:`` execution only).
     train_on_hardware: bool = False
@@ -222,7 +226,7 @@ def _build_qsvc(cfg: ModelConfig, p: dict):
     est = QuantumKernelSVC(
         feature_map_reps=p["feature_map_reps"], entanglement=p["entanglement"], C=p["C"],
         bandwidth=p["bandwidth"], shots=cfg.shots, execution=cfg.execution, seed=cfg.seed,
-        device=cfg.device,
+        circuit_fidelity=cfg.circuit_fidelity,
     )
     return est, 0, "same split, features and seed as svm"
 

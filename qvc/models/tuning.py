@@ -283,7 +283,9 @@ def _tune_kernel(name, cfg, X, y, candidates, how, cv) -> TuneResult:
         fmap = feature_map(X.shape[1], p0["feature_map_reps"], p0["entanglement"], p0["bandwidth"])
         t0 = time.perf_counter()
         shots = cfg.shots if parse_execution(local).stochastic else None  # exact mode takes no shots
-        gram = StatevectorKernel(feature_map=fmap, execution=local, shots=shots, seed=cfg.seed).evaluate(X)
+        kernel = StatevectorKernel(feature_map=fmap, execution=local, shots=shots, seed=cfg.seed)
+        kernel.circuit_fidelity = cfg.circuit_fidelity
+        gram = kernel.evaluate(X)
         gram_s = time.perf_counter() - t0
         circuits = n * (n - 1) // 2
         priced = kernel_template(feature_map(X.shape[1], p0["feature_map_reps"], p0["entanglement"]))

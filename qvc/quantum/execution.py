@@ -37,6 +37,7 @@ from qiskit import QuantumCircuit
 
 from qvc import _progress as progress
 from qvc.errors import QvcUsageError
+from qvc.quantum.backends import fake_backend, fake_backend_names
 
 if TYPE_CHECKING:
     from qvc.quantum.ibm.service import IbmTarget
@@ -67,7 +68,7 @@ def _check_ibm_backend(backend: str) -> None:
 
 
 def _check_mps_options(options: str) -> None:
-    from qvc.quantum.mps import parse_mps_options
+    from qvc.quantum.mps import parse_mps_options  # mps imports nothing of execution: no circle
 
     parse_mps_options(options)
 
@@ -222,32 +223,6 @@ def resolve_shots(execution: str | ExecutionMode | None, shots: int | None) -> t
             )
         return mode, None
     return mode, check_positive_int(DEFAULT_SHOTS if shots is None else shots, "shots")
-
-
-@lru_cache(maxsize=1)
-def fake_backend_names() -> dict[str, str]:
-    """``{backend name: class name}`` of qiskit-ibm-runtime's fake backends (no instantiation)."""
-    from qiskit_ibm_runtime import fake_provider
-    from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
-
-    out = {}
-    for attr in dir(fake_provider):
-        cls = getattr(fake_provider, attr)
-        name = getattr(cls, "backend_name", None)
-        if isinstance(cls, type) and issubclass(cls, FakeBackendV2) and isinstance(name, str):
-            out[name] = attr
-    return out
-
-
-@lru_cache(maxsize=8)
-def fake_backend(name: str):
-    """The fake backend called ``name`` (``"fake_torino"`` ...), cached."""
-    from qiskit_ibm_runtime import fake_provider
-
-    names = fake_backend_names()
-    if name not in names:
-        raise QvcUsageError(f"unknown fake backend {name!r}; choose one of: {', '.join(sorted(names))}")
-    return getattr(fake_provider, names[name])()
 
 
 # ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -209,8 +209,9 @@ class StatevectorKernel(BaseKernel):
         self._executor: SamplerExecutor | None = None
         self._template: QuantumCircuit | None = None
         self._mps: MpsSimulator | None = None
-        #: Device preset whose calibration sets ``mps:matched`` (``None``: ibm_heron).
-        self.device: str | None = None
+        #: ``circuit -> (fidelity, how)`` for ``mps:matched``: the device's estimate, injected by
+        #: the caller that knows the device (:func:`qvc.energy.devices.circuit_fidelity`).
+        self.circuit_fidelity: Callable[[QuantumCircuit], tuple[float, str]] | None = None
         self.last_circuits = 0
 
     def __getstate__(self) -> dict:
@@ -263,10 +264,12 @@ class StatevectorKernel(BaseKernel):
 
     def mps_simulator(self) -> MpsSimulator:
         """The :class:`~qvc.quantum.mps.MpsSimulator` of the ``mps`` mode (built once)."""
-        from qvc.quantum.mps import MpsSimulator
+        from qvc.quantum.mps import MpsSimulator, parse_mps_options
 
         if self._mps is None or self._mps.feature_map is not self._feature_map:
-            self._mps = MpsSimulator(self._feature_map, self.mode.backend, device=self.device)
+            opts = parse_mps_options(self.mode.backend)
+            fid = self.circuit_fidelity(self._feature_map) if opts.matched and self.circuit_fidelity else None
+            self._mps = MpsSimulator(self._feature_map, opts, fidelity=fid)
         return self._mps
 
     def _exact(self, x_vec: np.ndarray, y_vec: np.ndarray | None) -> np.ndarray:

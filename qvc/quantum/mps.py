@@ -135,20 +135,6 @@ def parse_mps_options(text: str | None) -> MpsOptions:
     return MpsOptions(trunc, chi, fid, matched)
 
 
-def format_mps_options(opts: MpsOptions) -> str:
-    """Canonical text after ``mps:`` (empty for the exact default)."""
-    parts = []
-    if opts.truncation_threshold is not None and opts.truncation_threshold != EXACT_THRESHOLD:
-        parts.append(f"trunc={opts.truncation_threshold:g}")
-    if opts.max_bond_dimension is not None:
-        parts.append(f"chi={opts.max_bond_dimension}")
-    if opts.fidelity is not None:
-        parts.append(f"fidelity={opts.fidelity:g}")
-    if opts.matched:
-        parts.append("matched")
-    return ",".join(parts)
-
-
 def _aer_circuit(feature_map: QuantumCircuit) -> QuantumCircuit:
     """The feature map in gates Aer's MPS method applies (transpiled once, parameters kept)."""
     from qiskit import transpile
@@ -207,52 +193,6 @@ def mps_bytes(bonds: list[int]) -> int:
     return int(sum(2 * dims[k] * dims[k + 1] * 16 for k in range(len(dims) - 1)) + 8 * sum(bonds))
 
 
-def estimated_circuit_fidelity(circuit: QuantumCircuit, device: str | None) -> tuple[float, str]:
-    """Estimated fidelity of ``circuit`` on ``device``'s hardware, and how it was estimated.
-
-    Product of ``(1 - error)`` over the circuit's gates after transpiling to the
-    device's fake backend (median error of each gate over the device's qubits,
-    from qiskit-ibm-runtime's calibration snapshot); measurement error is left out
-    (the state, not the readout, is what the MPS matches). ``device`` without a
-    fake backend: a usage error naming the fix (``mps:fidelity=F``).
-    """
-    from qvc.energy.devices import get_device
-
-    dev = get_device(device or "ibm_heron")
-    if not dev.fake_backend:
-        raise QvcUsageError(
-            f"device {dev.name!r} has no calibration snapshot to estimate its circuit fidelity; "
-            "give the target yourself with --execution mps:fidelity=F"
-        )
-    from qiskit.transpiler import generate_preset_pass_manager
-
-    from qvc.quantum.execution import fake_backend, fake_backend_names
-
-    classes = {cls: name for name, cls in fake_backend_names().items()}
-    backend = fake_backend(classes.get(dev.fake_backend, dev.fake_backend))
-    if circuit.num_qubits > backend.num_qubits:
-        raise QvcUsageError(f"{circuit.num_qubits} qubits exceed {dev.fake_backend} ({backend.num_qubits}); "
-                            "give the target with --execution mps:fidelity=F")
-    target = backend.target
-    median = {}
-    for name in target.operation_names:
-        props = target[name]
-        errs = [p.error for p in (props or {}).values() if p is not None and p.error is not None]
-        if errs:
-            median[name] = float(np.median(errs))
-    pm = generate_preset_pass_manager(optimization_level=1, target=target, seed_transpiler=0)
-    bound = circuit.assign_parameters(np.full(circuit.num_parameters, 0.5)) if circuit.num_parameters else circuit
-    isa = pm.run(bound)
-    log_f = 0.0
-    for inst in isa.data:
-        e = median.get(inst.operation.name)
-        if e is not None and inst.operation.name not in ("measure", "reset"):
-            log_f += math.log1p(-min(e, 0.999999))
-    how = (f"product of (1 - median gate error) over the circuit transpiled for {dev.fake_backend} "
-           "(qiskit-ibm-runtime calibration snapshot); readout excluded")
-    return math.exp(log_f), how
-
-
 class MpsSimulator:
     """Feature-map states as MPS (Qiskit Aer) and their overlaps.
 
@@ -261,8 +201,10 @@ class MpsSimulator:
     feature_map : QuantumCircuit
         Parametrised feature map.
     options : MpsOptions or str, default exact
-    device : str, optional
-        Device preset for ``matched`` (its fake backend's calibration).
+    fidelity : (float, str), optional
+        The target fidelity of ``matched`` and how it was estimated (the caller knows the
+        device: :func:`qvc.energy.devices.circuit_fidelity`). Without it a ``matched``
+        simulator can check memory but refuses to simulate.
 
     Attributes
     ----------
@@ -285,15 +227,16 @@ class MpsSimulator:
     """
 
     def __init__(self, feature_map: QuantumCircuit, options: MpsOptions | str | None = None,
-                 *, device: str | None = None) -> None:
+                 *, fidelity: tuple[float, str] | None = None) -> None:
         self.options = options if isinstance(options, MpsOptions) else parse_mps_options(options)
         self.feature_map = feature_map
         self.circuit = _aer_circuit(feature_map)
         self.n_two_qubit = len(two_qubit_gates(self.circuit))
         self.bound = bond_dimension_bound(self.circuit, self.options.max_bond_dimension)
         self.fidelity_method = "exact (threshold 1e-16: round-off only)"
-        if self.options.matched:
-            fid, self.fidelity_method = estimated_circuit_fidelity(feature_map, device)
+        self.unresolved = self.options.matched and fidelity is None
+        if self.options.matched and fidelity is not None:
+            fid, self.fidelity_method = fidelity
         elif self.options.fidelity is not None:
             fid, self.fidelity_method = self.options.fidelity, "user-given target fidelity"
         else:
@@ -326,6 +269,9 @@ class MpsSimulator:
             )
 
     def _simulator(self):
+        if self.unresolved:
+            raise QvcUsageError("mps:matched needs the device's circuit fidelity, which this simulator was not "
+                                "given; give the target yourself with --execution mps:fidelity=F")
         if self._sim is None:
             from qiskit_aer import AerSimulator
 
