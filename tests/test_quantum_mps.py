@@ -83,7 +83,7 @@ def test_cli_rejects_impossible_mps_runs_with_one_line(tmp_path, capsys):
         (["--qubits", "4", "--models", "qsvc", "--execution", "mps:chi=0"], "bond dimension"),
         # full entanglement at 30 qubits: bonds up to 2^15, far beyond memory
         (["--qubits", "30", "--models", "qsvc", "--execution", "mps"], "bond dimension up to 32768"),
-        (["--qubits", "4", "--models", "vqc", "--execution", "mps"], "kernel model (qsvc) only"),
+        (["--qubits", "4", "--models", "vqc", "--execution", "mps"], "mps execution mode covers qsvc only"),
     ]
     for extra, needle in cases:
         assert main(base + extra) == 2

@@ -340,7 +340,7 @@ class ExperimentSpec:
         from qvc.energy.devices import get_device
         from qvc.energy.hardware import ATTRIBUTION_MODES
         from qvc.models.quantum import check_execution
-        from qvc.models.registry import QUANTUM_MODELS, get_model
+        from qvc.models.registry import MODELS, QUANTUM_MODELS, get_model
         from qvc.quantum.circuits import ENTANGLEMENTS
 
         if self.csv_path is None:
@@ -358,20 +358,27 @@ class ExperimentSpec:
         from qvc.models.hyperparams import check_params
 
         self.params = check_params(self.params)  # before the MPS guard: a fixed entanglement wins
-        mps = str(self.execution).strip().lower().startswith("mps")
-        if mps and "vqc" in self.models:
-            raise QvcUsageError("the mps execution mode covers the kernel model (qsvc) only; "
-                                "drop vqc from --models or use --execution exact", key="execution")
+        from qvc.quantum.execution import parse_execution
+
+        kind = _keyed("execution", parse_execution, self.execution).kind
+        mps = kind == "mps"
+        quantum = [get_model(m) for m in self.models if get_model(m).quantum]
+        unsupported = [e.name for e in quantum if not e.supports(kind)]
+        if unsupported:
+            covered = [e.name for e in MODELS.values() if e.quantum and e.supports(kind)]
+            raise QvcUsageError(f"the {kind} execution mode covers {', '.join(covered) or 'no quantum model'} only; "
+                                f"drop {', '.join(unsupported)} from --models or use --execution exact",
+                                key="execution")
         if self.qubits is not None:
             self.qubits = _keyed("qubits", check_option, "qubits", self.qubits)
             if any(m in QUANTUM_MODELS for m in self.models) and not mps:
                 _keyed("qubits", check_statevector_fits, self.qubits)
-            if mps and "qsvc" in self.models:  # one MPS at its bond-dimension bound must fit
+            for entry in (e for e in quantum if mps and e.statevectors_held(2) > 1):  # MPS at the bond bound must fit
                 from qvc.quantum.circuits import feature_map
                 from qvc.quantum.mps import MpsSimulator
 
                 opts = str(self.execution).partition(":")[2] or None
-                fmap = feature_map(self.qubits, 2, self.feature_map_entanglement("qsvc"))
+                fmap = feature_map(self.qubits, 2, self.feature_map_entanglement(entry.name))
                 _keyed("qubits", MpsSimulator(fmap, opts).check_fits, self.max_samples or 1)
         if self.shots != "auto":
             if isinstance(self.shots, str) and self.shots.strip().isdigit():

@@ -291,7 +291,9 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
             raise _err(path, where, key, msg) from None
         prepared[data_key] = (data.n_features, len(data.y_train) + len(data.y_test))
     n_qubits, n_samples = prepared[data_key]
-    mps = str(p.execution).startswith("mps")
+    from qvc.quantum.execution import parse_execution
+
+    mps = parse_execution(p.execution).kind == "mps"
     entry = get_model(p.model)
     if entry.quantum:
         # The kernel holds one statevector per sample (the VQC one at a time); MPS its MPS.
@@ -367,9 +369,14 @@ def _applicable(p: Point, executions: list, sizes: dict) -> bool:
     entry = get_model(p.model)
     if not entry.quantum:
         return p.execution == executions[0]
-    mps = str(p.execution).startswith("mps")
-    if p.model != "qsvc":  # the MPS mode simulates the kernel only
-        return not mps
+    from qvc.quantum.execution import parse_execution
+
+    kind = parse_execution(p.execution).kind
+    mps = kind == "mps"
+    if not entry.supports(kind):  # e.g. the MPS mode simulates the kernel only
+        return False
+    if not mps and entry.statevectors_held(2) < 2:  # one state at a time: always fits
+        return True
     key = (p.dataset, p.qubits, p.samples, p.seed, p.test_size)
     if key not in sizes:
         from qvc.data import prepare_dataset

@@ -81,10 +81,13 @@ def _estimated_cost(p: Point) -> float:
     from qvc.models.registry import get_model
 
     n = p.samples or 200
-    if p.model == "qsvc" and str(p.execution).startswith("mps"):
-        cost = n * n * (1.0 + (p.qubits or 4) / 4.0)  # polynomial: bonds stay small where MPS is chosen
+    from qvc.quantum.execution import parse_execution
+
+    entry = get_model(p.model)
+    if entry.mps_cost is not None and parse_execution(p.execution).kind == "mps":
+        cost = entry.mps_cost(n, p.qubits or 4)
     else:
-        cost = get_model(p.model).relative_cost(n, p.qubits or 4, p.max_iter)
+        cost = entry.relative_cost(n, p.qubits or 4, p.max_iter)
     return cost * (p.tune_budget * 3 if p.tune else 1)
 
 

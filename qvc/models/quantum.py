@@ -27,7 +27,7 @@ from qvc.errors import QvcUsageError
 from qvc.quantum.circuits import ansatz, feature_map, kernel_template, qnn_template
 from qvc.quantum.execution import EXECUTION_MODES, parse_execution
 from qvc.quantum.kernels import StatevectorKernel
-from qvc.quantum.ledger import CircuitLedger, optimizer_rounds_entry
+from qvc.quantum.ledger import CircuitLedger, LedgerEntry, optimizer_rounds_entry
 from qvc.quantum.qnn import StatevectorQNN, parity_interpret
 
 if TYPE_CHECKING:
@@ -251,7 +251,24 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         values, and a numeric scale in the symbolic angles slows qiskit's transpiler by orders
         of magnitude, so pricing uses the unscaled map (same gates).
         """
-        return kernel_template(feature_map(self.feature_map_.num_qubits, self.feature_map_reps, self.entanglement))
+        return self._template(self.feature_map_.num_qubits)
+
+    def _template(self, n_qubits: int) -> QuantumCircuit:
+        return kernel_template(feature_map(n_qubits, self.feature_map_reps, self.entanglement))
+
+    def planned_ledger(self, n_features: int, n_train: int, n_test: int, *,
+                       train_on_hardware: bool = False) -> list[LedgerEntry]:
+        """The circuits a hardware run of this estimator would send, before it runs (an upper bound).
+
+        Fit ``N(N-1)/2`` kernel circuits; predict ``M x N`` (every training sample taken for a
+        support vector). The circuit is this estimator's own (its feature-map settings, as
+        the fit's ledger prices it); ``train_on_hardware`` does not apply to a kernel.
+        """
+        template = self._template(n_features)
+        return [
+            LedgerEntry("qsvc", "fit", template, n_train * (n_train - 1) // 2, int(self.shots), "kernel"),
+            LedgerEntry("qsvc", "predict", template, n_test * n_train, int(self.shots), "kernel"),
+        ]
 
     def _gram_against_support(self, X) -> np.ndarray:
         check_is_fitted(self, "svc_")
@@ -429,6 +446,25 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         """Number of trainable weights for ``n_qubits`` qubits."""
         return int(n_qubits) * (int(ansatz_reps) + 1)
 
+    def _template(self, n_qubits: int) -> QuantumCircuit:
+        return qnn_template(feature_map(n_qubits, self.feature_map_reps, self.entanglement),
+                            ansatz(n_qubits, self.ansatz_reps))
+
+    def planned_ledger(self, n_features: int, n_train: int, n_test: int, *,
+                       train_on_hardware: bool = False) -> list[LedgerEntry]:
+        """The circuits a hardware run of this estimator would send, before it runs (an upper bound).
+
+        Predict ``M + N`` (test and training accuracy); with ``train_on_hardware`` also
+        ``max_iter x N`` training circuits, one job per optimizer evaluation. The circuit
+        is this estimator's own (feature map and ansatz settings).
+        """
+        template = self._template(n_features)
+        out = [LedgerEntry("vqc", "predict", template, n_test + n_train, int(self.shots), "qnn")]
+        if train_on_hardware:
+            out.append(optimizer_rounds_entry("vqc", template, rounds=int(self.max_iter),
+                                              circuits=int(self.max_iter) * n_train, shots=int(self.shots)))
+        return out
+
     def fit(self, X, y) -> VQCClassifier:
         """Train the ansatz weights."""
 
@@ -507,7 +543,7 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         nit = getattr(getattr(self.classifier_, "_fit_result", None), "nit", None)
         self.n_iter_ = int(nit) if nit is not None else self.n_evaluations_
         # priced circuit: the map at bandwidth 1 (same gates; see QuantumKernelSVC._ledger_template)
-        self.template_ = qnn_template(feature_map(n, self.feature_map_reps, self.entanglement), ans)
+        self.template_ = self._template(n)
         self.ledger_ = CircuitLedger()
         if isinstance(self.qnn_, StatevectorQNN):
             forward, gradient = self.qnn_.forward_circuits, self.qnn_.gradient_circuits

@@ -172,6 +172,18 @@ class ModelEntry:
         ``f(n_samples) -> int``: statevectors held at once in exact simulation (0: classical).
     relative_cost : callable
         ``f(n_samples, qubits, max_iter) -> float``: rough relative run time (schedules sweeps).
+    executions : tuple of str or None
+        Execution kinds (:func:`qvc.quantum.execution.execution_kinds`) the model computes
+        with; ``None``: every kind (classical models run locally whatever the mode).
+    trains_on_hardware : bool
+        Whether ``--train-on-hardware`` applies (the model trains on the IBM backend too).
+    sequential_cost : callable or None
+        ``f(n_samples, qubits) -> float`` replacing ``relative_cost`` under a
+        non-statevector execution (``mps``), for scheduling sweeps.
+
+    The circuits a hardware run of a quantum model would send, before it runs, are its
+    estimator's ``planned_ledger(n_features, n_train, n_test, train_on_hardware=...)``
+    (:meth:`planned_circuits`): the estimator's own circuits, not a copy of its rules.
     """
 
     name: str
@@ -183,6 +195,21 @@ class ModelEntry:
     kernel_params: tuple[str, ...] = ()
     statevectors_held: Callable[[int], int] = lambda n: 0
     relative_cost: Callable[[int, int, int], float] = lambda n, q, it: float(n)
+    executions: tuple[str, ...] | None = None
+    trains_on_hardware: bool = False
+    mps_cost: Callable[[int, int], float] | None = None
+
+    def supports(self, kind: str) -> bool:
+        """Whether the model computes with execution kind ``kind`` (``"mps"``, ``"ibm"`` ...)."""
+        return self.executions is None or kind in self.executions
+
+    def planned_circuits(self, estimator: BaseEstimator, n_features: int, n_train: int, n_test: int, *,
+                         train_on_hardware: bool = False) -> list:
+        """Ledger entries a hardware run of ``estimator`` would send (``[]`` for a classical model)."""
+        plan = getattr(estimator, "planned_ledger", None)
+        if not self.quantum or plan is None:
+            return []
+        return list(plan(n_features, n_train, n_test, train_on_hardware=train_on_hardware))
 
     @property
     def quantum(self) -> bool:
@@ -220,7 +247,9 @@ def _build_svm(cfg: ModelConfig, p: dict):
 
 
 def _build_qsvc(cfg: ModelConfig, p: dict):
-    if str(cfg.execution).startswith("mps"):
+    from qvc.quantum.execution import parse_execution
+
+    if parse_execution(cfg.execution).kind == "mps":
         import qiskit_aer  # noqa: F401 - imported here, outside the metered fit
 
     est = QuantumKernelSVC(
@@ -304,6 +333,9 @@ MODELS: dict[str, ModelEntry] = {
             kernel_params=tuple(hp.name for hp in _FEATURE_MAP),
             statevectors_held=lambda n: n,
             relative_cost=lambda n, q, it: n * n * _qubit_cost(q),
+            executions=("exact", "shots", "noisy", "ibm", "mps"),
+            # polynomial: bonds stay small where MPS is chosen
+            mps_cost=lambda n, q: n * n * (1.0 + q / 4.0),
         ),
         ModelEntry(
             "mlp", "classical", "nn", "multi-layer perceptron trained by L-BFGS (scikit-learn)",
@@ -330,6 +362,8 @@ MODELS: dict[str, ModelEntry] = {
             _build_vqc,
             statevectors_held=lambda n: 1,
             relative_cost=lambda n, q, it: 50.0 * n * it * _qubit_cost(q),
+            executions=("exact", "shots", "noisy", "ibm"),
+            trains_on_hardware=True,
         ),
         # -- the classical frontier (pair "frontier": no quantum partner; added by --frontier) --
         ModelEntry(
