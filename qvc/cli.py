@@ -271,10 +271,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _confirm_hardware_training(spec, confirmed: bool) -> None:
     from qvc.experiment.ibm import estimate_training
+    from qvc.models.registry import MODELS
 
     spec.validate()
-    if "vqc" not in spec.models:
-        raise QvcUsageError("--train-on-hardware applies to the vqc model; add vqc to --models")
+    trainers = [e.name for e in MODELS.values() if e.trains_on_hardware]
+    if not set(trainers) & set(spec.models):
+        raise QvcUsageError(f"--train-on-hardware applies to the {', '.join(trainers)} model; "
+                            f"add {trainers[0]} to --models")
     est = estimate_training(spec)
     energy = "n/a" if est["energy_j"] is None else f"{est['energy_j']:.4g} J"
     print(f"qvc: training the VQC on {est['backend']} takes up to {est['jobs']} jobs, "
@@ -294,9 +297,14 @@ def _check_qpu_budget(spec, confirmed: bool) -> None:
     backends) costs nothing and is not checked.
     """
     from qvc.experiment.ibm import OPEN_PLAN_QPU_SECONDS, estimate_run
-    from qvc.quantum.ibm.service import get_gateway, is_ibm_execution, parse_ibm_execution
+    from qvc.models.registry import get_model
+    from qvc.quantum.ibm.service import get_gateway, parse_ibm_execution
 
-    if not is_ibm_execution(spec.execution) or not {"qsvc", "vqc"} & set(spec.models):
+    try:
+        is_ibm = spec.execution_mode.is_ibm and any(get_model(m).quantum for m in spec.models)
+    except QvcUsageError:
+        return  # a bad mode or model name: validation below reports it with its flag
+    if not is_ibm:
         return
     spec.validate()
     backend = parse_ibm_execution(spec.execution).backend

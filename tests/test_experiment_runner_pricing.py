@@ -133,3 +133,29 @@ def test_host_file_with_negative_power_is_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "non-negative" in err[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_qpu_estimate_prices_the_runs_own_circuits_with_its_mitigation():
+    # Before: the --max-qpu-seconds estimate built default circuits and dropped mitigation
+    # (58.117 QPU s for all three settings below).
+    from qvc.experiment.ibm import estimate_run, estimate_training
+    from qvc.experiment.spec import ExperimentSpec
+
+    def qpu(**kw):
+        spec = ExperimentSpec("iris", models=("qsvc",), execution="ibm:fake_manila", max_samples=20,
+                              seeds=(42,), tune=False, **kw).validate()
+        return estimate_run(spec)
+
+    from qvc.data import prepare_dataset
+
+    data = prepare_dataset("iris", seed=42, max_samples=20)
+    n, m = len(data.y_train), len(data.y_test)
+    plain = qpu()
+    assert plain["circuits"] == n * (n - 1) // 2 + m * n  # N(N-1)/2 fit + M x N predict
+    assert qpu(mitigation="pec")["qpu_seconds"] > 10 * plain["qpu_seconds"]  # PEC's sampling overhead
+    deeper = qpu(params={"qsvc": {"feature_map_reps": 6}})
+    assert deeper["circuits"] == plain["circuits"] and deeper["qpu_seconds"] > plain["qpu_seconds"]
+    train = ExperimentSpec("iris", models=("vqc",), execution="ibm:fake_manila", max_samples=20, seeds=(42,),
+                           tune=False, max_iter=5, train_on_hardware=True).validate()
+    est = estimate_training(train)
+    assert (est["circuits"], est["jobs"]) == (5 * n, 5)  # max_iter evaluations x N, one job each

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -132,35 +133,45 @@ def fetch_run(
     return "complete", result.rows
 
 
+def _planned(spec: ExperimentSpec, seed: int, models: tuple[str, ...], *, train_on_hardware: bool):
+    """Ledger entries the run's own estimators would send for ``seed`` (shots: the run's), and the data."""
+    from qvc.data import prepare_dataset
+    from qvc.experiment.runner import _model_config
+    from qvc.models.registry import build_model, get_model
+
+    data = prepare_dataset(spec.dataset, n_features=spec.qubits, seed=seed,
+                           test_size=spec.test_size, max_samples=spec.max_samples,
+                           csv_path=spec.csv_path, target=spec.target)
+    cfg = _model_config(spec, data, seed)
+    entries = []
+    for name in models:
+        entry = get_model(name)
+        est = build_model(name, cfg).estimator
+        entries += entry.planned_circuits(est, data.n_features, len(data.y_train), len(data.y_test),
+                                          train_on_hardware=train_on_hardware and entry.trains_on_hardware)
+    return entries, data
+
+
 def estimate_training(spec: ExperimentSpec) -> dict:
     """Upper-bound QPU time, energy and list price of training the VQC on ``spec``'s backend.
 
     COBYLA makes at most ``max_iter`` objective evaluations; each runs one circuit
     per training sample, as one job that must finish before the next evaluation.
-    Priced through the same path as a run's ledger
-    (:func:`~qvc.quantum.ledger.optimizer_rounds_entry` ->
-    :func:`~qvc.energy.hardware.price_entries`), on the backend's own target where
-    one is available offline.
+    The circuits are the run's own estimators' (:meth:`~qvc.models.registry.ModelEntry.planned_circuits`),
+    priced by the run's one pricing call (:func:`qvc.experiment.runner.price_for`: attribution,
+    mitigation), on the backend's own target where one is available offline.
     """
-    from qvc.data import prepare_dataset
-    from qvc.energy.devices import device_for_backend, get_device
-    from qvc.energy.hardware import price_entries
-    from qvc.quantum.circuits import ansatz, feature_map, qnn_template
-    from qvc.quantum.ledger import optimizer_rounds_entry
+    from qvc.experiment.runner import price_for, pricing_device
+    from qvc.models.registry import get_model
 
-    data = prepare_dataset(spec.dataset, n_features=spec.qubits, seed=spec.seeds[0],
-                           test_size=spec.test_size, max_samples=spec.max_samples,
-                           csv_path=spec.csv_path, target=spec.target)
-    n = data.n_features
-    template = qnn_template(feature_map(n), ansatz(n))
-    circuits = spec.max_iter * len(data.y_train)
+    trainers = tuple(m for m in spec.models if get_model(m).trains_on_hardware)
+    planned, data = _planned(spec, spec.seeds[0], trainers, train_on_hardware=True)
+    entries = [e for e in planned if e.phase == "fit"]
     backend = spec.execution_mode.ibm_target.backend
-    device, note = device_for_backend(get_device(spec.device, spec.device_file), backend)
+    device, note = pricing_device(spec)
     shots = spec.simulation_shots
-    entry = optimizer_rounds_entry("vqc", template, rounds=spec.max_iter, circuits=circuits, shots=shots)
-    cost = price_entries([entry], device, mode=spec.attribution,
-                         mitigation_factor=spec.mitigation_factor,
-                         mitigation=getattr(spec, "mitigation", "none"))
+    circuits = sum(e.n_circuits for e in entries)
+    cost = price_for(spec, [replace(e, shots=shots) for e in entries], device)
     return {
         "backend": backend, "device_preset": device.name, "device_note": note,
         "evaluations": spec.max_iter, "circuits": circuits, "shots": shots, "jobs": cost.jobs,
@@ -174,54 +185,30 @@ def estimate_training(spec: ExperimentSpec) -> dict:
 def estimate_run(spec: ExperimentSpec) -> dict:
     """Upper-bound QPU time of the circuits a run would send to its IBM backend (modelled).
 
-    Per seed: QSVC fit N(N-1)/2 kernel circuits and predict M x N (every training
-    sample a support vector); VQC predict M + N (test and training accuracy) and,
-    with ``train_on_hardware``, max_iter x N more. Priced with the cost model on
+    Per seed, the circuits the run's own estimators plan (their feature map and ansatz
+    settings, ``--param`` included; :meth:`~qvc.models.registry.ModelEntry.planned_circuits`):
+    QSVC fit N(N-1)/2 kernel circuits and predict M x N (every training sample a support
+    vector); VQC predict M + N (test and training accuracy) and, with ``train_on_hardware``,
+    max_iter x N more. Priced by the run's one pricing call (attribution, mitigation) on
     ``spec.device``; jobs split at 10,000 circuits.
     """
-    from qvc.data import prepare_dataset
-    from qvc.energy.devices import device_for_backend, get_device
-    from qvc.energy.hardware import price_entries
-    from qvc.quantum.circuits import ansatz, feature_map, kernel_template, qnn_template
+    from qvc.experiment.runner import price_for, pricing_device
+    from qvc.models.registry import get_model
     from qvc.quantum.ibm.context import DEFAULT_MAX_CIRCUITS_PER_JOB
-    from qvc.quantum.ledger import LedgerEntry, optimizer_rounds_entry
 
-    entries, jobs, circuits = [], 0, 0
     shots = spec.simulation_shots  # what an ibm: run samples with (--shots N, or 1,024 under auto)
-
-    def add(model: str, phase: str, template, n: int, kind: str) -> None:
-        nonlocal jobs, circuits
-        if n <= 0:
-            return
-        entries.append(LedgerEntry(model, phase, template, n, shots, kind))
-        jobs += math.ceil(n / DEFAULT_MAX_CIRCUITS_PER_JOB)
-        circuits += n
-
+    quantum = tuple(m for m in spec.models if get_model(m).quantum)
+    entries = []
     for seed in spec.seeds:
-        data = prepare_dataset(spec.dataset, n_features=spec.qubits, seed=seed,
-                               test_size=spec.test_size, max_samples=spec.max_samples,
-                               csv_path=spec.csv_path, target=spec.target)
-        n_q, n_train, n_test = data.n_features, len(data.y_train), len(data.y_test)
-        if "qsvc" in spec.models:
-            kt = kernel_template(feature_map(n_q))
-            add("qsvc", "fit", kt, n_train * (n_train - 1) // 2, "kernel")
-            add("qsvc", "predict", kt, n_test * n_train, "kernel")
-        if "vqc" in spec.models:
-            qt = qnn_template(feature_map(n_q), ansatz(n_q))
-            add("vqc", "predict", qt, n_test + n_train, "qnn")
-            if spec.train_on_hardware:  # one job per optimizer evaluation, as estimate_training
-                entries.append(optimizer_rounds_entry("vqc", qt, rounds=spec.max_iter,
-                                                      circuits=spec.max_iter * n_train, shots=shots))
-                jobs += spec.max_iter
-                circuits += spec.max_iter * n_train
-    device = get_device(spec.device, spec.device_file)
-    if spec.execution_mode.is_ibm:
-        device, _ = device_for_backend(device, spec.execution_mode.ibm_target.backend)
+        planned, _ = _planned(spec, seed, quantum, train_on_hardware=spec.train_on_hardware)
+        entries += [replace(e, shots=shots) for e in planned if e.n_circuits > 0]
+    jobs = sum(e.sequential_jobs or math.ceil(e.n_circuits / DEFAULT_MAX_CIRCUITS_PER_JOB) for e in entries)
+    circuits = sum(e.n_circuits for e in entries)
+    device, _ = pricing_device(spec)
     if not entries:
         return {"circuits": 0, "jobs": 0, "shots": shots, "qpu_seconds": 0.0, "device_preset": device.name,
                 "usd_list_price": 0.0, "method": "modelled upper bound"}
-    cost = price_entries(entries, device, mode=spec.attribution,
-                         mitigation_factor=spec.mitigation_factor)
+    cost = price_for(spec, entries, device)
     qpu_s = cost.qpu_seconds + max(0, jobs - cost.jobs) * device.per_job_overhead_s
     return {"circuits": circuits, "jobs": jobs, "shots": shots, "qpu_seconds": float(qpu_s),
             "device_preset": device.name, "usd_list_price": qpu_s * IBM_PAYG_USD_PER_QPU_SECOND,

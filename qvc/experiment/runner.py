@@ -24,7 +24,7 @@ from qvc._io import write_json
 from qvc.data import PreparedData, prepare_dataset
 from qvc.energy.carbon import CarbonIntensity, carbon_intensity
 from qvc.energy.devices import DevicePreset, circuit_fidelity, device_for_backend, get_device
-from qvc.energy.hardware import price_entries
+from qvc.energy.hardware import HardwareCost, price_entries
 from qvc.energy.host import HostPreset, get_host
 from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, load_cpu_tdp_table, measure_repeated
 from qvc.errors import IbmJobsPending, QvcUsageError
@@ -109,9 +109,7 @@ class RunContext:
         budget of ``spec.device``) where one is available offline; otherwise
         ``device_note`` says which preset's target prices it instead.
         """
-        device, note = get_device(spec.device, spec.device_file), ""
-        if spec.execution_mode.is_ibm:
-            device, note = device_for_backend(device, spec.execution_mode.ibm_target.backend)
+        device, note = pricing_device(spec)
         space: dict = {}
         budgets: dict = {}
         if spec.tune:
@@ -136,9 +134,33 @@ class RunContext:
             budgets=budgets,
         )
 
+    def price(self, entries: list[LedgerEntry]) -> HardwareCost:
+        """Price ledger entries on the run's device with the run's attribution and mitigation."""
+        return price_for(self.spec, entries, self.device)
+
     def model_config(self, data: PreparedData, seed: int) -> ModelConfig:
         """The model settings shared by every model of one seed."""
         return _model_config(self.spec, data, seed)
+
+
+def pricing_device(spec: ExperimentSpec) -> tuple[DevicePreset, str]:
+    """The device that prices ``spec``'s circuits, and a note (empty unless a substitute prices it).
+
+    An ``ibm:<backend>`` run is priced on the backend's own target (with the power budget of
+    ``spec.device``) where one is available offline; otherwise the note says which preset's
+    target prices it instead.
+    """
+    device, note = get_device(spec.device, spec.device_file), ""
+    if spec.execution_mode.is_ibm:
+        device, note = device_for_backend(device, spec.execution_mode.ibm_target.backend)
+    return device, note
+
+
+def price_for(spec: ExperimentSpec, entries: list[LedgerEntry], device: DevicePreset) -> HardwareCost:
+    """The one pricing call of qvc's runs and estimates: ``spec``'s attribution, mitigation factor
+    and mitigation on ``device`` (:func:`qvc.energy.hardware.price_entries`)."""
+    return price_entries(entries, device, mode=spec.attribution, mitigation_factor=spec.mitigation_factor,
+                         mitigation=spec.mitigation)
 
 
 def _model_config(spec: ExperimentSpec, data: PreparedData, seed: int) -> ModelConfig:
@@ -564,11 +586,7 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
             row.update(hardware_columns(None))
             row["hw_energy_method"] = "declined: infeasible shots"
         else:
-            cost = price_entries(
-                [replace(e, shots=shots) for e in fit_entries + predict_entries], ctx.device,
-                mode=spec.attribution, mitigation_factor=spec.mitigation_factor,
-                mitigation=spec.mitigation,
-            )
+            cost = ctx.price([replace(e, shots=shots) for e in fit_entries + predict_entries])
             row.update(hardware_columns(cost, carbon))
         row.update(ibm_columns(est, cost, remember=remember_usage))
         row.update(simulator_columns(est))
@@ -623,9 +641,7 @@ def _tuning_columns(ctx: RunContext, name: str, tuned, carbon: CarbonIntensity, 
         "circuits_tune": result.circuits,
     })
     if get_model(name).quantum and result.entries and shots is not None:
-        cost = price_entries([replace(e, shots=shots) for e in result.entries], ctx.device,
-                             mode=ctx.spec.attribution, mitigation_factor=ctx.spec.mitigation_factor,
-                             mitigation=ctx.spec.mitigation)
+        cost = ctx.price([replace(e, shots=shots) for e in result.entries])
         if cost.energy_interval is not None:
             out["hw_energy_tune_j"] = cost.energy_interval.median
     return out

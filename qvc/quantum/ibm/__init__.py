@@ -22,7 +22,6 @@ from qvc.quantum.ibm.service import (
     IbmTarget,
     JobStatus,
     get_gateway,
-    is_ibm_execution,
     parse_ibm_execution,
     set_gateway_factory,
 )
@@ -46,7 +45,6 @@ __all__ = [
     "default_store_path",
     "get_gateway",
     "ibm_context",
-    "is_ibm_execution",
     "parse_ibm_execution",
     "set_gateway_factory",
 ]

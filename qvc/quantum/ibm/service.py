@@ -116,11 +116,6 @@ class IbmTarget:
         return is_local_backend(self.backend)
 
 
-def is_ibm_execution(mode: str) -> bool:
-    """True if ``mode`` asks for IBM execution (``ibm:...``)."""
-    return isinstance(mode, str) and mode.startswith("ibm:")
-
-
 def is_local_backend(name: str) -> bool:
     """Fake backends (``fake_*``) and ``aer_simulator`` run in local testing mode."""
     return name.startswith("fake_") or name == "aer_simulator"
@@ -128,7 +123,7 @@ def is_local_backend(name: str) -> bool:
 
 def parse_ibm_execution(mode: str) -> IbmTarget:
     """Parse ``ibm:<backend>[:batch|:session]``; raise a usage error naming the fix."""
-    if not is_ibm_execution(mode):
+    if not (isinstance(mode, str) and mode.startswith("ibm:")):
         raise QvcUsageError(f"execution mode {mode!r} is not ibm:<backend>")
     parts = mode.split(":")
     if len(parts) not in (2, 3) or not parts[1]:
