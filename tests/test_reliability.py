@@ -338,7 +338,7 @@ def test_full_disk_on_a_real_size_limited_tmpfs(tmp_path, capsys):
 
 # -- 6. corrupted IBM job ledger ----------------------------------------------------------------
 @pytest.fixture()
-def damaged_ledger(out_dir, monkeypatch):
+def damaged_store(out_dir, monkeypatch):
     monkeypatch.delenv("QVC_IBM_LEDGER", raising=False)
     path = out_dir / "ibm_ledger.sqlite"
     path.write_bytes(b"this is not an SQLite database; a disk error wrote over it\n" * 200)

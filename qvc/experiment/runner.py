@@ -257,7 +257,7 @@ def run_experiment(
 
 
 def _check_before_folder(spec: ExperimentSpec, data: PreparedData, device: DevicePreset) -> None:
-    """Refusals that need the prepared data but no folder: memory, device size, IBM job ledger."""
+    """Refusals that need the prepared data but no folder: memory, device size, IBM job store."""
     from qvc._preflight import QUANTUM_MODELS, check_memory
 
     quantum = [m for m in spec.models if m in QUANTUM_MODELS]
@@ -271,9 +271,9 @@ def _check_before_folder(spec: ExperimentSpec, data: PreparedData, device: Devic
             "which prices the circuits; use fewer --qubits or a larger --device"
         )
     if spec.execution_mode.is_ibm:
-        from qvc.quantum.ibm.jobstore import check_ledger_file, default_store_path
+        from qvc.quantum.ibm.jobstore import check_store_file, default_store_path
 
-        check_ledger_file(default_store_path(spec.out_dir))
+        check_store_file(default_store_path(spec.out_dir))
 
 
 def _finish(run_dir: Path, meta: dict, rows: list[dict], say: Callable[[str], None]) -> None:
@@ -354,7 +354,7 @@ def _run_steps(
 
 
 class _IbmScope:
-    """The IBM context of one run (job ledger next to the run folders) and its provenance."""
+    """The IBM context of one run (job store next to the run folders) and its provenance."""
 
     def __init__(self, spec: ExperimentSpec, run_dir: Path, say: Callable[[str], None]) -> None:
         from qvc.quantum.ibm import IbmRunContext, default_store_path

@@ -147,7 +147,7 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         (binomial shot noise on the exact fidelity, seeded) or
         ``noisy:<fake backend>`` (Aer with the device noise model); see
         :mod:`qvc.quantum.execution`. ``ibm:<backend>``: fidelities estimated from
-        shots on an IBM backend (``fake_*`` backends run locally), through the job ledger.
+        shots on an IBM backend (``fake_*`` backends run locally), through the job store.
     seed : int or None, default None
         Seed for stochastic execution modes.
     circuit_fidelity : callable or None, default None
@@ -359,7 +359,7 @@ class VQCClassifier(_IbmMixin, ClassifierMixin, BaseEstimator):
         ``exact`` (exact probabilities, no shot noise), ``shots`` (seeded sampling),
         ``noisy:<fake backend>`` (Aer with the device noise model), or
         ``ibm:<backend>``: training stays on the local exact engine and inference runs
-        on the backend through the job ledger (see ``train_on_hardware``).
+        on the backend through the job store (see ``train_on_hardware``).
     seed : int or None, default None
         Seeds the initial weights and the sampling.
     bandwidth : float, default 1.0

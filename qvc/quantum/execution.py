@@ -138,7 +138,7 @@ class ExecutionMode:
 
     @property
     def is_ibm(self) -> bool:
-        """True for ``ibm:<backend>``: IBM Quantum (or its local testing mode) through the job ledger.
+        """True for ``ibm:<backend>``: IBM Quantum (or its local testing mode) through the job store.
 
         Examples
         --------

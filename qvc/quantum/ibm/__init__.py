@@ -27,9 +27,6 @@ from qvc.quantum.ibm.service import (
 )
 from qvc.quantum.ibm.tracker import HARDWARE_REPORTED, IbmJobsPending, JobTracker
 
-#: Former name of :class:`IbmSampler` (from when the job store was called the job ledger).
-LedgerSampler = IbmSampler
-
 __all__ = [
     "HARDWARE_REPORTED",
     "IbmJobsPending",
@@ -40,7 +37,6 @@ __all__ = [
     "JobStatus",
     "JobStore",
     "JobTracker",
-    "LedgerSampler",
     "current_context",
     "default_store_path",
     "get_gateway",

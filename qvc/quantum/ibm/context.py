@@ -38,7 +38,7 @@ class IbmRunContext:
     Parameters
     ----------
     store_path : Path
-        The SQLite job ledger.
+        The SQLite job store.
     run_id, experiment : str
         Recorded with every job (run folder name, dataset and seed).
     run_dir : Path or None

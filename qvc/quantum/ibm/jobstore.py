@@ -95,21 +95,21 @@ def default_store_path(out_dir: str | os.PathLike = "reports") -> Path:
     return Path(env) if env else Path(out_dir) / STORE_FILE_NAME
 
 
-def damaged_ledger(path: Path, exc: BaseException) -> QvcUsageError:
-    """The one-line error for a job ledger SQLite cannot read (or that is locked for too long)."""
+def damaged_store(path: Path, exc: BaseException) -> QvcUsageError:
+    """The one-line error for a job store SQLite cannot read (or that is locked for too long)."""
     text = (str(exc).splitlines() or [type(exc).__name__])[0]
     if "locked" in text.lower():
-        return QvcUsageError(f"the IBM job ledger {str(path)!r} is locked by another qvc process ({text}); "
+        return QvcUsageError(f"the IBM job store {str(path)!r} is locked by another qvc process ({text}); "
                              "wait for it to finish, then re-run")
     return QvcUsageError(
-        f"the IBM job ledger {str(path)!r} is damaged ({type(exc).__name__}: {text}); move it aside "
+        f"the IBM job store {str(path)!r} is damaged ({type(exc).__name__}: {text}); move it aside "
         f"(mv '{path}' '{path}.damaged') and re-run. Nothing is lost on IBM's side: jobs can be "
-        "re-fetched by id if the ledger is recovered"
+        "re-fetched by id if the store is recovered"
     )
 
 
-def check_ledger_file(path: str | os.PathLike) -> None:
-    """Refuse a damaged job ledger before a run creates anything (a missing one is fine).
+def check_store_file(path: str | os.PathLike) -> None:
+    """Refuse a damaged job store before a run creates anything (a missing one is fine).
 
     Examples
     --------
@@ -117,16 +117,16 @@ def check_ledger_file(path: str | os.PathLike) -> None:
     >>> bad = pathlib.Path(tempfile.mkdtemp()) / "ibm_ledger.sqlite"
     >>> _ = bad.write_bytes(b"not a database" * 100)
     >>> try:
-    ...     check_ledger_file(bad)
+    ...     check_store_file(bad)
     ... except QvcUsageError as exc:
     ...     print(str(exc).split(" (")[0])
-    the IBM job ledger '...ibm_ledger.sqlite' is damaged
+    the IBM job store '...ibm_ledger.sqlite' is damaged
     """
     path = Path(path)
     if not path.exists():
         return
     if not path.is_file():
-        raise QvcUsageError(f"the IBM job ledger {str(path)!r} is not a file; move it aside or set "
+        raise QvcUsageError(f"the IBM job store {str(path)!r} is not a file; move it aside or set "
                             "QVC_IBM_LEDGER to another path")
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
@@ -137,7 +137,7 @@ def check_ledger_file(path: str | os.PathLike) -> None:
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise damaged_ledger(path, exc) from None
+        raise damaged_store(path, exc) from None
 
 
 @dataclass
@@ -252,13 +252,13 @@ class JobStore:
         try:
             con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         except sqlite3.Error as exc:
-            raise damaged_ledger(self.path, exc) from None
+            raise damaged_store(self.path, exc) from None
         try:
             with con:
                 con.execute("PRAGMA busy_timeout = 30000")
                 yield con
         except sqlite3.DatabaseError as exc:
-            raise damaged_ledger(self.path, exc) from None
+            raise damaged_store(self.path, exc) from None
         finally:
             con.close()
 
