@@ -345,18 +345,18 @@ def damaged_store(out_dir, monkeypatch):
     return path
 
 
-def test_damaged_ledger_status_fetch_and_run(damaged_ledger, out_dir, capsys):
-    before = damaged_ledger.read_bytes()
-    assert main(["ibm", "status", "--ledger", str(damaged_ledger)]) == 2
-    line = _one_line(capsys.readouterr().err, str(damaged_ledger), "damaged", "move it aside", "re-fetched by id")
+def test_damaged_ledger_status_fetch_and_run(damaged_store, out_dir, capsys):
+    before = damaged_store.read_bytes()
+    assert main(["ibm", "status", "--ledger", str(damaged_store)]) == 2
+    line = _one_line(capsys.readouterr().err, str(damaged_store), "damaged", "move it aside", "re-fetched by id")
     assert "DatabaseError" in line
-    assert main(["ibm", "fetch", "--ledger", str(damaged_ledger)]) == 2
+    assert main(["ibm", "fetch", "--ledger", str(damaged_store)]) == 2
     _one_line(capsys.readouterr().err, "damaged")
     assert main(["run", "iris", "--qubits", "2", "--samples", "12", "--models", "qsvc",
                  "--execution", "ibm:fake_manila", "--out", str(out_dir), "--quiet"]) == 2
     _one_line(capsys.readouterr().err, "damaged", "move it aside")
     assert [p.name for p in out_dir.iterdir()] == ["ibm_ledger.sqlite"]  # no half-made run folder
-    assert damaged_ledger.read_bytes() == before
+    assert damaged_store.read_bytes() == before
 
 
 # -- 7. absurd numbers, and planning progress for large sweeps ----------------------------------
