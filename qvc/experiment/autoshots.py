@@ -111,8 +111,8 @@ def _ladder(cap: int):
 
 
 def _rule(kind: str, tolerance: float, cap: int, entry: str = "") -> str:
-    what = {"qsvc": "SVM refitted on a shot-noisy Gram matrix, predicting from a shot-noisy test kernel",
-            "vqc": "trained weights' test class probabilities drawn with the shots (training not "
+    what = {"kernel": "SVM refitted on a shot-noisy Gram matrix, predicting from a shot-noisy test kernel",
+            "probabilities": "trained weights' test class probabilities drawn with the shots (training not "
                    "re-simulated)"}[kind]
     return (f"{entry}smallest shots on the ladder {LADDER_START}, {2 * LADDER_START}, ... <= {cap} whose "
             f"mean share of test predictions differing from the exact model over {REPEATS} seeded draws "
@@ -190,9 +190,9 @@ def auto_shots_kernel(
     entry = (f"at least (1 - K)/(K x {eps:g}^2) = {need:.4g} shots to resolve the median test-vs-support "
              f"fidelity K = {k:.3g} to {eps:.0%} relative standard error; then the ")
     if need > cap:
-        return ShotsChoice(None, entry + _rule("qsvc", tolerance, cap)[0:0] + "prediction rule was not "
+        return ShotsChoice(None, entry + _rule("kernel", tolerance, cap)[0:0] + "prediction rule was not "
                            f"tried: above the cap {cap}", tolerance, cap, [])
-    return _search(disagreement, "qsvc", tolerance, cap, start=need, entry=entry)
+    return _search(disagreement, "kernel", tolerance, cap, start=need, entry=entry)
 
 
 def auto_shots_probabilities(
@@ -216,7 +216,7 @@ def auto_shots_probabilities(
         counts = rng.multinomial(shots, p)
         return float(np.mean(np.argmax(counts, axis=1) != exact))
 
-    return _search(disagreement, "vqc", tolerance, cap)
+    return _search(disagreement, "probabilities", tolerance, cap)
 
 
 def auto_shots_for(est, X_train, y_train, X_test, y_pred, *, tolerance: float, cap: int,
