@@ -167,3 +167,21 @@ def test_warm_up_fits_the_runs_feature_map(monkeypatch):
     (cfg,) = seen
     assert (cfg.entanglement, cfg.params) == ("linear", {"qsvc": {"bandwidth": 0.1}})
     assert cfg.circuit_fidelity.keywords["device"] == "ibm_eagle"  # mps:matched's estimate: the run's device
+
+
+def test_a_validated_spec_is_resolved_once(monkeypatch):
+    # validate() resolves device, host, search space, carbon and TDP table while checking them;
+    # RunContext.for_spec takes that result instead of reading presets and files again.
+    import qvc.energy.devices as devices
+    from qvc.energy.meters import EnergyMeter
+    from qvc.experiment.runner import RunContext
+    from qvc.experiment.spec import ExperimentSpec
+
+    spec = ExperimentSpec("iris", models=("svm", "qsvc"), seeds=(42,)).validate()
+    calls = []
+    real = devices.get_device
+    monkeypatch.setattr(devices, "get_device", lambda *a, **k: calls.append(a) or real(*a, **k))
+    ctx = RunContext.for_spec(spec, meter=EnergyMeter())
+    assert calls == [] and ctx.device.name == "ibm_heron" and ctx.space and ctx.carbon.g_per_kwh > 0
+    spec.device = "ionq_forte"  # changed after validation: resolved anew
+    assert RunContext.for_spec(spec, meter=EnergyMeter()).device.name == "ionq_forte" and len(calls) == 1

@@ -22,8 +22,8 @@ from sklearn.metrics import accuracy_score, f1_score
 from qvc import _progress as progress
 from qvc._io import write_json
 from qvc.data import PreparedData, prepare_dataset
-from qvc.energy.carbon import CarbonIntensity, carbon_intensity
-from qvc.energy.devices import DevicePreset, circuit_fidelity, device_for_backend, get_device
+from qvc.energy.carbon import CarbonIntensity
+from qvc.energy.devices import DevicePreset, circuit_fidelity, device_for_backend
 from qvc.energy.hardware import HardwareCost, price_entries
 from qvc.energy.host import HostPreset, get_host
 from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, load_cpu_tdp_table, measure_repeated
@@ -109,14 +109,13 @@ class RunContext:
         budget of ``spec.device``) where one is available offline; otherwise
         ``device_note`` says which preset's target prices it instead.
         """
-        device, note = pricing_device(spec)
-        space: dict = {}
+        resolved = spec.resolved()
+        device, note = pricing_device(spec, resolved.device)
+        space: dict = resolved.space
         budgets: dict = {}
         if spec.tune:
-            from qvc.models.hyperparams import load_search_space
             from qvc.models.tuning import pair_budgets
 
-            space = load_search_space(spec.search_space)
             # both members of every pair the run touches, so a sweep point (one model)
             # gets the budget its partner gets
             members = [m for pair in PAIRS.values() if set(pair) & set(spec.models) for m in pair]
@@ -124,11 +123,11 @@ class RunContext:
             budgets = pair_budgets(members, space, spec.params, spec.tune_budget)
         return cls(
             spec=spec,
-            meter=meter or _meter_for(spec),
+            meter=meter or _meter_for(spec, resolved.tdp_table),
             device=device,
-            carbon=carbon_intensity(spec.country, spec.carbon_intensity),
+            carbon=resolved.carbon,
             run_id=run_id,
-            host=get_host(spec.host, spec.host_file),
+            host=resolved.host,
             device_note=note,
             space=space,
             budgets=budgets,
@@ -143,14 +142,14 @@ class RunContext:
         return _model_config(self.spec, data, seed)
 
 
-def pricing_device(spec: ExperimentSpec) -> tuple[DevicePreset, str]:
+def pricing_device(spec: ExperimentSpec, base: DevicePreset | None = None) -> tuple[DevicePreset, str]:
     """The device that prices ``spec``'s circuits, and a note (empty unless a substitute prices it).
 
     An ``ibm:<backend>`` run is priced on the backend's own target (with the power budget of
     ``spec.device``) where one is available offline; otherwise the note says which preset's
     target prices it instead.
     """
-    device, note = get_device(spec.device, spec.device_file), ""
+    device, note = (base or spec.resolved().device), ""
     if spec.execution_mode.is_ibm:
         device, note = device_for_backend(device, spec.execution_mode.ibm_target.backend)
     return device, note
@@ -502,11 +501,11 @@ def _write_report(run_dir: Path, say: Callable[[str], None], *, failed: bool, me
         say(f"report not written ({exc}); the rows are in {run_dir / 'results.csv'}")
 
 
-def _meter_for(spec: ExperimentSpec) -> EnergyMeter:
+def _meter_for(spec: ExperimentSpec, tdp_table=None) -> EnergyMeter:
     """The default meter, or one whose estimate uses the spec's CPU TDP table."""
     if spec.cpu_tdp_table is None:
         return EnergyMeter()
-    det = detect_backends(cpu_tdp_table=load_cpu_tdp_table(spec.cpu_tdp_table))
+    det = detect_backends(cpu_tdp_table=tdp_table if tdp_table is not None else load_cpu_tdp_table(spec.cpu_tdp_table))
     return EnergyMeter(backends=det.backends, not_used=det.not_used)
 
 

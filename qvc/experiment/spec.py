@@ -95,6 +95,18 @@ def _option(flag: str, help: str, **kwargs: Any) -> dict[str, Option]:
     return {"option": Option(flag, help, **kwargs)}
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """What a spec's names resolve to (:meth:`ExperimentSpec.resolved`): device and host presets,
+    the search space (empty without tuning), the carbon intensity and the CPU TDP table."""
+
+    device: Any
+    host: Any
+    space: dict
+    carbon: Any
+    tdp_table: Any = None
+
+
 @dataclass
 class ExperimentSpec:
     """One matched experiment.
@@ -391,7 +403,7 @@ class ExperimentSpec:
         self.shots_tolerance = _keyed("shots_tolerance", check_tolerance, self.shots_tolerance)
         self.shots_cap = _keyed("shots_cap", check_cap, self.shots_cap)
         self.mitigation = _keyed("mitigation", check_mitigation, self.mitigation)
-        _keyed("host_file" if self.host_file else "host", get_host, self.host, self.host_file)
+        host = _keyed("host_file" if self.host_file else "host", get_host, self.host, self.host_file)
         self.max_iter = _keyed("max_iter", check_option, "max_iter", self.max_iter)
         if self.max_samples is not None:
             self.max_samples = _keyed("max_samples", check_option, "max_samples", self.max_samples)
@@ -402,7 +414,7 @@ class ExperimentSpec:
         if not 0.0 < test_size < 1.0:
             raise QvcUsageError(f"test_size must be between 0 and 1 (got {self.test_size!r})", key="test_size")
         self.test_size = test_size
-        _keyed("device_file" if self.device_file else "device", get_device, self.device, self.device_file)
+        device = _keyed("device_file" if self.device_file else "device", get_device, self.device, self.device_file)
         _keyed("attribution", check_choice, self.attribution, ATTRIBUTION_MODES, "attribution")
         from qvc._validation import check_mitigation_factor
 
@@ -417,19 +429,46 @@ class ExperimentSpec:
                                               self.ibm_max_qpu_seconds)
         if self.train_on_hardware and not self.execution_mode.is_ibm:
             raise QvcUsageError("train_on_hardware needs execution ibm:<backend>", key="train_on_hardware")
-        self._validate_tuning()
-        self._validate_energy()
+        space = self._validate_tuning()
+        carbon, tdp_table = self._validate_energy()
+        self._resolved = (self._resolution_key(), Resolved(device, host, space, carbon, tdp_table))
         return self
 
-    def _validate_tuning(self) -> None:
+    def _resolution_key(self) -> tuple:
+        return (self.device, self.device_file, self.host, self.host_file, self.tune, self.search_space,
+                self.country, self.carbon_intensity, self.cpu_tdp_table)
+
+    def resolved(self) -> Resolved:
+        """The presets, search space, carbon intensity and TDP table this spec names, resolved once.
+
+        :meth:`validate` resolves them while it checks them; the run (``RunContext.for_spec``)
+        takes that result instead of reading the files again. A spec changed since (or never
+        validated) is resolved anew.
+        """
+        cached = getattr(self, "_resolved", None)
+        if cached is not None and cached[0] == self._resolution_key():
+            return cached[1]
+        from qvc.energy.carbon import carbon_intensity
+        from qvc.energy.devices import get_device
+        from qvc.energy.host import get_host
+        from qvc.energy.meters import load_cpu_tdp_table
+        from qvc.models.hyperparams import load_search_space
+
+        out = Resolved(get_device(self.device, self.device_file), get_host(self.host, self.host_file),
+                       load_search_space(self.search_space) if self.tune else {},
+                       carbon_intensity(self.country, self.carbon_intensity),
+                       None if self.cpu_tdp_table is None else load_cpu_tdp_table(self.cpu_tdp_table))
+        self._resolved = (self._resolution_key(), out)
+        return out
+
+    def _validate_tuning(self) -> dict:
         from qvc.models.hyperparams import check_params, load_search_space
 
         self.params = check_params(self.params)
         self.tune = bool(self.tune)
         self.tune_budget = _keyed("tune_budget", check_option, "tune_budget", self.tune_budget)
         self.cv_folds = _keyed("cv_folds", check_option, "cv_folds", self.cv_folds)
-        if self.tune:
-            load_search_space(self.search_space)
+        space = load_search_space(self.search_space) if self.tune else {}
         if self.target_accuracy is not None:
             try:
                 acc = float(self.target_accuracy)
@@ -439,19 +478,22 @@ class ExperimentSpec:
                 raise QvcUsageError(f"target_accuracy must be in (0, 1] (got {self.target_accuracy!r})",
                                     key="target_accuracy")
             self.target_accuracy = acc
+        return space
 
-    def _validate_energy(self) -> None:
+    def _validate_energy(self) -> tuple:
         from qvc.energy.carbon import carbon_intensity
         from qvc.energy.meters import load_cpu_tdp_table
 
-        _keyed("carbon_intensity" if self.carbon_intensity is not None else "country",
-               carbon_intensity, self.country, self.carbon_intensity)
+        carbon = _keyed("carbon_intensity" if self.carbon_intensity is not None else "country",
+                        carbon_intensity, self.country, self.carbon_intensity)
         self.idle_baseline_s = _keyed("idle_baseline_s", check_option, "idle_baseline_s", self.idle_baseline_s)
         if self.min_window_s is not None:
             self.min_window_s = _keyed("min_window_s", check_option, "min_window_s", self.min_window_s)
         self.max_repeats = _keyed("max_repeats", check_option, "max_repeats", self.max_repeats)
+        tdp_table = None
         if self.cpu_tdp_table is not None:
-            _keyed("cpu_tdp_table", load_cpu_tdp_table, self.cpu_tdp_table)
+            tdp_table = _keyed("cpu_tdp_table", load_cpu_tdp_table, self.cpu_tdp_table)
+        return carbon, tdp_table
 
     def feature_map_entanglement(self, model: str = "qsvc") -> str:
         """The entanglement ``model``'s feature map runs with: a fixed ``params`` value wins over ``entanglement``.
