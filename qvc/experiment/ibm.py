@@ -133,8 +133,8 @@ def fetch_run(
     return "complete", result.rows
 
 
-def _planned(spec: ExperimentSpec, seed: int, models: tuple[str, ...], *, train_on_hardware: bool):
-    """Ledger entries the run's own estimators would send for ``seed`` (shots: the run's), and the data."""
+def _planned(spec: ExperimentSpec, seed: int, models: tuple[str, ...], *, train_on_hardware: bool) -> list:
+    """Ledger entries the run's own estimators would send for ``seed`` (shots: the run's)."""
     from qvc.data import prepare_dataset
     from qvc.experiment.runner import _model_config
     from qvc.models.registry import build_model, get_model
@@ -149,7 +149,7 @@ def _planned(spec: ExperimentSpec, seed: int, models: tuple[str, ...], *, train_
         est = build_model(name, cfg).estimator
         entries += entry.planned_circuits(est, data.n_features, len(data.y_train), len(data.y_test),
                                           train_on_hardware=train_on_hardware and entry.trains_on_hardware)
-    return entries, data
+    return entries
 
 
 def estimate_training(spec: ExperimentSpec) -> dict:
@@ -165,7 +165,7 @@ def estimate_training(spec: ExperimentSpec) -> dict:
     from qvc.models.registry import get_model
 
     trainers = tuple(m for m in spec.models if get_model(m).trains_on_hardware)
-    planned, data = _planned(spec, spec.seeds[0], trainers, train_on_hardware=True)
+    planned = _planned(spec, spec.seeds[0], trainers, train_on_hardware=True)
     entries = [e for e in planned if e.phase == "fit"]
     backend = spec.execution_mode.ibm_target.backend
     device, note = pricing_device(spec)
@@ -200,7 +200,7 @@ def estimate_run(spec: ExperimentSpec) -> dict:
     quantum = tuple(m for m in spec.models if get_model(m).quantum)
     entries = []
     for seed in spec.seeds:
-        planned, _ = _planned(spec, seed, quantum, train_on_hardware=spec.train_on_hardware)
+        planned = _planned(spec, seed, quantum, train_on_hardware=spec.train_on_hardware)
         entries += [replace(e, shots=shots) for e in planned if e.n_circuits > 0]
     jobs = sum(e.sequential_jobs or math.ceil(e.n_circuits / DEFAULT_MAX_CIRCUITS_PER_JOB) for e in entries)
     circuits = sum(e.n_circuits for e in entries)

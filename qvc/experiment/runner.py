@@ -26,7 +26,7 @@ from qvc.energy.carbon import CarbonIntensity
 from qvc.energy.devices import DevicePreset, circuit_fidelity, device_for_backend
 from qvc.energy.hardware import HardwareCost, price_entries
 from qvc.energy.host import HostPreset, get_host
-from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, load_cpu_tdp_table, measure_repeated
+from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, measure_repeated
 from qvc.errors import IbmJobsPending, QvcUsageError
 from qvc.experiment.autoshots import auto_shots_for
 from qvc.experiment.spec import ExperimentSpec
@@ -123,7 +123,7 @@ class RunContext:
             budgets = pair_budgets(members, space, spec.params, spec.tune_budget)
         return cls(
             spec=spec,
-            meter=meter or _meter_for(spec, resolved.tdp_table),
+            meter=meter or _meter_for(resolved.tdp_table),
             device=device,
             carbon=resolved.carbon,
             run_id=run_id,
@@ -501,11 +501,11 @@ def _write_report(run_dir: Path, say: Callable[[str], None], *, failed: bool, me
         say(f"report not written ({exc}); the rows are in {run_dir / 'results.csv'}")
 
 
-def _meter_for(spec: ExperimentSpec, tdp_table=None) -> EnergyMeter:
-    """The default meter, or one whose estimate uses the spec's CPU TDP table."""
-    if spec.cpu_tdp_table is None:
+def _meter_for(tdp_table: dict | None) -> EnergyMeter:
+    """The default meter, or one whose estimate uses the spec's (resolved) CPU TDP table."""
+    if tdp_table is None:
         return EnergyMeter()
-    det = detect_backends(cpu_tdp_table=tdp_table if tdp_table is not None else load_cpu_tdp_table(spec.cpu_tdp_table))
+    det = detect_backends(cpu_tdp_table=tdp_table)
     return EnergyMeter(backends=det.backends, not_used=det.not_used)
 
 

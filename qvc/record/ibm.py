@@ -1,12 +1,12 @@
-"""The IBM row builders: the ``ibm_*`` and ``hw_reported_*`` columns from a model's
-attributed usage (:mod:`qvc.quantum.ibm.accounting`). The builders are pure; what refreshing the
-columns later needs goes to the run folder's :data:`USAGE_FILE` through :func:`remember_usage`."""
+"""IBM usage in the record: the ``hw_reported_*`` columns from a model's attributed usage
+(:mod:`qvc.quantum.ibm.accounting`), pure, and the run folder's :data:`USAGE_FILE` that
+refreshing them later needs (:func:`remember_usage`). The row builder that calls them is
+:func:`qvc.record.results.ibm_columns`."""
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -50,32 +50,6 @@ def reported_columns(usage: dict, power_w: float, modelled_qpu_seconds: float | 
         ratio = qpu / modelled_qpu_seconds if modelled_qpu_seconds > 0 else np.nan
     return {"hw_reported_qpu_seconds": qpu, "hw_reported_energy_j": energy,
             "hw_reported_method": method, "hw_reported_vs_modelled": ratio}
-
-
-def ibm_columns(est, cost, remember: Callable[[dict, float, float], None] | None = None) -> dict:
-    """The ``ibm_*`` and ``hw_reported_*`` columns: what ran on an IBM backend, and its QPU time.
-
-    Asks the model for its attributed usage (which closes its session: its last job
-    has run). ``remember(usage, power_w, modelled_qpu_seconds)``, when given, is called
-    with what is needed to recompute the columns when usage arrives later
-    (:func:`remember_usage` writes it to the run folder's :data:`USAGE_FILE` for
-    ``qvc ibm fetch RUN --usage``); the builder itself writes nothing.
-    """
-    usage = est.hardware_usage() if est is not None and hasattr(est, "hardware_usage") else None
-    if usage is None:
-        return {}
-    power = cost.power_w if cost is not None else float("nan")
-    modelled = cost.qpu_seconds if cost is not None else float("nan")
-    out = {
-        "ibm_backend": usage["backend"],
-        "ibm_jobs": usage["jobs"],
-        "ibm_jobs_submitted": usage["jobs_submitted"],
-        "ibm_trained_on": getattr(est, "trained_on_", getattr(est, "execution", "")),
-    }
-    out.update(reported_columns(usage, power, modelled))
-    if remember is not None:
-        remember(usage, power, modelled)
-    return out
 
 
 def remember_usage(usage: dict, power_w: float, modelled: float) -> None:

@@ -420,13 +420,29 @@ def ibm_columns(
     next to it is the physical execution time from the results' execution spans
     (else the billed time) times the cost model's average power. A figure not
     reported stays NaN with the reason. Local testing mode reports no QPU time.
-    See :func:`qvc.record.ibm.ibm_columns` (``remember``: where the usage to refresh later goes).
+    Asks the model for its attributed usage (which closes its session: its last job has
+    run). ``remember(usage, power_w, modelled_qpu_seconds)``, when given, receives what
+    recomputing the columns later needs (:func:`qvc.record.ibm.remember_usage` writes it for
+    ``qvc ibm fetch RUN --usage``); the builder itself writes nothing.
     """
-    if est is None or not hasattr(est, "hardware_usage"):
-        return blank_columns("ibm")
-    from qvc.record.ibm import ibm_columns as columns
+    out = blank_columns("ibm")
+    usage = est.hardware_usage() if est is not None and hasattr(est, "hardware_usage") else None
+    if usage is None:
+        return out
+    from qvc.record.ibm import reported_columns
 
-    return {**blank_columns("ibm"), **columns(est, cost, remember)}
+    power = cost.power_w if cost is not None else float("nan")
+    modelled = cost.qpu_seconds if cost is not None else float("nan")
+    out.update({
+        "ibm_backend": usage["backend"],
+        "ibm_jobs": usage["jobs"],
+        "ibm_jobs_submitted": usage["jobs_submitted"],
+        "ibm_trained_on": getattr(est, "trained_on_", getattr(est, "execution", "")),
+    })
+    out.update(reported_columns(usage, power, modelled))
+    if remember is not None:
+        remember(usage, power, modelled)
+    return out
 
 
 def simulator_columns(est: object) -> dict[str, Any]:
