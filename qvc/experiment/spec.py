@@ -196,6 +196,9 @@ class ExperimentSpec:
         TOML file of candidate values (default: :data:`qvc.models.hyperparams.DEFAULT_SEARCH_SPACE`).
     target_accuracy : float or None
         Accuracy at which the report compares energies (default: the lower of the pair's).
+    equivalence_margin : float
+        Accuracy difference (absolute) within which two models count as equivalent: the
+        margin of the equivalence tests and of the default target accuracy, in (0, 1).
 
     ibm_max_qpu_seconds : float or None
         With a real IBM backend: sent with every job as ``max_execution_time`` (the
@@ -338,6 +341,10 @@ class ExperimentSpec:
     target_accuracy: float | None = field(default=None, metadata=_option(
         "--target-accuracy", "accuracy at which the report compares energies (default: the lower of each pair's "
         "tuned accuracies)", kind="number", metavar="A"))
+    equivalence_margin: float = field(default=0.05, metadata=_option(
+        "--equivalence-margin", "accuracy difference (absolute, 0..1) within which two models count as "
+        "equivalent, for the equivalence tests and the default target accuracy (default {default})", kind="number",
+        metavar="M", minimum=0.0, bound=1.0, why="an accuracy difference lies between 0 and 1"))
 
     @property
     def execution_mode(self) -> ExecutionMode:
@@ -478,6 +485,11 @@ class ExperimentSpec:
                 raise QvcUsageError(f"target_accuracy must be in (0, 1] (got {self.target_accuracy!r})",
                                     key="target_accuracy")
             self.target_accuracy = acc
+        margin = _keyed("equivalence_margin", check_option, "equivalence_margin", self.equivalence_margin)
+        if not 0.0 < margin < 1.0:
+            raise QvcUsageError(f"equivalence_margin must be in (0, 1) (got {self.equivalence_margin!r}); "
+                                "give an accuracy difference such as 0.02 or 0.05", key="equivalence_margin")
+        self.equivalence_margin = margin
         return space
 
     def _validate_energy(self) -> tuple:
