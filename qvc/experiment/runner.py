@@ -100,6 +100,8 @@ class RunContext:
     space: dict = field(default_factory=dict)
     #: Candidates per model (the same for both of a pair).
     budgets: dict = field(default_factory=dict)
+    #: Why a model gets fewer candidates than ``--tune-budget`` (absent: the whole budget).
+    budget_notes: dict = field(default_factory=dict)
 
     @classmethod
     def for_spec(cls, spec: ExperimentSpec, *, meter: EnergyMeter | None = None, run_id: str = "") -> RunContext:
@@ -113,14 +115,17 @@ class RunContext:
         device, note = pricing_device(spec, resolved.device)
         space: dict = resolved.space
         budgets: dict = {}
+        notes: dict = {}
         if spec.tune:
-            from qvc.models.tuning import pair_budgets
+            from qvc.models.tuning import budget_plan
 
             # both members of every pair the run touches, so a sweep point (one model)
             # gets the budget its partner gets
             members = [m for pair in PAIRS.values() if set(pair) & set(spec.models) for m in pair]
             members += [m for m in spec.models if m not in members]  # frontier models: no partner
-            budgets = pair_budgets(members, space, spec.params, spec.tune_budget)
+            plan = budget_plan(members, space, spec.params, spec.tune_budget)
+            budgets = {m: n for m, (n, _) in plan.items()}
+            notes = {m: why for m, (_, why) in plan.items() if why and m in spec.models}
         return cls(
             spec=spec,
             meter=meter or _meter_for(resolved.tdp_table),
@@ -131,6 +136,7 @@ class RunContext:
             device_note=note,
             space=space,
             budgets=budgets,
+            budget_notes=notes,
         )
 
     def price(self, entries: list[LedgerEntry]) -> HardwareCost:
@@ -213,6 +219,9 @@ def run_experiment(
     ctx = RunContext.for_spec(spec, meter=meter)
     if ctx.device_note:
         say(ctx.device_note)
+    for name, why in ctx.budget_notes.items():
+        say(f"tuning {name}: {ctx.budgets[name]} candidate{'s' if ctx.budgets[name] != 1 else ''} instead of "
+            f"--tune-budget {spec.tune_budget} ({why})")
     datasets = _prepare_datasets(spec)  # fail on bad data before creating the run folder
     first = next(iter(datasets.values()))
     _check_before_folder(spec, first, ctx.device)
@@ -634,7 +643,8 @@ def _tuning_columns(ctx: RunContext, name: str, tuned, carbon: CarbonIntensity, 
     result, m = tuned
     out.update({
         "tuned": True, "cv_accuracy": result.cv_accuracy, "cv_folds": result.folds,
-        "tune_candidates": len(result.candidates), "tune_method": result.method,
+        "tune_candidates": len(result.candidates), "tune_budget_note": ctx.budget_notes.get(name, ""),
+        "tune_method": result.method,
         "tune_seconds": m.wall_s, "tune_cpu_seconds": m.cpu_s, "tune_energy_j": m.total_j,
         "tune_energy_method": m.method, "tune_gco2e": carbon.grams(m.total_j),
         "circuits_tune": result.circuits,

@@ -476,6 +476,13 @@ class ExperimentSpec:
         self.tune_budget = _keyed("tune_budget", check_option, "tune_budget", self.tune_budget)
         self.cv_folds = _keyed("cv_folds", check_option, "cv_folds", self.cv_folds)
         space = load_search_space(self.search_space) if self.tune else {}
+        uncovered = [m for m in self.models if self.tune and m not in space]
+        if uncovered:
+            where = self.search_space or "the default search space"
+            raise QvcUsageError(
+                f"search space {where} has no table for {', '.join(uncovered)}, which this run tunes; add a "
+                f"[{uncovered[0]}] table (NAME = [values]), drop it from --models, or use --no-tune",
+                key="search_space")
         if self.target_accuracy is not None:
             try:
                 acc = float(self.target_accuracy)

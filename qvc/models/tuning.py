@@ -98,8 +98,43 @@ class TuneResult:
         return int(sum(e.n_circuits for e in self.entries))
 
 
+def budget_plan(models, space: dict, fixed: dict, budget: int) -> dict[str, tuple[int, str]]:
+    """Candidates per model with the reason for any cut below ``budget``.
+
+    Each model gets ``budget`` candidates, capped by its own grid and by its pair partner's
+    (both models of a pair get the same number). A partner caps only when the search space
+    has a table for it: a pair member the space does not cover (not run here) never collapses
+    the other's search. The reason is ``""`` when the model gets the whole ``budget``.
+
+    Examples
+    --------
+    >>> space = {"svm": {"C": [1, 10, 100]}, "qsvc": {"bandwidth": [0.1, 1.0]}}
+    >>> budget_plan(["svm", "qsvc"], space, {}, 8)["svm"]
+    (2, 'pair rule: capped by the qsvc grid (2 candidates) so both models of the pair get the same number')
+    >>> budget_plan(["mlp", "vqc"], {"mlp": {"alpha": [1e-4, 1e-2]}}, {}, 8)["mlp"]
+    (2, 'its grid has 2 candidates')
+    """
+    sizes = {m: grid_size(candidate_grid(m, space, fixed.get(m, {}))) for m in models}
+    out: dict[str, tuple[int, str]] = {}
+    for m in models:
+        n, why = budget, ""
+        if sizes[m] < n:
+            n, why = sizes[m], f"its grid has {sizes[m]} candidate{'s' if sizes[m] != 1 else ''}"
+        for members in PAIRS.values():
+            if m not in members:
+                continue
+            for other in members:
+                if other != m and other in sizes and other in space and sizes[other] < n:
+                    n = sizes[other]
+                    why = (f"pair rule: capped by the {other} grid ({n} candidate{'s' if n != 1 else ''}) so both "
+                           "models of the pair get the same number")
+        out[m] = (max(1, n), why)
+    return out
+
+
 def pair_budgets(models, space: dict, fixed: dict, budget: int) -> dict[str, int]:
-    """Candidates per model: ``budget``, capped so both models of a pair get the same number.
+    """Candidates per model: ``budget``, capped so both models of a pair get the same number
+    (:func:`budget_plan` without the reasons).
 
     Examples
     --------
@@ -107,17 +142,7 @@ def pair_budgets(models, space: dict, fixed: dict, budget: int) -> dict[str, int
     >>> pair_budgets(["svm", "qsvc"], space, {}, 8)
     {'svm': 2, 'qsvc': 2}
     """
-    sizes = {m: grid_size(candidate_grid(m, space, fixed.get(m, {}))) for m in models}
-    out = {}
-    for m in models:
-        n = min(budget, sizes[m])
-        for members in PAIRS.values():
-            if m in members:
-                for other in members:
-                    if other in sizes:
-                        n = min(n, sizes[other])
-        out[m] = max(1, n)
-    return out
+    return {m: n for m, (n, _) in budget_plan(models, space, fixed, budget).items()}
 
 
 def cv_splitter(y: np.ndarray, folds: int, seed: int) -> StratifiedKFold:

@@ -89,6 +89,8 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("cv_folds", "int", "tuning", "folds of the tuning cross-validation"),
     Column("tune_candidates", "int", "tuning",
            "candidates tried (the same for both models of a pair: --tune-budget capped by the smaller grid)"),
+    Column("tune_budget_note", "text", "tuning",
+           "why tune_candidates is below --tune-budget (its own grid, or the pair rule); empty: the whole budget"),
     Column("tune_method", "text", "tuning", "how the search ran (grid or sampled; Gram matrices reused ...)"),
     Column("tune_seconds", "float", "tuning", "wall seconds of the whole search"),
     Column("tune_cpu_seconds", "float", "tuning", "process CPU seconds of the whole search"),
