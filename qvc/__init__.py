@@ -34,6 +34,7 @@ _EXPORTS = {
     "get_device": "qvc.energy",
     "price_entries": "qvc.energy",
     "write_report": "qvc.report",
+    "export_run": "qvc.report",
     "QvcUsageError": "qvc.errors",
 }
 

@@ -137,6 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", help="with --compare: folder for the comparison (default "
                                    "<parent of RUN_A>/compare-<A>-vs-<B>)")
 
+    exp = sub.add_parser(
+        "export", help="write a run's energy as CodeCarbon emissions.csv, BoAmps JSON or Hugging Face model cards",
+        description="Reads results.csv and metadata.json only. Local (measured/estimated) energy goes where each "
+                    "format has a field for it; modelled QPU energy stays apart, labelled (docs/REPORTS.md).")
+    exp.add_argument("run_dir", help="run folder (holding results.csv and metadata.json)")
+    exp.add_argument("--format", required=True, choices=("codecarbon", "boamps", "hf-card"), dest="fmt",
+                     help="codecarbon (emissions.csv + a qvc sidecar), boamps (one JSON report per model) or "
+                          "hf-card (one model card per model)")
+    exp.add_argument("--out", help="file to write (codecarbon: appended to when it is a CodeCarbon file already; "
+                                   "several models: one file per model, <stem>-<model><suffix>); default RUN/export/")
+
     dev = sub.add_parser("devices", help="list the quantum device presets with their sources")
     dev.add_argument("--json", action="store_true", help="print one JSON object with every number")
     dev.add_argument("--device-file", default=None, help="TOML file with more device presets")
@@ -497,6 +508,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from qvc.report.export import export_run
+
+    done = export_run(args.run_dir, args.fmt, args.out)
+    for path in done.files:
+        print(path.resolve())
+    return 0
+
+
 def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
@@ -678,7 +698,7 @@ def _os_error_line(exc: OSError) -> str:
 _COMMANDS = {
     "run": _cmd_run, "datasets": _cmd_datasets, "meters": _cmd_meters, "carbon": _cmd_carbon,
     "crosscheck": _cmd_crosscheck, "devices": _cmd_devices, "estimate": _cmd_estimate,
-    "report": _cmd_report, "ibm": _cmd_ibm, "sweep": _cmd_sweep,
+    "report": _cmd_report, "export": _cmd_export, "ibm": _cmd_ibm, "sweep": _cmd_sweep,
 }
 
 
