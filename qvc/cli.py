@@ -43,7 +43,7 @@ def _int_list(text: str) -> list[int]:
 _RUN_LAYOUT: tuple[tuple[str | None, tuple], ...] = (
     (None, ("dataset", "csv_path", "target", "qubits", "models", "frontier", "seeds", "shots", "shots_tolerance",
             "shots_cap", "device", "device_file", "attribution", "mitigation", "mitigation_factor", "host",
-            "host_file", "execution", "entanglement", "max_iter", "test_size", "max_samples", "out_dir",
+            "host_file", "execution", "entanglement", "max_iter", "test_size", "samples", "out_dir",
             "--json", "--quiet")),
     ("hyperparameters and tuning (cross-validation on the training split)",
      ("tune", "params", "search_space", "tune_budget", "cv_folds", "target_accuracy",
@@ -60,6 +60,28 @@ _RUN_ONLY = {
     "--quiet": "no progress on stderr",
     "--confirm-qpu": "confirm the estimated QPU time (needed for --train-on-hardware and above --max-qpu-seconds)",
 }
+
+
+class _DeprecatedAlias(argparse._StoreAction):
+    """A stored option some of whose spellings are old: using one prints a one-line deprecation message."""
+
+    def __init__(self, option_strings, dest, *, deprecated: tuple[str, ...] = (), **kwargs) -> None:
+        super().__init__(option_strings, dest, **kwargs)
+        self.deprecated = deprecated
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        if option_string in self.deprecated:
+            from qvc.experiment.spec import deprecation_line
+
+            print(f"qvc: warning: {deprecation_line(option_string, self.option_strings[0])}", file=sys.stderr)
+        super().__call__(parser, namespace, values, option_string)
+
+
+def _aliased(*deprecated: str):
+    """``action=`` for an argument whose ``deprecated`` spellings still work (with a message)."""
+    import functools
+
+    return functools.partial(_DeprecatedAlias, deprecated=deprecated)
 
 
 def _add_option(group, name: str) -> None:
@@ -86,7 +108,9 @@ def _add_option(group, name: str) -> None:
     else:
         kw["type"] = {"int": int, "number": _float, "shots": _shots, "names": _csv_list, "ints": _int_list,
                       "text": None}[opt.kind]
-    group.add_argument(opt.flag, **kw)
+        if opt.aliases:
+            kw["action"] = _aliased(*opt.aliases)
+    group.add_argument(opt.flag, *opt.aliases, **kw)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,7 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--shots", type=int, required=True, help="shots per circuit")
     est.add_argument("--circuits", type=int, default=1,
                      help="executions of the circuit (parameter bindings), default 1")
-    est.add_argument("--mode", default="attributional", help="attributional (default) or marginal")
+    est.add_argument("--attribution", "--mode", dest="attribution", default="attributional", action=_aliased("--mode"),
+                     help="energy attribution: attributional (default) or marginal (as qvc run --attribution; "
+                          "--mode is its old name)")
     est.add_argument("--mitigation", default="none",
                      help="error-mitigation model priced from the circuit's error data: none (default), "
                           "zne or pec (see docs/methodology.md)")
@@ -207,9 +233,11 @@ def _float(text: str) -> float:
 def _add_ibm_parser(sub) -> None:
     ibm = sub.add_parser("ibm", help="IBM Quantum jobs: status, fetch, cancel, calibrate")
     isub = ibm.add_subparsers(dest="ibm_command", parser_class=_Parser)
-    ledger_help = "job store (default: reports/ibm_ledger.sqlite or $QVC_IBM_LEDGER)"
+    ledger_help = ("job store, when no run folder is given (default: reports/ibm_ledger.sqlite or "
+                   "$QVC_IBM_LEDGER); a run folder finds its own")
+    run_help = "run folder: its own job store (as recorded, else next to the folder), as for every qvc ibm command"
     st = isub.add_parser("status", help="jobs in the job store (of one run folder, if given)")
-    st.add_argument("run", nargs="?", help="run folder")
+    st.add_argument("run", nargs="?", help=run_help)
     st.add_argument("--ledger", help=ledger_help)
     st.add_argument("--refresh", action="store_true", help="ask the service about pending jobs first")
     fe = isub.add_parser("fetch", help="collect a run's jobs, then finish its results and report")
@@ -221,10 +249,13 @@ def _add_ibm_parser(sub) -> None:
                          "rewrite its rows and report (nothing runs again)")
     fe.add_argument("--timeout", type=float, default=None, help="seconds to wait (default 3600)")
     ca = isub.add_parser("cancel", help="cancel a pending job (IBM job id or qvc tag)")
-    ca.add_argument("job")
+    ca.add_argument("job", help="IBM job id or qvc tag (see 'qvc ibm status')")
+    ca.add_argument("run", nargs="?", help=run_help)
     ca.add_argument("--ledger", help=ledger_help)
     cal = isub.add_parser("calibrate", help="hardware-reported vs modelled QPU time per backend")
+    cal.add_argument("run", nargs="?", help=run_help)
     cal.add_argument("--ledger", help=ledger_help)
+    cal.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
     cal.add_argument("--device", default="ibm_heron",
                      help="device preset whose per-job overhead is compared (default ibm_heron)")
     cal.add_argument("--device-file", default=None, help="TOML file with more device presets")
@@ -246,7 +277,7 @@ def _spec_from_args(args: argparse.Namespace):
     for name, opt in OPTIONS.items():
         if opt.kind in ("names", "ints", "frontier"):
             values[name] = tuple(values[name])
-    if not values["seeds"]:  # --seed "" leaves the default seeds
+    if not values["seeds"]:  # --seeds "" leaves the default seeds
         values["seeds"] = SPEC_DEFAULTS["seeds"]
     return ExperimentSpec(**values)
 
@@ -360,24 +391,18 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
     if args.ibm_command is None:
         raise QvcUsageError("give an ibm command: status, fetch, cancel or calibrate (see 'qvc ibm --help')")
     if args.ibm_command == "status":
-        if args.run:
-            from qvc.experiment.ibm import run_store
-            from qvc.record.runfolder import load_run
-
-            folder = load_run(args.run, with_results=False)
-            ledger = run_store(folder.path, folder.metadata)
-            rows = ledger.rows_for_run(folder.path.name)
-        else:
-            ledger = jobs.open_store(args.ledger)
-            rows = ledger.rows()
+        ledger, run_id = _job_store(args)
+        rows = ledger.rows() if run_id is None else ledger.rows_for_run(run_id)
         if args.refresh:
             rows = jobs.refresh(ledger, rows, timeout_s=0)
-        print(f"ledger: {ledger.path}")
+        print(f"job store: {ledger.path}")
         _print_ledger_rows(rows)
         return 0
     if args.ibm_command == "fetch":
         from qvc.experiment.ibm import fetch_run
 
+        if args.run and args.ledger:
+            raise QvcUsageError("give a run folder or --ledger, not both (a run folder finds its own job store)")
         runs = [args.run] if args.run else _unfinished_runs(jobs.open_store(args.ledger),
                                                             usage=args.usage)
         if not runs:
@@ -404,22 +429,65 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
                 print(f"\nrun folder: {run} (complete)")
         return 0
     if args.ibm_command == "cancel":
-        row = jobs.cancel(jobs.open_store(args.ledger), args.job)
-        print(f"cancelled job {row.job_id} on {row.backend}")
+        ledger, _ = _job_store(args)
+        row = jobs.cancel(ledger, args.job)
+        print(f"cancelled job {row.job_id} on {row.backend} (job store: {ledger.path})")
         return 0
     from qvc.energy.devices import get_device
 
     device = get_device(args.device, args.device_file)
-    ledger = jobs.open_store(args.ledger)
+    ledger, _ = _job_store(args)
     result = jobs.calibrate(ledger, per_job_overhead_s=device.per_job_overhead_s)
     from qvc._io import write_json
 
     out = ledger.path.parent / "ibm_calibration.json"
-    write_json({"ledger": str(ledger.path), "device_preset": device.name, "backends": result}, out)
-    for entry in result:
-        print(json.dumps(entry))
-    print(f"written: {out}")
+    record = {"ledger": str(ledger.path), "device_preset": device.name, "backends": result}
+    write_json(record, out)
+    if args.json:
+        print(json.dumps({**record, "written": str(out.resolve())}))
+        return 0
+    print(f"job store: {ledger.path}")
+    _print_calibration(result, device.name)
+    print(f"written: {out.resolve()}")
     return 0
+
+
+def _job_store(args: argparse.Namespace):
+    """``(store, run id or None)`` of a ``qvc ibm`` command: the run folder's own job store when a run
+    folder is given, else ``--ledger`` (default ``reports/ibm_ledger.sqlite`` or ``$QVC_IBM_LEDGER``)."""
+    from qvc.quantum.ibm import jobs
+
+    run = getattr(args, "run", None)
+    if run and args.ledger:
+        raise QvcUsageError("give a run folder or --ledger, not both (a run folder finds its own job store)")
+    if not run:
+        return jobs.open_store(args.ledger), None
+    from qvc.experiment.ibm import run_store
+    from qvc.record.runfolder import load_run
+
+    folder = load_run(run, with_results=False)
+    return run_store(folder.path, folder.metadata), folder.path.name
+
+
+def _print_calibration(result: list[dict], preset: str) -> None:
+    """``qvc ibm calibrate``'s table: one line per backend, units in the header."""
+    if not result:
+        print("no finished jobs in the job store")
+        return
+
+    def num(entry: dict, key: str) -> str:
+        value = entry.get(key)
+        return "-" if value is None else f"{value:.4g}"
+
+    print(f"{'backend':16s} {'jobs done':>9s} {'w/ usage':>8s} {'reported QPU s':>14s} {'modelled QPU s':>14s} "
+          f"{'reported/modelled':>17s} {'fitted overhead s':>17s}  note")
+    for e in result:
+        note = e.get("note") or ("" if "fitted_per_job_overhead_s" in e else e.get("fit", ""))
+        print(f"{e['backend']:16s} {e['jobs_done']:>9d} {e['jobs_with_reported_usage']:>8d} "
+              f"{num(e, 'reported_qpu_seconds'):>14s} {num(e, 'modelled_qpu_seconds'):>14s} "
+              f"{num(e, 'ratio_reported_to_modelled'):>17s} {num(e, 'fitted_per_job_overhead_s'):>17s}  {note}")
+    print(f"modelled QPU s = modelled shot time + the {preset} preset's per-job overhead x jobs; fitted overhead: "
+          "least-squares intercept of reported vs modelled shot time (--device picks the preset)")
 
 
 def _unfinished_runs(ledger, usage: bool = False) -> list[str]:
@@ -568,7 +636,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     from qvc.energy.mitigation import check_mitigation
 
     check_mitigation(args.mitigation)
-    out = estimate_circuit(circuit, device, shots=shots, circuits=circuits, mode=args.mode,
+    out = estimate_circuit(circuit, device, shots=shots, circuits=circuits, mode=args.attribution,
                            mitigation_factor=args.mitigation_factor, mitigation=args.mitigation,
                            n_draws=args.draws, seed=args.seed)
     if args.json:
@@ -576,7 +644,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         return 0
     q, e = out["qpu_seconds"], out["energy_j"]["total"]
     overhead = out["mitigation_overhead"]
-    print(f"device {out['device']} ({out['platform']}, timing: {out['timing']}); mode {out['mode']}; "
+    print(f"device {out['device']} ({out['platform']}, timing: {out['timing']}); attribution {out['mode']}; "
           f"{out['circuits']} circuit(s) x {out['shots']} shots, {out['jobs']} job(s)")
     print(f"native circuit: depth {out['depth']}, gates {out['gate_counts']}, one shot "
           f"{out['duration_s'] * 1e6:.3f} us")

@@ -61,7 +61,7 @@ def test_cli_malformed_tdp_table_exits_2(capsys, tmp_path) -> None:
 
 
 def test_run_rows_carry_repeats_spread_and_gco2e(capsys, tmp_path) -> None:
-    code = main(["run", "iris", "--models", "svm,qsvc", "--samples", "40", "--qubits", "2", "--seed", "42",
+    code = main(["run", "iris", "--models", "svm,qsvc", "--samples", "40", "--qubits", "2", "--seeds", "42",
                  "--no-tune", "--country", "FR", "--json", "--out", str(tmp_path)])
     assert code == 0
     out = json.loads(capsys.readouterr().out)

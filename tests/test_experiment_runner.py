@@ -36,7 +36,7 @@ def test_run_writes_folder_with_labelled_rows(out_dir):
 
 
 def test_cli_json_prints_one_object(out_dir, capsys):
-    code = main(["run", "moons", "--models", "svm,mlp", "--seed", "1,2", "--json",
+    code = main(["run", "moons", "--models", "svm,mlp", "--seeds", "1,2", "--json",
                  "--out", str(out_dir)])
     assert code == 0
     out = capsys.readouterr().out
@@ -54,7 +54,7 @@ def test_cli_json_prints_one_object(out_dir, capsys):
         (["run", "iris", "--qubits", "40"], "--qubits must be <= 4"),
         (["run", "iris", "--device", "nosuch"], "unknown device"),
         (["run", "iris", "--models", "svm,nn"], "unknown model"),
-        (["run", "iris", "--seed", "x"], "integers"),
+        (["run", "iris", "--seeds", "x"], "integers"),
         (["frobnicate"], "invalid choice"),
     ],
 )

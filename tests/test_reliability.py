@@ -206,7 +206,7 @@ def test_model_names_match_the_registry():
 def test_library_run_checks_memory_before_the_folder(container_768mib, out_dir):
     from qvc.experiment import ExperimentSpec, run_experiment
 
-    spec = ExperimentSpec("breast_cancer", qubits=16, max_samples=200, models=("qsvc",), out_dir=str(out_dir))
+    spec = ExperimentSpec("breast_cancer", qubits=16, samples=200, models=("qsvc",), out_dir=str(out_dir))
     with pytest.raises(QvcUsageError, match="container"):
         run_experiment(spec, progress=None)
     assert list(out_dir.iterdir()) == []

@@ -320,7 +320,7 @@ def _prepare_datasets(spec: ExperimentSpec) -> dict[int, PreparedData]:
 def _prepare_one(spec: ExperimentSpec, seed: int) -> PreparedData:
     return prepare_dataset(
         spec.dataset, n_features=spec.qubits, seed=seed, test_size=spec.test_size,
-        max_samples=spec.max_samples, csv_path=spec.csv_path, target=spec.target,
+        max_samples=spec.samples, csv_path=spec.csv_path, target=spec.target,
     )
 
 
