@@ -11,6 +11,7 @@ import json
 import math
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from qvc import __version__
 from qvc.errors import QvcUsageError
@@ -305,10 +306,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = run_experiment(spec, progress=progress)
     if args.json:
         rows = [{k: _json_safe(v) for k, v in r.items()} for r in result.rows]
-        print(json.dumps({"run_dir": str(result.run_dir), "rows": rows}))
+        print(json.dumps({"run_dir": str(Path(result.run_dir).resolve()), "rows": rows}))
     else:
         print(summary_table(result.rows))
-        print(f"\nrun folder: {result.run_dir}")
+        print(f"\nrun folder: {Path(result.run_dir).resolve()}")
     return 0
 
 
@@ -418,7 +419,7 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
                 from qvc.report.markdown import summary_table
 
                 print(summary_table(rows))
-                print(f"\nrun folder: {run} (reported usage refreshed)")
+                print(f"\nrun folder: {Path(run).resolve()} (reported usage refreshed)")
             elif state == "pending":
                 print(f"{run}: {len(rows)} job(s) still pending; run 'qvc ibm fetch {run}' again later")
                 _print_ledger_rows(rows)
@@ -426,7 +427,7 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
                 from qvc.report.markdown import summary_table
 
                 print(summary_table(rows))
-                print(f"\nrun folder: {run} (complete)")
+                print(f"\nrun folder: {Path(run).resolve()} (complete)")
         return 0
     if args.ibm_command == "cancel":
         ledger, _ = _job_store(args)
@@ -548,8 +549,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         from qvc.report.sweep_report import write_sweep_report
 
         page = write_sweep_report(result.run_dir)
-        print(f"report: {page}")
-    print(f"run folder: {result.run_dir} ({len(result.rows)} points)")
+        print(f"report: {Path(page).resolve()}")
+    print(f"run folder: {Path(result.run_dir).resolve()} ({len(result.rows)} points)")
     return 0
 
 
@@ -567,12 +568,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise QvcUsageError("--out only applies with --compare")
     if args.compare:
         md, page = write_compare(args.compare[0], args.compare[1], args.out)
-        print(page)
+        print(page.resolve())
     elif args.index:
-        print(write_index(args.index))
+        print(write_index(args.index).resolve())
     else:
         md, page = write_report(args.run_dir)
-        print(page)
+        print(page.resolve())
     return 0
 
 
@@ -596,23 +597,45 @@ def _cmd_devices(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"devices": {n: d.to_dict() for n, d in devices.items()}}))
         return 0
+    import shutil
+    import textwrap
+
+    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
+
+    def wrapped(text: str, indent: str = "  ") -> None:
+        print(textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent + "  ",
+                            break_on_hyphens=False, break_long_words=False))
+
+    def source(text: str) -> None:
+        wrapped(f"source: {text}", " " * 6)
+
+    wrapped("Device presets: each number's unit is in its name (_s seconds, _w watts; errors, idle fractions "
+            "and pue are ratios), its typical value and [low .. high] range, its source below it.", "")
+    print()
     for name, d in devices.items():
         params = d.uncertain_params()
         unverified = sum(not p.verified for p in params.values())
-        print(f"{name}: {d.description}")
-        print(f"  platform {d.platform}; {d.num_qubits} qubits; timing from "
-              + (f"{d.fake_backend} Target" if d.fake_backend else "layered gate-time model")
-              + f"; native gates {', '.join(d.basis_gates)}")
-        print(f"  attributional power at typical values: {d.attributional_power_w():.0f} W "
-              f"(PUE included); {unverified} of {len(params)} ranged numbers unverified")
+        kw = max(24, *(len(k) for k in {**params, **d.error_params}))
+        wrapped(f"{name}: {d.description}", "")
+        wrapped(f"platform {d.platform}; {d.num_qubits} qubits; timing from "
+                + (f"{d.fake_backend} Target" if d.fake_backend else "layered gate-time model")
+                + f"; native gates {', '.join(d.basis_gates)}")
+        wrapped(f"attributional power at typical values: {d.attributional_power_w():.0f} W "
+                f"(PUE included); {unverified} of {len(params)} ranged numbers unverified")
+        print(f"  {'parameter':{kw}s} {'typical':>9s}  [low .. high]")
         for key, p in {**params, **d.error_params}.items():
-            print(f"  {key:32s} {_fmt(p.typical):>9s} [{_fmt(p.low)} .. {_fmt(p.high)}]  {p.source}")
+            print(f"  {key:{kw}s} {_fmt(p.typical):>9s}  [{_fmt(p.low)} .. {_fmt(p.high)}]")
+            source(p.source)
         if d.fake_backend:
-            print(f"  {'gate and readout errors':32s} {'':>9s}  {d.fake_backend} Target, per physical qubit")
-        print(f"  {'max_circuits_per_job':32s} {d.max_circuits.value:>9d}  {d.max_circuits.source}")
+            print(f"  {'gate and readout errors':{kw}s} {'':>9s}  per physical qubit")
+            source(f"{d.fake_backend} Target")
+        print(f"  {'max_circuits_per_job':{kw}s} {d.max_circuits.value:>9d}")
+        source(d.max_circuits.source)
         if d.max_executions is not None:
-            print(f"  {'max_executions_per_job':32s} {d.max_executions.value:>9d}  {d.max_executions.source}")
+            print(f"  {'max_executions_per_job':{kw}s} {d.max_executions.value:>9d}")
+            source(d.max_executions.source)
         print()
+    print("'qvc devices --json' gives every number with its source as one JSON object.")
     return 0
 
 
@@ -710,8 +733,9 @@ def _cmd_meters(args: argparse.Namespace) -> int:
 def _cmd_carbon(args: argparse.Namespace) -> int:
     from qvc.energy import carbon
 
+    print(f"{'ISO2':4s} {'ISO3':4s} {'gCO2e/kWh':>9s}  country (grid carbon intensity of electricity, life cycle)")
     for a2, (a3, name, value) in carbon.COUNTRIES.items():
-        print(f"{a2} {a3} {value:7.1f}  {name}")
+        print(f"{a2:4s} {a3:4s} {value:9.1f}  {name}")
     print(f"world default {carbon.WORLD_DEFAULT_G_PER_KWH:g} gCO2e/kWh: {carbon.WORLD_DEFAULT_SOURCE}")
     print(f"countries: {carbon.COUNTRY_SOURCE}")
     return 0

@@ -99,7 +99,8 @@ def test_meters_and_carbon_commands(capsys) -> None:
         assert "not used: rapl-powercap:" in out
     assert main(["carbon"]) == 0
     out = capsys.readouterr().out
-    assert "FR FRA    67.4  France" in out and "world default 475" in out
+    assert "FR   FRA       67.4  France" in out and "world default 475" in out
+    assert out.startswith("ISO2 ISO3 gCO2e/kWh  country")
 
 
 def test_crosscheck_without_codecarbon_exits_2(capsys) -> None:

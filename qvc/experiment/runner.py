@@ -343,6 +343,7 @@ def _run_steps(
     total = len(datasets) * len(ctx.spec.models)
     step = 0
     tuning_log: list[dict] = []
+    eta = progress.StepEta([name for _ in datasets for name in ctx.spec.models])
     for seed, data in datasets.items():
         for name in ctx.spec.models:
             step += 1
@@ -355,9 +356,10 @@ def _run_steps(
             write_results(rows, run_dir / "results.csv")
             if tuning_log:
                 write_json({"schema_version": SCHEMA_VERSION, "searches": tuning_log}, run_dir / TUNING)
+            eta.done(name, time.perf_counter() - t0)
             say(
                 f"[{step}/{total}] {name}: test accuracy {row['accuracy_test']:.3f} "
-                f"({time.perf_counter() - t0:.1f} s)"
+                f"({time.perf_counter() - t0:.1f} s); {eta.line()}"
             )
 
 
