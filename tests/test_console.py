@@ -57,3 +57,27 @@ def test_crosscheck_shows_no_codecarbon_log_lines(capfd):
     assert "energy J" in captured.out
     assert "codecarbon INFO" not in captured.err + captured.out
     assert "codecarbon WARNING" not in captured.err + captured.out
+
+
+def test_compare_plot_puts_no_text_on_the_data_and_its_legend_outside(iris_run, monkeypatch):
+    """Issue 32 item 8: the compare figure's legend covers no point and no label overlaps one."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from qvc.record.results import load_results
+    from qvc.report import plots
+
+    frame = load_results(iris_run)
+    other = frame.copy()
+    other["accuracy_test"] = other["accuracy_test"] * 0.9
+    figures = []
+    monkeypatch.setattr(plots, "to_svg", lambda fig: figures.append(fig) or "<svg/>")
+    assert plots.compare_accuracy_energy({"A-run": frame, "B-run": other}) == "<svg/>"
+    (fig,) = figures
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    (ax,) = fig.axes
+    assert len(ax.texts) == 0  # no point labels that could overlap
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not legend.overlaps(ax.get_window_extent(renderer))  # outside the data area
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "run A: A-run" in labels and "run B: B-run" in labels and {"svm", "qsvc", "mlp"} <= set(labels)
