@@ -353,6 +353,13 @@ def _check_qpu_budget(spec, confirmed: bool) -> None:
     spec.validate()
     backend = parse_ibm_execution(spec.execution).backend
     if get_gateway(backend).is_local:
+        ignored = [flag for flag, given in (("--ibm-timeout", spec.ibm_timeout_s is not None),
+                                            ("--max-qpu-seconds", spec.ibm_max_qpu_seconds is not None),
+                                            ("--confirm-qpu", confirmed)) if given]
+        if ignored:
+            print(f"qvc: {', '.join(ignored)} ignored: {backend} runs in local testing mode (Aer in this process, "
+                  "no QPU, nothing queued), so there is no QPU time to budget or confirm and no job to wait for",
+                  file=sys.stderr)
         return
     budget = OPEN_PLAN_QPU_SECONDS if spec.ibm_max_qpu_seconds is None else spec.ibm_max_qpu_seconds
     est = estimate_run(spec)

@@ -31,6 +31,7 @@ from qvc.report.columns import (
 )
 from qvc.report.document import Cell, Code, Document, Figure, KeyValues, Section, Table
 from qvc.report.groups import group_name, local_energy, model_groups, pair_groups
+from qvc.report.ibm_reuse import reuse_notes
 
 LABEL_MEANINGS = {
     "measured": "read from a hardware energy counter on the machine that ran the work",
@@ -508,6 +509,7 @@ def _ibm(frame: pd.DataFrame, meta: dict) -> list:
                             "each job counted once, by the run that submitted it; the energy uses the "
                             "execution spans where the results carry them. Fake backends run in local testing mode "
                             "on Aer and report no QPU time."),
+        *reuse_notes(rows_),  # jobs read back from the job store (qvc/report/ibm_reuse.py)
     ]
 
 
