@@ -359,8 +359,9 @@ def _run_steps(
             eta.done(name, time.perf_counter() - t0)
             say(
                 f"[{step}/{total}] {name}: test accuracy {row['accuracy_test']:.3f} "
-                f"({time.perf_counter() - t0:.1f} s); {eta.line()}"
+                f"({time.perf_counter() - t0:.1f} s)"
             )
+            say(eta.line())
 
 
 class _IbmScope:
