@@ -325,7 +325,8 @@ class Comparison:
         lo, hi = self.interval
         what = {"equivalent": f"equivalent within ±{self.margin:.2g}",
                 "better": "better", "worse": "worse",
-                "inconclusive": f"inconclusive (detectable difference at this seed count: {self.mdd:.2g})"}[self.verdict]
+                "inconclusive": f"inconclusive (detectable difference at this seed count: {self.mdd:.2g})",
+                }[self.verdict]
         return (f"{what}: difference {self.diff:+.3f} (90 % CI [{lo:+.3f}, {hi:+.3f}], {self.n} seeds; Holm-adjusted "
                 f"p = {self.p_equivalence_adj:.2g} equivalence, {self.p_difference_adj:.2g} difference)")
 
