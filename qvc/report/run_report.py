@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from qvc.analysis.stats import ALPHA, CONFIDENCE, paired_difference, pareto_front, summarize
+from qvc.analysis.stats import ALPHA, CONFIDENCE, log_ci, paired_difference, pareto_front, summarize
 from qvc.report import frontier, plots
 from qvc.report.columns import (
     attribution_column,
@@ -776,9 +776,9 @@ def _full_table(frame: pd.DataFrame) -> Table:
 
 
 # --------------------------------------------------------------------------- frontier
-def _frontier_section(frame: pd.DataFrame) -> tuple[list, list[str]]:
+def _frontier_section(frame: pd.DataFrame, margin: float, margin_note: str) -> tuple[list, list[str]]:
     """Verdict sentences, the frontier figure, the judged classical models and the deployment table."""
-    found = frontier.verdicts(frame)
+    found = frontier.verdicts(frame, margin)
     sentences = [v.sentence for v in found]
     blocks: list = list(sentences)
     svg = plots.frontier(frame)
@@ -789,21 +789,36 @@ def _frontier_section(frame: pd.DataFrame) -> tuple[list, list[str]]:
                                   "device preset (modelled), on their own axis. Dashed: the Pareto-optimal models "
                                   "of each panel."))
     for v in found:
-        rows: list[list[Cell]] = [
-            [c.model, fmt(c.accuracy), "yes" if c.matches else "no", c.test_note, fmt(c.local_j),
-             "cheapest match" if v.cheapest is not None and c.model == v.cheapest.model else ""]
-            for c in sorted(v.candidates, key=lambda c: (not c.matches, c.local_j))
-        ]
-        blocks.append(Table(["classical model", "test accuracy", "does as well", "test",
-                             "local energy, fit + predict [J]", ""], rows,
-                            caption=f"Every classical model judged against {v.quantum} "
-                                    f"(test accuracy {fmt(v.accuracy)})"))
+        rows: list[list[Cell]] = []
+        for c in sorted(v.candidates, key=lambda c: (not c.matches, c.local_j)):
+            hw_ratio = c.hw_ratio if c.hw_ratio is not None else log_ci([])
+            rows.append([
+                c.model, fmt(c.accuracy), c.comparison.verdict, c.test_note, fmt(c.local_j), fmt(c.attributed_j),
+                (f"{frontier.ratio_text(hw_ratio.mean)} [{frontier.ratio_text(hw_ratio.low)}, "
+                 f"{frontier.ratio_text(hw_ratio.high)}]") if hw_ratio.n >= 2 else frontier.ratio_text(hw_ratio.mean),
+                "cheapest match" if v.cheapest is not None and c.model == v.cheapest.model else "",
+            ])
+        blocks.append(Table(["classical model", "test accuracy", "classical vs quantum", "test",
+                             "local energy, search + fit + predict [J] (marginal)",
+                             "same, attributed like the hardware [J]",
+                             "hardware / classical, per-seed geometric mean [95 % CI], search included", ""], rows,
+                            caption=f"Every classical model judged against {v.quantum} (test accuracy "
+                                    f"{fmt(v.accuracy)}): {STATS_METHOD}, margin ±{margin:.2g}{margin_note}. "
+                                    "'equivalent' and 'better' count as doing as well; 'inconclusive' is not "
+                                    "evidence of equality."))
     cols, rows = frontier.deployment_rows(frame, found)
     blocks.append(Table(cols, rows, caption=(
         "Deployment: training (fit, tuning excluded) energy next to energy per prediction (predict energy / "
         "test samples). 'Repays' is the number of predictions after which the model's lower per-prediction "
-        "energy has paid back its higher training energy ('never': it also costs more per prediction).")))
+        "energy has paid back its higher training energy ('never': it also costs more per prediction); the "
+        "hardware comparison takes the classical side in the hardware's attribution mode and PUE.")))
     return blocks, sentences
+
+
+#: The comparison method in words (tables and the method section).
+STATS_METHOD = ("corrected resampled paired t-test over the random splits (Nadeau & Bengio 2003), equivalence by "
+                "two one-sided tests (TOST), Holm's correction across the classical models judged against the "
+                "same quantum model, alpha 0.05")
 
 
 # --------------------------------------------------------------------------- documents
@@ -867,8 +882,10 @@ def build_run_report(frame: pd.DataFrame, meta: dict) -> Document:
         comp_blocks.append(note)
     sweep_svg = plots.sweep(frame)
     sections = []
+    margin = float(cfg.get("equivalence_margin") or frontier.DEFAULT_MARGIN)
+    margin_note = "" if cfg.get("equivalence_margin") else " (default: this run's metadata records no margin)"
     if frontier.has_frontier(frame):
-        front_blocks, front_sentences = _frontier_section(frame)
+        front_blocks, front_sentences = _frontier_section(frame, margin, margin_note)
         sentences = front_sentences + sentences
         sections.append(Section("The classical frontier: is each quantum model cheaper than the cheapest "
                                 "classical model that does as well?", front_blocks, "frontier"))
