@@ -71,7 +71,7 @@ def test_verdict_says_so_when_no_classical_model_reaches_the_quantum_accuracy():
     frame = _table({"qsvc": ([0.95, 0.96, 0.97], 5.0, 0.5), "weak": ([0.80, 0.82, 0.81], 0.01, 0.0)})
     (v,) = frontier.verdicts(frame)
     assert v.cheapest is None and v.candidates[0].comparison.verdict == "worse"
-    assert "no classical model is shown equivalent within ±0.05 or better (1 worse)" in v.sentence
+    assert "no classical model is shown equivalent within ±0.05 or better: 1 worse." in v.sentence
     assert "×" not in v.sentence  # no ratio quoted
 
 

@@ -273,9 +273,10 @@ def _sentence(name, q, acc, cheapest, cands, mode, qkey, margin) -> str:
                     "at least 3 seeds.")
         worse = sum(c.comparison.verdict == "worse" for c in judged)
         inconclusive = [c for c in judged if c.comparison.verdict == "inconclusive"]
-        why = f"{worse} worse" + (f", {len(inconclusive)} inconclusive (detectable difference "
-                                  f"{min(c.comparison.mdd for c in inconclusive):.2g} or more)" if inconclusive else "")
-        return f"{name} ({acc_text}): no classical model is shown equivalent within ±{margin:.2g} or better ({why})."
+        why = ", ".join(x for x in (f"{worse} worse" if worse else "", f"{len(inconclusive)} inconclusive, the "
+                                    f"smallest detectable difference {min(c.comparison.mdd for c in inconclusive):.2g}"
+                                    if inconclusive else "") if x)
+        return f"{name} ({acc_text}): no classical model is shown equivalent within ±{margin:.2g} or better: {why}."
     what = f"equivalent within ±{margin:.2g}" if cheapest.comparison.verdict == "equivalent" else "better"
     text = (f"{name} ({acc_text}): the least-energy classical model shown {what} is {cheapest.model}; "
             f"simulated, {name} uses {_ratio(float(scoped_energy(q, 'local', search=True).mean()), cheapest.local_j)} "
