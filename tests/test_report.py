@@ -220,7 +220,8 @@ def test_index_lists_runs_and_damaged_ones(iris_run, tmp_path, capsys):
     page = (root / "index.html").read_text()
     assert f'href="{iris_run.name}/report.html"' in page
     assert "iris-broken" in page and "unreadable" in page
-    assert "svm 0.99" in page  # mean test accuracy of svm over seeds 1 and 2
+    svm_acc = load_results(iris_run).query("model == 'svm'")["accuracy_test"].mean()
+    assert f"svm {svm_acc:.2f}" in page  # mean test accuracy of svm over the run's seeds
     # a sweep folder is listed as a sweep with its progress and a link to its report, not "unreadable"
     sweep = root / "iris-sweep"
     sweep.mkdir()
@@ -440,3 +441,17 @@ def test_a_pair_at_chance_quotes_no_ratio_in_the_headline_table():
     headline = md.split("## Headline")[1].split("\n## ")[0]
     assert "not quoted: qsvc at chance" in headline
     assert "quantum simulated / classical" not in headline
+
+
+def test_every_ratio_the_report_prints_names_one_mode_for_both_sides(iris_run):
+    """Issue 24: each energy ratio pairs the same attribution on both sides and says which (local:
+    both marginal; hardware: the hardware's mode, with the classical side attributed alike)."""
+    import re
+
+    md = (iris_run / "report.md").read_text().split("## Method", 1)[0]
+    ratio = re.compile(r"\d×")
+    lines = [line for line in md.splitlines() if ratio.search(line) and "mitigation (shots ×)" not in line]
+    assert lines, "the report quotes ratios"
+    for line in lines:
+        assert "both sides" in line or "marginal" in line, line
+        assert "modes differ" not in line and "not matched" not in line, line

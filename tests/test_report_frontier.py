@@ -116,7 +116,7 @@ def test_check_frontier_names():
 
 
 def test_frontier_run_on_iris_gives_rows_verdict_and_figure(tmp_path):
-    spec = ExperimentSpec("iris", models=("qsvc",), frontier=("gnb", "knn"), seeds=(1, 2),
+    spec = ExperimentSpec("iris", models=("qsvc",), frontier=("gnb", "knn"), seeds=(1,),
                           tune_budget=2, out_dir=str(tmp_path))
     result = run_experiment(spec, progress=None)
     frame = load_results(result.run_dir / "results.csv")
@@ -156,3 +156,24 @@ def test_spec_file_frontier_key(tmp_path):
     f.write_text('dataset = "iris"\nmodels = ["svm"]\nseeds = [1]\nfrontier = ["bogus"]\n')
     with pytest.raises(QvcUsageError, match="frontier.*bogus"):
         load_spec_file(f)
+
+
+def test_frontier_figure_labels_do_not_overlap():
+    """Issue 24: in the committed example svm, knn and logreg sat on one another."""
+    import itertools
+    from pathlib import Path
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from qvc.report.plots import frontier_figure
+
+    frame = load_results(Path(__file__).resolve().parents[1] / "reports" / "example")
+    fig = frontier_figure(frame)
+    renderer = FigureCanvasAgg(fig).get_renderer() if not isinstance(fig.canvas, FigureCanvasAgg) \
+        else fig.canvas.get_renderer()
+    labelled = 0
+    for ax in fig.axes:
+        boxes = [t.get_window_extent(renderer) for t in ax.texts]
+        labelled += len(boxes)
+        assert not [(a, b) for a, b in itertools.combinations(boxes, 2) if a.overlaps(b)]
+    assert labelled >= frame["model"].nunique()

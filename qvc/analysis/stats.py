@@ -196,22 +196,33 @@ def paired_difference(a, b, *, what: str = "accuracy", alpha: float = ALPHA) -> 
 
 
 def summarize(values, confidence: float = CONFIDENCE) -> Summary:
-    """:func:`mean_ci` with the interval clipped to the quantity's possible range.
+    """The summary a report quotes for a column across seeds.
 
-    A pandas Series named ``accuracy_*`` or ``f1_*`` is clipped to [0, 1]; anything
-    else in a result table (energy, time, carbon, counts) to [0, inf).
+    A pandas Series named ``accuracy_*`` or ``f1_*`` gets its arithmetic mean with a t interval
+    clipped to [0, 1]. Anything else in a result table (energy, time, carbon, counts) is a
+    positive, skewed quantity: all values positive -> the geometric mean with its log-scale
+    interval (:func:`log_ci`); with a zero or negative value among them the arithmetic mean
+    alone (an interval would reach zero, which such a quantity cannot).
 
     Examples
     --------
     >>> import pandas as pd
     >>> summarize(pd.Series([0.9, 1.0], name="accuracy_test")).high
     1.0
-    >>> summarize([0.001, 0.04]).low
-    0.0
+    >>> round(summarize([0.001, 0.04]).mean, 6), summarize([0.001, 0.04]).low > 0
+    (0.006325, True)
+    >>> summarize([0.0, 2.0]).text()
+    '1'
     """
     name = str(getattr(values, "name", "") or "")
-    high = 1.0 if name.startswith(("accuracy_", "f1_")) else math.inf
-    return mean_ci(values, confidence, low=0.0, high=high)
+    if name.startswith(("accuracy_", "f1_")):
+        return mean_ci(values, confidence, low=0.0, high=1.0)
+    x = np.asarray([float(v) for v in values if v is not None], dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size and (x > 0).all():
+        return log_ci(x, confidence)
+    s = mean_ci(x, confidence)
+    return Summary(s.n, s.mean, s.std, math.nan, math.nan) if s.n >= 2 else s
 
 
 def pareto_front(points: list[tuple[float, float]]) -> list[int]:
@@ -461,3 +472,37 @@ def ratio_summary(numerators: dict, denominators: dict, confidence: float = CONF
               if k in denominators and np.isfinite(numerators[k]) and np.isfinite(denominators[k])
               and numerators[k] > 0 and denominators[k] > 0]
     return log_ci(ratios, confidence)
+
+
+def declaration(margin: float, target_accuracy: float | None = None) -> dict:
+    """What metadata.json records of the comparisons, so a referee can recompute each from results.csv.
+
+    Examples
+    --------
+    >>> declaration(0.05)["equivalence_margin"], declaration(0.05)["correction"]
+    (0.05, 'holm')
+    """
+    return {
+        "test": TEST_NAME,
+        "variance": "Nadeau & Bengio (2003) corrected resampled: (1/J + n_test/n_train) * var(d, ddof=1), "
+                    "d = classical - quantum test accuracy per seed (split), J seeds; n_test, n_train: the rows' "
+                    "mean split sizes; Student t with J - 1 degrees of freedom",
+        "equivalence": "TOST: equivalent when max(P(T > (mean + margin)/se), P(T < (mean - margin)/se)) < alpha "
+                       "after the correction",
+        "difference": "two-sided: 2 P(T > |mean|/se)",
+        "bayesian": "baycomp.single.Posterior(mean, se^2, J - 1, rope=margin): P(left), P(rope), P(right)",
+        "correction": CORRECTION_NAME,
+        "family": "all classical models judged against one quantum model configuration (frontier); one pair alone "
+                  "in the headline",
+        "classification": "equivalent if the adjusted TOST p < alpha; else better/worse if the adjusted difference "
+                          "p < alpha; else inconclusive; fewer than "
+                          f"{MIN_SEEDS_FOR_TEST} shared seeds: not judged",
+        "alpha": ALPHA,
+        "power_for_mdd": POWER,
+        "min_seeds": MIN_SEEDS_FOR_TEST,
+        "equivalence_margin": float(margin),
+        "target_accuracy": (float(target_accuracy) if target_accuracy is not None
+                            else "best classical mean test accuracy minus the margin"),
+        "energy_summary": "geometric mean over seeds with a t interval of the logs (95 %); ratios: geometric mean "
+                          "of the per-seed ratios",
+    }

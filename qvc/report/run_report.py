@@ -343,7 +343,7 @@ def _matched_accuracy(c_name, c, q_name, q, target: float | None, frame: pd.Data
         text = (f"At the target accuracy {fmt(t)} ({how}): {q_name} ({fmt(acc_q)}) used "
                 f"{frontier.ratio_text(eq / ec)} the local energy of {c_name} ({fmt(acc_c)}) ({what}, {lbl}"
                 f"{_LOCAL_MODE}).")
-        cell: Cell = (f"{frontier.ratio_text(eq / ec)} at accuracy >= {fmt(t)}", lbl)
+        cell: Cell = (f"{frontier.ratio_text(eq / ec)} at accuracy >= {fmt(t)} (local, both sides marginal)", lbl)
     else:
         missing = [(n, a) for n, a, ok in ((c_name, acc_c, reach_c), (q_name, acc_q, reach_q)) if not ok]
         parts = [f"{n} does not reach {fmt(t)} (mean {fmt(a)})" for n, a in missing]
@@ -839,12 +839,15 @@ def _frontier_section(frame: pd.DataFrame, margin: float, margin_note: str) -> t
                                   "of each panel."))
     for v in found:
         rows: list[list[Cell]] = []
+        v_mode = next((frontier.hw_mode(g) for k, g in model_groups(frame[frame["family"] == "quantum"])
+                       if group_name(k, frame) == v.quantum), "")
         for c in sorted(v.candidates, key=lambda c: (not c.matches, c.local_j)):
             hw_ratio = c.hw_ratio if c.hw_ratio is not None else log_ci([])
             rows.append([
                 c.model, fmt(c.accuracy), c.comparison.verdict, c.test_note, fmt(c.local_j), fmt(c.attributed_j),
-                (f"{frontier.ratio_text(hw_ratio.mean)} [{frontier.ratio_text(hw_ratio.low)}, "
-                 f"{frontier.ratio_text(hw_ratio.high)}]") if hw_ratio.n >= 2 else frontier.ratio_text(hw_ratio.mean),
+                ((f"{frontier.ratio_text(hw_ratio.mean)} [{frontier.ratio_text(hw_ratio.low)}, "
+                  f"{frontier.ratio_text(hw_ratio.high)}]") if hw_ratio.n >= 2 else frontier.ratio_text(hw_ratio.mean))
+                + (f" ({v_mode} both sides)" if hw_ratio.n else ""),
                 "cheapest match" if v.cheapest is not None and c.model == v.cheapest.model else "",
             ])
         blocks.append(Table(["classical model", "test accuracy", "classical vs quantum", "test",
