@@ -480,6 +480,7 @@ def _place_labels(ax, items: list[tuple[str, float, float, str]], fontsize: floa
                     chosen = ann
                     break
                 ann.remove()
+        assert chosen is not None  # the last leader-line offset is always taken
         boxes.append(chosen.get_window_extent(renderer))
         placed.append(chosen)
     return placed
