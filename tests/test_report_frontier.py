@@ -177,3 +177,50 @@ def test_frontier_figure_labels_do_not_overlap():
         labelled += len(boxes)
         assert not [(a, b) for a, b in itertools.combinations(boxes, 2) if a.overlaps(b)]
     assert labelled >= frame["model"].nunique()
+
+
+def test_a_referee_recomputes_every_classification_from_the_run_files(tmp_path):
+    """Issue 24 acceptance: from results.csv and metadata.json alone (the test, margin, correction and
+    alpha it declares), an independent computation gives the report's classification of every model."""
+    import json
+    import re
+
+    from scipy import stats
+    from statsmodels.stats.multitest import multipletests
+
+    spec = ExperimentSpec("iris", models=("qsvc",), frontier=("gnb", "knn", "tree"), seeds=(1, 2, 3, 4),
+                          tune=False, out_dir=str(tmp_path))
+    run_dir = run_experiment(spec, progress=None).run_dir
+    meta = json.loads((run_dir / "metadata.json").read_text())
+    st = meta["statistics"]
+    assert st["correction"] == "holm" and "Nadeau" in st["test"] and "TOST" in st["test"]
+    margin, alpha = st["equivalence_margin"], st["alpha"]
+    rows = pd.read_csv(run_dir / "results.csv")
+    acc = rows.pivot_table(index="seed", columns="model", values="accuracy_test")
+    ratio = rows["n_test"].mean() / rows["n_train"].mean()
+    models = ["gnb", "knn", "tree"]
+    p_eq, p_diff, means = [], [], []
+    for m in models:
+        d = (acc[m] - acc["qsvc"]).to_numpy()
+        j = len(d)
+        se = math.sqrt((1 / j + ratio) * d.var(ddof=1))
+        t = stats.t(j - 1)
+        means.append(d.mean())
+        p_diff.append(2 * t.sf(abs(d.mean()) / se) if se > 0 else float(d.mean() == 0))
+        p_eq.append(max(t.sf((d.mean() + margin) / se), t.cdf((d.mean() - margin) / se)) if se > 0
+                    else float(abs(d.mean()) >= margin))
+    adj_eq = multipletests(p_eq, method="holm")[1]
+    adj_diff = multipletests(p_diff, method="holm")[1]
+    expected = {}
+    for m, pe, pdf, mean in zip(models, adj_eq, adj_diff, means):
+        expected[m] = ("equivalent" if pe < alpha else ("better" if mean > 0 else "worse") if pdf < alpha
+                       else "inconclusive")
+    md = (run_dir / "report.md").read_text()
+    table = md.split("Every classical model judged against qsvc", 1)[0].rsplit("| classical model |", 1)[1]
+    found = {}
+    for line in table.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) > 2 and cells[0] in models:
+            found[cells[0]] = cells[2]
+    assert found == expected
+    assert re.search(r"margin ±0\.05", md)
