@@ -272,13 +272,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _confirm_hardware_training(spec, args.confirm_qpu)
     _check_qpu_budget(spec, args.confirm_qpu)
     result = run_experiment(spec, progress=progress)
+    verdict = _verdict(result.run_dir)
     if args.json:
         rows = [{k: _json_safe(v) for k, v in r.items()} for r in result.rows]
-        print(json.dumps({"run_dir": str(result.run_dir), "rows": rows}))
+        print(json.dumps({"run_dir": str(result.run_dir), "rows": rows, "verdict": verdict}))
     else:
         print(summary_table(result.rows))
+        if verdict:
+            print("\nIn short:")
+            for sentence in verdict:
+                print(f"- {sentence}")
         print(f"\nrun folder: {result.run_dir}")
     return 0
+
+
+def _verdict(run_dir) -> list[str]:
+    """The report's one-sentence verdicts ("In short") of a finished run folder."""
+    from qvc.report import build_run_report, load_run
+
+    run = load_run(run_dir)
+    if run.results is None or run.results.empty:
+        return []
+    return list(build_run_report(run.results, run.metadata).summary)
 
 
 def _confirm_hardware_training(spec, confirmed: bool) -> None:

@@ -21,6 +21,7 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from qvc import _progress as progress
 from qvc._io import write_json
+from qvc.analysis.stats import declaration
 from qvc.data import PreparedData, prepare_dataset
 from qvc.energy.carbon import CarbonIntensity
 from qvc.energy.devices import DevicePreset, circuit_fidelity, device_for_backend
@@ -215,6 +216,7 @@ def run_experiment(
     ('svm', 'estimated')
     """
     spec.validate()
+    check_seeds_for_comparison(spec)
     say = progress or (lambda _msg: None)
     ctx = RunContext.for_spec(spec, meter=meter)
     if ctx.device_note:
@@ -235,6 +237,7 @@ def run_experiment(
     ctx = replace(ctx, run_id=run_dir.name)
     meta = md.run_metadata(run_dir.name, ctx.spec, meter=ctx.meter.describe(), carbon=ctx.carbon, device=ctx.device,
                            device_note=ctx.device_note, host=ctx.host, datasets=datasets)
+    meta["statistics"] = declaration(spec.equivalence_margin, spec.target_accuracy)
     ibm_scope = _IbmScope(spec, run_dir, say) if spec.execution_mode.is_ibm else None
     if ibm_scope is not None:
         meta["ibm"] = ibm_scope.describe
@@ -609,6 +612,21 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
     if tuning_log is not None and tuned is not None:
         tuning_log.append(_tuning_record(name, seed, tuned, row))
     return row
+
+
+def check_seeds_for_comparison(spec: ExperimentSpec) -> None:
+    """Refuse a seed list too short for the accuracy comparison of a run that compares models.
+
+    One seed is a quick look (the report says nothing is tested); two give the corrected test one
+    degree of freedom, which cannot resolve anything: a usage error naming the fix.
+    """
+    from qvc.analysis.stats import MIN_SEEDS_FOR_TEST
+
+    if 1 < len(spec.seeds) < MIN_SEEDS_FOR_TEST and len(spec.models) > 1:
+        raise QvcUsageError(
+            f"{len(spec.seeds)} seeds are too few for the accuracy comparison (the corrected test needs at least "
+            f"{MIN_SEEDS_FOR_TEST}); give one seed for a quick look without a test, or {MIN_SEEDS_FOR_TEST} or "
+            "more (the default is ten)", key="seeds")
 
 
 def _load_avg() -> float:
