@@ -29,6 +29,7 @@ from qvc.report.columns import (
     labels_of,
     landauer_columns,
 )
+from qvc.report.components import components_sentence
 from qvc.report.document import Cell, Code, Document, Figure, KeyValues, Section, Table
 from qvc.report.groups import group_name, local_energy, model_groups, pair_groups
 
@@ -203,7 +204,8 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
         attr = attribution_column(q.columns)
         attr_text = f" ({_first(q, attr)})" if attr else ""
         rows.append([
-            f"projected hardware energy on {device}{attr_text} [J]",
+            f"projected hardware energy on {device}{attr_text}"
+            + (", Monte Carlo median" if "hw_energy_typical_j" in q.columns else "") + " [J]",
             "- (runs on this machine)",
             (hw.text() + _interval_text(q, "hw_energy_j"), hw_lbl),
             (ratio + f" quantum on hardware / classical local{like}", _join_labels(hw_lbl, lbl_c)),
@@ -561,7 +563,7 @@ def _components_note(frame: pd.DataFrame) -> str | None:
             zero = [n for n, c in comps.items() if not (frame[c].astype(float).fillna(0) > 0).any()]
             return (f"The components add up to '{ref}' in every row"
                     + (f"; components with zero energy on this device are not drawn: {', '.join(zero)}"
-                       if zero else "") + ".")
+                       if zero else "") + ". " + (components_sentence(frame) or "")).strip()
     return None
 
 
