@@ -32,6 +32,7 @@ from qvc.report.columns import (
 from qvc.report.components import components_sentence
 from qvc.report.document import Cell, Code, Document, Figure, KeyValues, Section, Table
 from qvc.report.groups import group_name, local_energy, model_groups, pair_groups
+from qvc.report.shot_training import shot_training_blocks
 
 LABEL_MEANINGS = {
     "measured": "read from a hardware energy counter on the machine that ran the work",
@@ -879,6 +880,10 @@ def build_run_report(frame: pd.DataFrame, meta: dict) -> Document:
         Section("Accuracy, energy and time", figs, "plots"),
         Section("Hardware energy by component", comp_blocks, "components"),
     ]
+    shot_blocks, shot_sentences = shot_training_blocks(frame)
+    if shot_blocks:
+        sentences += shot_sentences
+        sections.append(Section("Training under shot noise", shot_blocks, "shot-training"))
     if sweep_svg:
         sections.append(Section("Sweep", [Figure(sweep_svg, "Energy against the swept size.")], "sweep"))
     sections += [
