@@ -14,7 +14,7 @@ import pandas as pd
 
 from qvc.analysis.stats import summarize
 from qvc.report.columns import fmt
-from qvc.report.document import Table
+from qvc.report.document import Cell, Table
 from qvc.report.groups import group_name, model_groups
 
 #: The label of a shot-trained accuracy (a simulation of an ideal QPU, not a measurement).
@@ -50,7 +50,8 @@ def shot_training_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
     """
     if "shot_training" not in frame.columns:
         return [], []
-    rows, sentences = [], []
+    rows: list[list[Cell]] = []
+    sentences: list[str] = []
     for key, g in model_groups(frame):
         status = _status(g)
         g = g[status != ""]
@@ -68,7 +69,7 @@ def shot_training_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
         if len(done):
             shot = summarize(done["accuracy_test_shot_trained"].astype(float))
             exact_done = summarize(done["accuracy_test"].astype(float))
-            shot_cell = (shot.text(), LABEL)
+            shot_cell: Cell = (shot.text(), LABEL)
             count = ("same as priced" if same else
                      f"priced {_range(cf)}, shot-noisy run {_range(cs)}")
             how = ("re-simulated" if status[~lower].str.startswith("re-simulated").all()
