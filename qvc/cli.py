@@ -555,7 +555,8 @@ def _cmd_devices(args: argparse.Namespace) -> int:
         for key, p in {**params, **d.error_params}.items():
             print(f"  {key:32s} {_fmt(p.typical):>9s} [{_fmt(p.low)} .. {_fmt(p.high)}]  {p.source}")
         if d.fake_backend:
-            print(f"  {'gate and readout errors':32s} {'':>9s}  {d.fake_backend} Target, per physical qubit")
+            note = f"; {d.target_errors_note}" if d.target_errors_note else ""
+            print(f"  {'gate and readout errors':32s} {'':>9s}  {d.fake_backend} Target, per physical qubit{note}")
         print(f"  {'max_circuits_per_job':32s} {d.max_circuits.value:>9d}  {d.max_circuits.source}")
         if d.max_executions is not None:
             print(f"  {'max_executions_per_job':32s} {d.max_executions.value:>9d}  {d.max_executions.source}")

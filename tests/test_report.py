@@ -399,15 +399,15 @@ def test_sweep_figure_when_qubits_vary(tmp_path):
 
 
 def test_committed_example_renders(tmp_path):
-    """reports/example/ holds a real run (both pairs and the frontier, seeds 42-44) that `qvc report` can rebuild."""
+    """reports/example/ holds a real run (both pairs, the frontier, the default seeds) that `qvc report` rebuilds."""
     from qvc.models.registry import MODEL_NAMES
 
     example = Path(__file__).resolve().parents[1] / "reports" / "example"
     frame = load_results(example)
     assert sorted(set(frame["model"])) == sorted(MODEL_NAMES)
-    assert set(frame["seed"]) == {42, 43, 44}
+    assert set(frame["seed"]) == set(range(42, 52))
     assert frame["tuned"].all() and frame["above_majority"].all()
-    assert "the least-energy classical model that does as well is" in (example / "report.md").read_text()
+    assert "the least-energy classical model shown" in (example / "report.md").read_text()
     assert set(frame["fit_energy_method"]) <= {"measured", "estimated"}
     assert set(frame.loc[frame["family"] == "quantum", "hw_energy_method"]) <= {"modelled", "hardware-reported"}
     copy = tmp_path / "example"
@@ -455,3 +455,35 @@ def test_every_ratio_the_report_prints_names_one_mode_for_both_sides(iris_run):
     for line in lines:
         assert "both sides" in line or "marginal" in line, line
         assert "modes differ" not in line and "not matched" not in line, line
+
+
+def test_component_chart_and_headline_quote_the_same_statistic():
+    """The bars add up to hw_energy_j, the Monte Carlo median the headline quotes, not to the typical total."""
+    from qvc.report import plots
+    from qvc.report.components import STATISTIC, headline_components
+
+    rows = _rich_rows()
+    for r in rows:
+        if r["model"] == "qsvc":  # components add up to the typical total, 20 % below the median
+            r["hw_energy_typical_j"] = r["hw_energy_j"] / 1.2
+            for c, share in (("cryogenics", 0.6), ("control", 0.3), ("servers", 0.1)):
+                r[f"hw_energy_{c}_j"] = share * r["hw_energy_typical_j"]
+    frame = pd.DataFrame(rows)
+    parts, how = headline_components(frame)
+    q = frame["model"] == "qsvc"
+    assert how == "scaled"
+    assert np.allclose(parts[q].sum(axis=1), frame.loc[q, "hw_energy_j"], rtol=1e-12)
+    assert np.allclose(parts.loc[q, "cryogenics"], 0.6 * frame.loc[q, "hw_energy_j"], rtol=1e-12)
+    md = render_markdown(build_run_report(frame, {"run_id": "x"}))
+    headline = md.split("## Headline")[1].split("\n## ")[0]
+    assert "projected hardware energy on ibm_heron, fit + predict (not tuned), each seed's Monte Carlo median [J]" \
+        in headline
+    comp = md.split("## Hardware energy by component")[1].split("\n## ")[0]
+    assert f"the {STATISTIC}" in comp and "by +20% (median / typical - 1)" in comp
+    svg = plots.hardware_components(frame)
+    assert "headline" in svg and "typical parameter values" in svg
+    # an older run folder (no typical column): the components already add up to hw_energy_j, shown as recorded
+    old = frame.drop(columns=["hw_energy_typical_j"])
+    parts_old, how_old = headline_components(old)
+    assert how_old == "recorded" and parts_old.loc[q, "cryogenics"].equals(old.loc[q, "hw_energy_cryogenics_j"])
+    assert "recorded" in plots.hardware_components(old)

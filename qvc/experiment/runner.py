@@ -30,6 +30,7 @@ from qvc.energy.host import HostPreset, get_host
 from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, measure_repeated
 from qvc.errors import IbmJobsPending, QvcUsageError
 from qvc.experiment.autoshots import auto_shots_for
+from qvc.experiment.shottraining import shot_trained
 from qvc.experiment.spec import ExperimentSpec
 from qvc.models.registry import PAIRS, QUANTUM_MODELS, BuiltModel, ModelConfig, build_model, get_model
 from qvc.quantum.ledger import LedgerEntry
@@ -44,6 +45,7 @@ from qvc.record.results import (
     ibm_columns,
     local_attribution_columns,
     per_prediction_columns,
+    shot_training_columns,
     simulator_columns,
     write_results,
 )
@@ -358,9 +360,12 @@ def _run_steps(
             write_results(rows, run_dir / "results.csv")
             if tuning_log:
                 write_json({"schema_version": SCHEMA_VERSION, "searches": tuning_log}, run_dir / TUNING)
+            shot = row.get("accuracy_test_shot_trained", np.nan)
             say(
                 f"[{step}/{total}] {name}: test accuracy {row['accuracy_test']:.3f} "
-                f"({time.perf_counter() - t0:.1f} s)"
+                + (f"(trained under shot noise at {int(row['shot_trained_shots'])} shots: {shot:.3f}) "
+                   if isinstance(shot, float) and np.isfinite(shot) else "")
+                + f"({time.perf_counter() - t0:.1f} s)"
             )
 
 
@@ -601,6 +606,8 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
             row.update(hardware_columns(cost, carbon))
         row.update(ibm_columns(est, cost, remember=remember_usage))
         row.update(simulator_columns(est))
+        row.update(shot_training_columns(shot_trained(  # outside the meter windows, like auto shots
+            est, data.X_train, data.y_train, data.X_test, data.y_test, shots, accuracy=accuracy)))
     else:
         row.update(blank_columns("circuits"))
         row.update(hardware_columns(None))

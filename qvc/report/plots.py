@@ -217,13 +217,16 @@ def hardware_components(frame: pd.DataFrame) -> str | None:
 
     Needs ``hw_energy_<component>_j`` columns; returns ``None`` without them.
     """
+    from qvc.report.components import chart_title, headline_components
+
     comps = {n: c for n, c in component_columns(frame.columns).items()
              if (frame[c].astype(float).fillna(0) > 0).any()}
     if not comps:
         return None
+    parts, how = headline_components(frame)  # the bars add up to the headline's hw_energy_j
     bars = []
     for key, g in model_groups(frame):
-        vals = {name: float(g[col].mean()) for name, col in comps.items()}
+        vals = {name: float(parts.loc[g.index, name].mean()) for name in comps}
         if not any(np.isfinite(v) and v > 0 for v in vals.values()):
             continue
         bars.append((group_name(key, frame) + (f"\n{key['device']}" if key.get("device") else ""),
@@ -249,15 +252,13 @@ def hardware_components(frame: pd.DataFrame) -> str | None:
         else:
             yerr = None
         typical = "hw_energy_typical_j" in frame.columns
-        ax.errorbar(x + 0.36, mid, yerr=yerr, fmt="D", color="black", ms=5, capsize=5,
-                    label=("hw_energy_j" + (" (Monte Carlo median)" if typical else ""))
-                    + (", low-high interval" if iv else ""))
+        ax.errorbar(x, mid, yerr=yerr, fmt="D", color="black", ms=5, capsize=5,
+                    label=("hw_energy_j" + (" (Monte Carlo median, the headline)" if typical else ""))
+                    + (", 90 % interval" if iv else ""))
     ax.set_xticks(x, [b[0] for b in bars])
     ax.set_ylabel(f"hardware energy [J] ({labels_of(frame, next(iter(comps.values())))})")
     ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.set_title("Projected hardware energy by component (mean across seeds)"
-                 + ("\nbars: components at typical parameter values (sum = hw_energy_typical_j)"
-                    if "hw_energy_typical_j" in frame.columns else ""), fontsize=10)
+    ax.set_title("Projected hardware energy by component (mean across seeds)\n" + chart_title(how), fontsize=10)
     ax.grid(True, axis="y", alpha=0.3)
     return to_svg(fig)
 

@@ -29,8 +29,10 @@ from qvc.report.columns import (
     labels_of,
     landauer_columns,
 )
+from qvc.report.components import components_sentence
 from qvc.report.document import Cell, Code, Document, Figure, KeyValues, Section, Table
 from qvc.report.groups import attributed_energy, group_name, local_energy, model_groups, pair_groups, scoped_energy
+from qvc.report.shot_training import shot_training_blocks
 
 LABEL_MEANINGS = {
     "measured": "read from a hardware energy counter on the machine that ran the work",
@@ -228,7 +230,8 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
         like = (f"{mode} both sides, PUE {fmt(float(pue)) if pue != '?' else '?'} on both, {scope}"
                 if len(same) else "not quoted: the classical side is not attributed like the hardware")
         rows.append([
-            f"projected hardware energy on {device}, {scope} [J]",
+            f"projected hardware energy on {device}, {scope}"
+            + (", each seed's Monte Carlo median" if "hw_energy_typical_j" in q.columns else "") + " [J]",
             _energy_cell(den, _local_label(same)) if len(same) else "-",
             _energy_cell(hw_total, hw_lbl, model_iv),
             ((_ratio_cell(hw_r, ratio_iv) if len(same) else "-") + f" quantum on hardware / classical local ({like})",
@@ -610,7 +613,7 @@ def _components_note(frame: pd.DataFrame) -> str | None:
             zero = [n for n, c in comps.items() if not (frame[c].astype(float).fillna(0) > 0).any()]
             return (f"The components add up to '{ref}' in every row"
                     + (f"; components with zero energy on this device are not drawn: {', '.join(zero)}"
-                       if zero else "") + ".")
+                       if zero else "") + ". " + (components_sentence(frame) or "")).strip()
     return None
 
 
@@ -946,6 +949,10 @@ def build_run_report(frame: pd.DataFrame, meta: dict) -> Document:
         Section("Accuracy, energy and time", figs, "plots"),
         Section("Hardware energy by component", comp_blocks, "components"),
     ]
+    shot_blocks, shot_sentences = shot_training_blocks(frame)
+    if shot_blocks:
+        sentences += shot_sentences
+        sections.append(Section("Training under shot noise", shot_blocks, "shot-training"))
     if sweep_svg:
         sections.append(Section("Sweep", [Figure(sweep_svg, "Energy against the swept size.")], "sweep"))
     sections += [
