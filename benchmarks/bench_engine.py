@@ -3,7 +3,7 @@
 Run from the repository root::
 
     python benchmarks/bench_engine.py                 # kernel 4, 8, 12 (569 samples), 16 (300), 20 (40)
-    python benchmarks/bench_engine.py --quick         # kernel 4 and 8 qubits only
+    python benchmarks/bench_engine.py --quick         # every section small, about a minute; prints what it skips
     python benchmarks/bench_engine.py --sizes 4x569,16x100 --repeats 5 --skip-qnn
 
 Every side runs on ONE thread (BLAS, OpenMP and Aer are pinned before anything is imported)
@@ -420,20 +420,64 @@ def _warm_up() -> None:
     FidelityStatevectorKernel(feature_map=feature_map(2)).evaluate(x)
 
 
-def main(argv: list[str] | None = None) -> None:
+FULL = {"sizes": [(4, 569), (8, 569), (12, 569), (16, 300), (20, 40)], "repeats": 3,
+        "qnn_sizes": [4, 8, 12], "qnn_samples": 426, "vqc_sizes": None, "ref_iters": 5}
+"""The default (full) size of every section; ``vqc_sizes`` None means the QNN sizes."""
+QUICK = {"sizes": [(4, 569), (8, 569)], "repeats": 2,
+         "qnn_sizes": [4, 8], "qnn_samples": 100, "vqc_sizes": [4], "ref_iters": 3}
+"""``--quick``: every section at a small size (about a minute on a 2-core machine)."""
+
+
+def _sizes_text(sizes: list[tuple[int, int]]) -> str:
+    return ",".join(f"{n}x{m}" for n, m in sizes)
+
+
+def quick_skips(args: argparse.Namespace) -> list[str]:
+    """What ``--quick`` leaves out of the full benchmark, one line per section (empty without --quick)."""
+    if not args.quick:
+        return []
+    out = []
+    full_kernel = [s for s in FULL["sizes"] if s not in args.sizes]
+    if not args.skip_kernel and full_kernel:
+        out.append(f"kernel sizes {_sizes_text(full_kernel)}")
+    if args.repeats < FULL["repeats"]:
+        out.append(f"repeats {args.repeats} instead of {FULL['repeats']}")
+    if not args.skip_qnn:
+        full_qnn = [n for n in FULL["qnn_sizes"] if n not in args.qnn_sizes]
+        if full_qnn:
+            out.append(f"QNN backward at {','.join(map(str, full_qnn))} qubits")
+        if args.qnn_samples < FULL["qnn_samples"]:
+            out.append(f"QNN backward on {args.qnn_samples} of the {FULL['qnn_samples']} training rows")
+        if not args.skip_vqc:
+            full_vqc = [n for n in FULL["qnn_sizes"] if n not in args.vqc_sizes]
+            if full_vqc:
+                out.append(f"VQC training at {','.join(map(str, full_vqc))} qubits")
+            if args.ref_iters < FULL["ref_iters"]:
+                out.append(f"qiskit-ml VQC timed over {args.ref_iters} objective evaluations instead of "
+                           f"{FULL['ref_iters']}")
+    return out
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The benchmark's options; the sizes an option leaves unset come from ``--quick`` or the full preset."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="kernel at 4 and 8 qubits only")
+    parser.add_argument("--quick", action="store_true",
+                        help="every section at a small size, about a minute (kernel 4x569,8x569, 2 repeats, "
+                             "QNN backward at 4,8 qubits on 100 rows, VQC training at 4 qubits); "
+                             "prints what it skipped. Options given explicitly still apply")
     parser.add_argument("--sizes", type=_parse_sizes, default=None,
                         help="kernel sizes as QUBITSxSAMPLES, comma-separated "
                              "(default 4x569,8x569,12x569,16x300,20x40)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per side, interleaved (default 3)")
+    parser.add_argument("--repeats", type=int, default=None, help="timed runs per side, interleaved (default 3)")
     parser.add_argument("--sides", default="qvc,numpy,qiskit-ml,aer,lightning",
                         help="kernel sides to time (default: all available)")
-    parser.add_argument("--qnn-sizes", type=lambda s: [int(v) for v in s.split(",")], default=[4, 8, 12],
-                        help="qubit counts of the QNN sections (default 4,8,12)")
-    parser.add_argument("--qnn-samples", type=int, default=426,
+    parser.add_argument("--qnn-sizes", type=lambda s: [int(v) for v in s.split(",")], default=None,
+                        help="qubit counts of the QNN backward section (default 4,8,12)")
+    parser.add_argument("--vqc-sizes", type=lambda s: [int(v) for v in s.split(",")], default=None,
+                        help="qubit counts of the VQC training section (default: the --qnn-sizes)")
+    parser.add_argument("--qnn-samples", type=int, default=None,
                         help="training rows in the QNN backward section (default 426, the whole split)")
-    parser.add_argument("--ref-iters", type=int, default=5,
+    parser.add_argument("--ref-iters", type=int, default=None,
                         help="objective evaluations timed for qiskit-ml VQC before extrapolating (default 5)")
     parser.add_argument("--full-reference", action="store_true",
                         help="train qiskit-ml VQC for all iterations instead of extrapolating (slow)")
@@ -441,8 +485,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-vqc", action="store_true", help="skip the VQC training section")
     parser.add_argument("--skip-kernel", action="store_true")
     args = parser.parse_args(argv)
-    sizes = args.sizes or ([(4, 569), (8, 569)] if args.quick else
-                           [(4, 569), (8, 569), (12, 569), (16, 300), (20, 40)])
+    preset = QUICK if args.quick else FULL
+    for key, value in preset.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.vqc_sizes is None:
+        args.vqc_sizes = args.qnn_sizes
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    skipped = quick_skips(args)
+    if skipped:
+        print("--quick skips (run without --quick for the full benchmark): " + "; ".join(skipped) + ".")
+    sizes = args.sizes
     sides = ["qvc", "qvc cold"] + [s for s in args.sides.split(",") if s not in ("qvc", "qvc cold")]
     if "lightning" in sides and not _lightning_available():
         print("PennyLane is not installed: the lightning side is skipped (pip install -e '.[bench]').")
@@ -472,13 +529,16 @@ def main(argv: list[str] | None = None) -> None:
         print("== QNN: VQC training, breast_cancer train split (426), COBYLA(maxiter=100) ==")
         print(f"{'qubits':>6} {'evals':>5} {'qvc s':>8} {'SVSampler s':>12} {'ratio':>7} {'Aer s':>9} "
               f"{'ratio':>7} {'train acc':>9}")
-        for n in args.qnn_sizes:
+        for n in args.vqc_sizes:
             r = bench_qnn(n, args.ref_iters, args.full_reference)
             sv, aer = r["statevector_sampler_full_s"], r["aer_full_s"]
             print(f"{n:>6} {r['evaluations']:>5} {r['ours_s']:>8.2f} {sv:>12.0f} {sv / r['ours_s']:>7.0f} "
                   f"{aer:>9.0f} {aer / r['ours_s']:>7.0f} {r['train_acc']:>9.3f}", flush=True)
         print(f"qvc = VQCClassifier (exact, measured end to end); SVSampler / Aer = qiskit-ml VQC with "
               f"StatevectorSampler / Aer SamplerV2 (1024 shots), {how}.")
+    if skipped:
+        print()
+        print("--quick skipped: " + "; ".join(skipped) + ".")
 
 
 def _lightning_gradients(fm, an, x: np.ndarray, w: np.ndarray):

@@ -207,7 +207,7 @@ def check_run_args(args) -> None:
 
         get_device(device or SPEC_DEFAULTS["device"], getattr(args, "device_file", None))
     check_out_dir(getattr(args, "out_dir", None) or SPEC_DEFAULTS["out_dir"])
-    samples = getattr(args, "max_samples", None)
+    samples = getattr(args, "samples", None)
 
     # Data shape: bundled datasets are known; a CSV is counted, not parsed.
     if args.csv_path is not None:

@@ -137,3 +137,44 @@ def task(total: float, unit: str) -> Iterator[Task]:
         yield t
     finally:
         reporter.stack.remove(t)
+
+
+class StepEta:
+    """ETA of a run made of named steps (model x seed): a step not yet seen is expected to take as
+    long as the earlier steps of the same name, else the mean of all earlier steps.
+
+    Examples
+    --------
+    >>> eta = StepEta(["svm", "qsvc", "svm", "qsvc"])
+    >>> eta.done("svm", 1.0); eta.done("qsvc", 9.0)
+    >>> eta.remaining_s()  # one more svm (1 s) and one more qsvc (9 s)
+    10.0
+    >>> eta.line()
+    'run: 2/4 steps, elapsed 0m10s, ETA 0m10s'
+    """
+
+    def __init__(self, steps: list[str]) -> None:
+        self.steps = list(steps)
+        self.times: list[tuple[str, float]] = []
+
+    def done(self, name: str, seconds: float) -> None:
+        """The next step, ``name``, took ``seconds``."""
+        self.times.append((name, float(seconds)))
+
+    def remaining_s(self) -> float:
+        """Expected seconds of the steps still to run (nan before the first step is done)."""
+        if not self.times:
+            return float("nan")
+        mean = sum(t for _, t in self.times) / len(self.times)
+        by_name: dict[str, list[float]] = {}
+        for name, t in self.times:
+            by_name.setdefault(name, []).append(t)
+        rest = self.steps[len(self.times):]
+        return sum(sum(by_name[n]) / len(by_name[n]) if n in by_name else mean for n in rest)
+
+    def line(self) -> str:
+        """``run: k/n steps, elapsed E, ETA R``."""
+        elapsed = sum(t for _, t in self.times)
+        left = self.remaining_s()
+        eta = "unknown" if left != left else format_seconds(left)
+        return f"run: {len(self.times)}/{len(self.steps)} steps, elapsed {format_seconds(elapsed)}, ETA {eta}"

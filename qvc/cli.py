@@ -11,6 +11,7 @@ import json
 import math
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from qvc import __version__
 from qvc.errors import QvcUsageError
@@ -43,7 +44,7 @@ def _int_list(text: str) -> list[int]:
 _RUN_LAYOUT: tuple[tuple[str | None, tuple], ...] = (
     (None, ("dataset", "csv_path", "target", "qubits", "models", "frontier", "seeds", "shots", "shots_tolerance",
             "shots_cap", "device", "device_file", "attribution", "mitigation", "mitigation_factor", "host",
-            "host_file", "execution", "entanglement", "max_iter", "test_size", "max_samples", "out_dir",
+            "host_file", "execution", "entanglement", "max_iter", "test_size", "samples", "out_dir",
             "--json", "--quiet")),
     ("hyperparameters and tuning (cross-validation on the training split)",
      ("tune", "params", "search_space", "tune_budget", "cv_folds", "target_accuracy",
@@ -60,6 +61,28 @@ _RUN_ONLY = {
     "--quiet": "no progress on stderr",
     "--confirm-qpu": "confirm the estimated QPU time (needed for --train-on-hardware and above --max-qpu-seconds)",
 }
+
+
+class _DeprecatedAlias(argparse._StoreAction):
+    """A stored option some of whose spellings are old: using one prints a one-line deprecation message."""
+
+    def __init__(self, option_strings, dest, *, deprecated: tuple[str, ...] = (), **kwargs) -> None:
+        super().__init__(option_strings, dest, **kwargs)
+        self.deprecated = deprecated
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        if option_string in self.deprecated:
+            from qvc.experiment.spec import deprecation_line
+
+            print(f"qvc: warning: {deprecation_line(option_string, self.option_strings[0])}", file=sys.stderr)
+        super().__call__(parser, namespace, values, option_string)
+
+
+def _aliased(*deprecated: str):
+    """``action=`` for an argument whose ``deprecated`` spellings still work (with a message)."""
+    import functools
+
+    return functools.partial(_DeprecatedAlias, deprecated=deprecated)
 
 
 def _add_option(group, name: str) -> None:
@@ -86,7 +109,9 @@ def _add_option(group, name: str) -> None:
     else:
         kw["type"] = {"int": int, "number": _float, "shots": _shots, "names": _csv_list, "ints": _int_list,
                       "text": None}[opt.kind]
-    group.add_argument(opt.flag, **kw)
+        if opt.aliases:
+            kw["action"] = _aliased(*opt.aliases)
+    group.add_argument(opt.flag, *opt.aliases, **kw)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,7 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--shots", type=int, required=True, help="shots per circuit")
     est.add_argument("--circuits", type=int, default=1,
                      help="executions of the circuit (parameter bindings), default 1")
-    est.add_argument("--mode", default="attributional", help="attributional (default) or marginal")
+    est.add_argument("--attribution", "--mode", dest="attribution", default="attributional", action=_aliased("--mode"),
+                     help="energy attribution: attributional (default) or marginal (as qvc run --attribution; "
+                          "--mode is its old name)")
     est.add_argument("--mitigation", default="none",
                      help="error-mitigation model priced from the circuit's error data: none (default), "
                           "zne or pec (see docs/methodology.md)")
@@ -207,9 +234,11 @@ def _float(text: str) -> float:
 def _add_ibm_parser(sub) -> None:
     ibm = sub.add_parser("ibm", help="IBM Quantum jobs: status, fetch, cancel, calibrate")
     isub = ibm.add_subparsers(dest="ibm_command", parser_class=_Parser)
-    ledger_help = "job store (default: reports/ibm_ledger.sqlite or $QVC_IBM_LEDGER)"
+    ledger_help = ("job store, when no run folder is given (default: reports/ibm_ledger.sqlite or "
+                   "$QVC_IBM_LEDGER); a run folder finds its own")
+    run_help = "run folder: its own job store (as recorded, else next to the folder), as for every qvc ibm command"
     st = isub.add_parser("status", help="jobs in the job store (of one run folder, if given)")
-    st.add_argument("run", nargs="?", help="run folder")
+    st.add_argument("run", nargs="?", help=run_help)
     st.add_argument("--ledger", help=ledger_help)
     st.add_argument("--refresh", action="store_true", help="ask the service about pending jobs first")
     fe = isub.add_parser("fetch", help="collect a run's jobs, then finish its results and report")
@@ -221,10 +250,13 @@ def _add_ibm_parser(sub) -> None:
                          "rewrite its rows and report (nothing runs again)")
     fe.add_argument("--timeout", type=float, default=None, help="seconds to wait (default 3600)")
     ca = isub.add_parser("cancel", help="cancel a pending job (IBM job id or qvc tag)")
-    ca.add_argument("job")
+    ca.add_argument("job", help="IBM job id or qvc tag (see 'qvc ibm status')")
+    ca.add_argument("run", nargs="?", help=run_help)
     ca.add_argument("--ledger", help=ledger_help)
     cal = isub.add_parser("calibrate", help="hardware-reported vs modelled QPU time per backend")
+    cal.add_argument("run", nargs="?", help=run_help)
     cal.add_argument("--ledger", help=ledger_help)
+    cal.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
     cal.add_argument("--device", default="ibm_heron",
                      help="device preset whose per-job overhead is compared (default ibm_heron)")
     cal.add_argument("--device-file", default=None, help="TOML file with more device presets")
@@ -246,7 +278,7 @@ def _spec_from_args(args: argparse.Namespace):
     for name, opt in OPTIONS.items():
         if opt.kind in ("names", "ints", "frontier"):
             values[name] = tuple(values[name])
-    if not values["seeds"]:  # --seed "" leaves the default seeds
+    if not values["seeds"]:  # --seeds "" leaves the default seeds
         values["seeds"] = SPEC_DEFAULTS["seeds"]
     return ExperimentSpec(**values)
 
@@ -275,14 +307,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     verdict = _verdict(result.run_dir)
     if args.json:
         rows = [{k: _json_safe(v) for k, v in r.items()} for r in result.rows]
-        print(json.dumps({"run_dir": str(result.run_dir), "rows": rows, "verdict": verdict}))
+        print(json.dumps({"run_dir": str(Path(result.run_dir).resolve()), "rows": rows, "verdict": verdict}))
     else:
         print(summary_table(result.rows))
         if verdict:
             print("\nIn short:")
             for sentence in verdict:
                 print(f"- {sentence}")
-        print(f"\nrun folder: {result.run_dir}")
+        print(f"\nrun folder: {Path(result.run_dir).resolve()}")
     return 0
 
 
@@ -336,6 +368,13 @@ def _check_qpu_budget(spec, confirmed: bool) -> None:
     spec.validate()
     backend = parse_ibm_execution(spec.execution).backend
     if get_gateway(backend).is_local:
+        ignored = [flag for flag, given in (("--ibm-timeout", spec.ibm_timeout_s is not None),
+                                            ("--max-qpu-seconds", spec.ibm_max_qpu_seconds is not None),
+                                            ("--confirm-qpu", confirmed)) if given]
+        if ignored:
+            print(f"qvc: {', '.join(ignored)} ignored: {backend} runs in local testing mode (Aer in this process, "
+                  "no QPU, nothing queued), so there is no QPU time to budget or confirm and no job to wait for",
+                  file=sys.stderr)
         return
     budget = OPEN_PLAN_QPU_SECONDS if spec.ibm_max_qpu_seconds is None else spec.ibm_max_qpu_seconds
     est = estimate_run(spec)
@@ -375,24 +414,18 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
     if args.ibm_command is None:
         raise QvcUsageError("give an ibm command: status, fetch, cancel or calibrate (see 'qvc ibm --help')")
     if args.ibm_command == "status":
-        if args.run:
-            from qvc.experiment.ibm import run_store
-            from qvc.record.runfolder import load_run
-
-            folder = load_run(args.run, with_results=False)
-            ledger = run_store(folder.path, folder.metadata)
-            rows = ledger.rows_for_run(folder.path.name)
-        else:
-            ledger = jobs.open_store(args.ledger)
-            rows = ledger.rows()
+        ledger, run_id = _job_store(args)
+        rows = ledger.rows() if run_id is None else ledger.rows_for_run(run_id)
         if args.refresh:
             rows = jobs.refresh(ledger, rows, timeout_s=0)
-        print(f"ledger: {ledger.path}")
+        print(f"job store: {ledger.path}")
         _print_ledger_rows(rows)
         return 0
     if args.ibm_command == "fetch":
         from qvc.experiment.ibm import fetch_run
 
+        if args.run and args.ledger:
+            raise QvcUsageError("give a run folder or --ledger, not both (a run folder finds its own job store)")
         runs = [args.run] if args.run else _unfinished_runs(jobs.open_store(args.ledger),
                                                             usage=args.usage)
         if not runs:
@@ -408,7 +441,7 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
                 from qvc.report.markdown import summary_table
 
                 print(summary_table(rows))
-                print(f"\nrun folder: {run} (reported usage refreshed)")
+                print(f"\nrun folder: {Path(run).resolve()} (reported usage refreshed)")
             elif state == "pending":
                 print(f"{run}: {len(rows)} job(s) still pending; run 'qvc ibm fetch {run}' again later")
                 _print_ledger_rows(rows)
@@ -416,25 +449,68 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
                 from qvc.report.markdown import summary_table
 
                 print(summary_table(rows))
-                print(f"\nrun folder: {run} (complete)")
+                print(f"\nrun folder: {Path(run).resolve()} (complete)")
         return 0
     if args.ibm_command == "cancel":
-        row = jobs.cancel(jobs.open_store(args.ledger), args.job)
-        print(f"cancelled job {row.job_id} on {row.backend}")
+        ledger, _ = _job_store(args)
+        row = jobs.cancel(ledger, args.job)
+        print(f"cancelled job {row.job_id} on {row.backend} (job store: {ledger.path})")
         return 0
     from qvc.energy.devices import get_device
 
     device = get_device(args.device, args.device_file)
-    ledger = jobs.open_store(args.ledger)
+    ledger, _ = _job_store(args)
     result = jobs.calibrate(ledger, per_job_overhead_s=device.per_job_overhead_s)
     from qvc._io import write_json
 
     out = ledger.path.parent / "ibm_calibration.json"
-    write_json({"ledger": str(ledger.path), "device_preset": device.name, "backends": result}, out)
-    for entry in result:
-        print(json.dumps(entry))
-    print(f"written: {out}")
+    record = {"ledger": str(ledger.path), "device_preset": device.name, "backends": result}
+    write_json(record, out)
+    if args.json:
+        print(json.dumps({**record, "written": str(out.resolve())}))
+        return 0
+    print(f"job store: {ledger.path}")
+    _print_calibration(result, device.name)
+    print(f"written: {out.resolve()}")
     return 0
+
+
+def _job_store(args: argparse.Namespace):
+    """``(store, run id or None)`` of a ``qvc ibm`` command: the run folder's own job store when a run
+    folder is given, else ``--ledger`` (default ``reports/ibm_ledger.sqlite`` or ``$QVC_IBM_LEDGER``)."""
+    from qvc.quantum.ibm import jobs
+
+    run = getattr(args, "run", None)
+    if run and args.ledger:
+        raise QvcUsageError("give a run folder or --ledger, not both (a run folder finds its own job store)")
+    if not run:
+        return jobs.open_store(args.ledger), None
+    from qvc.experiment.ibm import run_store
+    from qvc.record.runfolder import load_run
+
+    folder = load_run(run, with_results=False)
+    return run_store(folder.path, folder.metadata), folder.path.name
+
+
+def _print_calibration(result: list[dict], preset: str) -> None:
+    """``qvc ibm calibrate``'s table: one line per backend, units in the header."""
+    if not result:
+        print("no finished jobs in the job store")
+        return
+
+    def num(entry: dict, key: str) -> str:
+        value = entry.get(key)
+        return "-" if value is None else f"{value:.4g}"
+
+    print(f"{'backend':16s} {'jobs done':>9s} {'w/ usage':>8s} {'reported QPU s':>14s} {'modelled QPU s':>14s} "
+          f"{'reported/modelled':>17s} {'fitted overhead s':>17s}  note")
+    for e in result:
+        note = e.get("note") or ("" if "fitted_per_job_overhead_s" in e else e.get("fit", ""))
+        print(f"{e['backend']:16s} {e['jobs_done']:>9d} {e['jobs_with_reported_usage']:>8d} "
+              f"{num(e, 'reported_qpu_seconds'):>14s} {num(e, 'modelled_qpu_seconds'):>14s} "
+              f"{num(e, 'ratio_reported_to_modelled'):>17s} {num(e, 'fitted_per_job_overhead_s'):>17s}  {note}")
+    print(f"modelled QPU s = modelled shot time + the {preset} preset's per-job overhead x jobs; fitted overhead: "
+          "least-squares intercept of reported vs modelled shot time (--device picks the preset)")
 
 
 def _unfinished_runs(ledger, usage: bool = False) -> list[str]:
@@ -495,8 +571,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         from qvc.report.sweep_report import write_sweep_report
 
         page = write_sweep_report(result.run_dir)
-        print(f"report: {page}")
-    print(f"run folder: {result.run_dir} ({len(result.rows)} points)")
+        print(f"report: {Path(page).resolve()}")
+    print(f"run folder: {Path(result.run_dir).resolve()} ({len(result.rows)} points)")
     return 0
 
 
@@ -514,12 +590,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise QvcUsageError("--out only applies with --compare")
     if args.compare:
         md, page = write_compare(args.compare[0], args.compare[1], args.out)
-        print(page)
+        print(page.resolve())
     elif args.index:
-        print(write_index(args.index))
+        print(write_index(args.index).resolve())
     else:
         md, page = write_report(args.run_dir)
-        print(page)
+        print(page.resolve())
     return 0
 
 
@@ -543,24 +619,46 @@ def _cmd_devices(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"devices": {n: d.to_dict() for n, d in devices.items()}}))
         return 0
+    import shutil
+    import textwrap
+
+    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
+
+    def wrapped(text: str, indent: str = "  ") -> None:
+        print(textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent + "  ",
+                            break_on_hyphens=False, break_long_words=False))
+
+    def source(text: str) -> None:
+        wrapped(f"source: {text}", " " * 6)
+
+    wrapped("Device presets: each number's unit is in its name (_s seconds, _w watts; errors, idle fractions "
+            "and pue are ratios), its typical value and [low .. high] range, its source below it.", "")
+    print()
     for name, d in devices.items():
         params = d.uncertain_params()
         unverified = sum(not p.verified for p in params.values())
-        print(f"{name}: {d.description}")
-        print(f"  platform {d.platform}; {d.num_qubits} qubits; timing from "
-              + (f"{d.fake_backend} Target" if d.fake_backend else "layered gate-time model")
-              + f"; native gates {', '.join(d.basis_gates)}")
-        print(f"  attributional power at typical values: {d.attributional_power_w():.0f} W "
-              f"(PUE included); {unverified} of {len(params)} ranged numbers unverified")
+        kw = max(24, *(len(k) for k in {**params, **d.error_params}))
+        wrapped(f"{name}: {d.description}", "")
+        wrapped(f"platform {d.platform}; {d.num_qubits} qubits; timing from "
+                + (f"{d.fake_backend} Target" if d.fake_backend else "layered gate-time model")
+                + f"; native gates {', '.join(d.basis_gates)}")
+        wrapped(f"attributional power at typical values: {d.attributional_power_w():.0f} W "
+                f"(PUE included); {unverified} of {len(params)} ranged numbers unverified")
+        print(f"  {'parameter':{kw}s} {'typical':>9s}  [low .. high]")
         for key, p in {**params, **d.error_params}.items():
-            print(f"  {key:32s} {_fmt(p.typical):>9s} [{_fmt(p.low)} .. {_fmt(p.high)}]  {p.source}")
+            print(f"  {key:{kw}s} {_fmt(p.typical):>9s}  [{_fmt(p.low)} .. {_fmt(p.high)}]")
+            source(p.source)
         if d.fake_backend:
             note = f"; {d.target_errors_note}" if d.target_errors_note else ""
-            print(f"  {'gate and readout errors':32s} {'':>9s}  {d.fake_backend} Target, per physical qubit{note}")
-        print(f"  {'max_circuits_per_job':32s} {d.max_circuits.value:>9d}  {d.max_circuits.source}")
+            print(f"  {'gate and readout errors':{kw}s} {'':>9s}  per physical qubit")
+            source(f"{d.fake_backend} Target{note}")
+        print(f"  {'max_circuits_per_job':{kw}s} {d.max_circuits.value:>9d}")
+        source(d.max_circuits.source)
         if d.max_executions is not None:
-            print(f"  {'max_executions_per_job':32s} {d.max_executions.value:>9d}  {d.max_executions.source}")
+            print(f"  {'max_executions_per_job':{kw}s} {d.max_executions.value:>9d}")
+            source(d.max_executions.source)
         print()
+    print("'qvc devices --json' gives every number with its source as one JSON object.")
     return 0
 
 
@@ -584,7 +682,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     from qvc.energy.mitigation import check_mitigation
 
     check_mitigation(args.mitigation)
-    out = estimate_circuit(circuit, device, shots=shots, circuits=circuits, mode=args.mode,
+    out = estimate_circuit(circuit, device, shots=shots, circuits=circuits, mode=args.attribution,
                            mitigation_factor=args.mitigation_factor, mitigation=args.mitigation,
                            n_draws=args.draws, seed=args.seed)
     if args.json:
@@ -592,7 +690,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         return 0
     q, e = out["qpu_seconds"], out["energy_j"]["total"]
     overhead = out["mitigation_overhead"]
-    print(f"device {out['device']} ({out['platform']}, timing: {out['timing']}); mode {out['mode']}; "
+    print(f"device {out['device']} ({out['platform']}, timing: {out['timing']}); attribution {out['mode']}; "
           f"{out['circuits']} circuit(s) x {out['shots']} shots, {out['jobs']} job(s)")
     print(f"native circuit: depth {out['depth']}, gates {out['gate_counts']}, one shot "
           f"{out['duration_s'] * 1e6:.3f} us")
@@ -658,8 +756,9 @@ def _cmd_meters(args: argparse.Namespace) -> int:
 def _cmd_carbon(args: argparse.Namespace) -> int:
     from qvc.energy import carbon
 
+    print(f"{'ISO2':4s} {'ISO3':4s} {'gCO2e/kWh':>9s}  country (grid carbon intensity of electricity, life cycle)")
     for a2, (a3, name, value) in carbon.COUNTRIES.items():
-        print(f"{a2} {a3} {value:7.1f}  {name}")
+        print(f"{a2:4s} {a3:4s} {value:9.1f}  {name}")
     print(f"world default {carbon.WORLD_DEFAULT_G_PER_KWH:g} gCO2e/kWh: {carbon.WORLD_DEFAULT_SOURCE}")
     print(f"countries: {carbon.COUNTRY_SOURCE}")
     return 0

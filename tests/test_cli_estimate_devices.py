@@ -48,9 +48,9 @@ def test_estimate_json_for_qasm2_and_qasm3(capsys, qasm):
 
 def test_estimate_marginal_text(capsys, qasm):
     assert main(["estimate", qasm(BELL2), "--device", "neutral_atom", "--shots", "100",
-                 "--mode", "marginal"]) == 0
+                 "--attribution", "marginal"]) == 0
     out = capsys.readouterr().out
-    assert "mode marginal" in out and "Landauer floor" in out and "90% interval" in out
+    assert "attribution marginal" in out and "Landauer floor" in out and "90% interval" in out
 
 
 def test_estimate_mitigation_and_its_bad_input(capsys, qasm):
@@ -104,7 +104,7 @@ def test_shots_must_be_positive(capsys, qasm, shots):
 
 def test_bad_mode_and_unknown_device(capsys, qasm):
     assert "attribution mode" in _error(
-        capsys, ["estimate", qasm(BELL2), "--device", "ibm_heron", "--shots", "1", "--mode", "both"])
+        capsys, ["estimate", qasm(BELL2), "--device", "ibm_heron", "--shots", "1", "--attribution", "both"])
     assert "unknown device" in _error(
         capsys, ["estimate", qasm(BELL2), "--device", "dwave", "--shots", "1"])
 

@@ -42,5 +42,5 @@ def test_listed_and_runnable(tmp_path, capsys):
     assert main(["datasets"]) == 0
     listed = capsys.readouterr().out
     assert all(name in listed for name in FAMILIES)
-    assert main(["run", "two_curves", "--qubits", "3", "--models", "svm", "--seed", "1", "--no-tune",
+    assert main(["run", "two_curves", "--qubits", "3", "--models", "svm", "--seeds", "1", "--no-tune",
                  "--out", str(tmp_path), "--quiet"]) == 0

@@ -61,7 +61,7 @@ def test_cli_malformed_tdp_table_exits_2(capsys, tmp_path) -> None:
 
 
 def test_run_rows_carry_repeats_spread_and_gco2e(capsys, tmp_path) -> None:
-    code = main(["run", "iris", "--models", "svm,qsvc", "--samples", "40", "--qubits", "2", "--seed", "42",
+    code = main(["run", "iris", "--models", "svm,qsvc", "--samples", "40", "--qubits", "2", "--seeds", "42",
                  "--no-tune", "--country", "FR", "--json", "--out", str(tmp_path)])
     assert code == 0
     out = json.loads(capsys.readouterr().out)
@@ -99,7 +99,8 @@ def test_meters_and_carbon_commands(capsys) -> None:
         assert "not used: rapl-powercap:" in out
     assert main(["carbon"]) == 0
     out = capsys.readouterr().out
-    assert "FR FRA    67.4  France" in out and "world default 475" in out
+    assert "FR   FRA       67.4  France" in out and "world default 475" in out
+    assert out.startswith("ISO2 ISO3 gCO2e/kWh  country")
 
 
 def test_crosscheck_without_codecarbon_exits_2(capsys) -> None:

@@ -11,7 +11,7 @@ from qvc.record.results import COLUMNS, load_results
 
 
 def _run(tmp_path, **kw):
-    spec = ExperimentSpec("iris", models=("svm", "qsvc"), seeds=(42,), tune=False, qubits=2, max_samples=40,
+    spec = ExperimentSpec("iris", models=("svm", "qsvc"), seeds=(42,), tune=False, qubits=2, samples=40,
                           out_dir=str(tmp_path), **kw)
     return run_experiment(spec, progress=None)
 
@@ -38,9 +38,9 @@ def test_quantum_rows_carry_hardware_columns(tmp_path):
 
 
 def test_marginal_attribution_and_mitigation(tmp_path):
-    base = run_experiment(ExperimentSpec("iris", models=("qsvc",), seeds=(42,), tune=False, qubits=2, max_samples=40,
+    base = run_experiment(ExperimentSpec("iris", models=("qsvc",), seeds=(42,), tune=False, qubits=2, samples=40,
                                          out_dir=str(tmp_path)), progress=None).rows[0]
-    mar = run_experiment(ExperimentSpec("iris", models=("qsvc",), seeds=(42,), tune=False, qubits=2, max_samples=40,
+    mar = run_experiment(ExperimentSpec("iris", models=("qsvc",), seeds=(42,), tune=False, qubits=2, samples=40,
                                         out_dir=str(tmp_path), attribution="marginal",
                                         mitigation_factor=2.0), progress=None).rows[0]
     assert mar["hw_attribution"] == "marginal" and mar["hw_mitigation_factor"] == 2.0
@@ -58,7 +58,7 @@ def test_spec_rejects_bad_hardware_options():
 def test_issue12_rows_auto_shots_esp_mitigation_sequential_and_attribution(tmp_path):
     from qvc.experiment.runner import run_point
 
-    spec = ExperimentSpec("iris", tune=False, models=("svm", "qsvc", "vqc"), qubits=2, max_samples=40, max_iter=8,
+    spec = ExperimentSpec("iris", tune=False, models=("svm", "qsvc", "vqc"), qubits=2, samples=40, max_iter=8,
                           mitigation="pec", out_dir=str(tmp_path)).validate()
     rows = {m: run_point(spec, m, 0) for m in ("svm", "qsvc", "vqc")}
     for m in ("qsvc", "vqc"):
@@ -77,7 +77,7 @@ def test_issue12_rows_auto_shots_esp_mitigation_sequential_and_attribution(tmp_p
     assert svm["local_attribution"] == "attributional"
     assert svm["local_pue"] == get_device("ibm_heron").pue.typical
     assert svm["fit_energy_attributed_j"] > svm["fit_energy_j"]
-    marg = run_point(ExperimentSpec("iris", tune=False, models=("svm",), qubits=2, max_samples=40,
+    marg = run_point(ExperimentSpec("iris", tune=False, models=("svm",), qubits=2, samples=40,
                                     attribution="marginal").validate(), "svm", 0)
     assert marg["local_pue"] == 1.0 and marg["fit_energy_attributed_j"] == marg["fit_energy_j"]
 
@@ -87,15 +87,15 @@ def test_auto_shots_grow_with_qubits_and_cap_declines(tmp_path):
 
     shots = []
     for q in (2, 8):
-        spec = ExperimentSpec("breast_cancer", tune=False, models=("qsvc",), qubits=q, max_samples=100).validate()
+        spec = ExperimentSpec("breast_cancer", tune=False, models=("qsvc",), qubits=q, samples=100).validate()
         shots.append(run_point(spec, "qsvc", 42)["shots"])
     assert shots[0] < shots[1]
-    spec = ExperimentSpec("breast_cancer", tune=False, models=("qsvc",), qubits=8, max_samples=100,
+    spec = ExperimentSpec("breast_cancer", tune=False, models=("qsvc",), qubits=8, samples=100,
                           shots_cap=64).validate()
     row = run_point(spec, "qsvc", 42)
     assert row["shots_infeasible"].startswith("infeasible") and row["hw_energy_method"].startswith("declined")
     assert row["hw_energy_j"] != row["hw_energy_j"]  # NaN: not priced
-    fixed = run_point(ExperimentSpec("breast_cancer", tune=False, models=("qsvc",), qubits=2, max_samples=100,
+    fixed = run_point(ExperimentSpec("breast_cancer", tune=False, models=("qsvc",), qubits=2, samples=100,
                                      shots=300).validate(), "qsvc", 42)
     assert fixed["shots"] == 300 and fixed["shots_rule"].startswith("fixed")
 
@@ -142,7 +142,7 @@ def test_qpu_estimate_prices_the_runs_own_circuits_with_its_mitigation():
     from qvc.experiment.spec import ExperimentSpec
 
     def qpu(**kw):
-        spec = ExperimentSpec("iris", models=("qsvc",), execution="ibm:fake_manila", max_samples=20,
+        spec = ExperimentSpec("iris", models=("qsvc",), execution="ibm:fake_manila", samples=20,
                               seeds=(42,), tune=False, **kw).validate()
         return estimate_run(spec)
 
@@ -155,7 +155,7 @@ def test_qpu_estimate_prices_the_runs_own_circuits_with_its_mitigation():
     assert qpu(mitigation="pec")["qpu_seconds"] > 10 * plain["qpu_seconds"]  # PEC's sampling overhead
     deeper = qpu(params={"qsvc": {"feature_map_reps": 6}})
     assert deeper["circuits"] == plain["circuits"] and deeper["qpu_seconds"] > plain["qpu_seconds"]
-    train = ExperimentSpec("iris", models=("vqc",), execution="ibm:fake_manila", max_samples=20, seeds=(42,),
+    train = ExperimentSpec("iris", models=("vqc",), execution="ibm:fake_manila", samples=20, seeds=(42,),
                            tune=False, max_iter=5, train_on_hardware=True).validate()
     est = estimate_training(train)
     assert (est["circuits"], est["jobs"]) == (5 * n, 5)  # max_iter evaluations x N, one job each

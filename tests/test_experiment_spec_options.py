@@ -81,7 +81,7 @@ def test_default_command_line_gives_the_default_spec():
 
 def test_every_command_line_value_reaches_its_field(tmp_path):
     args = build_parser().parse_args([
-        "run", "iris", "--qubits", "3", "--models", "svm,qsvc", "--frontier", "logreg", "--seed", "1,2",
+        "run", "iris", "--qubits", "3", "--models", "svm,qsvc", "--frontier", "logreg", "--seeds", "1,2",
         "--shots", "2048", "--shots-tolerance", "0.1", "--shots-cap", "4096", "--device", "ibm_eagle",
         "--attribution", "marginal", "--mitigation", "zne", "--mitigation-factor", "2", "--host", "server_2s",
         "--execution", "shots", "--entanglement", "linear", "--max-iter", "7", "--test-size", "0.3",
@@ -94,7 +94,7 @@ def test_every_command_line_value_reaches_its_field(tmp_path):
         "iris", qubits=3, models=("svm", "qsvc"), frontier=("logreg",), seeds=(1, 2), shots=2048,
         shots_tolerance=0.1, shots_cap=4096, device="ibm_eagle", attribution="marginal", mitigation="zne",
         mitigation_factor=2.0, host="server_2s", execution="shots", entanglement="linear", max_iter=7,
-        test_size=0.3, max_samples=40, out_dir=str(tmp_path), tune=False, params={"svm": {"C": 10.0}},
+        test_size=0.3, samples=40, out_dir=str(tmp_path), tune=False, params={"svm": {"C": 10.0}},
         tune_budget=3, cv_folds=4, target_accuracy=0.8, ibm_timeout_s=5.0, ibm_max_qpu_seconds=9.0,
         country="FR", idle_baseline_s=1.0, min_window_s=0.5, max_repeats=9,
     )
@@ -176,8 +176,8 @@ def test_check_option_counts_and_ranges():
     assert check_option("seeds", [0, 2**32 - 1]) == (0, 2**32 - 1)
     with pytest.raises(QvcUsageError, match="at most 1000"):
         check_option("seeds", range(1001))
-    with pytest.raises(QvcUsageError, match="max_samples must be >= 4"):
-        ExperimentSpec("iris", max_samples=3).validate()
+    with pytest.raises(QvcUsageError, match="samples must be >= 4"):
+        ExperimentSpec("iris", samples=3).validate()
 
 
 # -- defect 3: the effective entanglement (a fixed --param wins) sizes the MPS guard ------------

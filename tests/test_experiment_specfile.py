@@ -37,7 +37,7 @@ def test_grids_union_without_duplicates(tmp_path):
     assert spec.name == "t" and spec.concurrency == "parallel"
     # a point is a single-model, single-seed ExperimentSpec (the shared schema)
     es = spec.points[0].to_experiment_spec().validate()
-    assert es.models == ("svm",) and es.max_samples == 40
+    assert es.models == ("svm",) and es.samples == 40
 
 
 def test_bundled_scaling_spec_is_valid():

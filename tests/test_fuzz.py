@@ -219,7 +219,7 @@ def report_template(tmp_path_factory):
     from qvc.experiment import ExperimentSpec, run_experiment
 
     out = tmp_path_factory.mktemp("fuzz-runs")
-    spec = ExperimentSpec("iris", qubits=2, models=("svm", "qsvc"), max_samples=24, out_dir=str(out),
+    spec = ExperimentSpec("iris", qubits=2, models=("svm", "qsvc"), samples=24, out_dir=str(out),
                           max_repeats=1)
     return run_experiment(spec, progress=None).run_dir
 

@@ -141,7 +141,7 @@ def test_a_partner_outside_the_search_space_does_not_collapse_the_search(tmp_pat
     f = tmp_path / "space.toml"
     f.write_text('[svm]\nC = [1.0, 10.0]\n[qsvc]\nC = [1.0]\n[mlp]\nalpha = [0.0001, 0.01, 1.0]\n')
     out = tmp_path / "out"
-    assert main(["run", "iris", "--models", "svm,mlp", "--seed", "42", "--search-space", str(f),
+    assert main(["run", "iris", "--models", "svm,mlp", "--seeds", "42", "--search-space", str(f),
                  "--out", str(out), "--quiet", "--json"]) == 0
     import json
 
@@ -158,7 +158,7 @@ def test_a_search_space_that_omits_a_model_being_run_is_refused(tmp_path, capsys
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "no table for mlp" in err and "--no-tune" in err
     assert not out.exists()
-    assert main(["run", "iris", "--models", "svm,mlp", "--no-tune", "--seed", "42", "--search-space", str(f),
+    assert main(["run", "iris", "--models", "svm,mlp", "--no-tune", "--seeds", "42", "--search-space", str(f),
                  "--out", str(out), "--quiet"]) == 0  # untuned: the space is not read
 
 

@@ -36,7 +36,7 @@ from qvc.quantum.ibm.testing import PersistentFakeGateway, use_persistent_fake
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "qvcPlantedToken0123456789abcdefghijklmnopqrstuvwxyzSECRET"
-SMALL = ["--qubits", "2", "--samples", "12", "--shots", "64", "--seed", "42"]
+SMALL = ["--qubits", "2", "--samples", "12", "--shots", "64", "--seeds", "42"]
 
 
 @pytest.fixture(autouse=True)
@@ -247,9 +247,12 @@ def test_results_that_never_arrive_time_out_then_fetch_and_cancel(out_dir, fake,
     assert main(["ibm", "fetch", str(run), "--no-wait"]) == 0
     assert "still pending" in capsys.readouterr().out
     (job_id,) = fake.job_ids()
-    assert main(["ibm", "cancel", job_id, "--ledger", str(out_dir / "ibm_ledger.sqlite")]) == 0
+    assert main(["ibm", "cancel", job_id, str(run)]) == 0  # the run folder (made with --out) finds its store
+    assert str(out_dir / "ibm_ledger.sqlite") in capsys.readouterr().out
     assert _ledger_rows(out_dir)[0][0] == "CANCELLED"
     assert main(["ibm", "cancel", job_id, "--ledger", str(out_dir / "ibm_ledger.sqlite")]) == 2
+    assert main(["ibm", "cancel", job_id, str(run), "--ledger", str(out_dir / "ibm_ledger.sqlite")]) == 2
+    assert "not both" in capsys.readouterr().err
 
 
 def test_reported_usage_is_priced_next_to_the_model_and_calibrated(out_dir, fake, capsys):
@@ -264,11 +267,14 @@ def test_reported_usage_is_priced_next_to_the_model_and_calibrated(out_dir, fake
     report = (next(out_dir.glob("iris-*")) / "report.md").read_text()
     assert "## IBM Quantum execution" in report and "hardware-reported" in report
     capsys.readouterr()
-    assert main(["ibm", "calibrate", "--ledger", str(out_dir / "ibm_ledger.sqlite")]) == 0
-    entry = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert main(["ibm", "calibrate", "--ledger", str(out_dir / "ibm_ledger.sqlite"), "--json"]) == 0
+    entry = json.loads(capsys.readouterr().out)["backends"][0]
     assert entry["backend"] == "fake_manila" and entry["jobs_with_reported_usage"] == 2
     assert entry["reported_qpu_seconds"] == pytest.approx(3.0)
     assert "fitted_per_job_overhead_s" in entry  # two jobs of different size: a line fit
+    assert main(["ibm", "calibrate", str(next(out_dir.glob("iris-*")))]) == 0  # a table, found from the run
+    out = capsys.readouterr().out
+    assert "reported QPU s" in out and "fake_manila" in out and not out.lstrip().startswith("{")
 
 
 @pytest.mark.slow

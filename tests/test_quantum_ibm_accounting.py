@@ -31,7 +31,7 @@ from qvc.quantum.ibm import (
 )
 from qvc.quantum.ibm.testing import MAX_CIRCUITS, use_persistent_fake
 
-SMALL = ["--qubits", "2", "--samples", "12", "--shots", "64", "--seed", "42"]
+SMALL = ["--qubits", "2", "--samples", "12", "--shots", "64", "--seeds", "42"]
 
 
 @pytest.fixture(autouse=True)

@@ -206,7 +206,7 @@ def test_model_names_match_the_registry():
 def test_library_run_checks_memory_before_the_folder(container_768mib, out_dir):
     from qvc.experiment import ExperimentSpec, run_experiment
 
-    spec = ExperimentSpec("breast_cancer", qubits=16, max_samples=200, models=("qsvc",), out_dir=str(out_dir))
+    spec = ExperimentSpec("breast_cancer", qubits=16, samples=200, models=("qsvc",), out_dir=str(out_dir))
     with pytest.raises(QvcUsageError, match="container"):
         run_experiment(spec, progress=None)
     assert list(out_dir.iterdir()) == []
@@ -319,7 +319,7 @@ def test_full_disk_on_a_real_size_limited_tmpfs(tmp_path, capsys):
         pytest.skip("cannot mount a size-limited tmpfs here (needs root and mount)")
     try:
         (disk / "filler").write_bytes(b"\0" * (1024 * 1024 - 96 * 1024))  # leave ~96 KiB
-        code = main(["run", "iris", "--models", "svm", "--seed", "42,43,44", "--out", str(disk), "--quiet"])
+        code = main(["run", "iris", "--models", "svm", "--seeds", "42,43,44", "--out", str(disk), "--quiet"])
         err = capsys.readouterr().err
         assert code == 2
         _one_line(err, "No space left on device")

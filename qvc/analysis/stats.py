@@ -176,7 +176,7 @@ def paired_difference(a, b, *, what: str = "accuracy", alpha: float = ALPHA) -> 
     if n < 2:
         note = (
             f"one seed only: whether the {what} difference is significant cannot be judged; "
-            "run more seeds (--seed 1,2,3,...)"
+            "run more seeds (--seeds 1,2,3,...)"
         ) if n == 1 else f"no paired {what} values"
         return PairedDifference(n, summary, math.nan, None, note)
     if np.allclose(d, d[0]):

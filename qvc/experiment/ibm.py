@@ -140,7 +140,7 @@ def _planned(spec: ExperimentSpec, seed: int, models: tuple[str, ...], *, train_
     from qvc.models.registry import build_model, get_model
 
     data = prepare_dataset(spec.dataset, n_features=spec.qubits, seed=seed,
-                           test_size=spec.test_size, max_samples=spec.max_samples,
+                           test_size=spec.test_size, max_samples=spec.samples,
                            csv_path=spec.csv_path, target=spec.target)
     cfg = _model_config(spec, data, seed)
     entries = []

@@ -325,7 +325,7 @@ def _prepare_datasets(spec: ExperimentSpec) -> dict[int, PreparedData]:
 def _prepare_one(spec: ExperimentSpec, seed: int) -> PreparedData:
     return prepare_dataset(
         spec.dataset, n_features=spec.qubits, seed=seed, test_size=spec.test_size,
-        max_samples=spec.max_samples, csv_path=spec.csv_path, target=spec.target,
+        max_samples=spec.samples, csv_path=spec.csv_path, target=spec.target,
     )
 
 
@@ -348,6 +348,7 @@ def _run_steps(
     total = len(datasets) * len(ctx.spec.models)
     step = 0
     tuning_log: list[dict] = []
+    eta = progress.StepEta([name for _ in datasets for name in ctx.spec.models])
     for seed, data in datasets.items():
         for name in ctx.spec.models:
             step += 1
@@ -361,11 +362,12 @@ def _run_steps(
             if tuning_log:
                 write_json({"schema_version": SCHEMA_VERSION, "searches": tuning_log}, run_dir / TUNING)
             shot = row.get("accuracy_test_shot_trained", np.nan)
+            eta.done(name, time.perf_counter() - t0)
             say(
                 f"[{step}/{total}] {name}: test accuracy {row['accuracy_test']:.3f} "
                 + (f"(trained under shot noise at {int(row['shot_trained_shots'])} shots: {shot:.3f}) "
                    if isinstance(shot, float) and np.isfinite(shot) else "")
-                + f"({time.perf_counter() - t0:.1f} s)"
+                + f"({time.perf_counter() - t0:.1f} s); {eta.line()}"
             )
 
 

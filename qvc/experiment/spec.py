@@ -68,6 +68,8 @@ class Option:
     file_key : str
         Key in a spec file (``""``: not in spec files); ``file_help`` its meaning there
         (default: ``help``).
+    aliases : tuple of str
+        Old spellings of ``flag`` still accepted, each with a one-line deprecation message.
     """
 
     flag: str
@@ -81,6 +83,7 @@ class Option:
     why_items: str = ""
     file_key: str = ""
     file_help: str = ""
+    aliases: tuple[str, ...] = ()
 
     @property
     def integer(self) -> bool:
@@ -162,7 +165,9 @@ class ExperimentSpec:
         ``full`` (default), ``linear``, ``reverse_linear``, ``circular``, ``pairwise``
         or ``sca`` (``linear`` keeps MPS bond dimensions low, see ``--execution mps``).
     test_size : float
-    max_samples : int or None
+    samples : int or None
+        Stratified subsample size before the split (``None``: all samples). Formerly
+        ``max_samples``, still accepted with a deprecation message.
     csv_path, target : str or None
     out_dir : str
         Parent folder of the run folder.
@@ -233,10 +238,10 @@ class ExperimentSpec:
         file_help='true (every classical frontier model) or a list of them, e.g. ["logreg", "knn"]: added to '
                   "every grid's models"))
     seeds: tuple[int, ...] = field(default=DEFAULT_SEEDS, metadata=_option(
-        "--seed", "seed, or comma-separated seeds (default {default})", kind="ints", minimum=0, bound=2**32 - 1,
+        "--seeds", "seed, or comma-separated seeds (default {default})", kind="ints", minimum=0, bound=2**32 - 1,
         why="NumPy and scikit-learn seeds are 32-bit unsigned integers",
         max_items=1_000, why_items="each seed is a full run of every model",
-        file_key="seeds", file_help="seed of split, initialisation and sampling"))
+        file_key="seeds", file_help="seed of split, initialisation and sampling", aliases=("--seed",)))
     shots: int | str = field(default="auto", metadata=_option(
         "--shots", "shots per circuit priced for hardware: {default} (default: the shots that reproduce the exact "
         "model's predictions, see docs/methodology.md) or a number", kind="shots", minimum=1, bound=10**9,
@@ -288,7 +293,7 @@ class ExperimentSpec:
         "reverse_linear, circular, pairwise, sca (a --param MODEL.entanglement wins)", file_key="entanglement"))
     test_size: float = field(default=0.25, metadata=_option(
         "--test-size", "held-out fraction ({default})", kind="number", file_key="test_size"))
-    max_samples: int | None = field(default=None, metadata=_option(
+    samples: int | None = field(default=None, metadata=_option(
         "--samples", "subsample to at most N samples", kind="int", minimum=4, file_key="samples",
         file_help="stratified subsample size before the split (omit: all)"))
     csv_path: str | None = field(default=None, metadata=_option(
@@ -401,7 +406,7 @@ class ExperimentSpec:
 
                 opts = str(self.execution).partition(":")[2] or None
                 fmap = feature_map(self.qubits, 2, self.feature_map_entanglement(entry.name))
-                _keyed("qubits", MpsSimulator(fmap, opts).check_fits, self.max_samples or 1)
+                _keyed("qubits", MpsSimulator(fmap, opts).check_fits, self.samples or 1)
         if self.shots != "auto":
             if isinstance(self.shots, str) and self.shots.strip().isdigit():
                 self.shots = int(self.shots)
@@ -415,8 +420,8 @@ class ExperimentSpec:
         self.mitigation = _keyed("mitigation", check_mitigation, self.mitigation)
         host = _keyed("host_file" if self.host_file else "host", get_host, self.host, self.host_file)
         self.max_iter = _keyed("max_iter", check_option, "max_iter", self.max_iter)
-        if self.max_samples is not None:
-            self.max_samples = _keyed("max_samples", check_option, "max_samples", self.max_samples)
+        if self.samples is not None:
+            self.samples = _keyed("samples", check_option, "samples", self.samples)
         try:
             test_size = float(self.test_size)
         except (TypeError, ValueError):
@@ -592,6 +597,64 @@ def _keyed(key: str, check, *args, **kwargs):
 #: Field name -> its :class:`Option` (each field's metadata): the one declaration of each option.
 OPTIONS: dict[str, Option] = {f.name: f.metadata["option"] for f in fields(ExperimentSpec)}
 
+#: Old Python names of :class:`ExperimentSpec` fields -> their name now. Accepted as keyword
+#: arguments and attributes with a deprecation message (:func:`deprecation_line`); a run folder's
+#: recorded config may carry them (:func:`spec_of_run` reads them silently).
+DEPRECATED_NAMES: dict[str, str] = {"max_samples": "samples"}
+
+
+def deprecation_line(old: str, new: str) -> str:
+    """The one line said when an old spelling is used.
+
+    Examples
+    --------
+    >>> deprecation_line("--seed", "--seeds")
+    "'--seed' is deprecated: use '--seeds' (same meaning); the old spelling will be removed"
+    """
+    return f"{old!r} is deprecated: use {new!r} (same meaning); the old spelling will be removed"
+
+
+def _warn_renamed(old: str) -> None:
+    import warnings
+
+    warnings.warn(deprecation_line(old, DEPRECATED_NAMES[old]), FutureWarning, stacklevel=3)
+
+
+_dataclass_init = ExperimentSpec.__init__
+
+
+def _init_accepting_old_names(self: ExperimentSpec, *args: Any, **kwargs: Any) -> None:
+    for old, new in DEPRECATED_NAMES.items():
+        if old in kwargs:
+            _warn_renamed(old)
+            if new in kwargs:
+                raise QvcUsageError(f"give {new} only ({old} is its old name)", key=new)
+            kwargs[new] = kwargs.pop(old)
+    _dataclass_init(self, *args, **kwargs)
+
+
+_init_accepting_old_names.__wrapped__ = _dataclass_init  # type: ignore[attr-defined]  # signature: the fields
+_init_accepting_old_names.__doc__ = _dataclass_init.__doc__
+ExperimentSpec.__init__ = _init_accepting_old_names  # type: ignore[method-assign]
+
+
+def _renamed_property(old: str) -> property:
+    new = DEPRECATED_NAMES[old]
+
+    def get(self: ExperimentSpec) -> Any:
+        _warn_renamed(old)
+        return getattr(self, new)
+
+    def put(self: ExperimentSpec, value: Any) -> None:
+        _warn_renamed(old)
+        setattr(self, new, value)
+
+    return property(get, put, doc=f"Deprecated name of :attr:`{new}`.")
+
+
+for _old in DEPRECATED_NAMES:
+    setattr(ExperimentSpec, _old, _renamed_property(_old))
+
 #: Field name -> command-line flag (from :data:`OPTIONS`).
 FLAGS: dict[str, str] = {name: opt.flag for name, opt in OPTIONS.items()}
 
@@ -696,6 +759,9 @@ def spec_of_run(run: Run) -> ExperimentSpec:
     Keys this qvc does not know are ignored; ``out_dir`` is the folder's parent.
     """
     config = dict(run.metadata.get("config", {}))
+    for old, new in DEPRECATED_NAMES.items():  # folders recorded before the rename
+        if old in config:
+            config.setdefault(new, config.pop(old))
     names = {f.name for f in fields(ExperimentSpec)}
     kwargs = {k: v for k, v in config.items() if k in names}
     for key in ("models", "seeds"):

@@ -98,7 +98,7 @@ def _defaults() -> dict[str, object]:
     return out
 
 
-#: Point attributes read from its spec, by spec-file key (``samples`` is ``max_samples``): every
+#: Point attributes read from its spec, by spec-file key (the field's name): every
 #: spec-file setting but the point's own model and seed, the frontier (added to the models) and the
 #: run folder's parent.
 _POINT_FIELDS = tuple(key for key in _FIELD_OF if key not in ("models", "seeds", "frontier", "out_dir"))

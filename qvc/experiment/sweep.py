@@ -59,7 +59,7 @@ def execute_point(point: dict, run_id: str) -> dict:
     Examples
     --------
     >>> from qvc.experiment.spec import ExperimentSpec
-    >>> p = Point.make(ExperimentSpec("iris", qubits=2, max_samples=40, tune=False), "svm", 0)
+    >>> p = Point.make(ExperimentSpec("iris", qubits=2, samples=40, tune=False), "svm", 0)
     >>> row = execute_point(p.to_dict(), "demo")
     >>> row["point_id"] == p.point_id, row["n_train"] + row["n_test"]
     (True, 40)

@@ -147,18 +147,45 @@ def _accuracy_per_model(frame: pd.DataFrame) -> str:
                      for model, g in frame.groupby("model", sort=False))
 
 
+def _energy_ratio_per_pair(frame: pd.DataFrame) -> str:
+    """Each matched pair's headline local energy ratio, quantum simulated / classical (fit + predict,
+    mean over the run's rows, both sides marginal); a pair with a model at chance is not priced."""
+    from qvc.report.groups import local_energy, model_groups, pair_groups
+
+    if "family" not in frame.columns:
+        return "-"
+    parts = []
+    for key, g in pair_groups(frame):
+        classical, quantum = g[g["family"] == "classical"], g[g["family"] == "quantum"]
+        if key.get("pair") == "frontier" or classical.empty or quantum.empty:
+            continue
+        c_name = str(classical["model"].iloc[0])
+        e_c = float(local_energy(classical).mean())
+        for _, q in model_groups(quantum):
+            q_name = str(q["model"].iloc[0])
+            at_chance = "above_majority" in g.columns and not bool(
+                pd.concat([classical, q])["above_majority"].fillna(True).astype(bool).all())
+            e_q = float(local_energy(q).mean())
+            if at_chance:
+                parts.append(f"{q_name}/{c_name}: not quoted (a model at chance)")
+            elif e_c > 0 and e_q == e_q:
+                parts.append(f"{q_name}/{c_name} {e_q / e_c:.3g}x")
+    return "; ".join(dict.fromkeys(parts)) or "-"
+
+
 def _run_index_row(folder: Path) -> list[Cell]:
     link = _report_link(folder, "report.html", "qvc report")
     try:
         run = _load(folder)
     except QvcUsageError as exc:
-        return [link, "-", "-", "-", "-", f"unreadable: {exc}"]
+        return [link, "-", "-", "-", "-", "-", f"unreadable: {exc}"]
     frame, meta = run.results, run.metadata
     assert frame is not None  # load_run reads the results by default
     seeds = sorted({int(s) for s in frame["seed"].dropna()})
     datasets = ", ".join(dict.fromkeys(str(d) for d in frame.get("dataset", pd.Series(dtype=str)).dropna()))
     return [link, meta.get("started_utc", "-") or "-", datasets or "-",
-            ", ".join(map(str, seeds)), _accuracy_per_model(frame), str(meta.get("status", "-"))]
+            ", ".join(map(str, seeds)), _accuracy_per_model(frame), _energy_ratio_per_pair(frame),
+            str(meta.get("status", "-"))]
 
 
 def _sweep_index_row(folder: Path) -> list[Cell]:
@@ -167,7 +194,7 @@ def _sweep_index_row(folder: Path) -> list[Cell]:
     try:
         meta = read_sweep_meta(folder)
     except QvcUsageError as exc:
-        return [link, "-", "-", "-", "-", f"unreadable: {exc}"]
+        return [link, "-", "-", "-", "-", "-", f"unreadable: {exc}"]
     points = meta.get("points") or []
     try:
         frame = load_results(folder)
@@ -178,7 +205,8 @@ def _sweep_index_row(folder: Path) -> list[Cell]:
     datasets = ", ".join(dict.fromkeys(str(p.get("dataset")) for p in points if p.get("dataset")))
     seeds = sorted({int(p["seed"]) for p in points if isinstance(p.get("seed"), int)})
     return [link, str(meta.get("created_utc", "-") or "-"), datasets or "-", ", ".join(map(str, seeds)) or "-",
-            _accuracy_per_model(frame) if frame is not None else "-", status]
+            _accuracy_per_model(frame) if frame is not None else "-",
+            _energy_ratio_per_pair(frame) if frame is not None else "-", status]
 
 
 def write_index(reports_dir: str | Path) -> Path:
@@ -204,10 +232,15 @@ def write_index(reports_dir: str | Path) -> Path:
     doc = Document(
         f"qvc runs in {root.name or root}", [f"{len(candidates)} run and sweep folder(s)"],
         [Section("Runs", [Table(["run", "started (UTC)", "dataset", "seeds",
-                                 "test accuracy per model (mean)", "status"], rows,
-                                caption="Run folders of 'qvc run' and sweep folders of 'qvc sweep'.")],
+                                 "test accuracy per model (mean)",
+                                 "local energy, quantum simulated / classical (mean)", "status"], rows,
+                                caption="Run folders of 'qvc run' and sweep folders of 'qvc sweep'. Energy "
+                                        "ratio: each matched pair's fit + predict energy on this machine "
+                                        "(measured or estimated, both sides marginal), as in the run "
+                                        "report's headline; the run report has intervals and the "
+                                        "modelled-hardware figures.")],
                  "runs")],
     )
     atomic_write_text(root / "index.md", render_markdown(doc))
     atomic_write_text(root / "index.html", render_html(doc))
-    return root / "index.html"
+    return (root / "index.html").resolve()

@@ -360,36 +360,43 @@ def sweep(frame: pd.DataFrame) -> str | None:
 
 
 def compare_accuracy_energy(frames: dict[str, pd.DataFrame]) -> str | None:
-    """Accuracy vs local energy of two (or more) runs on one log axis, one marker fill per run."""
+    """Accuracy vs local energy of two (or more) runs on one log axis, one marker fill per run.
+
+    No text sits on the data: a model is its colour and marker, a run its marker fill, both
+    explained by a legend outside the axes; a faint line joins a model's points across runs.
+    """
     fig = _new_figure(figsize=(9.5, 5.4))
     ax = fig.add_subplot()
     fills: list[Literal["full", "none", "left", "bottom"]] = ["full", "none", "left", "bottom"]
-    drew = False
     allx = []
+    style: dict[str, tuple[str, str]] = {}  # model name -> (colour, marker), the same in every run
+    points: dict[str, list[tuple[float, float]]] = {}
     for r, frame in enumerate(frames.values()):
-        for k, (key, g) in enumerate(model_groups(frame)):
+        for key, g in model_groups(frame):
             acc, loc = summarize(g["accuracy_test"]), summarize(local_energy(g))
             if not (acc.n and _positive(loc.mean)):
                 continue
-            colour = _colour(key, g.iloc[0], k)
-            ax.plot(loc.mean, acc.mean, marker=_MARKERS.get(str(g.iloc[0].get("family")), "D"),
-                    fillstyle=fills[r % len(fills)], color=colour, ms=10, ls="")
-            ax.annotate(f"{group_name(key, frame)} ({'AB'[r] if r < 2 else r})", (loc.mean, acc.mean),
-                        textcoords="offset points", xytext=(7, 5), fontsize=9, color=colour)
+            name = group_name(key, frame)
+            colour, marker = style.setdefault(name, (_colour(key, g.iloc[0], len(style)),
+                                                     _MARKERS.get(str(g.iloc[0].get("family")), "D")))
+            ax.plot(loc.mean, acc.mean, marker=marker, fillstyle=fills[r % len(fills)], color=colour, ms=10, ls="")
+            points.setdefault(name, []).append((loc.mean, acc.mean))
             allx.append(loc.mean)
-            drew = True
-    if not drew:
+    if not allx:
         return None
+    for name, pts in points.items():
+        if len(pts) > 1:
+            ax.plot(*zip(*pts), color=style[name][0], lw=0.8, alpha=0.35, zorder=1)
     ax.set_xscale("log")
-    ax.set_xlim(min(allx) / 4, max(allx) * 20)
+    ax.set_xlim(min(allx) / 4, max(allx) * 4)
     ax.set_xlabel("local energy of fit + predict [J], log scale")
     ax.set_ylabel("test accuracy")
     ax.grid(True, alpha=0.3)
-    names = list(frames)
-    handles = [_line2d([], [], marker="o", ls="", color="#444444",
-                                       fillstyle=fills[i % len(fills)], label=f"{'AB'[i] if i < 2 else i}: {n}")
-               for i, n in enumerate(names)]
-    ax.legend(handles=handles, fontsize=9, loc="lower right")
+    runs = [_line2d([], [], marker="o", ls="", color="#444444", fillstyle=fills[i % len(fills)],
+                    label=f"run {'AB'[i] if i < 2 else i}: {n}") for i, n in enumerate(frames)]
+    models = [_line2d([], [], marker=m, ls="", color=c, ms=8, label=name) for name, (c, m) in style.items()]
+    ax.legend(handles=runs + models, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              title="marker fill: run; colour and shape: model", title_fontsize=8)
     ax.set_title("Test accuracy vs local energy, both runs (mean across seeds)", fontsize=10)
     return to_svg(fig)
 

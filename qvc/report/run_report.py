@@ -32,6 +32,7 @@ from qvc.report.columns import (
 from qvc.report.components import components_sentence
 from qvc.report.document import Cell, Code, Document, Figure, KeyValues, Section, Table
 from qvc.report.groups import attributed_energy, group_name, local_energy, model_groups, pair_groups, scoped_energy
+from qvc.report.ibm_reuse import reuse_notes
 from qvc.report.shot_training import shot_training_blocks
 
 LABEL_MEANINGS = {
@@ -560,6 +561,7 @@ def _ibm(frame: pd.DataFrame, meta: dict) -> list:
                             "each job counted once, by the run that submitted it; the energy uses the "
                             "execution spans where the results carry them. Fake backends run in local testing mode "
                             "on Aer and report no QPU time."),
+        *reuse_notes(rows_),  # jobs read back from the job store (qvc/report/ibm_reuse.py)
     ]
 
 

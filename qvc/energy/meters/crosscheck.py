@@ -55,6 +55,11 @@ def crosscheck(
     ci = carbon_intensity(country)
     a3 = _alpha3(country)
     meter = meter or EnergyMeter()
+    # CodeCarbon logs INFO/WARNING lines while it initialises, before its log_level applies: quiet
+    # its logger first (errors still show) so that only qvc's table reaches the console
+    import logging
+
+    logging.getLogger("codecarbon").setLevel(logging.ERROR)
     tracker = OfflineEmissionsTracker(
         country_iso_code=a3, measure_power_secs=1, save_to_file=False, log_level="error",
     )

@@ -32,6 +32,19 @@ def _measured(handle: WindowHandle) -> Measurement:
     return handle.result
 
 
+def _check_takes_state(fn: Callable[..., Any]) -> None:
+    """Refuse, in one line, a ``fn`` that cannot be called as ``fn(state)`` (a ``lambda: ...``)."""
+    import inspect
+
+    try:
+        inspect.signature(fn).bind(None)
+    except TypeError:
+        raise TypeError("measure_repeated calls fn(state) with state = setup() (None without setup): give a "
+                        "function of one argument, e.g. lambda _: ...") from None
+    except ValueError:  # no signature (some builtins): let the call decide
+        return
+
+
 def measure_repeated(
     meter: EnergyMeter,
     name: str,
@@ -78,6 +91,7 @@ def measure_repeated(
         raise ValueError(f"min_duration_s must be >= 0 (got {min_duration_s})")
     if max_repeats < 1 or batches < 1:
         raise ValueError("max_repeats and batches must be >= 1")
+    _check_takes_state(fn)
     state = setup() if setup else None
     with meter.window(name) as w:
         value = fn(state)
