@@ -304,13 +304,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _confirm_hardware_training(spec, args.confirm_qpu)
     _check_qpu_budget(spec, args.confirm_qpu)
     result = run_experiment(spec, progress=progress)
+    verdict = _verdict(result.run_dir)
     if args.json:
         rows = [{k: _json_safe(v) for k, v in r.items()} for r in result.rows]
-        print(json.dumps({"run_dir": str(Path(result.run_dir).resolve()), "rows": rows}))
+        print(json.dumps({"run_dir": str(Path(result.run_dir).resolve()), "rows": rows, "verdict": verdict}))
     else:
         print(summary_table(result.rows))
+        if verdict:
+            print("\nIn short:")
+            for sentence in verdict:
+                print(f"- {sentence}")
         print(f"\nrun folder: {Path(result.run_dir).resolve()}")
     return 0
+
+
+def _verdict(run_dir) -> list[str]:
+    """The report's one-sentence verdicts ("In short") of a finished run folder."""
+    from qvc.report import build_run_report, load_run
+
+    run = load_run(run_dir)
+    if run.results is None or run.results.empty:
+        return []
+    return list(build_run_report(run.results, run.metadata).summary)
 
 
 def _confirm_hardware_training(spec, confirmed: bool) -> None:
@@ -634,8 +649,9 @@ def _cmd_devices(args: argparse.Namespace) -> int:
             print(f"  {key:{kw}s} {_fmt(p.typical):>9s}  [{_fmt(p.low)} .. {_fmt(p.high)}]")
             source(p.source)
         if d.fake_backend:
+            note = f"; {d.target_errors_note}" if d.target_errors_note else ""
             print(f"  {'gate and readout errors':{kw}s} {'':>9s}  per physical qubit")
-            source(f"{d.fake_backend} Target")
+            source(f"{d.fake_backend} Target{note}")
         print(f"  {'max_circuits_per_job':{kw}s} {d.max_circuits.value:>9d}")
         source(d.max_circuits.source)
         if d.max_executions is not None:

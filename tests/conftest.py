@@ -18,9 +18,9 @@ def out_dir(tmp_path):
 
 @pytest.fixture(scope="session")
 def iris_run(tmp_path_factory):
-    """A real run folder for the report tests: iris, svm + qsvc + mlp, seeds 1 and 2."""
+    """A real run folder for the report tests: iris, svm + qsvc + mlp, seeds 1, 2 and 3."""
     from qvc.experiment import ExperimentSpec, run_experiment
 
     out = tmp_path_factory.mktemp("runs")
-    spec = ExperimentSpec("iris", models=("svm", "qsvc", "mlp"), seeds=(1, 2), out_dir=str(out))
+    spec = ExperimentSpec("iris", models=("svm", "qsvc", "mlp"), seeds=(1, 2, 3), out_dir=str(out))
     return run_experiment(spec, progress=None).run_dir

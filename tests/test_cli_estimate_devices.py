@@ -142,3 +142,7 @@ def test_devices_text_lists_sources(capsys):
     assert main(["devices"]) == 0
     out = capsys.readouterr().out
     assert "ionq_forte" in out and "unverified" in out and "FakeTorino" in out
+    for name, cls in (("ibm_heron_r2", "FakeFez"), ("ibm_heron_r2_marrakesh", "FakeMarrakesh"),
+                      ("ibm_heron_r2_kingston", "FakeKingston"), ("ibm_nighthawk", "FakeNighthawk")):
+        assert f"{name}: IBM" in out and f"{cls} Target" in out
+    assert "156 qubits" in out and "120 qubits" in out and "placeholders" in out

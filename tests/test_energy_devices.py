@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import pytest
 
 from qvc.cli import main
 from qvc.energy.devices import COMPONENTS, PRESET_FILE, get_device, list_devices, load_device_file
+from qvc.energy.targets import SNAPSHOT_CLASSES
 from qvc.errors import QvcUsageError
 
-REQUIRED_PRESETS = {"ibm_heron", "ibm_eagle", "google_sycamore", "ionq_forte", "quantinuum_h2", "neutral_atom"}
+REQUIRED_PRESETS = {"ibm_heron", "ibm_eagle", "google_sycamore", "ionq_forte", "quantinuum_h2", "neutral_atom",
+                    "ibm_heron_r2", "ibm_heron_r2_marrakesh", "ibm_heron_r2_kingston", "ibm_nighthawk"}
+#: Presets on qiskit-ibm-runtime fake backends added for issue 25: preset -> (class, family, revision, qubits).
+NEW_IBM = {
+    "ibm_heron_r2": ("FakeFez", "Heron", "2", 156),
+    "ibm_heron_r2_marrakesh": ("FakeMarrakesh", "Heron", "2", 156),
+    "ibm_heron_r2_kingston": ("FakeKingston", "Heron", "2", 156),
+    "ibm_nighthawk": ("FakeNighthawk", "Nighthawk", "1", 120),
+}
 
 MINIMAL = """
 [devices.mine]
@@ -179,7 +189,7 @@ def test_preset_file_ships_in_package():
     assert PRESET_FILE.name == "devices.toml" and PRESET_FILE.is_file()
 
 
-@pytest.mark.parametrize("cls", ["FakeTorino", "FakeSherbrooke"])
+@pytest.mark.parametrize("cls", SNAPSHOT_CLASSES)
 def test_target_snapshot_equals_the_fake_backend(cls):
     """The committed Target snapshot (qvc/energy/targets.py) is the installed fake backend's Target."""
     import qiskit_ibm_runtime
@@ -193,7 +203,10 @@ def test_target_snapshot_equals_the_fake_backend(cls):
     if recorded != qiskit_ibm_runtime.__version__:
         pytest.skip(f"snapshot from qiskit-ibm-runtime {recorded}, installed {qiskit_ibm_runtime.__version__}: "
                     f"regenerate with python -m qvc.energy.targets {cls}")
-    real, snap = getattr(fake_provider, cls)().target, snapshot_target(cls)
+    with warnings.catch_warnings():  # FakeNighthawk: "not intended to represent typical ... error values"
+        warnings.simplefilter("ignore", UserWarning)
+        real = getattr(fake_provider, cls)().target
+    snap = snapshot_target(cls)
     assert set(real.operation_names) == set(snap.operation_names)
     assert (real.num_qubits, real.dt) == (snap.num_qubits, snap.dt)
     for name in real.operation_names:
@@ -256,3 +269,61 @@ assert not heavy, heavy
     assert out.returncode == 0, out.stderr[-2000:]
     assert "unknown device 'nosuch'" in out.stderr and "missing.toml" in out.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", sorted(NEW_IBM))
+def test_heron_r2_and_nighthawk_presets_read_their_fake_backend(name):
+    """Each new IBM preset names the fake backend of its processor generation and prices a circuit."""
+    from qiskit_ibm_runtime import fake_provider
+
+    from qvc.energy.hardware import estimate_circuit
+    from qvc.quantum.circuits import feature_map, kernel_template
+
+    cls, family, revision, qubits = NEW_IBM[name]
+    d = get_device(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        backend = getattr(fake_provider, cls)()
+    conf = backend.configuration()
+    assert d.fake_backend == cls and d.timing == "target"
+    assert conf.processor_type == {"family": family, "revision": revision}
+    assert d.num_qubits == backend.num_qubits == qubits
+    assert d.timing_params["rep_delay_s"].typical == conf.default_rep_delay
+    assert set(d.basis_gates) == {"cz", "id", "measure", "reset", "rz", "sx", "x"}  # measure_2 is no gate
+    # the power budget is ibm_heron's (Heron r1), component by component, and says so
+    heron = get_device("ibm_heron")
+    assert set(d.power) == set(heron.power)
+    for comp, c in d.power.items():
+        for key in ("static_w", "per_qubit_w", "idle_fraction"):
+            mine, r1 = getattr(c, key), getattr(heron.power[comp], key)
+            assert (mine.low, mine.typical, mine.high) == (r1.low, r1.typical, r1.high), (comp, key)
+            assert mine.verified == r1.verified, (comp, key)
+            if key != "per_qubit_w" or comp == "control":
+                assert "ibm_heron reused" in mine.source, (comp, key)
+    assert d.attributional_power_w() == pytest.approx(1.4 * (11600 + 15 * qubits + 300 + 2000), rel=1e-12)
+    out = estimate_circuit(kernel_template(feature_map(3, 1, "linear")), d, shots=1000, circuits=10)
+    assert out["timing"] == "target" and out["jobs"] == 1 and "cz" in out["gate_counts"]
+    assert 0.5 < out["esp"] < 1.0
+    total = out["energy_j"]["total"]
+    assert 0 < total["low"] < total["median"] < total["high"]
+    assert out["qpu_seconds"]["typical"] == pytest.approx(
+        3.0 + 10 * 1000 * (out["duration_s"] + 250e-6), rel=1e-9)  # per-job overhead + shots, no per-circuit term
+
+
+def test_nighthawk_errors_are_flagged_as_placeholders():
+    from qvc.energy.hardware import estimate_circuit
+    from qvc.quantum.circuits import feature_map, kernel_template
+
+    d = get_device("ibm_nighthawk")
+    assert d.target_errors_note.startswith("unverified")
+    assert "not intended to represent typical nighthawk error values" in d.sources["gate_errors"]
+    assert "placeholders" in d.to_dict()["error_params"]["source"]
+    out = estimate_circuit(kernel_template(feature_map(2, 1, "linear")), d, shots=100)
+    assert "placeholders" in out["esp_method"]
+    assert get_device("ibm_heron_r2").target_errors_note == ""
+
+
+def test_target_errors_note_needs_a_fake_backend(tmp_path):
+    text = MINIMAL.format(rep=GOOD_REP).replace('platform = ', 'target_errors_note = "x"\nplatform = ')
+    with pytest.raises(QvcUsageError, match="target_errors_note: expected fake_backend as well"):
+        load_device_file(_write(tmp_path, text))

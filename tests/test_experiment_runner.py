@@ -36,13 +36,30 @@ def test_run_writes_folder_with_labelled_rows(out_dir):
 
 
 def test_cli_json_prints_one_object(out_dir, capsys):
-    code = main(["run", "moons", "--models", "svm,mlp", "--seeds", "1,2", "--json",
+    code = main(["run", "moons", "--models", "svm,mlp", "--seeds", "1,2,3", "--json",
                  "--out", str(out_dir)])
     assert code == 0
     out = capsys.readouterr().out
     payload = json.loads(out)
-    assert len(payload["rows"]) == 4 and Path(payload["run_dir"]).is_dir()
-    assert {r["seed"] for r in payload["rows"]} == {1, 2}
+    assert len(payload["rows"]) == 6 and Path(payload["run_dir"]).is_dir()
+    assert {r["seed"] for r in payload["rows"]} == {1, 2, 3}
+    assert payload["verdict"] == []  # svm and mlp are no pair: no verdict sentence (see the next test)
+
+
+def test_two_seeds_are_refused_for_a_comparison(out_dir, capsys):
+    """Issue 24: two seeds give the corrected test one degree of freedom; one seed is a quick look."""
+    assert main(["run", "moons", "--models", "svm,qsvc", "--seeds", "1,2", "--out", str(out_dir)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "too few for the accuracy comparison" in err
+    assert not any(out_dir.iterdir()) if out_dir.exists() else True
+    assert main(["run", "moons", "--models", "svm,qsvc", "--seeds", "1", "--samples", "40", "--no-tune",
+                 "--out", str(out_dir), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "In short:" in printed and "not tested: fewer than 3 seeds" in printed
+    assert main(["run", "moons", "--models", "svm,qsvc", "--seeds", "1,2,3", "--samples", "40", "--no-tune",
+                 "--out", str(out_dir), "--json"]) == 0
+    verdict = json.loads(capsys.readouterr().out)["verdict"]
+    assert len(verdict) == 1 and len(verdict[0].split()) <= 40 and "both sides" in verdict[0]
 
 
 @pytest.mark.parametrize(

@@ -69,12 +69,13 @@ def test_help_has_no_stale_literal_defaults():
         default = SPEC_DEFAULTS.get(name)
         if isinstance(default, (int, float)) and not isinstance(default, bool) and "(default" in opt.help:
             assert "{default}" in opt.help, f"{name}: write the default as {{default}}, not a literal"
-    assert "(default 42,43,44)" in help_text("seeds") and "(default 0.02)" in help_text("shots_tolerance")
+    assert "(default 42,43,44,45,46,47,48,49,50,51)" in help_text("seeds")
+    assert "(default 0.02)" in help_text("shots_tolerance")
 
 
 def test_default_command_line_gives_the_default_spec():
     args = build_parser().parse_args(["run", "iris"])
-    assert args.seeds == SPEC_DEFAULTS["seeds"] == (42, 43, 44)  # the preflight checks the seeds that run
+    assert args.seeds == SPEC_DEFAULTS["seeds"] == tuple(range(42, 52))  # the preflight checks the seeds that run
     assert _spec_from_args(args) == ExperimentSpec("iris")
 
 

@@ -308,4 +308,4 @@ def test_runner_tunes_on_the_training_split_and_records_the_search(tmp_path, mon
     assert {s["model"] for s in searches} == {"svm", "qsvc"}
     assert all(len(s["candidates"]) == 4 for s in searches)
     report = (res.run_dir / "report.md").read_text()
-    assert "At matched accuracy" in report and "Pareto front" in report
+    assert "at the target accuracy" in report and "Pareto front" in report

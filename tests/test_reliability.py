@@ -319,7 +319,7 @@ def test_full_disk_on_a_real_size_limited_tmpfs(tmp_path, capsys):
         pytest.skip("cannot mount a size-limited tmpfs here (needs root and mount)")
     try:
         (disk / "filler").write_bytes(b"\0" * (1024 * 1024 - 96 * 1024))  # leave ~96 KiB
-        code = main(["run", "iris", "--models", "svm", "--out", str(disk), "--quiet"])
+        code = main(["run", "iris", "--models", "svm", "--seeds", "42,43,44", "--out", str(disk), "--quiet"])
         err = capsys.readouterr().err
         assert code == 2
         _one_line(err, "No space left on device")

@@ -79,8 +79,16 @@ def test_report_numbers_match_results(iris_run):
         assert f"{acc:.3g}" in md
     q = frame[frame["model"] == "qsvc"]
     c = frame[frame["model"] == "svm"]
-    ratio = (q["fit_energy_j"] + q["predict_energy_j"]).mean() / (c["fit_energy_j"] + c["predict_energy_j"]).mean()
-    assert f"{ratio:.3g}×" in md
+    # the ratio is the geometric mean of the per-seed ratios, search + fit + predict on both sides
+    from scipy.stats import gmean
+
+    from qvc.report.frontier import ratio_text
+
+    def total(g):
+        return (g["tune_energy_j"].fillna(0) + g["fit_energy_j"] + g["predict_energy_j"]).to_numpy()
+
+    assert (q["seed"].to_numpy() == c["seed"].to_numpy()).all()
+    assert f"{ratio_text(gmean(total(q) / total(c)))} the energy of svm simulated locally" in md
     assert "(estimated)" in md and "(modelled)" in md
     assert "mlp has no quantum partner" in md
 
@@ -212,7 +220,8 @@ def test_index_lists_runs_and_damaged_ones(iris_run, tmp_path, capsys):
     page = (root / "index.html").read_text()
     assert f'href="{iris_run.name}/report.html"' in page
     assert "iris-broken" in page and "unreadable" in page
-    assert "svm 0.99" in page  # mean test accuracy of svm over seeds 1 and 2
+    svm_acc = load_results(iris_run).query("model == 'svm'")["accuracy_test"].mean()
+    assert f"svm {svm_acc:.2f}" in page  # mean test accuracy of svm over the run's seeds
     # a sweep folder is listed as a sweep with its progress and a link to its report, not "unreadable"
     sweep = root / "iris-sweep"
     sweep.mkdir()
@@ -292,18 +301,16 @@ def test_load_results_types_new_columns(rich_run):
 def test_optional_columns_rendered(rich_run):
     md_path, html_path = write_report(rich_run)
     md, page = md_path.read_text(), html_path.read_text()
-    # carbon next to joules, hardware interval, attribution mode
-    assert "local carbon, fit + predict [gCO2e]" in md
-    assert "projected hardware carbon on ibm_heron [gCO2e]" in md
-    assert "interval 5e+06 to 2e+07" in md
+    # the hardware energy with the cost model's interval; no ratio across attribution modes: the
+    # classical rows carry no attributed energy, so the hardware ratio is not quoted
+    assert "| 1e+07; cost model 5e+06 to 2e+07" in md
+    assert "not quoted: the classical side is not attributed like the hardware" in md
     assert "attributional" in md
-    # hardware/classical ratio and its model interval: 1e7 / 0.25 = 4e7
-    assert "4.00e+07×" in md and "model interval 2.00e+07× to 8.00e+07×" in md
     # components stacked bar present (a third figure), Landauer orders above floor: log10(1e7/1e-15)
     assert page.count("<svg") >= 3 and "No breakdown by component" not in md
     assert "| 22.0 |" in md
-    # three seeds: confidence intervals and the significance note
-    assert "paired t-test over 3 seeds" in md
+    # three seeds: the corrected test, with its interval and the detectable difference
+    assert "3 seeds; Holm-adjusted p" in md and "90 % CI" in md
     assert "(measured)" in md and "(modelled)" in md
     assert "carbon" in md and "world average" in md  # unknown metadata is shown, not dropped
 
@@ -324,10 +331,27 @@ def test_labels_never_invented(rich_run):
     assert "*(unlabelled)*" in md or "measured + unlabelled" in md
 
 
+def test_hardware_ratio_pairs_the_same_attribution_and_carbon_follows_energy(rich_run):
+    """Issue 24: with the classical side attributed like the hardware, the ratio is quoted, with the
+    cost model's interval, and the carbon row divides like by like (its ratio is the energy ratio)."""
+    frame = load_results(rich_run)
+    frame["local_attribution"] = "attributional"
+    frame["local_pue"] = 1.4
+    frame["fit_energy_attributed_j"] = np.where(frame["model"] == "svm", 0.2, 28.0)
+    frame["predict_energy_attributed_j"] = np.where(frame["model"] == "svm", 0.05, 7.0)
+    frame["carbon_intensity_g_per_kwh"] = 475.0
+    md = render_markdown(build_run_report(frame, {"run_id": "x"}))
+    # 1e7 / (0.2 + 0.05) = 4e7 on every seed; the cost model's interval 5e6..2e7 around 1e7
+    assert ("4e+07× (the same on all 3 seeds); cost model 2e+07× to 8e+07× quantum on hardware / classical local "
+            "(attributional both sides, PUE 1.4 on both") in md
+    carbon = next(line for line in md.splitlines() if line.startswith("| projected hardware carbon"))
+    assert "4e+07×" in carbon and "475 gCO2e/kWh on both" in carbon
+
+
 def test_single_seed_says_significance_not_judged(tmp_path):
     rows = [r for r in _rich_rows() if r["seed"] == 1]
     md = render_markdown(build_run_report(pd.DataFrame(rows), {"run_id": "one"}))
-    assert "one seed only" in md
+    assert "not tested: fewer than 3 seeds" in md
     assert "No breakdown by component" not in md
 
 
@@ -375,15 +399,15 @@ def test_sweep_figure_when_qubits_vary(tmp_path):
 
 
 def test_committed_example_renders(tmp_path):
-    """reports/example/ holds a real run (both pairs and the frontier, seeds 42-44) that `qvc report` can rebuild."""
+    """reports/example/ holds a real run (both pairs, the frontier, the default seeds) that `qvc report` rebuilds."""
     from qvc.models.registry import MODEL_NAMES
 
     example = Path(__file__).resolve().parents[1] / "reports" / "example"
     frame = load_results(example)
     assert sorted(set(frame["model"])) == sorted(MODEL_NAMES)
-    assert set(frame["seed"]) == {42, 43, 44}
+    assert set(frame["seed"]) == set(range(42, 52))
     assert frame["tuned"].all() and frame["above_majority"].all()
-    assert "the least-energy classical model that does as well is" in (example / "report.md").read_text()
+    assert "the least-energy classical model shown" in (example / "report.md").read_text()
     assert set(frame["fit_energy_method"]) <= {"measured", "estimated"}
     assert set(frame.loc[frame["family"] == "quantum", "hw_energy_method"]) <= {"modelled", "hardware-reported"}
     copy = tmp_path / "example"
@@ -417,3 +441,49 @@ def test_a_pair_at_chance_quotes_no_ratio_in_the_headline_table():
     headline = md.split("## Headline")[1].split("\n## ")[0]
     assert "not quoted: qsvc at chance" in headline
     assert "quantum simulated / classical" not in headline
+
+
+def test_every_ratio_the_report_prints_names_one_mode_for_both_sides(iris_run):
+    """Issue 24: each energy ratio pairs the same attribution on both sides and says which (local:
+    both marginal; hardware: the hardware's mode, with the classical side attributed alike)."""
+    import re
+
+    md = (iris_run / "report.md").read_text().split("## Method", 1)[0]
+    ratio = re.compile(r"\d×")
+    lines = [line for line in md.splitlines() if ratio.search(line) and "mitigation (shots ×)" not in line]
+    assert lines, "the report quotes ratios"
+    for line in lines:
+        assert "both sides" in line or "marginal" in line, line
+        assert "modes differ" not in line and "not matched" not in line, line
+
+
+def test_component_chart_and_headline_quote_the_same_statistic():
+    """The bars add up to hw_energy_j, the Monte Carlo median the headline quotes, not to the typical total."""
+    from qvc.report import plots
+    from qvc.report.components import STATISTIC, headline_components
+
+    rows = _rich_rows()
+    for r in rows:
+        if r["model"] == "qsvc":  # components add up to the typical total, 20 % below the median
+            r["hw_energy_typical_j"] = r["hw_energy_j"] / 1.2
+            for c, share in (("cryogenics", 0.6), ("control", 0.3), ("servers", 0.1)):
+                r[f"hw_energy_{c}_j"] = share * r["hw_energy_typical_j"]
+    frame = pd.DataFrame(rows)
+    parts, how = headline_components(frame)
+    q = frame["model"] == "qsvc"
+    assert how == "scaled"
+    assert np.allclose(parts[q].sum(axis=1), frame.loc[q, "hw_energy_j"], rtol=1e-12)
+    assert np.allclose(parts.loc[q, "cryogenics"], 0.6 * frame.loc[q, "hw_energy_j"], rtol=1e-12)
+    md = render_markdown(build_run_report(frame, {"run_id": "x"}))
+    headline = md.split("## Headline")[1].split("\n## ")[0]
+    assert "projected hardware energy on ibm_heron, fit + predict (not tuned), each seed's Monte Carlo median [J]" \
+        in headline
+    comp = md.split("## Hardware energy by component")[1].split("\n## ")[0]
+    assert f"the {STATISTIC}" in comp and "by +20% (median / typical - 1)" in comp
+    svg = plots.hardware_components(frame)
+    assert "headline" in svg and "typical parameter values" in svg
+    # an older run folder (no typical column): the components already add up to hw_energy_j, shown as recorded
+    old = frame.drop(columns=["hw_energy_typical_j"])
+    parts_old, how_old = headline_components(old)
+    assert how_old == "recorded" and parts_old.loc[q, "cryogenics"].equals(old.loc[q, "hw_energy_cryogenics_j"])
+    assert "recorded" in plots.hardware_components(old)

@@ -46,7 +46,7 @@ _LAYERED_OPTIONAL = ("reset_s", "layer_overhead_s")
 #: infidelity of 1q and 2q gates and readout assignment error, for the ESP and mitigation overhead.
 ERROR_KEYS = ("gate_1q_error", "gate_2q_error", "readout_error")
 _KNOWN_KEYS = {*ERROR_KEYS,
-    "description", "platform", "fake_backend", "num_qubits", "basis_gates", "basis_gates_source",
+    "description", "platform", "fake_backend", "target_errors_note", "num_qubits", "basis_gates", "basis_gates_source",
     "coupling", "coupling_source", "parallel_gates", "max_circuits_per_job",
     "max_executions_per_job", "pue", "power", *_TIMING_REQUIRED, *_LAYERED_REQUIRED,
     *_LAYERED_OPTIONAL,
@@ -54,7 +54,7 @@ _KNOWN_KEYS = {*ERROR_KEYS,
 _COMPONENT_KEYS = {"static_w", "per_qubit_w", "idle_fraction"}
 _PARAM_KEYS = {"low", "typical", "high", "source"}
 #: Target operations that are not gates a circuit is translated to.
-_NOT_GATES = {"for_loop", "if_else", "switch_case", "while_loop", "delay"}
+_NOT_GATES = {"for_loop", "if_else", "switch_case", "while_loop", "delay", "measure_2", "reset_2"}
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,9 @@ class DevicePreset:
         Batching rules: circuits, and circuits x shots, per job (``max_executions`` may be None).
     origin : str
         The file the preset was read from.
+    target_errors_note : str
+        A fake-backend device whose Target errors are not representative says so here (it is
+        added to the source of its gate errors, hence of its ESP and mitigation overheads).
     """
 
     name: str
@@ -155,6 +158,7 @@ class DevicePreset:
     parallel_gates: bool = True
     origin: str = ""
     error_params: dict[str, Param] = field(default_factory=dict)
+    target_errors_note: str = ""
 
     # -- typical values under short names (used by the runner, CLI and IBM calibration) --
     @property
@@ -281,6 +285,8 @@ class DevicePreset:
             out[k] = p.source
         if self.fake_backend:
             out["gate_durations"] = out["gate_errors"] = self.target_source
+            if self.target_errors_note:
+                out["gate_errors"] = f"{self.target_source}; {self.target_errors_note}"
         else:
             out["num_qubits"] = self._fixed_qubits().source
             out["basis_gates"] = self.basis_gates_source
@@ -327,7 +333,8 @@ class DevicePreset:
         if self.error_params:
             d["error_params"] = {k: p.to_dict() for k, p in self.error_params.items()}
         elif self.fake_backend:
-            d["error_params"] = {"source": f"{self.fake_backend} Target, per operation and physical qubit"}
+            d["error_params"] = {"source": f"{self.fake_backend} Target, per operation and physical qubit"
+                                 + (f"; {self.target_errors_note}" if self.target_errors_note else "")}
         d["max_circuits_per_job"] = self.max_circuits.to_dict()
         d["max_executions_per_job"] = None if self.max_executions is None else self.max_executions.to_dict()
         d["power"] = {k: c.to_dict() for k, c in self.power.items()}
@@ -433,6 +440,8 @@ def _parse_device(ctx: _Ctx, name: str, raw: object) -> DevicePreset:
     fake = raw.get("fake_backend")
     if fake is not None and (not isinstance(fake, str) or not fake.strip()):
         raise ctx.fail("fake_backend", "the name of a qiskit_ibm_runtime.fake_provider class", fake)
+    if fake is None and "target_errors_note" in raw:
+        raise ctx.fail("target_errors_note", "fake_backend as well (the note qualifies its Target's errors)")
     timing = {k: _param(ctx, k, raw[k]) for k in _TIMING_REQUIRED}
     kwargs: dict = {}
     if fake is not None and any(k in raw for k in ERROR_KEYS):
@@ -522,6 +531,7 @@ def _parse_device(ctx: _Ctx, name: str, raw: object) -> DevicePreset:
         power=power,
         pue=pue,
         max_circuits=_fixed(ctx, "max_circuits_per_job", raw["max_circuits_per_job"]),
+        target_errors_note=_text(ctx, raw, "target_errors_note", required=False),
         max_executions=(
             _fixed(ctx, "max_executions_per_job", raw["max_executions_per_job"])
             if "max_executions_per_job" in raw else None

@@ -908,6 +908,7 @@ def estimate_circuit(
                        + (f"{device.fake_backend} Target errors on physical qubits "
                           f"{list(timing.physical_qubits)} (transpiled optimization_level=1, "
                           "seed_transpiler=0; rz and delays error-free, resets not counted)"
+                          + (f"; {device.target_errors_note}" if device.target_errors_note else "")
                           if device.timing == "target" else "the preset's typical error rates")),
         "jobs": cost.jobs,
         "gate_counts": timing.gate_counts,

@@ -19,9 +19,10 @@ keeps the test predictions within ``tolerance`` of the exact model's:
   the exact model's test predictions on at most ``tolerance`` of them on average
   over :data:`REPEATS` seeded draws.
 * **vqc**: the trained weights' class probabilities of the test samples are drawn
-  with that many shots; the same disagreement rule. Training under shot noise
-  (COBYLA on a noisy loss) is not re-simulated: the count prices the training
-  circuits too, which is a lower bound for what training would need.
+  with that many shots; the same disagreement rule. The rule does not re-simulate
+  training (COBYLA on a noisy loss); the count prices the training circuits too, and
+  :mod:`qvc.experiment.shottraining` trains the model again at that count where it is
+  affordable (the row's ``shot_training`` says what was done).
 
 Fidelity-kernel entries concentrate like ``2**-n``, so the count grows with the
 qubits; above ``cap`` the run is declared infeasible rather than priced.
@@ -112,8 +113,8 @@ def _ladder(cap: int):
 
 def _rule(kind: str, tolerance: float, cap: int, entry: str = "") -> str:
     what = {"kernel": "SVM refitted on a shot-noisy Gram matrix, predicting from a shot-noisy test kernel",
-            "probabilities": "trained weights' test class probabilities drawn with the shots (training not "
-                   "re-simulated)"}[kind]
+            "probabilities": "trained weights' test class probabilities drawn with the shots (training under "
+                   "shot noise: see shot_training)"}[kind]
     return (f"{entry}smallest shots on the ladder {LADDER_START}, {2 * LADDER_START}, ... <= {cap} whose "
             f"mean share of test predictions differing from the exact model over {REPEATS} seeded draws "
             f"is <= {tolerance:g} ({what})")

@@ -21,6 +21,7 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from qvc import _progress as progress
 from qvc._io import write_json
+from qvc.analysis.stats import declaration
 from qvc.data import PreparedData, prepare_dataset
 from qvc.energy.carbon import CarbonIntensity
 from qvc.energy.devices import DevicePreset, circuit_fidelity, device_for_backend
@@ -29,6 +30,7 @@ from qvc.energy.host import HostPreset, get_host
 from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, measure_repeated
 from qvc.errors import IbmJobsPending, QvcUsageError
 from qvc.experiment.autoshots import auto_shots_for
+from qvc.experiment.shottraining import shot_trained
 from qvc.experiment.spec import ExperimentSpec
 from qvc.models.registry import PAIRS, QUANTUM_MODELS, BuiltModel, ModelConfig, build_model, get_model
 from qvc.quantum.ledger import LedgerEntry
@@ -43,6 +45,7 @@ from qvc.record.results import (
     ibm_columns,
     local_attribution_columns,
     per_prediction_columns,
+    shot_training_columns,
     simulator_columns,
     write_results,
 )
@@ -215,6 +218,7 @@ def run_experiment(
     ('svm', 'estimated')
     """
     spec.validate()
+    check_seeds_for_comparison(spec)
     say = progress or (lambda _msg: None)
     ctx = RunContext.for_spec(spec, meter=meter)
     if ctx.device_note:
@@ -235,6 +239,7 @@ def run_experiment(
     ctx = replace(ctx, run_id=run_dir.name)
     meta = md.run_metadata(run_dir.name, ctx.spec, meter=ctx.meter.describe(), carbon=ctx.carbon, device=ctx.device,
                            device_note=ctx.device_note, host=ctx.host, datasets=datasets)
+    meta["statistics"] = declaration(spec.equivalence_margin, spec.target_accuracy)
     ibm_scope = _IbmScope(spec, run_dir, say) if spec.execution_mode.is_ibm else None
     if ibm_scope is not None:
         meta["ibm"] = ibm_scope.describe
@@ -356,10 +361,13 @@ def _run_steps(
             write_results(rows, run_dir / "results.csv")
             if tuning_log:
                 write_json({"schema_version": SCHEMA_VERSION, "searches": tuning_log}, run_dir / TUNING)
+            shot = row.get("accuracy_test_shot_trained", np.nan)
             eta.done(name, time.perf_counter() - t0)
             say(
                 f"[{step}/{total}] {name}: test accuracy {row['accuracy_test']:.3f} "
-                f"({time.perf_counter() - t0:.1f} s)"
+                + (f"(trained under shot noise at {int(row['shot_trained_shots'])} shots: {shot:.3f}) "
+                   if isinstance(shot, float) and np.isfinite(shot) else "")
+                + f"({time.perf_counter() - t0:.1f} s)"
             )
             say(eta.line())
 
@@ -601,6 +609,8 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
             row.update(hardware_columns(cost, carbon))
         row.update(ibm_columns(est, cost, remember=remember_usage))
         row.update(simulator_columns(est))
+        row.update(shot_training_columns(shot_trained(  # outside the meter windows, like auto shots
+            est, data.X_train, data.y_train, data.X_test, data.y_test, shots, accuracy=accuracy)))
     else:
         row.update(blank_columns("circuits"))
         row.update(hardware_columns(None))
@@ -612,6 +622,21 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
     if tuning_log is not None and tuned is not None:
         tuning_log.append(_tuning_record(name, seed, tuned, row))
     return row
+
+
+def check_seeds_for_comparison(spec: ExperimentSpec) -> None:
+    """Refuse a seed list too short for the accuracy comparison of a run that compares models.
+
+    One seed is a quick look (the report says nothing is tested); two give the corrected test one
+    degree of freedom, which cannot resolve anything: a usage error naming the fix.
+    """
+    from qvc.analysis.stats import MIN_SEEDS_FOR_TEST
+
+    if 1 < len(spec.seeds) < MIN_SEEDS_FOR_TEST and len(spec.models) > 1:
+        raise QvcUsageError(
+            f"{len(spec.seeds)} seeds are too few for the accuracy comparison (the corrected test needs at least "
+            f"{MIN_SEEDS_FOR_TEST}); give one seed for a quick look without a test, or {MIN_SEEDS_FOR_TEST} or "
+            "more (the default is ten)", key="seeds")
 
 
 def _load_avg() -> float:

@@ -10,8 +10,12 @@ One switch for every quantum model, given as a string:
     as running each circuit with that many shots on an ideal machine.
 ``noisy:<fake backend>``
     qiskit-aer with the noise model of a qiskit-ibm-runtime fake backend, e.g.
-    ``noisy:fake_torino``: each circuit is transpiled to the device once, cut down to
-    the physical qubits it uses, and sampled with the noise model restricted to them.
+    ``noisy:fake_torino``: each circuit is transpiled to the device once and cut down to
+    the physical qubits it uses; each binding's noisy outcome distribution is computed once
+    (Aer density matrix with the noise model restricted to those qubits, then the readout
+    assignment matrices, :class:`NoisyDistribution`) and the shots are drawn from it
+    multinomially, so the cost does not grow with the shots. ``SamplerExecutor(...,
+    per_shot=True)`` samples every shot on Aer's ``SamplerV2`` instead (the reference).
 ``ibm:<backend>[:batch|:session]``
     IBM Quantum through qiskit-ibm-runtime, or a fake backend in local testing mode
     (``ibm:fake_manila``); see :mod:`qvc.quantum.ibm`. The quantum models route this

@@ -176,6 +176,16 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("shots_infeasible", "text", "circuits",
            "why the run was not priced ('' when it was): no shot count up to the cap reproduces the model"),
     Column("device", "text", "circuits", "device preset that priced the ledger"),
+    Column("accuracy_test_shot_trained", "float", "circuits",
+           "VQC: test accuracy when trained and evaluated under shot noise at shot_trained_shots "
+           "(qvc.experiment.shottraining; empty when not re-simulated, see shot_training)"),
+    Column("shot_trained_shots", "int", "circuits", "shots per circuit of that training and evaluation",
+           blank_override=np.nan),
+    Column("shot_trained_circuits_fit", "int", "circuits",
+           "training circuits the shot-noisy optimizer evaluated (compare circuits_fit)", blank_override=np.nan),
+    Column("shot_training", "text", "circuits",
+           "'re-simulated: ...' | 'trained with sampling: ...' | 'not re-simulated: ...; circuits_fit ... "
+           "a lower bound ...' (VQC only)"),
     Column("hw_jobs", "int", "hardware", "jobs the ledger would be split into (fit and predict submitted separately)"),
     Column("hw_qpu_seconds", "float", "hardware", "modelled QPU seconds, fit + predict (Monte Carlo median)"),
     Column("hw_qpu_seconds_low", "float", "hardware",
@@ -325,6 +335,25 @@ def circuit_columns(circuits_fit: int, circuits_predict: int, shots: int | float
     return {"circuits_fit": int(circuits_fit), "circuits_predict": int(circuits_predict),
             "shots": shots, "shots_rule": rule, "shots_tolerance": tolerance,
             "shots_infeasible": infeasible, "device": device}
+
+
+def shot_training_columns(result: Any) -> dict[str, Any]:
+    """The shot-noise training columns of a :class:`qvc.experiment.shottraining.ShotTraining` (or blanks).
+
+    Examples
+    --------
+    >>> shot_training_columns(None)["shot_training"]
+    ''
+    """
+    if result is None:
+        return {k: COLUMNS[k].blank for k in _SHOT_TRAINING}
+    return {"accuracy_test_shot_trained": result.accuracy,
+            "shot_trained_shots": np.nan if result.shots is None else result.shots,
+            "shot_trained_circuits_fit": np.nan if result.circuits_fit is None else result.circuits_fit,
+            "shot_training": result.text}
+
+
+_SHOT_TRAINING = ("accuracy_test_shot_trained", "shot_trained_shots", "shot_trained_circuits_fit", "shot_training")
 
 
 def local_attribution_columns(fit: Measurement, predict: Measurement, host: Any, mode: str,

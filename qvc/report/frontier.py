@@ -1,22 +1,21 @@
-"""The classical frontier: for each quantum model, the least-energy classical model that does as well.
+"""The classical frontier: for each quantum model, the least-energy classical model shown to do as well.
 
-A classical model *matches* a quantum model when its test accuracy is not significantly
-worse: a paired t-test across the seeds both ran (:func:`~qvc.analysis.stats.paired_difference`)
-finds no significant deficit, or the classical mean is at least the quantum mean. With a
-single shared seed no test is possible; then the classical accuracy must be at least the
-quantum one. Among the matching classical models of the run the one with the least local
-energy (fit + predict) is the verdict's rival; its energy ratio is quoted twice, each time
-under one attribution on both sides:
+A classical model *does as well* as a quantum model when, over the seeds both ran (random
+re-splits), its test accuracy is shown **equivalent within the declared margin** or **better**
+(:func:`~qvc.analysis.stats.compare_accuracy`: Nadeau & Bengio's corrected resampled test, TOST for
+equivalence, Holm across the classical models judged against the same quantum model). An
+inconclusive comparison is not evidence of equality: such a model is listed with its minimum
+detectable difference and never named the match. Among those shown, the one with the least local
+energy in scope (search + fit + predict) is the verdict's rival; its energy ratio is quoted twice,
+each time under one attribution on both sides:
 
-* local: the quantum model simulated on this machine vs the classical model, same meter;
-* hardware: the quantum workload priced on the device preset vs the classical model's local
-  energy in the *same* attribution mode (``*_energy_attributed_j`` in ``local_attribution``
-  equal to ``hw_attribution``) when the table has it; otherwise the ratio is quoted with the
-  warning that the two sides are not attributed alike.
+* local: the quantum model simulated on this machine vs the classical model, same meter (marginal, PUE 1);
+* hardware: the quantum workload priced on the device preset (search included) vs the classical
+  model's local energy in the *same* attribution mode and PUE (:func:`~qvc.report.groups.scoped_energy`).
 
 Deployment: training (fit) energy against energy per prediction, and the number of
 predictions after which a model's lower per-prediction energy repays a higher training
-energy (:func:`break_even_predictions`).
+energy (:func:`break_even_predictions`), both sides in the same attribution mode.
 """
 
 from __future__ import annotations
@@ -27,21 +26,39 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from qvc.analysis.stats import CONFIDENCE, paired_difference, summarize
+from qvc.analysis.stats import CONFIDENCE, Comparison, Summary, compare_accuracy, judge_family, log_ci, summarize
 from qvc.report.columns import fmt, labels_of
-from qvc.report.groups import group_name, model_groups
+from qvc.report.groups import attributed_energy, group_name, model_groups, scoped_energy
+
+#: Equivalence margin of runs whose metadata does not record one (before ``--equivalence-margin``).
+DEFAULT_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
 class Match:
-    """One classical model judged against one quantum model."""
+    """One classical model judged against one quantum model.
+
+    ``local_j``: mean local energy, search + fit + predict (the meter's figure); ``attributed_j``: the
+    same scope in the hardware side's attribution mode (NaN when the table lacks it).
+    """
 
     model: str
     accuracy: float
-    matches: bool
-    test_note: str
+    comparison: Comparison
     local_j: float
     attributed_j: float
+    #: Per-seed hardware / classical ratios (search included, both sides in the hardware's mode):
+    #: geometric mean and log-scale interval (n = 0 without hardware figures).
+    hw_ratio: Summary | None = None
+
+    @property
+    def matches(self) -> bool:
+        """Shown equivalent within the margin or better."""
+        return self.comparison.shown_equal_or_better
+
+    @property
+    def test_note(self) -> str:
+        return self.comparison.text()
 
 
 @dataclass(frozen=True)
@@ -56,11 +73,13 @@ class Verdict:
     at_chance : bool
         The quantum model did not beat the majority-class rate on some seed (no ratio quoted).
     cheapest : Match or None
-        The least-energy matching classical model (``None``: none reaches it).
+        The least-energy classical model shown to do as well (``None``: none shown).
     candidates : list of Match
         Every classical model of the run, judged.
     sentence : str
-        The report's first sentence for this quantum model.
+        The report's one-sentence verdict for this quantum model.
+    margin : float
+        The equivalence margin used.
     """
 
     quantum: str
@@ -69,6 +88,7 @@ class Verdict:
     cheapest: Match | None
     candidates: list
     sentence: str
+    margin: float = DEFAULT_MARGIN
 
 
 def break_even_predictions(train_a: float, per_pred_a: float, train_b: float, per_pred_b: float) -> float:
@@ -104,28 +124,14 @@ def _count(n: float) -> str:
     return f"after {n:,.0f} predictions" if n < 1e6 else f"after {n:.2g} predictions"
 
 
-def _by_seed(g: pd.DataFrame, col: str) -> dict[int, float]:
+def _by_seed(g: pd.DataFrame, values: pd.Series | str) -> dict[int, float]:
+    """``{seed: mean}`` of a column (or a per-row Series) over the rows of ``g``."""
+    vals = g[values].astype(float) if isinstance(values, str) else values.astype(float)
     out: dict[int, list[float]] = {}
-    for s, v in zip(g["seed"], g[col].astype(float)):
+    for s, v in zip(g["seed"], vals):
         if pd.notna(s):
             out.setdefault(int(s), []).append(float(v))
     return {s: float(np.mean(v)) for s, v in out.items()}
-
-
-def _local(g: pd.DataFrame) -> pd.Series:
-    pred = g["predict_energy_j"].astype(float) if "predict_energy_j" in g.columns else 0.0
-    return g["fit_energy_j"].astype(float) + pred
-
-
-def _attributed(g: pd.DataFrame, mode: str) -> float:
-    """Mean fit + predict energy in attribution ``mode`` (NaN when the table does not have it)."""
-    cols = ("fit_energy_attributed_j", "predict_energy_attributed_j", "local_attribution")
-    if not mode or not all(c in g.columns for c in cols):
-        return math.nan
-    same = g[g["local_attribution"].astype(str) == mode]
-    if same.empty:
-        return math.nan
-    return float((same[cols[0]].astype(float) + same[cols[1]].astype(float)).mean())
 
 
 def _at_chance(g: pd.DataFrame) -> bool:
@@ -134,11 +140,23 @@ def _at_chance(g: pd.DataFrame) -> bool:
     return bool((~g["above_majority"].fillna(True).astype(bool)).any())
 
 
-def _ratio(a: float, b: float) -> str:
-    if not (np.isfinite(a) and np.isfinite(b)) or b <= 0:
+def ratio_text(r: float) -> str:
+    """A ratio to two significant figures (``-`` when undefined).
+
+    Examples
+    --------
+    >>> [ratio_text(x) for x in (183.3, 0.3712, 4.31, 7.91e10, float("nan"))]
+    ['180×', '0.37×', '4.3×', '7.9e+10×', '-']
+    """
+    if not np.isfinite(r) or r <= 0:
         return "-"
-    r = a / b
-    return f"{r:.3g}×" if r < 1e4 else f"{r:.2g}×"
+    if r >= 1e4:
+        return f"{r:.2g}×"
+    return f"{float(f'{r:.2g}'):g}×"
+
+
+def _ratio(a: float, b: float) -> str:
+    return ratio_text(a / b) if np.isfinite(a) and np.isfinite(b) and b > 0 else "-"
 
 
 def classical_models(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
@@ -153,41 +171,56 @@ def has_frontier(frame: pd.DataFrame) -> bool:
             and bool((frame["pair"] == "frontier").any()) and bool((frame["family"] == "quantum").any()))
 
 
-def judge(q: pd.DataFrame, c: pd.DataFrame, name: str, mode: str = "") -> Match:
-    """Whether classical rows ``c`` are not significantly less accurate than quantum rows ``q``."""
+def hw_mode(q: pd.DataFrame) -> str:
+    """The hardware side's attribution mode (``""`` when not recorded)."""
+    if "hw_attribution" in q.columns and q["hw_attribution"].notna().any():
+        return str(q["hw_attribution"].dropna().iloc[0])
+    return ""
+
+
+def _mean_of(g: pd.DataFrame, col: str, default: float) -> float:
+    if col in g.columns and g[col].notna().any():
+        return float(g[col].astype(float).mean())
+    return default
+
+
+def compare(q: pd.DataFrame, c: pd.DataFrame, margin: float) -> Comparison:
+    """Classical rows ``c`` against quantum rows ``q`` over their shared seeds (uncorrected)."""
     qa, ca = _by_seed(q, "accuracy_test"), _by_seed(c, "accuracy_test")
     seeds = sorted(set(qa) & set(ca))
-    acc = float(c["accuracy_test"].astype(float).mean())
-    diff = paired_difference([qa[s] for s in seeds], [ca[s] for s in seeds], what="accuracy")
-    if diff.significant is None:  # one shared seed (or none): no test, the classical must be as accurate
-        ok = bool(seeds) and diff.diff.mean >= -1e-12
-        note = (f"one shared seed: {name} {'at least as' if ok else 'less'} accurate, no test possible"
-                if seeds else "no shared seed")
-    else:
-        ok = diff.diff.mean >= -1e-12 or not diff.significant
-        if diff.diff.mean > 1e-12:
-            verdict = "significantly better" if diff.significant else "not significantly different"
-        else:
-            verdict = "not significantly worse" if ok else "significantly worse"
-        mean = 0.0 if abs(diff.diff.mean) < 1e-12 else diff.diff.mean  # float noise of equal accuracies
-        note = (f"{verdict}: mean difference {mean:+.3g}, paired t-test over {diff.n} seeds"
-                + (f", p = {diff.p_value:.2g}" if np.isfinite(diff.p_value) else ""))
-    return Match(name, acc, ok, note, float(_local(c).mean()), _attributed(c, mode))
+    rows = pd.concat([q, c])
+    # a table without split sizes cannot be corrected: n_test 0 leaves the plain paired variance
+    n_test, n_train = _mean_of(rows, "n_test", math.nan), _mean_of(rows, "n_train", math.nan)
+    if not (np.isfinite(n_test) and np.isfinite(n_train) and n_train > 0):
+        n_test, n_train = 0.0, 1.0
+    return compare_accuracy([qa[s] for s in seeds], [ca[s] for s in seeds], n_test=n_test, n_train=n_train,
+                            margin=margin)
 
 
-def verdicts(frame: pd.DataFrame) -> list[Verdict]:
+def _attributed_in(c: pd.DataFrame, mode: str) -> float:
+    """Mean search + fit + predict energy of ``c`` in attribution ``mode`` (NaN when not in that mode)."""
+    if not mode or "local_attribution" not in c.columns:
+        return math.nan
+    same = c[c["local_attribution"].astype(str) == mode]
+    if same.empty:
+        return math.nan
+    return float(scoped_energy(same, "attributed", search=True).mean())
+
+
+def verdicts(frame: pd.DataFrame, margin: float = DEFAULT_MARGIN) -> list[Verdict]:
     """One :class:`Verdict` per quantum model configuration of ``frame``.
 
     Examples
     --------
     >>> rows = []
-    >>> for seed, (aq, a1, a2) in enumerate([(0.9, 0.9, 0.95), (0.92, 0.91, 0.94), (0.88, 0.9, 0.96)]):
-    ...     rows += [dict(model="qsvc", family="quantum", pair="svm", seed=seed, accuracy_test=aq,
-    ...                   fit_energy_j=1.0, predict_energy_j=0.1, hw_energy_j=1e6),
+    >>> accs = [(0.9, 0.9, 0.95), (0.92, 0.92, 0.94), (0.88, 0.89, 0.96), (0.9, 0.9, 0.95)]
+    >>> for seed, (aq, a1, a2) in enumerate(accs):
+    ...     rows += [dict(model="qsvc", family="quantum", pair="svm", seed=seed, accuracy_test=aq, n_test=38,
+    ...                   n_train=112, fit_energy_j=1.0, predict_energy_j=0.1, hw_energy_j=1e6),
     ...              dict(model="cheap", family="classical", pair="frontier", seed=seed, accuracy_test=a1,
-    ...                   fit_energy_j=0.01, predict_energy_j=0.0),
+    ...                   n_test=38, n_train=112, fit_energy_j=0.01, predict_energy_j=0.0),
     ...              dict(model="dear", family="classical", pair="frontier", seed=seed, accuracy_test=a2,
-    ...                   fit_energy_j=0.5, predict_energy_j=0.0)]
+    ...                   n_test=38, n_train=112, fit_energy_j=0.5, predict_energy_j=0.0)]
     >>> verdicts(pd.DataFrame(rows))[0].cheapest.model
     'cheap'
     """
@@ -197,55 +230,65 @@ def verdicts(frame: pd.DataFrame) -> list[Verdict]:
     out = []
     for qkey, q in model_groups(frame[frame["family"] == "quantum"]):
         name = group_name(qkey, frame)
-        mode = str(q["hw_attribution"].dropna().iloc[0]) if (
-            "hw_attribution" in q.columns and q["hw_attribution"].notna().any()) else ""
-        cands = [judge(q, g, m, mode) for m, g in classical]
+        mode = hw_mode(q)
+        judged = judge_family([compare(q, g, margin) for _, g in classical])
+        cands = [Match(m, float(g["accuracy_test"].astype(float).mean()), cmp,
+                       float(scoped_energy(g, "local", search=True).mean()), _attributed_in(g, mode),
+                       hardware_ratio(q, g, mode))
+                 for (m, g), cmp in zip(classical, judged)]
         matching = [c for c in cands if c.matches and np.isfinite(c.local_j)]
         cheapest = min(matching, key=lambda c: c.local_j) if matching else None
         acc = summarize(q["accuracy_test"].astype(float).rename("accuracy_test"))
         out.append(Verdict(name, acc.mean, _at_chance(q), cheapest, cands,
-                           _sentence(name, q, acc, cheapest, cands, classical, mode, qkey)))
+                           _sentence(name, q, acc, cheapest, cands, mode, qkey, margin), margin))
     return out
 
 
-def _sentence(name, q, acc, cheapest, cands, classical, mode, qkey) -> str:
+def hardware_ratio(q: pd.DataFrame, c: pd.DataFrame, mode: str):
+    """Per-seed hardware / classical-attributed energy ratios (search included): their geometric mean
+    and log-scale interval (:func:`~qvc.analysis.stats.log_ci`)."""
+    same = c[c["local_attribution"].astype(str) == mode] if mode and "local_attribution" in c.columns else c.iloc[:0]
+    hw = _by_seed(q, scoped_energy(q, "hardware", search=True))
+    den = _by_seed(same, scoped_energy(same, "attributed", search=True)) if len(same) else {}
+    return log_ci([hw[s] / den[s] for s in hw if s in den and den[s] > 0 and np.isfinite(hw[s])])
+
+
+def local_ratio(q: pd.DataFrame, c: pd.DataFrame):
+    """Per-seed local (simulated) / classical energy ratios, search included: geometric mean and interval."""
+    a, b = _by_seed(q, scoped_energy(q, "local", search=True)), _by_seed(c, scoped_energy(c, "local", search=True))
+    return log_ci([a[s] / b[s] for s in a if s in b and b[s] > 0 and np.isfinite(a[s])])
+
+
+def _sentence(name, q, acc, cheapest, cands, mode, qkey, margin) -> str:
     n = acc.n
-    if n >= 2 and acc.std <= 1e-12:
-        acc_text = f"test accuracy {acc.text()}, the same on all {n} seeds"
-    else:
-        acc_text = f"test accuracy {acc.text()} ({CONFIDENCE:.0%} CI, {n} seed{'s' if n != 1 else ''})"
+    acc_text = f"accuracy {fmt(acc.mean)}, {n} seed{'s' if n != 1 else ''}"
     if _at_chance(q):
-        return (f"{name} ({acc_text}) did not beat the majority-class rate on every seed, so no classical "
-                "model is priced against it: a model at chance is flagged, not compared.")
+        return f"{name} ({acc_text}) did not beat the majority-class rate on every seed: flagged, not priced."
     if not cands:
-        return f"{name} ({acc_text}): no classical model ran in this run, so there is no frontier to compare."
+        return f"{name} ({acc_text}): no classical model ran, so there is no frontier to compare."
     if cheapest is None:
-        best = max(cands, key=lambda c: c.accuracy)
-        return (f"{name} ({acc_text}): no classical model of this run reaches its accuracy (every one is "
-                f"significantly less accurate by a paired test across seeds; the best, {best.model}, "
-                f"reaches {fmt(best.accuracy)}), so no energy ratio at matched accuracy is quoted.")
-    c_rows = dict(classical)[cheapest.model]
-    lbl_c = " + ".join(dict.fromkeys(labels_of(c_rows, k) for k in ("fit_energy_j", "predict_energy_j")))
-    lbl_q = " + ".join(dict.fromkeys(labels_of(q, k) for k in ("fit_energy_j", "predict_energy_j")))
-    local_q = float(_local(q).mean())
-    text = (f"{name} ({acc_text}): the least-energy classical model that does as well is {cheapest.model} "
-            f"(test accuracy {fmt(cheapest.accuracy)}; {cheapest.test_note}); simulated on this machine "
-            f"{name} used {_ratio(local_q, cheapest.local_j)} the energy of {cheapest.model} "
-            f"(fit + predict, local energy, both sides marginal: the same meter's readings, PUE 1; "
-            f"{lbl_q} vs {lbl_c})")
+        judged = [c for c in cands if c.comparison.verdict != "not judged"]
+        if not judged:
+            return (f"{name} ({acc_text}): no classical model is shown to do as well, because a comparison needs "
+                    "at least 3 seeds.")
+        worse = sum(c.comparison.verdict == "worse" for c in judged)
+        inconclusive = [c for c in judged if c.comparison.verdict == "inconclusive"]
+        why = ", ".join(x for x in (f"{worse} worse" if worse else "", f"{len(inconclusive)} inconclusive, the "
+                                    f"smallest detectable difference {min(c.comparison.mdd for c in inconclusive):.2g}"
+                                    if inconclusive else "") if x)
+        return f"{name} ({acc_text}): no classical model is shown equivalent within ±{margin:.2g} or better: {why}."
+    what = f"equivalent within ±{margin:.2g}" if cheapest.comparison.verdict == "equivalent" else "better"
+    text = (f"{name} ({acc_text}): the least-energy classical model shown {what} is {cheapest.model}; "
+            f"simulated, {name} uses {_ratio(float(scoped_energy(q, 'local', search=True).mean()), cheapest.local_j)} "
+            "its energy (local, marginal")
     if "hw_energy_j" in q.columns and q["hw_energy_j"].notna().any():
-        hw = float(q["hw_energy_j"].astype(float).mean())
-        device = qkey.get("device") or "the device preset"
+        device = qkey.get("device") or "the device"
         if np.isfinite(cheapest.attributed_j):
-            text += (f"; priced on {device} it would use {_ratio(hw, cheapest.attributed_j)} the energy of "
-                     f"{cheapest.model}, both in {mode} attribution ({labels_of(q, 'hw_energy_j')} vs "
-                     f"{lbl_c})")
+            hw = float(scoped_energy(q, "hardware", search=True).mean())
+            text += f"), on {device} {_ratio(hw, cheapest.attributed_j)} ({mode} both sides"
         else:
-            text += (f"; priced on {device} ({mode or 'unstated'} attribution, {labels_of(q, 'hw_energy_j')}) "
-                     f"it would use {_ratio(hw, cheapest.local_j)} the local energy of {cheapest.model}, "
-                     "whose energy is the meter's figure, not attributed in the same mode (no "
-                     "*_energy_attributed_j columns in this run), so this ratio is not like for like")
-    return text + "."
+            text += f"; on {device} not quoted: {cheapest.model} is not attributed like the hardware here"
+    return text + "; search included)."
 
 
 def _per_prediction(g: pd.DataFrame, col: str, total: str) -> float:
@@ -290,9 +333,18 @@ def deployment_rows(frame: pd.DataFrame, verdict_list: list[Verdict]) -> tuple[l
             r_pp = _per_prediction(r, "predict_energy_per_prediction_j", "predict_energy_j")
             n_local = break_even_predictions(fit, pp, r_fit, r_pp)
             notes.append(f"vs {rival} (local): {_count(n_local)}")
-            if np.isfinite(hw_fit):
-                n_hw = break_even_predictions(hw_fit, hw_pp, r_fit, r_pp)
-                notes.append(f"vs {rival} (quantum on hardware, classical local): {_count(n_hw)}")
+            if np.isfinite(hw_fit):  # like for like: the rival's local energy in the hardware side's mode
+                mode = hw_mode(g)
+                same = r[r["local_attribution"].astype(str) == mode] if "local_attribution" in r.columns else r.iloc[:0]
+                ra_fit = float(attributed_energy(same, "fit").mean()) if len(same) else math.nan
+                ra_pp = float((attributed_energy(same, "predict") / same["n_test"].astype(float)).mean()) if (
+                    len(same) and "n_test" in same.columns) else math.nan
+                if np.isfinite(ra_fit) and np.isfinite(ra_pp):
+                    n_hw = break_even_predictions(hw_fit, hw_pp, ra_fit, ra_pp)
+                    notes.append(f"vs {rival} (quantum on hardware, classical local, both {mode}): {_count(n_hw)}")
+                else:
+                    notes.append(f"vs {rival} on hardware: not quoted ({rival}'s energy is not attributed "
+                                 f"{mode or 'in the hardware mode'} in this table)")
         if cheapest_train is not None and name != cheapest_train:
             t_fit, t_pp = costs[cheapest_train]
             notes.append(f"vs {cheapest_train} (cheapest to train, local): "

@@ -73,3 +73,54 @@ def local_energy(frame: pd.DataFrame) -> pd.Series:
         return pd.Series(np.nan, index=frame.index)
     pred = frame["predict_energy_j"] if "predict_energy_j" in frame.columns else 0.0
     return frame["fit_energy_j"].astype(float) + pred
+
+
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name].astype(float) if name in frame.columns else pd.Series(np.nan, index=frame.index)
+
+
+def attributed_energy(frame: pd.DataFrame, phase: str) -> pd.Series:
+    """A phase's local energy (``tune``, ``fit`` or ``predict``) in the row's ``local_attribution`` mode.
+
+    ``fit`` and ``predict`` are the recorded ``*_energy_attributed_j``; ``tune`` is rebuilt from the
+    row by the same rule (:func:`qvc.energy.host.attribute_local`: ``PUE x (meter + held thread-seconds
+    x host idle W per thread)`` when attributional, the meter's figure when marginal), so a search and a
+    fit are attributed alike. NaN where the row lacks what it needs.
+    """
+    if phase in ("fit", "predict"):
+        return _col(frame, f"{phase}_energy_attributed_j")
+    e = _col(frame, f"{phase}_energy_j")
+    if "local_attribution" not in frame.columns:
+        return pd.Series(np.nan, index=frame.index)
+    held = np.maximum(_col(frame, f"{phase}_cpu_seconds"), _col(frame, f"{phase}_seconds"))
+    attr = _col(frame, "local_pue") * (e + held * _col(frame, "host_idle_w_per_thread"))
+    marginal = frame["local_attribution"].astype(str) == "marginal"
+    return attr.where(~marginal, e).where(frame["local_attribution"].notna())
+
+
+def scoped_energy(frame: pd.DataFrame, side: str, search: bool) -> pd.Series:
+    """Energy per row of one side in one scope.
+
+    ``side``: ``local`` (the meter's figure, both sides marginal), ``attributed`` (local energy in the
+    row's attribution mode) or ``hardware`` (the modelled QPU energy; its search: ``hw_energy_tune_j``).
+    ``search``: include the hyperparameter search (a row that was not tuned adds nothing for it).
+    """
+    tuned = frame["tuned"].fillna(False).astype(bool) if "tuned" in frame.columns else pd.Series(
+        False, index=frame.index)
+    if side == "hardware":
+        total = _col(frame, "hw_energy_j")
+        if search:
+            total = total + _col(frame, "hw_energy_tune_j").where(tuned, 0.0)
+        return total
+    if side == "local":
+        parts = [_col(frame, "fit_energy_j"), _col(frame, "predict_energy_j").fillna(0.0)]
+        tune = _col(frame, "tune_energy_j")
+    elif side == "attributed":
+        parts = [attributed_energy(frame, "fit"), attributed_energy(frame, "predict")]
+        tune = attributed_energy(frame, "tune")
+    else:
+        raise ValueError(f"unknown side {side!r}")
+    total = parts[0] + parts[1]
+    if search:
+        total = total + tune.where(tuned, 0.0)
+    return total

@@ -217,13 +217,16 @@ def hardware_components(frame: pd.DataFrame) -> str | None:
 
     Needs ``hw_energy_<component>_j`` columns; returns ``None`` without them.
     """
+    from qvc.report.components import chart_title, headline_components
+
     comps = {n: c for n, c in component_columns(frame.columns).items()
              if (frame[c].astype(float).fillna(0) > 0).any()}
     if not comps:
         return None
+    parts, how = headline_components(frame)  # the bars add up to the headline's hw_energy_j
     bars = []
     for key, g in model_groups(frame):
-        vals = {name: float(g[col].mean()) for name, col in comps.items()}
+        vals = {name: float(parts.loc[g.index, name].mean()) for name in comps}
         if not any(np.isfinite(v) and v > 0 for v in vals.values()):
             continue
         bars.append((group_name(key, frame) + (f"\n{key['device']}" if key.get("device") else ""),
@@ -249,15 +252,13 @@ def hardware_components(frame: pd.DataFrame) -> str | None:
         else:
             yerr = None
         typical = "hw_energy_typical_j" in frame.columns
-        ax.errorbar(x + 0.36, mid, yerr=yerr, fmt="D", color="black", ms=5, capsize=5,
-                    label=("hw_energy_j" + (" (Monte Carlo median)" if typical else ""))
-                    + (", low-high interval" if iv else ""))
+        ax.errorbar(x, mid, yerr=yerr, fmt="D", color="black", ms=5, capsize=5,
+                    label=("hw_energy_j" + (" (Monte Carlo median, the headline)" if typical else ""))
+                    + (", 90 % interval" if iv else ""))
     ax.set_xticks(x, [b[0] for b in bars])
     ax.set_ylabel(f"hardware energy [J] ({labels_of(frame, next(iter(comps.values())))})")
     ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.set_title("Projected hardware energy by component (mean across seeds)"
-                 + ("\nbars: components at typical parameter values (sum = hw_energy_typical_j)"
-                    if "hw_energy_typical_j" in frame.columns else ""), fontsize=10)
+    ax.set_title("Projected hardware energy by component (mean across seeds)\n" + chart_title(how), fontsize=10)
     ax.grid(True, axis="y", alpha=0.3)
     return to_svg(fig)
 
@@ -435,7 +436,71 @@ def _frontier_points(frame: pd.DataFrame, total: bool) -> tuple[list, list]:
     return local, hw
 
 
+#: Label offsets tried around a point (points; x, y, horizontal alignment), nearest first.
+_LABEL_OFFSETS = [(6, 4, "left"), (6, -10, "left"), (-6, 4, "right"), (-6, -10, "right"), (6, 14, "left"),
+                  (-6, 14, "right"), (6, -20, "left"), (-6, -20, "right"), (0, 22, "center"), (0, -28, "center"),
+                  (14, 26, "left"), (-14, 26, "right"), (14, -34, "left"), (-14, -34, "right")]
+
+
+def _place_labels(ax, items: list[tuple[str, float, float, str]], fontsize: float = 8) -> list:
+    """Label the points ``(name, x, y, colour)`` so that no two labels overlap each other or a marker.
+
+    Each label takes the first offset of :data:`_LABEL_OFFSETS` whose text box (measured by the
+    renderer) meets no label already placed and no other point's marker; a label with no free
+    offset goes further out on a leader line. Returns the annotations.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = ax.figure
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()  # limits and transforms final
+    renderer = canvas.get_renderer()
+    to_px = fig.dpi / 72.0
+    centres = [ax.transData.transform((x, y)) for _, x, y, _ in items]
+    marker_r = 6 * to_px
+    placed: list = []
+    boxes: list = []
+
+    def free(bb, own: int) -> bool:
+        if any(bb.overlaps(b) for b in boxes):
+            return False
+        return not any(j != own and bb.x0 - marker_r < cx < bb.x1 + marker_r and bb.y0 - marker_r < cy < bb.y1
+                       + marker_r for j, (cx, cy) in enumerate(centres))
+
+    for i, (name, x, y, colour) in enumerate(items):
+        chosen = None
+        for dx, dy, ha in _LABEL_OFFSETS:
+            ann = ax.annotate(name, (x, y), textcoords="offset points", xytext=(dx, dy), ha=ha, fontsize=fontsize,
+                              color=colour)
+            bb = ann.get_window_extent(renderer)
+            if free(bb, i):
+                chosen = ann
+                break
+            ann.remove()
+        if chosen is None:  # crowded: further out, with a leader line, still clear of the others
+            for k in range(1, 12):
+                dy = (18 + 12 * k) * (1 if k % 2 else -1)
+                ann = ax.annotate(name, (x, y), textcoords="offset points", xytext=(24, dy), ha="left",
+                                  fontsize=fontsize, color=colour,
+                                  arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.6})
+                bb = ann.get_window_extent(renderer)
+                if free(bb, i) or k == 11:
+                    chosen = ann
+                    break
+                ann.remove()
+        assert chosen is not None  # the last leader-line offset is always taken
+        boxes.append(chosen.get_window_extent(renderer))
+        placed.append(chosen)
+    return placed
+
+
 def frontier(frame: pd.DataFrame) -> str | None:
+    """The classical frontier as SVG (:func:`frontier_figure`), or ``None`` with nothing to plot."""
+    fig = frontier_figure(frame)
+    return None if fig is None else to_svg(fig)
+
+
+def frontier_figure(frame: pd.DataFrame):
     """The classical frontier: test accuracy against energy for every model of the run.
 
     Top row: fit + predict; bottom row: energy per prediction. Left: everything run on this
@@ -457,6 +522,7 @@ def frontier(frame: pd.DataFrame) -> str | None:
     local_lbl = labels_of(frame, "fit_energy_j")
     hw_lbl = labels_of(frame, "hw_energy_j") if "hw_energy_j" in frame.columns else ""
     accs = [p[3] for pts in panels for side in pts for p in side]
+    labels: list = []
     for r, (loc, hw) in enumerate(panels):
         what = "fit + predict" if r == 0 else "per prediction"
         sides = [(loc, f"this machine: {what} [J] ({local_lbl})")]
@@ -464,13 +530,13 @@ def frontier(frame: pd.DataFrame) -> str | None:
             sides.append((hw, f"quantum on the device preset: {what} [J] ({hw_lbl})"))
         for c, (pts, xlabel) in enumerate(sides):
             ax = axes[r][c]
-            for k, (name, family, e, a) in enumerate(pts):
+            for k, (_name, family, e, a) in enumerate(pts):
                 colour = _TAB10[k % len(_TAB10)] if family == "classical" else "#d62728"
                 marker = ("s" if c == 1 else _MARKERS.get(family, "D"))
                 ax.plot([e], [a], marker=marker, ls="", ms=8, color=colour,
                         mfc="white" if c == 1 else colour, mew=2, zorder=3)
-                ax.annotate(name, (e, a), textcoords="offset points", xytext=(5, 5 - 11 * (k % 2)),
-                            fontsize=8, color=colour)
+            labels.append((ax, [(name, e, a, _TAB10[k % len(_TAB10)] if family == "classical" else "#d62728")
+                                for k, (name, family, e, a) in enumerate(pts)]))
             front = pareto_front([(p[2], p[3]) for p in pts])
             if len(front) > 1:
                 ax.plot([p[0] for p in front], [p[1] for p in front], color="#555555", lw=1.2, ls="--",
@@ -500,7 +566,12 @@ def frontier(frame: pd.DataFrame) -> str | None:
         handles.insert(2, _line2d([], [], marker="s", ls="", mfc="white", mec="#d62728",
                                                   mew=2, color="#d62728", label="quantum, modelled hardware"))
     fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=9, frameon=False)
-    return to_svg(fig)
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):  # type: ignore[arg-type]  # the fonts the SVG is written with
+        for ax, items in labels:  # after every limit is set: labels are placed in final display coordinates
+            _place_labels(ax, items)
+    return fig
 
 
 #: Colours of a sweep's cost-curve series (further series take _MORE_COLOURS in turn).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerate the committed example report with the real pipeline:
-# `qvc run iris --frontier` (the two matched pairs and the classical frontier, tuned, seeds 42-44),
+# `qvc run iris --frontier` (the two matched pairs and the classical frontier, tuned, the default ten seeds 42-51),
 # then copy the run folder's files here.
 # Usage (from anywhere): bash reports/example/regenerate.sh
 set -euo pipefail
