@@ -13,9 +13,9 @@ from qvc.cli import main
 def test_run_progress_has_a_run_eta(out_dir, capsys):
     assert main(["run", "iris", "--models", "svm", "--seeds", "1,2", "--no-tune", "--out", str(out_dir)]) == 0
     captured = capsys.readouterr()
-    ends = [line for line in captured.err.splitlines() if "test accuracy" in line]
-    assert len(ends) == 2 and all("run: " in line and ", ETA " in line for line in ends)
-    assert "run: 1/2 steps" in ends[0] and ends[1].endswith("ETA 0m00s")
+    ends = [line for line in captured.err.splitlines() if line.startswith("qvc: run: ")]
+    assert len(ends) == 2 and all(", ETA " in line for line in ends)
+    assert ends[0].startswith("qvc: run: 1/2 steps") and ends[1].endswith("ETA 0m00s")
     folder = captured.out.strip().splitlines()[-1].removeprefix("run folder: ")
     assert Path(folder).is_absolute() and Path(folder).is_dir()
 

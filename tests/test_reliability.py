@@ -164,7 +164,7 @@ def test_usage_errors_import_nothing_heavy_and_write_nothing(tmp_path):
         "memory at 28 qubits": ["run", "breast_cancer", "--qubits", "28", "--models", "qsvc", "--out", str(out)],
         "qubits vs features": ["run", "iris", "--qubits", "9", "--out", str(out)],
         "absurd shots": ["run", "iris", "--shots", str(10**20), "--out", str(out)],
-        "absurd seed": ["run", "iris", "--seed", str(2**40), "--out", str(out)],
+        "absurd seed": ["run", "iris", "--seeds", str(2**40), "--out", str(out)],
         "out is a file": ["run", "iris", "--out", str(afile)],
         "unknown model": ["run", "iris", "--models", "svm,nn", "--out", str(out)],
         "csv is a folder": ["run", "--csv", str(tmp_path), "--target", "y", "--out", str(out)],
@@ -303,7 +303,7 @@ def test_report_not_written_is_the_status_not_complete(out_dir, monkeypatch, cap
         real(path, text)
 
     monkeypatch.setattr(build, "atomic_write_text", full_for_html)
-    assert main(["run", "iris", "--models", "svm", "--seed", "42", "--out", str(out_dir), "--quiet"]) == 2
+    assert main(["run", "iris", "--models", "svm", "--seeds", "42", "--out", str(out_dir), "--quiet"]) == 2
     _one_line(capsys.readouterr().err, "No space left on device")
     (run,) = out_dir.iterdir()
     meta = json.loads((run / "metadata.json").read_text())
@@ -615,7 +615,7 @@ def test_progress_inside_a_model_fit_on_stderr_quiet_and_never_in_json(out_dir, 
 
     monkeypatch.setattr(_progress, "EVERY_S", 0.0)
     monkeypatch.setattr(_progress, "FIRST_AFTER_S", 0.0)
-    base = ["run", "iris", "--qubits", "2", "--samples", "24", "--max-iter", "8", "--seed", "42", "--no-tune",
+    base = ["run", "iris", "--qubits", "2", "--samples", "24", "--max-iter", "8", "--seeds", "42", "--no-tune",
             "--out", str(out_dir)]
     assert main([*base, "--models", "qsvc,vqc", "--execution", "shots"]) == 0
     err = capsys.readouterr().err

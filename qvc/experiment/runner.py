@@ -367,8 +367,9 @@ def _run_steps(
                 f"[{step}/{total}] {name}: test accuracy {row['accuracy_test']:.3f} "
                 + (f"(trained under shot noise at {int(row['shot_trained_shots'])} shots: {shot:.3f}) "
                    if isinstance(shot, float) and np.isfinite(shot) else "")
-                + f"({time.perf_counter() - t0:.1f} s); {eta.line()}"
+                + f"({time.perf_counter() - t0:.1f} s)"
             )
+            say(eta.line())
 
 
 class _IbmScope:
