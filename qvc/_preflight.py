@@ -193,7 +193,7 @@ def check_run_args(args) -> None:
     # Every declared range (the spec checks the same ones again; None: not given, the default applies).
     for name, opt in OPTIONS.items():
         value = getattr(args, name, None)
-        if opt.minimum is None or value is None or str(value).strip().lower() == "auto":
+        if opt.minimum is None or value is None or str(value).strip().lower() in ("auto", "none"):
             continue
         check_option(name, value, opt.flag)
     test_size = (SPEC_DEFAULTS["test_size"] if getattr(args, "test_size", None) is None

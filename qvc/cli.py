@@ -43,8 +43,9 @@ def _int_list(text: str) -> list[int]:
 #: or a flag of the command alone (:data:`_RUN_ONLY`). Every field with a flag appears once (tested).
 _RUN_LAYOUT: tuple[tuple[str | None, tuple], ...] = (
     (None, ("dataset", "csv_path", "target", "qubits", "models", "frontier", "seeds", "shots", "shots_tolerance",
-            "shots_cap", "device", "device_file", "attribution", "mitigation", "mitigation_factor", "host",
-            "host_file", "execution", "entanglement", "max_iter", "test_size", "samples", "out_dir",
+            "shots_cap", "device", "device_file", "attribution", "packing", "utilisation", "mitigation",
+            "mitigation_factor", "host", "host_file", "execution", "entanglement", "max_iter", "test_size", "samples",
+            "out_dir",
             "--json", "--quiet")),
     ("hyperparameters and tuning (cross-validation on the training split)",
      ("tune", "params", "search_space", "tune_budget", "cv_folds", "target_accuracy",
@@ -108,7 +109,7 @@ def _add_option(group, name: str) -> None:
         kw.update(nargs="?", const=("all",), type=_csv_list)
     else:
         kw["type"] = {"int": int, "number": _float, "shots": _shots, "names": _csv_list, "ints": _int_list,
-                      "text": None}[opt.kind]
+                      "text": None, "packing": _packing}[opt.kind]
         if opt.aliases:
             kw["action"] = _aliased(*opt.aliases)
     group.add_argument(opt.flag, *opt.aliases, **kw)
@@ -205,6 +206,19 @@ def build_parser() -> argparse.ArgumentParser:
     cc.add_argument("--seconds", type=_float, default=5.0, help="how long to repeat the fit (default 5)")
     cc.add_argument("--country", metavar="ISO", help="ISO 3166 code for both tools' carbon intensity")
     return p
+
+
+def _packing(text: str) -> int | str:
+    """``auto``, ``none`` or a whole number of copies (its range is checked with the spec's bound)."""
+    if text.strip().lower() in ("auto", "none"):
+        return text.strip().lower()
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if value.is_integer():
+        return int(value)
+    raise argparse.ArgumentTypeError(f"expected auto, none or a whole number of copies, got {text!r}")
 
 
 def _shots(text: str) -> int | str:

@@ -38,6 +38,7 @@ from typing import Any, Literal
 import numpy as np
 from qiskit import QuantumCircuit
 
+from qvc.energy.costmodel import CostModel, EntryModel, PhaseModel, layered_duration
 from qvc.energy.devices import COMPONENTS, DevicePreset
 from qvc.energy.mitigation import SOURCES as MITIGATION_SOURCES
 from qvc.energy.mitigation import Mitigation, check_mitigation, mitigation_cost
@@ -54,7 +55,6 @@ DEFAULT_SEED = 0
 ENERGY_COMPONENTS = (*COMPONENTS, "facility")
 
 _VIRTUAL = {"rz", "p", "u1", "barrier", "delay", "global_phase"}
-_CATEGORIES = ("gate_1q_s", "gate_2q_s", "readout_s", "reset_s")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,23 +108,16 @@ class TemplateTiming:
     errors_readout: tuple[float, ...] | None = None
     physical_qubits: tuple[int, ...] = ()
     error_ops: tuple[tuple[str, tuple[int, ...], float], ...] = ()
+    #: Two-qubit couplings of the native circuit, on its active qubits numbered 0.. in index order.
+    interaction_edges: tuple[tuple[int, int], ...] = ()
 
     def duration(self, p: dict[str, np.ndarray]) -> np.ndarray:
         """One-shot duration for each draw of the device parameters ``p`` (arrays of one length)."""
         n = len(next(iter(p.values())))
         if self.method == "target":
             return np.full(n, self.duration_s)
-        times = [p[c] for c in _CATEGORIES]
-        out = np.zeros(n)
-        if self.parallel:
-            for mask, count in self.combos:
-                longest = np.max([times[i] for i in range(4) if mask >> i & 1], axis=0)
-                out += count * longest
-        else:  # gates one after another; measurements (resets) no gate waits between count once
-            c1, c2, _, _ = self.category_counts
-            out = (c1 * times[0] + c2 * times[1] + self.readout_rounds * times[2]
-                   + self.reset_rounds * times[3])
-        return out + self.n_layers * p["layer_overhead_s"]
+        return layered_duration(self.combos, self.category_counts, self.n_layers, self.parallel,
+                                self.readout_rounds, self.reset_rounds, p)
 
     def error_rates(self, device: DevicePreset) -> tuple[list, list, list] | None:
         """Per-operation error rates (1q gates, 2q gates, measurements) of the native circuit.
@@ -305,6 +298,14 @@ def _target_errors(isa: QuantumCircuit, device: DevicePreset) -> tuple[tuple, tu
     return tuple(e1), tuple(e2), tuple(em), tuple(sorted(used)), tuple(ops)
 
 
+def _interaction_edges(isa: QuantumCircuit, active: set) -> tuple[tuple[int, int], ...]:
+    """The native circuit's two-qubit couplings on its active qubits, renumbered 0.. by index."""
+    number = {q: i for i, q in enumerate(sorted(active, key=lambda q: isa.find_bit(q).index))}
+    pairs = {tuple(sorted((number[inst.qubits[0]], number[inst.qubits[1]]))) for inst in isa.data
+             if len(inst.qubits) == 2 and inst.operation.name not in ("barrier", "delay")}
+    return tuple(sorted((int(a), int(b)) for a, b in pairs))
+
+
 def template_timing(template: QuantumCircuit, device: DevicePreset) -> TemplateTiming:
     """Transpile ``template`` once for ``device`` and time one shot.
 
@@ -332,7 +333,7 @@ def template_timing(template: QuantumCircuit, device: DevicePreset) -> TemplateT
     common: dict[str, Any] = dict(
         gate_counts=ops, depth=int(isa.depth(lambda i: i.operation.name != "barrier")),
         active_qubits=len(active), measured_bits=int(ops.get("measure", 0)),
-        reset_ops=int(ops.get("reset", 0)),
+        reset_ops=int(ops.get("reset", 0)), interaction_edges=_interaction_edges(isa, active),
     )
     if device.timing == "target":
         e1, e2, em, physical, error_ops = _target_errors(isa, device)
@@ -400,6 +401,15 @@ class _Priced:
     mitigation: Mitigation | None
     multiplier: float  # on shots: user factor x mitigation overhead
     stretch: float  # on one shot's circuit duration
+    capacity: int = 1  # copies of the circuit the device holds side by side
+    copies: int = 1  # copies run per execution (packing)
+    mitigations: tuple[Mitigation, ...] = ()  # every model the error data can price
+    overhead: float = 1.0  # the mitigation part of the multiplier
+
+    @property
+    def executions(self) -> int:
+        """Executions of the entry's circuits: ``ceil(circuits / copies)``."""
+        return math.ceil(self.entry.n_circuits / self.copies)
 
     @property
     def shots(self) -> float:
@@ -441,8 +451,37 @@ def _jobs_for(circuits: int, executions: float, device: DevicePreset) -> int:
     return jobs
 
 
+def capacity_of(timing: TemplateTiming, device: DevicePreset) -> int:
+    """Copies of a native circuit the device runs side by side (:func:`qvc.energy.packing.packing_capacity`)."""
+    from qvc.energy.packing import packing_capacity
+
+    cmap = device.coupling_map()
+    return packing_capacity(timing.active_qubits, timing.interaction_edges, device.num_qubits,
+                            None if cmap is None else [tuple(e) for e in cmap.get_edges()])
+
+
+def packing_copies(packing: int | str) -> int:
+    """``packing`` as the copies asked for: ``none`` 1, ``auto`` 0 (as many as fit), or a count.
+
+    Examples
+    --------
+    >>> packing_copies("auto"), packing_copies("none"), packing_copies(3)
+    (0, 1, 3)
+    """
+    if isinstance(packing, str):
+        text = packing.strip().lower()
+        if text in ("auto", "none"):
+            return 0 if text == "auto" else 1
+        packing = text
+    from qvc._validation import check_positive_int
+
+    return check_positive_int(packing, "packing")
+
+
 def _phases(entries: list[LedgerEntry], device: DevicePreset, factor: float, mitigation: str,
-            *, mitigated: bool = True) -> list[_Phase]:
+            *, mitigated: bool = True, packing: int = 1) -> list[_Phase]:
+    from qvc.energy.mitigation import MITIGATION_MODELS
+
     groups: dict[tuple[str, str], list[LedgerEntry]] = {}
     for e in entries:
         groups.setdefault((e.model, e.phase), []).append(e)
@@ -452,19 +491,23 @@ def _phases(entries: list[LedgerEntry], device: DevicePreset, factor: float, mit
         for e in es:
             t = template_timing(e.template, device)
             mit = _mitigation_of(t, device, mitigation)
+            cap = capacity_of(t, device)
+            copies = max(1, min(cap, cap if packing <= 0 else packing))
+            every = (tuple(m for m in (_mitigation_of(t, device, name) for name in MITIGATION_MODELS)
+                           if m is not None) if mit is not None else ())
             if mitigated and mit is not None:
-                priced.append(_Priced(e, t, mit, factor * mit.overhead, mit.stretch))
+                priced.append(_Priced(e, t, mit, factor * mit.overhead, mit.stretch, cap, copies, every,
+                                      mit.overhead))
             else:
-                priced.append(_Priced(e, t, mit, factor if mitigated else 1.0, 1.0))
+                priced.append(_Priced(e, t, mit, factor if mitigated else 1.0, 1.0, cap, copies, every))
         free = [p for p in priced if p.entry.sequential_jobs <= 0]
-        jobs = _jobs_for(sum(p.entry.n_circuits for p in free),
-                         sum(p.entry.n_circuits * p.shots for p in free), device)
+        jobs = _jobs_for(sum(p.executions for p in free), sum(p.executions * p.shots for p in free), device)
         seq_jobs, gap = 0, 0.0
         for p in priced:
             rounds = p.entry.sequential_jobs
             if rounds <= 0:
                 continue
-            per_round = math.ceil(p.entry.n_circuits / rounds)
+            per_round = math.ceil(math.ceil(p.entry.n_circuits / rounds) / p.copies)
             seq_jobs += rounds * max(1, _jobs_for(per_round, per_round * p.shots, device))
             gap += max(rounds - 1, 0) * p.entry.host_seconds_per_round
         executions = float(sum(p.entry.n_circuits * p.shots for p in priced))
@@ -473,54 +516,34 @@ def _phases(entries: list[LedgerEntry], device: DevicePreset, factor: float, mit
     return out
 
 
-def _component_power(device: DevicePreset, p: dict[str, np.ndarray], mode: str, qubits: int) -> dict:
-    out = {}
-    for name in device.power:
-        watts = p[f"power.{name}.static_w"] + p[f"power.{name}.per_qubit_w"] * qubits
-        if mode == "marginal":
-            watts = watts * (1.0 - p[f"power.{name}.idle_fraction"])
-        out[name] = watts
-    return out
+def cost_model(device: DevicePreset, phases: list[_Phase], mode: str, *, mitigation: str = "none",
+               packing: int = 1, utilisation: float = 1.0) -> CostModel:
+    """The priced phases as plain data (:class:`~qvc.energy.costmodel.CostModel`): the one evaluation."""
+    def entry(pe: _Priced) -> EntryModel:
+        t = pe.timing
+        return EntryModel(
+            n_circuits=pe.entry.n_circuits, shots=pe.entry.shots, multiplier=pe.multiplier,
+            overhead=pe.overhead, stretch=pe.stretch, active_qubits=t.active_qubits, capacity=pe.capacity,
+            sequential_jobs=pe.entry.sequential_jobs, method=t.method, duration_s=t.duration_s,
+            combos=t.combos, category_counts=t.category_counts, n_layers=t.n_layers, parallel=t.parallel,
+            readout_rounds=t.readout_rounds, reset_rounds=t.reset_rounds,
+            mitigations=tuple((m.model, m.overhead, m.stretch) for m in pe.mitigations),
+        )
+
+    max_exec = device.max_executions_per_job
+    return CostModel(
+        device=device.name, mode=mode, num_qubits=device.num_qubits, components=tuple(device.power),
+        max_circuits=device.max_circuits_per_job, max_executions=max_exec,
+        phases=tuple(PhaseModel(ph.model, ph.phase, tuple(entry(pe) for pe in ph.entries), ph.host_gap_s)
+                     for ph in phases),
+        params={k: (p.low, p.typical, p.high) for k, p in device.uncertain_params().items()},
+        mitigation=mitigation, packing=int(packing), utilisation=float(utilisation),
+    )
 
 
-def _evaluate(device: DevicePreset, phases: list[_Phase], p: dict[str, np.ndarray], mode: str) -> dict:
+def _evaluate(model: CostModel, p: dict[str, np.ndarray]) -> dict:
     """QPU seconds and joules per component for every draw in ``p`` (vectorised)."""
-    n = len(p["pue"])
-    comp = {c: np.zeros(n) for c in device.power}
-    total_s = np.zeros(n)
-    per_phase = {}
-    for ph in phases:
-        overhead = ph.jobs * p["per_job_overhead_s"]
-        phase_s = overhead + ph.host_gap_s
-        phase_e = {c: np.zeros(n) for c in device.power}
-        entry_s = []
-        for pe in ph.entries:
-            t = pe.timing
-            s = pe.entry.n_circuits * (p["per_circuit_overhead_s"]
-                                       + pe.shots * (pe.stretch * t.duration(p) + p["rep_delay_s"]))
-            entry_s.append((s, t))
-            phase_s = phase_s + s
-        if mode == "attributional":  # the session holds the whole machine, gaps included
-            power = _component_power(device, p, mode, device.num_qubits)
-            for c in device.power:
-                phase_e[c] = power[c] * phase_s
-        else:  # an idle machine waiting between rounds adds nothing
-            widest = max(t.active_qubits for _, t in entry_s)
-            power = _component_power(device, p, mode, widest)
-            for c in device.power:
-                phase_e[c] = power[c] * overhead
-            for s, t in entry_s:
-                power = _component_power(device, p, mode, t.active_qubits)
-                for c in device.power:
-                    phase_e[c] = phase_e[c] + power[c] * s
-        phase_total = (p["pue"]) * sum(phase_e.values())
-        per_phase[(ph.model, ph.phase)] = {"qpu_s": phase_s, "energy_j": phase_total}
-        total_s = total_s + phase_s
-        for c in device.power:
-            comp[c] = comp[c] + phase_e[c]
-    it = sum(comp.values()) if comp else np.zeros(n)
-    comp["facility"] = (p["pue"] - 1.0) * it
-    return {"qpu_s": total_s, "energy_j": p["pue"] * it, "components": comp, "phases": per_phase}
+    return model.evaluate(p)
 
 
 @dataclass(frozen=True)
@@ -621,6 +644,9 @@ class HardwareCost:
     energy_unmitigated_j: float = float("nan")
     energy_unmitigated_interval: Interval | None = None
     qpu_seconds_unmitigated: float = float("nan")
+    packing_copies: int = 1
+    utilisation: float = 1.0
+    cost_model: CostModel | None = None
 
     def phase_median(self, phase: str, quantity: Literal["qpu_seconds", "energy_j"]) -> float:
         """Sum over models of the Monte Carlo median of ``quantity`` in ``phase`` (0 if none ran).
@@ -690,6 +716,8 @@ def price_entries(
     mitigation: str = "none",
     n_draws: int = DEFAULT_DRAWS,
     seed: int = DEFAULT_SEED,
+    packing: int | str = 1,
+    utilisation: float = 1.0,
 ) -> HardwareCost:
     """Price ledger entries on ``device``; each (model, phase) is submitted as separate jobs.
 
@@ -709,6 +737,13 @@ def price_entries(
     n_draws : int, default 2000
         Monte Carlo draws for the 90 % interval.
     seed : int, default 0
+    packing : int, "none" or "auto", default 1
+        Copies of each circuit run side by side in one execution on disjoint qubits
+        (``auto``: as many as the coupling map holds, :mod:`qvc.energy.packing`; a count is
+        capped there): each entry runs ``ceil(circuits / copies)`` executions.
+    utilisation : float in (0, 1], default 1
+        Attributional mode: the share of the machine's idle power charged to the job
+        (1: the whole machine; the dynamic power is always charged in full).
 
     Returns
     -------
@@ -725,19 +760,32 @@ def price_entries(
     (1, 'modelled', True)
     >>> 0 < cost.esp <= 1, cost.mitigation_overhead
     (True, 1.0)
+    >>> packed = price_entries([LedgerEntry("m", "fit", qc, 10, 1000, "kernel")], get_device("ibm_heron"),
+    ...                        packing="auto")
+    >>> packed.packing_copies > 1, packed.energy_j < cost.energy_j
+    (True, True)
     """
     _check_args(device, mode, mitigation_factor, n_draws, mitigation)
+    from qvc._validation import check_float
+
+    copies = packing_copies(packing)
+    utilisation = check_float(utilisation, "utilisation", minimum=0.0, maximum=1.0)
+    if utilisation <= 0.0:
+        raise QvcUsageError(f"utilisation must be in (0, 1] (got {utilisation!r}); give the share of the "
+                            "machine's idle power the job is charged, e.g. 0.5")
     for e in entries:
         if e.shots <= 0:
             raise QvcUsageError(f"shots must be >= 1 (got {e.shots})")
     m = float(mitigation_factor)
-    phases = _phases(entries, device, m, mitigation)
-    plain = _phases(entries, device, m, mitigation, mitigated=False)
+    phases = _phases(entries, device, m, mitigation, packing=copies)
+    plain = _phases(entries, device, m, mitigation, mitigated=False, packing=copies)
+    model = cost_model(device, phases, mode, mitigation=mitigation, packing=copies, utilisation=utilisation)
+    plain_model = cost_model(device, plain, mode, mitigation="none", packing=copies, utilisation=utilisation)
     typical, draws = typical_parameters(device), draw_parameters(device, n_draws, seed)
-    typ = _evaluate(device, phases, typical, mode)
-    mc = _evaluate(device, phases, draws, mode)
-    typ_plain = _evaluate(device, plain, typical, mode)
-    mc_plain = _evaluate(device, plain, draws, mode)
+    typ = _evaluate(model, typical)
+    mc = _evaluate(model, draws)
+    typ_plain = _evaluate(plain_model, typical)
+    mc_plain = _evaluate(plain_model, draws)
     bits = 0.0
     for ph in phases:
         for pe in ph.entries:
@@ -787,6 +835,9 @@ def price_entries(
         energy_unmitigated_j=float(typ_plain["energy_j"][0]),
         energy_unmitigated_interval=Interval.of(mc_plain["energy_j"]),
         qpu_seconds_unmitigated=float(typ_plain["qpu_s"][0]),
+        packing_copies=model.copies,
+        utilisation=utilisation,
+        cost_model=model,
     )
 
 
@@ -822,7 +873,7 @@ def sensitivity(
     for i, name in enumerate(names):
         batch[name][2 * i] = params[name].low
         batch[name][2 * i + 1] = params[name].high
-    res = _evaluate(device, phases, batch, mode)
+    res = _evaluate(cost_model(device, phases, mode, mitigation=mitigation), batch)
     rows: list[dict[str, Any]] = []
     for i, name in enumerate(names):
         e_lo, e_hi = float(res["energy_j"][2 * i]), float(res["energy_j"][2 * i + 1])

@@ -45,6 +45,7 @@ from qvc.record.results import (
     ibm_columns,
     local_attribution_columns,
     per_prediction_columns,
+    scenario_columns,
     shot_training_columns,
     simulator_columns,
     write_results,
@@ -168,7 +169,15 @@ def price_for(spec: ExperimentSpec, entries: list[LedgerEntry], device: DevicePr
     """The one pricing call of qvc's runs and estimates: ``spec``'s attribution, mitigation factor
     and mitigation on ``device`` (:func:`qvc.energy.hardware.price_entries`)."""
     return price_entries(entries, device, mode=spec.attribution, mitigation_factor=spec.mitigation_factor,
-                         mitigation=spec.mitigation)
+                         mitigation=spec.mitigation, packing=spec.packing, utilisation=spec.utilisation)
+
+
+def scenarios_for(spec: ExperimentSpec, entries: list[LedgerEntry], device: DevicePreset) -> dict[str, HardwareCost]:
+    """The attribution scenarios beside :func:`price_for`'s figure (:mod:`qvc.energy.scenarios`)."""
+    from qvc.energy.scenarios import price_scenarios
+
+    return price_scenarios(entries, device, mode=spec.attribution, mitigation_factor=spec.mitigation_factor,
+                           mitigation=spec.mitigation, packing=spec.packing, utilisation=spec.utilisation)
 
 
 def _model_config(spec: ExperimentSpec, data: PreparedData, seed: int) -> ModelConfig:
@@ -605,8 +614,10 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
             row.update(hardware_columns(None))
             row["hw_energy_method"] = "declined: infeasible shots"
         else:
-            cost = ctx.price([replace(e, shots=shots) for e in fit_entries + predict_entries])
+            priced = [replace(e, shots=shots) for e in fit_entries + predict_entries]
+            cost = ctx.price(priced)
             row.update(hardware_columns(cost, carbon))
+            row.update(scenario_columns(scenarios_for(spec, priced, ctx.device)))
         row.update(ibm_columns(est, cost, remember=remember_usage))
         row.update(simulator_columns(est))
         row.update(shot_training_columns(shot_trained(  # outside the meter windows, like auto shots

@@ -41,9 +41,10 @@ QUANTUM_MODELS = ("qsvc", "vqc")
 #: ``text`` a string, ``int``/``number`` a number, ``shots`` an integer or ``auto``, ``names``
 #: comma-separated names, ``ints`` comma-separated integers, ``switch`` a flag without value
 #: (``--no-X`` when the default is true), ``params`` repeated ``MODEL.NAME=VALUE``, ``frontier``
-#: ``--frontier [MODEL,...]``.
+#: ``--frontier [MODEL,...]``, ``packing`` an integer, ``auto`` or ``none``.
 KIND_FILE_TYPES = {"text": "string", "int": "integer", "number": "number", "shots": "shots", "names": "string",
-                   "ints": "integer", "switch": "boolean", "params": "table", "frontier": "frontier"}
+                   "ints": "integer", "switch": "boolean", "params": "table", "frontier": "frontier",
+                   "packing": "packing"}
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class Option:
     @property
     def integer(self) -> bool:
         """Whether the value (or each item) is an integer."""
-        return self.kind in ("int", "ints", "shots")
+        return self.kind in ("int", "ints", "shots", "packing")
 
     @property
     def file_type(self) -> str:
@@ -266,6 +267,16 @@ class ExperimentSpec:
     mitigation: str = field(default="none", metadata=_option(
         "--mitigation", "error-mitigation model priced from each circuit's error data: {default} (default), zne "
         "or pec", file_key="mitigation", file_help="error-mitigation model priced per circuit: none, zne or pec"))
+    packing: int | str = field(default="none", metadata=_option(
+        "--packing", "copies of each circuit run side by side on disjoint qubits of the device, one job: {default} "
+        "(default), auto (as many as the coupling map holds) or a number (capped there); the report shows the "
+        "packed figure beside the default either way", kind="packing", minimum=1, bound=10_000,
+        why="each copy needs at least one qubit and no device preset has 10^4 qubits"))
+    utilisation: float = field(default=1.0, metadata=_option(
+        "--utilisation", "share of the machine's idle power charged to the job, in (0, 1] (default {default}: the "
+        "whole machine; attributional mode); the report shows a shared-machine figure beside the default either "
+        "way", kind="number", metavar="U", minimum=0.0, bound=1.0,
+        why="a share of the machine lies in (0, 1]"))
     shots_tolerance: float = field(default=0.02, metadata=_option(
         "--shots-tolerance", "--shots auto: share of test predictions allowed to differ from exact (default "
         "{default})", kind="number", file_key="shots_tolerance",
@@ -418,6 +429,8 @@ class ExperimentSpec:
         self.shots_tolerance = _keyed("shots_tolerance", check_tolerance, self.shots_tolerance)
         self.shots_cap = _keyed("shots_cap", check_cap, self.shots_cap)
         self.mitigation = _keyed("mitigation", check_mitigation, self.mitigation)
+        self.packing = _keyed("packing", check_packing, self.packing)
+        self.utilisation = _keyed("utilisation", check_utilisation, self.utilisation)
         host = _keyed("host_file" if self.host_file else "host", get_host, self.host, self.host_file)
         self.max_iter = _keyed("max_iter", check_option, "max_iter", self.max_iter)
         if self.samples is not None:
@@ -582,6 +595,39 @@ def check_frontier(names) -> tuple[str, ...]:
                                 f"{', '.join(allowed)} (or all)", key="frontier")
         out.append(name)
     return tuple(dict.fromkeys(out))
+
+
+def check_packing(value: object) -> int | str:
+    """``--packing``: ``auto``, ``none`` or a number of copies in its declared range.
+
+    Examples
+    --------
+    >>> check_packing("AUTO"), check_packing(" none"), check_packing("3")
+    ('auto', 'none', 3)
+    """
+    if isinstance(value, str) and value.strip().lower() in ("auto", "none"):
+        return value.strip().lower()
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise QvcUsageError(f"packing must be auto, none or a number of copies (got {value!r})") from None
+    return check_option("packing", value)
+
+
+def check_utilisation(value: object) -> float:
+    """``--utilisation``: a share in (0, 1] (its declared range, zero excluded).
+
+    Examples
+    --------
+    >>> check_utilisation("0.5")
+    0.5
+    """
+    share = check_option("utilisation", value)
+    if not share > 0.0:
+        raise QvcUsageError(f"utilisation must be in (0, 1] (got {value!r}): a share of the machine lies in "
+                            "(0, 1]; give e.g. 0.5")
+    return share
 
 
 def _keyed(key: str, check, *args, **kwargs):

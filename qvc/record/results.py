@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,6 +238,28 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("hw_energy_method", "text", "hardware", "modelled | hardware-reported"),
     Column("hw_gco2e", "float", "hardware",
            "grams CO2e of hw_energy_j at the same carbon intensity (the QPU's own grid may differ)"),
+    Column("hw_packing_copies", "int", "hardware",
+           "copies of each circuit run side by side per execution in hw_energy_j (--packing; 1 = none)"),
+    Column("hw_utilisation", "float", "hardware",
+           "share of the machine's idle power charged in hw_energy_j (--utilisation; 1 = the whole machine)"),
+    Column("hw_energy_packed_j", "float", "hardware",
+           "scenario packed: modelled hardware energy with as many copies per execution as the coupling map "
+           "holds (hw_packed_copies), one job (median, J)"),
+    Column("hw_energy_packed_j_low", "float", "hardware", "scenario packed: 5th percentile (J)"),
+    Column("hw_energy_packed_j_high", "float", "hardware", "scenario packed: 95th percentile (J)"),
+    Column("hw_packed_copies", "int", "hardware", "scenario packed: copies per execution (largest over circuits)"),
+    Column("hw_energy_shared_j", "float", "hardware",
+           "scenario shared: attributional with share hw_shared_utilisation of the idle power (median, J)"),
+    Column("hw_energy_shared_j_low", "float", "hardware", "scenario shared: 5th percentile (J)"),
+    Column("hw_energy_shared_j_high", "float", "hardware", "scenario shared: 95th percentile (J)"),
+    Column("hw_shared_utilisation", "float", "hardware", "scenario shared: share of the idle power charged"),
+    Column("hw_energy_marginal_j", "float", "hardware",
+           "scenario marginal: only what the job adds to an idle, cold machine (median, J)"),
+    Column("hw_energy_marginal_j_low", "float", "hardware", "scenario marginal: 5th percentile (J)"),
+    Column("hw_energy_marginal_j_high", "float", "hardware", "scenario marginal: 95th percentile (J)"),
+    Column("hw_cost_model", "text", "hardware",
+           "the priced ledger as JSON (qvc.energy.costmodel.CostModel): the report's sensitivity analysis "
+           "re-evaluates hw_energy_typical_j from it"),
     Column("ibm_backend", "text", "ibm",
            "IBM backend the quantum side ran on with --execution ibm:<backend> ('' otherwise)"),
     Column("ibm_jobs", "int", "ibm", "IBM jobs whose results the model used (reused ones included)"),
@@ -432,6 +455,24 @@ def hardware_columns(cost: HardwareCost | None, carbon: CarbonIntensity | None =
     })
     for c in ENERGY_COMPONENTS:
         out[f"hw_energy_{c}_j"] = cost.components_j.get(c, 0.0)
+    out["hw_packing_copies"], out["hw_utilisation"] = cost.packing_copies, cost.utilisation
+    if cost.cost_model is not None:
+        out["hw_cost_model"] = json.dumps(cost.cost_model.to_dict(), separators=(",", ":"))
+    return out
+
+
+def scenario_columns(scenarios: dict[str, HardwareCost]) -> dict[str, Any]:
+    """The attribution scenarios' columns (:func:`qvc.energy.scenarios.price_scenarios`), median and interval."""
+    out: dict[str, Any] = {}
+    for name, cost in scenarios.items():
+        iv = cost.energy_interval
+        assert iv is not None
+        out.update({f"hw_energy_{name}_j": iv.median, f"hw_energy_{name}_j_low": iv.low,
+                    f"hw_energy_{name}_j_high": iv.high})
+    if "packed" in scenarios:
+        out["hw_packed_copies"] = scenarios["packed"].packing_copies
+    if "shared" in scenarios:
+        out["hw_shared_utilisation"] = scenarios["shared"].utilisation
     return out
 
 

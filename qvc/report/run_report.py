@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from qvc.analysis.stats import ALPHA, CONFIDENCE, judge_family, log_ci, pareto_front, summarize
-from qvc.report import frontier, plots
+from qvc.report import attribution, frontier, plots, sensitivity
 from qvc.report.columns import (
     attribution_column,
     carbon_column,
@@ -955,6 +955,10 @@ def build_run_report(frame: pd.DataFrame, meta: dict) -> Document:
     if shot_blocks:
         sentences += shot_sentences
         sections.append(Section("Training under shot noise", shot_blocks, "shot-training"))
+    for title, (blocks, _) in (("Attribution scenarios: who pays for the machine", attribution.scenario_blocks(frame)),
+                               ("What moves the verdict: global sensitivity", sensitivity.sensitivity_blocks(frame))):
+        if blocks:
+            sections.append(Section(title, blocks, title.split(":")[0].split()[0].lower()))
     if sweep_svg:
         sections.append(Section("Sweep", [Figure(sweep_svg, "Energy against the swept size.")], "sweep"))
     sections += [
