@@ -630,3 +630,99 @@ def test_progress_inside_a_model_fit_on_stderr_quiet_and_never_in_json(out_dir, 
     assert main([*base, "--models", "qsvc", "--json"]) == 0
     captured = capsys.readouterr()
     assert captured.err == "" and json.loads(captured.out)["rows"][0]["model"] == "qsvc"
+
+
+# =============================================================================================
+# Issue #31: the faults that schedulers, hostile files and shared folders bring
+# =============================================================================================
+def _signal_a_real_process(args: list[str], out: Path, signame: str) -> tuple[int, str, list]:
+    """Start ``qvc ARGS --out OUT`` in a subprocess, send ``signame`` once it has written rows;
+    return its exit code, stderr and the child processes it had when signalled."""
+    import signal
+    import time
+
+    import psutil
+
+    proc = subprocess.Popen([sys.executable, "-m", "qvc", *args, "--out", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 240
+        while not list(out.glob("*/results.csv")) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the command ended before any row was written: make it longer"
+        children = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(getattr(signal, signame))
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, err, children
+
+
+def _no_survivor(children: list) -> None:
+    import psutil
+
+    alive = []
+    for child in children:
+        try:
+            if child.is_running() and child.status() != psutil.STATUS_ZOMBIE:
+                alive.append(child.pid)
+        except psutil.NoSuchProcess:
+            pass
+    assert not alive, f"processes {alive} outlived the signalled qvc"
+
+
+@pytest.mark.parametrize("signame,code", [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_signal_ends_a_run_like_ctrl_c(tmp_path, signame, code):
+    out = tmp_path / "runs"
+    seeds = ",".join(str(s) for s in range(1, 13))
+    rc, err, children = _signal_a_real_process(
+        ["run", "iris", "--qubits", "2", "--models", "svm,qsvc", "--no-tune", "--seed", seeds, "--quiet"],
+        out, signame)
+    assert rc == code, err
+    _one_line(err.replace("qvc: stopped", "qvc: error: stopped"), f"stopped by {signame}")
+    (run,) = out.iterdir()
+    meta = json.loads((run / "metadata.json").read_text())
+    assert meta["status"] == f"interrupted: {signame}" and meta["finished_utc"]
+    rows = pd.read_csv(run / "results.csv")
+    assert 0 < len(rows) < 24  # the finished rows, not the whole run
+    assert (run / "report.md").exists() and (run / "report.html").exists()
+    _no_survivor(children)
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_signal_ends_a_sweep_and_its_workers(tmp_path, signame):
+    spec = tmp_path / "s.toml"
+    spec.write_text('dataset = "iris"\nmodels = ["svm", "qsvc"]\nseeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n'
+                    'qubits = [2, 3]\ntune = false\n')
+    out = tmp_path / "runs"
+    rc, err, children = _signal_a_real_process(["sweep", str(spec), "--workers", "2"], out, signame)
+    assert rc == 128 + {"SIGTERM": 15, "SIGHUP": 1}[signame], err
+    assert err.strip().splitlines()[-1].startswith(f"qvc: stopped by {signame}") and "Traceback" not in err
+    (run,) = out.iterdir()
+    meta = json.loads((run / "sweep.json").read_text())
+    assert meta["status"] == f"interrupted: {signame}"
+    assert meta["pid"] > 0 and meta["host"] == socket.gethostname()
+    stored = [json.loads(ln) for ln in (run / "points.jsonl").read_text().splitlines()]
+    assert 0 < len(stored) < 40 and len(pd.read_csv(run / "results.csv")) == len(stored)
+    assert len(children) >= 2  # the pool had started its workers
+    _no_survivor(children)
+
+
+def test_a_dead_sweep_shows_as_interrupted_in_the_index(tmp_path, capsys):
+    from qvc.experiment.specfile import load_spec_file
+    from qvc.experiment.sweep import run_sweep
+    from qvc.record.runfolder import read_sweep_meta, write_sweep_meta
+
+    spec = tmp_path / "s.toml"
+    spec.write_text('dataset = "iris"\nmodels = ["svm"]\nseeds = [1]\nqubits = [2]\nsamples = 40\n')
+    res = run_sweep(load_spec_file(spec), workers=1, out_dir=tmp_path / "runs", progress=False)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    meta = read_sweep_meta(res.run_dir)
+    meta.update(status="running", pid=dead.pid, process_started=1.0)
+    write_sweep_meta(meta, res.run_dir)
+    assert main(["report", "--index", str(tmp_path / "runs")]) == 0
+    line = next(ln for ln in (tmp_path / "runs" / "index.md").read_text().splitlines() if res.run_dir.name in ln)
+    assert f"interrupted (process {dead.pid}" in line
