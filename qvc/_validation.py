@@ -328,3 +328,11 @@ def check_statevector_fits(num_qubits: int, n_states: int = 1, *, fraction: floa
             f"{max(1, n_states)} statevector(s) but only {format_bytes(have)} is available "
             f"{memory_limit_source()}; use fewer qubits or fewer samples"
         )
+
+
+#: Most qubits a circuit file or a device file may declare. No QPU announced so far holds more than
+#: about 1,200 physical qubits (IBM Condor 1,121; Atom Computing ~1,180: press releases, unverified);
+#: 4,096 leaves room and keeps every per-qubit table qvc builds small.
+MAX_FILE_QUBITS = 4096
+WHY_FILE_QUBITS = ("no QPU announced holds more than about 1,200 physical qubits (unverified); "
+                   "4,096 leaves room and keeps per-qubit tables small")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qvc import __version__
-from qvc.errors import QvcUsageError
+from qvc.errors import QvcUsageError, Terminated, stop_signals_interrupt
 
 EXIT_USAGE = 2
 
@@ -824,6 +824,14 @@ def _os_error_line(exc: OSError) -> str:
     return f"cannot write or read{where}: {reason} (errno {exc.errno}); {fix}"
 
 
+def _say_stopped(line: str) -> None:
+    """The one line of a run stopped by a signal (a closed terminal may have taken stderr with it)."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except OSError:
+        pass
+
+
 _COMMANDS = {
     "run": _cmd_run, "datasets": _cmd_datasets, "meters": _cmd_meters, "carbon": _cmd_carbon,
     "crosscheck": _cmd_crosscheck, "devices": _cmd_devices, "estimate": _cmd_estimate,
@@ -846,12 +854,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        return _COMMANDS[args.command](args)
+        with stop_signals_interrupt():  # SIGTERM / SIGHUP end a run like Ctrl-C (issue 31)
+            return _COMMANDS[args.command](args)
     except QvcUsageError as exc:
         from qvc.experiment.spec import flag_message
 
         print(f"qvc: error: {flag_message(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    except Terminated as exc:
+        _say_stopped(f"qvc: stopped by {exc.signal_name}; finished rows are kept in the run folder, its status "
+                     "says interrupted (a sweep continues with: qvc sweep --resume RUN_DIR)")
+        return exc.exit_code
     except KeyboardInterrupt:
         print("qvc: interrupted; finished rows are kept in the run folder "
               "(a sweep continues with: qvc sweep --resume RUN_DIR)", file=sys.stderr)

@@ -630,3 +630,209 @@ def test_progress_inside_a_model_fit_on_stderr_quiet_and_never_in_json(out_dir, 
     assert main([*base, "--models", "qsvc", "--json"]) == 0
     captured = capsys.readouterr()
     assert captured.err == "" and json.loads(captured.out)["rows"][0]["model"] == "qsvc"
+
+
+# =============================================================================================
+# Issue #31: the faults that schedulers, hostile files and shared folders bring
+# =============================================================================================
+def _signal_a_real_process(args: list[str], out: Path, signame: str) -> tuple[int, str, list]:
+    """Start ``qvc ARGS --out OUT`` in a subprocess, send ``signame`` once it has written rows;
+    return its exit code, stderr and the child processes it had when signalled."""
+    import signal
+    import time
+
+    import psutil
+
+    proc = subprocess.Popen([sys.executable, "-m", "qvc", *args, "--out", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 240
+        while not list(out.glob("*/results.csv")) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the command ended before any row was written: make it longer"
+        children = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(getattr(signal, signame))
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, err, children
+
+
+def _no_survivor(children: list) -> None:
+    import psutil
+
+    alive = []
+    for child in children:
+        try:
+            if child.is_running() and child.status() != psutil.STATUS_ZOMBIE:
+                alive.append(child.pid)
+        except psutil.NoSuchProcess:
+            pass
+    assert not alive, f"processes {alive} outlived the signalled qvc"
+
+
+@pytest.mark.parametrize("signame,code", [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_signal_ends_a_run_like_ctrl_c(tmp_path, signame, code):
+    out = tmp_path / "runs"
+    seeds = ",".join(str(s) for s in range(1, 13))
+    rc, err, children = _signal_a_real_process(
+        ["run", "iris", "--qubits", "2", "--models", "svm,qsvc", "--no-tune", "--seed", seeds, "--quiet"],
+        out, signame)
+    assert rc == code, err
+    _one_line(err.replace("qvc: stopped", "qvc: error: stopped"), f"stopped by {signame}")
+    (run,) = out.iterdir()
+    meta = json.loads((run / "metadata.json").read_text())
+    assert meta["status"] == f"interrupted: {signame}" and meta["finished_utc"]
+    rows = pd.read_csv(run / "results.csv")
+    assert 0 < len(rows) < 24  # the finished rows, not the whole run
+    assert (run / "report.md").exists() and (run / "report.html").exists()
+    _no_survivor(children)
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_signal_ends_a_sweep_and_its_workers(tmp_path, signame):
+    spec = tmp_path / "s.toml"
+    spec.write_text('dataset = "iris"\nmodels = ["svm", "qsvc"]\nseeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n'
+                    'qubits = [2, 3]\ntune = false\n')
+    out = tmp_path / "runs"
+    rc, err, children = _signal_a_real_process(["sweep", str(spec), "--workers", "2"], out, signame)
+    assert rc == 128 + {"SIGTERM": 15, "SIGHUP": 1}[signame], err
+    assert err.strip().splitlines()[-1].startswith(f"qvc: stopped by {signame}") and "Traceback" not in err
+    (run,) = out.iterdir()
+    meta = json.loads((run / "sweep.json").read_text())
+    assert meta["status"] == f"interrupted: {signame}"
+    assert meta["pid"] > 0 and meta["host"] == socket.gethostname()
+    stored = [json.loads(ln) for ln in (run / "points.jsonl").read_text().splitlines()]
+    assert 0 < len(stored) < 40 and len(pd.read_csv(run / "results.csv")) == len(stored)
+    assert len(children) >= 2  # the pool had started its workers
+    _no_survivor(children)
+
+
+def test_a_dead_sweep_shows_as_interrupted_in_the_index(tmp_path, capsys):
+    from qvc.experiment.specfile import load_spec_file
+    from qvc.experiment.sweep import run_sweep
+    from qvc.record.runfolder import read_sweep_meta, write_sweep_meta
+
+    spec = tmp_path / "s.toml"
+    spec.write_text('dataset = "iris"\nmodels = ["svm"]\nseeds = [1]\nqubits = [2]\nsamples = 40\n')
+    res = run_sweep(load_spec_file(spec), workers=1, out_dir=tmp_path / "runs", progress=False)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    meta = read_sweep_meta(res.run_dir)
+    meta.update(status="running", pid=dead.pid, process_started=1.0)
+    write_sweep_meta(meta, res.run_dir)
+    assert main(["report", "--index", str(tmp_path / "runs")]) == 0
+    line = next(ln for ln in (tmp_path / "runs" / "index.md").read_text().splitlines() if res.run_dir.name in ln)
+    assert f"interrupted (process {dead.pid}" in line
+
+
+# -- issue 31 / 2. bounded inputs: circuit files and device files ask for bounded work ---------
+def _chain(n: int, calls: int) -> str:
+    defs = ["gate g0 a { h a; }"] + [f"gate g{i} a {{ {' '.join([f'g{i - 1} a;'] * calls)} }}" for i in range(1, n)]
+    return "\n".join(defs) + f"\nqreg q[2];\ng{n - 1} q[0];\n"
+
+
+_Q2 = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
+_Q3 = 'OPENQASM 3.0;\ninclude "stdgates.inc";\n'
+_HOSTILE_QASM = {
+    "huge qreg": (_Q2 + "qreg q[100000000];\nh q[0];\n", "100,000,000 qubits"),
+    "huge qubit[] (3)": (_Q3 + "qubit[100000000] q;\nh q[0];\n", "100,000,000 qubits"),
+    "huge const size (3)": (_Q3 + "const uint n = 50000;\nqubit[n] q;\nh q[0];\n", "50,000 qubits"),
+    "huge creg": (_Q2 + "qreg q[1];\ncreg c[99999999];\n", "classical bits"),
+    "a thousand-digit size": (_Q2 + "qreg q[" + "9" * 1000 + "];\n", "qubits"),
+    "doubling definitions": (_Q2 + _chain(25, 2), "more than 1,000,000 operations"),
+    "deep definitions": (_Q2 + _chain(40, 1), "definitions deep"),
+    "broadcast over a register": (_Q2 + "qreg q[4000];\n" + "h q;\n" * 300, "more than 1,000,000"),
+    "huge loop (3)": (_Q3 + "qubit[2] q;\nfor int i in [0:100000000] { h q[0]; }\n", "more than 1,000,000"),
+    "nested loops (3)": (_Q3 + "qubit[2] q;\n" + "for int i in [0:999] { " * 3 + "h q[0];" + " }" * 3,
+                         "more than 1,000,000"),
+    "loop without a literal range (3)": (_Q3 + "qubit[2] q;\nint n = 5;\nfor int i in [0:n] { h q[0]; }\n",
+                                         "not a number qvc can bound"),
+    "pow of a wide gate (3)": (_Q3 + "qubit[30] q;\ngate w a, b, c, d, e, f, g, h, i, j, k { h a; }\n"
+                               "pow(2) @ w q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10];\n",
+                               "pow(k) @ gate on 11 qubits"),
+    "blocks nested 100 deep (3)": (_Q3 + "qubit[1] q;\nbit[1] c;\n" + "if (c[0]) { " * 100 + "h q[0];" + " }" * 100,
+                                   "nest deeper"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_HOSTILE_QASM))
+def test_circuit_file_sizes_are_bounded_before_parsing(case, tmp_path, capsys):
+    import tracemalloc
+
+    from qvc.quantum.qasm import load_qasm
+
+    text, words = _HOSTILE_QASM[case]
+    path = tmp_path / "c.qasm"
+    path.write_text(text)
+    tracemalloc.start()
+    try:
+        with pytest.raises(QvcUsageError) as info:
+            load_qasm(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert words in str(info.value) and "\n" not in str(info.value)
+    assert peak < 32 * MiB, peak  # refused from the text: nothing was built
+    assert main(["estimate", str(path), "--device", "ibm_heron", "--shots", "100"]) == 2
+    _one_line(capsys.readouterr().err, str(path))
+
+
+def test_circuit_file_bounds_pass_ordinary_circuits_and_count_includes(tmp_path):
+    from qiskit import qasm2, qasm3
+    from qiskit.circuit.library import quantum_volume
+
+    from qvc.quantum.qasm import load_qasm
+
+    circuit = quantum_volume(6, seed=3).decompose()
+    circuit.measure_all()
+    for dump, name in ((qasm2.dumps, "qv2.qasm"), (qasm3.dumps, "qv3.qasm")):
+        (tmp_path / name).write_text(dump(circuit))
+        assert load_qasm(tmp_path / name).size() == circuit.size()
+    # definitions hidden in a local include are counted too
+    (tmp_path / "defs.inc").write_text(_chain(25, 2).split("\nqreg")[0])
+    (tmp_path / "main.qasm").write_text(_Q2 + 'include "defs.inc";\nqreg q[2];\ng24 q[0];\n')
+    with pytest.raises(QvcUsageError, match="1,000,000 operations"):
+        load_qasm(tmp_path / "main.qasm")
+    big = tmp_path / "big.qasm"
+    with open(big, "wb") as fh:  # sparse: 9 MiB without writing them
+        fh.write(_Q2.encode())
+        fh.truncate(9 * MiB)
+    with pytest.raises(QvcUsageError, match="MiB a circuit file may have"):
+        load_qasm(big)
+
+
+def _device_file(tmp_path: Path, **changes: str) -> Path:
+    """The built-in ionq_forte preset as a user device file 'mine', with lines replaced."""
+    src = (ROOT / "qvc" / "energy" / "devices.toml").read_text()
+    start = src.index("[devices.ionq_forte]")
+    end = re.compile(r"\n\[devices\.(?!ionq_forte)").search(src, start + 5)
+    block = src[start:end.start() if end else len(src)].replace("devices.ionq_forte", "devices.mine")
+    for old, new in changes.items():
+        assert old in block
+        block = block.replace(old, new)
+    path = tmp_path / "dev.toml"
+    path.write_text("schema = 1\n" + block)
+    return path
+
+
+@pytest.mark.parametrize("old,new,words", [
+    ('basis_gates = ["rz"', 'basis_gates = ["foo", "rz"', "unknown 'foo'"),
+    ('platform = "trapped-ion"', 'platform = "banana"', "platform: expected one of"),
+    ('coupling = "all-to-all"', "coupling = [[0, 1], [1, 99]]", "got [1, 99]"),
+    ('coupling = "all-to-all"', "coupling = [[0, 1], [2, 2]]", "two different qubits"),
+    ('coupling = "all-to-all"', 'coupling = "grid:2x3"', "grid of at least num_qubits"),
+    ('coupling = "all-to-all"', 'coupling = "grid:100000x100000"', "at most 4096 sites"),
+    ("value = 36,", "value = 100000000,", "num_qubits.value: expected at most 4096"),
+])
+def test_device_file_values_are_checked_before_any_work(tmp_path, out_dir, capsys, old, new, words):
+    path = _device_file(tmp_path, **{old: new})
+    assert main(["devices", "--device-file", str(path)]) == 2
+    _one_line(capsys.readouterr().err, words)
+    args = ["run", "iris", "--qubits", "2", "--models", "qsvc", "--seed", "1,2,3", "--no-tune", "--samples", "30",
+            "--device", "mine", "--device-file", str(path), "--out", str(out_dir), "--quiet"]
+    assert main(args) == 2
+    _one_line(capsys.readouterr().err, words)
+    assert not any(out_dir.iterdir())  # refused before the run folder

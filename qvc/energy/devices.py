@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from qvc._validation import MAX_FILE_QUBITS, WHY_FILE_QUBITS
 from qvc.errors import QvcUsageError
 from qvc.quantum.backends import fake_backend_by_class, fake_backend_class
 
@@ -53,6 +54,12 @@ _KNOWN_KEYS = {*ERROR_KEYS,
 }
 _COMPONENT_KEYS = {"static_w", "per_qubit_w", "idle_fraction"}
 _PARAM_KEYS = {"low", "typical", "high", "source"}
+#: Platforms a device may name (the built-in presets use the first three).
+PLATFORMS = ("superconducting", "trapped-ion", "neutral-atom", "photonic", "spin")
+#: Gate names that need no look-up (qiskit standard names); any other is checked against
+#: qiskit's own table (``get_standard_gate_name_mapping``), imported only then.
+_COMMON_GATES = frozenset({"rz", "sx", "x", "cz", "cx", "rzz", "ecr", "id", "measure", "reset", "h", "rx",
+                           "ry", "u", "p", "iswap", "swap", "y", "z", "s", "t"})
 #: Target operations that are not gates a circuit is translated to.
 _NOT_GATES = {"for_loop", "if_else", "switch_case", "while_loop", "delay", "measure_2", "reset_2"}
 
@@ -463,6 +470,10 @@ def _parse_device(ctx: _Ctx, name: str, raw: object) -> DevicePreset:
         basis = raw["basis_gates"]
         if not isinstance(basis, list) or not basis or not all(isinstance(g, str) for g in basis):
             raise ctx.fail("basis_gates", "a non-empty list of Qiskit gate names", basis)
+        _check_gate_names(ctx, basis)
+        qubits = _fixed(ctx, "num_qubits", raw["num_qubits"])
+        if qubits.value > MAX_FILE_QUBITS:
+            raise ctx.fail("num_qubits.value", f"at most {MAX_FILE_QUBITS} ({WHY_FILE_QUBITS})", qubits.value)
         coupling = raw.get("coupling", "all-to-all")
         if isinstance(coupling, str):
             ok = coupling == "all-to-all" or (
@@ -471,10 +482,23 @@ def _parse_device(ctx: _Ctx, name: str, raw: object) -> DevicePreset:
             )
             if not ok:
                 raise ctx.fail("coupling", "'all-to-all', 'grid:RxC' or a list of [a, b] pairs", coupling)
+            if coupling.startswith("grid:"):
+                rows, cols = (int(v[:6]) if len(v) <= 6 else 10**6 for v in coupling[5:].lower().split("x"))
+                if not (rows >= 1 and cols >= 1 and qubits.value <= rows * cols <= MAX_FILE_QUBITS):
+                    raise ctx.fail("coupling", f"a grid of at least num_qubits ({qubits.value}) and at most "
+                                   f"{MAX_FILE_QUBITS} sites", coupling)
         elif not (isinstance(coupling, list) and all(
                 isinstance(p, list) and len(p) == 2 and all(isinstance(q, int) and q >= 0 for q in p)
                 for p in coupling)):
             raise ctx.fail("coupling", "'all-to-all', 'grid:RxC' or a list of [a, b] pairs", coupling)
+        else:
+            bad = next((p for p in coupling if max(p) >= qubits.value or p[0] == p[1]), None)
+            if bad is not None:
+                raise ctx.fail("coupling", f"pairs of two different qubits in 0..{qubits.value - 1} "
+                               "(num_qubits)", bad)
+            if len(coupling) > qubits.value * max(qubits.value - 1, 1):
+                raise ctx.fail("coupling", f"at most one edge per ordered pair of qubits "
+                               f"({qubits.value * (qubits.value - 1)})", f"{len(coupling)} pairs")
         parallel = raw.get("parallel_gates", True)
         if not isinstance(parallel, bool):
             raise ctx.fail("parallel_gates", "true or false", parallel)
@@ -488,7 +512,7 @@ def _parse_device(ctx: _Ctx, name: str, raw: object) -> DevicePreset:
                 raise ctx.fail(k, "an error probability below 1", p.high)
         kwargs.update(
             error_params=errors,
-            num_qubits_fixed=_fixed(ctx, "num_qubits", raw["num_qubits"]),
+            num_qubits_fixed=qubits,
             basis_gates_fixed=tuple(basis),
             basis_gates_source=_text(ctx, raw, "basis_gates_source", required=False, default="unverified"),
             coupling_spec=coupling,
@@ -519,13 +543,16 @@ def _parse_device(ctx: _Ctx, name: str, raw: object) -> DevicePreset:
             _param(ctx, f"power.{cname}.per_qubit_w", craw["per_qubit_w"]) if "per_qubit_w" in craw else _ZERO,
             idle,
         )
+    platform = _text(ctx, raw, "platform")
+    if platform not in PLATFORMS:
+        raise ctx.fail("platform", f"one of {', '.join(PLATFORMS)}", platform)
     pue = _param(ctx, "pue", raw["pue"])
     if pue.low < 1.0:
         raise ctx.fail("pue", "a power usage effectiveness >= 1", pue.low)
     return DevicePreset(
         name=name,
         description=_text(ctx, raw, "description"),
-        platform=_text(ctx, raw, "platform"),
+        platform=platform,
         fake_backend=fake,
         timing_params=timing,
         power=power,
@@ -539,6 +566,19 @@ def _parse_device(ctx: _Ctx, name: str, raw: object) -> DevicePreset:
         origin=ctx.path,
         **kwargs,
     )
+
+
+def _check_gate_names(ctx: _Ctx, names: list[str]) -> None:
+    """Every basis gate is a gate qiskit knows by that name (the transpiler is given them)."""
+    unknown = [g for g in names if g not in _COMMON_GATES]
+    if unknown:
+        from qiskit.circuit.library import get_standard_gate_name_mapping
+
+        known = set(get_standard_gate_name_mapping())
+        bad = [g for g in unknown if g not in known]
+        if bad:
+            raise ctx.fail("basis_gates", "Qiskit standard gate names (e.g. rz, sx, x, cz, cx, rzz, ecr); "
+                           f"unknown {', '.join(map(repr, bad[:3]))}")
 
 
 def load_device_file(path: str | Path) -> dict[str, DevicePreset]:

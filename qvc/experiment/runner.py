@@ -28,7 +28,7 @@ from qvc.energy.devices import DevicePreset, circuit_fidelity, device_for_backen
 from qvc.energy.hardware import HardwareCost, price_entries
 from qvc.energy.host import HostPreset, get_host
 from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, measure_repeated
-from qvc.errors import IbmJobsPending, QvcUsageError
+from qvc.errors import IbmJobsPending, QvcUsageError, interruption
 from qvc.experiment.autoshots import auto_shots_for
 from qvc.experiment.shottraining import shot_trained
 from qvc.experiment.spec import ExperimentSpec
@@ -268,7 +268,7 @@ def run_experiment(
         meta["status"] = "waiting for IBM jobs (qvc ibm fetch)"
         raise
     except BaseException as exc:
-        meta["status"] = f"interrupted: {type(exc).__name__}"
+        meta["status"] = f"interrupted: {interruption(exc)}"
         if isinstance(exc, OSError):
             meta["status"] = f"failed: results not written ({exc.strerror or type(exc).__name__})"
         raise

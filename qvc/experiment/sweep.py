@@ -22,7 +22,7 @@ from typing import Any
 from qvc import __version__
 from qvc._io import atomic_write_text
 from qvc._progress import format_seconds
-from qvc.errors import QvcUsageError
+from qvc.errors import QvcUsageError, interruption
 from qvc.experiment.runner import new_run_dir
 from qvc.experiment.specfile import Point, SweepSpec
 from qvc.record import metadata as md
@@ -264,6 +264,7 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
         }
         meta["sessions"].append(session)
         meta["status"] = "running"
+        meta.update(md.process_identity())  # a sweep that dies shows as interrupted (md.run_state)
         write_sweep_meta(meta, run_dir)
         bar = _Progress(len(points), len(done), sys.stderr if progress else None)
         if progress:
@@ -289,7 +290,7 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
                 _run_pool(todo, meta["run_id"], workers, finished)
             meta["status"] = "complete"
         except BaseException as exc:
-            meta["status"] = f"interrupted: {type(exc).__name__}"
+            meta["status"] = f"interrupted: {interruption(exc)}"
             raise
         finally:
             session["finished_utc"] = md.utc_now()
@@ -319,6 +320,7 @@ def _limit_worker_threads(n_threads: int) -> None:
 
     global _WORKER_LIMITS
     _WORKER_LIMITS = threadpool_limits(limits=n_threads)
+    _die_with_parent()
 
 
 _WORKER_LIMITS = None
@@ -339,8 +341,38 @@ def _run_pool(todo: list[Point], run_id: str, workers: int, finished: Callable[[
             ready, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in ready:
                 finished(fut.result())
+    except BaseException:
+        _stop_workers(pool)  # a signal or a failed point: no worker outlives the sweep
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_workers(pool) -> None:
+    """Terminate a process pool's workers and wait for them (their running points are lost;
+    the store keeps every finished one)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=5)
+
+
+def _die_with_parent() -> None:
+    """Linux: a worker gets SIGTERM when the driving process dies, even by ``kill -9``."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _run_dask(
@@ -360,10 +392,18 @@ def _run_dask(
         if exclusive:
             for p in todo:
                 fut = client.submit(execute_point, p.to_dict(), run_id, pure=False)
-                finished(fut.result())
+                try:
+                    finished(fut.result())
+                except BaseException:
+                    client.cancel([fut])
+                    raise
             return
         futures = [client.submit(execute_point, p.to_dict(), run_id, pure=False) for p in todo]
-        for fut in as_completed(futures):
-            finished(fut.result())
+        try:
+            for fut in as_completed(futures):
+                finished(fut.result())
+        except BaseException:
+            client.cancel(futures)  # a signal or a failed point: the cluster stops this sweep's work
+            raise
     finally:
         client.close()

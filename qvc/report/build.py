@@ -201,7 +201,7 @@ def _sweep_index_row(folder: Path) -> list[Cell]:
     except QvcUsageError:
         frame = None
     done = 0 if frame is None else len(frame)
-    status = f"sweep: {done} of {len(points)} points, {meta.get('status', '-')}"
+    status = f"sweep: {done} of {len(points)} points, {run_state(meta)}"
     datasets = ", ".join(dict.fromkeys(str(p.get("dataset")) for p in points if p.get("dataset")))
     seeds = sorted({int(p["seed"]) for p in points if isinstance(p.get("seed"), int)})
     return [link, str(meta.get("created_utc", "-") or "-"), datasets or "-", ", ".join(map(str, seeds)) or "-",
