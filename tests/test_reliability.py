@@ -678,7 +678,7 @@ def test_signal_ends_a_run_like_ctrl_c(tmp_path, signame, code):
     out = tmp_path / "runs"
     seeds = ",".join(str(s) for s in range(1, 13))
     rc, err, children = _signal_a_real_process(
-        ["run", "iris", "--qubits", "2", "--models", "svm,qsvc", "--no-tune", "--seed", seeds, "--quiet"],
+        ["run", "iris", "--qubits", "2", "--models", "svm,qsvc", "--no-tune", "--seeds", seeds, "--quiet"],
         out, signame)
     assert rc == code, err
     _one_line(err.replace("qvc: stopped", "qvc: error: stopped"), f"stopped by {signame}")
@@ -831,7 +831,7 @@ def test_device_file_values_are_checked_before_any_work(tmp_path, out_dir, capsy
     path = _device_file(tmp_path, **{old: new})
     assert main(["devices", "--device-file", str(path)]) == 2
     _one_line(capsys.readouterr().err, words)
-    args = ["run", "iris", "--qubits", "2", "--models", "qsvc", "--seed", "1,2,3", "--no-tune", "--samples", "30",
+    args = ["run", "iris", "--qubits", "2", "--models", "qsvc", "--seeds", "1,2,3", "--no-tune", "--samples", "30",
             "--device", "mine", "--device-file", str(path), "--out", str(out_dir), "--quiet"]
     assert main(args) == 2
     _one_line(capsys.readouterr().err, words)
