@@ -35,8 +35,8 @@ def classical_energy(c: pd.DataFrame, mode: str) -> tuple[pd.Series, str]:
         local_mode = str(c["local_attribution"].dropna().iloc[0]) if "local_attribution" in c.columns and \
             c["local_attribution"].notna().any() else ""
         if local_mode == mode:
-            return c[cols[0]].fillna(0.0) + c[cols[1]].fillna(0.0), f"classical {mode}"
-    return local_energy(c), ("classical metered (marginal, PUE 1)" if mode == "marginal"
+            return c[cols[0]].fillna(0.0) + c[cols[1]].fillna(0.0), f"{mode} both sides"
+    return local_energy(c), ("marginal both sides: the classical meter's reading, PUE 1" if mode == "marginal"
                              else "classical metered only: modes not matched")
 
 
@@ -48,7 +48,7 @@ def _cell(q: pd.DataFrame, col: str) -> str:
 
 
 def _ratio(num: float, den: float) -> str:
-    return f"{num / den:.3g}×" if np.isfinite(num) and np.isfinite(den) and den > 0 else "-"
+    return f"{num / den:.2g}×" if np.isfinite(num) and np.isfinite(den) and den > 0 else "-"
 
 
 def scenario_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:

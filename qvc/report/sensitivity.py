@@ -116,8 +116,11 @@ def _line(colour: str, style: str, label: str):
     return Line2D([0], [0], color=colour, ls=style, label=label)
 
 
-def sentence(result: VerdictSensitivity, title: str) -> str:
-    """The inputs that matter and how far each would have to move for the verdict to flip."""
+def sentence(result: VerdictSensitivity, title: str, mode_words: str = "the same attribution both sides") -> str:
+    """The inputs that matter and how far each would have to move for the verdict to flip.
+
+    ``mode_words`` says how the two sides are attributed (from :func:`classical_energy`).
+    """
     side = "dearer" if result.dearer else "cheaper"
     ranked = [e for e in result.effects if e.mu_star > 0][:3]
     matter = ", ".join(f"{e.name} (mu* {e.mu_star:.2g})" for e in ranked) or "none of them"
@@ -135,9 +138,9 @@ def sentence(result: VerdictSensitivity, title: str) -> str:
     together = (f" Varied together within their ranges, {result.share_flipped:.0%} of the Morris points fall on the "
                 "other side." if np.isfinite(result.share_flipped) else "")
     top_name = result.effects[0].name if result.effects else "-"
-    return (f"What moves the verdict ({title}): at typical values the hardware takes {result.ratio_typical:.3g}× "
-            f"the classical energy (hardware {side}). The input that matters most is {top_name}; the largest "
-            f"Morris effects on log10 of the ratio: {matter}. {flip}{together}")
+    return (f"What moves the verdict ({title}): at typical values the hardware takes {result.ratio_typical:.2g}× "
+            f"the classical energy ({mode_words}; hardware {side}). The input that matters most is {top_name}; "
+            f"the largest Morris effects on log10 of the ratio: {matter}. {flip}{together}")
 
 
 def sensitivity_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
@@ -157,7 +160,9 @@ def sensitivity_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
                 continue
             device = str(q["device"].dropna().iloc[0]) if "device" in q.columns else "the device"
             title = f"{group_name(qkey, frame)} on {device} vs {c_name}"
-            text = sentence(result, title)
+            mode = str(q["hw_attribution"].dropna().iloc[0]) if "hw_attribution" in q.columns and \
+                q["hw_attribution"].notna().any() else "attributional"
+            text = sentence(result, title, classical_energy(classical, mode)[1])
             if "above_majority" in q.columns and not q["above_majority"].astype(bool).any():
                 text += f" ({group_name(qkey, frame)} did not beat the majority-class rate: the ratio prices a " \
                         "model that did not learn.)"
