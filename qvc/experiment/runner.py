@@ -596,6 +596,8 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
         "f1_test": float(f1_score(data.y_test, y_pred, average="macro")),
         "majority_rate": majority,
         "above_majority": bool(accuracy > majority + 1e-12),
+        "untrained": bool(accuracy_score(data.y_train, y_train_pred)
+                          <= np.bincount(data.y_train).max() / len(data.y_train) + 1e-12),
         **energy_columns("fit", fit_m, carbon),
         **energy_columns("predict", pred_m, carbon),
         "energy_meter": fit_m.meter,
