@@ -52,7 +52,8 @@ DATASET_SHAPES: dict[str, tuple[int, int]] = {
 }
 #: Qubits (= features) of a bundled dataset when ``--qubits`` is not given
 #: (:data:`qvc.data.DEFAULT_QUBITS`; ``tests/test_reliability.py`` checks them).
-DEFAULT_QUBITS: dict[str, int] = {name: {"moons": 2, "circles": 2, "ad_hoc": 2}.get(name, 4)
+DEFAULT_QUBITS: dict[str, int] = {name: {"moons": 2, "circles": 2, "ad_hoc": 2,
+                                         "bars_and_stripes": 16}.get(name, 4)
                                   for name in DATASET_SHAPES}
 
 # Bounds of ``qvc estimate``'s own inputs, each with the reason shown when it is exceeded (the

@@ -42,7 +42,8 @@ def _int_list(text: str) -> list[int]:
 #: field's declaration, :data:`~qvc.experiment.spec.OPTIONS`), a tuple of fields (mutually exclusive),
 #: or a flag of the command alone (:data:`_RUN_ONLY`). Every field with a flag appears once (tested).
 _RUN_LAYOUT: tuple[tuple[str | None, tuple], ...] = (
-    (None, ("dataset", "csv_path", "target", "qubits", "models", "frontier", "seeds", "shots", "shots_tolerance",
+    (None, ("dataset", "csv_path", "target", "qubits", "protocol", "manifold_dim", "degree", "n_hyperplanes",
+            "models", "frontier", "seeds", "shots", "shots_tolerance",
             "shots_cap", "device", "device_file", "attribution", "packing", "utilisation", "mitigation",
             "mitigation_factor", "host", "host_file", "execution", "entanglement", "max_iter", "test_size", "samples",
             "out_dir",

@@ -22,7 +22,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from qvc import _progress as progress
 from qvc._io import write_json
 from qvc.analysis.stats import declaration
-from qvc.data import PreparedData, prepare_dataset
+from qvc.data import PreparedData
 from qvc.energy.carbon import CarbonIntensity
 from qvc.energy.devices import DevicePreset, circuit_fidelity, device_for_backend
 from qvc.energy.hardware import HardwareCost, price_entries
@@ -120,7 +120,15 @@ class RunContext:
         space: dict = resolved.space
         budgets: dict = {}
         notes: dict = {}
-        if spec.tune:
+        if spec.tune and spec.protocol == "bowles2024":
+            from qvc.models.hyperparams import candidate_grid, grid_size
+
+            # the study searches each model's whole grid: no budget cut and no pair rule
+            for m in spec.models:
+                budgets[m] = grid_size(candidate_grid(m, space, spec.params.get(m, {})))
+                notes[m] = (f"protocol bowles2024: the study's whole grid ({budgets[m]} candidates), not "
+                            "--tune-budget and the pair rule")
+        elif spec.tune:
             from qvc.models.tuning import budget_plan
 
             # both members of every pair the run touches, so a sweep point (one model)
@@ -332,10 +340,7 @@ def _prepare_datasets(spec: ExperimentSpec) -> dict[int, PreparedData]:
 
 
 def _prepare_one(spec: ExperimentSpec, seed: int) -> PreparedData:
-    return prepare_dataset(
-        spec.dataset, n_features=spec.qubits, seed=seed, test_size=spec.test_size,
-        max_samples=spec.samples, csv_path=spec.csv_path, target=spec.target,
-    )
+    return spec.prepare(seed)
 
 
 def _ibm_preflight(spec: ExperimentSpec, n_features: int) -> None:
@@ -555,6 +560,7 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
     their apportioned local and modelled hardware energy) for the run's ``tuning.json``.
     """
     spec, carbon = ctx.spec, ctx.carbon
+    data = data.for_family(get_model(name).family)  # a protocol may prepare the quantum side's features apart
     cfg = ctx.model_config(data, seed)
     load0 = _load_avg()
     tuned = _metered_tune(ctx, name, cfg, data) if spec.tune else None
@@ -590,6 +596,8 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
         "f1_test": float(f1_score(data.y_test, y_pred, average="macro")),
         "majority_rate": majority,
         "above_majority": bool(accuracy > majority + 1e-12),
+        "untrained": bool(accuracy_score(data.y_train, y_train_pred)
+                          <= np.bincount(data.y_train).max() / len(data.y_train) + 1e-12),
         **energy_columns("fit", fit_m, carbon),
         **energy_columns("predict", pred_m, carbon),
         "energy_meter": fit_m.meter,
@@ -669,7 +677,8 @@ def _metered_tune(ctx: RunContext, name: str, cfg: ModelConfig, data: PreparedDa
         cfg = replace(cfg, execution="exact", train_on_hardware=False)
     return measure_repeated(
         ctx.meter, f"{name}-tune",
-        lambda _: tune_model(name, cfg, X_tr, y_tr, space=ctx.space, n_candidates=n, folds=ctx.spec.cv_folds),
+        lambda _: tune_model(name, cfg, X_tr, y_tr, space=ctx.space, n_candidates=n, folds=ctx.spec.folds,
+                             shuffle=ctx.spec.cv_shuffle),
         max_repeats=1, min_duration_s=ctx.spec.min_window_s,
     )
 

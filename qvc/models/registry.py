@@ -270,16 +270,20 @@ def _build_vqc(cfg: ModelConfig, p: dict):
     return est, VQCClassifier.weight_count(cfg.n_features, p["ansatz_reps"]), MATCHING_RULE
 
 
+def _optimiser(p: dict) -> dict:
+    return {"solver": p["solver"], "learning_rate_init": p["learning_rate_init"], "batch_size": p["batch_size"]}
+
+
 def _build_mlp(cfg: ModelConfig, p: dict):
     if p["hidden"] == "matched":
         vqc = MODELS["vqc"]
         reps = cfg.params.get("vqc", {}).get("ansatz_reps", vqc.hyperparameter("ansatz_reps").default)
         target = VQCClassifier.weight_count(cfg.n_features, reps)
         hidden, n_params = match_mlp_hidden_units(cfg.n_features, cfg.n_classes, target)
-        return make_mlp(hidden, p["max_iter"], cfg.seed, alpha=p["alpha"]), n_params, MATCHING_RULE
+        return make_mlp(hidden, p["max_iter"], cfg.seed, alpha=p["alpha"], **_optimiser(p)), n_params, MATCHING_RULE
     widths = tuple(int(w) for w in str(p["hidden"]).split(","))
     n_params = mlp_param_count(cfg.n_features, widths, cfg.n_classes)
-    return (make_mlp(widths, p["max_iter"], cfg.seed, alpha=p["alpha"]), n_params,
+    return (make_mlp(widths, p["max_iter"], cfg.seed, alpha=p["alpha"], **_optimiser(p)), n_params,
             "same split, features and seed as vqc; width chosen by tuning, not matched to the VQC")
 
 
@@ -345,6 +349,11 @@ MODELS: dict[str, ModelEntry] = {
                 HyperParameter("alpha", "float", 1e-4, "L2 penalty", low=0.0),
                 HyperParameter("max_iter", "int", None, "L-BFGS iterations (default: the run's max_iter)",
                                low=1),
+                HyperParameter("solver", "choice", "lbfgs", "training optimizer (adam: the study's)",
+                               choices=("lbfgs", "adam")),
+                HyperParameter("learning_rate_init", "float", 1e-3, "adam's step size", **_POSITIVE),
+                HyperParameter("batch_size", "int", "auto", "adam's minibatch size ('auto': min(200, n))", low=1,
+                               choices=("auto",)),
             ),
             _build_mlp,
         ),

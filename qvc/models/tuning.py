@@ -145,10 +145,13 @@ def pair_budgets(models, space: dict, fixed: dict, budget: int) -> dict[str, int
     return {m: n for m, (n, _) in budget_plan(models, space, fixed, budget).items()}
 
 
-def cv_splitter(y: np.ndarray, folds: int, seed: int) -> StratifiedKFold:
-    """Stratified, shuffled k folds (k capped by the smallest class so every fold has each class)."""
+def cv_splitter(y: np.ndarray, folds: int, seed: int, shuffle: bool = True) -> StratifiedKFold:
+    """Stratified k folds, shuffled with ``seed`` unless ``shuffle`` is false (scikit-learn's ``cv=k``, as
+    the study's GridSearchCV); k capped by the smallest class so every fold has each class."""
     counts = np.bincount(np.asarray(y))
     k = int(max(2, min(folds, counts[counts > 0].min())))
+    if not shuffle:
+        return StratifiedKFold(n_splits=k)
     return StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
 
 
@@ -173,6 +176,7 @@ def tune_model(
     space: dict,
     n_candidates: int,
     folds: int = 3,
+    shuffle: bool = True,
 ) -> TuneResult:
     """Tune model ``name`` by stratified k-fold CV on the training split.
 
@@ -190,6 +194,8 @@ def tune_model(
     n_candidates : int
         Candidates to try (all of the grid when it is smaller).
     folds : int, default 3
+    shuffle : bool, default True
+        Shuffle the folds with ``cfg.seed`` (``False``: scikit-learn's ``cv=folds``, unshuffled).
 
     Returns
     -------
@@ -207,7 +213,7 @@ def tune_model(
     entry = get_model(name)
     X_train, y_train = np.asarray(X_train, dtype=float), np.asarray(y_train)
     grid = candidate_grid(name, space, cfg.params.get(name, {}))
-    cv = cv_splitter(y_train, folds, cfg.seed)
+    cv = cv_splitter(y_train, folds, cfg.seed, shuffle)
     if not grid:
         params = resolve_params(name, cfg)
         return TuneResult(name, params, float("nan"), [], cv.get_n_splits(), "defaults (nothing to search)")

@@ -82,6 +82,9 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("above_majority", "bool", "run",
            "True when accuracy_test > majority_rate: the model learned something; False rows are "
            "flagged in the report and never priced as if they worked"),
+    Column("untrained", "bool", "run",
+           "True when accuracy_train <= the training split's majority rate: the fit did not learn even its own "
+           "training data (e.g. a matched MLP too narrow, or stuck, at its budget); flagged in the report"),
     Column("hyperparameters", "text", "run",
            "JSON of every hyperparameter the fitted model used (tuned or fixed)"),
     Column("tuned", "bool", "tuning", "True when the hyperparameters were chosen by CV (not --no-tune)"),

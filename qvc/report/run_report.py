@@ -376,6 +376,14 @@ def _flags(frame: pd.DataFrame, meta: dict) -> list:
             blocks.append(Table(["model", "seed", "test accuracy", "majority rate"], rows))
         else:
             blocks.append("Every model beat the majority-class rate on every seed.")
+    if "untrained" in frame.columns and frame["untrained"].fillna(False).astype(bool).any():
+        bad = frame[frame["untrained"].fillna(False).astype(bool)]
+        rows = [[str(r["model"]), str(r.get("seed", "")), fmt(float(r["accuracy_train"])), str(r.get("n_params", "")),
+                 str(r.get("hyperparameters", ""))] for _, r in bad.iterrows()]
+        blocks.append("UNTRAINED: these fits reach no more than the majority rate on their own training split (the "
+                      "model did not learn; a matched MLP may be too narrow or stuck at its --max-iter budget), so "
+                      "their energy prices a model that does not work:")
+        blocks.append(Table(["model", "seed", "train accuracy", "parameters", "hyperparameters"], rows))
     if "kernel_offdiag_std" in frame.columns and frame["kernel_offdiag_std"].notna().any():
         k = frame[frame["kernel_offdiag_std"].notna()]
         rows = []
