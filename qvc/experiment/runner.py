@@ -32,7 +32,7 @@ from qvc.errors import IbmJobsPending, QvcUsageError, interruption
 from qvc.experiment.autoshots import auto_shots_for
 from qvc.experiment.shottraining import shot_trained
 from qvc.experiment.spec import ExperimentSpec
-from qvc.models.registry import PAIRS, QUANTUM_MODELS, BuiltModel, ModelConfig, build_model, get_model
+from qvc.models.registry import PAIR_MEMBERS, QUANTUM_MODELS, BuiltModel, ModelConfig, build_model, get_model
 from qvc.quantum.ledger import LedgerEntry
 from qvc.record import metadata as md
 from qvc.record.ibm import remember_usage
@@ -125,7 +125,7 @@ class RunContext:
 
             # both members of every pair the run touches, so a sweep point (one model)
             # gets the budget its partner gets
-            members = [m for pair in PAIRS.values() if set(pair) & set(spec.models) for m in pair]
+            members = [m for pair in PAIR_MEMBERS.values() if set(pair) & set(spec.models) for m in pair]
             members += [m for m in spec.models if m not in members]  # frontier models: no partner
             plan = budget_plan(members, space, spec.params, spec.tune_budget)
             budgets = {m: n for m, (n, _) in plan.items()}
@@ -187,6 +187,7 @@ def _model_config(spec: ExperimentSpec, data: PreparedData, seed: int) -> ModelC
         max_iter=spec.max_iter, shots=spec.simulation_shots, execution=spec.execution,
         entanglement=spec.entanglement, params=spec.params, train_on_hardware=spec.train_on_hardware,
         circuit_fidelity=partial(circuit_fidelity, device=spec.device, device_file=spec.device_file),
+        feature_map=spec.feature_map, ansatz=spec.ansatz,
     )
 
 
@@ -285,6 +286,10 @@ def _check_before_folder(spec: ExperimentSpec, data: PreparedData, device: Devic
     quantum = [m for m in spec.models if m in QUANTUM_MODELS]
     if not quantum:
         return
+    if spec.feature_map is not None:  # one parameter per feature, now that the features are known
+        from qvc.quantum.usercircuit import check_circuit_source
+
+        check_circuit_source(spec.feature_map, data.n_features)
     n_samples = len(data.y_train) + len(data.y_test)
     check_memory(quantum, data.n_features, n_samples, spec.test_size, spec.execution)
     if data.n_features > device.num_qubits and not spec.execution_mode.is_ibm:  # ibm: preflight checks the backend
