@@ -31,8 +31,8 @@ from qvc.errors import QvcUsageError
 # The registry's name lists (static, light copies kept with the spec's declarations) and the options.
 from qvc.experiment.spec import DEFAULT_MODELS as DEFAULT_MODELS
 from qvc.experiment.spec import FRONTIER_MODELS as FRONTIER_MODELS
-from qvc.experiment.spec import MODEL_NAMES, OPTIONS, SPEC_DEFAULTS, check_option
 from qvc.experiment.spec import KERNEL_MODELS as KERNEL_MODELS
+from qvc.experiment.spec import MODEL_NAMES, OPTIONS, SPEC_DEFAULTS, check_option
 from qvc.experiment.spec import QUANTUM_MODELS as QUANTUM_MODELS
 
 #: Bundled datasets: (samples, features; 0 = generated in any number of features).

@@ -613,7 +613,9 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
         shots, rule, tolerance, infeasible = _priced_shots(ctx, est, data, y_pred)
         n_fit, n_pred = sum(e.n_circuits for e in fit_entries), sum(e.n_circuits for e in predict_entries)
         row.update(circuit_columns(n_fit, n_pred, np.nan if shots is None else shots, ctx.device.name,
-                                   rule=rule, tolerance=tolerance, infeasible=infeasible))
+                                   rule=rule, tolerance=tolerance, infeasible=infeasible,
+                                   protocol=str(getattr(est, "protocol", "")),
+                                   circuit_source=_circuit_source(spec, name)))
         if shots is None:  # declined: no shot count up to the cap reproduces the model
             cost = None
             row.update(hardware_columns(None))
@@ -653,6 +655,15 @@ def check_seeds_for_comparison(spec: ExperimentSpec) -> None:
             f"{len(spec.seeds)} seeds are too few for the accuracy comparison (the corrected test needs at least "
             f"{MIN_SEEDS_FOR_TEST}); give one seed for a quick look without a test, or {MIN_SEEDS_FOR_TEST} or "
             "more (the default is ten)", key="seeds")
+
+
+def _circuit_source(spec: ExperimentSpec, name: str) -> str:
+    """Where model ``name``'s circuits come from: ``built-in`` or the user's sources."""
+    from qvc.quantum.usercircuit import describe_source
+
+    parts = [f"{key.replace('_', ' ')}: {describe_source(str(getattr(spec, key)))}"
+             for key in get_model(name).user_circuits if getattr(spec, key, None)]
+    return "; ".join(parts) or "built-in"
 
 
 def _load_avg() -> float:

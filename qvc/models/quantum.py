@@ -1014,7 +1014,7 @@ class ReuploadingClassifier(VQCClassifier):
     ansatz = None
 
     @staticmethod
-    def weight_count(n_qubits: int, layers: int = 3) -> int:  # type: ignore[override]
+    def weight_count(n_qubits: int, layers: int = 3) -> int:
         """Number of trainable weights for ``n_qubits`` qubits."""
         return 3 * int(layers) * int(n_qubits)
 
