@@ -620,10 +620,12 @@ class ProjectedKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X) -> np.ndarray:
         """SVM decision values."""
+        check_is_fitted(self, "svc_")
         return self.svc_.decision_function(self._test_gram(X))
 
     def predict(self, X) -> np.ndarray:
         """Predict class labels."""
+        check_is_fitted(self, "svc_")
         return self.svc_.predict(self._test_gram(X))
 
 
