@@ -316,9 +316,11 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         values, and a numeric scale in the symbolic angles slows qiskit's transpiler by orders
         of magnitude, so pricing uses the unscaled map (same gates).
         """
-        return self._template(self.feature_map_.num_qubits)
+        return self.template_
 
     def _template(self, n_qubits: int) -> QuantumCircuit:
+        if self.feature_map is not None:
+            return kernel_template(check_user_circuit(self.feature_map, n_qubits))
         return kernel_template(feature_map(n_qubits, self.feature_map_reps, self.entanglement))
 
     def planned_ledger(self, n_features: int, n_train: int, n_test: int, *,
