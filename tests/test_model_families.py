@@ -17,7 +17,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from qvc.errors import QvcUsageError
 from qvc.models import IQPKernelSVC, ProjectedKernelSVC, QuantumKernelSVC, ReuploadingClassifier, VQCClassifier
-from qvc.quantum.circuits import feature_map, iqp_feature_map, reupload_circuit
+from qvc.quantum.circuits import feature_map, reupload_circuit
 from qvc.quantum.projected import pauli_features
 
 
