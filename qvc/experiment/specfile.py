@@ -102,6 +102,9 @@ def _defaults() -> dict[str, object]:
 #: spec-file setting but the point's own model and seed, the frontier (added to the models) and the
 #: run folder's parent.
 _POINT_FIELDS = tuple(key for key in _FIELD_OF if key not in ("models", "seeds", "frontier", "out_dir"))
+#: Point settings left out of a point's dict (and so its id) while unset, so that the points recorded
+#: before these settings existed keep their ids (a resume finds them).
+_OMITTED_WHEN_UNSET = ("feature_map", "ansatz")
 #: Point settings that are not axes: given once, at the top level.
 _TOP_ONLY = tuple(key for key in _POINT_FIELDS if key not in _AXES)
 
@@ -148,7 +151,9 @@ class Point:
 
     def to_dict(self) -> dict:
         """Plain-JSON form."""
-        return {"model": self.model, "seed": self.seed, **{k: getattr(self, k) for k in _POINT_FIELDS}}
+        return {"model": self.model, "seed": self.seed,
+                **{k: getattr(self, k) for k in _POINT_FIELDS
+                   if not (k in _OMITTED_WHEN_UNSET and getattr(self, k) is None)}}
 
     @classmethod
     def from_dict(cls, d: dict) -> Point:
