@@ -313,10 +313,9 @@ def _build_vqc(cfg: ModelConfig, p: dict):
 
 
 def _build_reupload(cfg: ModelConfig, p: dict):
-    ent = "none" if p["entanglement"] == "none" else "brickwork"  # the run's ZZ-map setting: only "none" carries
     est = ReuploadingClassifier(
         layers=p["layers"], max_iter=p["max_iter"], shots=cfg.shots, execution=cfg.execution, seed=cfg.seed,
-        optimizer=p["optimizer"], readout=p["readout"], entanglement=ent,
+        optimizer=p["optimizer"], readout=p["readout"], entanglement=p["entanglement"],
     )
     return est, ReuploadingClassifier.weight_count(cfg.n_features, p["layers"]), (
         "same split, features, seed and iteration budget as mlp (the mlp's width is matched to the vqc's weights)")
@@ -455,9 +454,9 @@ MODELS: dict[str, ModelEntry] = {
             "reupload", "quantum", "nn", "data re-uploading classifier (Perez-Salinas et al. 2020)",
             (
                 HyperParameter("layers", "int", 3, "upload layers (3 x layers x qubits weights)", low=1, high=20),
-                HyperParameter("entanglement", "choice", None,
-                               "cz brickwork between layers, or none (default: none if the run's --entanglement "
-                               "is none, else brickwork)", choices=("brickwork", "none")),
+                HyperParameter("entanglement", "choice", "brickwork",
+                               "cz brickwork between layers, or none (the no-entanglement control: "
+                               "--param reupload.entanglement=none)", choices=("brickwork", "none")),
                 HyperParameter("optimizer", "choice", "cobyla", "training optimizer", choices=tuple(OPTIMIZERS)),
                 HyperParameter("readout", "choice", "mod", "bitstring -> class", choices=tuple(READOUTS)),
                 HyperParameter("max_iter", "int", None, "optimizer iterations (default: the run's max_iter)",
