@@ -31,6 +31,7 @@ from qvc.errors import QvcUsageError
 # The registry's name lists (static, light copies kept with the spec's declarations) and the options.
 from qvc.experiment.spec import DEFAULT_MODELS as DEFAULT_MODELS
 from qvc.experiment.spec import FRONTIER_MODELS as FRONTIER_MODELS
+from qvc.experiment.spec import KERNEL_MODELS as KERNEL_MODELS
 from qvc.experiment.spec import MODEL_NAMES, OPTIONS, SPEC_DEFAULTS, check_option
 from qvc.experiment.spec import QUANTUM_MODELS as QUANTUM_MODELS
 
@@ -145,7 +146,7 @@ def simulation_bytes(model: str, qubits: int, n_samples: int, test_size: float, 
     if model not in QUANTUM_MODELS:
         return 0.0
     per_state = 16 * 2.0 ** min(int(qubits), 4096)
-    if model == "qsvc":
+    if model in KERNEL_MODELS:
         return per_state * (n_samples + 4 * kernel_block_states(qubits, n_samples, available))
     n_train = max(1, n_samples - math.ceil(n_samples * test_size))
     return per_state * 6 * n_train

@@ -19,6 +19,7 @@ NEWER_THAN_EXAMPLE = {
     "untrained", "accuracy_test_shot_trained", "shot_trained_shots", "shot_trained_circuits_fit", "shot_training",
     "hw_packing_copies", "hw_utilisation", "hw_packed_copies", "hw_shared_utilisation", "hw_cost_model",
     *(f"hw_energy_{s}_j{e}" for s in ("packed", "shared", "marginal") for e in ("", "_low", "_high")),
+    "protocol", "circuit_source",  # issue 28
 }
 
 

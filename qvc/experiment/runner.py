@@ -32,7 +32,7 @@ from qvc.errors import IbmJobsPending, QvcUsageError, interruption
 from qvc.experiment.autoshots import auto_shots_for
 from qvc.experiment.shottraining import shot_trained
 from qvc.experiment.spec import ExperimentSpec
-from qvc.models.registry import PAIRS, QUANTUM_MODELS, BuiltModel, ModelConfig, build_model, get_model
+from qvc.models.registry import PAIR_MEMBERS, QUANTUM_MODELS, BuiltModel, ModelConfig, build_model, get_model
 from qvc.quantum.ledger import LedgerEntry
 from qvc.record import metadata as md
 from qvc.record.ibm import remember_usage
@@ -133,7 +133,7 @@ class RunContext:
 
             # both members of every pair the run touches, so a sweep point (one model)
             # gets the budget its partner gets
-            members = [m for pair in PAIRS.values() if set(pair) & set(spec.models) for m in pair]
+            members = [m for pair in PAIR_MEMBERS.values() if set(pair) & set(spec.models) for m in pair]
             members += [m for m in spec.models if m not in members]  # frontier models: no partner
             plan = budget_plan(members, space, spec.params, spec.tune_budget)
             budgets = {m: n for m, (n, _) in plan.items()}
@@ -195,6 +195,7 @@ def _model_config(spec: ExperimentSpec, data: PreparedData, seed: int) -> ModelC
         max_iter=spec.max_iter, shots=spec.simulation_shots, execution=spec.execution,
         entanglement=spec.entanglement, params=spec.params, train_on_hardware=spec.train_on_hardware,
         circuit_fidelity=partial(circuit_fidelity, device=spec.device, device_file=spec.device_file),
+        feature_map=spec.feature_map, ansatz=spec.ansatz,
     )
 
 
@@ -293,6 +294,10 @@ def _check_before_folder(spec: ExperimentSpec, data: PreparedData, device: Devic
     quantum = [m for m in spec.models if m in QUANTUM_MODELS]
     if not quantum:
         return
+    if spec.feature_map is not None:  # one parameter per feature, now that the features are known
+        from qvc.quantum.usercircuit import check_circuit_source
+
+        check_circuit_source(spec.feature_map, data.n_features)
     n_samples = len(data.y_train) + len(data.y_test)
     check_memory(quantum, data.n_features, n_samples, spec.test_size, spec.execution)
     if data.n_features > device.num_qubits and not spec.execution_mode.is_ibm:  # ibm: preflight checks the backend
@@ -616,7 +621,9 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
         shots, rule, tolerance, infeasible = _priced_shots(ctx, est, data, y_pred)
         n_fit, n_pred = sum(e.n_circuits for e in fit_entries), sum(e.n_circuits for e in predict_entries)
         row.update(circuit_columns(n_fit, n_pred, np.nan if shots is None else shots, ctx.device.name,
-                                   rule=rule, tolerance=tolerance, infeasible=infeasible))
+                                   rule=rule, tolerance=tolerance, infeasible=infeasible,
+                                   protocol=str(getattr(est, "protocol", "")),
+                                   circuit_source=_circuit_source(spec, name)))
         if shots is None:  # declined: no shot count up to the cap reproduces the model
             cost = None
             row.update(hardware_columns(None))
@@ -656,6 +663,15 @@ def check_seeds_for_comparison(spec: ExperimentSpec) -> None:
             f"{len(spec.seeds)} seeds are too few for the accuracy comparison (the corrected test needs at least "
             f"{MIN_SEEDS_FOR_TEST}); give one seed for a quick look without a test, or {MIN_SEEDS_FOR_TEST} or "
             "more (the default is ten)", key="seeds")
+
+
+def _circuit_source(spec: ExperimentSpec, name: str) -> str:
+    """Where model ``name``'s circuits come from: ``built-in`` or the user's sources."""
+    from qvc.quantum.usercircuit import describe_source
+
+    parts = [f"{key.replace('_', ' ')}: {describe_source(str(getattr(spec, key)))}"
+             for key in get_model(name).user_circuits if getattr(spec, key, None)]
+    return "; ".join(parts) or "built-in"
 
 
 def _load_avg() -> float:

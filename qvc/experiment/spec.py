@@ -29,13 +29,16 @@ SIMULATION_SHOTS = 1024
 # Static copies of the registry's name lists (qvc.models.registry imports scikit-learn and qiskit;
 # this module must not). tests/test_reliability.py checks them against the registry.
 #: Model names in display order (:data:`qvc.models.registry.MODEL_NAMES`).
-MODEL_NAMES = ("svm", "qsvc", "mlp", "vqc", "logreg", "linsvm", "knn", "gnb", "tree", "forest")
+MODEL_NAMES = ("svm", "qsvc", "iqp", "pqk", "mlp", "vqc", "reupload", "logreg", "linsvm", "knn", "gnb", "tree",
+               "forest")
 #: The models of a run by default (:data:`qvc.models.registry.DEFAULT_MODELS`).
 DEFAULT_MODELS = ("svm", "qsvc", "mlp", "vqc")
 #: The classical frontier models (:data:`qvc.models.registry.FRONTIER_MODELS`).
 FRONTIER_MODELS = ("logreg", "linsvm", "knn", "gnb", "tree", "forest")
 #: Models that simulate circuits (:data:`qvc.models.registry.QUANTUM_MODELS`).
-QUANTUM_MODELS = ("qsvc", "vqc")
+QUANTUM_MODELS = ("qsvc", "iqp", "pqk", "vqc", "reupload")
+#: Quantum models that hold one statevector per sample (the registry's ``statevectors_held(n) == n``).
+KERNEL_MODELS = ("qsvc", "iqp", "pqk")
 
 #: How an option's value is written: kind -> spec-file type (in words; see ``specfile``).
 #: ``text`` a string, ``int``/``number`` a number, ``shots`` an integer or ``auto``, ``names``
@@ -322,7 +325,15 @@ class ExperimentSpec:
         file_key="max_iter"))
     entanglement: str = field(default="full", metadata=_option(
         "--entanglement", "entanglement of the quantum models' ZZ feature map: {default} (default), linear, "
-        "reverse_linear, circular, pairwise, sca (a --param MODEL.entanglement wins)", file_key="entanglement"))
+        "reverse_linear, circular, pairwise, sca, or none (no two-qubit gates: the no-entanglement control; "
+        "a --param MODEL.entanglement wins)", file_key="entanglement"))
+    feature_map: str | None = field(default=None, metadata=_option(
+        "--feature-map", "your own feature map for qsvc, pqk and vqc: module:function (importable, returns a "
+        "qiskit QuantumCircuit with one parameter per feature) or an OpenQASM 3 file with 'input' parameters",
+        metavar="SOURCE", file_key="feature_map"))
+    ansatz: str | None = field(default=None, metadata=_option(
+        "--ansatz", "your own VQC ansatz: module:function or an OpenQASM 3 file (every parameter a weight)",
+        metavar="SOURCE", file_key="ansatz"))
     test_size: float = field(default=0.25, metadata=_option(
         "--test-size", "held-out fraction ({default})", kind="number", file_key="test_size"))
     samples: int | None = field(default=None, metadata=_option(
@@ -417,6 +428,7 @@ class ExperimentSpec:
         from qvc.models.hyperparams import check_params
 
         self.params = check_params(self.params)  # before the MPS guard: a fixed entanglement wins
+        self._validate_user_circuits()
         from qvc.quantum.execution import parse_execution
 
         kind = _keyed("execution", parse_execution, self.execution).kind
@@ -482,6 +494,24 @@ class ExperimentSpec:
         carbon, tdp_table = self._validate_energy()
         self._resolved = (self._resolution_key(), Resolved(device, host, space, carbon, tdp_table))
         return self
+
+    def _validate_user_circuits(self) -> None:
+        """``--feature-map`` / ``--ansatz``: the circuit loads, and a model of the run takes it."""
+        from qvc.models.registry import get_model
+        from qvc.quantum.usercircuit import check_circuit_source
+
+        for key in ("feature_map", "ansatz"):
+            source = getattr(self, key)
+            if source is None:
+                continue
+            takers = [m for m in self.models if key in get_model(m).user_circuits]
+            if not takers:
+                from qvc.models.registry import MODELS
+
+                can = ", ".join(m.name for m in MODELS.values() if key in m.user_circuits)
+                raise QvcUsageError(f"--{key.replace('_', '-')} applies to {can}; none of them is in --models",
+                                    key=key)
+            _keyed(key, check_circuit_source, str(source), self.qubits, key)
 
     def _resolution_key(self) -> tuple:
         return (self.device, self.device_file, self.host, self.host_file, self.tune, self.search_space,

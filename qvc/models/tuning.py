@@ -29,7 +29,7 @@ from sklearn.model_selection import GridSearchCV, ParameterGrid, ParameterSample
 from sklearn.svm import SVC
 
 from qvc.models.hyperparams import candidate_grid, grid_size
-from qvc.models.registry import PAIRS, ModelConfig, build_model, get_model, resolve_params
+from qvc.models.registry import PAIR_MEMBERS, ModelConfig, build_model, get_model, resolve_params
 from qvc.quantum.ledger import LedgerEntry
 
 
@@ -120,7 +120,7 @@ def budget_plan(models, space: dict, fixed: dict, budget: int) -> dict[str, tupl
         n, why = budget, ""
         if sizes[m] < n:
             n, why = sizes[m], f"its grid has {sizes[m]} candidate{'s' if sizes[m] != 1 else ''}"
-        for members in PAIRS.values():
+        for members in PAIR_MEMBERS.values():
             if m not in members:
                 continue
             for other in members:
@@ -294,7 +294,6 @@ def _tune_generic(name, cfg, X, y, grid, candidates, how, cv) -> TuneResult:
 
 
 def _tune_kernel(name, cfg, X, y, candidates, how, cv) -> TuneResult:
-    from qvc.quantum.circuits import feature_map, kernel_template
     from qvc.quantum.kernels import StatevectorKernel
 
     entry = get_model(name)
@@ -311,7 +310,8 @@ def _tune_kernel(name, cfg, X, y, candidates, how, cv) -> TuneResult:
     local = "exact" if parse_execution(cfg.execution).is_ibm else cfg.execution
     for members in groups.values():
         p0 = members[0]
-        fmap = feature_map(X.shape[1], p0["feature_map_reps"], p0["entanglement"], p0["bandwidth"])
+        # the model's own circuits for this setting (the ZZ map, the IQP map, a user's map)
+        fmap, priced = build_model(name, cfg, p0).estimator.kernel_circuits(X.shape[1])
         t0 = time.perf_counter()
         shots = cfg.shots if parse_execution(local).stochastic else None  # exact mode takes no shots
         kernel = StatevectorKernel(feature_map=fmap, execution=local, shots=shots, seed=cfg.seed)
@@ -319,7 +319,6 @@ def _tune_kernel(name, cfg, X, y, candidates, how, cv) -> TuneResult:
         gram = kernel.evaluate(X)
         gram_s = time.perf_counter() - t0
         circuits = n * (n - 1) // 2
-        priced = kernel_template(feature_map(X.shape[1], p0["feature_map_reps"], p0["entanglement"]))
         entries.append(LedgerEntry(  # priced at bandwidth 1: same gates (QuantumKernelSVC._ledger_template)
             name, "tune", priced, circuits, cfg.shots, "kernel",
             "search: one training Gram matrix per feature-map setting, sliced per fold and reused for every C",

@@ -180,6 +180,11 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("shots_infeasible", "text", "circuits",
            "why the run was not priced ('' when it was): no shot count up to the cap reproduces the model"),
     Column("device", "text", "circuits", "device preset that priced the ledger"),
+    Column("protocol", "text", "circuits",
+           "how the quantum model uses the QPU, in words (fidelity kernel, projected kernel, variational ...), "
+           "with its circuit counts per fit and per prediction"),
+    Column("circuit_source", "text", "circuits",
+           "where the model's circuits come from: 'built-in', or the user's --feature-map / --ansatz source"),
     Column("accuracy_test_shot_trained", "float", "circuits",
            "VQC: test accuracy when trained and evaluated under shot noise at shot_trained_shots "
            "(qvc.experiment.shottraining; empty when not re-simulated, see shot_training)"),
@@ -356,11 +361,14 @@ def energy_columns(phase: str, m: Measurement, carbon: CarbonIntensity) -> dict[
 
 
 def circuit_columns(circuits_fit: int, circuits_predict: int, shots: int | float, device: str,
-                    *, rule: str = "", tolerance: float = np.nan, infeasible: str = "") -> dict[str, Any]:
-    """The ``circuits`` group: what a QPU would have run, the shots priced and why, the device preset."""
+                    *, rule: str = "", tolerance: float = np.nan, infeasible: str = "", protocol: str = "",
+                    circuit_source: str = "") -> dict[str, Any]:
+    """The ``circuits`` group: what a QPU would have run, the shots priced and why, the device preset,
+    the model's protocol and where its circuits come from."""
     return {"circuits_fit": int(circuits_fit), "circuits_predict": int(circuits_predict),
             "shots": shots, "shots_rule": rule, "shots_tolerance": tolerance,
-            "shots_infeasible": infeasible, "device": device}
+            "shots_infeasible": infeasible, "device": device, "protocol": protocol,
+            "circuit_source": circuit_source}
 
 
 def shot_training_columns(result: Any) -> dict[str, Any]:

@@ -490,7 +490,9 @@ def _ledger(frame: pd.DataFrame) -> list:
     if quantum.empty:
         return ["No quantum model in this run, so there is no circuit ledger."]
     attr = attribution_column(frame.columns)
-    header = ["model", "device", "circuits (fit)", "circuits (predict)", "shots / circuit",
+    protocol = "protocol" in frame.columns and quantum["protocol"].fillna("").astype(str).str.len().gt(0).any()
+    header = ["model", "device", *(["protocol"] if protocol else []), "circuits (fit)", "circuits (predict)",
+              *(["circuits per prediction"] if protocol else []), "shots / circuit",
               "shots in all", "jobs", "QPU seconds", "hardware energy [J]"]
     if attr:
         header.append("attribution")
@@ -504,9 +506,13 @@ def _ledger(frame: pd.DataFrame) -> list:
         cp = g["circuits_predict"].astype(float) if "circuits_predict" in g.columns else pd.Series(dtype=float)
         shots = g["shots"].astype(float) if "shots" in g.columns else pd.Series(np.nan, index=g.index)
         total = (cf.fillna(0) + cp.fillna(0)) * shots
+        per_pred = cp / g["n_test"].astype(float) if "n_test" in g.columns else pd.Series(np.nan, index=g.index)
         row: list[Cell] = [
             group_name(key, frame), _first(g, "device", "-"),
-            _summary_text(cf, ".5g"), _summary_text(cp, ".5g"), _summary_text(shots, ".5g"),
+            *([_first(g, "protocol", "-") or "-"] if protocol else []),
+            _summary_text(cf, ".5g"), _summary_text(cp, ".5g"),
+            *([_summary_text(per_pred, ".4g")] if protocol else []),
+            _summary_text(shots, ".5g"),
             _summary_text(total, ".4g"),
             _summary_text(g["hw_jobs"].astype(float), ".6g") if "hw_jobs" in g.columns else "-",
             (_summary_text(g["hw_qpu_seconds"], ".4g") + _interval_text(g, "hw_qpu_seconds"),
@@ -530,7 +536,12 @@ def _ledger(frame: pd.DataFrame) -> list:
         rule = _first(g, "shots_rule", "")
         if rule:
             notes.append(f"{name} shots: {rule}")
-    caption = ("What a QPU would have to run for each quantum model (mean over seeds). Shots in all = "
+        source = _first(g, "circuit_source", "")
+        if source and source != "built-in":
+            notes.append(f"{name} circuits: {source}")
+    caption = ("What a QPU would have to run for each quantum model (mean over seeds), by its protocol: a "
+               "fidelity kernel runs one circuit per pair of samples, a projected kernel three per sample, a "
+               "variational model one per sample per optimizer evaluation. Shots in all = "
                "(circuits of fit + predict) × shots per circuit; ESP = estimated success probability "
                "of the circuit on the device (product of 1 − error over its gates and readouts).")
     return [Table(header, rows, caption=caption), *notes]
