@@ -37,13 +37,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qvc.energy.costmodel import FtCostModel, FtEntryModel
 from qvc.energy.devices import DevicePreset, Param, _Ctx, _param, get_device
 from qvc.errors import QvcUsageError
-from qvc.quantum.ledger import LedgerEntry
+
+if TYPE_CHECKING:
+    from qvc.energy.hardware import Interval
+    from qvc.quantum.ledger import LedgerEntry
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -328,7 +332,7 @@ class FtqcCost:
     shots: int
     seconds: float
     energy_j: float
-    energy_interval: object
+    energy_interval: Interval
     components_j: dict[str, float]
     estimates: tuple
     ae_energy_j: float
@@ -350,7 +354,7 @@ class FtqcCost:
                 "physical_qubits": big.physical_qubits, "runtime_per_shot_s": big.runtime_per_shot_s,
                 "logical_qubits": big.logical_qubits, "code_distance": big.code_distance,
                 "machine_seconds": self.seconds, "energy_j": self.energy_j,
-                "energy_interval": self.energy_interval.to_dict(),  # type: ignore[attr-defined]
+                "energy_interval": self.energy_interval.to_dict(),
                 "components_j": self.components_j,
                 "amplitude_estimation": {"energy_j": self.ae_energy_j, "factor": self.ae_factor,
                                          "rule": AE_RULE},

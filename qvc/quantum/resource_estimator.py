@@ -19,11 +19,12 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any
-
-from qiskit import QuantumCircuit
+from typing import TYPE_CHECKING, Any
 
 from qvc.errors import QvcUsageError
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
 
 #: The estimator's documented telemetry switches (qdk/telemetry.py), set to "none" by qvc.
 TELEMETRY_VARIABLES = ("QDK_PYTHON_TELEMETRY", "QSHARP_PYTHON_TELEMETRY")
@@ -186,6 +187,7 @@ def representative_binding(circuit: QuantumCircuit) -> QuantumCircuit:
 
     Examples
     --------
+    >>> from qiskit import QuantumCircuit
     >>> from qiskit.circuit import Parameter
     >>> qc = QuantumCircuit(1); _ = qc.rz(Parameter("a"), 0)
     >>> representative_binding(qc).num_parameters
