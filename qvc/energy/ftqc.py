@@ -286,12 +286,9 @@ def get_ftqc(name: str, device_file: str | Path | None = None) -> FtqcPreset:
     key = name[len(PREFIX):] if is_ftqc(name) else name
     presets = list_ftqc(device_file)
     if key not in presets:
-        from qvc.quantum.resource_estimator import QUBIT_MODELS
-
-        hint = "an estimator qubit model" if key not in QUBIT_MODELS else "a preset"
         raise QvcUsageError(f"unknown qubit model or FTQC preset {key!r} in --device {PREFIX}{key}; choose one of: "
-                            f"{', '.join(PREFIX + n for n in presets)} ({hint} of your own goes in an [ftqc.NAME] "
-                            "table of --device-file)")
+                            f"{', '.join(PREFIX + n for n in presets)} (or add an [ftqc.NAME] preset with "
+                            "--device-file)")
     return presets[key]
 
 
@@ -311,7 +308,10 @@ def resolve_device(name: str, device_file: str | Path | None = None) -> tuple[De
     """
     if not is_ftqc(name):
         return get_device(name, device_file), None
+    from qvc.quantum.resource_estimator import require_extra
+
     ft = get_ftqc(name, device_file)
+    require_extra()
     return get_device(ft.nisq_reference, device_file), ft
 
 

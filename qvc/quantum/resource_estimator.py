@@ -49,6 +49,21 @@ def disable_telemetry() -> None:
 disable_telemetry()
 
 
+def require_extra() -> None:
+    """A one-line usage error unless the ``ftqc`` extra (``qdk`` with its Qiskit bridge) is installed.
+
+    Looks the packages up without importing them (cheap; the run refuses before any work).
+    """
+    from importlib.util import find_spec
+
+    try:
+        ok = find_spec("qdk") is not None and find_spec("qdk.qiskit") is not None
+    except (ImportError, ValueError):
+        ok = False
+    if not ok:
+        raise QvcUsageError(MISSING_EXTRA)
+
+
 def _qdk_qiskit():
     """``qdk.qiskit`` with telemetry off, or a one-line usage error naming the extra."""
     disable_telemetry()
