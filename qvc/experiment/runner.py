@@ -190,7 +190,7 @@ def _model_config(spec: ExperimentSpec, data: PreparedData, seed: int) -> ModelC
         n_features=data.n_features, n_classes=data.n_classes, seed=seed,
         max_iter=spec.max_iter, shots=spec.simulation_shots, execution=spec.execution,
         entanglement=spec.entanglement, params=spec.params, train_on_hardware=spec.train_on_hardware,
-        circuit_fidelity=partial(circuit_fidelity, device=spec.device, device_file=spec.device_file),
+        circuit_fidelity=partial(circuit_fidelity, device=spec.resolved().device.name, device_file=spec.device_file),
     )
 
 
