@@ -168,3 +168,25 @@ def test_run_writes_ft_columns_and_the_report_sentence(tmp_path):
     assert s["ft_energy_method"] == "" or s["ft_energy_method"] != s["ft_energy_method"]  # blank for classical
     report = (result.run_dir / "report.md").read_text()
     assert "fault-tolerant" in report and "(projected)" in report
+
+
+def test_sweep_analysis_adds_an_ftqc_break_even_series():
+    import pandas as pd
+
+    from qvc.analysis.scaling import analyse
+
+    rows = [{"model": m, "qubits": q, "n_train": 30, "n_test": 10, "fit_energy_j": e, "predict_energy_j": 0.0,
+             "fit_energy_method": "estimated", "hw_energy_j": h, "hw_energy_method": "modelled",
+             "ft_energy_j": f, "ft_energy_j_low": f / 2, "ft_energy_j_high": f * 2, "ft_device": "ftqc:x",
+             "ft_energy_method": "projected" if m == "qsvc" else "", "ft_shots": 1024.0,
+             "ft_physical_qubits": 1e5, "accuracy_test": 0.9, "execution": "exact"}
+            for q in range(2, 13)
+            for m, e, h, f in (("svm", 0.01, np.nan, np.nan), ("qsvc", 1e-3 * q * 2.0 ** q, 3e3 + 10 * q, 0.1 * q))]
+    a = analyse(pd.DataFrame(rows), draws=30)
+    ft = a.breakeven[a.breakeven.comparison == "ftqc < simulation"]
+    assert len(ft) == 1 and "projected" in ft.iloc[0]["notes"] and "ftqc:x" in ft.iloc[0]["hardware_pricing"]
+    # 1e-3 q 2^q (statevector) = 0.1 q (projected) at 2^q = 100, q = log2(100) = 6.64
+    assert ft.iloc[0]["status"] == "crossing" and ft.iloc[0]["simulator"] == "statevector"
+    assert ft.iloc[0]["x"] == pytest.approx(np.log2(100), abs=0.05)
+    assert ft.iloc[0]["low"] <= ft.iloc[0]["x"] <= ft.iloc[0]["high"]
+    assert set(a.curves[a.curves.series == "ftqc"]["label"]) == {"projected"}
