@@ -190,3 +190,22 @@ def test_sweep_analysis_adds_an_ftqc_break_even_series():
     assert ft.iloc[0]["x"] == pytest.approx(np.log2(100), abs=0.05)
     assert ft.iloc[0]["low"] <= ft.iloc[0]["x"] <= ft.iloc[0]["high"]
     assert set(a.curves[a.curves.series == "ftqc"]["label"]) == {"projected"}
+
+
+def test_kernel_template_estimate_is_reproducible_and_is_the_estimators(monkeypatch):
+    import qdk.qiskit
+
+    from qvc.quantum import resource_estimator as re_mod
+    from qvc.quantum.circuits import feature_map, kernel_template
+
+    template = kernel_template(feature_map(3, 2, "full"))
+    params = re_mod.estimator_params("qubit_gate_ns_e3")
+    runs = []
+    for _ in range(3):  # transpiler levels 2-3 vary from call to call; level 1 does not
+        monkeypatch.setattr(re_mod, "_CACHE", {})
+        runs.append(re_mod.estimate_resources(template, params))
+    assert len({(r.physical_qubits, r.runtime_per_shot_s, r.t_states) for r in runs}) == 1
+    direct = qdk.qiskit.estimate(re_mod.representative_binding(template), params,
+                                 optimization_level=re_mod.TRANSPILE_LEVEL).data()
+    assert runs[0].physical_qubits == direct["physicalCounts"]["physicalQubits"]
+    assert runs[0].physical_qubits_tfactories > 0.5 * runs[0].physical_qubits  # rotations need T factories

@@ -253,6 +253,11 @@ def run_experiment(
     meta = md.run_metadata(run_dir.name, ctx.spec, meter=ctx.meter.describe(), carbon=ctx.carbon, device=ctx.device,
                            device_note=ctx.device_note, host=ctx.host, datasets=datasets)
     meta["statistics"] = declaration(spec.equivalence_margin, spec.target_accuracy)
+    if ctx.ftqc is not None:  # the fault-tolerant projection: its preset, every number's source, the estimator
+        from qvc.quantum.resource_estimator import qdk_version
+
+        meta["ftqc"] = {**ctx.ftqc.to_dict(), "estimator": f"qdk {qdk_version()} (qdk.qiskit.estimate)",
+                        "energy_method": "projected"}
     ibm_scope = _IbmScope(spec, run_dir, say) if spec.execution_mode.is_ibm else None
     if ibm_scope is not None:
         meta["ibm"] = ibm_scope.describe

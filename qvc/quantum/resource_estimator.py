@@ -11,7 +11,9 @@ parametrised template (rotation counts do not depend on the angles; the binding 
 Clifford angles, which a compiler could simplify) and keeps what the projection needs:
 physical qubits (algorithm and T factories), runtime per shot, logical qubits, code distance,
 logical cycle time and the estimator's own parameters. Results are cached by circuit and
-parameters, so each priced template goes through the estimator once per process.
+parameters, so each priced template goes through the estimator once per process. The bridge
+transpiles at Qiskit optimization level 1 (:data:`TRANSPILE_LEVEL`): levels 2 and 3 are not
+reproducible from run to run.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ QUBIT_MODELS = ("qubit_gate_ns_e3", "qubit_gate_ns_e4", "qubit_gate_us_e3", "qub
                 "qubit_maj_ns_e4", "qubit_maj_ns_e6")
 #: QEC schemes the estimator knows (``QECScheme``): surface code for gate-based models, both for Majorana.
 QEC_SCHEMES = ("surface_code", "floquet_code")
+#: Qiskit transpiler level the estimator's bridge runs: 1, because levels 2 and 3 give different gate
+#: counts from run to run on the same circuit (qdk 1.33.1 with qiskit 2.x, even with a fixed
+#: ``seed_transpiler``), and a projection must be reproducible.
+TRANSPILE_LEVEL = 1
 #: The fix named when the extra is missing.
 MISSING_EXTRA = ("the fault-tolerant projection (--device ftqc:...) needs the ftqc extra: "
                  f"python -m pip install 'qvc[ftqc]' (qdk[qiskit]=={TESTED_QDK_VERSION})")
@@ -239,9 +245,10 @@ def _estimate_cached(key: str, params_json: str, bound: QuantumCircuit) -> Resou
         return hit
     qiskit_bridge = _qdk_qiskit()
     try:
-        result = qiskit_bridge.estimate(bound, json.loads(params_json))
+        result = qiskit_bridge.estimate(bound, json.loads(params_json), optimization_level=TRANSPILE_LEVEL)
         data: Any = result.data() if callable(getattr(result, "data", None)) else result
         out = ResourceEstimate.from_result(data)
+        out.params["transpile"] = {"optimization_level": TRANSPILE_LEVEL}
     except (KeyError, TypeError) as exc:  # pragma: no cover - a result layout this version does not know
         raise QvcUsageError(f"the resource estimator returned an unexpected result ({exc}); qvc was tested "
                             f"with qdk {TESTED_QDK_VERSION}") from None
