@@ -209,3 +209,19 @@ def test_kernel_template_estimate_is_reproducible_and_is_the_estimators(monkeypa
                                  optimization_level=re_mod.TRANSPILE_LEVEL).data()
     assert runs[0].physical_qubits == direct["physicalCounts"]["physicalQubits"]
     assert runs[0].physical_qubits_tfactories > 0.5 * runs[0].physical_qubits  # rotations need T factories
+
+
+def test_estimator_refusal_is_one_line_exit_2(capsys, tmp_path):
+    f = tmp_path / "ft.toml"
+    f.write_text("""
+[ftqc.noisy_readout]
+description = "readout error above the surface-code threshold"
+qubit_model = "qubit_gate_ns_e3"
+qec_scheme = "surface_code"
+error_budget = { value = 0.001, source = "unverified" }
+profile = "superconducting"
+qubit_params = { oneQubitMeasurementErrorRate = 0.0229 }
+""")
+    line = _one_error_line(capsys, ["estimate", str(BELL), "--device", "ftqc:noisy_readout", "--device-file", str(f),
+                                    "--shots", "10"])
+    assert "resource estimator refused" in line and "0.01" in line

@@ -312,7 +312,14 @@ def resolve_device(name: str, device_file: str | Path | None = None) -> tuple[De
 
     ft = get_ftqc(name, device_file)
     require_extra()
-    return get_device(ft.nisq_reference, device_file), ft
+    return get_device(ft.nisq_reference, device_file if _has_devices(device_file) else None), ft
+
+
+def _has_devices(device_file: str | Path | None) -> bool:
+    """Whether a device file (already validated by :func:`get_ftqc`) has NISQ ``[devices.*]`` tables too."""
+    if device_file is None:
+        return False
+    return "devices" in tomllib.loads(Path(device_file).read_text(encoding="utf-8"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -244,6 +244,10 @@ def _estimate_cached(key: str, params_json: str, bound: QuantumCircuit) -> Resou
     if hit is not None:
         return hit
     qiskit_bridge = _qdk_qiskit()
+    try:  # qdk 1.33.1's EstimatorError derives from BaseException, not Exception
+        from qdk.estimator import EstimatorError
+    except ImportError:  # pragma: no cover - a layout this version does not have
+        EstimatorError = Exception  # noqa: N806
     try:
         result = qiskit_bridge.estimate(bound, json.loads(params_json), optimization_level=TRANSPILE_LEVEL)
         data: Any = result.data() if callable(getattr(result, "data", None)) else result
@@ -252,10 +256,10 @@ def _estimate_cached(key: str, params_json: str, bound: QuantumCircuit) -> Resou
     except (KeyError, TypeError) as exc:  # pragma: no cover - a result layout this version does not know
         raise QvcUsageError(f"the resource estimator returned an unexpected result ({exc}); qvc was tested "
                             f"with qdk {TESTED_QDK_VERSION}") from None
-    except Exception as exc:  # qdk raises QSharpError (an Exception subclass) for estimation errors
+    except (Exception, EstimatorError) as exc:  # QSharpError (bad parameters), EstimatorError (estimation)
         if isinstance(exc, QvcUsageError):
             raise
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = " ".join(str(exc).split()) or type(exc).__name__
         raise QvcUsageError(f"the resource estimator refused the circuit: {msg}; check the qubit model, QEC "
                             "scheme and error budget of the ftqc preset") from None
     _CACHE[(key, params_json)] = out
