@@ -629,10 +629,13 @@ def _fmt(x: float) -> str:
 
 def _cmd_devices(args: argparse.Namespace) -> int:
     from qvc.energy.devices import list_devices
+    from qvc.energy.ftqc import list_ftqc
 
     devices = list_devices(args.device_file)
+    ftqc = list_ftqc(args.device_file)
     if args.json:
-        print(json.dumps({"devices": {n: d.to_dict() for n, d in devices.items()}}))
+        print(json.dumps({"devices": {n: d.to_dict() for n, d in devices.items()},
+                          "ftqc": {f.device_name: f.to_dict() for f in ftqc.values()}}))
         return 0
     import shutil
     import textwrap
@@ -672,6 +675,21 @@ def _cmd_devices(args: argparse.Namespace) -> int:
         if d.max_executions is not None:
             print(f"  {'max_executions_per_job':{kw}s} {d.max_executions.value:>9d}")
             source(d.max_executions.source)
+        print()
+    wrapped("Fault-tolerant presets (--device ftqc:<name>; energies labelled projected; the resource "
+            "estimator sizes the machine per circuit, docs/methodology.md section 10):", "")
+    print()
+    for f in ftqc.values():
+        params = f.profile.uncertain_params()
+        kw = max(24, *(len(k) for k in params))
+        wrapped(f"{f.device_name}: {f.description}", "")
+        wrapped(f"qubit model {f.qubit_model}, {f.qec_scheme}, error budget {f.error_budget:g} "
+                f"({f.error_budget_source}); power profile {f.profile.name}; NISQ reference {f.nisq_reference}"
+                + (f"; qubit parameters {f.qubit_params}" if f.qubit_params else ""))
+        print(f"  {'parameter':{kw}s} {'typical':>9s}  [low .. high]")
+        for key, p in params.items():
+            print(f"  {key:{kw}s} {_fmt(p.typical):>9s}  [{_fmt(p.low)} .. {_fmt(p.high)}]")
+            source(p.source)
         print()
     print("'qvc devices --json' gives every number with its source as one JSON object.")
     return 0

@@ -225,3 +225,13 @@ qubit_params = { oneQubitMeasurementErrorRate = 0.0229 }
     line = _one_error_line(capsys, ["estimate", str(BELL), "--device", "ftqc:noisy_readout", "--device-file", str(f),
                                     "--shots", "10"])
     assert "resource estimator refused" in line and "0.01" in line
+
+
+def test_devices_lists_the_ftqc_presets_with_sources(capsys):
+    assert main(["devices", "--json"]) == 0
+    ft = json.loads(capsys.readouterr().out)["ftqc"]
+    assert set(ft) >= {"ftqc:" + m for m in ("qubit_gate_ns_e3", "qubit_gate_us_e4", "qubit_maj_ns_e6")}
+    params = ft["ftqc:qubit_gate_ns_e3"]["params"]
+    assert params["power.cryogenics.per_qubit_w"]["typical"] == 11.6
+    assert all(p["source"] for p in params.values())
+    assert not params["decoding_j_per_patch_cycle"]["verified"]  # says unverified: no source was found
