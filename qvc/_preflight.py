@@ -205,9 +205,9 @@ def check_run_args(args) -> None:
     execution = str(getattr(args, "execution", None) or SPEC_DEFAULTS["execution"]).strip()  # checked in full later
     device = getattr(args, "device", None)
     if device is not None or getattr(args, "device_file", None) is not None:
-        from qvc.energy.devices import get_device  # a TOML file: no qiskit, unlike the runner
+        from qvc.energy.ftqc import resolve_device  # TOML files: no qiskit, unlike the runner
 
-        get_device(device or SPEC_DEFAULTS["device"], getattr(args, "device_file", None))
+        resolve_device(device or SPEC_DEFAULTS["device"], getattr(args, "device_file", None))
     check_out_dir(getattr(args, "out_dir", None) or SPEC_DEFAULTS["out_dir"])
     samples = getattr(args, "samples", None)
 

@@ -41,6 +41,7 @@ from qvc.record.results import (
     blank_columns,
     circuit_columns,
     energy_columns,
+    ftqc_columns,
     hardware_columns,
     ibm_columns,
     local_attribution_columns,
@@ -106,6 +107,8 @@ class RunContext:
     budgets: dict = field(default_factory=dict)
     #: Why a model gets fewer candidates than ``--tune-budget`` (absent: the whole budget).
     budget_notes: dict = field(default_factory=dict)
+    #: The FTQC preset of ``--device ftqc:<name>`` (the projection beside ``device``'s price), else None.
+    ftqc: Any = None
 
     @classmethod
     def for_spec(cls, spec: ExperimentSpec, *, meter: EnergyMeter | None = None, run_id: str = "") -> RunContext:
@@ -149,6 +152,7 @@ class RunContext:
             space=space,
             budgets=budgets,
             budget_notes=notes,
+            ftqc=resolved.ftqc,
         )
 
     def price(self, entries: list[LedgerEntry]) -> HardwareCost:
@@ -194,7 +198,7 @@ def _model_config(spec: ExperimentSpec, data: PreparedData, seed: int) -> ModelC
         n_features=data.n_features, n_classes=data.n_classes, seed=seed,
         max_iter=spec.max_iter, shots=spec.simulation_shots, execution=spec.execution,
         entanglement=spec.entanglement, params=spec.params, train_on_hardware=spec.train_on_hardware,
-        circuit_fidelity=partial(circuit_fidelity, device=spec.device, device_file=spec.device_file),
+        circuit_fidelity=partial(circuit_fidelity, device=spec.resolved().device.name, device_file=spec.device_file),
         feature_map=spec.feature_map, ansatz=spec.ansatz,
     )
 
@@ -258,6 +262,11 @@ def run_experiment(
     meta = md.run_metadata(run_dir.name, ctx.spec, meter=ctx.meter.describe(), carbon=ctx.carbon, device=ctx.device,
                            device_note=ctx.device_note, host=ctx.host, datasets=datasets)
     meta["statistics"] = declaration(spec.equivalence_margin, spec.target_accuracy)
+    if ctx.ftqc is not None:  # the fault-tolerant projection: its preset, every number's source, the estimator
+        from qvc.quantum.resource_estimator import qdk_version
+
+        meta["ftqc"] = {**ctx.ftqc.to_dict(), "estimator": f"qdk {qdk_version()} (qdk.qiskit.estimate)",
+                        "energy_method": "projected"}
     ibm_scope = _IbmScope(spec, run_dir, say) if spec.execution_mode.is_ibm else None
     if ibm_scope is not None:
         meta["ibm"] = ibm_scope.describe
@@ -633,6 +642,7 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
             cost = ctx.price(priced)
             row.update(hardware_columns(cost, carbon))
             row.update(scenario_columns(scenarios_for(spec, priced, ctx.device)))
+        row.update(_ftqc_row(ctx, est, data, y_pred, fit_entries + predict_entries, shots))
         row.update(ibm_columns(est, cost, remember=remember_usage))
         row.update(simulator_columns(est))
         row.update(shot_training_columns(shot_trained(  # outside the meter windows, like auto shots
@@ -642,6 +652,7 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
         row.update(hardware_columns(None))
         row.update(ibm_columns(None, None))
         row.update(blank_columns("simulator"))
+        row.update(blank_columns("ftqc"))
     row.update(per_prediction_columns(row))
     row.update(_tuning_columns(ctx, name, tuned, carbon, shots if built.family == "quantum" else None))
     row.update(_kernel_columns(est, data))
@@ -773,6 +784,45 @@ def _priced_shots(ctx: RunContext, est: Any, data: PreparedData,
         return None, f"auto: {choice.rule}", choice.tolerance, (
             f"infeasible: no shot count up to {choice.cap} reproduces the exact model")
     return choice.shots, f"auto: {choice.rule}", choice.tolerance, ""
+
+
+def _ftqc_shots(ctx: RunContext, est: Any, data: PreparedData, y_pred: np.ndarray,
+                nisq_shots: int | None) -> tuple[int | None, str]:
+    """Shots per circuit on the fault-tolerant machine, and the rule in words.
+
+    No device noise: the count is the NISQ ``--shots auto`` rule (shot noise alone) wherever the
+    model was simulated exactly; otherwise the priced NISQ count.
+    """
+    spec = ctx.spec
+    if spec.auto_shots:
+        if nisq_shots is None:
+            return None, "declined: no shot count up to the cap reproduces the exact model"
+        return nisq_shots, "auto (shot noise alone, no device noise): the --shots auto rule of the NISQ price"
+    if spec.execution_mode.kind in ("exact", "mps"):
+        choice = auto_shots_for(est, data.X_train, data.y_train, data.X_test, y_pred,
+                                tolerance=spec.shots_tolerance, cap=spec.shots_cap)
+        if choice is not None:
+            if not choice.feasible:
+                return None, f"declined: no shot count up to {choice.cap} reproduces the exact model"
+            return choice.shots, f"auto (shot noise alone, no device noise): {choice.rule}"
+    return nisq_shots, f"fixed: the priced NISQ count ({nisq_shots}); no shot-noise rule for this execution"
+
+
+def _ftqc_row(ctx: RunContext, est: Any, data: PreparedData, y_pred: np.ndarray,
+              entries: list[LedgerEntry], nisq_shots: int | None) -> dict:
+    """The ``ft_*`` columns of a quantum row (blank unless ``--device ftqc:<name>``)."""
+    if ctx.ftqc is None:
+        return blank_columns("ftqc")
+    from qvc.energy.ftqc import price_ftqc
+
+    shots, rule = _ftqc_shots(ctx, est, data, y_pred, nisq_shots)
+    if shots is None or not entries:
+        out = blank_columns("ftqc")
+        out.update(ft_device=ctx.ftqc.device_name, ft_energy_method="declined: infeasible shots",
+                   ft_shots_rule=rule)
+        return out
+    cost = price_ftqc(entries, ctx.ftqc, shots=shots, mode=ctx.spec.attribution)
+    return ftqc_columns(cost, shots_rule=rule)
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,8 @@ class Resolved:
     space: dict
     carbon: Any
     tdp_table: Any = None
+    #: The FTQC preset of ``--device ftqc:<name>`` (``device`` is then its NISQ reference), else None.
+    ftqc: Any = None
 
 
 @dataclass
@@ -276,8 +278,9 @@ class ExperimentSpec:
                                     "that reproduce the simulated model's test predictions; exact and mps "
                                     "executions)"))
     device: str = field(default="ibm_heron", metadata=_option(
-        "--device", "device preset (default {default})", file_key="device",
-        file_help="device preset that prices the ledger"))
+        "--device", "device preset, or ftqc:<qubit model> for the fault-tolerant projection beside its NISQ "
+        "reference preset (default {default})", file_key="device",
+        file_help="device preset that prices the ledger, or ftqc:<qubit model or FTQC preset>"))
     device_file: str | None = field(default=None, metadata=_option(
         "--device-file", "TOML file with more device presets", file_key="device_file"))
     attribution: str = field(default="attributional", metadata=_option(
@@ -407,7 +410,6 @@ class ExperimentSpec:
     def validate(self) -> ExperimentSpec:
         """Check every field; raise :class:`~qvc.errors.QvcUsageError` naming the bad one (``key``)."""
         from qvc.data import DATASETS
-        from qvc.energy.devices import get_device
         from qvc.energy.hardware import ATTRIBUTION_MODES
         from qvc.models.quantum import check_execution
         from qvc.models.registry import MODELS, QUANTUM_MODELS, get_model
@@ -475,7 +477,10 @@ class ExperimentSpec:
         if not 0.0 < test_size < 1.0:
             raise QvcUsageError(f"test_size must be between 0 and 1 (got {self.test_size!r})", key="test_size")
         self.test_size = test_size
-        device = _keyed("device_file" if self.device_file else "device", get_device, self.device, self.device_file)
+        from qvc.energy.ftqc import resolve_device
+
+        device, ftqc = _keyed("device_file" if self.device_file else "device", resolve_device, self.device,
+                              self.device_file)
         _keyed("attribution", check_choice, self.attribution, ATTRIBUTION_MODES, "attribution")
         from qvc._validation import check_mitigation_factor
 
@@ -492,7 +497,7 @@ class ExperimentSpec:
             raise QvcUsageError("train_on_hardware needs execution ibm:<backend>", key="train_on_hardware")
         space = self._validate_tuning()
         carbon, tdp_table = self._validate_energy()
-        self._resolved = (self._resolution_key(), Resolved(device, host, space, carbon, tdp_table))
+        self._resolved = (self._resolution_key(), Resolved(device, host, space, carbon, tdp_table, ftqc))
         return self
 
     def _validate_user_circuits(self) -> None:
@@ -528,15 +533,16 @@ class ExperimentSpec:
         if cached is not None and cached[0] == self._resolution_key():
             return cached[1]
         from qvc.energy.carbon import carbon_intensity
-        from qvc.energy.devices import get_device
+        from qvc.energy.ftqc import resolve_device
         from qvc.energy.host import get_host
         from qvc.energy.meters import load_cpu_tdp_table
         from qvc.models.hyperparams import protocol_search_space
 
-        out = Resolved(get_device(self.device, self.device_file), get_host(self.host, self.host_file),
+        device, ftqc = resolve_device(self.device, self.device_file)
+        out = Resolved(device, get_host(self.host, self.host_file),
                        protocol_search_space(self.protocol, self.search_space) if self.tune else {},
                        carbon_intensity(self.country, self.carbon_intensity),
-                       None if self.cpu_tdp_table is None else load_cpu_tdp_table(self.cpu_tdp_table))
+                       None if self.cpu_tdp_table is None else load_cpu_tdp_table(self.cpu_tdp_table), ftqc)
         self._resolved = (self._resolution_key(), out)
         return out
 

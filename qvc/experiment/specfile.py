@@ -275,7 +275,7 @@ def _is_ibm_execution(execution: object) -> bool:
 def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
     """Check one point: its spec validates itself (errors carry the field at fault), then the data."""
     from qvc._validation import check_statevector_fits
-    from qvc.energy.devices import get_device
+    from qvc.energy.ftqc import resolve_device
 
     if _is_ibm_execution(p.execution):
         raise _err(path, where, "execution", "IBM hardware execution is not available in sweeps; "
@@ -312,7 +312,7 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
                 check_statevector_fits(n_qubits, entry.statevectors_held(n_samples))
         except QvcUsageError as exc:
             raise _err(path, where, "qubits" if not mps else "execution", str(exc)) from None
-        device_qubits = get_device(p.device, p.device_file).num_qubits
+        device_qubits = resolve_device(p.device, p.device_file)[0].num_qubits  # ftqc: its NISQ reference
         if n_qubits > device_qubits:
             raise _err(path, where, "qubits",
                        f"{n_qubits} qubits exceed device {p.device!r} ({device_qubits} qubits)")

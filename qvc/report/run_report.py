@@ -41,6 +41,8 @@ LABEL_MEANINGS = {
                  "(no energy counter was read)",
     "modelled": "computed by qvc's hardware cost model from the circuit ledger and a device preset",
     "hardware-reported": "reported by the quantum provider for jobs that really ran",
+    "projected": "computed by qvc's fault-tolerant projection from the resource estimator's physical qubits "
+                 "and runtime and a sourced power model (a machine that does not exist yet)",
 }
 
 
@@ -267,6 +269,8 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
             ])
         if len(same) and hw_r.n:
             hw_sentence = f" and {frontier.ratio_text(hw_r.mean)} on {device} ({mode} both sides)"
+    ft_row, ft_sentence = _ftqc_row(q_name, c_name, q, c, seeds)
+    rows.append(ft_row)
     rows = [r for r in rows if r]
     title = ", ".join(
         f"{k} {key[k]}" for k in ("dataset", "qubits", "n_train") if key.get(k) not in ("", None)
@@ -289,12 +293,54 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
             f"{q_name} uses {frontier.ratio_text(local_r.mean)} the energy of {c_name} simulated locally "
             f"(marginal){hw_sentence}, search included."
         )
+        if ft_sentence:
+            sentences.append(f"{title}: {ft_sentence}")
     return [
         Table(["", f"classical: {c_name}", f"quantum: {q_name}", "quantum vs classical"], rows,
               caption=f"{c_name} vs {q_name} — {title}; seeds {seeds or 'unmatched'}. Energies: geometric mean "
                       "over seeds [log-scale 95 % CI]; ratios: geometric mean of the per-seed ratios [95 % CI], "
                       "and the cost model's interval where the hardware is modelled."),
     ]
+
+
+def _ftqc_row(q_name: str, c_name: str, q: pd.DataFrame, c: pd.DataFrame, seeds: list) -> tuple[list, str]:
+    """The fault-tolerant projection's row and sentence (``ft_*`` columns; empty when absent).
+
+    Fit + predict only (the projection prices the fitted model's circuits, not the search), against
+    the classical side attributed in the same mode.
+    """
+    if "ft_energy_j" not in q.columns or not q["ft_energy_j"].astype(float).notna().any():
+        return [], ""
+    lbl = labels_of(q, "ft_energy_j")
+    ft = q["ft_energy_j"].astype(float)
+    device = _first(q, "ft_device", "ftqc")
+    mode = _first(q, "ft_attribution", "")
+    same = c[c["local_attribution"].astype(str) == mode] if mode and "local_attribution" in c.columns else c.iloc[:0]
+    den = scoped_energy(same, "attributed", search=False)
+    per_q, per_c = _per_seed(q, ft), _per_seed(same, den)
+    r = log_ci([per_q[s] / per_c[s] for s in seeds if per_c.get(s, 0) > 0 and np.isfinite(per_q.get(s, np.nan))])
+    lo_f = log_ci(q["ft_energy_j_low"].astype(float) / ft).mean if "ft_energy_j_low" in q.columns else math.nan
+    hi_f = log_ci(q["ft_energy_j_high"].astype(float) / ft).mean if "ft_energy_j_high" in q.columns else math.nan
+    centre = log_ci(ft).mean
+    iv = (centre * lo_f, centre * hi_f) if np.isfinite(lo_f) and np.isfinite(hi_f) else None
+    ratio_iv = (r.mean * lo_f, r.mean * hi_f) if r.n and iv else None
+    phys = q["ft_physical_qubits"].astype(float).max() if "ft_physical_qubits" in q.columns else math.nan
+    shots = q["ft_shots"].astype(float) if "ft_shots" in q.columns else pd.Series(dtype=float)
+    shots_text = (f"{fmt(shots.min())}" if shots.min() == shots.max() else f"{fmt(shots.min())}-{fmt(shots.max())}"
+                  ) if shots.notna().any() else "?"
+    like = (f"{mode} both sides, fit + predict" if len(same)
+            else "not quoted: the classical side is not attributed alike")
+    row = [f"projected fault-tolerant energy on {device}, fit + predict [J]",
+           _energy_cell(den, _local_label(same)) if len(same) else "-", _energy_cell(ft, lbl, iv),
+           ((_ratio_cell(r, ratio_iv) if len(same) and r.n else "-") + f" quantum on FTQC / classical local ({like})",
+            _join_labels(lbl, _local_label(c)))]
+    if not (len(same) and r.n):
+        return row, ""
+    span = f", model interval {frontier.ratio_text(ratio_iv[0])}-{frontier.ratio_text(ratio_iv[1])}" if ratio_iv else ""
+    sentence = (f"on a fault-tolerant machine ({device}: {fmt(phys)} physical qubits, {shots_text} shots per "
+                f"circuit from shot noise alone) {q_name} would use {frontier.ratio_text(r.mean)} the energy of "
+                f"{c_name} ({lbl}, {mode} both sides, fit + predict{span}).")
+    return row, sentence
 
 
 # --------------------------------------------------------------------------- fair-fight helpers
