@@ -189,7 +189,7 @@ def test_warm_up_fits_the_runs_feature_map(monkeypatch):
 def test_a_validated_spec_is_resolved_once(monkeypatch):
     # validate() resolves device, host, search space, carbon and TDP table while checking them;
     # RunContext.for_spec takes that result instead of reading presets and files again.
-    import qvc.energy.devices as devices
+    import qvc.energy.ftqc as devices  # resolve_device: the one place presets are read (ftqc or NISQ)
     from qvc.energy.meters import EnergyMeter
     from qvc.experiment.runner import RunContext
     from qvc.experiment.spec import ExperimentSpec
