@@ -43,7 +43,7 @@ def _int_list(text: str) -> list[int]:
 #: or a flag of the command alone (:data:`_RUN_ONLY`). Every field with a flag appears once (tested).
 _RUN_LAYOUT: tuple[tuple[str | None, tuple], ...] = (
     (None, ("dataset", "csv_path", "target", "qubits", "models", "frontier", "seeds", "shots", "shots_tolerance",
-            "shots_cap", "device", "device_file", "attribution", "packing", "utilisation", "mitigation",
+            "shots_cap", "device", "device_file", "attribution", "packing", "utilisation", "mitigation", "noise_model",
             "mitigation_factor", "host", "host_file", "execution", "entanglement", "max_iter", "test_size", "samples",
             "out_dir",
             "--json", "--quiet")),
