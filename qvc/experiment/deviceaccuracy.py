@@ -19,17 +19,18 @@ multiplier in the cost model) and the draws use ``S``. :data:`DEVICE_DRAWS` seed
 (the same seeds on every rung and mitigation) give the mean test accuracy and its one-sided
 :data:`CONFIDENCE` lower bound (Student t, scipy), ``mean - t_{0.95, R-1} sd / sqrt(R)``.
 
-**Monotone search.** The accuracy a rung is credited with is the *envelope*
-``A(S) = min(limit, min_{S' >= S} low(S'))`` -- the lowest lower bound at that count or any larger
-one, and the shot-free limit (the noisy expectation itself, no shot noise) -- so ``A`` never
-falls as the shots grow, and the shots chosen for a target never rise as the target falls
-(a larger margin never costs more). Rungs are evaluated from the top of the ladder down and the
-search stops at the first rung below the lowest target of interest. Per mitigation the ladder
-ends where the *device* shots per circuit, ``S x overhead``, would exceed the shot cap; PEC is
-left out when a circuit's ``gamma^2`` exceeds the practical cap (100, IBM Runtime's default
-``max_overhead``). Of the mitigations that reach the target, the one whose priced energy (Monte
-Carlo median of the one cost model, :class:`qvc.energy.costmodel.CostModel`) is least is chosen;
-when none does the row's hardware energy is declined with the reason.
+**Monotone search.** A rung is credited with ``min(limit, low(S), low(2S))``: the lower bound
+must hold at that count *and* the next one up, and nothing is credited above the shot-free limit
+(the noisy expectation itself), so one lucky rung does not pass. The shots chosen for a target are
+the first rung credited with it, climbing the ladder from the bottom: a fixed criterion, so a
+lower target (a larger margin) never needs more shots. Per mitigation the ladder ends where the
+*device* shots per circuit, ``S x overhead``, would exceed the shot cap; PEC is left out when a
+circuit's ``gamma^2`` exceeds the practical cap (100, IBM Runtime's default ``max_overhead``).
+Mitigations are tried cheapest first and a climb stops where its next rung would cost more than
+the best configuration found (the first seed of a run evaluates every curve, for the report's
+figure). Of the configurations that reach the target the least priced energy (Monte Carlo median
+of the one cost model, :class:`qvc.energy.costmodel.CostModel`) is chosen; when none does the
+row's hardware energy is declined with the reason.
 
 **Target**: ``--target-accuracy`` where given, else the row's exact test accuracy minus
 ``--equivalence-margin``. **Shots in the uncertainty**: ``shots_low`` / ``shots_high`` are the
@@ -110,7 +111,7 @@ class Curve:
     limit : float
         Accuracy at infinitely many shots (the noisy, mitigated expectation).
     rungs : list of (shots, mean, low)
-        Evaluated rungs, ascending (the search evaluates from the top down and stops early).
+        Evaluated rungs, ascending (the search climbs from the bottom and stops early).
     excluded : str
         Why this mitigation was not searched ('' when it was).
     """
@@ -120,21 +121,31 @@ class Curve:
     limit: float = math.nan
     rungs: list[tuple[int, float, float]] = field(default_factory=list)
     excluded: str = ""
+    #: Whether the last evaluated rung is the ladder's last (it then needs no next rung).
+    top: bool = False
 
-    def envelope(self) -> list[float]:
-        """``min(limit, min_{S' >= S} low(S'))`` for every evaluated rung (non-decreasing in S)."""
-        out, run = [], self.limit
-        for _, _, low in reversed(self.rungs):
-            run = min(run, low)
-            out.append(run)
-        return out[::-1]
+    def credited(self) -> list[float]:
+        """The accuracy each evaluated rung is credited with: ``min(limit, low(S), low(next rung))``.
+
+        The lower bound must hold at the rung *and* at the next one up (the ladder's last rung needs
+        only its own), and no rung is credited above the shot-free limit: a lucky rung alone does
+        not pass. A rung whose next one was not evaluated is credited NaN.
+        """
+        out = []
+        for i, (_, _, low) in enumerate(self.rungs):
+            nxt = self.rungs[i + 1][2] if i + 1 < len(self.rungs) else (low if self.top else math.nan)
+            out.append(min(self.limit, low, nxt) if math.isfinite(nxt) else math.nan)
+        return out
 
     def shots_for(self, target: float) -> int | None:
-        """The fewest shots whose envelope reaches ``target`` (``None``: none evaluated does)."""
+        """The fewest shots credited with ``target`` (``None``: no evaluated rung is).
+
+        The first rung passing a fixed criterion: a lower target never needs more shots.
+        """
         if self.excluded:
             return None
-        for (shots, _, _), env in zip(self.rungs, self.envelope()):
-            if env >= target - 1e-12:
+        for (shots, _, _), acc in zip(self.rungs, self.credited()):
+            if math.isfinite(acc) and acc >= target - 1e-12:
                 return shots
         return None
 
@@ -147,6 +158,7 @@ class Curve:
 
     def to_dict(self) -> dict:
         return {"mitigation": self.mitigation, "overhead": _num(self.overhead), "limit": _num(self.limit),
+                "credited": [_num(x) for x in self.credited()],
                 "excluded": self.excluded, "shots": [r[0] for r in self.rungs],
                 "mean": [r[1] for r in self.rungs], "low": [r[2] for r in self.rungs]}
 
@@ -327,7 +339,6 @@ def search(draws_model, mitigations: dict[str, tuple[float, float]], *, target: 
     >>> s.chosen, s.reason
     (('pec', 256), '')
     """
-    lowest = min([target, *targets_of_interest])
     curves: dict[str, Curve] = {}
     ladders: dict[str, list[int]] = {}
     for name in MITIGATION_MODELS:
@@ -347,6 +358,23 @@ def search(draws_model, mitigations: dict[str, tuple[float, float]], *, target: 
                 del ladders[name]
     cands = [(m, s) for m, rungs in ladders.items() for s in rungs]
     priced = dict(zip(cands, energy(cands))) if cands else {}
+    highest = max([target, *targets_of_interest])
+
+    def climb(name: str, goal: float, budget: float = math.inf) -> None:
+        """Evaluate ``name``'s rungs upwards until one is credited with ``goal`` (or the energy budget ends)."""
+        curve, rungs = curves[name], ladders[name]
+        if not math.isfinite(curve.limit):
+            curve.limit = float(draws_model.limit(name))
+        if curve.limit < goal - 1e-12:
+            return  # no shot count passes the shot-free limit
+        while curve.shots_for(goal) is None and len(curve.rungs) < len(rungs):
+            s = rungs[len(curve.rungs)]
+            if curve.rungs and priced[(name, curve.rungs[-1][0])] >= budget:
+                return  # a rung passing from here on costs more than the best found
+            acc = [draws_model.draw(name, s, r) for r in range(n_draws)]
+            curve.rungs.append((s, float(np.mean(acc)), lower_bound(acc)))
+            curve.top = len(curve.rungs) == len(rungs)
+
     best: tuple[float, str, int] | None = None
     # cheapest first, so a mitigation that cannot undercut the best found is not evaluated (with prune)
     for name in sorted(ladders, key=lambda m: priced[(m, ladders[m][0])]):
@@ -354,18 +382,12 @@ def search(draws_model, mitigations: dict[str, tuple[float, float]], *, target: 
         if prune and best is not None and priced[(name, rungs[0])] >= best[0]:
             curve.excluded = f"not evaluated: costs more at {rungs[0]} shots than {best[1]} at {best[2]}"
             continue
-        curve.limit = float(draws_model.limit(name))
-        run = curve.limit
-        for s in reversed(rungs):
-            if run < lowest - 1e-12:
-                break
-            acc = [draws_model.draw(name, s, r) for r in range(n_draws)]
-            mean, low = float(np.mean(acc)), lower_bound(acc)
-            curve.rungs.insert(0, (s, mean, low))
-            run = min(run, low)
+        climb(name, target if prune else highest, best[0] if prune and best is not None else math.inf)
         found = curve.shots_for(target)
         if found is not None and (best is None or priced[(name, found)] < best[0]):
             best = (priced[(name, found)], name, found)
+    if best is not None:
+        climb(best[1], highest)  # the chosen curve up to the margin's hard end (shots_high)
     out = Search(noise_model, target, target_rule, n_draws, curves, None, energy=priced, cap=cap)
     if best is None:
         out.reason = _decline_reason(curves, target, cap, fixed_shots)
@@ -396,7 +418,7 @@ def _decline_reason(curves: dict[str, Curve], target: float, cap: int, fixed: in
         elif c.limit < target - 1e-12:
             parts.append(f"{m}: {c.limit:.3f} even without shot noise")
         else:
-            best = max((env for env in c.envelope()), default=math.nan)
+            best = max((x for x in c.credited() if math.isfinite(x)), default=math.nan)
             where = f"at {fixed} shots" if fixed is not None else f"within {cap} device shots per circuit"
             parts.append(f"{m}: lower bound {best:.3f} {where}")
     return f"no configuration reaches the target accuracy {target:.3f} on the device ({'; '.join(parts)})"
