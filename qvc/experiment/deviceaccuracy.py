@@ -478,8 +478,11 @@ def _aer_kernel_entries(est, X_train, X_test, device) -> dict[str, np.ndarray]:
     from qvc.quantum.circuits import kernel_template
     from qvc.quantum.execution import NoisyDistribution, parse_execution
 
+    from qvc.quantum.backends import fake_backend_names
+
+    backend = {cls: name for name, cls in fake_backend_names().items()}.get(device.fake_backend, device.fake_backend)
     template = kernel_template(est.kernel_.feature_map)
-    model = NoisyDistribution(parse_execution(f"noisy:{device.fake_backend}"), template)
+    model = NoisyDistribution(parse_execution(f"noisy:{backend}"), template)
     params = list(template.parameters)
     i, j = np.triu_indices(len(X_train), 1)
     train = model.probabilities(params, np.hstack([X_train[i], X_train[j]]))[:, 0]

@@ -330,6 +330,17 @@ def _check_before_folder(spec: ExperimentSpec, data: PreparedData, device: Devic
             f"{data.n_features} qubits exceed device preset {device.name!r} ({device.num_qubits} qubits), "
             "which prices the circuits; use fewer --qubits or a larger --device"
         )
+    if spec.noise_model == "aer" and spec.execution_mode.kind in ("exact", "mps"):
+        from qvc.experiment.deviceaccuracy import AER_MAX_QUBITS
+
+        if not getattr(device, "fake_backend", None):
+            raise QvcUsageError(f"--noise-model aer needs a device with a fake backend (Aer's noise model comes from "
+                                f"it); {device.name} has none: use --noise-model esp-depolarizing or an IBM preset",
+                                key="noise_model")
+        if data.n_features > AER_MAX_QUBITS:
+            raise QvcUsageError(f"--noise-model aer runs one density matrix per kernel circuit, affordable up to "
+                                f"{AER_MAX_QUBITS} qubits (got {data.n_features}); use --noise-model esp-depolarizing "
+                                "or fewer --qubits", key="noise_model")
     if spec.execution_mode.is_ibm:
         from qvc.quantum.ibm.jobstore import check_store_file, default_store_path
 
