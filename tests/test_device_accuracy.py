@@ -105,8 +105,8 @@ def test_decline_names_each_mitigation():
 
 def test_fixed_shots_only_that_rung():
     model = _draws()
-    found = search(model, MITS, target=0.0, cap=2**20, fixed_shots=300, energy=_energy({"none": 1, "zne": 26, "pec": 9}),
-                   noise_model="esp-depolarizing")
+    found = search(model, MITS, target=0.0, cap=2**20, fixed_shots=300,
+                   energy=_energy({"none": 1, "zne": 26, "pec": 9}), noise_model="esp-depolarizing")
     assert found.chosen == ("none", 300)
 
 
@@ -178,7 +178,9 @@ def test_noisy_execution_is_not_modelled_and_says_so():
 def test_bad_noise_model_input_is_one_line_exit_2(tmp_path, capsys, argv, needle):
     from qvc.cli import main
 
-    assert main(["run", "breast_cancer", "--samples", "60", "--models", "qsvc", "--no-tune", "--seeds", "42", "--out", str(tmp_path), *argv]) == 2
+    argv = ["run", "breast_cancer", "--samples", "60", "--models", "qsvc", "--no-tune", "--seeds", "42",
+            "--out", str(tmp_path), *argv]
+    assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and needle in err[0]
     assert not any(tmp_path.iterdir())

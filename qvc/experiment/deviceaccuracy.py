@@ -475,10 +475,9 @@ def _noise_and_overheads(entries, device, allowed: Sequence[str]):
 
 def _aer_kernel_entries(est, X_train, X_test, device) -> dict[str, np.ndarray]:
     """Aer's noisy all-zeros probability of every training pair (upper triangle) and test-vs-train pair."""
+    from qvc.quantum.backends import fake_backend_names
     from qvc.quantum.circuits import kernel_template
     from qvc.quantum.execution import NoisyDistribution, parse_execution
-
-    from qvc.quantum.backends import fake_backend_names
 
     backend = {cls: name for name, cls in fake_backend_names().items()}.get(device.fake_backend, device.fake_backend)
     template = kernel_template(est.kernel_.feature_map)
