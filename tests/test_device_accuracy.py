@@ -184,3 +184,22 @@ def test_bad_noise_model_input_is_one_line_exit_2(tmp_path, capsys, argv, needle
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and needle in err[0]
     assert not any(tmp_path.iterdir())
+
+
+def test_report_section_figure_and_console_lines(rows):
+    import pandas as pd
+
+    from qvc.experiment.runner import _device_lines
+    from qvc.report.device_accuracy import device_accuracy_blocks
+
+    frame = pd.DataFrame([rows["qsvc"], rows["vqc"]])
+    blocks, sentences = device_accuracy_blocks(frame)
+    assert any("on the device (esp-depolarizing noise)" in s for s in sentences)
+    figures = [b for b in blocks if hasattr(b, "svg")]
+    assert figures and all(f.svg.startswith("<svg") for f in figures)
+    at_cap = dict(rows["qsvc"], shots_at_cap=True)
+    blocks, sentences = device_accuracy_blocks(pd.DataFrame([at_cap]))
+    assert any("at the shot cap" in s for s in sentences)
+    spec = ExperimentSpec("iris", models=("qsvc",)).validate()
+    lines = _device_lines(spec, at_cap)
+    assert lines[0].startswith("on the device (esp-depolarizing)") and "at the shot cap" in lines[-1]

@@ -366,7 +366,9 @@ def search(draws_model, mitigations: dict[str, tuple[float, float]], *, target: 
         if not math.isfinite(curve.limit):
             curve.limit = float(draws_model.limit(name))
         if curve.limit < goal - 1e-12:
-            return  # no shot count passes the shot-free limit
+            if prune:
+                return  # no shot count passes the shot-free limit
+            goal = curve.limit - 0.02  # the figure: how the curve approaches its ceiling
         while curve.shots_for(goal) is None and len(curve.rungs) < len(rungs):
             s = rungs[len(curve.rungs)]
             if curve.rungs and priced[(name, curve.rungs[-1][0])] >= budget:

@@ -427,7 +427,27 @@ def _run_steps(
                    if isinstance(shot, float) and np.isfinite(shot) else "")
                 + f"({time.perf_counter() - t0:.1f} s)"
             )
+            for line in _device_lines(ctx.spec, row):
+                say(f"[{step}/{total}] {name}: {line}")
             say(eta.line())
+
+
+def _device_lines(spec: ExperimentSpec, row: dict) -> list[str]:
+    """Console lines for a quantum row: its on-device accuracy, a decline, shots at the cap."""
+    out = []
+    acc, shots = row.get("device_accuracy", np.nan), row.get("shots", np.nan)
+    if isinstance(acc, float) and np.isfinite(acc):
+        out.append(f"on the device ({row['device_noise_model']}) {acc:.3f} (lower bound "
+                   f"{row['device_accuracy_low']:.3f}, target {row['device_target_accuracy']:.3f}) at {int(shots)} "
+                   f"shots with mitigation {row['hw_mitigation']}")
+    if row.get("device_declined"):
+        out.append(f"hardware energy declined: {row['device_declined']}")
+    at_cap = bool(row.get("shots_at_cap")) or (
+        spec.shots == "auto" and isinstance(shots, (int, float)) and np.isfinite(shots) and shots >= spec.shots_cap)
+    if at_cap:
+        out.append(f"the priced {int(shots)} shots per circuit are at the shot cap (--shots-cap {spec.shots_cap}, "
+                   "device shots per circuit): the cap, not the accuracy, bounds the choice")
+    return out
 
 
 class _IbmScope:
@@ -667,6 +687,8 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
         row.update(circuit_columns(n_fit, n_pred, np.nan if shots is None else shots, ctx.device.name,
                                    rule=rule, tolerance=tolerance, infeasible=infeasible))
         row.update(device_accuracy_columns(found, why_not))
+        if found is None and spec.auto_shots and shots is not None and shots >= spec.shots_cap:
+            row["shots_at_cap"] = True  # the reproduce-exact rule stopped at the cap
         if shots is None:  # declined: no shot count up to the cap reproduces the model / reaches the target
             cost = None
             row.update(hardware_columns(None))

@@ -68,6 +68,7 @@ def device_accuracy_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
     rows: list[list[Cell]] = []
     sentences: list[str] = []
     notes: list[str] = []
+    cap_sentences: list[str] = []
     for key, g in model_groups(frame):
         modelled = g[_text(g, "device_noise_model") != ""]
         skipped = g[(_text(g, "device_noise_model") == "") & (_text(g, "device_accuracy_note") != "")]
@@ -75,6 +76,12 @@ def device_accuracy_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
         if not skipped.empty:
             notes.append(f"{name}: on-device accuracy {_text(skipped, 'device_accuracy_note').iloc[0]} "
                          f"({len(skipped)} of {len(g)} seed(s)).")
+        at_cap = g[g["shots_at_cap"].astype(str).str.lower().isin(("true", "1"))] \
+            if "shots_at_cap" in g.columns else g.iloc[0:0]
+        for _, r in at_cap.iterrows():
+            cap_sentences.append(f"{name} seed {r.get('seed')}: the priced {int(r['shots'])} shots per circuit are at "
+                                 "the shot cap (the next rung's device shots would exceed --shots-cap): the cap, not "
+                                 "the accuracy, bounds the choice.")
         if modelled.empty:
             continue
         declined = modelled[_text(modelled, "device_declined") != ""]
@@ -103,14 +110,9 @@ def device_accuracy_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
         for _, r in declined.iterrows():
             sentences.append(f"{name} seed {r.get('seed')}: hardware energy declined, not priced at an accuracy "
                              f"the device cannot deliver: {r['device_declined']}.")
-        at_cap = priced[priced["shots_at_cap"].astype(str).str.lower().isin(("true", "1"))] \
-            if "shots_at_cap" in priced.columns else priced.iloc[0:0]
-        for _, r in at_cap.iterrows():
-            sentences.append(f"{name} seed {r.get('seed')}: the priced {int(r['shots'])} shots per circuit are at "
-                             "the shot cap (the next rung's device shots would exceed --shots-cap): the cap, not "
-                             "the accuracy, bounds the choice.")
+    sentences += cap_sentences
     if not rows:
-        return ([*notes], []) if notes else ([], [])
+        return ([*cap_sentences, *notes], cap_sentences) if notes or cap_sentences else ([], [])
     table = Table(
         ["model", "seeds", "test accuracy, exact", "noise model", "on device, unmitigated",
          "on device, as priced", "as priced, 95 % lower bound", "mitigation priced", "shot overhead",
@@ -127,8 +129,9 @@ def device_accuracy_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
             blocks.append(Figure(svg, f"{group_name(key, frame)}, seed {g['seed'].iloc[0]}: expected on-device "
                                       "test accuracy (solid: mean, dashed: 95 % lower bound; dotted: the "
                                       "shot-free limit) and priced hardware energy (median) against the "
-                                      "shots per circuit, per mitigation; the star is the priced point, the "
-                                      "red line the target."))
+                                      "shots per circuit, per mitigation (effective shots: the device runs shots "
+                                      "x the mitigation's overhead); the star is the priced point, the red line "
+                                      "the target."))
     return blocks, sentences
 
 
@@ -169,7 +172,7 @@ def tradeoff_figure(g: pd.DataFrame) -> str | None:
     ax_a.axhline(float(data["target"]), color="#c44e52", lw=1.5, label=f"target {fmt(data['target'])}")
     for ax in (ax_a, ax_e):
         ax.set_xscale("log", base=2)
-        ax.set_xlabel("shots per circuit (effective; the device runs shots x overhead)")
+        ax.set_xlabel("shots per circuit (effective)")
         ax.grid(True, alpha=0.3)
     ax_e.set_yscale("log")
     ax_a.set_ylabel(f"test accuracy on the device ({data.get('noise_model', '')})")
