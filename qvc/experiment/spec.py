@@ -278,8 +278,7 @@ class ExperimentSpec:
     noise_model: str = field(default="esp-depolarizing", metadata=_option(
         "--noise-model", "device noise model of the on-device accuracy: {default} (default: each circuit's "
         "gate success probability as a global depolarising weight plus readout flips) or aer (Aer density "
-        "matrix with the fake backend's noise model, up to 5 qubits)", file_key="noise_model",
-        file_help="device noise model of the on-device accuracy: esp-depolarizing or aer"))
+        "matrix with the fake backend's noise model, up to 5 qubits)"))
     packing: int | str = field(default="none", metadata=_option(
         "--packing", "copies of each circuit run side by side on disjoint qubits of the device, one job: {default} "
         "(default), auto (as many as the coupling map holds) or a number (capped there); the report shows the "
