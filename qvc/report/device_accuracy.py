@@ -49,6 +49,17 @@ def _range(values: pd.Series) -> str:
     return f"{lo}" if lo == hi else f"{lo} to {hi}"
 
 
+def _ends(priced: pd.DataFrame) -> str:
+    """Geometric-mean ratio of the energy at shots_low and shots_high to the priced energy."""
+    e = _num(priced, "hw_energy_j")
+    parts = []
+    for col in ("hw_energy_shots_low_j", "hw_energy_shots_high_j"):
+        r = (_num(priced, col) / e).replace([np.inf, -np.inf], np.nan).dropna()
+        r = r[r > 0]
+        parts.append("-" if r.empty else f"x{fmt(float(np.exp(np.log(r).mean())))}")
+    return " / ".join(parts)
+
+
 def device_accuracy_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
     """The section's blocks and its summary sentences (``([], [])`` when no row has the columns).
 
@@ -97,6 +108,7 @@ def device_accuracy_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
                                     f"{fmt(over.min())} to {fmt(over.max())}"),
             _range(_num(priced, "shots")),
             f"{_range(_num(priced, 'shots_low'))} / {_range(_num(priced, 'shots_high'))}",
+            _ends(priced),
             _mean(_num(modelled, "device_target_accuracy")), f"{len(priced)} / {len(declined)}",
         ])
         if len(priced):
@@ -116,12 +128,16 @@ def device_accuracy_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
     table = Table(
         ["model", "seeds", "test accuracy, exact", "noise model", "on device, unmitigated",
          "on device, as priced", "as priced, 95 % lower bound", "mitigation priced", "shot overhead",
-         "shots per circuit", "shots at margin x1.5 / x0.5", "target", "priced / declined"], rows,
+         "shots per circuit", "shots at margin x1.5 / x0.5", "hardware energy there / as priced",
+         "target", "priced / declined"], rows,
         caption=("Accuracy on the device (qvc.experiment.deviceaccuracy): the test accuracy a QPU would "
                  "deliver at the priced shots under the named noise model, mean of 20 seeded noisy draws "
                  "per seed, then the mean over seeds with its t interval. Each row is priced at the least "
                  "energy over shots x mitigation whose one-sided 95 % lower bound (monotone over the shot "
-                 "ladder) reaches the target; 'shot overhead' multiplies the shots the device runs."))
+                 "ladder) reaches the target; 'shot overhead' multiplies the shots the device runs. The shots at the "
+                 "margin's ends (the target at margin x1.5 and x0.5) and the energy there (geometric mean of "
+                 "the ratios to the priced energy; '-' where x0.5 is out of reach) are the shot component of "
+                 "the energy's uncertainty, which the sensitivity analysis carries as its shots input."))
     blocks: list = [table, *sentences, *notes]
     for key, g in model_groups(frame):
         svg = tradeoff_figure(g)
