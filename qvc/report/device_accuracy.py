@@ -133,9 +133,10 @@ def device_accuracy_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
         caption=("Accuracy on the device (qvc.experiment.deviceaccuracy): the test accuracy a QPU would "
                  "deliver at the priced shots under the named noise model, mean of 20 seeded noisy draws "
                  "per seed, then the mean over seeds with its t interval. Each row is priced at the least "
-                 "energy over shots x mitigation whose one-sided 95 % lower bound (monotone over the shot "
-                 "ladder) reaches the target; 'shot overhead' multiplies the shots the device runs. The shots at the "
-                 "margin's ends (the target at margin x1.5 and x0.5) and the energy there (geometric mean of "
+                 "energy over shots x mitigation whose one-sided 95 % lower bound (at that count and the next "
+                 "rung up, never above the shot-free limit) reaches the target; 'shot overhead' multiplies "
+                 "the shots the device runs. The shots at the margin's ends (the target at margin x1.5 "
+                 "and x0.5) and the energy there (geometric mean of "
                  "the ratios to the priced energy; '-' where x0.5 is out of reach) are the shot component of "
                  "the energy's uncertainty, which the sensitivity analysis carries as its shots input."))
     blocks: list = [table, *sentences, *notes]
