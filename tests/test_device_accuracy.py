@@ -193,8 +193,8 @@ def test_report_section_figure_and_console_lines(rows):
     from qvc.report.device_accuracy import device_accuracy_blocks
 
     frame = pd.DataFrame([rows["qsvc"], rows["vqc"]])
-    blocks, sentences = device_accuracy_blocks(frame)
-    assert any("on the device (esp-depolarizing noise)" in s for s in sentences)
+    blocks, summary = device_accuracy_blocks(frame)
+    assert any(isinstance(b, str) and "on the device (esp-depolarizing noise)" in b for b in blocks)
     figures = [b for b in blocks if hasattr(b, "svg")]
     assert figures and all(f.svg.startswith("<svg") for f in figures)
     at_cap = dict(rows["qsvc"], shots_at_cap=True)

@@ -287,6 +287,9 @@ class Search:
     cap: int = 2**20
     #: (mean, lower bound) of every searched mitigation at the chosen shots.
     at_priced: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: The priced-energy function the search used (for further configurations of the same row).
+    energy_fn: Callable[[list[tuple[str, int]]], list[float]] | None = field(default=None, repr=False,
+                                                                              compare=False)
 
     def accuracy(self, mitigation: str) -> tuple[float, float]:
         """(mean, lower bound) of ``mitigation`` at the chosen shots (NaN when declined or not searched)."""
@@ -390,7 +393,7 @@ def search(draws_model, mitigations: dict[str, tuple[float, float]], *, target: 
             best = (priced[(name, found)], name, found)
     if best is not None:
         climb(best[1], highest)  # the chosen curve up to the margin's hard end (shots_high)
-    out = Search(noise_model, target, target_rule, n_draws, curves, None, energy=priced, cap=cap)
+    out = Search(noise_model, target, target_rule, n_draws, curves, None, energy=priced, cap=cap, energy_fn=energy)
     if best is None:
         out.reason = _decline_reason(curves, target, cap, fixed_shots)
         return out

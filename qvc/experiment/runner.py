@@ -699,7 +699,7 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
             row.update(hardware_columns(cost, carbon))
             row.update(scenario_columns(scenarios_for(spec, priced, ctx.device, mitigation)))
             if found is not None:
-                row.update(_shot_range_energy(found, ctx, priced, shots, mitigation or "none"))
+                row.update(_shot_range_energy(found, mitigation or "none"))
         row.update(ibm_columns(est, cost, remember=remember_usage))
         row.update(simulator_columns(est))
         row.update(shot_training_columns(shot_trained(  # outside the meter windows, like auto shots
@@ -872,15 +872,14 @@ def _device_rule(spec: ExperimentSpec, found: Search) -> str:
             f"the target {found.target:.3f} ({found.target_rule})")
 
 
-def _shot_range_energy(found: Search, ctx: RunContext, priced: list[LedgerEntry], shots: int,
-                       mitigation: str) -> dict:
-    """The priced energy at ``shots_low`` / ``shots_high`` (the margin's ends), same draws."""
+def _shot_range_energy(found: Search, mitigation: str) -> dict:
+    """The priced energy at ``shots_low`` / ``shots_high`` (the margin's ends), same draws as the search."""
     ends = [s for s in (found.shots_low, found.shots_high)]
     out = {"hw_energy_shots_low_j": np.nan, "hw_energy_shots_high_j": np.nan}
     configs = [(mitigation, int(s)) for s in ends if s is not None]
-    if not configs:
+    if not configs or found.energy_fn is None:
         return out
-    energy = energy_of_configurations(ctx.spec, priced, ctx.device, shots)(configs)
+    energy = found.energy_fn(configs)
     it = iter(energy)
     for key, s in zip(out, ends):
         if s is not None:

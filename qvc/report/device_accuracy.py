@@ -61,7 +61,8 @@ def _ends(priced: pd.DataFrame) -> str:
 
 
 def device_accuracy_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
-    """The section's blocks and its summary sentences (``([], [])`` when no row has the columns).
+    """The section's blocks and the sentences the run's summary repeats: declined rows and shots at
+    the cap (``([], [])`` when no row has the columns).
 
     Examples
     --------
@@ -70,9 +71,9 @@ def device_accuracy_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
     ...                   "device_accuracy_low": [0.86], "device_accuracy_none": [0.88],
     ...                   "device_target_accuracy": [0.85], "hw_mitigation": ["none"],
     ...                   "device_declined": [""], "hw_mitigation_overhead": [1.0]})
-    >>> blocks, sentences = device_accuracy_blocks(f)
-    >>> "0.88" in sentences[0] and "esp-depolarizing" in sentences[0]
-    True
+    >>> blocks, summary = device_accuracy_blocks(f)
+    >>> "0.88" in blocks[1] and "esp-depolarizing" in blocks[1], summary
+    (True, [])
     """
     if "device_noise_model" not in frame.columns:
         return [], []
@@ -80,6 +81,7 @@ def device_accuracy_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
     sentences: list[str] = []
     notes: list[str] = []
     cap_sentences: list[str] = []
+    warnings_: list[str] = []  # declines and shots at the cap: the run's summary says them too
     for key, g in model_groups(frame):
         modelled = g[_text(g, "device_noise_model") != ""]
         skipped = g[(_text(g, "device_noise_model") == "") & (_text(g, "device_accuracy_note") != "")]
@@ -120,11 +122,11 @@ def device_accuracy_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
                 f"lower bound {fmt(_num(priced, 'device_accuracy_low').mean())}) against {fmt(exact)} exact; "
                 f"{len(priced)} of {len(modelled)} seed(s) priced at the cheapest configuration reaching the target.")
         for _, r in declined.iterrows():
-            sentences.append(f"{name} seed {r.get('seed')}: hardware energy declined, not priced at an accuracy "
+            warnings_.append(f"{name} seed {r.get('seed')}: hardware energy declined, not priced at an accuracy "
                              f"the device cannot deliver: {r['device_declined']}.")
-    sentences += cap_sentences
+    warnings_ += cap_sentences
     if not rows:
-        return ([*cap_sentences, *notes], cap_sentences) if notes or cap_sentences else ([], [])
+        return ([*warnings_, *notes], warnings_) if notes or warnings_ else ([], [])
     table = Table(
         ["model", "seeds", "test accuracy, exact", "noise model", "on device, unmitigated",
          "on device, as priced", "as priced, 95 % lower bound", "mitigation priced", "shot overhead",
@@ -139,7 +141,7 @@ def device_accuracy_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
                  "and x0.5) and the energy there (geometric mean of "
                  "the ratios to the priced energy; '-' where x0.5 is out of reach) are the shot component of "
                  "the energy's uncertainty, which the sensitivity analysis carries as its shots input."))
-    blocks: list = [table, *sentences, *notes]
+    blocks: list = [table, *sentences, *warnings_, *notes]
     for key, g in model_groups(frame):
         svg = tradeoff_figure(g)
         if svg:
@@ -149,7 +151,7 @@ def device_accuracy_blocks(frame: pd.DataFrame) -> tuple[list, list[str]]:
                                       "shots per circuit, per mitigation (effective shots: the device runs shots "
                                       "x the mitigation's overhead); the star is the priced point, the red line "
                                       "the target."))
-    return blocks, sentences
+    return blocks, warnings_
 
 
 def tradeoff_figure(g: pd.DataFrame) -> str | None:
