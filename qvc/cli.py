@@ -44,7 +44,7 @@ def _int_list(text: str) -> list[int]:
 _RUN_LAYOUT: tuple[tuple[str | None, tuple], ...] = (
     (None, ("dataset", "csv_path", "target", "qubits", "protocol", "manifold_dim", "degree", "n_hyperplanes",
             "models", "frontier", "seeds", "shots", "shots_tolerance",
-            "shots_cap", "device", "device_file", "attribution", "packing", "utilisation", "mitigation",
+            "shots_cap", "device", "device_file", "attribution", "packing", "utilisation", "mitigation", "noise_model",
             "mitigation_factor", "host", "host_file", "execution", "entanglement", "feature_map", "ansatz", "max_iter",
             "test_size", "samples",
             "out_dir",

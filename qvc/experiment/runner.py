@@ -30,8 +30,10 @@ from qvc.energy.host import HostPreset, get_host
 from qvc.energy.meters import EnergyMeter, Measurement, detect_backends, measure_repeated
 from qvc.errors import IbmJobsPending, QvcUsageError, interruption
 from qvc.experiment.autoshots import auto_shots_for
+from qvc.experiment.deviceaccuracy import Search
 from qvc.experiment.shottraining import shot_trained
 from qvc.experiment.spec import ExperimentSpec
+from qvc.models.quantum import QuantumKernelSVC
 from qvc.models.registry import PAIR_MEMBERS, QUANTUM_MODELS, BuiltModel, ModelConfig, build_model, get_model
 from qvc.quantum.ledger import LedgerEntry
 from qvc.record import metadata as md
@@ -40,6 +42,7 @@ from qvc.record.results import (
     SCHEMA_VERSION,
     blank_columns,
     circuit_columns,
+    device_accuracy_columns,
     energy_columns,
     ftqc_columns,
     hardware_columns,
@@ -177,19 +180,54 @@ def pricing_device(spec: ExperimentSpec, base: DevicePreset | None = None) -> tu
     return device, note
 
 
-def price_for(spec: ExperimentSpec, entries: list[LedgerEntry], device: DevicePreset) -> HardwareCost:
+def price_for(spec: ExperimentSpec, entries: list[LedgerEntry], device: DevicePreset,
+              mitigation: str | None = None) -> HardwareCost:
     """The one pricing call of qvc's runs and estimates: ``spec``'s attribution, mitigation factor
-    and mitigation on ``device`` (:func:`qvc.energy.hardware.price_entries`)."""
+    and mitigation on ``device`` (:func:`qvc.energy.hardware.price_entries`).
+
+    ``mitigation`` overrides the spec's (the on-device search's choice); without it ``--mitigation
+    auto`` prices as ``none``.
+    """
     return price_entries(entries, device, mode=spec.attribution, mitigation_factor=spec.mitigation_factor,
-                         mitigation=spec.mitigation, packing=spec.packing, utilisation=spec.utilisation)
+                         mitigation=mitigation or spec.priced_mitigation, packing=spec.packing,
+                         utilisation=spec.utilisation)
 
 
-def scenarios_for(spec: ExperimentSpec, entries: list[LedgerEntry], device: DevicePreset) -> dict[str, HardwareCost]:
+def scenarios_for(spec: ExperimentSpec, entries: list[LedgerEntry], device: DevicePreset,
+                  mitigation: str | None = None) -> dict[str, HardwareCost]:
     """The attribution scenarios beside :func:`price_for`'s figure (:mod:`qvc.energy.scenarios`)."""
     from qvc.energy.scenarios import price_scenarios
 
     return price_scenarios(entries, device, mode=spec.attribution, mitigation_factor=spec.mitigation_factor,
-                           mitigation=spec.mitigation, packing=spec.packing, utilisation=spec.utilisation)
+                           mitigation=mitigation or spec.priced_mitigation, packing=spec.packing,
+                           utilisation=spec.utilisation)
+
+
+def energy_of_configurations(spec: ExperimentSpec, entries: list[LedgerEntry], device: DevicePreset,
+                             base_shots: int) -> Callable[[list[tuple[str, int]]], list[float]]:
+    """The priced energy (Monte Carlo median, J) of ``entries`` at any (mitigation, shots).
+
+    One pricing call at ``base_shots`` (:func:`price_for`), then its cost model
+    (:class:`qvc.energy.costmodel.CostModel`, the one evaluation) on the same Monte Carlo draws with
+    the shots scaled and the mitigation switched, so each figure equals what pricing that
+    configuration gives.
+    """
+    from qvc.energy.costmodel import MITIGATION_ORDER
+    from qvc.energy.hardware import DEFAULT_DRAWS, DEFAULT_SEED, draw_parameters
+
+    model = price_for(spec, [replace(e, shots=base_shots) for e in entries], device, mitigation="none").cost_model
+    assert model is not None
+    draws = draw_parameters(device, DEFAULT_DRAWS, DEFAULT_SEED)
+
+    def energy(configs: list[tuple[str, int]]) -> list[float]:
+        k, n = len(configs), DEFAULT_DRAWS
+        p: dict[str, Any] = {name: np.tile(v, k) for name, v in draws.items()}
+        p["shots_scale"] = np.repeat([s / base_shots for _, s in configs], n)
+        p["mitigation"] = np.repeat([float(MITIGATION_ORDER.index(m)) for m, _ in configs], n)
+        e = model.energy(p).reshape(k, n)
+        return [float(x) for x in np.percentile(e, 50.0, axis=1)]
+
+    return energy
 
 
 def _model_config(spec: ExperimentSpec, data: PreparedData, seed: int) -> ModelConfig:
@@ -314,6 +352,17 @@ def _check_before_folder(spec: ExperimentSpec, data: PreparedData, device: Devic
             f"{data.n_features} qubits exceed device preset {device.name!r} ({device.num_qubits} qubits), "
             "which prices the circuits; use fewer --qubits or a larger --device"
         )
+    if spec.noise_model == "aer" and spec.execution_mode.kind in ("exact", "mps"):
+        from qvc.experiment.deviceaccuracy import AER_MAX_QUBITS
+
+        if not getattr(device, "fake_backend", None):
+            raise QvcUsageError(f"--noise-model aer needs a device with a fake backend (Aer's noise model comes from "
+                                f"it); {device.name} has none: use --noise-model esp-depolarizing or an IBM preset",
+                                key="noise_model")
+        if data.n_features > AER_MAX_QUBITS:
+            raise QvcUsageError(f"--noise-model aer runs one density matrix per kernel circuit, affordable up to "
+                                f"{AER_MAX_QUBITS} qubits (got {data.n_features}); use --noise-model esp-depolarizing "
+                                "or fewer --qubits", key="noise_model")
     if spec.execution_mode.is_ibm:
         from qvc.quantum.ibm.jobstore import check_store_file, default_store_path
 
@@ -397,7 +446,27 @@ def _run_steps(
                    if isinstance(shot, float) and np.isfinite(shot) else "")
                 + f"({time.perf_counter() - t0:.1f} s)"
             )
+            for line in _device_lines(ctx.spec, row):
+                say(f"[{step}/{total}] {name}: {line}")
             say(eta.line())
+
+
+def _device_lines(spec: ExperimentSpec, row: dict) -> list[str]:
+    """Console lines for a quantum row: its on-device accuracy, a decline, shots at the cap."""
+    out = []
+    acc, shots = row.get("device_accuracy", np.nan), row.get("shots", np.nan)
+    if isinstance(acc, float) and np.isfinite(acc):
+        out.append(f"on the device ({row['device_noise_model']}) {acc:.3f} (lower bound "
+                   f"{row['device_accuracy_low']:.3f}, target {row['device_target_accuracy']:.3f}) at {int(shots)} "
+                   f"shots with mitigation {row['hw_mitigation']}")
+    if row.get("device_declined"):
+        out.append(f"hardware energy declined: {row['device_declined']}")
+    at_cap = bool(row.get("shots_at_cap")) or (
+        spec.shots == "auto" and isinstance(shots, (int, float)) and np.isfinite(shots) and shots >= spec.shots_cap)
+    if at_cap:
+        out.append(f"the priced {int(shots)} shots per circuit are at the shot cap (--shots-cap {spec.shots_cap}, "
+                   "device shots per circuit): the cap, not the accuracy, bounds the choice")
+    return out
 
 
 class _IbmScope:
@@ -626,23 +695,37 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
         fit_m, pred_m, ctx.host or get_host(), spec.attribution,
         ctx.device.pue.typical if spec.attribution == "attributional" else 1.0,
     ))
+    mitigation: str | None = None
     if built.family == "quantum":
-        shots, rule, tolerance, infeasible = _priced_shots(ctx, est, data, y_pred)
+        found, why_not = _device_search(ctx, est, data, accuracy, fit_entries + predict_entries, seed)
+        if found is None:
+            shots, rule, tolerance, infeasible = _priced_shots(ctx, est, data, y_pred)
+            declined = "declined: infeasible shots"
+        else:
+            mitigation, shots = found.chosen if found.chosen else (None, None)
+            rule, tolerance, declined = _device_rule(spec, found), np.nan, "declined: device accuracy below target"
+            infeasible = f"declined: {found.reason}" if found.chosen is None else ""
         n_fit, n_pred = sum(e.n_circuits for e in fit_entries), sum(e.n_circuits for e in predict_entries)
         row.update(circuit_columns(n_fit, n_pred, np.nan if shots is None else shots, ctx.device.name,
                                    rule=rule, tolerance=tolerance, infeasible=infeasible,
                                    protocol=str(getattr(est, "protocol", "")),
                                    circuit_source=_circuit_source(spec, name)))
-        if shots is None:  # declined: no shot count up to the cap reproduces the model
+        row.update(device_accuracy_columns(found, why_not))
+        if found is None and spec.auto_shots and shots is not None and shots >= spec.shots_cap:
+            row["shots_at_cap"] = True  # the reproduce-exact rule stopped at the cap
+        if shots is None:  # declined: no shot count up to the cap reproduces the model / reaches the target
             cost = None
             row.update(hardware_columns(None))
-            row["hw_energy_method"] = "declined: infeasible shots"
+            row["hw_energy_method"] = declined
         else:
             priced = [replace(e, shots=shots) for e in fit_entries + predict_entries]
-            cost = ctx.price(priced)
+            cost = price_for(spec, priced, ctx.device, mitigation)
             row.update(hardware_columns(cost, carbon))
-            row.update(scenario_columns(scenarios_for(spec, priced, ctx.device)))
-        row.update(_ftqc_row(ctx, est, data, y_pred, fit_entries + predict_entries, shots))
+            row.update(scenario_columns(scenarios_for(spec, priced, ctx.device, mitigation)))
+            if found is not None:
+                row.update(_shot_range_energy(found, mitigation or "none"))
+        row.update(_ftqc_row(ctx, est, data, y_pred, fit_entries + predict_entries, shots,
+                             noise_only=found is None))
         row.update(ibm_columns(est, cost, remember=remember_usage))
         row.update(simulator_columns(est))
         row.update(shot_training_columns(shot_trained(  # outside the meter windows, like auto shots
@@ -654,7 +737,7 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
         row.update(blank_columns("simulator"))
         row.update(blank_columns("ftqc"))
     row.update(per_prediction_columns(row))
-    row.update(_tuning_columns(ctx, name, tuned, carbon, shots if built.family == "quantum" else None))
+    row.update(_tuning_columns(ctx, name, tuned, carbon, shots if built.family == "quantum" else None, mitigation))
     row.update(_kernel_columns(est, data))
     if tuning_log is not None and tuned is not None:
         tuning_log.append(_tuning_record(name, seed, tuned, row))
@@ -710,7 +793,8 @@ def _metered_tune(ctx: RunContext, name: str, cfg: ModelConfig, data: PreparedDa
     )
 
 
-def _tuning_columns(ctx: RunContext, name: str, tuned, carbon: CarbonIntensity, shots: int | None) -> dict:
+def _tuning_columns(ctx: RunContext, name: str, tuned, carbon: CarbonIntensity, shots: int | None,
+                    mitigation: str | None = None) -> dict:
     """The ``tuning`` columns; the search's circuits are priced at the model's priced ``shots``."""
     out = blank_columns("tuning")
     if tuned is None:
@@ -725,7 +809,7 @@ def _tuning_columns(ctx: RunContext, name: str, tuned, carbon: CarbonIntensity, 
         "circuits_tune": result.circuits,
     })
     if get_model(name).quantum and result.entries and shots is not None:
-        cost = ctx.price([replace(e, shots=shots) for e in result.entries])
+        cost = price_for(ctx.spec, [replace(e, shots=shots) for e in result.entries], ctx.device, mitigation)
         if cost.energy_interval is not None:
             out["hw_energy_tune_j"] = cost.energy_interval.median
     return out
@@ -787,13 +871,18 @@ def _priced_shots(ctx: RunContext, est: Any, data: PreparedData,
 
 
 def _ftqc_shots(ctx: RunContext, est: Any, data: PreparedData, y_pred: np.ndarray,
-                nisq_shots: int | None) -> tuple[int | None, str]:
+                nisq_shots: int | None, noise_only: bool = True) -> tuple[int | None, str]:
     """Shots per circuit on the fault-tolerant machine, and the rule in words.
 
     No device noise: the count is the NISQ ``--shots auto`` rule (shot noise alone) wherever the
     model was simulated exactly; otherwise the priced NISQ count.
     """
     spec = ctx.spec
+    if spec.auto_shots and not noise_only:  # the NISQ count came from the device-noise search
+        shots, rule, _tol, infeasible = _priced_shots(ctx, est, data, y_pred)
+        if shots is None:
+            return None, infeasible or "declined: no shot count up to the cap reproduces the exact model"
+        return shots, f"auto (shot noise alone, no device noise): {rule}"
     if spec.auto_shots:
         if nisq_shots is None:
             return None, "declined: no shot count up to the cap reproduces the exact model"
@@ -809,13 +898,17 @@ def _ftqc_shots(ctx: RunContext, est: Any, data: PreparedData, y_pred: np.ndarra
 
 
 def _ftqc_row(ctx: RunContext, est: Any, data: PreparedData, y_pred: np.ndarray,
-              entries: list[LedgerEntry], nisq_shots: int | None) -> dict:
-    """The ``ft_*`` columns of a quantum row (blank unless ``--device ftqc:<name>``)."""
+              entries: list[LedgerEntry], nisq_shots: int | None, noise_only: bool = True) -> dict:
+    """The ``ft_*`` columns of a quantum row (blank unless ``--device ftqc:<name>``).
+
+    ``noise_only``: whether ``nisq_shots`` came from the shot-noise rule (else from the device-noise
+    search, and the fault-tolerant count is worked out by the shot-noise rule here).
+    """
     if ctx.ftqc is None:
         return blank_columns("ftqc")
     from qvc.energy.ftqc import price_ftqc
 
-    shots, rule = _ftqc_shots(ctx, est, data, y_pred, nisq_shots)
+    shots, rule = _ftqc_shots(ctx, est, data, y_pred, nisq_shots, noise_only)
     if shots is None or not entries:
         out = blank_columns("ftqc")
         out.update(ft_device=ctx.ftqc.device_name, ft_energy_method="declined: infeasible shots",
@@ -823,6 +916,60 @@ def _ftqc_row(ctx: RunContext, est: Any, data: PreparedData, y_pred: np.ndarray,
         return out
     cost = price_ftqc(entries, ctx.ftqc, shots=shots, mode=ctx.spec.attribution)
     return ftqc_columns(cost, shots_rule=rule)
+
+
+def _device_search(ctx: RunContext, est: Any, data: PreparedData, accuracy: float,
+                   entries: list[LedgerEntry], seed: int = 0) -> tuple[Search | None, str]:
+    """The on-device accuracy and the cheapest configuration reaching the target
+    (:mod:`qvc.experiment.deviceaccuracy`), or ``None`` and why it is not modelled."""
+    from qvc.experiment import deviceaccuracy as da
+
+    spec, device = ctx.spec, ctx.device
+    why = da.not_modelled_reason(est, entries, device, spec.execution_mode.kind, data.y_train)
+    if why:
+        return None, why
+    margin = float(spec.equivalence_margin)
+    if spec.target_accuracy is not None:
+        target, how = float(spec.target_accuracy), "--target-accuracy"
+    else:
+        target, how = accuracy - margin, f"the exact test accuracy {accuracy:.3f} minus the margin {margin:g}"
+    ends = (target - (da.MARGIN_ENDS[0] - 1.0) * margin, target + (1.0 - da.MARGIN_ENDS[1]) * margin)
+    noise, mitigations = da._noise_and_overheads(entries, device, spec.mitigation_choices)
+    model = da.draws_for(est, data.X_train, data.y_train, data.X_test, data.y_test, noise, spec.noise_model,
+                         device, seed=seed)
+    energy = energy_of_configurations(spec, entries, device, da.LADDER_START)
+    found = da.search(model, mitigations, target=target, targets_of_interest=ends, cap=spec.shots_cap,
+                      fixed_shots=None if spec.shots == "auto" else int(spec.shots), energy=energy,
+                      noise_model=(spec.noise_model if isinstance(est, QuantumKernelSVC) or spec.noise_model != "aer"
+                                   else "esp-depolarizing (aer covers qsvc only)"),
+                      target_rule=how, prune=seed != spec.seeds[0])  # the first seed's curves: the figure
+    return found, ""
+
+
+def _device_rule(spec: ExperimentSpec, found: Search) -> str:
+    from qvc.experiment.deviceaccuracy import CONFIDENCE
+
+    shots = "the shot ladder 16, 32, ... (device shots per circuit <= " + f"{spec.shots_cap})" \
+        if spec.shots == "auto" else f"the fixed {spec.shots} shots"
+    return (f"{'auto' if spec.shots == 'auto' else 'fixed'}: least modelled energy over {shots} x mitigation "
+            f"({', '.join(found.curves)}) whose expected on-device test accuracy ({found.noise_model} noise, "
+            f"{found.draws} seeded draws, one-sided {CONFIDENCE:.0%} lower bound, monotone envelope) reaches "
+            f"the target {found.target:.3f} ({found.target_rule})")
+
+
+def _shot_range_energy(found: Search, mitigation: str) -> dict:
+    """The priced energy at ``shots_low`` / ``shots_high`` (the margin's ends), same draws as the search."""
+    ends = [s for s in (found.shots_low, found.shots_high)]
+    out = {"hw_energy_shots_low_j": np.nan, "hw_energy_shots_high_j": np.nan}
+    configs = [(mitigation, int(s)) for s in ends if s is not None]
+    if not configs or found.energy_fn is None:
+        return out
+    energy = found.energy_fn(configs)
+    it = iter(energy)
+    for key, s in zip(out, ends):
+        if s is not None:
+            out[key] = next(it)
+    return out
 
 
 @dataclass(frozen=True)

@@ -164,7 +164,12 @@ class ExperimentSpec:
         A further user multiplier on shots (>= 1), on top of ``mitigation``.
     mitigation : str
         Error-mitigation model priced per circuit from the device's error data:
-        ``none``, ``zne`` or ``pec`` (see :mod:`qvc.energy.mitigation`).
+        ``auto`` (default: the cheapest of ``none``, ``zne`` and ``pec`` whose on-device accuracy
+        reaches the target, :mod:`qvc.experiment.deviceaccuracy`), ``none``, ``zne`` or ``pec``
+        (see :mod:`qvc.energy.mitigation`).
+    noise_model : str
+        Device noise model of the on-device accuracy (:mod:`qvc.energy.noise`):
+        ``esp-depolarizing`` (default) or ``aer``.
     host, host_file : str, str or None
         Host preset of the classical side's attribution (see :mod:`qvc.energy.host`).
     execution : str
@@ -291,9 +296,16 @@ class ExperimentSpec:
         "--mitigation-factor", "a further user multiplier on shots (default {default})", kind="number", minimum=1.0,
         bound=10_000.0, why="error mitigation multiplies the shots; beyond 10^4 no QPU budget covers it",
         file_key="mitigation_factor", file_help="error-mitigation sampling multiplier on shots (>= 1)"))
-    mitigation: str = field(default="none", metadata=_option(
-        "--mitigation", "error-mitigation model priced from each circuit's error data: {default} (default), zne "
-        "or pec", file_key="mitigation", file_help="error-mitigation model priced per circuit: none, zne or pec"))
+    mitigation: str = field(default="auto", metadata=_option(
+        "--mitigation", "error-mitigation model priced from each circuit's error data: {default} (default: the "
+        "cheapest of none, zne and pec whose on-device accuracy reaches the target), none, zne or pec",
+        file_key="mitigation",
+        file_help="error-mitigation model priced per circuit: auto (the cheapest that reaches the target), "
+                  "none, zne or pec"))
+    noise_model: str = field(default="esp-depolarizing", metadata=_option(
+        "--noise-model", "device noise model of the on-device accuracy: {default} (default: each circuit's "
+        "gate success probability as a global depolarising weight plus readout flips) or aer (Aer density "
+        "matrix with the fake backend's noise model, up to 5 qubits)"))
     packing: int | str = field(default="none", metadata=_option(
         "--packing", "copies of each circuit run side by side on disjoint qubits of the device, one job: {default} "
         "(default), auto (as many as the coupling map holds) or a number (capped there); the report shows the "
@@ -463,7 +475,11 @@ class ExperimentSpec:
 
         self.shots_tolerance = _keyed("shots_tolerance", check_tolerance, self.shots_tolerance)
         self.shots_cap = _keyed("shots_cap", check_cap, self.shots_cap)
-        self.mitigation = _keyed("mitigation", check_mitigation, self.mitigation)
+        if self.mitigation != "auto":
+            self.mitigation = _keyed("mitigation", check_mitigation, self.mitigation)
+        from qvc.energy.noise import check_noise_model
+
+        self.noise_model = _keyed("noise_model", check_noise_model, self.noise_model)
         self.packing = _keyed("packing", check_packing, self.packing)
         self.utilisation = _keyed("utilisation", check_utilisation, self.utilisation)
         host = _keyed("host_file" if self.host_file else "host", get_host, self.host, self.host_file)
@@ -662,6 +678,18 @@ class ExperimentSpec:
     def simulation_shots(self) -> int:
         """Shots the models sample with: the fixed count, or :data:`SIMULATION_SHOTS` with ``auto``."""
         return SIMULATION_SHOTS if self.shots == "auto" else int(self.shots)
+
+    @property
+    def priced_mitigation(self) -> str:
+        """The mitigation a pricing call without a searched choice uses (``auto`` prices as ``none``)."""
+        return "none" if self.mitigation == "auto" else self.mitigation
+
+    @property
+    def mitigation_choices(self) -> tuple[str, ...]:
+        """The mitigations the on-device search may pick: all with ``auto``, else the one given."""
+        from qvc.energy.mitigation import MITIGATION_MODELS
+
+        return tuple(MITIGATION_MODELS) if self.mitigation == "auto" else (self.mitigation,)
 
     @property
     def auto_shots(self) -> bool:

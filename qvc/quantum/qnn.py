@@ -149,6 +149,8 @@ class StatevectorQNN(NeuralNetwork):
         self._rng = np.random.default_rng(seed)
         self.seed = seed
         self._index = flat[virtual]
+        self._virtual = virtual
+        self._flat = flat
         out_dim = int(np.prod(shape))
         self._projector = np.zeros((dim, out_dim))
         self._projector[basis, self._index] = 1.0
@@ -194,6 +196,37 @@ class StatevectorQNN(NeuralNetwork):
     def interpret(self) -> Callable | None:
         """The function mapping measured integers to output indices (``None``: identity)."""
         return self._interpret
+
+    def outcome_probabilities(self, input_data: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+        """Exact probability of every measured integer, ``(batch, 2**num_virtual_qubits)``.
+
+        What a noise model acts on before :attr:`measured_projector` groups the outcomes into
+        outputs (``forward`` = ``outcome_probabilities @ measured_projector`` in exact mode).
+
+        Examples
+        --------
+        >>> from qvc.quantum.circuits import ansatz, feature_map
+        >>> fm, an = feature_map(2), ansatz(2, reps=1)
+        >>> qnn = StatevectorQNN(fm.compose(an), fm.parameters, an.parameters,
+        ...                      interpret=parity_interpret(2), output_shape=2)
+        >>> x, w = np.array([[0.1, 0.2]]), np.zeros(4)
+        >>> bool(np.allclose(qnn.outcome_probabilities(x, w) @ qnn.measured_projector, qnn.forward(x, w)))
+        True
+        """
+        inputs = np.asarray(input_data, dtype=float)
+        values = self._values(inputs, weights)
+        states = self._suffix.run_angles(self._suffix.angles(values), self._prefix_states(inputs))
+        probs = states.real**2 + states.imag**2
+        out = np.zeros((probs.shape[0], 2**self.num_virtual_qubits))
+        np.add.at(out.T, self._virtual, probs.T)
+        return out
+
+    @property
+    def measured_projector(self) -> np.ndarray:
+        """``(2**num_virtual_qubits, n_outputs)``: the output index of every measured integer (one-hot)."""
+        proj = np.zeros((len(self._flat), self._projector.shape[1]))
+        proj[np.arange(len(self._flat)), self._flat] = 1.0
+        return proj
 
     # -- compilation ------------------------------------------------------------
     def _split(self, body: QuantumCircuit) -> None:

@@ -160,7 +160,11 @@ def run_metadata(run_id: str, spec: Any, *, meter: dict, carbon: Any, device: An
         "device_note": device_note,
         "hardware_model": {
             "method": "modelled", "attribution": spec.attribution,
-            "mitigation": spec.mitigation, "mitigation_source": MITIGATION_SOURCES[spec.mitigation],
+            "mitigation": spec.mitigation,
+            "mitigation_source": (MITIGATION_SOURCES[spec.mitigation] if spec.mitigation in MITIGATION_SOURCES
+                                  else "auto: per row, the cheapest of none, zne and pec whose on-device "
+                                       "accuracy reaches the target (qvc.experiment.deviceaccuracy)"),
+            "noise_model": getattr(spec, "noise_model", ""),
             "mitigation_practical_rule": MITIGATION_SOURCES["practical"],
             "mitigation_factor": spec.mitigation_factor, "draws": DEFAULT_DRAWS,
             "seed": DEFAULT_SEED, "interval": "5th-95th percentile (90 %)",

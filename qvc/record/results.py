@@ -196,6 +196,39 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("shot_training", "text", "circuits",
            "'re-simulated: ...' | 'trained with sampling: ...' | 'not re-simulated: ...; circuits_fit ... "
            "a lower bound ...' (VQC only)"),
+    Column("device_noise_model", "text", "circuits",
+           "noise model of the on-device accuracy (qvc.energy.noise: esp-depolarizing | aer); '' when not modelled"),
+    Column("device_accuracy", "float", "circuits",
+           "expected test accuracy the device delivers at the priced shots with the priced mitigation (mean "
+           "of device_accuracy_draws noisy draws; modelled, qvc.experiment.deviceaccuracy)"),
+    Column("device_accuracy_low", "float", "circuits",
+           "one-sided 95 % lower confidence bound of device_accuracy (Student t over the draws)"),
+    *(Column(f"device_accuracy_{m}{end}", "float", "circuits",
+             f"{what} with mitigation {m} at the priced shots" if not end.endswith("limit") else
+             f"test accuracy with mitigation {m} at infinitely many shots (the noisy expectation itself: "
+             "the ceiling no shot count passes)")
+      for m in ("none", "zne", "pec")
+      for end, what in (("", "expected on-device test accuracy"), ("_low", "its 95 % lower bound"),
+                        ("_limit", ""))),
+    Column("device_accuracy_draws", "int", "circuits", "seeded noisy draws behind each on-device accuracy"),
+    Column("device_target_accuracy", "float", "circuits",
+           "accuracy the priced configuration must reach on the device: --target-accuracy, else accuracy_test "
+           "minus --equivalence-margin"),
+    Column("device_declined", "text", "circuits",
+           "why the hardware energy is declined: no shots x mitigation reaches the target on the device ('' "
+           "when priced)"),
+    Column("device_accuracy_note", "text", "circuits",
+           "why the on-device accuracy is not modelled ('' when it is), e.g. a noisy execution or no error data"),
+    Column("device_search", "text", "circuits",
+           "the search as JSON: per mitigation the shots evaluated, mean and lower-bound accuracy, energy, limit"),
+    Column("shots_low", "int", "circuits",
+           "shots the priced mitigation needs at the margin's easy end (target - margin/2, i.e. margin x 1.5)",
+           blank_override=np.nan),
+    Column("shots_high", "int", "circuits",
+           "shots the priced mitigation needs at the margin's hard end (target + margin/2, i.e. margin x 0.5); "
+           "empty when no shot count within the cap reaches it", blank_override=np.nan),
+    Column("shots_at_cap", "bool", "circuits",
+           "True when the priced shots are the last rung below the shot cap (the cap bounds the choice)"),
     Column("hw_jobs", "int", "hardware", "jobs the ledger would be split into (fit and predict submitted separately)"),
     Column("hw_qpu_seconds", "float", "hardware", "modelled QPU seconds, fit + predict (Monte Carlo median)"),
     Column("hw_qpu_seconds_low", "float", "hardware",
@@ -266,6 +299,10 @@ _COLUMN_LIST: tuple[Column, ...] = (
            "scenario marginal: only what the job adds to an idle, cold machine (median, J)"),
     Column("hw_energy_marginal_j_low", "float", "hardware", "scenario marginal: 5th percentile (J)"),
     Column("hw_energy_marginal_j_high", "float", "hardware", "scenario marginal: 95th percentile (J)"),
+    Column("hw_energy_shots_low_j", "float", "hardware",
+           "modelled hardware energy at shots_low (median, J): the shot component of the energy's uncertainty"),
+    Column("hw_energy_shots_high_j", "float", "hardware",
+           "modelled hardware energy at shots_high (median, J); empty when shots_high is"),
     Column("hw_cost_model", "text", "hardware",
            "the priced ledger as JSON (qvc.energy.costmodel.CostModel): the report's sensitivity analysis "
            "re-evaluates hw_energy_typical_j from it"),
@@ -417,6 +454,36 @@ def shot_training_columns(result: Any) -> dict[str, Any]:
             "shot_training": result.text}
 
 
+def device_accuracy_columns(found: Any, note: str = "") -> dict[str, Any]:
+    """The on-device accuracy columns of a :class:`qvc.experiment.deviceaccuracy.Search` (``None``: blank + note).
+
+    Examples
+    --------
+    >>> device_accuracy_columns(None, "not modelled: no error rates")["device_accuracy_note"]
+    'not modelled: no error rates'
+    """
+    out = {c.name: c.blank for c in _COLUMN_LIST if c.name in _DEVICE}
+    out["device_accuracy_note"] = note
+    if found is None:
+        return out
+    mitigation = found.chosen[0] if found.chosen else None
+    out.update({"device_noise_model": found.noise_model, "device_accuracy_draws": found.draws,
+                "device_target_accuracy": found.target, "device_declined": found.reason,
+                "device_search": found.to_json(), "shots_at_cap": bool(found.at_cap),
+                "shots_low": np.nan if found.shots_low is None else found.shots_low,
+                "shots_high": np.nan if found.shots_high is None else found.shots_high})
+    if mitigation is not None:
+        out["device_accuracy"], out["device_accuracy_low"] = found.accuracy(mitigation)
+    for m, curve in found.curves.items():
+        out[f"device_accuracy_{m}"], out[f"device_accuracy_{m}_low"] = found.accuracy(m)
+        out[f"device_accuracy_{m}_limit"] = curve.limit
+    return out
+
+
+_DEVICE = frozenset(["device_noise_model", "device_accuracy", "device_accuracy_low", "device_accuracy_draws",
+                     "device_target_accuracy", "device_declined", "device_accuracy_note", "device_search",
+                     "shots_low", "shots_high", "shots_at_cap",
+                     *(f"device_accuracy_{m}{e}" for m in ("none", "zne", "pec") for e in ("", "_low", "_limit"))])
 _SHOT_TRAINING = ("accuracy_test_shot_trained", "shot_trained_shots", "shot_trained_circuits_fit", "shot_training")
 
 

@@ -30,6 +30,7 @@ from qvc.report.columns import (
     landauer_columns,
 )
 from qvc.report.components import components_sentence
+from qvc.report.device_accuracy import device_accuracy_blocks
 from qvc.report.document import Cell, Code, Document, Figure, KeyValues, Section, Table
 from qvc.report.groups import attributed_energy, group_name, local_energy, model_groups, pair_groups, scoped_energy
 from qvc.report.ibm_reuse import reuse_notes
@@ -1016,6 +1017,11 @@ def build_run_report(frame: pd.DataFrame, meta: dict) -> Document:
         Section("Accuracy, energy and time", figs, "plots"),
         Section("Hardware energy by component", comp_blocks, "components"),
     ]
+    device_blocks, device_sentences = device_accuracy_blocks(frame)
+    if device_blocks:
+        sentences += device_sentences
+        sections.append(Section("Accuracy on the device: what a QPU delivers at the priced shots", device_blocks,
+                                "device-accuracy"))
     shot_blocks, shot_sentences = shot_training_blocks(frame)
     if shot_blocks:
         sentences += shot_sentences

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,11 @@ from qvc.report.groups import group_name, model_groups, pair_groups
 #: Inputs drawn in the tornado figure (the most influential first).
 TORNADO_INPUTS = 12
 _LOW, _HIGH = "#4c72b0", "#dd8452"  # the report's phase colours (plots._PHASE_COLOURS)
+
+
+def _float(value: object) -> float:
+    """A cell as a float (NaN for a missing one, e.g. an empty integer column's ``pd.NA``)."""
+    return float("nan") if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
 
 
 def _by_seed(g: pd.DataFrame, values: pd.Series) -> dict[int, float]:
@@ -57,13 +63,18 @@ def analyse_pair(c: pd.DataFrame, q: pd.DataFrame) -> VerdictSensitivity | None:
         local_pue = pue_by_seed.get(int(seed), float("nan"))
         linked.append(mode == "attributional" and local_mode == mode and math.isclose(local_pue, pue_typ,
                                                                                       rel_tol=1e-9))
-        shots = float(row.get("shots", np.nan))
+        shots = _float(row.get("shots"))
         if "shots_low" in q.columns and "shots_high" in q.columns and shots > 0:
-            lo.append(float(row["shots_low"]) / shots)
-            hi.append(float(row["shots_high"]) / shots)
+            # NaN where the margin's end is out of reach (shots_high empty): nanmean skips it
+            lo.append(_float(row["shots_low"]) / shots)
+            hi.append(_float(row["shots_high"]) / shots)
     if not models:
         return None
-    rng = (float(np.nanmean(lo)), float(np.nanmean(hi))) if lo and np.isfinite(np.nanmean(lo)) else None
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: no shot range
+        rng = (float(np.nanmean(lo)), float(np.nanmean(hi))) if lo else None
+    if rng is not None and not (np.isfinite(rng[0]) and np.isfinite(rng[1])):
+        rng = None
     return verdict_sensitivity(models, classical, pue_linked=linked, shots_range=rng)
 
 
