@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +39,7 @@ from qvc.analysis.breakeven import (
     simulator_name,
     statevector_laws,
 )
+from qvc.analysis.hwseries import HardwarePricer, evaluate_qubits, pricer_for
 from qvc.analysis.laws import LAWS
 
 #: Pairs: name -> (classical model, quantum model), from the model registry.
@@ -89,6 +91,14 @@ def cost_curves(frame: pd.DataFrame) -> pd.DataFrame:
     df = frame.copy()
     df["n_total"] = df["n_train"].astype(float) + df["n_test"].astype(float)
     df["local_j"] = df["fit_energy_j"].astype(float) + df["predict_energy_j"].astype(float)
+    df["_mode"] = "marginal (meter)"
+    if {"fit_energy_attributed_j", "predict_energy_attributed_j"} <= set(df.columns):
+        # one mode per comparison: the local side in the hardware's attribution (results.py)
+        att = df["fit_energy_attributed_j"].astype(float) + df["predict_energy_attributed_j"].astype(float)
+        has = att.notna()
+        df.loc[has, "local_j"] = att[has]
+        mode = df["local_attribution"].astype(str) if "local_attribution" in df else pd.Series("", index=df.index)
+        df.loc[has, "_mode"] = mode[has]
     if "accuracy_test" in df.columns:
         df["_majority"] = majority_rates(df)
         df["_learns"] = learns(df.assign(majority_rate=df["_majority"]))
@@ -134,6 +144,9 @@ def cost_curves(frame: pd.DataFrame) -> pd.DataFrame:
                     agg.insert(0, "pair", label)
                     agg["entanglement"] = ent if label != "nn" else ""
                     agg["label"] = ",".join(sorted(set(map(str, g[label_col].dropna()))))
+                    agg["mode"] = ",".join(sorted(set(map(str, g["_mode"].dropna())))) if series != "hardware" \
+                        else ",".join(sorted(set(map(str, g["hw_attribution"].dropna())))) \
+                        if "hw_attribution" in g else ""
                     out.append(agg)
     if not out:
         return pd.DataFrame(columns=["pair", "series", "axis", "fixed", "x", "y", "y_std", "n_seeds", "label"])
@@ -156,6 +169,8 @@ class ScalingAnalysis:
         ``(pair, series, axis, fixed) -> [GrowthFit, ...]`` best first.
     walls : DataFrame
         Statevector walls (qubits) with their sources.
+    hardware : DataFrame
+        The cost model evaluated along qubits per kernel pair (:data:`HARDWARE_COLUMNS`).
     settings : dict
         ``max_qubits``, ``max_samples``, ``max_extrapolation``, ``draws``.
     """
@@ -165,6 +180,7 @@ class ScalingAnalysis:
     breakeven: pd.DataFrame
     fit_objects: dict
     walls: pd.DataFrame = field(default_factory=pd.DataFrame)
+    hardware: pd.DataFrame = field(default_factory=pd.DataFrame)
     settings: dict = field(default_factory=dict)
 
 
@@ -204,12 +220,65 @@ def _mps_wall(curve: pd.DataFrame, chi_fn, n_states: float) -> float:
     return math.inf
 
 
+#: Columns of ``hardware.csv``: the cost model evaluated along qubits (one row per size).
+HARDWARE_COLUMNS = ["pair", "fixed", "qubits", "n_train", "n_test", "shots", "shots_low", "shots_high",
+                    "mitigation", "esp", "pec_overhead", "energy_j", "energy_low", "energy_high", "declined"]
+
+
+def _evaluated_hardware(frame: pd.DataFrame, hw_c: pd.DataFrame, fixed: float, max_qubits: int,
+                        factory) -> tuple[Series, pd.DataFrame] | None:
+    """The hardware series of a kernel pair along qubits: the cost model evaluated at every size.
+
+    ``None`` when the rows cannot be re-priced (no device preset / cost model): the caller then
+    falls back to a fitted law and says so.
+    """
+    ent = str(hw_c["entanglement"].iloc[0] or "full") if "entanglement" in hw_c else "full"
+    q = frame[frame["model"] == _PAIRS["svm"][1]]
+    if "entanglement" in q:
+        q = q[q["entanglement"].fillna("full").astype(str) == ent]
+    q = q[(q["n_train"].astype(float) + q["n_test"].astype(float)) == fixed]
+    learned = set(hw_c.loc[hw_c["learns"], "x"].astype(float))
+    q = q[q["qubits"].astype(float).isin(learned)]
+    if q.empty:
+        return None
+    pricer = (factory or pricer_for)(q)
+    if pricer is None:
+        return None
+    n_tr, n_te = int(round(float(q["n_train"].mean()))), int(round(float(q["n_test"].mean())))
+    device_q = int(getattr(getattr(pricer, "device", None), "num_qubits", max_qubits))
+    ev = evaluate_qubits(pricer, int(hw_c["x"].min()), min(int(max_qubits), device_q + 1), n_tr, n_te)
+    configs = pd.DataFrame([{k: getattr(c, k) for k in HARDWARE_COLUMNS if hasattr(c, k)}
+                            for c in ev.configs])
+    x, y, lo, hi = ev.x, ev.column("energy_j"), ev.column("energy_low"), ev.column("energy_high")
+    if len(x) < 1:
+        return None
+    ly, llo, lhi = np.log(y), np.log(lo), np.log(hi)
+    last = float(x.max())
+
+    def model(grid, u, x=x, ly=ly, llo=llo, lhi=lhi, last=last):
+        grid = np.asarray(grid, dtype=float)
+        base = ly if u is None else llo + float(u) * (lhi - llo)
+        out = np.exp(np.interp(grid, x, base))
+        return np.where(grid <= last + 1e-9, out, np.inf)
+
+    law = getattr(pricer, "law", None)
+    label = (f"cost model evaluated at n = {x.min():g}..{last:g}"
+             + (f" (declined from {ev.declined_from:g}: {ev.reason})" if np.isfinite(ev.declined_from) else "")
+             + (f"; shots {law.describe()}" if law is not None else ""))
+    meas = hw_c[hw_c["learns"]]
+    s = Series("hardware", x, y, lo, hi, laws=[], label=label, model=model,
+               extra={"measured_x": meas["x"].to_numpy(float), "measured_y": meas["y"].to_numpy(float),
+                      "declined_from": ev.declined_from, "declined_reason": ev.reason})
+    return s, configs
+
+
 #: Default extrapolation limit (qubits beyond the measured range) when the spec gives none.
 DEFAULT_MAX_EXTRAPOLATION = 10.0
 
 
 def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_000_000,
-            max_extrapolation: float = DEFAULT_MAX_EXTRAPOLATION, draws: int = 200) -> ScalingAnalysis:
+            max_extrapolation: float = DEFAULT_MAX_EXTRAPOLATION, draws: int = 200,
+            pricer_factory: Callable[[pd.DataFrame], HardwarePricer | None] | None = None) -> ScalingAnalysis:
     """Fit growth laws to every cost curve of ``frame`` and find the break-even points.
 
     Along qubits, the kernel pair's hardware curve is compared with each simulator the
@@ -230,6 +299,10 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
         samples: this factor x 1 decade) are declined.
     draws : int
         Draws of the break-even interval.
+    pricer_factory : callable, optional
+        ``rows -> HardwarePricer`` for a kernel pair's quantum rows at one sample count
+        (default :func:`qvc.analysis.hwseries.pricer_for`): along qubits the hardware series is
+        that pricer evaluated at every size up to ``max_qubits`` (:mod:`qvc.analysis.hwseries`).
 
     Returns
     -------
@@ -250,16 +323,13 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
 
     clear_draw_cache()
     curves = cost_curves(frame)
-    fit_rows, fit_objects, be_rows = [], {}, []
-    for key, c in curves.groupby(["pair", "series", "axis", "fixed"], sort=False):
-        fits = _series_of(c, key[1], _laws_for(key[1], key[2], c), False).fits()
-        fit_objects[key] = fits
-        for rank, f in enumerate(fits):
-            fit_rows.append({
-                "pair": key[0], "series": key[1], "axis": key[2], "fixed": key[3], "law": f.law,
-                "formula": f.law_spec.formula, "params": [float(v) for v in f.params], "fitted": f.describe(),
-                "n": f.n, "r2_log": f.r2_log, "rmse_log10": f.rmse_log10, "aicc": f.aicc, "best": rank == 0,
-            })
+    fit_rows, fit_objects, be_rows, hw_rows = [], {}, [], []
+    used: dict = {}  # (pair, series, axis, fixed) -> Series a break-even used: fits.csv lists exactly these
+
+    def use(s: Series, pair: str, series: str, axis: str, fixed: float) -> Series:
+        used.setdefault((pair, series, axis, fixed), s)
+        return s
+
     lw, lw_note = local_wall()
     walls = pd.DataFrame([{"wall": lw_note, "qubits": lw, "source": "available memory / 16 B per amplitude"}]
                          + [{"wall": k, "qubits": v[0], "source": v[1]} for k, v in WALLS.items()])
@@ -272,6 +342,12 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
         base = {"pair": pair, "axis": axis, "fixed": f"{other} = {fixed:g}"}
         n_learn_out = int((~hw_c["learns"]).sum())
         base["points_excluded"] = n_learn_out
+        def _modes(rows: pd.DataFrame) -> str:
+            vals = rows["mode"].dropna().astype(str) if "mode" in rows else pd.Series(dtype=str)
+            return ",".join(sorted({m for v in vals for m in v.split(",") if m})) or "-"
+
+        local_rows = block[(block.series != "hardware") & ~block.series.str.contains("modelled")]
+        base["mode"] = f"hardware {_modes(hw_c)}; local {_modes(local_rows)}"
         pricing = _pricing_note(frame, pair)
         if axis == "qubits" and not pair.startswith("nn"):  # the modelled GPU series, drawn at the measured sizes
             xs = hw_c["x"].to_numpy(float)
@@ -287,7 +363,16 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
                                 f"excluded: only {int(hw_c['learns'].sum())} sizes where the quantum model beats "
                                 "the majority rate (need 4)"), "hardware_pricing": pricing})
             continue
-        hw = _series_of(hw_c, "hardware", _laws_for("hardware", axis, hw_c), True)
+        hw = use(_series_of(hw_c, "hardware", _laws_for("hardware", axis, hw_c), True), pair, "hardware",
+                 axis, fixed)
+        if axis == "qubits" and not pair.startswith("nn"):
+            evaluated = _evaluated_hardware(frame, hw_c, fixed, max_qubits, pricer_factory)
+            if evaluated is not None:
+                used.pop((pair, "hardware", axis, fixed), None)
+                hw, configs = evaluated
+                hw_rows.append(configs.assign(pair=pair, fixed=fixed))
+            else:
+                hw.label = "fitted law (the rows carry no device preset and cost model to re-price)"
         if axis == "qubits" and not pair.startswith("nn"):
             ent = str(hw_c["entanglement"].iloc[0] or "full")
             sims = []
@@ -300,6 +385,7 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
                 s = _series_of(c, sim, _laws_for(series, axis, c), True)
                 if len(np.unique(s.x)) < 3:
                     continue
+                use(s, pair, series, axis, fixed)
                 if sim == "statevector":
                     s.wall, s.wall_note = float(lw), lw_note
                 else:
@@ -332,19 +418,36 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
                 s = _series_of(c, series.split(":", 1)[1], _laws_for(series, axis, c), True)
                 if len(np.unique(s.x)) < 3:
                     continue
+                use(s, pair, series, axis, fixed)
                 cr = _poly_break_even(hw, s, axis, max_qubits, max_samples, max_extrapolation, draws)
                 be_rows.append(_be_row(base, "hardware < simulation", s.name, cr, hw, [s], pricing,
                                        max_extrapolation, walls))
         cl = block[block.series == "classical"]
         if len(cl) >= 3:
-            s = _series_of(cl, "classical", _laws_for("classical", axis, cl), False)
+            s = use(_series_of(cl, "classical", _laws_for("classical", axis, cl), False), pair, "classical",
+                    axis, fixed)
             cr = _poly_break_even(hw, s, axis, max_qubits, max_samples, max_extrapolation, draws)
             be_rows.append(_be_row(base, "hardware < classical", "classical model", cr, hw, [s], pricing,
                                    max_extrapolation, walls))
     if gpu_rows:
         curves = pd.concat([curves, *gpu_rows], ignore_index=True)
+    for key, s in used.items():
+        x_all = s.x
+        fits = s.fits()
+        fit_objects[key] = fits
+        for rank, f in enumerate(fits):
+            fit_rows.append({
+                "pair": key[0], "series": key[1], "axis": key[2], "fixed": key[3], "law": f.law,
+                "formula": f.law_spec.formula, "params": [float(v) for v in f.params], "fitted": f.describe(),
+                "n": f.n, "r2_log": f.r2_log, "rmse_log10": f.rmse_log10, "aicc": f.aicc, "best": rank == 0,
+                "points": ("sizes where the quantum model passes the quality gate" if key[1] != "classical"
+                           else "every measured size"), "x_range": f"{np.min(x_all):g}-{np.max(x_all):g}",
+                "rejected_laws": "; ".join(s.extra.get("rejected", [])),
+            })
     be_df = pd.DataFrame(be_rows, columns=BREAKEVEN_COLUMNS)
-    return ScalingAnalysis(curves, pd.DataFrame(fit_rows), be_df, fit_objects, walls,
+    hw_df = (pd.concat(hw_rows, ignore_index=True)[HARDWARE_COLUMNS] if hw_rows
+             else pd.DataFrame(columns=HARDWARE_COLUMNS))
+    return ScalingAnalysis(curves, pd.DataFrame(fit_rows), be_df, fit_objects, walls, hw_df,
                            {"max_qubits": max_qubits, "max_samples": max_samples,
                             "max_extrapolation": max_extrapolation, "draws": draws})
 
@@ -353,7 +456,7 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
 BREAKEVEN_COLUMNS = [
     "pair", "axis", "fixed", "comparison", "simulator_compared", "simulator", "x", "low", "high", "status",
     "extrapolation", "max_extrapolation", "measured_range", "points_excluded", "never_share", "draws",
-    "interval_sources", "laws", "walls", "hardware_pricing", "notes",
+    "interval_sources", "laws", "walls", "hardware_pricing", "notes", "mode", "hardware_series",
 ]
 
 
@@ -403,7 +506,10 @@ def _pricing_note(frame: pd.DataFrame, pair: str) -> str:
 
 
 def _be_row(base, comparison, compared, cr, hw, sims, pricing, max_extrapolation, walls) -> dict:
-    meas = f"{np.min(hw.x):g}-{np.max(hw.x):g}" if len(hw.x) else "-"
+    mx = np.asarray(hw.extra.get("measured_x", hw.x), dtype=float)
+    meas = f"{np.min(mx):g}-{np.max(mx):g}" if len(mx) else "-"
+    if hw.model is not None and len(hw.x):
+        meas += f" (cost model evaluated {np.min(hw.x):g}-{np.max(hw.x):g})"
     sim_meas = ", ".join(f"{s.name} {np.min(s.x):g}-{np.max(s.x):g}" for s in sims if s.model is None and len(s.x))
     return {
         **base, "comparison": comparison, "simulator_compared": compared,
@@ -415,4 +521,5 @@ def _be_row(base, comparison, compared, cr, hw, sims, pricing, max_extrapolation
         "interval_sources": cr.sources, "laws": cr.laws,
         "walls": "; ".join(f"{s.name} <= {s.wall:g}" for s in sims if np.isfinite(s.wall)),
         "hardware_pricing": pricing, "notes": "; ".join(cr.notes),
+        "hardware_series": "evaluated" if hw.model is not None else "fitted",
     }
