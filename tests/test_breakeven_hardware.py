@@ -20,7 +20,7 @@ from qvc.quantum.ledger import LedgerEntry
 def _quantum_rows(qubits=(2, 3, 4), ent="full"):
     rows = []
     for q in qubits:
-        for seed, shots in ((1, 256), (2, 1024)):
+        for seed, shots in ((1, 256), (2, 1024), (3, 512)):
             k = 0.8 * 2.0 ** (-0.5 * q)
             rows.append({"model": "qsvc", "qubits": q, "n_train": 12, "n_test": 4, "seed": seed,
                          "shots": shots, "device": "ibm_heron", "entanglement": ent, "hw_attribution": "attributional",
@@ -131,3 +131,20 @@ def test_laws_that_fall_with_size_are_rejected():
     fits = s.fits()
     assert all(f.law != "power" for f in fits)
     assert any(r.startswith("power") for r in s.extra["rejected"])
+
+
+def test_quality_gate_needs_the_quantum_model_within_the_margin():
+    from qvc.analysis.scaling import quality_gate
+
+    def rows(model, accs):
+        return pd.DataFrame([{"model": model, "qubits": 4, "n_total": 40.0, "n_train": 30, "n_test": 10,
+                              "seed": s, "accuracy_test": a} for s, a in enumerate(accs)])
+
+    svm = rows("svm", [0.95, 0.95, 0.9, 0.95, 1.0])
+    close = quality_gate(rows("qsvc", [0.95, 0.95, 0.9, 0.95, 0.95]), svm)
+    assert close[(4.0, 40.0)][0]
+    far = quality_gate(rows("qsvc", [0.7, 0.7, 0.8, 0.7, 0.7]), svm)  # beats a 0.5 majority, not the svm
+    ok, why = far[(4.0, 40.0)]
+    assert not ok and "within 0.05" in why
+    few = quality_gate(rows("qsvc", [0.95, 0.95]), svm)
+    assert not few[(4.0, 40.0)][0] and "paired seeds" in few[(4.0, 40.0)][1]

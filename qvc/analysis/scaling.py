@@ -74,14 +74,56 @@ def _pair_keys(frame: pd.DataFrame) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def cost_curves(frame: pd.DataFrame) -> pd.DataFrame:
+#: Equivalence margin of the quality gate when none is given (the statistics' default, absolute accuracy).
+DEFAULT_MARGIN = 0.05
+
+
+def quality_gate(q: pd.DataFrame, c: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> dict:
+    """Matched quality per size: ``(qubits, n_total) -> (passes, reason)``.
+
+    A size passes when the quantum model's test accuracy is within ``margin`` of the classical
+    model's or better, paired by seed: the upper one-sided test of the TOST
+    (:func:`qvc.analysis.stats.compare_accuracy`, :func:`~qvc.analysis.stats.non_inferiority_p`,
+    corrected resampled t-test) rejects ``classical - quantum >= margin`` at ``ALPHA``. Fewer than
+    ``MIN_SEEDS_FOR_TEST`` paired seeds cannot pass (the reason says so).
+    """
+    from qvc.analysis.stats import ALPHA, MIN_SEEDS_FOR_TEST, compare_accuracy, non_inferiority_p
+
+    out: dict = {}
+    if "accuracy_test" not in q or "seed" not in q:
+        return out
+    for (n, tot), g in q.groupby(["qubits", "n_total"]):
+        cg = c[(c["qubits"] == n) & (c["n_total"] == tot)] if not c.empty else c
+        if cg.empty:
+            out[(float(n), float(tot))] = (False, "no classical rows at this size to compare with")
+            continue
+        qa = g.groupby("seed")["accuracy_test"].mean()
+        ca = cg.groupby("seed")["accuracy_test"].mean()
+        seeds = sorted(set(qa.index) & set(ca.index))
+        if len(seeds) < MIN_SEEDS_FOR_TEST:
+            out[(float(n), float(tot))] = (False, f"{len(seeds)} paired seeds (the equivalence test needs "
+                                                  f"{MIN_SEEDS_FOR_TEST})")
+            continue
+        cmp = compare_accuracy([qa[s] for s in seeds], [ca[s] for s in seeds], n_test=float(g["n_test"].mean()),
+                               n_train=float(g["n_train"].mean()), margin=margin)
+        p = non_inferiority_p(cmp)
+        ok = bool(np.isfinite(p) and p < ALPHA)
+        out[(float(n), float(tot))] = (ok, "" if ok else (
+            f"quantum accuracy not shown within {margin:g} of the classical model's (mean gap "
+            f"{cmp.diff:+.3f}, p = {p:.2g} >= {ALPHA:g})"))
+    return out
+
+
+def cost_curves(frame: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> pd.DataFrame:
     """Aggregate result rows into cost curves (mean over seeds).
 
     Returns one row per (pair, series, axis, fixed, x) with ``y`` (mean J),
     ``y_std``, ``n_seeds``, ``y_low``/``y_high`` (hardware rows, when the cost model
     provides ``hw_energy_j_low/high``), ``accuracy`` (mean test accuracy),
     ``majority`` (mean majority-class rate of the test splits), ``learns`` (most
-    seeds beat the majority rate, :func:`~qvc.analysis.breakeven.learns`), ``chi`` (MPS bond dimension reached)
+    seeds beat the majority rate, :func:`~qvc.analysis.breakeven.learns`, and the quantum model's
+    accuracy is within ``margin`` of the classical model's, :func:`quality_gate`; ``quality`` gives
+    the reason when not), ``chi`` (MPS bond dimension reached)
     and the energy label. ``axis`` is ``qubits`` (``fixed`` = total samples) or
     ``samples`` (``fixed`` = qubits); a curve needs three or more distinct ``x``.
     Quantum series are split by simulator (``simulation:statevector``,
@@ -118,6 +160,7 @@ def cost_curves(frame: pd.DataFrame) -> pd.DataFrame:
         for sim in sorted(set(qrows["_sim"])):
             parts[f"simulation:{sim}"] = (qrows[qrows["_sim"] == sim], "local_j", "fit_energy_method")
         parts["hardware"] = (qrows, "hw_energy_j", "hw_energy_method")
+        gate = quality_gate(qrows, df[df["model"] == cm], margin=margin) if cm != qm else {}
         for series, (sub, col, label_col) in parts.items():
             if sub.empty:
                 continue
@@ -138,6 +181,15 @@ def cost_curves(frame: pd.DataFrame) -> pd.DataFrame:
                     # when they have it, else accuracy_test > the test split's majority rate)
                     agg["learns"] = agg["learns_share"] > 0.5
                     agg = agg.drop(columns=["learns_share"])
+                    agg["quality"] = ""
+                    if series != "classical":
+                        keys = [(float(x), float(fixed)) if axis == "qubits" else (float(fixed), float(x))
+                                for x in agg["x"]]
+                        verdict = [gate.get(k, (False, "no quality verdict")) for k in keys]
+                        agg["quality"] = ["" if ok and lr else (r if lr else "quantum model at or below the "
+                                                                "majority rate")
+                                          for (ok, r), lr in zip(verdict, agg["learns"])]
+                        agg["learns"] = agg["learns"] & np.array([ok for ok, _ in verdict], dtype=bool)
                     agg.insert(0, "fixed", float(fixed))
                     agg.insert(0, "axis", axis)
                     agg.insert(0, "series", series)
@@ -225,6 +277,17 @@ HARDWARE_COLUMNS = ["pair", "fixed", "qubits", "n_train", "n_test", "shots", "sh
                     "mitigation", "esp", "pec_overhead", "energy_j", "energy_low", "energy_high", "declined"]
 
 
+def _gate_reasons(curve: pd.DataFrame) -> str:
+    """The quality gate's reasons for the sizes it left out, grouped (``n = 4, 6: reason``)."""
+    if "quality" not in curve:
+        return "the quantum model does not beat the majority rate"
+    by: dict[str, list[str]] = {}
+    for x, r in zip(curve["x"], curve["quality"]):
+        if r:
+            by.setdefault(re.sub(r"\(mean gap .*?\)", "", str(r)).strip(), []).append(f"{float(x):g}")
+    return "; ".join(f"n = {', '.join(xs)}: {r}" for r, xs in by.items()) or "-"
+
+
 def _evaluated_hardware(frame: pd.DataFrame, hw_c: pd.DataFrame, fixed: float, max_qubits: int,
                         factory) -> tuple[Series, pd.DataFrame] | None:
     """The hardware series of a kernel pair along qubits: the cost model evaluated at every size.
@@ -278,6 +341,7 @@ DEFAULT_MAX_EXTRAPOLATION = 10.0
 
 def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_000_000,
             max_extrapolation: float = DEFAULT_MAX_EXTRAPOLATION, draws: int = 200,
+            margin: float = DEFAULT_MARGIN,
             pricer_factory: Callable[[pd.DataFrame], HardwarePricer | None] | None = None) -> ScalingAnalysis:
     """Fit growth laws to every cost curve of ``frame`` and find the break-even points.
 
@@ -299,6 +363,9 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
         samples: this factor x 1 decade) are declined.
     draws : int
         Draws of the break-even interval.
+    margin : float
+        Equivalence margin of the quality gate (:func:`quality_gate`): only sizes where the quantum
+        model is within it of the classical model enter a break-even.
     pricer_factory : callable, optional
         ``rows -> HardwarePricer`` for a kernel pair's quantum rows at one sample count
         (default :func:`qvc.analysis.hwseries.pricer_for`): along qubits the hardware series is
@@ -312,8 +379,8 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
     --------
     >>> rows = [{"model": m, "qubits": q, "n_train": 30, "n_test": 10, "fit_energy_j": e, "predict_energy_j": 0.0,
     ...          "fit_energy_method": "estimated", "hw_energy_j": h, "hw_energy_method": "modelled",
-    ...          "accuracy_test": 0.9, "execution": "exact"}
-    ...         for q in range(2, 13)
+    ...          "accuracy_test": 0.9, "execution": "exact", "seed": seed}
+    ...         for q in range(2, 13) for seed in (1, 2, 3)
     ...         for m, e, h in (("svm", 0.01, np.nan), ("qsvc", 1e-3 * q * 2.0 ** q, 3e3 + 10 * q))]
     >>> a = analyse(pd.DataFrame(rows), draws=40)
     >>> row = a.breakeven.query("simulator_compared == 'statevector'").iloc[0]
@@ -322,7 +389,7 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
     """
 
     clear_draw_cache()
-    curves = cost_curves(frame)
+    curves = cost_curves(frame, margin=margin)
     fit_rows, fit_objects, be_rows, hw_rows = [], {}, [], []
     used: dict = {}  # (pair, series, axis, fixed) -> Series a break-even used: fits.csv lists exactly these
 
@@ -360,8 +427,8 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
         if hw_c["learns"].sum() < 4:
             be_rows.append({**base, "comparison": "hardware < simulation", "simulator": "",
                             "simulator_compared": "", "status": (
-                                f"excluded: only {int(hw_c['learns'].sum())} sizes where the quantum model beats "
-                                "the majority rate (need 4)"), "hardware_pricing": pricing})
+                                f"excluded: only {int(hw_c['learns'].sum())} sizes pass the quality gate "
+                                f"(need 4): {_gate_reasons(hw_c)}"), "hardware_pricing": pricing})
             continue
         hw = use(_series_of(hw_c, "hardware", _laws_for("hardware", axis, hw_c), True), pair, "hardware",
                  axis, fixed)
