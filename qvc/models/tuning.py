@@ -32,7 +32,6 @@ from qvc.models.hyperparams import candidate_grid, grid_size
 from qvc.models.registry import PAIRS, ModelConfig, build_model, get_model, resolve_params
 from qvc.quantum.ledger import LedgerEntry
 
-
 #: Collapsed-kernel guard of the kernel search: a feature-map setting whose training Gram matrix has
 #: an off-diagonal mean below this is skipped (its candidates recorded, not cross-validated). At
 #: K < 1e-3 the Gram matrix is numerically the identity: the SVM memorises the training split,
