@@ -148,3 +148,14 @@ def test_quality_gate_needs_the_quantum_model_within_the_margin():
     assert not ok and "within 0.05" in why
     few = quality_gate(rows("qsvc", [0.95, 0.95]), svm)
     assert not few[(4.0, 40.0)][0] and "paired seeds" in few[(4.0, 40.0)][1]
+
+
+def test_gpu_model_in_the_attributional_mode_adds_the_host_share_and_the_pue():
+    from qvc.analysis.breakeven import GPU, gpu_statevector_energy
+
+    board = gpu_statevector_energy(20, 30, 10, 10)
+    node = gpu_statevector_energy(20, 30, 10, 10, pue=1.4, host=True)
+    h_lo, h_typ, h_hi = GPU["host_w"][0]
+    w = GPU["board_w"][0]
+    for b, nd, h in zip(board, node, (h_typ, h_lo, h_hi)):
+        assert float(nd) == pytest.approx(float(b) * 1.4 * (w + h) / w, rel=1e-12)

@@ -58,6 +58,10 @@ GPU: dict[str, Any] = {
     "node_factor": ((1.0, 3.0), "34-36 qubits on one 8-GPU node: energy factor for NVLink exchange [assumption]"),
     "distributed_factor": ((2.0, 10.0), "37-50 qubits across nodes: energy factor for interconnect and host "
                                         "power [assumption, unverified]"),
+    "host_w": ((100.0, 250.0, 600.0), "host share of a GPU node per GPU (CPUs, memory, NICs, fans of an 8-GPU "
+                                      "node shared over its GPUs), low/typical/high [assumption, unverified: "
+                                      "no node wall-power figure in the reference; its section 5 asks for whole-"
+                                      "node power, not board TDP]"),
 }
 
 #: Statevector walls in qubits (fp64, one state): beyond them the statevector series stops.
@@ -86,8 +90,13 @@ def zz_gates(n, entanglement: str = "full", reps: int = 2):
 
 
 def gpu_statevector_energy(n, n_train: float, n_test: float, n_support: float,
-                           entanglement: str = "full", reps: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                           entanglement: str = "full", reps: int = 2, *, pue: float = 1.0,
+                           host: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Modelled energy (J) of the kernel model's fit + predict on GPU statevectors: typical, low, high.
+
+    ``host=True`` adds the node's host share per GPU (:data:`GPU` ``host_w``) to the board power
+    and ``pue`` multiplies the whole (the attributional mode: the same facility PUE as the
+    hardware side); the default is the board alone (marginal: a floor for the node).
 
     ``n_train + n_test`` states are simulated, each in ``passes`` memory-bound passes
     of ``2^n x 32 B`` (read + write complex128) at the board's power, plus
@@ -118,17 +127,20 @@ def gpu_statevector_energy(n, n_train: float, n_test: float, n_support: float,
     fit_in = np.maximum(1.0, np.floor(0.9 * GPU["memory_b"][0] / (2.0**n * 16.0)))
     recompute = np.ceil(states / fit_in)
 
-    def energy(passes, eff):
+    def energy(passes, eff, host_w):
         t = states * recompute * passes * (pass_s / eff + GPU["launch_s"][0]) + overlaps * pass_s / eff
-        return p * t
+        return float(pue) * (p + (host_w if host else 0.0)) * t
 
     node_lo, node_hi = GPU["node_factor"][0]
     dist_lo, dist_hi = GPU["distributed_factor"][0]
     single, node, dist = (WALLS[k][0] for k in WALLS)
+    h_lo, h_typ, h_hi = GPU["host_w"][0]
     out = []
-    for passes, eff, f_node, f_dist in ((2 * fused, 0.75, math.sqrt(node_lo * node_hi), math.sqrt(dist_lo * dist_hi)),
-                                        (fused, eff_hi, node_lo, dist_lo), (gates, eff_lo, node_hi, dist_hi)):
-        e = energy(passes, eff) * np.where(n > node, f_dist, np.where(n > single, f_node, 1.0))
+    for passes, eff, f_node, f_dist, h in ((2 * fused, 0.75, math.sqrt(node_lo * node_hi),
+                                            math.sqrt(dist_lo * dist_hi), h_typ),
+                                           (fused, eff_hi, node_lo, dist_lo, h_lo),
+                                           (gates, eff_lo, node_hi, dist_hi, h_hi)):
+        e = energy(passes, eff, h) * np.where(n > node, f_dist, np.where(n > single, f_node, 1.0))
         out.append(np.where(n > dist, np.inf, e))
     typical, low, high = out
     return typical, low, high

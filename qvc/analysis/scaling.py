@@ -277,6 +277,17 @@ HARDWARE_COLUMNS = ["pair", "fixed", "qubits", "n_train", "n_test", "shots", "sh
                     "mitigation", "esp", "pec_overhead", "energy_j", "energy_low", "energy_high", "declined"]
 
 
+def _gpu_mode(frame: pd.DataFrame, hw_c: pd.DataFrame) -> tuple[dict, str]:
+    """The modelled GPU series in the hardware's attribution: board + host share x PUE, or the board alone."""
+    modes = set(hw_c["mode"].dropna().astype(str)) if "mode" in hw_c else set()
+    if "attributional" in modes:
+        pue = float(frame["local_pue"].dropna().mean()) if "local_pue" in frame and frame["local_pue"].notna().any() \
+            else 1.0
+        return ({"pue": pue, "host": True},
+                f"attributional: (board + host share {GPU['host_w'][0][1]:g} W) x PUE {pue:.3g}")
+    return {}, "board power only (marginal)"
+
+
 def _gate_reasons(curve: pd.DataFrame) -> str:
     """The quality gate's reasons for the sizes it left out, grouped (``n = 4, 6: reason``)."""
     if "quality" not in curve:
@@ -416,14 +427,18 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
         local_rows = block[(block.series != "hardware") & ~block.series.str.contains("modelled")]
         base["mode"] = f"hardware {_modes(hw_c)}; local {_modes(local_rows)}"
         pricing = _pricing_note(frame, pair)
+        gpu_kw, gpu_text = _gpu_mode(frame, hw_c)
         if axis == "qubits" and not pair.startswith("nn"):  # the modelled GPU series, drawn at the measured sizes
             xs = hw_c["x"].to_numpy(float)
             n_sv_c = (hw_c["circuits_predict"] / hw_c["n_test"]).mean() if "circuits_predict" in hw_c else 1.0
             t, lo, hi = gpu_statevector_energy(xs, float(hw_c["n_train"].mean()), float(hw_c["n_test"].mean()),
-                                               float(n_sv_c), str(hw_c["entanglement"].iloc[0] or "full"))
+                                               float(n_sv_c), str(hw_c["entanglement"].iloc[0] or "full"),
+                                               **gpu_kw)
             gpu_rows.append(pd.DataFrame({"pair": pair, "series": "simulation:gpu (modelled)", "axis": axis,
                                           "fixed": fixed, "x": xs, "y": t, "y_low": lo, "y_high": hi,
-                                          "label": "modelled", "entanglement": hw_c["entanglement"].iloc[0]}))
+                                          "label": "modelled", "entanglement": hw_c["entanglement"].iloc[0],
+                                          "mode": gpu_text, "gpu_pue": gpu_kw.get("pue", 1.0),
+                                          "gpu_host": bool(gpu_kw.get("host", False))}))
         if hw_c["learns"].sum() < 4:
             be_rows.append({**base, "comparison": "hardware < simulation", "simulator": "",
                             "simulator_compared": "", "status": (
@@ -463,15 +478,15 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
             n_tr, n_te = float(hw_c["n_train"].mean()), float(hw_c["n_test"].mean())
             n_sv = float((hw_c["circuits_predict"] / hw_c["n_test"]).mean()) if "circuits_predict" in hw_c else n_tr
 
-            def gpu_model(x, u, n_tr=n_tr, n_te=n_te, n_sv=n_sv, ent=ent):
-                t, lo, hi = gpu_statevector_energy(x, n_tr, n_te, n_sv, ent)
+            def gpu_model(x, u, n_tr=n_tr, n_te=n_te, n_sv=n_sv, ent=ent, gpu_kw=gpu_kw):
+                t, lo, hi = gpu_statevector_energy(x, n_tr, n_te, n_sv, ent, **gpu_kw)
                 if u is None:
                     return t
                 with np.errstate(invalid="ignore"):
                     return np.where(np.isfinite(hi), np.exp(np.log(lo) + u * (np.log(hi) - np.log(lo))), np.inf)
 
             gpu = Series("gpu (modelled)", np.array([]), np.array([]), model=gpu_model,
-                         wall=float(list(WALLS.values())[-1][0]), label=f"{GPU['name']} model")
+                         wall=float(list(WALLS.values())[-1][0]), label=f"{GPU['name']} model, {gpu_text}")
             sims_all = [*sims, gpu]
             for sim_list, compared in [([s], s.name) for s in sims_all] + [(sims_all, "cheapest available")]:
                 cr = find_break_even(hw, sim_list, x_to=max_qubits, max_extrapolation=max_extrapolation,

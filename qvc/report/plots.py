@@ -625,7 +625,10 @@ def scaling_curves(analysis: ScalingAnalysis, pair: str, axis: str, fixed: float
             hw_c = block[block.series == "hardware"]
             n_tr, n_te = float(hw_c["n_train"].mean()), float(hw_c["n_test"].mean())
             n_sv = float((hw_c["circuits_predict"] / hw_c["n_test"]).mean())
-            t, lo, hi = gpu_statevector_energy(grid, n_tr, n_te, n_sv, ent)
+            attributed = "gpu_pue" in c and bool(c["gpu_pue"].notna().any())
+            t, lo, hi = gpu_statevector_energy(grid, n_tr, n_te, n_sv, ent,
+                                               pue=float(c["gpu_pue"].iloc[0]) if attributed else 1.0,
+                                               host=bool(c["gpu_host"].iloc[0]) if attributed else False)
             ax.plot(grid, t, color=col, lw=1.2, label=f"{series} (typical; band low-high)")
             ax.fill_between(grid, lo, hi, color=col, alpha=0.12)
             continue
