@@ -75,7 +75,7 @@ def test_analyse_uses_the_evaluated_hardware_and_says_no_nisq_break_even():
     be = a.breakeven
     assert (be["hardware_series"] == "evaluated").all()
     row = be[be.simulator_compared == "statevector"].iloc[0]
-    assert row["status"].startswith("no NISQ break-even: at n >= ")
+    assert row["status"].startswith("no NISQ break-even: at n ≥ ")
     assert "hardware" not in set(a.fits["series"])  # fits.csv: only what was fitted
 
 
@@ -159,3 +159,32 @@ def test_gpu_model_in_the_attributional_mode_adds_the_host_share_and_the_pue():
     w = GPU["board_w"][0]
     for b, nd, h in zip(board, node, (h_typ, h_lo, h_hi)):
         assert float(nd) == pytest.approx(float(b) * 1.4 * (w + h) / w, rel=1e-12)
+
+
+def test_sweep_report_lines_are_short_and_pairs_are_named_by_both_models():
+    from qvc.analysis.scaling import analyse
+    from qvc.report.markdown import render_markdown
+    from qvc.report.sweep_report import build_sweep_report, wrap_markdown
+
+    q = _quantum_rows(qubits=(2, 3, 4, 5))
+    rows = []
+    for _, r in q.iterrows():
+        n = int(r["qubits"])
+        rule = ("auto: at least (1 - K)/(K x 0.1^2) = 55.6 shots to resolve the median test-vs-support fidelity "
+                f"K = {r['kernel_offdiag_mean']:.3g} to 10% relative standard error; then the smallest shots on "
+                "the ladder 16, 32, ... <= 1048576 whose mean share of test predictions differing from the exact "
+                "model over 5 seeded draws is <= 0.02 (SVM refitted on a shot-noisy Gram matrix, predicting from "
+                "a shot-noisy test kernel)")
+        rows.append({**r.to_dict(), "shots_rule": rule, "fit_energy_j": 1e-3 * n * 2.0**n, "predict_energy_j": 0.0,
+                     "fit_energy_method": "estimated", "hw_energy_j": 1e6 * n, "hw_energy_method": "modelled",
+                     "accuracy_test": 0.9, "execution": "exact"})
+        rows.append({"model": "svm", "qubits": n, "n_train": 12, "n_test": 4, "seed": r["seed"],
+                     "fit_energy_j": 1e-3, "predict_energy_j": 0.0, "fit_energy_method": "estimated",
+                     "accuracy_test": 0.9, "execution": "classical", "hw_energy_j": np.nan})
+    frame = pd.DataFrame(rows)
+    a = analyse(frame, draws=10, max_qubits=30)
+    md = wrap_markdown(render_markdown(build_sweep_report(frame, {}, a)))
+    assert max(len(line) for line in md.splitlines()) < 400
+    assert md.count("auto: at least (1 - K)") == 1  # the rule text once, in the legend
+    assert "svm vs qsvc (full)" in md and "no NISQ break-even: at n ≥" in md
+    assert set(a.breakeven["pair"]) == {"svm vs qsvc (full)"}

@@ -497,7 +497,7 @@ def find_break_even(hw: Series, sims: list[Series], *, x_to: float, max_extrapol
     if any(s.model is not None for s in sims):
         src.append("GPU model low/high (fusion, bandwidth, node factors)")
     sources = "; ".join(src)
-    laws = "; ".join([f"hardware: {hw_fits[0].describe() if hw_fits else hw.label}"]
+    laws = " | ".join([f"hardware: {hw_fits[0].describe() if hw_fits else hw.label}"]
                      + [f"{s.name}: " + (best[s.name][0].describe() if best[s.name] else s.label)
                         for s in sims])
     c = Crossing(x_star, low, high, sim_at, "", x_star - meas_max if np.isfinite(x_star) else math.nan,
@@ -508,7 +508,7 @@ def find_break_even(hw: Series, sims: list[Series], *, x_to: float, max_extrapol
         c.notes.append(f"every measured size up to {floor:g} has the hardware costlier: crossings searched "
                        "from there")
     if not np.isfinite(x_star) and declined_from <= x_to:
-        c.status = (f"no NISQ break-even: at n >= {declined_from:g} {hw.extra.get('declined_reason', 'declined')}"
+        c.status = (f"no NISQ break-even: at n ≥ {declined_from:g} {hw.extra.get('declined_reason', 'declined')}"
                     "; below that the hardware costs more than the compared series")
     elif not np.isfinite(x_star):
         c.status = f"no crossing up to {x_to:g} qubits"

@@ -58,6 +58,23 @@ SERIES = {
 }
 
 
+def pair_name(pair: str, ent: str = "full") -> str:
+    """The pair as the report names it: both models, and the kernel map's entanglement.
+
+    Examples
+    --------
+    >>> pair_name("svm", "linear"), pair_name("nn")
+    ('svm vs qsvc (linear)', 'mlp vs vqc')
+    """
+    cm, qm = _PAIRS[pair]
+    return f"{cm} vs {qm}" + ("" if pair == "nn" else f" ({ent or 'full'})")
+
+
+def _is_nn(label: str) -> bool:
+    """True for the variational pair's label (:func:`pair_name`)."""
+    return label == pair_name("nn") if "nn" in _PAIRS else False
+
+
 def _pair_keys(frame: pd.DataFrame) -> list[tuple[str, str, str, str]]:
     """``(pair label, classical model, quantum model, entanglement)`` per matched pair in ``frame``."""
     out = []
@@ -69,7 +86,7 @@ def _pair_keys(frame: pd.DataFrame) -> list[tuple[str, str, str, str]]:
         if q.empty and not (frame["model"] == cm).any():
             continue
         for ent in ents if not q.empty else ["full"]:
-            label = pair if ent == "full" or pair == "nn" else f"{pair} ({ent})"
+            label = pair_name(pair, ent)
             out.append((label, cm, qm, ent))
     return out
 
@@ -154,7 +171,7 @@ def cost_curves(frame: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> pd.Da
     out = []
     for label, cm, qm, ent in _pair_keys(df):
         qrows = df[df["model"] == qm]
-        if "entanglement" in qrows.columns and label != "nn":
+        if "entanglement" in qrows.columns and not _is_nn(label):
             qrows = qrows[qrows["entanglement"].fillna("full").astype(str) == ent]
         parts = {"classical": (df[df["model"] == cm], "local_j", "fit_energy_method")}
         for sim in sorted(set(qrows["_sim"])):
@@ -194,7 +211,7 @@ def cost_curves(frame: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> pd.Da
                     agg.insert(0, "axis", axis)
                     agg.insert(0, "series", series)
                     agg.insert(0, "pair", label)
-                    agg["entanglement"] = ent if label != "nn" else ""
+                    agg["entanglement"] = ent if not _is_nn(label) else ""
                     agg["label"] = ",".join(sorted(set(map(str, g[label_col].dropna()))))
                     agg["mode"] = ",".join(sorted(set(map(str, g["_mode"].dropna())))) if series != "hardware" \
                         else ",".join(sorted(set(map(str, g["hw_attribution"].dropna())))) \
@@ -402,6 +419,7 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
     clear_draw_cache()
     curves = cost_curves(frame, margin=margin)
     fit_rows, fit_objects, be_rows, hw_rows = [], {}, [], []
+    rules: dict[str, str] = {}  # shot-rule text -> R1, R2 ... (the report's legend)
     used: dict = {}  # (pair, series, axis, fixed) -> Series a break-even used: fits.csv lists exactly these
 
     def use(s: Series, pair: str, series: str, axis: str, fixed: float) -> Series:
@@ -426,9 +444,9 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
 
         local_rows = block[(block.series != "hardware") & ~block.series.str.contains("modelled")]
         base["mode"] = f"hardware {_modes(hw_c)}; local {_modes(local_rows)}"
-        pricing = _pricing_note(frame, pair)
+        pricing = _pricing_note(frame, pair, rules)
         gpu_kw, gpu_text = _gpu_mode(frame, hw_c)
-        if axis == "qubits" and not pair.startswith("nn"):  # the modelled GPU series, drawn at the measured sizes
+        if axis == "qubits" and not _is_nn(pair):  # the modelled GPU series, drawn at the measured sizes
             xs = hw_c["x"].to_numpy(float)
             n_sv_c = (hw_c["circuits_predict"] / hw_c["n_test"]).mean() if "circuits_predict" in hw_c else 1.0
             t, lo, hi = gpu_statevector_energy(xs, float(hw_c["n_train"].mean()), float(hw_c["n_test"].mean()),
@@ -447,7 +465,7 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
             continue
         hw = use(_series_of(hw_c, "hardware", _laws_for("hardware", axis, hw_c), True), pair, "hardware",
                  axis, fixed)
-        if axis == "qubits" and not pair.startswith("nn"):
+        if axis == "qubits" and not _is_nn(pair):
             evaluated = _evaluated_hardware(frame, hw_c, fixed, max_qubits, pricer_factory)
             if evaluated is not None:
                 used.pop((pair, "hardware", axis, fixed), None)
@@ -455,7 +473,7 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
                 hw_rows.append(configs.assign(pair=pair, fixed=fixed))
             else:
                 hw.label = "fitted law (the rows carry no device preset and cost model to re-price)"
-        if axis == "qubits" and not pair.startswith("nn"):
+        if axis == "qubits" and not _is_nn(pair):
             ent = str(hw_c["entanglement"].iloc[0] or "full")
             sims = []
             for series, c in block.groupby("series", sort=False):
@@ -511,6 +529,19 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
             cr = _poly_break_even(hw, s, axis, max_qubits, max_samples, max_extrapolation, draws)
             be_rows.append(_be_row(base, "hardware < classical", "classical model", cr, hw, [s], pricing,
                                    max_extrapolation, walls))
+    seen = {r["pair"] for r in be_rows}
+    for label, cm, qm, ent in _pair_keys(frame):  # a pair with too few sizes is listed, not dropped
+        if label in seen:
+            continue
+        q = frame[frame["model"] == qm]
+        if "entanglement" in q and not _is_nn(label):
+            q = q[q["entanglement"].fillna("full").astype(str) == ent]
+        n_sizes = int(q["qubits"].nunique()) if not q.empty else 0
+        why = (f"excluded: {n_sizes} qubit sizes of {qm} at any sample count (a curve needs 3 sizes, a "
+               "break-even 4 that pass the quality gate)" if q.empty or n_sizes < 3 else
+               f"excluded: no sample count with 3 or more sizes of both {cm} and {qm}")
+        be_rows.append({"pair": label, "axis": "qubits", "fixed": "-", "comparison": "hardware < simulation",
+                        "simulator": "", "simulator_compared": "", "status": why, "hardware_pricing": ""})
     if gpu_rows:
         curves = pd.concat([curves, *gpu_rows], ignore_index=True)
     for key, s in used.items():
@@ -531,7 +562,8 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
              else pd.DataFrame(columns=HARDWARE_COLUMNS))
     return ScalingAnalysis(curves, pd.DataFrame(fit_rows), be_df, fit_objects, walls, hw_df,
                            {"max_qubits": max_qubits, "max_samples": max_samples,
-                            "max_extrapolation": max_extrapolation, "draws": draws})
+                            "max_extrapolation": max_extrapolation, "draws": draws, "margin": margin,
+                            "rules": {v: k for k, v in rules.items()}})
 
 
 #: Columns of ``breakeven.csv``, in order.
@@ -561,26 +593,34 @@ def _poly_break_even(hw, s, axis, max_qubits, max_samples, max_extrapolation, dr
     return find_break_even(hw, [s], x_to=max_qubits, max_extrapolation=max_extrapolation, n_draws=draws)
 
 
-def _pricing_note(frame: pd.DataFrame, pair: str) -> str:
-    qm = _PAIRS["nn" if pair.startswith("nn") else "svm"][1]
+def _pricing_note(frame: pd.DataFrame, pair: str, rules: dict[str, str]) -> str:
+    """The hardware's priced shots and mitigation, short; each shot-rule text once in ``rules`` (text -> id)."""
+    qm = _PAIRS["nn" if _is_nn(pair) else "svm"][1]
     q = frame[frame["model"] == qm]
+    m = re.search(r"\((\w+)\)$", pair)
+    if m and "entanglement" in q:
+        q = q[q["entanglement"].fillna("full").astype(str) == m.group(1)]
     if q.empty:
         return ""
     shots = sorted({int(v) for v in q["shots"].dropna()}) if "shots" in q else []
     mit = sorted({float(v) for v in q["hw_mitigation_factor"].dropna()}) if "hw_mitigation_factor" in q else []
     shots_text = (f"{shots[0]}-{shots[-1]} ({len(shots)} values)" if len(shots) > 3
                   else ",".join(map(str, shots)) or "-")
-    text = f"shots {shots_text}, mitigation factor {','.join(f'{m:g}' for m in mit) or '-'}"
-    for col in ("shots_rule", "hw_mitigation", "hw_mitigation_overhead", "hw_esp"):
+    text = f"measured shots {shots_text}, mitigation factor {','.join(f'{m:g}' for m in mit) or '-'}"
+    if "shots_rule" in q.columns and q["shots_rule"].notna().any():
+        forms = sorted({re.sub(r"(?<![<>])= [-+0-9.e]+", "= ...", t) for t in map(str, q["shots_rule"].dropna())})
+        ids = []
+        for t in forms:
+            rules.setdefault(t, f"R{len(rules) + 1}")
+            ids.append(rules[t])
+        text += f"; shot rule {', '.join(ids)}"
+    for col in ("hw_mitigation", "hw_esp"):
         if col in q.columns and q[col].notna().any():
             vals = q[col].dropna()
             if pd.api.types.is_numeric_dtype(vals):
                 text += f"; {col} {float(vals.min()):.3g}-{float(vals.max()):.3g}"
             else:
-                texts = sorted(set(map(str, vals)))
-                if len(texts) > 2:  # per-point figures inside the rule (auto shots): give its form once
-                    texts = sorted({re.sub(r"(?<![<>])= [-+0-9.e]+", "= ...", t) for t in texts})
-                text += f"; {col} {', '.join(texts)}"
+                text += f"; {col} {', '.join(sorted(set(map(str, vals))))}"
     if not any(c in q.columns for c in ("shots_rule", "hw_mitigation")):
         text += ("; the shots were fixed, not checked to reproduce the accuracy (no shots_rule column in "
                  "these rows)")
