@@ -188,3 +188,27 @@ def test_sweep_report_lines_are_short_and_pairs_are_named_by_both_models():
     assert md.count("auto: at least (1 - K)") == 1  # the rule text once, in the legend
     assert "svm vs qsvc (full)" in md and "no NISQ break-even: at n ≥" in md
     assert set(a.breakeven["pair"]) == {"svm vs qsvc (full)"}
+
+
+def test_samples_axis_hardware_is_evaluated_too():
+    from qvc.analysis.scaling import analyse
+
+    rows = []
+    for tot in (16, 24, 32, 40):
+        n_tr = tot * 3 // 4
+        for seed in (1, 2, 3):
+            base = {"qubits": 3, "n_train": n_tr, "n_test": tot - n_tr, "seed": seed, "predict_energy_j": 0.0,
+                    "fit_energy_method": "estimated", "accuracy_test": 0.9}
+            rows.append({**base, "model": "qsvc", "shots": 512, "device": "ibm_heron", "entanglement": "full",
+                         "hw_attribution": "attributional", "kernel_offdiag_mean": 0.3, "support_vector_share": 0.7,
+                         "fit_energy_j": 1e-4 * tot**2, "hw_energy_j": 1e5 * tot**2, "hw_energy_method": "modelled",
+                         "execution": "exact"})
+            rows.append({**base, "model": "svm", "fit_energy_j": 1e-3 * tot, "execution": "classical",
+                         "hw_energy_j": np.nan})
+    a = analyse(pd.DataFrame(rows), draws=10, max_samples=10_000)
+    hw = a.hardware[(a.hardware["axis"] == "samples") & (a.hardware["declined"] == "")]
+    assert len(hw) >= 10
+    tot = (hw["n_train"] + hw["n_test"]).to_numpy()
+    assert tot.min() == 16 and tot.max() == 10_000 and (np.diff(hw["energy_j"].to_numpy()) > 0).all()
+    be = a.breakeven[a.breakeven["axis"] == "samples"]
+    assert len(be) and (be["hardware_series"] == "evaluated").all()

@@ -508,7 +508,8 @@ def find_break_even(hw: Series, sims: list[Series], *, x_to: float, max_extrapol
         c.notes.append(f"every measured size up to {floor:g} has the hardware costlier: crossings searched "
                        "from there")
     if not np.isfinite(x_star) and declined_from <= x_to:
-        c.status = (f"no NISQ break-even: at n ≥ {declined_from:g} {hw.extra.get('declined_reason', 'declined')}"
+        at = hw.extra.get("declined_at") or f"n ≥ {declined_from:g}"
+        c.status = (f"no NISQ break-even: at {at} {hw.extra.get('declined_reason', 'declined')}"
                     "; below that the hardware costs more than the compared series")
     elif not np.isfinite(x_star):
         c.status = f"no crossing up to {x_to:g} qubits"

@@ -290,7 +290,7 @@ def _mps_wall(curve: pd.DataFrame, chi_fn, n_states: float) -> float:
 
 
 #: Columns of ``hardware.csv``: the cost model evaluated along qubits (one row per size).
-HARDWARE_COLUMNS = ["pair", "fixed", "qubits", "n_train", "n_test", "shots", "shots_low", "shots_high",
+HARDWARE_COLUMNS = ["pair", "axis", "fixed", "qubits", "n_train", "n_test", "shots", "shots_low", "shots_high",
                     "mitigation", "esp", "pec_overhead", "energy_j", "energy_low", "energy_high", "declined"]
 
 
@@ -361,6 +361,55 @@ def _evaluated_hardware(frame: pd.DataFrame, hw_c: pd.DataFrame, fixed: float, m
                extra={"measured_x": meas["x"].to_numpy(float), "measured_y": meas["y"].to_numpy(float),
                       "declined_from": ev.declined_from, "declined_reason": ev.reason})
     return s, configs
+
+
+def _evaluated_hardware_samples(frame: pd.DataFrame, hw_c: pd.DataFrame, qubits: float, max_samples: int,
+                                factory) -> tuple[Series, pd.DataFrame] | None:
+    """The kernel pair's hardware along samples at fixed qubits: the cost model at 40 sample counts.
+
+    Sample counts are log-spaced from the smallest measured to ``max_samples`` with the measured
+    train/test share; the returned series lives in ``log10(samples)`` (as the samples comparison).
+    """
+    ent = str(hw_c["entanglement"].iloc[0] or "full") if "entanglement" in hw_c else "full"
+    q = frame[(frame["model"] == _PAIRS["svm"][1]) & (frame["qubits"].astype(float) == float(qubits))]
+    if "entanglement" in q:
+        q = q[q["entanglement"].fillna("full").astype(str) == ent]
+    learned = set(hw_c.loc[hw_c["learns"], "x"].astype(float))
+    q = q[(q["n_train"].astype(float) + q["n_test"].astype(float)).isin(learned)]
+    if q.empty:
+        return None
+    pricer = (factory or pricer_for)(q)
+    if pricer is None:
+        return None
+    share = float((q["n_train"] / (q["n_train"] + q["n_test"])).mean())
+    totals = np.unique(np.round(np.geomspace(float(hw_c["x"].min()), float(max_samples), 40)).astype(int))
+    configs = [pricer(int(qubits), max(2, int(round(share * t))), max(1, t - int(round(share * t))))
+               for t in totals]
+    table = pd.DataFrame([{k: getattr(c, k) for k in HARDWARE_COLUMNS if hasattr(c, k)} for c in configs])
+    ok = [(t, c) for t, c in zip(totals, configs) if c.priced]
+    if not ok:
+        return None
+    x = np.log10(np.array([t for t, _ in ok], dtype=float))
+    ly = np.log([c.energy_j for _, c in ok])
+    llo, lhi = np.log([c.energy_low for _, c in ok]), np.log([c.energy_high for _, c in ok])
+    last = float(x.max())
+
+    def model(grid, u, x=x, ly=ly, llo=llo, lhi=lhi, last=last):
+        grid = np.asarray(grid, dtype=float)
+        base = ly if u is None else llo + float(u) * (lhi - llo)
+        return np.where(grid <= last + 1e-9, np.exp(np.interp(grid, x, base)), np.inf)
+
+    meas = hw_c[hw_c["learns"]]
+    declined = [c for c in configs if not c.priced]
+    s = Series("hardware", x, np.exp(ly), np.exp(llo), np.exp(lhi), laws=[], model=model,
+               label=f"cost model evaluated at {len(ok)} sample counts {10 ** x.min():.3g}..{10 ** last:.3g}",
+               extra={"measured_x": np.log10(meas["x"].to_numpy(float)), "measured_y": meas["y"].to_numpy(float),
+                      "log_x": True, "declined_from": (math.log10(declined[0].n_train + declined[0].n_test)
+                                                       if declined else math.inf),
+                      "declined_reason": declined[0].declined if declined else "",
+                      "declined_at": (f"N ≥ {declined[0].n_train + declined[0].n_test} samples" if declined
+                                      else "")})
+    return s, table
 
 
 #: Default extrapolation limit (qubits beyond the measured range) when the spec gives none.
@@ -470,9 +519,15 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
             if evaluated is not None:
                 used.pop((pair, "hardware", axis, fixed), None)
                 hw, configs = evaluated
-                hw_rows.append(configs.assign(pair=pair, fixed=fixed))
+                hw_rows.append(configs.assign(pair=pair, fixed=fixed, axis="qubits"))
             else:
                 hw.label = "fitted law (the rows carry no device preset and cost model to re-price)"
+        elif axis == "samples" and not _is_nn(pair):
+            evaluated = _evaluated_hardware_samples(frame, hw_c, fixed, max_samples, pricer_factory)
+            if evaluated is not None:
+                used.pop((pair, "hardware", axis, fixed), None)
+                hw, configs = evaluated
+                hw_rows.append(configs.assign(pair=pair, fixed=fixed, axis="samples"))
         if axis == "qubits" and not _is_nn(pair):
             ent = str(hw_c["entanglement"].iloc[0] or "full")
             sims = []
@@ -579,7 +634,7 @@ def _poly_break_even(hw, s, axis, max_qubits, max_samples, max_extrapolation, dr
 
     if axis == "samples":
         lx = np.log10
-        hw_l = Series(hw.name, lx(hw.x), hw.y, hw.y_low, hw.y_high, laws=hw.laws)
+        hw_l = hw if hw.extra.get("log_x") else Series(hw.name, lx(hw.x), hw.y, hw.y_low, hw.y_high, laws=hw.laws)
         s_l = Series(s.name, lx(s.x), s.y, laws=s.laws)
         cr = find_break_even(hw_l, [s_l], x_to=math.log10(max_samples), max_extrapolation=1.0,
                              n_draws=draws)

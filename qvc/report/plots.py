@@ -647,7 +647,7 @@ def scaling_curves(analysis: ScalingAnalysis, pair: str, axis: str, fixed: float
                     label=f"law {f.describe()} (R2log {f.r2_log:.3f})")
     hw_eval = getattr(analysis, "hardware", pd.DataFrame())
     if axis == "qubits" and not hw_eval.empty:
-        h = hw_eval[(hw_eval.pair == pair) & (hw_eval.fixed == fixed)]
+        h = hw_eval[(hw_eval.pair == pair) & (hw_eval.fixed == fixed) & (hw_eval.get("axis", axis) == axis)]
         ok = h[h["declined"].fillna("") == ""]
         if not ok.empty:
             ax.plot(ok["qubits"], ok["energy_j"], "-", color="#d62728", lw=1.4,

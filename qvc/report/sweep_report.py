@@ -112,11 +112,11 @@ def _hardware_table(analysis: ScalingAnalysis) -> Table | str:
     rows: list[list[Cell]] = []
     for _, r in hw.iterrows():
         declined = bool(r.get("declined"))
-        rows.append([str(r["pair"]), f"{float(r['fixed']):g}", str(int(r["qubits"])),
-                     _num(r["shots"]), _num(r["esp"]), _num(r["pec_overhead"]),
-                     "declined" if declined else (_num(r["energy_j"]), "modelled"),
+        rows.append([str(r["pair"]), str(r.get("axis", "qubits")), str(int(r["qubits"])),
+                     str(int(r["n_train"]) + int(r["n_test"])), _num(r["shots"]), _num(r["esp"]),
+                     _num(r["pec_overhead"]), "declined" if declined else (_num(r["energy_j"]), "modelled"),
                      "-" if declined else f"{_num(r['energy_low'])} .. {_num(r['energy_high'])}"])
-    return Table(["pair", "samples", "qubits", "shots", "ESP", "PEC gamma^2", "hardware energy [J]",
+    return Table(["pair", "axis", "qubits", "samples", "shots", "ESP", "PEC gamma^2", "hardware energy [J]",
                   "90 % range [J]"], rows,
                  "the cost model evaluated at every size of the range (hardware.csv; declined sizes: the "
                  "reason is in the pair's sentence)")
