@@ -212,3 +212,28 @@ def test_samples_axis_hardware_is_evaluated_too():
     assert tot.min() == 16 and tot.max() == 10_000 and (np.diff(hw["energy_j"].to_numpy()) > 0).all()
     be = a.breakeven[a.breakeven["axis"] == "samples"]
     assert len(be) and (be["hardware_series"] == "evaluated").all()
+
+
+def _pair_frame(qubits):
+    rows = []
+    for _, r in _quantum_rows(qubits=qubits).iterrows():
+        n = int(r["qubits"])
+        rows.append({**r.to_dict(), "fit_energy_j": 1e-3 * n * 2.0**n, "predict_energy_j": 0.0,
+                     "fit_energy_method": "estimated", "hw_energy_j": 1e6 * n, "hw_energy_method": "modelled",
+                     "accuracy_test": 0.9, "execution": "exact"})
+        rows.append({"model": "svm", "qubits": n, "n_train": 12, "n_test": 4, "seed": r["seed"],
+                     "fit_energy_j": 1e-3, "predict_energy_j": 0.0, "fit_energy_method": "estimated",
+                     "accuracy_test": 0.9, "execution": "classical", "hw_energy_j": np.nan})
+    return pd.DataFrame(rows)
+
+
+def test_a_longer_sweep_declines_the_same_way():
+    from qvc.analysis.scaling import analyse
+
+    out = {}
+    for top in (5, 7):
+        be = analyse(_pair_frame(tuple(range(2, top + 1))), draws=10, max_qubits=30).breakeven
+        out[top] = be[be.simulator_compared == "cheapest available"].iloc[0]["status"]
+    assert all(s.startswith("no NISQ break-even: at n ≥ ") for s in out.values())
+    at = {k: int(v.split("n ≥ ")[1].split()[0]) for k, v in out.items()}
+    assert abs(at[5] - at[7]) <= 1, at
