@@ -21,8 +21,9 @@ know there are extrapolated, each with its own stated law and interval:
   ``esp-depolarizing`` model (gate weight ``w`` times the readout survival ``r0``; ZNE's
   extrapolated damping for ``zne``; 1 for ``pec``, whose ``gamma^2`` the cost model charges):
   the same signal-to-noise under device noise needs ``D^-2`` times the shots. ``D(n)`` is taken
-  as at least ``D(n+1)``: the ``n``-qubit map is a sub-circuit of the ``(n+1)``-qubit one and could
-  run on its qubits, whatever (worse) layout the transpiler picked at ``n``.
+  as the largest damping of the sizes ``>= n`` evaluated (:meth:`EspShotPricer.prepare`): the
+  ``n``-qubit map is a sub-circuit of every larger one and could run on its qubits, whatever
+  (worse) layout the transpiler picked at ``n`` (an optimistic choice for the hardware).
 
 A size is **declined** (no price) when the shots exceed the cap, when PEC's ``gamma^2`` exceeds
 :data:`~qvc.energy.mitigation.PRACTICAL_MAX_OVERHEAD` (100) under ``pec`` or ``zne``, when the
@@ -223,12 +224,45 @@ class EspShotPricer:
     n_draws: int = 400
     seed: int = 0
     _cache: dict = field(default_factory=dict, repr=False)
+    _raw: dict = field(default_factory=dict, repr=False)
+    _suffix: dict = field(default_factory=dict, repr=False)
 
     def __call__(self, qubits: int, n_train: int, n_test: int) -> PricedConfig:
         key = (int(qubits), int(n_train), int(n_test))
         if key not in self._cache:
             self._cache[key] = self._price(*key)
         return self._cache[key]
+
+    def raw_damping(self, n: int) -> float:
+        """Damping of the transpiled ``n``-qubit kernel circuit alone (1 without error data; cached)."""
+        from qvc.energy.hardware import template_timing
+        from qvc.quantum.circuits import feature_map, kernel_template
+
+        if n not in self._raw:
+            rates = template_timing(kernel_template(feature_map(n, self.reps, self.entanglement)),
+                                    self.device).error_rates(self.device)
+            self._raw[n] = 1.0 if rates is None else self._damping(rates)
+        return self._raw[n]
+
+    def prepare(self, start: int, stop: int, *, confirm: int = 3) -> None:
+        """Damping at every size ``start..stop`` as the maximum over that size and all larger ones.
+
+        Raw dampings are computed upwards until ``confirm`` sizes in a row need more shots than the
+        cap even noiselessly scaled (the pricing declines there anyway); then the suffix maximum.
+        """
+        top = min(int(stop), int(self.device.num_qubits))
+        run, sizes = 0, []
+        for n in range(int(start), top + 1):
+            d = self.raw_damping(n)
+            sizes.append(n)
+            need = self.law.noiseless(n)[0] / d**2 if d > 0 else math.inf
+            run = run + 1 if not need <= self.law.cap else 0
+            if run >= confirm:
+                break
+        best = 0.0
+        for n in reversed(sizes):
+            best = max(best, self._raw[n])
+            self._suffix[n] = best
 
     def _damping(self, rates) -> float:
         """Damping of the kernel signal under the esp-depolarizing model and this mitigation."""
@@ -263,14 +297,9 @@ class EspShotPricer:
         else:
             m = mitigation_cost("none", *rates)
             esp_v, pec2 = m.esp, m.pec_overhead
-            damping = self._damping(rates)
-            if n + 1 <= int(dev.num_qubits):
-                # the n-qubit map is a sub-circuit of the (n+1)-qubit one: run on the larger one's
-                # qubits it is damped no more, whatever layout the transpiler picked at n
-                bigger = template_timing(kernel_template(feature_map(n + 1, self.reps, self.entanglement)), dev)
-                more = bigger.error_rates(dev)
-                if more is not None:
-                    damping = max(damping, self._damping(more))
+            # the n-qubit map is a sub-circuit of every larger one: run on a larger one's qubits it is
+            # damped no more, whatever layout the transpiler picked at n (suffix maximum, prepare())
+            damping = max(self.raw_damping(n), self._suffix.get(n, self.raw_damping(min(n + 1, dev.num_qubits))))
         if rates is not None and not (esp_v > 0):
             return declined("the ESP of the transpiled circuit is 0 (a gate or readout error of 1 on the "
                             "device's qubits)", esp_v, pec2)
@@ -368,6 +397,9 @@ def evaluate_qubits(pricer: HardwarePricer, start: int, stop: int, n_train: int,
     """
     out: list[PricedConfig] = []
     run = 0
+    prepare = getattr(pricer, "prepare", None)
+    if callable(prepare):
+        prepare(int(start), int(stop), confirm=confirm)
     for n in range(int(start), int(stop) + 1):
         c = pricer(n, n_train, n_test)
         out.append(c)
