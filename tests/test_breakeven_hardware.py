@@ -237,3 +237,16 @@ def test_a_longer_sweep_declines_the_same_way():
     assert all(s.startswith("no NISQ break-even: at n ≥ ") for s in out.values())
     at = {k: int(v.split("n ≥ ")[1].split()[0]) for k, v in out.items()}
     assert abs(at[5] - at[7]) <= 1, at
+
+
+def test_pec_sizes_beyond_the_practical_overhead_are_declined_with_the_reason():
+    from dataclasses import replace
+
+    pricer = replace(pricer_for(_quantum_rows(), n_draws=50), mitigation="pec")
+    ev = evaluate_qubits(pricer, 2, 12, 12, 4)
+    declined = [c for c in ev.configs if not c.priced]
+    assert declined and all(c.pec_overhead > 100 for c in declined)
+    assert "PEC gamma^2" in ev.reason and "> 100" in ev.reason
+    priced = [c for c in ev.configs if c.priced]
+    assert priced and all(c.pec_overhead <= 100 for c in priced)
+    assert all(c.cost_model is not None and c.cost_model.mitigation == "pec" for c in priced)

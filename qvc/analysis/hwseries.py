@@ -223,9 +223,9 @@ class EspShotPricer:
     utilisation: float = 1.0
     n_draws: int = 400
     seed: int = 0
-    _cache: dict = field(default_factory=dict, repr=False)
-    _raw: dict = field(default_factory=dict, repr=False)
-    _suffix: dict = field(default_factory=dict, repr=False)
+    _cache: dict = field(default_factory=dict, repr=False, init=False)
+    _raw: dict = field(default_factory=dict, repr=False, init=False)
+    _suffix: dict = field(default_factory=dict, repr=False, init=False)
 
     def __call__(self, qubits: int, n_train: int, n_test: int) -> PricedConfig:
         key = (int(qubits), int(n_train), int(n_test))
