@@ -28,6 +28,12 @@ Kernel: the symmetric Gram matrix of the ZZ feature map (reps 2, full entangleme
   one matrix product and ``exp``, Walsh-Hadamard transform by butterflies, Gram by ``@``).
 * ``qiskit-ml``: ``FidelityStatevectorKernel`` (one ``Statevector`` per sample).
 * ``aer``: Aer's statevector method, one batched ``run`` with all parameter bindings.
+
+Model families (issue 28; ``--family-sizes``, ``--skip-families``): the IQP-embedding kernel's Gram
+matrix (qvc's ``StatevectorKernel`` on ``iqp_feature_map`` vs qiskit-ml's ``FidelityStatevectorKernel``
+vs Aer states) and the projected kernel's feature step, every sample's one-qubit X/Y/Z expectations
+(qvc's engine + ``pauli_features`` vs one qiskit ``Statevector`` per sample with
+``expectation_value`` of each ``SparsePauliOp`` vs Aer states + the same reduction); min CPU seconds.
 * ``lightning``: PennyLane ``lightning.qubit`` states (``pip install -e ".[bench]"``; skipped
   when PennyLane is not installed).
 
@@ -421,10 +427,12 @@ def _warm_up() -> None:
 
 
 FULL = {"sizes": [(4, 569), (8, 569), (12, 569), (16, 300), (20, 40)], "repeats": 3,
-        "qnn_sizes": [4, 8, 12], "qnn_samples": 426, "vqc_sizes": None, "ref_iters": 5}
+        "qnn_sizes": [4, 8, 12], "qnn_samples": 426, "vqc_sizes": None, "ref_iters": 5,
+        "family_sizes": [(4, 569), (8, 569), (12, 300)]}
 """The default (full) size of every section; ``vqc_sizes`` None means the QNN sizes."""
 QUICK = {"sizes": [(4, 569), (8, 569)], "repeats": 2,
-         "qnn_sizes": [4, 8], "qnn_samples": 100, "vqc_sizes": [4], "ref_iters": 3}
+         "qnn_sizes": [4, 8], "qnn_samples": 100, "vqc_sizes": [4], "ref_iters": 3,
+         "family_sizes": [(4, 100), (8, 100)]}
 """``--quick``: every section at a small size (about a minute on a 2-core machine)."""
 
 
@@ -442,6 +450,9 @@ def quick_skips(args: argparse.Namespace) -> list[str]:
         out.append(f"kernel sizes {_sizes_text(full_kernel)}")
     if args.repeats < FULL["repeats"]:
         out.append(f"repeats {args.repeats} instead of {FULL['repeats']}")
+    full_family = [s for s in FULL["family_sizes"] if s not in args.family_sizes]
+    if not args.skip_families and full_family:
+        out.append(f"IQP kernel / projected features at {_sizes_text(full_family)}")
     if not args.skip_qnn:
         full_qnn = [n for n in FULL["qnn_sizes"] if n not in args.qnn_sizes]
         if full_qnn:
@@ -484,6 +495,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-qnn", action="store_true")
     parser.add_argument("--skip-vqc", action="store_true", help="skip the VQC training section")
     parser.add_argument("--skip-kernel", action="store_true")
+    parser.add_argument("--family-sizes", type=_parse_sizes, default=None,
+                        help="sizes of the IQP kernel and projected-feature section (default 4x569,8x569,12x300)")
+    parser.add_argument("--skip-families", action="store_true",
+                        help="skip the IQP kernel and projected-kernel feature section")
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else FULL
     for key, value in preset.items():
@@ -518,6 +533,9 @@ def main(argv: list[str] | None = None) -> None:
         print_kernel(rows, peak)
         print()
         print_summary(rows)
+
+    if not args.skip_families:
+        bench_families_section(args.family_sizes, args.repeats)
 
     if not args.skip_qnn:
         bench_gradients_section(args.qnn_sizes, args.repeats, args.qnn_samples)
@@ -651,6 +669,89 @@ def bench_gradients_section(sizes: list[int], repeats: int, samples: int = 426) 
     print("CPU seconds of one backward pass (forward included) on a fresh QNN; 'x qvc' = side's min CPU / "
           "qvc adjoint's; lightning differentiates <Z_0> = p(even) - p(odd), compared as such.")
 
+# ---------------------------------------------------------------------------
+# the model families of issue 28: IQP kernel, projected-kernel features
+# ---------------------------------------------------------------------------
+
+def _aer_states(fm, x: np.ndarray) -> np.ndarray:
+    from qiskit import transpile
+    from qiskit_aer import AerSimulator
+
+    sim = AerSimulator(method="statevector", max_parallel_threads=1)
+    qc = fm.copy()
+    qc.save_statevector()
+    qc = transpile(qc, sim)
+    binds = [{p: x[:, k] for k, p in enumerate(fm.parameters)}]
+    result = sim.run([qc], parameter_binds=binds).result()
+    return np.array([np.asarray(result.get_statevector(i)) for i in range(x.shape[0])])
+
+
+def qiskit_pauli_features(fm, x: np.ndarray) -> np.ndarray:
+    """The reference: one qiskit ``Statevector`` per sample, ``expectation_value`` of each one-qubit Pauli."""
+    from qiskit.quantum_info import SparsePauliOp, Statevector
+
+    n = fm.num_qubits
+    ops = [SparsePauliOp.from_sparse_list([(p, [k], 1.0)], n) for p in "XYZ" for k in range(n)]
+    out = np.empty((x.shape[0], 3 * n))
+    for i, v in enumerate(x):
+        sv = Statevector(fm.assign_parameters(list(v)))
+        out[i] = [sv.expectation_value(op).real for op in ops]
+    return out
+
+
+def _family_cases(iqp, zz, x: np.ndarray) -> dict:
+    """what -> (qvc, qiskit reference, Aer) callables on the same circuit and data."""
+    from qvc.quantum.kernels import StatevectorKernel, batched_statevectors
+    from qvc.quantum.projected import pauli_features
+    from qvc.quantum.statevector import compile_circuit
+
+    def aer_gram():
+        s = _aer_states(iqp, x)
+        return np.abs(s.conj() @ s.T) ** 2
+
+    return {
+        "IQP kernel (Gram)": (lambda: StatevectorKernel(feature_map=iqp).evaluate(x),
+                              lambda: fsk_kernel(iqp, x), aer_gram),
+        "pqk features": (lambda: pauli_features(batched_statevectors(compile_circuit(zz), x)),
+                         lambda: qiskit_pauli_features(zz, x), lambda: pauli_features(_aer_states(zz, x))),
+    }
+
+
+def bench_families_section(sizes: list[tuple[int, int]], repeats: int) -> None:
+    """IQP kernel (qvc vs qiskit-ml FidelityStatevectorKernel vs Aer) and the projected kernel's feature
+    step (qvc engine + pauli_features vs qiskit Statevector.expectation_value vs Aer states + the same
+    reduction), CPU seconds in this process, the sides interleaved; max deviation from the reference."""
+    from qvc.quantum.circuits import feature_map, iqp_feature_map
+
+    print()
+    print("== Model families (issue 28): IQP kernel (repeats 2) and projected-kernel X/Y/Z features "
+          "(ZZ map, reps 2), breast_cancer ==")
+    print(f"{'what':<22} {'qubits':>6} {'N':>5} {'qvc cpu s':>10} {'qiskit cpu s':>12} {'ratio':>7} "
+          f"{'aer cpu s':>10} {'ratio':>7} {'max |diff|':>10}")
+    for n, m in sizes:
+        d = _data(n)
+        x = np.vstack([d.X_train, d.X_test])[:m]
+        cases = _family_cases(iqp_feature_map(n, 2), feature_map(n, 2), x)
+        for what, (ours, ref, aer) in cases.items():
+            ours()  # compile once (as every fit after the first in a process)
+            best = {"qvc": np.inf, "qiskit": np.inf, "aer": np.inf}
+            outs = {}
+            for r in range(repeats):
+                order = [("qvc", ours), ("qiskit", ref), ("aer", aer)]
+                order = order[r % 3:] + order[:r % 3]
+                for name, fn in order:
+                    cpu, _, _, out = _measure(fn)
+                    best[name] = min(best[name], cpu)
+                    outs[name] = out
+            diff = max(float(np.abs(outs["qvc"] - outs["qiskit"]).max()),
+                       float(np.abs(outs["aer"] - outs["qiskit"]).max()))
+            print(f"{what:<22} {n:>6} {m:>5} {best['qvc']:>10.4f} {best['qiskit']:>12.3f} "
+                  f"{best['qiskit'] / best['qvc']:>7.0f} {best['aer']:>10.3f} {best['aer'] / best['qvc']:>7.0f} "
+                  f"{diff:>10.1e}", flush=True)
+    print("min CPU seconds over the repeats; ratio = reference / qvc; max |diff| against the qiskit reference.")
+
+
 
 if __name__ == "__main__":
     main()
+

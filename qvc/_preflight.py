@@ -31,6 +31,7 @@ from qvc.errors import QvcUsageError
 # The registry's name lists (static, light copies kept with the spec's declarations) and the options.
 from qvc.experiment.spec import DEFAULT_MODELS as DEFAULT_MODELS
 from qvc.experiment.spec import FRONTIER_MODELS as FRONTIER_MODELS
+from qvc.experiment.spec import KERNEL_MODELS as KERNEL_MODELS
 from qvc.experiment.spec import MODEL_NAMES, OPTIONS, SPEC_DEFAULTS, check_option
 from qvc.experiment.spec import QUANTUM_MODELS as QUANTUM_MODELS
 
@@ -52,7 +53,8 @@ DATASET_SHAPES: dict[str, tuple[int, int]] = {
 }
 #: Qubits (= features) of a bundled dataset when ``--qubits`` is not given
 #: (:data:`qvc.data.DEFAULT_QUBITS`; ``tests/test_reliability.py`` checks them).
-DEFAULT_QUBITS: dict[str, int] = {name: {"moons": 2, "circles": 2, "ad_hoc": 2}.get(name, 4)
+DEFAULT_QUBITS: dict[str, int] = {name: {"moons": 2, "circles": 2, "ad_hoc": 2,
+                                         "bars_and_stripes": 16}.get(name, 4)
                                   for name in DATASET_SHAPES}
 
 # Bounds of ``qvc estimate``'s own inputs, each with the reason shown when it is exceeded (the
@@ -144,7 +146,7 @@ def simulation_bytes(model: str, qubits: int, n_samples: int, test_size: float, 
     if model not in QUANTUM_MODELS:
         return 0.0
     per_state = 16 * 2.0 ** min(int(qubits), 4096)
-    if model == "qsvc":
+    if model in KERNEL_MODELS:
         return per_state * (n_samples + 4 * kernel_block_states(qubits, n_samples, available))
     n_train = max(1, n_samples - math.ceil(n_samples * test_size))
     return per_state * 6 * n_train
@@ -203,9 +205,9 @@ def check_run_args(args) -> None:
     execution = str(getattr(args, "execution", None) or SPEC_DEFAULTS["execution"]).strip()  # checked in full later
     device = getattr(args, "device", None)
     if device is not None or getattr(args, "device_file", None) is not None:
-        from qvc.energy.devices import get_device  # a TOML file: no qiskit, unlike the runner
+        from qvc.energy.ftqc import resolve_device  # TOML files: no qiskit, unlike the runner
 
-        get_device(device or SPEC_DEFAULTS["device"], getattr(args, "device_file", None))
+        resolve_device(device or SPEC_DEFAULTS["device"], getattr(args, "device_file", None))
     check_out_dir(getattr(args, "out_dir", None) or SPEC_DEFAULTS["out_dir"])
     samples = getattr(args, "samples", None)
 

@@ -42,9 +42,11 @@ def _int_list(text: str) -> list[int]:
 #: field's declaration, :data:`~qvc.experiment.spec.OPTIONS`), a tuple of fields (mutually exclusive),
 #: or a flag of the command alone (:data:`_RUN_ONLY`). Every field with a flag appears once (tested).
 _RUN_LAYOUT: tuple[tuple[str | None, tuple], ...] = (
-    (None, ("dataset", "csv_path", "target", "qubits", "models", "frontier", "seeds", "shots", "shots_tolerance",
+    (None, ("dataset", "csv_path", "target", "qubits", "protocol", "manifold_dim", "degree", "n_hyperplanes",
+            "models", "frontier", "seeds", "shots", "shots_tolerance",
             "shots_cap", "device", "device_file", "attribution", "packing", "utilisation", "mitigation",
-            "mitigation_factor", "host", "host_file", "execution", "entanglement", "max_iter", "test_size", "samples",
+            "mitigation_factor", "host", "host_file", "execution", "entanglement", "feature_map", "ansatz", "max_iter",
+            "test_size", "samples",
             "out_dir",
             "--json", "--quiet")),
     ("hyperparameters and tuning (cross-validation on the training split)",
@@ -180,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     est = sub.add_parser("estimate", help="model QPU time and energy of an OpenQASM circuit")
     est.add_argument("circuit", help="OpenQASM 2 or 3 file")
-    est.add_argument("--device", required=True, help="device preset (see 'qvc devices')")
+    est.add_argument("--device", required=True, help="device preset (see 'qvc devices'), or ftqc:<qubit model> "
+                     "for the fault-tolerant projection beside its NISQ reference preset")
     est.add_argument("--shots", type=int, required=True, help="shots per circuit")
     est.add_argument("--circuits", type=int, default=1,
                      help="executions of the circuit (parameter bindings), default 1")
@@ -628,10 +631,13 @@ def _fmt(x: float) -> str:
 
 def _cmd_devices(args: argparse.Namespace) -> int:
     from qvc.energy.devices import list_devices
+    from qvc.energy.ftqc import list_ftqc
 
     devices = list_devices(args.device_file)
+    ftqc = list_ftqc(args.device_file)
     if args.json:
-        print(json.dumps({"devices": {n: d.to_dict() for n, d in devices.items()}}))
+        print(json.dumps({"devices": {n: d.to_dict() for n, d in devices.items()},
+                          "ftqc": {f.device_name: f.to_dict() for f in ftqc.values()}}))
         return 0
     import shutil
     import textwrap
@@ -672,6 +678,21 @@ def _cmd_devices(args: argparse.Namespace) -> int:
             print(f"  {'max_executions_per_job':{kw}s} {d.max_executions.value:>9d}")
             source(d.max_executions.source)
         print()
+    wrapped("Fault-tolerant presets (--device ftqc:<name>; energies labelled projected; the resource "
+            "estimator sizes the machine per circuit, docs/methodology.md section 10):", "")
+    print()
+    for f in ftqc.values():
+        params = f.profile.uncertain_params()
+        kw = max(24, *(len(k) for k in params))
+        wrapped(f"{f.device_name}: {f.description}", "")
+        wrapped(f"qubit model {f.qubit_model}, {f.qec_scheme}, error budget {f.error_budget:g} "
+                f"({f.error_budget_source}); power profile {f.profile.name}; NISQ reference {f.nisq_reference}"
+                + (f"; qubit parameters {f.qubit_params}" if f.qubit_params else ""))
+        print(f"  {'parameter':{kw}s} {'typical':>9s}  [low .. high]")
+        for key, p in params.items():
+            print(f"  {key:{kw}s} {_fmt(p.typical):>9s}  [{_fmt(p.low)} .. {_fmt(p.high)}]")
+            source(p.source)
+        print()
     print("'qvc devices --json' gives every number with its source as one JSON object.")
     return 0
 
@@ -687,11 +708,11 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     check_positive_int(args.draws, "--draws", maximum=pf.MAX_DRAWS, why=pf.WHY_DRAWS)
     check_option("seeds", [args.seed], "--seed")
     check_option("mitigation_factor", args.mitigation_factor, "--mitigation-factor")
-    from qvc.energy.devices import get_device
+    from qvc.energy.ftqc import resolve_device
     from qvc.energy.hardware import estimate_circuit
     from qvc.quantum.qasm import load_qasm
 
-    device = get_device(args.device, args.device_file)
+    device, ftqc = resolve_device(args.device, args.device_file)
     circuit = load_qasm(args.circuit)
     from qvc.energy.mitigation import check_mitigation
 
@@ -699,6 +720,8 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     out = estimate_circuit(circuit, device, shots=shots, circuits=circuits, mode=args.attribution,
                            mitigation_factor=args.mitigation_factor, mitigation=args.mitigation,
                            n_draws=args.draws, seed=args.seed)
+    if ftqc is not None:
+        return _print_ftqc_estimate(args, circuit, ftqc, out, shots, circuits)
     if args.json:
         print(json.dumps(out, allow_nan=False, default=str) if _finite_json(out) else json.dumps(_nan_to_none(out)))
         return 0
@@ -728,6 +751,38 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     print("most sensitive numbers (energy at low .. high, others typical):")
     for r in out["sensitivity"]:
         print(f"  {r['parameter']:32s} {_fmt(r['energy_j_at_low'])} .. {_fmt(r['energy_j_at_high'])} J")
+    return 0
+
+
+def _print_ftqc_estimate(args: argparse.Namespace, circuit, ftqc, nisq: dict, shots: int, circuits: int) -> int:
+    """``qvc estimate --device ftqc:<name>``: the projected FT cost, with the NISQ reference price beside it."""
+    from qvc.energy.ftqc import price_ftqc
+    from qvc.quantum.ledger import LedgerEntry
+
+    cost = price_ftqc([LedgerEntry("circuit", "run", circuit, circuits, shots, "circuit")], ftqc, shots=shots,
+                      mode=args.attribution, n_draws=args.draws, seed=args.seed)
+    d = cost.to_dict()
+    iv = d.pop("energy_interval")
+    d["energy_j"] = {"typical": cost.energy_j, **iv}
+    d.update(circuits=circuits, preset=ftqc.to_dict(), nisq_reference=_nan_to_none(nisq))
+    if args.json:
+        print(json.dumps(_nan_to_none(d)))
+        return 0
+    big = cost.largest
+    print(f"device {cost.device} (qubit model {ftqc.qubit_model}, {ftqc.qec_scheme}, error budget "
+          f"{ftqc.error_budget:g}); attribution {cost.mode}; {circuits} circuit(s) x {shots} shots")
+    print(f"resource estimator: {big.physical_qubits} physical qubits ({big.physical_qubits_tfactories} in T "
+          f"factories), {big.logical_qubits} logical qubits, code distance {big.code_distance}, one shot "
+          f"{big.runtime_per_shot_s * 1e6:.4g} us")
+    e = d["energy_j"]
+    print(f"energy J (projected): median {_fmt(e['median'])}, 90% interval [{_fmt(e['low'])}, {_fmt(e['high'])}]; "
+          f"all-typical {_fmt(e['typical'])}")
+    for c, v in cost.components_j.items():
+        print(f"  {c:12s} {_fmt(v):>10s} J")
+    print(f"amplitude estimation instead of shots: {_fmt(cost.ae_energy_j)} J (x{cost.ae_factor:.3g}; a cost scaling)")
+    ne = nisq["energy_j"]["total"]
+    print(f"NISQ reference {nisq['device']} (modelled): median {_fmt(ne['median'])} J, 90% interval "
+          f"[{_fmt(ne['low'])}, {_fmt(ne['high'])}]")
     return 0
 
 

@@ -14,7 +14,7 @@ from qvc.data import prepare_dataset
 from qvc.errors import QvcUsageError
 from qvc.models import QuantumKernelSVC, VQCClassifier
 from qvc.models.hyperparams import check_params, load_search_space, parse_param_assignments
-from qvc.models.registry import DEFAULT_MODELS, MODELS, PAIRS, ModelConfig, build_model
+from qvc.models.registry import DEFAULT_MODELS, MODELS, PAIR_MEMBERS, PAIRS, ModelConfig, build_model
 from qvc.models.tuning import kernel_diagnostics, pair_budgets, tune_model
 from qvc.quantum.circuits import feature_map
 from qvc.quantum.kernels import StatevectorKernel
@@ -69,7 +69,9 @@ def test_registry_is_the_one_table():
         if entry.pair == "frontier":  # classical frontier models have no quantum partner
             assert entry.family == "classical" and name not in DEFAULT_MODELS
         else:
-            assert entry.pair in PAIRS and name in PAIRS[entry.pair]
+            # a pair has one classical model and one or more quantum partners (qsvc, iqp, pqk / vqc, reupload)
+            assert entry.pair in PAIRS and name in PAIR_MEMBERS[entry.pair]
+            assert PAIRS[entry.pair][0] == PAIR_MEMBERS[entry.pair][0]
         built = build_model(name, ModelConfig(4, 3))
         assert set(built.hyperparameters) == {hp.name for hp in entry.hyperparameters}
     space = load_search_space()

@@ -188,7 +188,7 @@ def test_dataset_shapes_match_the_loaders():
     for name, (n, f) in _preflight.DATASET_SHAPES.items():
         X, _ = _load_ad_hoc(3, 0) if name == "ad_hoc" else _load_raw(name, 0, None)
         if f == 0:  # generated in as many features as asked
-            assert X.shape[0] == n and _load_raw(name, 0, 9)[0].shape == (n, 9), name
+            assert X.shape[0] == n and _load_raw(name, 0, 16)[0].shape == (n, 16), name
         else:
             assert X.shape == (n, f), name
     assert _preflight.DEFAULT_QUBITS == DEFAULT_QUBITS

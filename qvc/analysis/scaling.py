@@ -177,6 +177,8 @@ def cost_curves(frame: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> pd.Da
         for sim in sorted(set(qrows["_sim"])):
             parts[f"simulation:{sim}"] = (qrows[qrows["_sim"] == sim], "local_j", "fit_energy_method")
         parts["hardware"] = (qrows, "hw_energy_j", "hw_energy_method")
+        if "ft_energy_j" in qrows.columns and qrows["ft_energy_j"].astype(float).notna().any():
+            parts["ftqc"] = (qrows, "ft_energy_j", "ft_energy_method")  # the fault-tolerant projection
         gate = quality_gate(qrows, df[df["model"] == cm], margin=margin) if cm != qm else {}
         for series, (sub, col, label_col) in parts.items():
             if sub.empty:
@@ -193,6 +195,9 @@ def cost_curves(frame: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> pd.Da
                         circuits_predict=("circuits_predict" if "circuits_predict" in g else "n_test", "mean"),
                         **({"y_low": ("hw_energy_j_low", "mean"), "y_high": ("hw_energy_j_high", "mean")}
                            if (has_int and series == "hardware") else {}),
+                        **({"y_low": ("ft_energy_j_low", "mean"), "y_high": ("ft_energy_j_high", "mean")}
+                           if (series == "ftqc" and {"ft_energy_j_low", "ft_energy_j_high"} <= set(g.columns))
+                           else {}),
                     ).reset_index().rename(columns={xcol: "x"})
                     # a size learns when most of its seeds beat the majority rate (rows' above_majority
                     # when they have it, else accuracy_test > the test split's majority rate)
@@ -566,6 +571,19 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
                                      n_draws=draws)
                 be_rows.append(_be_row(base, "hardware < simulation", compared, cr, hw, sim_list, pricing,
                                        max_extrapolation, walls))
+            ft_c = block[block.series == "ftqc"]
+            if len(ft_c) and int(ft_c["learns"].sum()) >= 4:
+                # the projected FT energies at the measured sizes (each evaluated from the FT model), fitted
+                # with the hardware laws and compared like the NISQ series; label projected
+                ft = use(_series_of(ft_c, "ftqc (projected)", _laws_for("hardware", axis, ft_c), True), pair, "ftqc",
+                         axis, fixed)
+                cr = find_break_even(ft, sims_all, x_to=max_qubits, max_extrapolation=max_extrapolation,
+                                     n_draws=draws)
+                row = _be_row(base, "ftqc < simulation", "cheapest available", cr, ft, sims_all,
+                              _ftqc_pricing_note(frame), max_extrapolation, walls)
+                row["notes"] = "; ".join(filter(None, [row["notes"], "fault-tolerant projection (projected): "
+                                                       "fitted to the projected energies of the measured sizes"]))
+                be_rows.append(row)
         else:
             for series, c in block.groupby("series", sort=False):
                 if not series.startswith("simulation:"):
@@ -646,6 +664,17 @@ def _poly_break_even(hw, s, axis, max_qubits, max_samples, max_extrapolation, dr
         cr.notes.append("along samples the laws are fitted in log10(samples); extrapolation is a factor")
         return cr
     return find_break_even(hw, [s], x_to=max_qubits, max_extrapolation=max_extrapolation, n_draws=draws)
+
+
+def _ftqc_pricing_note(frame: pd.DataFrame) -> str:
+    """The FT preset and shot range of a sweep's projected rows."""
+    q = frame[frame["ft_energy_method"].astype(str) == "projected"] if "ft_energy_method" in frame else frame.iloc[:0]
+    if q.empty:
+        return ""
+    shots = q["ft_shots"].astype(float).dropna()
+    return (f"{', '.join(sorted(set(map(str, q['ft_device']))))}; ft shots {shots.min():g}-{shots.max():g} "
+            "(shot noise alone); physical qubits "
+            f"{q['ft_physical_qubits'].astype(float).min():g}-{q['ft_physical_qubits'].astype(float).max():g}")
 
 
 def _pricing_note(frame: pd.DataFrame, pair: str, rules: dict[str, str]) -> str:

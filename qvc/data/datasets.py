@@ -31,10 +31,24 @@ DEFAULT_QUBITS: dict[str, int] = {
     "circles": 2,
     "ad_hoc": 2,
     **{name: 4 for name in FAMILIES},
+    "bars_and_stripes": 16,  # 4x4 images: smaller ones cap accuracy (qvc.data.benchmarks.MIN_BARS_SIDE)
 }
 
 #: Angle range the features are scaled to (the ZZ feature map's natural range).
 ANGLE_RANGE: tuple[float, float] = (0.0, float(np.pi))
+
+#: Data protocols: qvc's own, and the exact replay of Bowles, Ahmed & Schuld (2024).
+PROTOCOLS: dict[str, str] = {
+    "qvc": "qvc's protocol: a fresh draw per seed, stratified split, standardise, min-max to [0, pi], "
+           "3-fold shuffled CV, qvc's search space",
+    "bowles2024": "Bowles, Ahmed & Schuld 2024 replayed: the study's datasets, 240/60 unstratified split, raw "
+                  "features for the classical models and [-pi/2, pi/2] for the quantum ones, 5-fold CV, the "
+                  "study's grids",
+}
+
+#: The study's quantum models' input scaling (``MinMaxScaler(feature_range=(-pi/2, pi/2))`` in
+#: XanaduAI/qml-benchmarks src/qml_benchmarks/models/iqp_kernel.py and the other quantum models).
+BOWLES_QUANTUM_RANGE: tuple[float, float] = (-float(np.pi) / 2, float(np.pi) / 2)
 
 
 @dataclass(frozen=True)
@@ -68,11 +82,26 @@ class PreparedData:
     classes: tuple
     feature_range: tuple[float, float]
     preprocessing: dict = field(default_factory=dict)
+    #: The quantum models' own view ``(X_train, X_test, feature_range)`` where a protocol prepares
+    #: them differently from the classical ones (``bowles2024``); ``None``: one view for both.
+    quantum_view: tuple | None = None
 
     @property
     def n_classes(self) -> int:
         """Number of classes."""
         return len(self.classes)
+
+    def for_family(self, family: str) -> PreparedData:
+        """The arrays model family ``family`` (``classical`` or ``quantum``) trains on.
+
+        Both views share the split, labels and samples; only the features' preprocessing differs.
+        """
+        if family != "quantum" or self.quantum_view is None:
+            return self
+        from dataclasses import replace
+
+        X_tr, X_te, rng = self.quantum_view
+        return replace(self, X_train=X_tr, X_test=X_te, feature_range=rng, quantum_view=None)
 
 
 def list_datasets() -> dict[str, str]:
@@ -87,9 +116,13 @@ def list_datasets() -> dict[str, str]:
     return dict(DATASETS)
 
 
-def _load_raw(name: str, seed: int, n_features: int | None) -> tuple[np.ndarray, np.ndarray]:
+def _load_raw(name: str, seed: int, n_features: int | None, params: dict | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
     from sklearn import datasets as skd
 
+    if params and name not in FAMILIES:
+        raise QvcUsageError(f"--{next(iter(params)).replace('_', '-')} applies to a generated family "
+                            f"({', '.join(FAMILIES)}), not {name}")
     if name == "iris":
         bunch = skd.load_iris()
         return bunch.data, bunch.target
@@ -104,7 +137,7 @@ def _load_raw(name: str, seed: int, n_features: int | None) -> tuple[np.ndarray,
     if name == "circles":
         return skd.make_circles(n_samples=200, noise=0.1, factor=0.5, random_state=seed)
     if name in FAMILIES:  # generated in exactly n_features dimensions
-        return generate(name, n_features or DEFAULT_QUBITS[name], seed)
+        return generate(name, n_features or DEFAULT_QUBITS[name], seed, **(params or {}))
     raise QvcUsageError(f"unknown dataset {name!r}")  # pragma: no cover - guarded by caller
 
 
@@ -222,6 +255,8 @@ def prepare_dataset(
     max_samples: int | None = None,
     csv_path: str | Path | None = None,
     target: str | None = None,
+    protocol: str = "qvc",
+    data_params: dict | None = None,
 ) -> PreparedData:
     """Load a dataset and prepare it for a matched pair.
 
@@ -245,6 +280,14 @@ def prepare_dataset(
         Stratified subsample of at most this many samples before the split.
     csv_path, target : optional
         A user CSV file and its label column.
+    protocol : str, default "qvc"
+        ``"bowles2024"``: the study's own dataset and split (:func:`qvc.data.bowles2024.study_split`;
+        ``seed``, ``test_size`` and ``max_samples`` do not change it), raw features for the
+        classical models and min-max to :data:`BOWLES_QUANTUM_RANGE` (fitted on the training
+        split) for the quantum ones (:meth:`PreparedData.for_family`).
+    data_params : dict, optional
+        Parameters of a generated family (``manifold_dim``, ``degree``, ``n_hyperplanes``;
+        :func:`qvc.data.benchmarks.generate`).
 
     Returns
     -------
@@ -261,6 +304,11 @@ def prepare_dataset(
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import LabelEncoder, MinMaxScaler, StandardScaler
 
+    params = {k: v for k, v in (data_params or {}).items() if v is not None}
+    if protocol == "bowles2024":
+        return _prepare_bowles(name, n_features, params, csv_path)
+    if protocol != "qvc":
+        raise QvcUsageError(f"unknown protocol {protocol!r}; choose one of: {', '.join(PROTOCOLS)}")
     if csv_path is not None:
         X, y_raw, label = load_csv(csv_path, target)
         default_q = min(X.shape[1], 4)
@@ -280,7 +328,7 @@ def prepare_dataset(
         if name == "ad_hoc":
             X, y_raw = _load_ad_hoc(n_features, seed)
         else:
-            X, y_raw = _load_raw(name, seed, n_features)
+            X, y_raw = _load_raw(name, seed, n_features, params)
     if n_features > X.shape[1]:
         raise QvcUsageError(
             f"{label} has {X.shape[1]} features, so --qubits must be <= {X.shape[1]} "
@@ -345,4 +393,40 @@ def prepare_dataset(
         classes=classes,
         feature_range=feature_range,
         preprocessing=steps,
+    )
+
+
+def _prepare_bowles(name: str, n_features: int | None, params: dict, csv_path) -> PreparedData:
+    """The study's dataset and split, with one view per model family (see :func:`prepare_dataset`)."""
+    from sklearn.preprocessing import LabelEncoder, MinMaxScaler
+
+    from qvc.data.bowles2024 import SOURCE_COMMIT, SOURCE_REPO, study_split
+
+    if csv_path is not None:
+        raise QvcUsageError("--protocol bowles2024 replays the study's generated datasets; it takes no --csv")
+    if name not in FAMILIES:
+        raise QvcUsageError(f"--protocol bowles2024 covers the study's families ({', '.join(FAMILIES)}), not "
+                            f"{name!r}")
+    d = DEFAULT_QUBITS[name] if n_features is None else check_positive_int(n_features, "--qubits")
+    split = study_split(name, d, **params)
+    encoder = LabelEncoder().fit(np.concatenate([split.y_train, split.y_test]))
+    minmax = MinMaxScaler(feature_range=BOWLES_QUANTUM_RANGE).fit(split.X_train)
+    steps = {
+        "source": name, "protocol": "bowles2024",
+        "study_dataset": f"{SOURCE_REPO}@{SOURCE_COMMIT[:12]} paper/benchmarks: {split.folder}/{split.file}",
+        "n_samples_total": int(len(split.y_train) + len(split.y_test)),
+        "split": {"n_train": int(len(split.y_train)), "n_test": int(len(split.y_test)), "stratified": False,
+                  "how": "the study's train_test_split(test_size=0.2) on its script's random stream"},
+        "scaling": "classical models: the raw features (as the study's SVC and MLPClassifier get them); quantum "
+                   "models: min-max to [-pi/2, pi/2] fitted on the training split (the study's quantum models)",
+        **({"data_params": dict(params)} if params else {}),
+    }
+    return PreparedData(
+        name=name,
+        X_train=np.ascontiguousarray(split.X_train), X_test=np.ascontiguousarray(split.X_test),
+        y_train=encoder.transform(split.y_train).astype(int), y_test=encoder.transform(split.y_test).astype(int),
+        n_features=int(split.X_train.shape[1]), classes=tuple(encoder.classes_.tolist()),
+        feature_range=(float(split.X_train.min()), float(split.X_train.max())), preprocessing=steps,
+        quantum_view=(np.ascontiguousarray(minmax.transform(split.X_train)),
+                      np.ascontiguousarray(minmax.transform(split.X_test)), BOWLES_QUANTUM_RANGE),
     )

@@ -302,3 +302,88 @@ def _finite(x: float) -> float | None:
 
 def _infinite(x: object) -> float:
     return math.inf if x is None else float(x)  # type: ignore[arg-type]  # a JSON number
+
+
+# ---------------------------------------------------------------------------------------------
+# The fault-tolerant projection (qvc.energy.ftqc)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FtEntryModel:
+    """One ledger entry on a fault-tolerant machine: executions and the estimator's figures of one shot.
+
+    ``patch_cycles`` is code patches x logical cycles of one shot (what the decoder processes).
+    """
+
+    model: str
+    phase: str
+    n_circuits: int
+    shots: int
+    physical_qubits: int
+    runtime_s: float
+    patch_cycles: float
+
+
+@dataclass(frozen=True)
+class FtCostModel:
+    """The projected cost of ledger entries on one FTQC preset (see :mod:`qvc.energy.ftqc`).
+
+    ``params`` holds every ranged number of the preset's profile as ``(low, typical, high)``
+    under the flat names ``power.<c>.static_w``, ``power.<c>.per_qubit_w``,
+    ``power.<c>.idle_fraction``, ``decoding_j_per_patch_cycle`` and ``pue``. The machine is the
+    one the estimator sizes for each circuit (its physical qubits), held for the shot's runtime::
+
+        E = PUE * sum_entries n * S * [ sum_c a_c (static_c + per_qubit_c * Q) * T + decoding * patch_cycles ]
+
+    with ``a_c = 1`` (attributional) or ``1 - idle_fraction_c`` (marginal).
+    """
+
+    device: str
+    mode: str
+    components: tuple[str, ...]
+    entries: tuple[FtEntryModel, ...]
+    params: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+
+    def typical(self) -> dict[str, np.ndarray]:
+        """Every ranged number at its typical value (arrays of length 1)."""
+        return {k: np.array([v[1]]) for k, v in self.params.items()}
+
+    def evaluate(self, p: dict[str, Any]) -> dict:
+        """Machine seconds and joules (total, per component, per (model, phase)) for every draw in ``p``."""
+        n = len(np.atleast_1d(p["pue"]))
+        arr = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)) for k, v in p.items()}
+        comp = {c: np.zeros(n) for c in (*self.components, "decoding")}
+        seconds = np.zeros(n)
+        phases: dict[tuple[str, str], dict] = {}
+        for e in self.entries:
+            execs = float(e.n_circuits) * float(e.shots)
+            t = execs * e.runtime_s
+            ph = phases.setdefault((e.model, e.phase), {"seconds": np.zeros(n), "energy_j": np.zeros(n)})
+            entry_it = np.zeros(n)
+            for c in self.components:
+                watts = arr[f"power.{c}.static_w"] + arr[f"power.{c}.per_qubit_w"] * e.physical_qubits
+                if self.mode == "marginal":
+                    watts = watts * (1.0 - arr[f"power.{c}.idle_fraction"])
+                comp[c] = comp[c] + watts * t
+                entry_it = entry_it + watts * t
+            dec = arr["decoding_j_per_patch_cycle"] * e.patch_cycles * execs
+            comp["decoding"] = comp["decoding"] + dec
+            entry_it = entry_it + dec
+            seconds = seconds + t
+            ph["seconds"] = ph["seconds"] + t
+            ph["energy_j"] = ph["energy_j"] + arr["pue"] * entry_it
+        it = sum(comp.values())
+        comp["facility"] = (arr["pue"] - 1.0) * it
+        return {"seconds": seconds, "energy_j": arr["pue"] * it, "components": comp, "phases": phases}
+
+    def to_dict(self) -> dict:
+        """Plain-JSON form."""
+        return {"device": self.device, "mode": self.mode, "components": list(self.components),
+                "params": {k: list(v) for k, v in self.params.items()},
+                "entries": [{k: getattr(e, k) for k in FtEntryModel.__dataclass_fields__} for e in self.entries]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FtCostModel:
+        """Inverse of :meth:`to_dict`."""
+        return cls(device=str(d["device"]), mode=str(d["mode"]), components=tuple(d["components"]),
+                   entries=tuple(FtEntryModel(**e) for e in d["entries"]),
+                   params={k: (float(v[0]), float(v[1]), float(v[2])) for k, v in d["params"].items()})

@@ -18,6 +18,12 @@ keeps the test predictions within ``tolerance`` of the exact model's:
   from a shot-noisy test kernel against its (new) support vectors, disagrees with
   the exact model's test predictions on at most ``tolerance`` of them on average
   over :data:`REPEATS` seeded draws.
+* **pqk** (projected kernel): the same prediction rule (b) on its own protocol: every
+  sample's X, Y and Z measurements drawn with that many shots (one multinomial per circuit,
+  :func:`qvc.quantum.projected.sampled_pauli_features`), the RBF width recomputed from the noisy
+  training features, the SVM refitted and predicting from noisy test features. Rule (a) has no
+  counterpart: the features are expectation values in ``[-1, 1]``, which do not concentrate the
+  way ``2**-n`` fidelities do.
 * **vqc**: the trained weights' class probabilities of the test samples are drawn
   with that many shots; the same disagreement rule. The rule does not re-simulate
   training (COBYLA on a noisy loss); the count prices the training circuits too, and
@@ -113,6 +119,8 @@ def _ladder(cap: int):
 
 def _rule(kind: str, tolerance: float, cap: int, entry: str = "") -> str:
     what = {"kernel": "SVM refitted on a shot-noisy Gram matrix, predicting from a shot-noisy test kernel",
+            "projected": "SVM refitted on shot-noisy X/Y/Z features of the training samples, predicting from "
+                         "shot-noisy test features",
             "probabilities": "trained weights' test class probabilities drawn with the shots (training under "
                    "shot noise: see shot_training)"}[kind]
     return (f"{entry}smallest shots on the ladder {LADDER_START}, {2 * LADDER_START}, ... <= {cap} whose "
@@ -220,6 +228,48 @@ def auto_shots_probabilities(
     return _search(disagreement, "probabilities", tolerance, cap)
 
 
+def auto_shots_projected(
+    train_states: np.ndarray, test_states: np.ndarray, y_train: np.ndarray, exact_pred: np.ndarray, *,
+    n_features: int, gamma_factor: float = 1.0, C: float = 1.0, tolerance: float = DEFAULT_SHOTS_TOLERANCE,
+    cap: int = DEFAULT_SHOTS_CAP, seed: int = 0,
+) -> ShotsChoice:
+    """Shots for a projected-kernel SVM to reproduce its exact predictions (rule (b) on its protocol).
+
+    Examples
+    --------
+    >>> from qvc.quantum.circuits import feature_map
+    >>> from qvc.quantum.kernels import batched_statevectors
+    >>> from qvc.quantum.statevector import compile_circuit
+    >>> rng = np.random.default_rng(0); X = rng.uniform(0, 3, size=(20, 2)); y = (X[:, 0] > 1.5).astype(int)
+    >>> S = batched_statevectors(compile_circuit(feature_map(2, bandwidth=0.25)), X)
+    >>> from qvc.quantum.projected import pauli_features, default_gamma, projected_gram
+    >>> from sklearn.svm import SVC
+    >>> F = pauli_features(S); g = default_gamma(F, 2)
+    >>> pred = SVC(kernel="precomputed").fit(projected_gram(F, None, g), y).predict(projected_gram(F[:5], F, g))
+    >>> auto_shots_projected(S, S[:5], y, pred, n_features=2).feasible
+    True
+    """
+    from sklearn.svm import SVC
+
+    from qvc.quantum.projected import default_gamma, projected_gram, sampled_pauli_features
+
+    tolerance, cap = check_tolerance(tolerance), check_cap(cap)
+    y_train, exact_pred = np.asarray(y_train), np.asarray(exact_pred)
+    if len(np.unique(y_train)) < 2:
+        return ShotsChoice(LADDER_START, "single training class: predictions do not depend on the "
+                           "kernel", tolerance, cap, [])
+
+    def disagreement(shots: int, r: int) -> float:
+        rng = np.random.default_rng([seed, r, shots])
+        f_tr = sampled_pauli_features(train_states, shots, rng)
+        f_te = sampled_pauli_features(test_states, shots, rng)
+        gamma = float(gamma_factor) * default_gamma(f_tr, n_features)
+        svc = SVC(kernel="precomputed", C=C).fit(projected_gram(f_tr, None, gamma), y_train)
+        return float(np.mean(svc.predict(projected_gram(f_te, f_tr, gamma)) != exact_pred))
+
+    return _search(disagreement, "projected", tolerance, cap)
+
+
 def auto_shots_for(est, X_train, y_train, X_test, y_pred, *, tolerance: float, cap: int,
                    seed: int = 0) -> ShotsChoice | None:
     """The :class:`ShotsChoice` of a fitted qvc quantum model (``None`` for other estimators).
@@ -228,8 +278,15 @@ def auto_shots_for(est, X_train, y_train, X_test, y_pred, *, tolerance: float, c
     matrix ``gram_`` and kernel) or a ``VQCClassifier`` (its QNN and weights). The extra
     kernel / forward evaluations happen outside any meter window.
     """
-    from qvc.models.quantum import QuantumKernelSVC, VQCClassifier
+    from qvc.models.quantum import ProjectedKernelSVC, QuantumKernelSVC, VQCClassifier
 
+    if isinstance(est, ProjectedKernelSVC):
+        if est.execution != "exact":
+            return None
+        X_train, X_test = np.asarray(X_train, dtype=float), np.asarray(X_test, dtype=float)
+        return auto_shots_projected(est.states(X_train), est.states(X_test), y_train, y_pred,
+                                    n_features=X_train.shape[1], gamma_factor=est.gamma_factor, C=est.C,
+                                    tolerance=tolerance, cap=cap, seed=seed)
     if isinstance(est, QuantumKernelSVC):
         gram = getattr(est, "gram_", None)
         if gram is None:

@@ -135,13 +135,10 @@ def fetch_run(
 
 def _planned(spec: ExperimentSpec, seed: int, models: tuple[str, ...], *, train_on_hardware: bool) -> list:
     """Ledger entries the run's own estimators would send for ``seed`` (shots: the run's)."""
-    from qvc.data import prepare_dataset
     from qvc.experiment.runner import _model_config
     from qvc.models.registry import build_model, get_model
 
-    data = prepare_dataset(spec.dataset, n_features=spec.qubits, seed=seed,
-                           test_size=spec.test_size, max_samples=spec.samples,
-                           csv_path=spec.csv_path, target=spec.target)
+    data = spec.prepare(seed)
     cfg = _model_config(spec, data, seed)
     entries = []
     for name in models:

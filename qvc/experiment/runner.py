@@ -22,7 +22,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from qvc import _progress as progress
 from qvc._io import write_json
 from qvc.analysis.stats import declaration
-from qvc.data import PreparedData, prepare_dataset
+from qvc.data import PreparedData
 from qvc.energy.carbon import CarbonIntensity
 from qvc.energy.devices import DevicePreset, circuit_fidelity, device_for_backend
 from qvc.energy.hardware import HardwareCost, price_entries
@@ -32,7 +32,7 @@ from qvc.errors import IbmJobsPending, QvcUsageError, interruption
 from qvc.experiment.autoshots import auto_shots_for
 from qvc.experiment.shottraining import shot_trained
 from qvc.experiment.spec import ExperimentSpec
-from qvc.models.registry import PAIRS, QUANTUM_MODELS, BuiltModel, ModelConfig, build_model, get_model
+from qvc.models.registry import PAIR_MEMBERS, QUANTUM_MODELS, BuiltModel, ModelConfig, build_model, get_model
 from qvc.quantum.ledger import LedgerEntry
 from qvc.record import metadata as md
 from qvc.record.ibm import remember_usage
@@ -41,6 +41,7 @@ from qvc.record.results import (
     blank_columns,
     circuit_columns,
     energy_columns,
+    ftqc_columns,
     hardware_columns,
     ibm_columns,
     local_attribution_columns,
@@ -106,6 +107,8 @@ class RunContext:
     budgets: dict = field(default_factory=dict)
     #: Why a model gets fewer candidates than ``--tune-budget`` (absent: the whole budget).
     budget_notes: dict = field(default_factory=dict)
+    #: The FTQC preset of ``--device ftqc:<name>`` (the projection beside ``device``'s price), else None.
+    ftqc: Any = None
 
     @classmethod
     def for_spec(cls, spec: ExperimentSpec, *, meter: EnergyMeter | None = None, run_id: str = "") -> RunContext:
@@ -120,12 +123,20 @@ class RunContext:
         space: dict = resolved.space
         budgets: dict = {}
         notes: dict = {}
-        if spec.tune:
+        if spec.tune and spec.protocol == "bowles2024":
+            from qvc.models.hyperparams import candidate_grid, grid_size
+
+            # the study searches each model's whole grid: no budget cut and no pair rule
+            for m in spec.models:
+                budgets[m] = grid_size(candidate_grid(m, space, spec.params.get(m, {})))
+                notes[m] = (f"protocol bowles2024: the study's whole grid ({budgets[m]} candidates), not "
+                            "--tune-budget and the pair rule")
+        elif spec.tune:
             from qvc.models.tuning import budget_plan
 
             # both members of every pair the run touches, so a sweep point (one model)
             # gets the budget its partner gets
-            members = [m for pair in PAIRS.values() if set(pair) & set(spec.models) for m in pair]
+            members = [m for pair in PAIR_MEMBERS.values() if set(pair) & set(spec.models) for m in pair]
             members += [m for m in spec.models if m not in members]  # frontier models: no partner
             plan = budget_plan(members, space, spec.params, spec.tune_budget)
             budgets = {m: n for m, (n, _) in plan.items()}
@@ -141,6 +152,7 @@ class RunContext:
             space=space,
             budgets=budgets,
             budget_notes=notes,
+            ftqc=resolved.ftqc,
         )
 
     def price(self, entries: list[LedgerEntry]) -> HardwareCost:
@@ -186,7 +198,8 @@ def _model_config(spec: ExperimentSpec, data: PreparedData, seed: int) -> ModelC
         n_features=data.n_features, n_classes=data.n_classes, seed=seed,
         max_iter=spec.max_iter, shots=spec.simulation_shots, execution=spec.execution,
         entanglement=spec.entanglement, params=spec.params, train_on_hardware=spec.train_on_hardware,
-        circuit_fidelity=partial(circuit_fidelity, device=spec.device, device_file=spec.device_file),
+        circuit_fidelity=partial(circuit_fidelity, device=spec.resolved().device.name, device_file=spec.device_file),
+        feature_map=spec.feature_map, ansatz=spec.ansatz,
     )
 
 
@@ -249,6 +262,11 @@ def run_experiment(
     meta = md.run_metadata(run_dir.name, ctx.spec, meter=ctx.meter.describe(), carbon=ctx.carbon, device=ctx.device,
                            device_note=ctx.device_note, host=ctx.host, datasets=datasets)
     meta["statistics"] = declaration(spec.equivalence_margin, spec.target_accuracy)
+    if ctx.ftqc is not None:  # the fault-tolerant projection: its preset, every number's source, the estimator
+        from qvc.quantum.resource_estimator import qdk_version
+
+        meta["ftqc"] = {**ctx.ftqc.to_dict(), "estimator": f"qdk {qdk_version()} (qdk.qiskit.estimate)",
+                        "energy_method": "projected"}
     ibm_scope = _IbmScope(spec, run_dir, say) if spec.execution_mode.is_ibm else None
     if ibm_scope is not None:
         meta["ibm"] = ibm_scope.describe
@@ -285,6 +303,10 @@ def _check_before_folder(spec: ExperimentSpec, data: PreparedData, device: Devic
     quantum = [m for m in spec.models if m in QUANTUM_MODELS]
     if not quantum:
         return
+    if spec.feature_map is not None:  # one parameter per feature, now that the features are known
+        from qvc.quantum.usercircuit import check_circuit_source
+
+        check_circuit_source(spec.feature_map, data.n_features)
     n_samples = len(data.y_train) + len(data.y_test)
     check_memory(quantum, data.n_features, n_samples, spec.test_size, spec.execution)
     if data.n_features > device.num_qubits and not spec.execution_mode.is_ibm:  # ibm: preflight checks the backend
@@ -332,10 +354,7 @@ def _prepare_datasets(spec: ExperimentSpec) -> dict[int, PreparedData]:
 
 
 def _prepare_one(spec: ExperimentSpec, seed: int) -> PreparedData:
-    return prepare_dataset(
-        spec.dataset, n_features=spec.qubits, seed=seed, test_size=spec.test_size,
-        max_samples=spec.samples, csv_path=spec.csv_path, target=spec.target,
-    )
+    return spec.prepare(seed)
 
 
 def _ibm_preflight(spec: ExperimentSpec, n_features: int) -> None:
@@ -555,6 +574,7 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
     their apportioned local and modelled hardware energy) for the run's ``tuning.json``.
     """
     spec, carbon = ctx.spec, ctx.carbon
+    data = data.for_family(get_model(name).family)  # a protocol may prepare the quantum side's features apart
     cfg = ctx.model_config(data, seed)
     load0 = _load_avg()
     tuned = _metered_tune(ctx, name, cfg, data) if spec.tune else None
@@ -590,6 +610,8 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
         "f1_test": float(f1_score(data.y_test, y_pred, average="macro")),
         "majority_rate": majority,
         "above_majority": bool(accuracy > majority + 1e-12),
+        "untrained": bool(accuracy_score(data.y_train, y_train_pred)
+                          <= np.bincount(data.y_train).max() / len(data.y_train) + 1e-12),
         **energy_columns("fit", fit_m, carbon),
         **energy_columns("predict", pred_m, carbon),
         "energy_meter": fit_m.meter,
@@ -608,7 +630,9 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
         shots, rule, tolerance, infeasible = _priced_shots(ctx, est, data, y_pred)
         n_fit, n_pred = sum(e.n_circuits for e in fit_entries), sum(e.n_circuits for e in predict_entries)
         row.update(circuit_columns(n_fit, n_pred, np.nan if shots is None else shots, ctx.device.name,
-                                   rule=rule, tolerance=tolerance, infeasible=infeasible))
+                                   rule=rule, tolerance=tolerance, infeasible=infeasible,
+                                   protocol=str(getattr(est, "protocol", "")),
+                                   circuit_source=_circuit_source(spec, name)))
         if shots is None:  # declined: no shot count up to the cap reproduces the model
             cost = None
             row.update(hardware_columns(None))
@@ -618,6 +642,7 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
             cost = ctx.price(priced)
             row.update(hardware_columns(cost, carbon))
             row.update(scenario_columns(scenarios_for(spec, priced, ctx.device)))
+        row.update(_ftqc_row(ctx, est, data, y_pred, fit_entries + predict_entries, shots))
         row.update(ibm_columns(est, cost, remember=remember_usage))
         row.update(simulator_columns(est))
         row.update(shot_training_columns(shot_trained(  # outside the meter windows, like auto shots
@@ -627,6 +652,7 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
         row.update(hardware_columns(None))
         row.update(ibm_columns(None, None))
         row.update(blank_columns("simulator"))
+        row.update(blank_columns("ftqc"))
     row.update(per_prediction_columns(row))
     row.update(_tuning_columns(ctx, name, tuned, carbon, shots if built.family == "quantum" else None))
     row.update(_kernel_columns(est, data))
@@ -650,6 +676,15 @@ def check_seeds_for_comparison(spec: ExperimentSpec) -> None:
             "more (the default is ten)", key="seeds")
 
 
+def _circuit_source(spec: ExperimentSpec, name: str) -> str:
+    """Where model ``name``'s circuits come from: ``built-in`` or the user's sources."""
+    from qvc.quantum.usercircuit import describe_source
+
+    parts = [f"{key.replace('_', ' ')}: {describe_source(str(getattr(spec, key)))}"
+             for key in get_model(name).user_circuits if getattr(spec, key, None)]
+    return "; ".join(parts) or "built-in"
+
+
 def _load_avg() -> float:
     try:
         return float(os.getloadavg()[0])
@@ -669,7 +704,8 @@ def _metered_tune(ctx: RunContext, name: str, cfg: ModelConfig, data: PreparedDa
         cfg = replace(cfg, execution="exact", train_on_hardware=False)
     return measure_repeated(
         ctx.meter, f"{name}-tune",
-        lambda _: tune_model(name, cfg, X_tr, y_tr, space=ctx.space, n_candidates=n, folds=ctx.spec.cv_folds),
+        lambda _: tune_model(name, cfg, X_tr, y_tr, space=ctx.space, n_candidates=n, folds=ctx.spec.folds,
+                             shuffle=ctx.spec.cv_shuffle),
         max_repeats=1, min_duration_s=ctx.spec.min_window_s,
     )
 
@@ -748,6 +784,45 @@ def _priced_shots(ctx: RunContext, est: Any, data: PreparedData,
         return None, f"auto: {choice.rule}", choice.tolerance, (
             f"infeasible: no shot count up to {choice.cap} reproduces the exact model")
     return choice.shots, f"auto: {choice.rule}", choice.tolerance, ""
+
+
+def _ftqc_shots(ctx: RunContext, est: Any, data: PreparedData, y_pred: np.ndarray,
+                nisq_shots: int | None) -> tuple[int | None, str]:
+    """Shots per circuit on the fault-tolerant machine, and the rule in words.
+
+    No device noise: the count is the NISQ ``--shots auto`` rule (shot noise alone) wherever the
+    model was simulated exactly; otherwise the priced NISQ count.
+    """
+    spec = ctx.spec
+    if spec.auto_shots:
+        if nisq_shots is None:
+            return None, "declined: no shot count up to the cap reproduces the exact model"
+        return nisq_shots, "auto (shot noise alone, no device noise): the --shots auto rule of the NISQ price"
+    if spec.execution_mode.kind in ("exact", "mps"):
+        choice = auto_shots_for(est, data.X_train, data.y_train, data.X_test, y_pred,
+                                tolerance=spec.shots_tolerance, cap=spec.shots_cap)
+        if choice is not None:
+            if not choice.feasible:
+                return None, f"declined: no shot count up to {choice.cap} reproduces the exact model"
+            return choice.shots, f"auto (shot noise alone, no device noise): {choice.rule}"
+    return nisq_shots, f"fixed: the priced NISQ count ({nisq_shots}); no shot-noise rule for this execution"
+
+
+def _ftqc_row(ctx: RunContext, est: Any, data: PreparedData, y_pred: np.ndarray,
+              entries: list[LedgerEntry], nisq_shots: int | None) -> dict:
+    """The ``ft_*`` columns of a quantum row (blank unless ``--device ftqc:<name>``)."""
+    if ctx.ftqc is None:
+        return blank_columns("ftqc")
+    from qvc.energy.ftqc import price_ftqc
+
+    shots, rule = _ftqc_shots(ctx, est, data, y_pred, nisq_shots)
+    if shots is None or not entries:
+        out = blank_columns("ftqc")
+        out.update(ft_device=ctx.ftqc.device_name, ft_energy_method="declined: infeasible shots",
+                   ft_shots_rule=rule)
+        return out
+    cost = price_ftqc(entries, ctx.ftqc, shots=shots, mode=ctx.spec.attribution)
+    return ftqc_columns(cost, shots_rule=rule)
 
 
 @dataclass(frozen=True)

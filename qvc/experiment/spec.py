@@ -29,13 +29,16 @@ SIMULATION_SHOTS = 1024
 # Static copies of the registry's name lists (qvc.models.registry imports scikit-learn and qiskit;
 # this module must not). tests/test_reliability.py checks them against the registry.
 #: Model names in display order (:data:`qvc.models.registry.MODEL_NAMES`).
-MODEL_NAMES = ("svm", "qsvc", "mlp", "vqc", "logreg", "linsvm", "knn", "gnb", "tree", "forest")
+MODEL_NAMES = ("svm", "qsvc", "iqp", "pqk", "mlp", "vqc", "reupload", "logreg", "linsvm", "knn", "gnb", "tree",
+               "forest")
 #: The models of a run by default (:data:`qvc.models.registry.DEFAULT_MODELS`).
 DEFAULT_MODELS = ("svm", "qsvc", "mlp", "vqc")
 #: The classical frontier models (:data:`qvc.models.registry.FRONTIER_MODELS`).
 FRONTIER_MODELS = ("logreg", "linsvm", "knn", "gnb", "tree", "forest")
 #: Models that simulate circuits (:data:`qvc.models.registry.QUANTUM_MODELS`).
-QUANTUM_MODELS = ("qsvc", "vqc")
+QUANTUM_MODELS = ("qsvc", "iqp", "pqk", "vqc", "reupload")
+#: Quantum models that hold one statevector per sample (the registry's ``statevectors_held(n) == n``).
+KERNEL_MODELS = ("qsvc", "iqp", "pqk")
 
 #: How an option's value is written: kind -> spec-file type (in words; see ``specfile``).
 #: ``text`` a string, ``int``/``number`` a number, ``shots`` an integer or ``auto``, ``names``
@@ -112,6 +115,8 @@ class Resolved:
     space: dict
     carbon: Any
     tdp_table: Any = None
+    #: The FTQC preset of ``--device ftqc:<name>`` (``device`` is then its NISQ reference), else None.
+    ftqc: Any = None
 
 
 @dataclass
@@ -124,6 +129,13 @@ class ExperimentSpec:
         Bundled dataset name, or the CSV's stem when ``csv_path`` is given.
     qubits : int or None
         Features = qubits; ``None`` uses the dataset's default.
+    protocol : str
+        ``qvc`` (default) or ``bowles2024``: the study's datasets, split, preprocessing per model,
+        5-fold unshuffled CV and grids (:data:`qvc.models.hyperparams.BOWLES2024_SEARCH_SPACE`,
+        each searched whole), so the classical rows reproduce its published CV scores.
+    manifold_dim, degree, n_hyperplanes : int or None
+        The scan parameter of hidden_manifold, two_curves and hyperplanes_parity (``None``: the
+        family's default).
     models : tuple of str
         Any of ``svm``, ``qsvc``, ``mlp``, ``vqc`` (default) and the frontier models.
     frontier : tuple of str
@@ -229,6 +241,20 @@ class ExperimentSpec:
     qubits: int | None = field(default=None, metadata=_option(
         "--qubits", "features = qubits (default: per dataset)", kind="int", minimum=1, file_key="qubits",
         file_help="features = qubits"))
+    protocol: str = field(default="qvc", metadata=_option(
+        "--protocol", "data and tuning protocol: {default} (default: qvc's own, a fresh draw per seed) or bowles2024 "
+        "(Bowles, Ahmed & Schuld 2024 replayed: the study's datasets and 240/60 split, raw features for the "
+        "classical models, 5-fold CV, the study's grids; docs/methodology.md)", file_key="protocol",
+        file_help="data and tuning protocol: qvc or bowles2024"))
+    manifold_dim: int | None = field(default=None, metadata=_option(
+        "--manifold-dim", "hidden_manifold: dimension of the hidden manifold (default 6; bowles2024: its scan, "
+        "2..20 at 10 qubits)", kind="int", metavar="M", minimum=1, file_key="manifold_dim"))
+    degree: int | None = field(default=None, metadata=_option(
+        "--degree", "two_curves: degree of the Fourier curves, offset 1/(2 degree) as in the study (default 5; "
+        "bowles2024: its scan, 2..20 at 10 qubits)", kind="int", metavar="K", minimum=1, file_key="degree"))
+    n_hyperplanes: int | None = field(default=None, metadata=_option(
+        "--n-hyperplanes", "hyperplanes_parity: hyperplanes whose parity is the label (default 2; bowles2024: "
+        "its scan, 2..20 at 10 qubits)", kind="int", metavar="H", minimum=1, file_key="n_hyperplanes"))
     models: tuple[str, ...] = field(default=DEFAULT_MODELS, metadata=_option(
         "--models", f"comma-separated subset of {','.join(MODEL_NAMES)} (default: {{default}})", kind="names",
         file_key="models"))
@@ -252,8 +278,9 @@ class ExperimentSpec:
                                     "that reproduce the simulated model's test predictions; exact and mps "
                                     "executions)"))
     device: str = field(default="ibm_heron", metadata=_option(
-        "--device", "device preset (default {default})", file_key="device",
-        file_help="device preset that prices the ledger"))
+        "--device", "device preset, or ftqc:<qubit model> for the fault-tolerant projection beside its NISQ "
+        "reference preset (default {default})", file_key="device",
+        file_help="device preset that prices the ledger, or ftqc:<qubit model or FTQC preset>"))
     device_file: str | None = field(default=None, metadata=_option(
         "--device-file", "TOML file with more device presets", file_key="device_file"))
     attribution: str = field(default="attributional", metadata=_option(
@@ -301,7 +328,15 @@ class ExperimentSpec:
         file_key="max_iter"))
     entanglement: str = field(default="full", metadata=_option(
         "--entanglement", "entanglement of the quantum models' ZZ feature map: {default} (default), linear, "
-        "reverse_linear, circular, pairwise, sca (a --param MODEL.entanglement wins)", file_key="entanglement"))
+        "reverse_linear, circular, pairwise, sca, or none (no two-qubit gates: the no-entanglement control; "
+        "a --param MODEL.entanglement wins)", file_key="entanglement"))
+    feature_map: str | None = field(default=None, metadata=_option(
+        "--feature-map", "your own feature map for qsvc, pqk and vqc: module:function (importable, returns a "
+        "qiskit QuantumCircuit with one parameter per feature) or an OpenQASM 3 file with 'input' parameters",
+        metavar="SOURCE", file_key="feature_map"))
+    ansatz: str | None = field(default=None, metadata=_option(
+        "--ansatz", "your own VQC ansatz: module:function or an OpenQASM 3 file (every parameter a weight)",
+        metavar="SOURCE", file_key="ansatz"))
     test_size: float = field(default=0.25, metadata=_option(
         "--test-size", "held-out fraction ({default})", kind="number", file_key="test_size"))
     samples: int | None = field(default=None, metadata=_option(
@@ -375,7 +410,6 @@ class ExperimentSpec:
     def validate(self) -> ExperimentSpec:
         """Check every field; raise :class:`~qvc.errors.QvcUsageError` naming the bad one (``key``)."""
         from qvc.data import DATASETS
-        from qvc.energy.devices import get_device
         from qvc.energy.hardware import ATTRIBUTION_MODES
         from qvc.models.quantum import check_execution
         from qvc.models.registry import MODELS, QUANTUM_MODELS, get_model
@@ -396,6 +430,7 @@ class ExperimentSpec:
         from qvc.models.hyperparams import check_params
 
         self.params = check_params(self.params)  # before the MPS guard: a fixed entanglement wins
+        self._validate_user_circuits()
         from qvc.quantum.execution import parse_execution
 
         kind = _keyed("execution", parse_execution, self.execution).kind
@@ -442,7 +477,10 @@ class ExperimentSpec:
         if not 0.0 < test_size < 1.0:
             raise QvcUsageError(f"test_size must be between 0 and 1 (got {self.test_size!r})", key="test_size")
         self.test_size = test_size
-        device = _keyed("device_file" if self.device_file else "device", get_device, self.device, self.device_file)
+        from qvc.energy.ftqc import resolve_device
+
+        device, ftqc = _keyed("device_file" if self.device_file else "device", resolve_device, self.device,
+                              self.device_file)
         _keyed("attribution", check_choice, self.attribution, ATTRIBUTION_MODES, "attribution")
         from qvc._validation import check_mitigation_factor
 
@@ -459,12 +497,30 @@ class ExperimentSpec:
             raise QvcUsageError("train_on_hardware needs execution ibm:<backend>", key="train_on_hardware")
         space = self._validate_tuning()
         carbon, tdp_table = self._validate_energy()
-        self._resolved = (self._resolution_key(), Resolved(device, host, space, carbon, tdp_table))
+        self._resolved = (self._resolution_key(), Resolved(device, host, space, carbon, tdp_table, ftqc))
         return self
+
+    def _validate_user_circuits(self) -> None:
+        """``--feature-map`` / ``--ansatz``: the circuit loads, and a model of the run takes it."""
+        from qvc.models.registry import get_model
+        from qvc.quantum.usercircuit import check_circuit_source
+
+        for key in ("feature_map", "ansatz"):
+            source = getattr(self, key)
+            if source is None:
+                continue
+            takers = [m for m in self.models if key in get_model(m).user_circuits]
+            if not takers:
+                from qvc.models.registry import MODELS
+
+                can = ", ".join(m.name for m in MODELS.values() if key in m.user_circuits)
+                raise QvcUsageError(f"--{key.replace('_', '-')} applies to {can}; none of them is in --models",
+                                    key=key)
+            _keyed(key, check_circuit_source, str(source), self.qubits, key)
 
     def _resolution_key(self) -> tuple:
         return (self.device, self.device_file, self.host, self.host_file, self.tune, self.search_space,
-                self.country, self.carbon_intensity, self.cpu_tdp_table)
+                self.protocol, self.country, self.carbon_intensity, self.cpu_tdp_table)
 
     def resolved(self) -> Resolved:
         """The presets, search space, carbon intensity and TDP table this spec names, resolved once.
@@ -477,26 +533,79 @@ class ExperimentSpec:
         if cached is not None and cached[0] == self._resolution_key():
             return cached[1]
         from qvc.energy.carbon import carbon_intensity
-        from qvc.energy.devices import get_device
+        from qvc.energy.ftqc import resolve_device
         from qvc.energy.host import get_host
         from qvc.energy.meters import load_cpu_tdp_table
-        from qvc.models.hyperparams import load_search_space
+        from qvc.models.hyperparams import protocol_search_space
 
-        out = Resolved(get_device(self.device, self.device_file), get_host(self.host, self.host_file),
-                       load_search_space(self.search_space) if self.tune else {},
+        device, ftqc = resolve_device(self.device, self.device_file)
+        out = Resolved(device, get_host(self.host, self.host_file),
+                       protocol_search_space(self.protocol, self.search_space) if self.tune else {},
                        carbon_intensity(self.country, self.carbon_intensity),
-                       None if self.cpu_tdp_table is None else load_cpu_tdp_table(self.cpu_tdp_table))
+                       None if self.cpu_tdp_table is None else load_cpu_tdp_table(self.cpu_tdp_table), ftqc)
         self._resolved = (self._resolution_key(), out)
         return out
 
+    def _validate_protocol(self) -> None:
+        """The protocol's name, the data parameters' family, and what ``bowles2024`` fixes itself."""
+        from qvc.data import PROTOCOLS
+        from qvc.data.benchmarks import FAMILY_PARAMETERS
+
+        _keyed("protocol", check_choice, self.protocol, PROTOCOLS, "protocol")
+        for key in DATA_PARAMETERS:
+            value = getattr(self, key)
+            if value is None:
+                continue
+            setattr(self, key, _keyed(key, check_option, key, value))
+            owner = [f for f, (p, _) in FAMILY_PARAMETERS.items() if p == key][0]
+            if self.csv_path is not None or self.dataset != owner:
+                raise QvcUsageError(f"{key} applies to {owner}, not {self.dataset}", key=key)
+        if self.protocol != "bowles2024":
+            return
+        fixed = {"test_size": (0.2, "the study's 240/60 split"), "cv_folds": (5, "the study's 5-fold CV")}
+        for key, (value, why) in fixed.items():
+            given = getattr(self, key)
+            if given not in (SPEC_DEFAULTS[key], value):
+                raise QvcUsageError(f"{key} is fixed by protocol bowles2024 ({why}: {value}); drop it (got {given})",
+                                    key=key)
+        for key, why in (("samples", "the study's 300 samples"), ("search_space", "the study's grids"),
+                         ("csv_path", "the study's generated datasets")):
+            if getattr(self, key) is not None:
+                raise QvcUsageError(f"{key} cannot be given with protocol bowles2024, which uses {why}", key=key)
+
+    @property
+    def data_params(self) -> dict:
+        """The scan parameters given (``manifold_dim``, ``degree``, ``n_hyperplanes``), for the data."""
+        return {k: getattr(self, k) for k in DATA_PARAMETERS if getattr(self, k) is not None}
+
+    @property
+    def folds(self) -> int:
+        """Cross-validation folds of the search: ``cv_folds``, or the study's 5 under ``bowles2024``."""
+        return 5 if self.protocol == "bowles2024" else int(self.cv_folds)
+
+    @property
+    def cv_shuffle(self) -> bool:
+        """Whether the CV folds are shuffled (``bowles2024``: no, scikit-learn's ``cv=5`` as the study)."""
+        return self.protocol != "bowles2024"
+
+    def prepare(self, seed: int):
+        """The :class:`~qvc.data.PreparedData` of ``seed`` under this spec's dataset, protocol and parameters."""
+        from qvc.data import prepare_dataset
+
+        return prepare_dataset(
+            self.dataset, n_features=self.qubits, seed=seed, test_size=self.test_size, max_samples=self.samples,
+            csv_path=self.csv_path, target=self.target, protocol=self.protocol, data_params=self.data_params,
+        )
+
     def _validate_tuning(self) -> dict:
-        from qvc.models.hyperparams import check_params, load_search_space
+        from qvc.models.hyperparams import check_params, protocol_search_space
 
         self.params = check_params(self.params)
         self.tune = bool(self.tune)
         self.tune_budget = _keyed("tune_budget", check_option, "tune_budget", self.tune_budget)
         self.cv_folds = _keyed("cv_folds", check_option, "cv_folds", self.cv_folds)
-        space = load_search_space(self.search_space) if self.tune else {}
+        self._validate_protocol()
+        space = protocol_search_space(self.protocol, self.search_space) if self.tune else {}
         uncovered = [m for m in self.models if self.tune and m not in space]
         if uncovered:
             where = self.search_space or "the default search space"
@@ -639,6 +748,9 @@ def _keyed(key: str, check, *args, **kwargs):
             raise QvcUsageError(str(exc), key=key) from None
         raise
 
+
+#: The generated families' scan parameters (fields of :class:`ExperimentSpec`).
+DATA_PARAMETERS = ("manifold_dim", "degree", "n_hyperplanes")
 
 #: Field name -> its :class:`Option` (each field's metadata): the one declaration of each option.
 OPTIONS: dict[str, Option] = {f.name: f.metadata["option"] for f in fields(ExperimentSpec)}

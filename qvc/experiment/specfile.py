@@ -48,7 +48,8 @@ if TYPE_CHECKING:
 #: The sweep axes in the order a grid expands them (the product's order is the points' order:
 #: changing it reorders every sweep). An axis may be a list at the top level or in a ``[[grid]]``.
 _AXES = ("dataset", "models", "qubits", "samples", "seeds", "shots", "mitigation", "device", "execution",
-         "entanglement", "attribution", "mitigation_factor", "max_iter", "test_size", "tune", "tune_budget")
+         "entanglement", "attribution", "mitigation_factor", "max_iter", "test_size", "tune", "tune_budget",
+         "protocol", "manifold_dim", "degree", "n_hyperplanes")
 
 #: Keys of a spec file that are settings of the sweep, not of its points: key -> (type, meaning).
 _SWEEP_KEYS: dict[str, tuple[str, str]] = {
@@ -102,6 +103,9 @@ def _defaults() -> dict[str, object]:
 #: spec-file setting but the point's own model and seed, the frontier (added to the models) and the
 #: run folder's parent.
 _POINT_FIELDS = tuple(key for key in _FIELD_OF if key not in ("models", "seeds", "frontier", "out_dir"))
+#: Settings added after sweeps were first stored: left out of a point's dict (and id) at their default, so a
+#: sweep stored before them keeps its point ids and resumes.
+_OMITTED_AT_DEFAULT = ("protocol", "manifold_dim", "degree", "n_hyperplanes", "feature_map", "ansatz")
 #: Point settings that are not axes: given once, at the top level.
 _TOP_ONLY = tuple(key for key in _POINT_FIELDS if key not in _AXES)
 
@@ -147,8 +151,10 @@ class Point:
         return hashlib.sha1(text.encode()).hexdigest()[:12]
 
     def to_dict(self) -> dict:
-        """Plain-JSON form."""
-        return {"model": self.model, "seed": self.seed, **{k: getattr(self, k) for k in _POINT_FIELDS}}
+        """Plain-JSON form (the settings of :data:`_OMITTED_AT_DEFAULT` only where they differ from it)."""
+        return {"model": self.model, "seed": self.seed,
+                **{k: getattr(self, k) for k in _POINT_FIELDS
+                   if k not in _OMITTED_AT_DEFAULT or getattr(self, k) != SPEC_DEFAULTS[_FIELD_OF[k]]}}
 
     @classmethod
     def from_dict(cls, d: dict) -> Point:
@@ -269,8 +275,7 @@ def _is_ibm_execution(execution: object) -> bool:
 def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
     """Check one point: its spec validates itself (errors carry the field at fault), then the data."""
     from qvc._validation import check_statevector_fits
-    from qvc.data import prepare_dataset
-    from qvc.energy.devices import get_device
+    from qvc.energy.ftqc import resolve_device
 
     if _is_ibm_execution(p.execution):
         raise _err(path, where, "execution", "IBM hardware execution is not available in sweeps; "
@@ -280,11 +285,10 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
     except QvcUsageError as exc:
         key = exc.key or "dataset"
         raise _err(path, where, _KEY_OF.get(key, key), str(exc)) from None
-    data_key = (p.dataset, p.qubits, p.samples, p.seed, p.test_size)
+    data_key = (p.dataset, p.qubits, p.samples, p.seed, p.test_size, p.protocol, tuple(p.spec.data_params.items()))
     if data_key not in prepared:
         try:
-            data = prepare_dataset(p.dataset, n_features=p.qubits, seed=p.seed, test_size=p.test_size,
-                                   max_samples=p.samples)
+            data = p.spec.prepare(p.seed)
         except QvcUsageError as exc:
             msg = str(exc).replace("--qubits", "qubits").replace("--samples", "samples")
             key = "samples" if ("sample" in msg and "qubits" not in msg) else "qubits"
@@ -308,7 +312,7 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
                 check_statevector_fits(n_qubits, entry.statevectors_held(n_samples))
         except QvcUsageError as exc:
             raise _err(path, where, "qubits" if not mps else "execution", str(exc)) from None
-        device_qubits = get_device(p.device, p.device_file).num_qubits
+        device_qubits = resolve_device(p.device, p.device_file)[0].num_qubits  # ftqc: its NISQ reference
         if n_qubits > device_qubits:
             raise _err(path, where, "qubits",
                        f"{n_qubits} qubits exceed device {p.device!r} ({device_qubits} qubits)")
@@ -377,13 +381,10 @@ def _applicable(p: Point, executions: list, sizes: dict) -> bool:
         return False
     if not mps and entry.statevectors_held(2) < 2:  # one state at a time: always fits
         return True
-    key = (p.dataset, p.qubits, p.samples, p.seed, p.test_size)
+    key = (p.dataset, p.qubits, p.samples, p.seed, p.test_size, p.protocol, tuple(p.spec.data_params.items()))
     if key not in sizes:
-        from qvc.data import prepare_dataset
-
         try:
-            data = prepare_dataset(p.dataset, n_features=p.qubits, seed=p.seed, test_size=p.test_size,
-                                   max_samples=p.samples)
+            data = p.spec.prepare(p.seed)
         except QvcUsageError:
             return True  # let validation report it
         sizes[key] = len(data.y_train) + len(data.y_test)

@@ -295,6 +295,9 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
         finally:
             session["finished_utc"] = md.utc_now()
             write_sweep_meta(meta, run_dir)
+            # Re-read the store: a signal can land between a row's fsync and the in-memory
+            # update, and results.csv must hold every row points.jsonl holds.
+            store.open()
             if store.rows():
                 store.write_csv(order)
         rank = {pid: i for i, pid in enumerate(order)}

@@ -23,9 +23,14 @@ def make_svm(seed: int = 42, C: float = 1.0, gamma: float | str = "scale") -> SV
 
 
 def make_mlp(
-    hidden_units: int | tuple[int, ...], max_iter: int, seed: int = 42, alpha: float = 1e-4
+    hidden_units: int | tuple[int, ...], max_iter: int, seed: int = 42, alpha: float = 1e-4, *,
+    solver: str = "lbfgs", learning_rate_init: float = 1e-3, batch_size: int | str = "auto",
 ) -> MLPClassifier:
-    """MLP trained by L-BFGS for ``max_iter`` iterations (one hidden layer per width given).
+    """MLP trained by L-BFGS (or adam) for ``max_iter`` iterations (one hidden layer per width given).
+
+    L-BFGS runs with ``tol=0`` (the whole shared budget unless it converges); adam with
+    scikit-learn's default ``tol=1e-4`` and stopping rule, as the study's MLPClassifier
+    (Bowles, Ahmed & Schuld 2024). ``learning_rate_init`` and ``batch_size`` apply to adam only.
 
     Examples
     --------
@@ -38,10 +43,12 @@ def make_mlp(
     return MLPClassifier(
         hidden_layer_sizes=widths,
         alpha=float(alpha),
-        solver="lbfgs",
+        solver=solver,
+        learning_rate_init=float(learning_rate_init),
+        batch_size=batch_size if batch_size == "auto" else int(batch_size),
         max_iter=int(max_iter),
         random_state=seed,
-        tol=0.0,
+        tol=0.0 if solver == "lbfgs" else 1e-4,
     )
 
 

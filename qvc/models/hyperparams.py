@@ -19,6 +19,22 @@ from qvc.errors import QvcUsageError
 
 #: The search space shipped with qvc.
 DEFAULT_SEARCH_SPACE = Path(__file__).with_name("search_space.toml")
+#: The study's grids searched under ``--protocol bowles2024`` (over the default space's other tables).
+BOWLES2024_SEARCH_SPACE = Path(__file__).with_name("search_space_bowles2024.toml")
+
+
+def protocol_search_space(protocol: str, path: str | Path | None = None) -> dict:
+    """The search space of a run under ``protocol``: ``path`` (or the default) for ``qvc``; for
+    ``bowles2024`` the default space with the study's tables in place of qvc's where it has them.
+
+    Examples
+    --------
+    >>> protocol_search_space("bowles2024")["svm"]["C"]
+    [0.1, 1.0, 10.0, 100.0]
+    """
+    if protocol != "bowles2024":
+        return load_search_space(path)
+    return {**load_search_space(None), **load_search_space(BOWLES2024_SEARCH_SPACE)}
 
 
 def _model(name: str, key: str):

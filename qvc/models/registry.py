@@ -20,7 +20,15 @@ from sklearn.base import BaseEstimator
 from qvc.errors import QvcUsageError
 from qvc.models.classical import make_frontier, make_mlp, make_svm
 from qvc.models.matching import MATCHING_RULE, match_mlp_hidden_units, mlp_param_count
-from qvc.models.quantum import OPTIMIZERS, READOUTS, QuantumKernelSVC, VQCClassifier
+from qvc.models.quantum import (
+    OPTIMIZERS,
+    READOUTS,
+    IQPKernelSVC,
+    ProjectedKernelSVC,
+    QuantumKernelSVC,
+    ReuploadingClassifier,
+    VQCClassifier,
+)
 from qvc.quantum.circuits import ENTANGLEMENTS
 
 if TYPE_CHECKING:
@@ -139,6 +147,10 @@ class ModelConfig:
     params: dict = field(default_factory=dict)
     #: The VQC trains on the IBM backend too (``ibm:`` execution only).
     train_on_hardware: bool = False
+    #: The user's own feature map / ansatz: ``module:function`` or an OpenQASM 3 file
+    #: (:func:`qvc.quantum.usercircuit.load_circuit`); ``None``: the built-in circuits.
+    feature_map: str | None = None
+    ansatz: str | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +210,10 @@ class ModelEntry:
     executions: tuple[str, ...] | None = None
     trains_on_hardware: bool = False
     mps_cost: Callable[[int, int], float] | None = None
+    #: Whether a run without ``--models`` includes it (the original matched pairs do).
+    in_default_run: bool = True
+    #: Whether ``--feature-map`` / ``--ansatz`` (the user's circuits) apply to it.
+    user_circuits: tuple[str, ...] = ()
 
     def supports(self, kind: str) -> bool:
         """Whether the model computes with execution kind ``kind`` (``"mps"``, ``"ibm"`` ...)."""
@@ -255,19 +271,58 @@ def _build_qsvc(cfg: ModelConfig, p: dict):
     est = QuantumKernelSVC(
         feature_map_reps=p["feature_map_reps"], entanglement=p["entanglement"], C=p["C"],
         bandwidth=p["bandwidth"], shots=cfg.shots, execution=cfg.execution, seed=cfg.seed,
-        circuit_fidelity=cfg.circuit_fidelity,
+        circuit_fidelity=cfg.circuit_fidelity, feature_map=_user_circuit(cfg.feature_map),
+    )
+    return est, 0, "same split, features and seed as svm"
+
+
+def _user_circuit(source: str | None):
+    if source is None:
+        return None
+    from qvc.quantum.usercircuit import load_circuit
+
+    return load_circuit(source)
+
+
+def _build_iqp(cfg: ModelConfig, p: dict):
+    est = IQPKernelSVC(repeats=p["repeats"], C=p["C"], bandwidth=p["bandwidth"], shots=cfg.shots,
+                       execution=cfg.execution, seed=cfg.seed)
+    return est, 0, "same split, features and seed as svm"
+
+
+def _build_pqk(cfg: ModelConfig, p: dict):
+    est = ProjectedKernelSVC(
+        feature_map_reps=p["feature_map_reps"], entanglement=p["entanglement"], bandwidth=p["bandwidth"],
+        gamma_factor=p["gamma_factor"], C=p["C"], shots=cfg.shots, execution=cfg.execution, seed=cfg.seed,
+        feature_map=_user_circuit(cfg.feature_map),
     )
     return est, 0, "same split, features and seed as svm"
 
 
 def _build_vqc(cfg: ModelConfig, p: dict):
+    ans = _user_circuit(cfg.ansatz)
     est = VQCClassifier(
         feature_map_reps=p["feature_map_reps"], ansatz_reps=p["ansatz_reps"],
         max_iter=p["max_iter"], shots=cfg.shots, execution=cfg.execution, seed=cfg.seed,
         bandwidth=p["bandwidth"], optimizer=p["optimizer"], readout=p["readout"],
         entanglement=p["entanglement"], train_on_hardware=cfg.train_on_hardware,
+        feature_map=_user_circuit(cfg.feature_map), ansatz=ans,
     )
-    return est, VQCClassifier.weight_count(cfg.n_features, p["ansatz_reps"]), MATCHING_RULE
+    weights = ans.num_parameters if ans is not None else VQCClassifier.weight_count(cfg.n_features, p["ansatz_reps"])
+    return est, weights, MATCHING_RULE
+
+
+def _build_reupload(cfg: ModelConfig, p: dict):
+    est = ReuploadingClassifier(
+        layers=p["layers"], max_iter=p["max_iter"], shots=cfg.shots, execution=cfg.execution, seed=cfg.seed,
+        optimizer=p["optimizer"], readout=p["readout"], entanglement=p["entanglement"],
+    )
+    return est, ReuploadingClassifier.weight_count(cfg.n_features, p["layers"]), (
+        "same split, features, seed and iteration budget as mlp (the mlp's width is matched to the vqc's weights)")
+
+
+def _optimiser(p: dict) -> dict:
+    return {"solver": p["solver"], "learning_rate_init": p["learning_rate_init"], "batch_size": p["batch_size"]}
 
 
 def _build_mlp(cfg: ModelConfig, p: dict):
@@ -276,10 +331,10 @@ def _build_mlp(cfg: ModelConfig, p: dict):
         reps = cfg.params.get("vqc", {}).get("ansatz_reps", vqc.hyperparameter("ansatz_reps").default)
         target = VQCClassifier.weight_count(cfg.n_features, reps)
         hidden, n_params = match_mlp_hidden_units(cfg.n_features, cfg.n_classes, target)
-        return make_mlp(hidden, p["max_iter"], cfg.seed, alpha=p["alpha"]), n_params, MATCHING_RULE
+        return make_mlp(hidden, p["max_iter"], cfg.seed, alpha=p["alpha"], **_optimiser(p)), n_params, MATCHING_RULE
     widths = tuple(int(w) for w in str(p["hidden"]).split(","))
     n_params = mlp_param_count(cfg.n_features, widths, cfg.n_classes)
-    return (make_mlp(widths, p["max_iter"], cfg.seed, alpha=p["alpha"]), n_params,
+    return (make_mlp(widths, p["max_iter"], cfg.seed, alpha=p["alpha"], **_optimiser(p)), n_params,
             "same split, features and seed as vqc; width chosen by tuning, not matched to the VQC")
 
 
@@ -336,6 +391,39 @@ MODELS: dict[str, ModelEntry] = {
             executions=("exact", "shots", "noisy", "ibm", "mps"),
             # polynomial: bonds stay small where MPS is chosen
             mps_cost=lambda n, q: n * n * (1.0 + q / 4.0),
+            user_circuits=("feature_map",),
+        ),
+        ModelEntry(
+            "iqp", "quantum", "svm",
+            "SVM on the IQP-embedding fidelity kernel (qml-benchmarks' IQPKernelClassifier)",
+            (
+                HyperParameter("repeats", "int", 2, "IQP layer repetitions", **_REPS),
+                HyperParameter("bandwidth", "float", 1.0, "scales the centred features (qml-benchmarks' scaling)",
+                               **_POSITIVE),
+                HyperParameter("C", "float", 1.0, "SVM regularisation", **_POSITIVE),
+            ),
+            _build_iqp,
+            kernel_params=("repeats", "bandwidth"),
+            statevectors_held=lambda n: n,
+            relative_cost=lambda n, q, it: n * n * _qubit_cost(q),
+            executions=("exact", "shots"),
+            in_default_run=False,
+        ),
+        ModelEntry(
+            "pqk", "quantum", "svm",
+            "SVM on a projected quantum kernel (Huang et al. 2021: RBF on one-qubit X/Y/Z expectations)",
+            (
+                *_FEATURE_MAP,
+                HyperParameter("gamma_factor", "float", 1.0,
+                               "multiplies the default RBF width 1/(var(features) n_features)", **_POSITIVE),
+                HyperParameter("C", "float", 1.0, "SVM regularisation", **_POSITIVE),
+            ),
+            _build_pqk,
+            statevectors_held=lambda n: n,
+            relative_cost=lambda n, q, it: 3.0 * n * _qubit_cost(q),
+            executions=("exact", "shots"),
+            in_default_run=False,
+            user_circuits=("feature_map",),
         ),
         ModelEntry(
             "mlp", "classical", "nn", "multi-layer perceptron trained by L-BFGS (scikit-learn)",
@@ -345,6 +433,11 @@ MODELS: dict[str, ModelEntry] = {
                 HyperParameter("alpha", "float", 1e-4, "L2 penalty", low=0.0),
                 HyperParameter("max_iter", "int", None, "L-BFGS iterations (default: the run's max_iter)",
                                low=1),
+                HyperParameter("solver", "choice", "lbfgs", "training optimizer (adam: the study's)",
+                               choices=("lbfgs", "adam")),
+                HyperParameter("learning_rate_init", "float", 1e-3, "adam's step size", **_POSITIVE),
+                HyperParameter("batch_size", "int", "auto", "adam's minibatch size ('auto': min(200, n))", low=1,
+                               choices=("auto",)),
             ),
             _build_mlp,
         ),
@@ -364,6 +457,25 @@ MODELS: dict[str, ModelEntry] = {
             relative_cost=lambda n, q, it: 50.0 * n * it * _qubit_cost(q),
             executions=("exact", "shots", "noisy", "ibm"),
             trains_on_hardware=True,
+            user_circuits=("feature_map", "ansatz"),
+        ),
+        ModelEntry(
+            "reupload", "quantum", "nn", "data re-uploading classifier (Perez-Salinas et al. 2020)",
+            (
+                HyperParameter("layers", "int", 3, "upload layers (3 x layers x qubits weights)", low=1, high=20),
+                HyperParameter("entanglement", "choice", "brickwork",
+                               "cz brickwork between layers, or none (the no-entanglement control: "
+                               "--param reupload.entanglement=none)", choices=("brickwork", "none")),
+                HyperParameter("optimizer", "choice", "cobyla", "training optimizer", choices=tuple(OPTIMIZERS)),
+                HyperParameter("readout", "choice", "mod", "bitstring -> class", choices=tuple(READOUTS)),
+                HyperParameter("max_iter", "int", None, "optimizer iterations (default: the run's max_iter)",
+                               low=1),
+            ),
+            _build_reupload,
+            statevectors_held=lambda n: 1,
+            relative_cost=lambda n, q, it: 50.0 * n * it * _qubit_cost(q),
+            executions=("exact", "shots"),
+            in_default_run=False,
         ),
         # -- the classical frontier (pair "frontier": no quantum partner; added by --frontier) --
         ModelEntry(
@@ -409,8 +521,17 @@ MODEL_NAMES: tuple[str, ...] = tuple(MODELS)
 #: The classical frontier models (pair ``frontier``), added to a run by ``--frontier``.
 FRONTIER_MODELS: tuple[str, ...] = tuple(m.name for m in MODELS.values() if m.pair == "frontier")
 
-#: The models of a run by default: the matched pairs (the frontier is opt-in).
-DEFAULT_MODELS: tuple[str, ...] = tuple(m for m in MODEL_NAMES if m not in FRONTIER_MODELS)
+#: The models of a run by default: the original matched pairs (the frontier and the other quantum
+#: families are opt-in).
+DEFAULT_MODELS: tuple[str, ...] = tuple(m for m in MODEL_NAMES
+                                        if m not in FRONTIER_MODELS and MODELS[m].in_default_run)
+
+#: Every model of each pair: pair name -> (classical, quantum, quantum, ...).
+PAIR_MEMBERS: dict[str, tuple[str, ...]] = {
+    pair: tuple(m.name for m in MODELS.values() if m.pair == pair and not m.quantum)
+    + tuple(m.name for m in MODELS.values() if m.pair == pair and m.quantum)
+    for pair in dict.fromkeys(m.pair for m in MODELS.values()) if pair != "frontier"
+}
 
 def _pairs() -> dict[str, tuple[str, str]]:
     out = {}

@@ -29,7 +29,7 @@ from sklearn.model_selection import GridSearchCV, ParameterGrid, ParameterSample
 from sklearn.svm import SVC
 
 from qvc.models.hyperparams import candidate_grid, grid_size
-from qvc.models.registry import PAIRS, ModelConfig, build_model, get_model, resolve_params
+from qvc.models.registry import PAIR_MEMBERS, ModelConfig, build_model, get_model, resolve_params
 from qvc.quantum.ledger import LedgerEntry
 
 #: Collapsed-kernel guard of the kernel search: a feature-map setting whose training Gram matrix has
@@ -134,7 +134,7 @@ def budget_plan(models, space: dict, fixed: dict, budget: int) -> dict[str, tupl
         n, why = budget, ""
         if sizes[m] < n:
             n, why = sizes[m], f"its grid has {sizes[m]} candidate{'s' if sizes[m] != 1 else ''}"
-        for members in PAIRS.values():
+        for members in PAIR_MEMBERS.values():
             if m not in members:
                 continue
             for other in members:
@@ -159,10 +159,13 @@ def pair_budgets(models, space: dict, fixed: dict, budget: int) -> dict[str, int
     return {m: n for m, (n, _) in budget_plan(models, space, fixed, budget).items()}
 
 
-def cv_splitter(y: np.ndarray, folds: int, seed: int) -> StratifiedKFold:
-    """Stratified, shuffled k folds (k capped by the smallest class so every fold has each class)."""
+def cv_splitter(y: np.ndarray, folds: int, seed: int, shuffle: bool = True) -> StratifiedKFold:
+    """Stratified k folds, shuffled with ``seed`` unless ``shuffle`` is false (scikit-learn's ``cv=k``, as
+    the study's GridSearchCV); k capped by the smallest class so every fold has each class."""
     counts = np.bincount(np.asarray(y))
     k = int(max(2, min(folds, counts[counts > 0].min())))
+    if not shuffle:
+        return StratifiedKFold(n_splits=k)
     return StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
 
 
@@ -187,6 +190,7 @@ def tune_model(
     space: dict,
     n_candidates: int,
     folds: int = 3,
+    shuffle: bool = True,
 ) -> TuneResult:
     """Tune model ``name`` by stratified k-fold CV on the training split.
 
@@ -204,6 +208,8 @@ def tune_model(
     n_candidates : int
         Candidates to try (all of the grid when it is smaller).
     folds : int, default 3
+    shuffle : bool, default True
+        Shuffle the folds with ``cfg.seed`` (``False``: scikit-learn's ``cv=folds``, unshuffled).
 
     Returns
     -------
@@ -221,7 +227,7 @@ def tune_model(
     entry = get_model(name)
     X_train, y_train = np.asarray(X_train, dtype=float), np.asarray(y_train)
     grid = candidate_grid(name, space, cfg.params.get(name, {}))
-    cv = cv_splitter(y_train, folds, cfg.seed)
+    cv = cv_splitter(y_train, folds, cfg.seed, shuffle)
     if not grid:
         params = resolve_params(name, cfg)
         return TuneResult(name, params, float("nan"), [], cv.get_n_splits(), "defaults (nothing to search)")
@@ -302,7 +308,6 @@ def _tune_generic(name, cfg, X, y, grid, candidates, how, cv) -> TuneResult:
 
 
 def _tune_kernel(name, cfg, X, y, candidates, how, cv) -> TuneResult:
-    from qvc.quantum.circuits import feature_map, kernel_template
     from qvc.quantum.kernels import StatevectorKernel
 
     entry = get_model(name)
@@ -320,7 +325,8 @@ def _tune_kernel(name, cfg, X, y, candidates, how, cv) -> TuneResult:
     local = "exact" if parse_execution(cfg.execution).is_ibm else cfg.execution
     for members in groups.values():
         p0 = members[0]
-        fmap = feature_map(X.shape[1], p0["feature_map_reps"], p0["entanglement"], p0["bandwidth"])
+        # the model's own circuits for this setting (the ZZ map, the IQP map, a user's map)
+        fmap, priced = build_model(name, cfg, p0).estimator.kernel_circuits(X.shape[1])
         t0 = time.perf_counter()
         shots = cfg.shots if parse_execution(local).stochastic else None  # exact mode takes no shots
         kernel = StatevectorKernel(feature_map=fmap, execution=local, shots=shots, seed=cfg.seed)
@@ -328,7 +334,6 @@ def _tune_kernel(name, cfg, X, y, candidates, how, cv) -> TuneResult:
         gram = kernel.evaluate(X)
         gram_s = time.perf_counter() - t0
         circuits = n * (n - 1) // 2
-        priced = kernel_template(feature_map(X.shape[1], p0["feature_map_reps"], p0["entanglement"]))
         entries.append(LedgerEntry(  # priced at bandwidth 1: same gates (QuantumKernelSVC._ledger_template)
             name, "tune", priced, circuits, cfg.shots, "kernel",
             "search: one training Gram matrix per feature-map setting, sliced per fold and reused for every C",

@@ -18,6 +18,7 @@ from qvc.errors import QvcUsageError
 
 if TYPE_CHECKING:
     from qvc.energy.carbon import CarbonIntensity
+    from qvc.energy.ftqc import FtqcCost
     from qvc.energy.hardware import HardwareCost
     from qvc.energy.meters import Measurement
 
@@ -26,7 +27,7 @@ SCHEMA_VERSION = 1
 
 #: Which part of the runner writes a column (see the row builders below).
 ColumnGroup = Literal["run", "energy", "circuits", "hardware", "ibm", "sweep", "simulator", "tuning", "kernel",
-                     "per_prediction"]
+                     "per_prediction", "ftqc"]
 ColumnType = Literal["int", "float", "text", "bool"]
 
 _NO_BLANK = object()
@@ -82,6 +83,9 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("above_majority", "bool", "run",
            "True when accuracy_test > majority_rate: the model learned something; False rows are "
            "flagged in the report and never priced as if they worked"),
+    Column("untrained", "bool", "run",
+           "True when accuracy_train <= the training split's majority rate: the fit did not learn even its own "
+           "training data (e.g. a matched MLP too narrow, or stuck, at its budget); flagged in the report"),
     Column("hyperparameters", "text", "run",
            "JSON of every hyperparameter the fitted model used (tuned or fixed)"),
     Column("tuned", "bool", "tuning", "True when the hyperparameters were chosen by CV (not --no-tune)"),
@@ -177,6 +181,11 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("shots_infeasible", "text", "circuits",
            "why the run was not priced ('' when it was): no shot count up to the cap reproduces the model"),
     Column("device", "text", "circuits", "device preset that priced the ledger"),
+    Column("protocol", "text", "circuits",
+           "how the quantum model uses the QPU, in words (fidelity kernel, projected kernel, variational ...), "
+           "with its circuit counts per fit and per prediction"),
+    Column("circuit_source", "text", "circuits",
+           "where the model's circuits come from: 'built-in', or the user's --feature-map / --ansatz source"),
     Column("accuracy_test_shot_trained", "float", "circuits",
            "VQC: test accuracy when trained and evaluated under shot noise at shot_trained_shots "
            "(qvc.experiment.shottraining; empty when not re-simulated, see shot_training)"),
@@ -281,6 +290,35 @@ _COLUMN_LIST: tuple[Column, ...] = (
     Column("hw_reported_vs_modelled", "float", "ibm",
            "hw_reported_qpu_seconds / modelled QPU seconds at typical values (NaN when jobs "
            "were reused from earlier runs)"),
+    Column("ft_device", "text", "ftqc",
+           "fault-tolerant projection (--device ftqc:<name>): the FTQC preset; hw_* then price the NISQ reference"),
+    Column("ft_qubit_model", "text", "ftqc", "ftqc: the resource estimator's qubit model"),
+    Column("ft_qec_scheme", "text", "ftqc", "ftqc: QEC scheme (surface_code | floquet_code)"),
+    Column("ft_error_budget", "float", "ftqc", "ftqc: the estimator's error budget per execution"),
+    Column("ft_energy_method", "text", "ftqc", "label of every ft_* number: projected"),
+    Column("ft_attribution", "text", "ftqc", "ftqc: attributional | marginal (the run's --attribution)"),
+    Column("ft_shots", "float", "ftqc",
+           "ftqc: shots per circuit on the fault-tolerant machine (shot noise alone, the NISQ accuracy rule)"),
+    Column("ft_shots_rule", "text", "ftqc", "ftqc: how ft_shots was chosen"),
+    Column("ft_physical_qubits", "int", "ftqc",
+           "ftqc: physical qubits (algorithm + T factories) of the largest priced template, per the estimator"),
+    Column("ft_physical_qubits_tfactories", "int", "ftqc", "ftqc: of which in T factories"),
+    Column("ft_logical_qubits", "int", "ftqc", "ftqc: algorithmic logical qubits (estimator)"),
+    Column("ft_code_distance", "int", "ftqc", "ftqc: code distance (estimator)"),
+    Column("ft_runtime_per_shot_s", "float", "ftqc", "ftqc: runtime of one shot of the largest template (estimator)"),
+    Column("ft_logical_cycle_time_s", "float", "ftqc", "ftqc: logical cycle time (estimator)"),
+    Column("ft_machine_seconds", "float", "ftqc", "ftqc: machine seconds, fit + predict (runtime x executions)"),
+    Column("ft_energy_j", "float", "ftqc", "ftqc: projected energy, fit + predict (Monte Carlo median, J)"),
+    Column("ft_energy_j_low", "float", "ftqc", "ftqc: projected energy, 5th percentile (J)"),
+    Column("ft_energy_j_high", "float", "ftqc", "ftqc: projected energy, 95th percentile (J)"),
+    Column("ft_energy_typical_j", "float", "ftqc", "ftqc: projected energy at typical values (J)"),
+    Column("ft_energy_fit_j", "float", "ftqc", "ftqc: projected energy of the fit phase (typical, J)"),
+    Column("ft_energy_predict_j", "float", "ftqc", "ftqc: projected energy of the predict phase (typical, J)"),
+    Column("ft_energy_ae_j", "float", "ftqc",
+           "ftqc: amplitude-estimation scenario (queries ~ 1/eps instead of shots ~ 1/eps^2; a cost scaling, J)"),
+    Column("ft_ae_factor", "float", "ftqc", "ftqc: ft_energy_ae_j / ft_energy_typical_j = (4 pi sqrt(S) + 1) / S"),
+    Column("ft_estimator_params", "text", "ftqc", "ftqc: the estimator's job parameters (JSON)"),
+    Column("ft_cost_model", "text", "ftqc", "ftqc: the projected cost model (JSON; the report re-evaluates it)"),
     Column("point_id", "text", "sweep",
            "sweeps: stable hash of the point's settings (dataset, model, qubits, samples, seed, ...)"),
     Column("samples", "int", "sweep", "sweeps: requested subsample size before the split (empty: all samples)"),
@@ -353,11 +391,14 @@ def energy_columns(phase: str, m: Measurement, carbon: CarbonIntensity) -> dict[
 
 
 def circuit_columns(circuits_fit: int, circuits_predict: int, shots: int | float, device: str,
-                    *, rule: str = "", tolerance: float = np.nan, infeasible: str = "") -> dict[str, Any]:
-    """The ``circuits`` group: what a QPU would have run, the shots priced and why, the device preset."""
+                    *, rule: str = "", tolerance: float = np.nan, infeasible: str = "", protocol: str = "",
+                    circuit_source: str = "") -> dict[str, Any]:
+    """The ``circuits`` group: what a QPU would have run, the shots priced and why, the device preset,
+    the model's protocol and where its circuits come from."""
     return {"circuits_fit": int(circuits_fit), "circuits_predict": int(circuits_predict),
             "shots": shots, "shots_rule": rule, "shots_tolerance": tolerance,
-            "shots_infeasible": infeasible, "device": device}
+            "shots_infeasible": infeasible, "device": device, "protocol": protocol,
+            "circuit_source": circuit_source}
 
 
 def shot_training_columns(result: Any) -> dict[str, Any]:
@@ -458,6 +499,43 @@ def hardware_columns(cost: HardwareCost | None, carbon: CarbonIntensity | None =
     out["hw_packing_copies"], out["hw_utilisation"] = cost.packing_copies, cost.utilisation
     if cost.cost_model is not None:
         out["hw_cost_model"] = json.dumps(cost.cost_model.to_dict(), separators=(",", ":"))
+    return out
+
+
+def ftqc_columns(cost: FtqcCost | None, *, shots_rule: str = "") -> dict[str, Any]:
+    """The ``ft_*`` columns of a projected fault-tolerant cost (``None``: blank).
+
+    Examples
+    --------
+    >>> ftqc_columns(None)["ft_physical_qubits"], ftqc_columns(None)["ft_energy_method"]
+    (0, '')
+    """
+    out = blank_columns("ftqc")
+    if cost is None:
+        return out
+    big = cost.largest
+    model = cost.cost_model
+    typ = model.evaluate(model.typical())
+    phase = {ph: sum(float(v["energy_j"][0]) for (_, p), v in typ["phases"].items() if p == ph)
+             for ph in ("fit", "predict")}
+    iv = cost.energy_interval
+    qubit = big.params.get("qubitParams", {})
+    out.update({
+        "ft_device": cost.device, "ft_qubit_model": str(qubit.get("name", "")),
+        "ft_qec_scheme": str(big.params.get("qecScheme", {}).get("name", "")),
+        "ft_error_budget": float(big.params.get("errorBudget", np.nan)),
+        "ft_energy_method": cost.method, "ft_attribution": cost.mode, "ft_shots": float(cost.shots),
+        "ft_shots_rule": shots_rule, "ft_physical_qubits": big.physical_qubits,
+        "ft_physical_qubits_tfactories": big.physical_qubits_tfactories,
+        "ft_logical_qubits": big.logical_qubits, "ft_code_distance": big.code_distance,
+        "ft_runtime_per_shot_s": big.runtime_per_shot_s, "ft_logical_cycle_time_s": big.logical_cycle_time_s,
+        "ft_machine_seconds": cost.seconds, "ft_energy_j": iv.median, "ft_energy_j_low": iv.low,
+        "ft_energy_j_high": iv.high, "ft_energy_typical_j": cost.energy_j,
+        "ft_energy_fit_j": phase["fit"], "ft_energy_predict_j": phase["predict"],
+        "ft_energy_ae_j": cost.ae_energy_j, "ft_ae_factor": cost.ae_factor,
+        "ft_estimator_params": json.dumps(big.params, sort_keys=True, separators=(",", ":")),
+        "ft_cost_model": json.dumps(model.to_dict(), separators=(",", ":")),
+    })
     return out
 
 

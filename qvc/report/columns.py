@@ -9,7 +9,8 @@ Phases
     priced on a device preset, fit + predict).
 Energy
     ``<phase>_energy_j``; its label (``measured`` | ``estimated`` | ``modelled`` |
-    ``hardware-reported``) is in ``<phase>_energy_method``.
+    ``hardware-reported`` | ``projected``) is in ``<phase>_energy_method``; the fault-tolerant
+    projection's ``ft_*`` numbers are labelled by ``ft_energy_method`` (``projected``).
 Carbon
     ``<phase>_gco2e``. Its label is
     ``<phase>_gco2e_method`` when that column exists, otherwise the label of the
@@ -52,8 +53,8 @@ import pandas as pd
 #: Phases in display order, with the words used for them.
 PHASES: dict[str, str] = {"fit": "fit", "predict": "predict", "hw": "hardware (fit + predict)"}
 
-#: The four labels an energy figure may carry.
-LABELS = ("measured", "estimated", "modelled", "hardware-reported")
+#: The labels an energy figure may carry (``projected``: the fault-tolerant projection, ``ft_*`` columns).
+LABELS = ("measured", "estimated", "modelled", "hardware-reported", "projected")
 
 _INTERVAL_SUFFIXES = ("_low", "_high", "_median")
 _COMPONENT = re.compile(r"^hw_energy_(?P<name>.+)_j$")

@@ -41,6 +41,7 @@ caption { caption-side: bottom; text-align: left; color: var(--muted); font-size
 .lbl-estimated { color:#8a5300; border-color:#b36b00; background:#fff3e0; }
 .lbl-modelled { color:#1f4e99; border-color:#1f4e99; background:#e8effb; }
 .lbl-hardware-reported { color:#6a1b9a; border-color:#6a1b9a; background:#f3e5f5; }
+.lbl-projected { color:#00695c; border-color:#00695c; background:#e0f2f1; }
 .lbl-other { color:#555; border-color:#888; background:#f0f0f0; }
 figure { margin: 14px 0 22px; }
 figure svg { display:block; max-width: 100%; height: auto; }
@@ -52,7 +53,7 @@ details summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
 footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 """
 
-_KNOWN_LABELS = ("measured", "estimated", "modelled", "hardware-reported")
+_KNOWN_LABELS = ("measured", "estimated", "modelled", "hardware-reported", "projected")
 _SCHEME = re.compile(r"^\s*[a-zA-Z][a-zA-Z0-9+.-]*:|^\s*//")
 
 

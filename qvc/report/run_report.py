@@ -41,6 +41,8 @@ LABEL_MEANINGS = {
                  "(no energy counter was read)",
     "modelled": "computed by qvc's hardware cost model from the circuit ledger and a device preset",
     "hardware-reported": "reported by the quantum provider for jobs that really ran",
+    "projected": "computed by qvc's fault-tolerant projection from the resource estimator's physical qubits "
+                 "and runtime and a sourced power model (a machine that does not exist yet)",
 }
 
 
@@ -267,6 +269,8 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
             ])
         if len(same) and hw_r.n:
             hw_sentence = f" and {frontier.ratio_text(hw_r.mean)} on {device} ({mode} both sides)"
+    ft_row, ft_sentence = _ftqc_row(q_name, c_name, q, c, seeds)
+    rows.append(ft_row)
     rows = [r for r in rows if r]
     title = ", ".join(
         f"{k} {key[k]}" for k in ("dataset", "qubits", "n_train") if key.get(k) not in ("", None)
@@ -289,12 +293,54 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
             f"{q_name} uses {frontier.ratio_text(local_r.mean)} the energy of {c_name} simulated locally "
             f"(marginal){hw_sentence}, search included."
         )
+        if ft_sentence:
+            sentences.append(f"{title}: {ft_sentence}")
     return [
         Table(["", f"classical: {c_name}", f"quantum: {q_name}", "quantum vs classical"], rows,
               caption=f"{c_name} vs {q_name} — {title}; seeds {seeds or 'unmatched'}. Energies: geometric mean "
                       "over seeds [log-scale 95 % CI]; ratios: geometric mean of the per-seed ratios [95 % CI], "
                       "and the cost model's interval where the hardware is modelled."),
     ]
+
+
+def _ftqc_row(q_name: str, c_name: str, q: pd.DataFrame, c: pd.DataFrame, seeds: list) -> tuple[list, str]:
+    """The fault-tolerant projection's row and sentence (``ft_*`` columns; empty when absent).
+
+    Fit + predict only (the projection prices the fitted model's circuits, not the search), against
+    the classical side attributed in the same mode.
+    """
+    if "ft_energy_j" not in q.columns or not q["ft_energy_j"].astype(float).notna().any():
+        return [], ""
+    lbl = labels_of(q, "ft_energy_j")
+    ft = q["ft_energy_j"].astype(float)
+    device = _first(q, "ft_device", "ftqc")
+    mode = _first(q, "ft_attribution", "")
+    same = c[c["local_attribution"].astype(str) == mode] if mode and "local_attribution" in c.columns else c.iloc[:0]
+    den = scoped_energy(same, "attributed", search=False)
+    per_q, per_c = _per_seed(q, ft), _per_seed(same, den)
+    r = log_ci([per_q[s] / per_c[s] for s in seeds if per_c.get(s, 0) > 0 and np.isfinite(per_q.get(s, np.nan))])
+    lo_f = log_ci(q["ft_energy_j_low"].astype(float) / ft).mean if "ft_energy_j_low" in q.columns else math.nan
+    hi_f = log_ci(q["ft_energy_j_high"].astype(float) / ft).mean if "ft_energy_j_high" in q.columns else math.nan
+    centre = log_ci(ft).mean
+    iv = (centre * lo_f, centre * hi_f) if np.isfinite(lo_f) and np.isfinite(hi_f) else None
+    ratio_iv = (r.mean * lo_f, r.mean * hi_f) if r.n and iv else None
+    phys = q["ft_physical_qubits"].astype(float).max() if "ft_physical_qubits" in q.columns else math.nan
+    shots = q["ft_shots"].astype(float) if "ft_shots" in q.columns else pd.Series(dtype=float)
+    shots_text = (f"{fmt(shots.min())}" if shots.min() == shots.max() else f"{fmt(shots.min())}-{fmt(shots.max())}"
+                  ) if shots.notna().any() else "?"
+    like = (f"{mode} both sides, fit + predict" if len(same)
+            else "not quoted: the classical side is not attributed alike")
+    row = [f"projected fault-tolerant energy on {device}, fit + predict [J]",
+           _energy_cell(den, _local_label(same)) if len(same) else "-", _energy_cell(ft, lbl, iv),
+           ((_ratio_cell(r, ratio_iv) if len(same) and r.n else "-") + f" quantum on FTQC / classical local ({like})",
+            _join_labels(lbl, _local_label(c)))]
+    if not (len(same) and r.n):
+        return row, ""
+    span = f", model interval {frontier.ratio_text(ratio_iv[0])}-{frontier.ratio_text(ratio_iv[1])}" if ratio_iv else ""
+    sentence = (f"on a fault-tolerant machine ({device}: {fmt(phys)} physical qubits, {shots_text} shots per "
+                f"circuit from shot noise alone) {q_name} would use {frontier.ratio_text(r.mean)} the energy of "
+                f"{c_name} ({lbl}, {mode} both sides, fit + predict{span}).")
+    return row, sentence
 
 
 # --------------------------------------------------------------------------- fair-fight helpers
@@ -376,6 +422,14 @@ def _flags(frame: pd.DataFrame, meta: dict) -> list:
             blocks.append(Table(["model", "seed", "test accuracy", "majority rate"], rows))
         else:
             blocks.append("Every model beat the majority-class rate on every seed.")
+    if "untrained" in frame.columns and frame["untrained"].fillna(False).astype(bool).any():
+        bad = frame[frame["untrained"].fillna(False).astype(bool)]
+        rows = [[str(r["model"]), str(r.get("seed", "")), fmt(float(r["accuracy_train"])), str(r.get("n_params", "")),
+                 str(r.get("hyperparameters", ""))] for _, r in bad.iterrows()]
+        blocks.append("UNTRAINED: these fits reach no more than the majority rate on their own training split (the "
+                      "model did not learn; a matched MLP may be too narrow or stuck at its --max-iter budget), so "
+                      "their energy prices a model that does not work:")
+        blocks.append(Table(["model", "seed", "train accuracy", "parameters", "hyperparameters"], rows))
     if "kernel_offdiag_std" in frame.columns and frame["kernel_offdiag_std"].notna().any():
         k = frame[frame["kernel_offdiag_std"].notna()]
         rows = []
@@ -482,7 +536,9 @@ def _ledger(frame: pd.DataFrame) -> list:
     if quantum.empty:
         return ["No quantum model in this run, so there is no circuit ledger."]
     attr = attribution_column(frame.columns)
-    header = ["model", "device", "circuits (fit)", "circuits (predict)", "shots / circuit",
+    protocol = "protocol" in frame.columns and quantum["protocol"].fillna("").astype(str).str.len().gt(0).any()
+    header = ["model", "device", *(["protocol"] if protocol else []), "circuits (fit)", "circuits (predict)",
+              *(["circuits per prediction"] if protocol else []), "shots / circuit",
               "shots in all", "jobs", "QPU seconds", "hardware energy [J]"]
     if attr:
         header.append("attribution")
@@ -496,9 +552,13 @@ def _ledger(frame: pd.DataFrame) -> list:
         cp = g["circuits_predict"].astype(float) if "circuits_predict" in g.columns else pd.Series(dtype=float)
         shots = g["shots"].astype(float) if "shots" in g.columns else pd.Series(np.nan, index=g.index)
         total = (cf.fillna(0) + cp.fillna(0)) * shots
+        per_pred = cp / g["n_test"].astype(float) if "n_test" in g.columns else pd.Series(np.nan, index=g.index)
         row: list[Cell] = [
             group_name(key, frame), _first(g, "device", "-"),
-            _summary_text(cf, ".5g"), _summary_text(cp, ".5g"), _summary_text(shots, ".5g"),
+            *([_first(g, "protocol", "-") or "-"] if protocol else []),
+            _summary_text(cf, ".5g"), _summary_text(cp, ".5g"),
+            *([_summary_text(per_pred, ".4g")] if protocol else []),
+            _summary_text(shots, ".5g"),
             _summary_text(total, ".4g"),
             _summary_text(g["hw_jobs"].astype(float), ".6g") if "hw_jobs" in g.columns else "-",
             (_summary_text(g["hw_qpu_seconds"], ".4g") + _interval_text(g, "hw_qpu_seconds"),
@@ -522,7 +582,12 @@ def _ledger(frame: pd.DataFrame) -> list:
         rule = _first(g, "shots_rule", "")
         if rule:
             notes.append(f"{name} shots: {rule}")
-    caption = ("What a QPU would have to run for each quantum model (mean over seeds). Shots in all = "
+        source = _first(g, "circuit_source", "")
+        if source and source != "built-in":
+            notes.append(f"{name} circuits: {source}")
+    caption = ("What a QPU would have to run for each quantum model (mean over seeds), by its protocol: a "
+               "fidelity kernel runs one circuit per pair of samples, a projected kernel three per sample, a "
+               "variational model one per sample per optimizer evaluation. Shots in all = "
                "(circuits of fit + predict) × shots per circuit; ESP = estimated success probability "
                "of the circuit on the device (product of 1 − error over its gates and readouts).")
     return [Table(header, rows, caption=caption), *notes]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 #: Order of honesty: a window that mixes labels gets the weakest one.
-_LABEL_RANK = {"measured": 0, "hardware-reported": 0, "estimated": 1, "modelled": 2}
+_LABEL_RANK = {"measured": 0, "hardware-reported": 0, "estimated": 1, "modelled": 2, "projected": 3}
 
 
 def weakest_label(labels) -> str:
