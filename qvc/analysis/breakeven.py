@@ -357,7 +357,8 @@ def _draw_params(f: GrowthFit, rng) -> np.ndarray:
         z[keep] = rng.multivariate_normal(mean[keep], sub, check_valid="ignore")
     with np.errstate(over="ignore"):
         out = np.where(bounded & ~on_bound, np.where(bounded, lower, 0.0) + np.exp(np.minimum(z, 700.0)), z)
-    return np.where(on_bound, p, out)
+    upper = np.asarray(f.law_spec.bounds[1], dtype=float)
+    return np.minimum(np.where(on_bound, p, out), upper)  # an upper bound (e.g. b <= 4) holds too
 
 
 def _first_below(grid: np.ndarray, a: np.ndarray, b: np.ndarray, start: float = -math.inf) -> float:
