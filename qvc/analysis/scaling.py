@@ -127,7 +127,7 @@ def quality_gate(q: pd.DataFrame, c: pd.DataFrame, *, margin: float = DEFAULT_MA
         ok = bool(np.isfinite(p) and p < ALPHA)
         out[(float(n), float(tot))] = (ok, "" if ok else (
             f"quantum accuracy not shown within {margin:g} of the classical model's (mean gap "
-            f"{cmp.diff:+.3f}, p = {p:.2g} >= {ALPHA:g})"))
+            f"classical-quantum {cmp.diff:+.3f}, p = {p:.2g} >= {ALPHA:g})"))
     return out
 
 
@@ -317,7 +317,9 @@ def _gate_reasons(curve: pd.DataFrame) -> str:
     by: dict[str, list[str]] = {}
     for x, r in zip(curve["x"], curve["quality"]):
         if r:
-            by.setdefault(re.sub(r"\(mean gap .*?\)", "", str(r)).strip(), []).append(f"{float(x):g}")
+            gap = re.search(r"\(mean gap (.*?)\)", str(r))
+            by.setdefault(re.sub(r"\(mean gap .*?\)", "", str(r)).strip(), []).append(
+                f"{float(x):g}" + (f" (gap {gap.group(1)})" if gap else ""))
     return "; ".join(f"n = {', '.join(xs)}: {r}" for r, xs in by.items()) or "-"
 
 
