@@ -228,9 +228,16 @@ class EspShotPricer:
     _suffix: dict = field(default_factory=dict, repr=False, init=False)
 
     def __call__(self, qubits: int, n_train: int, n_test: int) -> PricedConfig:
+        from qvc.errors import QvcUsageError
+
         key = (int(qubits), int(n_train), int(n_test))
         if key not in self._cache:
-            self._cache[key] = self._price(*key)
+            try:
+                self._cache[key] = self._price(*key)
+            except QvcUsageError as e:  # the device cannot take the circuit: declined, with the reason
+                nan = math.nan
+                self._cache[key] = PricedConfig(*key, nan, nan, nan, self.mitigation, nan, nan, nan, nan, nan,
+                                                f"not priceable on {self.device.name}: {e}")
         return self._cache[key]
 
     def raw_damping(self, n: int) -> float:
