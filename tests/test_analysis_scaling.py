@@ -61,7 +61,7 @@ def _rows(qubits, *, sim=lambda q: 0.2 + 2e-6 * (4 * q + 3 * q * (q - 1)) * 2.0*
             rows.append({"model": "svm", "qubits": q, "n_train": 30, "n_test": 10, "seed": seed,
                          "fit_energy_j": 0.03 * np.exp(rng.normal(0, noise)), "predict_energy_j": 0.0,
                          "fit_energy_method": "estimated", "hw_energy_j": np.nan, "hw_energy_method": "",
-                         "accuracy_test": 0.95, "execution": "classical"})
+                         "accuracy_test": 0.93, "execution": "classical"})
             h = hw(q) * np.exp(rng.normal(0, 0.02))
             rows.append({"model": "qsvc", "qubits": q, "n_train": 30, "n_test": 10, "seed": seed,
                          "fit_energy_j": sim(q) * np.exp(rng.normal(0, noise)), "predict_energy_j": 0.0,

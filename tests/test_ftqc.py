@@ -179,8 +179,8 @@ def test_sweep_analysis_adds_an_ftqc_break_even_series():
              "fit_energy_method": "estimated", "hw_energy_j": h, "hw_energy_method": "modelled",
              "ft_energy_j": f, "ft_energy_j_low": f / 2, "ft_energy_j_high": f * 2, "ft_device": "ftqc:x",
              "ft_energy_method": "projected" if m == "qsvc" else "", "ft_shots": 1024.0,
-             "ft_physical_qubits": 1e5, "accuracy_test": 0.9, "execution": "exact"}
-            for q in range(2, 13)
+             "ft_physical_qubits": 1e5, "accuracy_test": 0.9, "execution": "exact", "seed": seed}
+            for q in range(2, 13) for seed in (1, 2, 3)  # three seeds: the quality gate's paired test
             for m, e, h, f in (("svm", 0.01, np.nan, np.nan), ("qsvc", 1e-3 * q * 2.0 ** q, 3e3 + 10 * q, 0.1 * q))]
     a = analyse(pd.DataFrame(rows), draws=30)
     ft = a.breakeven[a.breakeven.comparison == "ftqc < simulation"]

@@ -311,3 +311,17 @@ def test_runner_tunes_on_the_training_split_and_records_the_search(tmp_path, mon
     assert all(len(s["candidates"]) == 4 for s in searches)
     report = (res.run_dir / "report.md").read_text()
     assert "at the target accuracy" in report and "Pareto front" in report
+
+
+def test_a_collapsed_kernel_candidate_is_skipped_and_recorded(iris, monkeypatch):
+    import qvc.models.tuning as tuning
+
+    # a floor between the two settings' off-diagonal means (bandwidth 1: concentrated; 0.05: near 1)
+    monkeypatch.setattr(tuning, "KERNEL_OFFDIAG_FLOOR", 0.5)
+    space = {"qsvc": {"bandwidth": [1.0, 0.05], "C": [1.0]}}
+    r = tune_model("qsvc", ModelConfig(4, 3, seed=0), iris.X_train, iris.y_train, space=space,
+                   n_candidates=2, folds=3)
+    skipped = [c for c in r.candidates if c.skipped]
+    assert len(skipped) == 1 and skipped[0].params["bandwidth"] == 1.0
+    assert "collapsed kernel" in skipped[0].to_dict()["skipped"] and np.isnan(skipped[0].cv_accuracy)
+    assert r.best_params["bandwidth"] == 0.05 and "1 candidates skipped" in r.method

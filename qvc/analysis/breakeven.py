@@ -58,6 +58,10 @@ GPU: dict[str, Any] = {
     "node_factor": ((1.0, 3.0), "34-36 qubits on one 8-GPU node: energy factor for NVLink exchange [assumption]"),
     "distributed_factor": ((2.0, 10.0), "37-50 qubits across nodes: energy factor for interconnect and host "
                                         "power [assumption, unverified]"),
+    "host_w": ((100.0, 250.0, 600.0), "host share of a GPU node per GPU (CPUs, memory, NICs, fans of an 8-GPU "
+                                      "node shared over its GPUs), low/typical/high [assumption, unverified: "
+                                      "no node wall-power figure in the reference; its section 5 asks for whole-"
+                                      "node power, not board TDP]"),
 }
 
 #: Statevector walls in qubits (fp64, one state): beyond them the statevector series stops.
@@ -86,8 +90,13 @@ def zz_gates(n, entanglement: str = "full", reps: int = 2):
 
 
 def gpu_statevector_energy(n, n_train: float, n_test: float, n_support: float,
-                           entanglement: str = "full", reps: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                           entanglement: str = "full", reps: int = 2, *, pue: float = 1.0,
+                           host: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Modelled energy (J) of the kernel model's fit + predict on GPU statevectors: typical, low, high.
+
+    ``host=True`` adds the node's host share per GPU (:data:`GPU` ``host_w``) to the board power
+    and ``pue`` multiplies the whole (the attributional mode: the same facility PUE as the
+    hardware side); the default is the board alone (marginal: a floor for the node).
 
     ``n_train + n_test`` states are simulated, each in ``passes`` memory-bound passes
     of ``2^n x 32 B`` (read + write complex128) at the board's power, plus
@@ -118,17 +127,20 @@ def gpu_statevector_energy(n, n_train: float, n_test: float, n_support: float,
     fit_in = np.maximum(1.0, np.floor(0.9 * GPU["memory_b"][0] / (2.0**n * 16.0)))
     recompute = np.ceil(states / fit_in)
 
-    def energy(passes, eff):
+    def energy(passes, eff, host_w):
         t = states * recompute * passes * (pass_s / eff + GPU["launch_s"][0]) + overlaps * pass_s / eff
-        return p * t
+        return float(pue) * (p + (host_w if host else 0.0)) * t
 
     node_lo, node_hi = GPU["node_factor"][0]
     dist_lo, dist_hi = GPU["distributed_factor"][0]
     single, node, dist = (WALLS[k][0] for k in WALLS)
+    h_lo, h_typ, h_hi = GPU["host_w"][0]
     out = []
-    for passes, eff, f_node, f_dist in ((2 * fused, 0.75, math.sqrt(node_lo * node_hi), math.sqrt(dist_lo * dist_hi)),
-                                        (fused, eff_hi, node_lo, dist_lo), (gates, eff_lo, node_hi, dist_hi)):
-        e = energy(passes, eff) * np.where(n > node, f_dist, np.where(n > single, f_node, 1.0))
+    for passes, eff, f_node, f_dist, h in ((2 * fused, 0.75, math.sqrt(node_lo * node_hi),
+                                            math.sqrt(dist_lo * dist_hi), h_typ),
+                                           (fused, eff_hi, node_lo, dist_lo, h_lo),
+                                           (gates, eff_lo, node_hi, dist_hi, h_hi)):
+        e = energy(passes, eff, h) * np.where(n > node, f_dist, np.where(n > single, f_node, 1.0))
         out.append(np.where(n > dist, np.inf, e))
     typical, low, high = out
     return typical, low, high
@@ -270,10 +282,36 @@ class Series:
     extra: dict = field(default_factory=dict)
 
     def fits(self, x=None, y=None) -> list[GrowthFit]:
+        """The laws fitted to the points, best (AICc) first; laws that fall with size are rejected.
+
+        Every cost here grows with qubits and samples (more gates, amplitudes, circuits, shots),
+        so a fit whose curve decreases anywhere over its range and one range beyond contradicts
+        the physics: it is left out and named in ``extra["rejected"]``.
+        """
         x = self.x if x is None else x
         y = self.y if y is None else y
-        out = [f for f in (fit_law(x, y, law) for law in self.laws) if f is not None]
+        out, rejected = [], []
+        for f in (fit_law(x, y, law) for law in self.laws):
+            if f is None:
+                continue
+            if _falls(f):
+                rejected.append(f"{f.law} ({f.describe()}) falls with size")
+                continue
+            out.append(f)
+        self.extra["rejected"] = rejected
         return sorted(out, key=lambda f: (f.aicc, -f.r2_log))
+
+
+def _falls(f: GrowthFit) -> bool:
+    """True when the fitted curve decreases between ``x_min`` and ``x_max + (x_max - x_min)``."""
+    span = max(f.x_max - f.x_min, 1.0)
+    g = np.linspace(f.x_min, f.x_max + span, 64)
+    y = np.asarray(f.predict(g), dtype=float)
+    ok = np.isfinite(y)
+    if ok.sum() < 2:
+        return False
+    y = y[ok]
+    return bool(np.any(np.diff(y) < -1e-9 * np.maximum(np.abs(y[:-1]), 1e-300)))
 
 
 #: Laws within this AICc distance of the best are plausible; the interval picks among them uniformly.
@@ -295,19 +333,48 @@ def _akaike_pick(fits: list[GrowthFit], rng) -> GrowthFit:
 
 
 def _draw_params(f: GrowthFit, rng) -> np.ndarray:
+    """One draw of a fit's parameters from its covariance, in log space above each lower bound.
+
+    A parameter with a finite lower bound ``L`` is drawn as ``L + exp(z)``, ``z`` normal around
+    ``ln(p - L)`` with the delta-method spread ``sd(p) / (p - L)`` (so a draw never sits on the
+    bound: clipping normal draws at 0 made whole curves identically 0 J in about 12 % of draws);
+    unbounded ones (exponents) are drawn as they are. A parameter fitted onto its bound stays there.
+    """
+    p = np.asarray(f.params, dtype=float)
     if not np.all(np.isfinite(f.cov)):
-        return f.params
-    p = rng.multivariate_normal(f.params, f.cov, check_valid="ignore")
-    return np.maximum(p, np.asarray(f.law_spec.bounds[0], dtype=float))
+        return p
+    lower = np.asarray(f.law_spec.bounds[0], dtype=float)
+    bounded = np.isfinite(lower)
+    gap = np.where(bounded, p - np.where(bounded, lower, 0.0), 1.0)
+    on_bound = bounded & (gap <= 1e-9 * np.maximum(1.0, np.abs(p)))
+    scale = np.where(bounded & ~on_bound, 1.0 / np.maximum(gap, 1e-300), 1.0)
+    cov = np.asarray(f.cov, dtype=float) * np.outer(scale, scale)
+    keep = ~on_bound
+    mean = np.where(bounded & ~on_bound, np.log(np.maximum(gap, 1e-300)), p)
+    z = mean.copy()
+    if keep.any():
+        sub = cov[np.ix_(keep, keep)]
+        z[keep] = rng.multivariate_normal(mean[keep], sub, check_valid="ignore")
+    with np.errstate(over="ignore"):
+        out = np.where(bounded & ~on_bound, np.where(bounded, lower, 0.0) + np.exp(np.minimum(z, 700.0)), z)
+    upper = np.asarray(f.law_spec.bounds[1], dtype=float)
+    return np.minimum(np.where(on_bound, p, out), upper)  # an upper bound (e.g. b <= 4) holds too
 
 
-def _first_below(grid: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    below = a <= b
+def _first_below(grid: np.ndarray, a: np.ndarray, b: np.ndarray, start: float = -math.inf) -> float:
+    """First ``grid`` point at or after ``start`` where curve ``a`` (hardware) is at or below ``b``.
+
+    Points where ``a`` is not a positive finite energy are no hardware (never below): a draw
+    whose curve is identically 0 J or NaN gives no crossing rather than the first grid point.
+    """
+    a = np.asarray(a, dtype=float)
+    valid = np.isfinite(a) & (a > 0) & (grid >= start)
+    below = valid & (a <= b)
     if not below.any():
         return math.nan
     i = int(np.argmax(below))
-    if i == 0:
-        return float(grid[0])
+    if i == 0 or not valid[i - 1] or not np.isfinite(b[i - 1]) or not (b[i - 1] > 0):
+        return float(grid[i])
     if not np.isfinite(b[i]):
         return float(grid[i])
     g0 = math.log(a[i - 1]) - math.log(b[i - 1])
@@ -374,14 +441,16 @@ def find_break_even(hw: Series, sims: list[Series], *, x_to: float, max_extrapol
     x_lo = min(float(np.min(s.x)) for s in [hw, *sims] if len(s.x))
     grid = np.linspace(x_lo, max(x_to, x_lo + 1), 2000)
     walls = {s.name: s.wall for s in sims}
-    meas_max = float(np.max(hw.x))
+    hw_meas_x = np.asarray(hw.extra.get("measured_x", hw.x if hw.model is None else []), dtype=float)
+    hw_meas_y = np.asarray(hw.extra.get("measured_y", hw.y if hw.model is None else []), dtype=float)
+    meas_max = float(np.max(hw_meas_x)) if len(hw_meas_x) else float(np.max(hw.x))
     sim_meas = [float(np.max(s.x)) for s in sims if s.model is None and len(s.x)]
     if sim_meas:
-        meas_max = min(meas_max, max(sim_meas))
+        meas_max = min(meas_max, max(sim_meas)) if hw.model is None else max(sim_meas)
 
-    hw_fits = hw.fits()
+    hw_fits = hw.fits() if hw.model is None else []
     best: dict[str, list[GrowthFit]] = {s.name: (s.fits() if s.model is None else []) for s in sims}
-    if not hw_fits or any(s.model is None and not best[s.name] for s in sims):
+    if (hw.model is None and not hw_fits) or any(s.model is None and not best[s.name] for s in sims):
         return Crossing(math.nan, math.nan, math.nan, "", "no fit (too few points)", math.nan, math.nan, 0,
                         "", "")
 
@@ -391,9 +460,12 @@ def find_break_even(hw: Series, sims: list[Series], *, x_to: float, max_extrapol
         assert f is not None  # measured series always have a fit here
         return f.predict(grid, params)
 
+    hw_central = hw.model(grid, None) if hw.model is not None else hw_fits[0].predict(grid)
+    # no crossing where the measured points say the hardware is costlier: search from there on
+    floor = _measured_floor(hw_meas_x, hw_meas_y, sims)
     central_env, central_name = _envelope(
         grid, {s.name: curve(s, best[s.name][0] if best[s.name] else None) for s in sims}, walls)
-    x_star = _first_below(grid, hw_fits[0].predict(grid), central_env)
+    x_star = _first_below(grid, hw_central, central_env, floor)
     sim_at = ""
     at_wall = False
     if np.isfinite(x_star):
@@ -408,7 +480,7 @@ def find_break_even(hw: Series, sims: list[Series], *, x_to: float, max_extrapol
         if any(curves_by[s.name][d] is None for s in [hw, *sims]):
             continue
         env, _ = _envelope(grid, {s.name: curves_by[s.name][d] for s in sims}, walls)
-        xs.append(_first_below(grid, curves_by[hw.name][d], env))
+        xs.append(_first_below(grid, curves_by[hw.name][d], env, floor))
     xs_arr = np.array([v if np.isfinite(v) else np.inf for v in xs])
     never = float(np.mean(np.isinf(xs_arr))) if len(xs_arr) else math.nan
     low = float(np.quantile(xs_arr, 0.05, method="nearest")) if len(xs_arr) else math.nan
@@ -418,22 +490,33 @@ def find_break_even(hw: Series, sims: list[Series], *, x_to: float, max_extrapol
            f"law choice (uniform over the laws within AICc {PLAUSIBLE_DAICC:g} of the best, among "
            + ", ".join(sorted({law.name for s in fitted for law in s.laws})) + ")",
            "point range (drop 0-2 of the largest and smallest sizes) and bootstrap over points"]
-    if hw.y_low is not None and hw.y_high is not None:
+    if hw.model is not None:
+        src.append("hardware: the cost model evaluated at each size, between its low/high (device draws "
+                   "and the shot law's band)")
+    elif hw.y_low is not None and hw.y_high is not None:
         src.append("hardware cost model low/high (hw_energy_j_low/high)")
     if any(s.model is not None for s in sims):
         src.append("GPU model low/high (fusion, bandwidth, node factors)")
     sources = "; ".join(src)
-    laws = "; ".join([f"hardware: {hw_fits[0].describe()}"]
+    laws = " | ".join([f"hardware: {hw_fits[0].describe() if hw_fits else hw.label}"]
                      + [f"{s.name}: " + (best[s.name][0].describe() if best[s.name] else s.label)
                         for s in sims])
     c = Crossing(x_star, low, high, sim_at, "", x_star - meas_max if np.isfinite(x_star) else math.nan,
                  never, len(xs), laws, sources)
     hi_dist = high - meas_max
-    if not np.isfinite(x_star):
+    declined_from = float(hw.extra.get("declined_from", math.inf))
+    if floor > grid[0]:
+        c.notes.append(f"every measured size up to {floor:g} has the hardware costlier: crossings searched "
+                       "from there")
+    if not np.isfinite(x_star) and declined_from <= x_to:
+        at = hw.extra.get("declined_at") or f"n ≥ {declined_from:g}"
+        c.status = (f"no NISQ break-even: at {at} {hw.extra.get('declined_reason', 'declined')}"
+                    "; below that the hardware costs more than the compared series")
+    elif not np.isfinite(x_star):
         c.status = f"no crossing up to {x_to:g} qubits"
         if never < 0.95 and np.isfinite(low):
             c.notes.append(f"{1 - never:.0%} of draws cross (from {low:.3g}); the central laws do not")
-    elif x_star <= grid[0] + 1e-9:
+    elif x_star <= grid[0] + 1e-9 and floor < grid[0]:
         c.status = "hardware already below at the smallest size"
     elif c.extrapolation > max_extrapolation:
         c.status = (f"declined: the central crossing lies {c.extrapolation:.1f} qubits beyond the measured range "
@@ -449,7 +532,7 @@ def find_break_even(hw: Series, sims: list[Series], *, x_to: float, max_extrapol
         free = {k: np.inf for k in walls}
         env_free, _ = _envelope(grid, {s.name: curve(s, best[s.name][0] if best[s.name] else None)
                                        for s in sims}, free)
-        law_x = _first_below(grid, hw_fits[0].predict(grid), env_free)
+        law_x = _first_below(grid, hw_central, env_free, floor)
         c.status = ("wall: the compared simulator(s) stop at "
                     f"{min(walls[s.name] for s in sims):g} qubits before the hardware law falls below them"
                     + (f" (the laws alone would cross at {law_x:.3g})" if np.isfinite(law_x) else "")
@@ -458,6 +541,34 @@ def find_break_even(hw: Series, sims: list[Series], *, x_to: float, max_extrapol
         c.high = math.inf
         c.notes.append(f"{never:.0%} of draws never cross up to {x_to:g}")
     return c
+
+
+def _measured_floor(hw_x: np.ndarray, hw_y: np.ndarray, sims: list[Series]) -> float:
+    """Largest measured size up to which every measured size has the hardware costlier than all sims.
+
+    Compared where the hardware and a series are both known (measured simulators at their measured
+    sizes, modelled ones evaluated there); ``-inf`` when the smallest such size already has the
+    hardware cheaper or nothing is comparable.
+    """
+    floor = -math.inf
+    for x, y in sorted(zip(np.asarray(hw_x, dtype=float), np.asarray(hw_y, dtype=float))):
+        others = []
+        for s in sims:
+            if s.model is not None:
+                v = float(np.asarray(s.model(np.array([x]), None), dtype=float)[0])
+                if x <= s.wall and np.isfinite(v) and v > 0:
+                    others.append(v)
+            else:
+                at = np.asarray(s.y, dtype=float)[np.isclose(np.asarray(s.x, dtype=float), x)]
+                if at.size:
+                    others.append(float(np.mean(at)))
+        if not others or not np.isfinite(y):
+            continue
+        if y > min(others):
+            floor = x
+        else:
+            break
+    return floor
 
 
 _DRAWS: dict = {}

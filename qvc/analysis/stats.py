@@ -405,6 +405,27 @@ def compare_accuracy(quantum, classical, *, n_test: float, n_train: float, margi
     return Comparison(n, mean, se, df, margin, p_diff, p_equiv, mdd, (p_left, p_rope, p_right))
 
 
+def non_inferiority_p(c: Comparison) -> float:
+    """p-value that the quantum model is worse than the classical by the margin or more.
+
+    The upper one-sided test of the TOST in :func:`compare_accuracy` (``H0: classical -
+    quantum >= margin``): small when the quantum model is within the margin of the classical
+    model or better. ``nan`` with too few seeds; 0 or 1 when every split gives the same difference.
+
+    Examples
+    --------
+    >>> c = compare_accuracy([0.90, 0.92, 0.91, 0.93], [0.91, 0.92, 0.92, 0.93], n_test=38, n_train=112,
+    ...                      margin=0.05)
+    >>> non_inferiority_p(c) < 0.05
+    True
+    """
+    if c.n < MIN_SEEDS_FOR_TEST or not np.isfinite(c.diff):
+        return math.nan
+    if not c.se > 0:
+        return 0.0 if c.diff < c.margin else 1.0
+    return float(_sps.t(c.df).cdf((c.diff - c.margin) / c.se))
+
+
 def _holm(pvalues: list[float], alpha: float) -> list[float]:
     """Holm-adjusted p-values (statsmodels); ``nan`` entries stay ``nan`` and are not counted."""
     from statsmodels.stats.multitest import multipletests

@@ -32,6 +32,13 @@ from qvc.models.hyperparams import candidate_grid, grid_size
 from qvc.models.registry import PAIR_MEMBERS, ModelConfig, build_model, get_model, resolve_params
 from qvc.quantum.ledger import LedgerEntry
 
+#: Collapsed-kernel guard of the kernel search: a feature-map setting whose training Gram matrix has
+#: an off-diagonal mean below this is skipped (its candidates recorded, not cross-validated). At
+#: K < 1e-3 the Gram matrix is numerically the identity: the SVM memorises the training split,
+#: and resolving one entry to 10 % needs (1 - K)/(K 0.1^2) > 10^5 shots (qvc.experiment.autoshots)
+#: [modelling choice].
+KERNEL_OFFDIAG_FLOOR = 1e-3
+
 
 @dataclass
 class Candidate:
@@ -48,6 +55,9 @@ class Candidate:
         its Gram matrix plus its fits), measured inside the search.
     circuits : int
         Circuits a QPU would run to cross-validate this candidate alone (0: classical).
+    skipped : str
+        Why the candidate was not cross-validated (empty when it was): a kernel that collapsed
+        below :data:`KERNEL_OFFDIAG_FLOOR`; its ``cv_accuracy`` is then NaN.
     """
 
     params: dict
@@ -55,11 +65,15 @@ class Candidate:
     cv_std: float
     seconds: float
     circuits: int = 0
+    skipped: str = ""
 
     def to_dict(self) -> dict:
-        """Plain-JSON form."""
-        return {"params": self.params, "cv_accuracy": self.cv_accuracy, "cv_std": self.cv_std,
-                "seconds": self.seconds, "circuits": self.circuits}
+        """Plain-JSON form (``skipped`` only when the candidate was not cross-validated)."""
+        out = {"params": self.params, "cv_accuracy": self.cv_accuracy, "cv_std": self.cv_std,
+               "seconds": self.seconds, "circuits": self.circuits}
+        if self.skipped:
+            out["skipped"] = self.skipped
+        return out
 
 
 @dataclass
@@ -305,6 +319,7 @@ def _tune_kernel(name, cfg, X, y, candidates, how, cv) -> TuneResult:
     n = X.shape[0]
     out: list[Candidate] = []
     entries: list[LedgerEntry] = []
+    collapsed: list[float] = []  # off-diagonal Gram mean per candidate
     from qvc.quantum.execution import parse_execution
 
     local = "exact" if parse_execution(cfg.execution).is_ibm else cfg.execution
@@ -323,6 +338,14 @@ def _tune_kernel(name, cfg, X, y, candidates, how, cv) -> TuneResult:
             name, "tune", priced, circuits, cfg.shots, "kernel",
             "search: one training Gram matrix per feature-map setting, sliced per fold and reused for every C",
         ))
+        off = gram[~np.eye(n, dtype=bool)]
+        off_mean = float(off.mean()) if off.size else 1.0
+        if off_mean < KERNEL_OFFDIAG_FLOOR:
+            why = (f"collapsed kernel: off-diagonal mean {off_mean:.3g} < {KERNEL_OFFDIAG_FLOOR:g} "
+                   "(qvc.models.tuning.KERNEL_OFFDIAG_FLOOR)")
+            out.extend(Candidate(full, float("nan"), float("nan"), gram_s, circuits, why) for full in members)
+            collapsed.extend([off_mean] * len(members))
+            continue
         search = GridSearchCV(SVC(kernel="precomputed"), [{"C": [m["C"]]} for m in members],
                               scoring="accuracy", cv=cv, refit=False, error_score="raise")
         search.fit(gram, y)
@@ -332,11 +355,21 @@ def _tune_kernel(name, cfg, X, y, candidates, how, cv) -> TuneResult:
                 full, float(res["mean_test_score"][i]), float(res["std_test_score"][i]),
                 gram_s + float((res["mean_fit_time"][i] + res["mean_score_time"][i]) * k), circuits,
             ))
-    best = int(np.argmax([c.cv_accuracy for c in out]))
+        collapsed.extend([off_mean] * len(members))
+    tried = [i for i, c in enumerate(out) if not c.skipped]
+    if tried:
+        best = max(tried, key=lambda i: (out[i].cv_accuracy, -i))
+        best = min(i for i in tried if out[i].cv_accuracy == out[best].cv_accuracy)  # ties: search order
+    else:  # every setting collapsed: the least collapsed one, said so in the method
+        best = int(np.argmax(collapsed))
+    skipped = len(out) - len(tried)
+    note = (f"; {skipped} candidates skipped: collapsed kernel (off-diagonal mean < {KERNEL_OFFDIAG_FLOOR:g})"
+            + ("; every setting collapsed: the least collapsed kept, untested" if not tried else "")
+            if skipped else "")
     return TuneResult(
         name, out[best].params, out[best].cv_accuracy, out, k,
         f"{how} search, {len(out)} candidates x {k} folds; {len(groups)} Gram matrices "
-        f"(one per feature-map setting, reused across C and folds)",
+        f"(one per feature-map setting, reused across C and folds){note}",
         entries, kernel_evaluations=len(groups),
     )
 

@@ -625,7 +625,10 @@ def scaling_curves(analysis: ScalingAnalysis, pair: str, axis: str, fixed: float
             hw_c = block[block.series == "hardware"]
             n_tr, n_te = float(hw_c["n_train"].mean()), float(hw_c["n_test"].mean())
             n_sv = float((hw_c["circuits_predict"] / hw_c["n_test"]).mean())
-            t, lo, hi = gpu_statevector_energy(grid, n_tr, n_te, n_sv, ent)
+            attributed = "gpu_pue" in c and bool(c["gpu_pue"].notna().any())
+            t, lo, hi = gpu_statevector_energy(grid, n_tr, n_te, n_sv, ent,
+                                               pue=float(c["gpu_pue"].iloc[0]) if attributed else 1.0,
+                                               host=bool(c["gpu_host"].iloc[0]) if attributed else False)
             ax.plot(grid, t, color=col, lw=1.2, label=f"{series} (typical; band low-high)")
             ax.fill_between(grid, lo, hi, color=col, alpha=0.12)
             continue
@@ -634,7 +637,7 @@ def scaling_curves(analysis: ScalingAnalysis, pair: str, axis: str, fixed: float
                     ms=4, capsize=2, label=f"{series} ({c['label'].iloc[0] or '-'})")
         if (~learn).any():
             ax.plot(c["x"][~learn], c["y"][~learn], "o", mfc="white", color=col, ms=5,
-                    label=f"{series}: model at or below majority rate (excluded)")
+                    label=f"{series}: fails the quality gate (excluded)")
         if "y_low" in c and c["y_low"].notna().all():
             ax.fill_between(c["x"], c["y_low"], c["y_high"], color=col, alpha=0.15)
         fits = analysis.fit_objects.get((pair, series, axis, fixed), [])
@@ -642,9 +645,26 @@ def scaling_curves(analysis: ScalingAnalysis, pair: str, axis: str, fixed: float
             f = fits[0]
             ax.plot(grid, f.predict(grid), "-", color=col, alpha=0.8, lw=1,
                     label=f"law {f.describe()} (R2log {f.r2_log:.3f})")
+    hw_eval = getattr(analysis, "hardware", pd.DataFrame())
+    if axis == "qubits" and not hw_eval.empty:
+        h = hw_eval[(hw_eval.pair == pair) & (hw_eval.fixed == fixed) & (hw_eval.get("axis", axis) == axis)]
+        ok = h[h["declined"].fillna("") == ""]
+        if not ok.empty:
+            ax.plot(ok["qubits"], ok["energy_j"], "-", color="#d62728", lw=1.4,
+                    label="hardware: cost model evaluated per size (typical)")
+            ax.fill_between(ok["qubits"], ok["energy_low"], ok["energy_high"], color="#d62728", alpha=0.08)
+        bad = h[h["declined"].fillna("") != ""]
+        if not bad.empty:
+            ax.axvline(float(bad["qubits"].min()), color="#d62728", ls="-.", lw=1,
+                       label=f"hardware declined from n = {int(bad['qubits'].min())}")
     ymin, ymax = ax.get_ylim()
     if axis == "qubits":
+        from matplotlib.ticker import MaxNLocator
+
         from qvc.analysis.breakeven import local_wall
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        acc.xaxis.set_major_locator(MaxNLocator(integer=True))
 
         lw, lw_note = local_wall()
         for name, q in [(lw_note, lw)] + [(k, v[0]) for k, v in WALLS.items()]:
@@ -686,7 +706,7 @@ def scaling_curves(analysis: ScalingAnalysis, pair: str, axis: str, fixed: float
     acc.set_ylim(0, 1.02)
     acc.set_xlabel(axis)
     acc.set_ylabel("test accuracy (mean over seeds)")
-    acc.set_title("accuracy: a point enters the break-even only above the majority rate", fontsize=10)
+    acc.set_title("accuracy: a size enters only within the margin of the classical model", fontsize=10)
     acc.grid(True, alpha=0.3)
     if drew:
         acc.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.14), frameon=False)
