@@ -7,13 +7,13 @@ stderr and exit with code 2; nothing already written is removed.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from qvc import __version__
+from qvc._io import json_text
 from qvc.errors import QvcUsageError, Terminated, stop_signals_interrupt
 
 EXIT_USAGE = 2
@@ -321,7 +321,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     verdict = _verdict(result.run_dir)
     if args.json:
         rows = [{k: _json_safe(v) for k, v in r.items()} for r in result.rows]
-        print(json.dumps({"run_dir": str(Path(result.run_dir).resolve()), "rows": rows, "verdict": verdict}))
+        print(json_text({"run_dir": str(Path(result.run_dir).resolve()), "rows": rows, "verdict": verdict}))
     else:
         print(summary_table(result.rows))
         if verdict:
@@ -481,7 +481,7 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
     record = {"ledger": str(ledger.path), "device_preset": device.name, "backends": result}
     write_json(record, out)
     if args.json:
-        print(json.dumps({**record, "written": str(out.resolve())}))
+        print(json_text({**record, "written": str(out.resolve())}))
         return 0
     print(f"job store: {ledger.path}")
     _print_calibration(result, device.name)
@@ -631,7 +631,7 @@ def _cmd_devices(args: argparse.Namespace) -> int:
 
     devices = list_devices(args.device_file)
     if args.json:
-        print(json.dumps({"devices": {n: d.to_dict() for n, d in devices.items()}}))
+        print(json_text({"devices": {n: d.to_dict() for n, d in devices.items()}}))
         return 0
     import shutil
     import textwrap
@@ -700,7 +700,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
                            mitigation_factor=args.mitigation_factor, mitigation=args.mitigation,
                            n_draws=args.draws, seed=args.seed)
     if args.json:
-        print(json.dumps(out, allow_nan=False, default=str) if _finite_json(out) else json.dumps(_nan_to_none(out)))
+        print(json_text(out))
         return 0
     q, e = out["qpu_seconds"], out["energy_j"]["total"]
     overhead = out["mitigation_overhead"]
@@ -729,25 +729,6 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     for r in out["sensitivity"]:
         print(f"  {r['parameter']:32s} {_fmt(r['energy_j_at_low'])} .. {_fmt(r['energy_j_at_high'])} J")
     return 0
-
-
-def _finite_json(value) -> bool:
-    try:
-        json.dumps(value, allow_nan=False)
-        return True
-    except ValueError:
-        return False
-
-
-def _nan_to_none(value):
-    """JSON has no inf/NaN: write them as null."""
-    if isinstance(value, dict):
-        return {k: _nan_to_none(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_nan_to_none(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _cmd_meters(args: argparse.Namespace) -> int:

@@ -836,3 +836,67 @@ def test_device_file_values_are_checked_before_any_work(tmp_path, out_dir, capsy
     assert main(args) == 2
     _one_line(capsys.readouterr().err, words)
     assert not any(out_dir.iterdir())  # refused before the run folder
+
+
+# -- issue 31 item 3: data hygiene; strict JSON everywhere ------------------------------------
+def _csv(tmp_path: Path, header: str, rows: list[str], name: str = "d.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def _noise_rows(n: int = 40, extra=lambda i, y: "") -> list[str]:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    return [f"{rng.normal():.4f},{rng.normal():.4f},{i % 2}{extra(i, i % 2)}" for i in range(n)]
+
+
+@pytest.mark.parametrize("header, extra, words", [
+    ("a,b,label,label", lambda i, y: f",{y}", "the target column 'label' appears twice"),
+    ("a,b,label,label.1", lambda i, y: f",{y}", "'label.1' looks like a second copy of the target column"),
+    ("a,b,label,Label ", lambda i, y: f",{y}", "differ only in case or spaces"),
+    ("a,b,label,leak", lambda i, y: f",{3 * y + 1}", "'leak' equals the target 'label' row for row"),
+    ("a,a,label", lambda i, y: "", "column 'a' appears twice"),
+])
+def test_csv_repeated_or_ambiguous_columns_are_refused(tmp_path, out_dir, capsys, header, extra, words):
+    path = _csv(tmp_path, header, _noise_rows(extra=extra))
+    args = ["run", "--csv", str(path), "--target", "label", "--models", "svm", "--seeds", "1,2", "--no-tune",
+            "--out", str(out_dir), "--quiet"]
+    assert main(args) == 2
+    _one_line(capsys.readouterr().err, words)
+    assert not any(out_dir.iterdir())
+
+
+def test_csv_constant_features_all_refused_some_said(tmp_path, out_dir, capsys):
+    rows = [f"1.0,2.5,{i % 2}" for i in range(40)]
+    args = ["--target", "label", "--models", "svm", "--seeds", "1,2", "--no-tune", "--out", str(out_dir)]
+    assert main(["run", "--csv", str(_csv(tmp_path, "a,b,label", rows)), *args, "--quiet"]) == 2
+    _one_line(capsys.readouterr().err, "every feature column holds one value")
+    assert not any(out_dir.iterdir())
+    some = _csv(tmp_path, "a,b,c,label", [f"1.0,{r}" for r in _noise_rows()], "some.csv")
+    assert main(["run", "--csv", str(some), *args]) == 0
+    assert "1 feature column(s) hold one value in every row" in capsys.readouterr().err
+    meta = json.loads(next(out_dir.glob("some-*/metadata.json")).read_text())
+    assert any(p.get("constant_features") == ["a"] for p in meta["preprocessing"].values())
+
+
+def _strict_json(text: str):
+    def refuse(word):
+        raise ValueError(f"non-standard JSON constant {word}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_every_json_qvc_writes_is_strict(tmp_path):
+    import numpy as np
+
+    from qvc import _io
+    from qvc.record.store import PointStore
+
+    _io.write_json({"a": float("nan"), "b": [np.float64("inf"), np.float32(1.5)], "c": np.int64(3)},
+                   tmp_path / "x.json")
+    assert _strict_json((tmp_path / "x.json").read_text()) == {"a": None, "b": [None, 1.5], "c": 3}
+    store = PointStore(tmp_path).open()
+    store.append({"point_id": "p1", "energy": float("inf"), "acc": float("nan")})
+    for line in (tmp_path / "points.jsonl").read_text().splitlines():
+        assert _strict_json(line) == {"point_id": "p1", "energy": None, "acc": None}

@@ -237,6 +237,10 @@ def run_experiment(
             f"--tune-budget {spec.tune_budget} ({why})")
     datasets = _prepare_datasets(spec)  # fail on bad data before creating the run folder
     first = next(iter(datasets.values()))
+    const = first.preprocessing.get("constant_features")
+    if const:
+        say(f"note: {len(const)} feature column(s) hold one value in every row and carry no information: "
+            f"{', '.join(map(repr, const[:5]))}{' ...' if len(const) > 5 else ''} (kept; consider dropping them)")
     _check_before_folder(spec, first, ctx.device)
     _ibm_preflight(spec, first.n_features)
     if spec.idle_baseline_s > 0:

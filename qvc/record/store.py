@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qvc._io import json_text
 from qvc.errors import QvcUsageError
 from qvc.record.results import write_results
 
@@ -89,7 +90,7 @@ class PointStore:
         if row["point_id"] in self._rows:
             return
         clean = {k: _plain(v) for k, v in row.items()}
-        line = (json.dumps(clean, sort_keys=False) + "\n").encode()
+        line = (json_text(clean, sort_keys=False) + "\n").encode()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             view = memoryview(line)

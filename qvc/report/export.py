@@ -27,7 +27,6 @@ folder's ``results.csv`` and ``metadata.json`` and writes:
 from __future__ import annotations
 
 import csv
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -311,7 +310,7 @@ def _boamps(run, out: Path) -> list[Path]:
     files = []
     for model, g in groups:
         path = _per_model_path(out, model, len(groups), "boamps_report_{model}.json")
-        _io.atomic_write_text(path, json.dumps(_boamps_report(run, model, g), indent=2) + "\n")
+        _io.atomic_write_text(path, _io.json_text(_boamps_report(run, model, g), indent=2) + "\n")
         files.append(path)
     return files
 
