@@ -900,3 +900,33 @@ def test_every_json_qvc_writes_is_strict(tmp_path):
     store.append({"point_id": "p1", "energy": float("inf"), "acc": float("nan")})
     for line in (tmp_path / "points.jsonl").read_text().splitlines():
         assert _strict_json(line) == {"point_id": "p1", "energy": None, "acc": None}
+
+
+# -- issue 31 item 4: names from spec files are file names; writes stay inside the output folder --
+@pytest.mark.parametrize("name, words", [
+    ("../escape", "not a path"), ("/tmp/qvc-abs-escape", "not a path"), ("a/b", "not a path"),
+    ("..", "not a path"), ("a\\\\b", "not a path"), ("x\\u0000y", "control characters"), ("", "non-empty name"),
+    ("n" * 300, "at most 200 bytes"),
+])
+def test_spec_file_name_is_a_file_name(tmp_path, capsys, name, words):
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'name = "{name}"\ndataset = "iris"\nmodels = ["svm"]\nseeds = [1]\nqubits = [2]\n'
+                    "samples = 40\ntune = false\n")
+    out = tmp_path / "out"
+    before = sorted(p.name for p in tmp_path.parent.iterdir())
+    assert main(["sweep", str(spec), "--out", str(out), "--workers", "1"]) == 2
+    _one_line(capsys.readouterr().err, "key 'name'", words)
+    assert not out.exists() and sorted(p.name for p in tmp_path.parent.iterdir()) == before
+    assert not Path("/tmp/qvc-abs-escape").exists()
+
+
+def test_written_paths_are_checked_after_resolving(tmp_path):
+    from qvc._validation import check_inside
+    from qvc.experiment.runner import new_run_dir
+
+    with pytest.raises(QvcUsageError, match="not a path"):
+        new_run_dir(tmp_path, "../up")
+    (tmp_path / "link").symlink_to(tmp_path.parent)
+    with pytest.raises(QvcUsageError, match="outside the output folder"):
+        check_inside(tmp_path / "link" / "x", tmp_path)
+    assert new_run_dir(tmp_path, "ok").parent == tmp_path

@@ -74,10 +74,14 @@ def stderr_progress(message: str) -> None:
 
 def new_run_dir(out_dir: str | Path, dataset: str) -> Path:
     """Create ``<out_dir>/<dataset>-<UTC timestamp>/`` (suffixed if it already exists)."""
+    from qvc._validation import check_file_name, check_inside
+
+    check_file_name(dataset, "run folder name")
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     base = Path(out_dir) / f"{dataset}-{stamp}"
     candidate, k = base, 1
     while True:
+        check_inside(candidate, out_dir)  # after resolving: a link in --out's place may not lead out
         try:
             candidate.mkdir(parents=True, exist_ok=False)
             return candidate

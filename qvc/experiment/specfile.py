@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qvc._validation import check_file_name
 from qvc.errors import QvcUsageError
 from qvc.experiment.spec import OPTIONS, SPEC_DEFAULTS
 from qvc.models.registry import MODELS, get_model
@@ -476,6 +477,11 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
         raise _err(path, "", "grid", "no [[grid]] tables; an empty sweep has no points")
 
     top = {k: v for k, v in doc.items()}
+    if "name" in top:
+        try:
+            check_file_name(top["name"], "name")
+        except QvcUsageError as exc:
+            raise _err(path, "", "name", str(exc).partition(": ")[2]) from None
     frontier = _frontier(path, top.pop("frontier", ()))
     for key, value in top.items():
         _check_value(path, "", key, value)

@@ -209,11 +209,14 @@ def _models(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
 
 
 def _per_model_path(out: Path, model: str, n_models: int, default_name: str) -> Path:
-    if not out.suffix:
-        return out / default_name.format(model=model)
-    if n_models == 1:
+    from qvc._validation import check_file_name, check_inside
+
+    if n_models == 1 and out.suffix:
         return out
-    return out.with_name(f"{out.stem}-{model}{out.suffix}")
+    check_file_name(str(model), "model name in results.csv")  # the name becomes part of a file name
+    if not out.suffix:
+        return check_inside(out / default_name.format(model=model), out)
+    return check_inside(out.with_name(f"{out.stem}-{model}{out.suffix}"), out.parent)
 
 
 def _framework(family: str) -> str:
