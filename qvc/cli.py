@@ -277,7 +277,7 @@ def _add_ibm_parser(sub) -> None:
 
 
 def _spec_from_args(args: argparse.Namespace):
-    from qvc.experiment.spec import OPTIONS, SPEC_DEFAULTS, ExperimentSpec
+    from qvc.experiment.spec import OPTIONS, ExperimentSpec
     from qvc.models.hyperparams import parse_param_assignments
 
     if args.dataset is None and args.csv_path is None:
@@ -292,8 +292,6 @@ def _spec_from_args(args: argparse.Namespace):
     for name, opt in OPTIONS.items():
         if opt.kind in ("names", "ints", "frontier"):
             values[name] = tuple(values[name])
-    if not values["seeds"]:  # --seeds "" leaves the default seeds
-        values["seeds"] = SPEC_DEFAULTS["seeds"]
     return ExperimentSpec(**values)
 
 

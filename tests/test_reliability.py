@@ -930,3 +930,54 @@ def test_written_paths_are_checked_after_resolving(tmp_path):
     with pytest.raises(QvcUsageError, match="outside the output folder"):
         check_inside(tmp_path / "link" / "x", tmp_path)
     assert new_run_dir(tmp_path, "ok").parent == tmp_path
+
+
+# -- issue 31 item 5: every numeric flag and file value has a range with its reason ---------------
+@pytest.mark.parametrize("flags, words", [
+    (["--carbon-intensity", "1e308"], "--carbon-intensity must be <= 2000"),
+    (["--carbon-intensity", "-1"], "--carbon-intensity must be a finite number >= 0"),
+    (["--seeds", ""], "--seeds is empty"),
+    (["--seeds", "1,2,1"], "--seeds lists 1 more than once"),
+    (["--cv-folds", "9", "--samples", "30"], "smallest class of iris's training split has 7 samples"),
+])
+def test_numeric_flags_are_bounded_before_any_work(out_dir, capsys, flags, words):
+    args = ["run", "iris", "--models", "svm", "--qubits", "2", "--out", str(out_dir), "--quiet", *flags]
+    if "--seeds" not in flags:
+        args += ["--seeds", "1,2"]
+    assert main(args) == 2
+    _one_line(capsys.readouterr().err, words)
+    assert not any(out_dir.iterdir())
+
+
+@pytest.mark.parametrize("body, words", [
+    ("seeds = [1, 1]", "key 'seeds': lists 1 more than once"),
+    ("seeds = [1]\ncv_folds = 8", "key 'cv_folds'"),
+    ("seeds = [1]\ncarbon_intensity = 1e308", "key 'carbon_intensity'"),
+    ("seeds = [1]\n[[grid]]", "[[grid]] #1 key 'grid': is an empty table"),
+])
+def test_spec_file_values_are_bounded(tmp_path, capsys, body, words):
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'dataset = "iris"\nmodels = ["svm"]\nqubits = [2]\nsamples = 30\n{body}\n')
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "1"]) == 2
+    _one_line(capsys.readouterr().err, words)
+    assert not (tmp_path / "o").exists()
+
+
+def test_mps_memory_is_checked_with_the_param_entanglement_before_the_folder(out_dir, capsys):
+    # linear would fit; the --param makes it full: 22 qubits at bond 2048, one MPS per sample (~170 MiB each)
+    args = ["run", "breast_cancer", "--qubits", "22", "--models", "qsvc", "--seeds", "1", "--no-tune",
+            "--execution", "mps", "--entanglement", "linear", "--param", "qsvc.entanglement=full",
+            "--out", str(out_dir), "--quiet"]
+    assert main(args) == 2
+    _one_line(capsys.readouterr().err, "mps:", "bond dimension up to 2048")
+    assert not any(out_dir.iterdir())
+
+
+@pytest.mark.parametrize("old,new,words", [
+    ("high = 200e-6, source", "high = 1e300, source", "gate_1q_s.high: expected at most 86400"),
+    ("high = 3000.0, source", "high = 1e308, source", "static_w.high: expected at most 1e+07"),
+    ("value = 1000, source", "value = 100000000000, source", "max_circuits_per_job.value: expected at most"),
+])
+def test_device_file_numbers_are_bounded(tmp_path, capsys, old, new, words):
+    assert main(["devices", "--device-file", str(_device_file(tmp_path, **{old: new}))]) == 2
+    _one_line(capsys.readouterr().err, words)
