@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                     help="run the points on this Dask distributed scheduler (extra 'dask')")
     sw.add_argument("--out", default=None, help="parent folder of the run folder (overrides the spec)")
+    sw.add_argument("--force", action="store_true",
+                    help="with --resume: run the plan as it now reads even if spec.toml or the point list was "
+                         "edited since the sweep was made (recorded in sweep.json)")
     sw.add_argument("--no-report", action="store_true", help="skip the sweep report")
     sw.add_argument("--quiet", action="store_true", help="no progress on stderr")
     rep = sub.add_parser(
@@ -566,8 +569,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         if args.out is not None:
             raise QvcUsageError("--out does not apply with --resume (the run folder is fixed)")
         result = resume_sweep(args.resume, workers=args.workers, scheduler=args.scheduler,
-                              progress=not args.quiet)
+                              progress=not args.quiet, force=args.force)
     else:
+        if args.force:
+            raise QvcUsageError("--force applies with --resume only (it accepts an edited plan)")
         if args.out is not None:
             from qvc._preflight import check_out_dir
 

@@ -981,3 +981,49 @@ def test_mps_memory_is_checked_with_the_param_entanglement_before_the_folder(out
 def test_device_file_numbers_are_bounded(tmp_path, capsys, old, new, words):
     assert main(["devices", "--device-file", str(_device_file(tmp_path, **{old: new}))]) == 2
     _one_line(capsys.readouterr().err, words)
+
+
+# -- issue 31 item 6: resume checks its plan -----------------------------------------------------
+@pytest.fixture()
+def small_sweep(tmp_path):
+    spec = tmp_path / "r.toml"
+    spec.write_text('dataset = "iris"\nmodels = ["svm"]\nseeds = [1]\nqubits = [2, 3]\nsamples = 30\ntune = false\n')
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "1", "--quiet", "--no-report"]) == 0
+    return next((tmp_path / "o").iterdir())
+
+
+def _resume(run_dir: Path, *extra: str) -> int:
+    return main(["sweep", "--resume", str(run_dir), "--workers", "1", "--quiet", "--no-report", *extra])
+
+
+def test_resume_refuses_an_edited_spec_unless_forced(small_sweep, capsys):
+    (small_sweep / "spec.toml").write_text((small_sweep / "spec.toml").read_text().replace("[2, 3]", "[2, 3, 4]"))
+    before = _snapshot(small_sweep)
+    assert _resume(small_sweep) == 2
+    _one_line(capsys.readouterr().err, "spec.toml edited (1 point(s) added, 0 removed, of 2)", "--force")
+    assert _snapshot(small_sweep) == before  # refused before anything was written
+    assert _resume(small_sweep, "--force") == 0
+    meta = json.loads((small_sweep / "sweep.json").read_text())
+    assert meta["status"] == "complete" and len(meta["points"]) == 3
+    assert meta["plan_changes"][0]["accepted_with"] == "--force"
+    assert len(pd.read_csv(small_sweep / "results.csv")) == 3
+    assert _resume(small_sweep) == 0  # the accepted plan is the plan now
+
+
+def test_resume_refuses_hand_edited_points(small_sweep, capsys):
+    path = small_sweep / "sweep.json"
+    meta = json.loads(path.read_text())
+    meta["points"][1]["qubits"] = 4  # the id no longer matches the settings
+    path.write_text(json.dumps(meta))
+    assert _resume(small_sweep) == 2
+    _one_line(capsys.readouterr().err, "the point list in sweep.json edited (point 2)")
+    assert _resume(small_sweep, "--force") == 0
+    assert "accepted with --force" in capsys.readouterr().err
+    meta = json.loads(path.read_text())
+    assert meta["status"] == "complete" and "plan_changes" in meta
+    rows = pd.read_csv(small_sweep / "results.csv")
+    assert sorted(rows["qubits"]) == [2, 4]  # the row of the replaced point is kept in the store, not the table
+    meta["points"][0]["qubits"] = "many"
+    path.write_text(json.dumps(meta))
+    assert _resume(small_sweep, "--force") == 2
+    _one_line(capsys.readouterr().err, "point 1", "cannot run")
