@@ -192,7 +192,7 @@ def run_sweep(
     """
     run_dir = new_run_dir(out_dir if out_dir is not None else spec.out_dir, spec.name)
     atomic_write_text(run_dir / "spec.toml", spec.text)
-    meta = {
+    meta: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "kind": "sweep",
         "run_id": run_dir.name,
