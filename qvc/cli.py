@@ -790,19 +790,26 @@ def _cmd_crosscheck(args: argparse.Namespace) -> int:
     return 0
 
 
-def _os_error_line(exc: OSError) -> str:
-    """One line for a file-system fault: what failed, where, and what to do."""
+#: Commands whose written files go under ``--out`` (only these are told to choose another one).
+_OUT_COMMANDS = ("run", "sweep")
+
+
+def _os_error_line(exc: OSError, command: str | None = "run") -> str:
+    """One line for a file-system fault: what failed, where, and what to do (``--out`` is named only
+    for the commands that have it)."""
     import errno
 
     where = f" {str(exc.filename)!r}" if exc.filename else ""
     reason = exc.strerror or type(exc).__name__
+    other = "choose another --out" if command in _OUT_COMMANDS else "choose another folder"
     fix = {
-        errno.ENOSPC: "free disk space or choose another --out",
-        errno.EDQUOT: "free disk space or choose another --out",
-        errno.EROFS: "the file system is read-only: choose another --out",
-        errno.EACCES: "no permission: choose another --out or fix the folder's permissions",
-        errno.EPERM: "no permission: choose another --out or fix the folder's permissions",
-        errno.ENOTDIR: "a path component is a file, not a folder: check --out",
+        errno.ENOSPC: f"free disk space or {other}",
+        errno.EDQUOT: f"free disk space or {other}",
+        errno.EROFS: f"the file system is read-only: {other}",
+        errno.EACCES: f"no permission: {other} or fix the permissions of that path",
+        errno.EPERM: f"no permission: {other} or fix the permissions of that path",
+        errno.ENOTDIR: "a path component is a file, not a folder: check "
+                       + ("--out" if command in _OUT_COMMANDS else "the path"),
         errno.EISDIR: "a folder was given where a file is needed: check the path",
     }.get(exc.errno or 0, "check the path and the disk, then re-run")
     return f"cannot write or read{where}: {reason} (errno {exc.errno}); {fix}"
@@ -861,5 +868,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except OSError as exc:  # disk full, read-only folder, a file where a folder should be
-        print(f"qvc: error: {_os_error_line(exc)}", file=sys.stderr)
+        print(f"qvc: error: {_os_error_line(exc, getattr(locals().get('args'), 'command', None))}", file=sys.stderr)
         return EXIT_USAGE

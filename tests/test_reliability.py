@@ -1027,3 +1027,81 @@ def test_resume_refuses_hand_edited_points(small_sweep, capsys):
     path.write_text(json.dumps(meta))
     assert _resume(small_sweep, "--force") == 2
     _one_line(capsys.readouterr().err, "point 1", "cannot run")
+
+
+# -- issue 31 item 7: the index lists what it cannot read and finishes -------------------------
+def test_index_lists_unreadable_folders_and_finishes(iris_run, tmp_path, capsys, monkeypatch):
+    root = tmp_path / "runs"
+    root.mkdir()
+    shutil.copytree(iris_run, root / "good")
+    shutil.copytree(iris_run, root / "locked")
+    (root / "dir-meta").mkdir()
+    (root / "dir-meta" / "metadata.json").mkdir()  # a folder where the file should be: reading fails
+    shutil.copy(iris_run / "results.csv", root / "dir-meta" / "results.csv")
+    (root / "bad-csv").mkdir()
+    (root / "bad-csv" / "results.csv").write_bytes(b"\xff\xfe\x00garbage\n\x00\x01")
+    (root / "bad-csv" / "metadata.json").write_text("{")
+    # 'locked' as a chmod 000 folder looks to another user (the tests run as root, who may read anything):
+    # stat of the folder works, of anything inside it fails with EACCES.
+    real_stat = Path.stat
+
+    def stat(self, *a, **k):
+        if self.parent.name == "locked":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, *a, **k)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    real_open = open
+
+    def guarded_open(file, *a, **k):
+        if Path(str(file)).parent.name == "locked":
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *a, **k)
+
+    monkeypatch.setattr("builtins.open", guarded_open)
+    assert main(["report", "--index", str(root)]) == 0
+    monkeypatch.undo()
+    cap = capsys.readouterr()
+    assert cap.err == "" and "--out" not in cap.out
+    md = (root / "index.md").read_text()
+    names = ("good", "locked", "dir-meta", "bad-csv")
+    rows = {name: line for line in md.splitlines() for name in names if line.startswith((f"| {name}", f"| [{name}]"))}
+    assert set(rows) == set(names) and "unreadable" not in rows["good"]
+    assert "unreadable: Permission denied" in rows["locked"], rows["locked"]
+    assert "unreadable" in rows["dir-meta"] and "unreadable" in rows["bad-csv"]
+
+
+def test_os_error_names_out_only_for_commands_that_have_it():
+    from qvc.cli import _os_error_line
+
+    exc = PermissionError(13, "Permission denied", "/x/y")
+    assert "--out" in _os_error_line(exc, "run") and "--out" not in _os_error_line(exc, "report")
+
+
+# -- issue 31 item 11: a non-numeric cell is refused like inf; item 12: the command pastes ------
+def test_report_refuses_a_non_numeric_accuracy_cell(iris_run, tmp_path, capsys):
+    run = tmp_path / "copy"
+    shutil.copytree(iris_run, run)
+    frame = pd.read_csv(run / "results.csv")
+    frame["accuracy_test"] = frame["accuracy_test"].astype(object)
+    frame.loc[2, "accuracy_test"] = "high"
+    frame.to_csv(run / "results.csv", index=False)
+    before = _snapshot(run)
+    assert main(["report", str(run)]) == 2
+    _one_line(capsys.readouterr().err, "'accuracy_test'", "row 3", "'high'", "not a number")
+    assert _snapshot(run) == before
+
+
+def test_report_command_is_shell_quoted(iris_run, tmp_path):
+    import shlex
+
+    run = tmp_path / "copy"
+    shutil.copytree(iris_run, run)
+    meta = json.loads((run / "metadata.json").read_text())
+    meta["command"] = [str(ROOT / "qvc" / "__main__.py"), "run", "iris", "--out", "my runs; rm -rf x", "--param",
+                       "qsvc.entanglement=it's"]
+    (run / "metadata.json").write_text(json.dumps(meta))
+    assert main(["report", str(run)]) == 0
+    line = next(ln for ln in (run / "report.md").read_text().splitlines() if "python -m qvc" in ln)
+    pasted = line[line.index("python -m qvc"):].rstrip(" |")
+    assert shlex.split(pasted.replace("\\", "")) == ["python", "-m", "qvc", *meta["command"][1:]]
