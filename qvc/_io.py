@@ -8,6 +8,7 @@ run folder are read and written through :mod:`qvc.record.runfolder`.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -60,8 +61,44 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         fh.write(text)
 
 
+def strict(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, +-inf; NumPy scalars too) replaced by ``None``.
+
+    JSON has no NaN or Infinity (RFC 8259); Python's ``json`` writes them as bare words that
+    strict readers (``jq``, JavaScript, ``json.loads(..., parse_constant=...)``) refuse.
+
+    Examples
+    --------
+    >>> strict({"a": float("nan"), "b": [1.0, float("inf")], "c": "x"})
+    {'a': None, 'b': [1.0, None], 'c': 'x'}
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(v) for v in value]
+    item = getattr(value, "item", None)  # NumPy scalars
+    if callable(item) and type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return strict(item())
+    return value
+
+
+def json_text(data: Any, **kwargs: Any) -> str:
+    """``data`` as strict JSON text: the one way qvc turns data into JSON.
+
+    Non-finite numbers become ``null`` (:func:`strict`), other non-JSON values ``str``, and
+    ``allow_nan=False`` guards the result. Keyword arguments go to :func:`json.dumps`.
+
+    Examples
+    --------
+    >>> json_text({"x": float("nan")})
+    '{"x": null}'
+    """
+    kwargs.setdefault("default", str)
+    return json.dumps(strict(data), allow_nan=False, **kwargs)
+
+
 def write_json(data: Any, path: str | Path) -> None:
-    """Write ``data`` as indented JSON atomically (non-JSON values as ``str``)."""
-    with atomic_open(path) as fh:
-        json.dump(data, fh, indent=2, sort_keys=False, default=str)
-        fh.write("\n")
+    """Write ``data`` as indented strict JSON atomically (:func:`json_text`)."""
+    atomic_write_text(path, json_text(data, indent=2, sort_keys=False) + "\n")

@@ -336,3 +336,55 @@ def check_statevector_fits(num_qubits: int, n_states: int = 1, *, fraction: floa
 MAX_FILE_QUBITS = 4096
 WHY_FILE_QUBITS = ("no QPU announced holds more than about 1,200 physical qubits (unverified); "
                    "4,096 leaves room and keeps per-qubit tables small")
+
+
+#: Longest name qvc makes a folder or file from (most file systems allow 255 bytes per name; the run
+#: folder adds a 20-character timestamp and a suffix).
+MAX_NAME_BYTES = 200
+
+
+def check_file_name(value: object, what: str) -> str:
+    """``value`` as one file name: no folder separators, not ``.``/``..``, no NUL, not absolute.
+
+    Names from spec files become folder names under ``--out``; a path there would write elsewhere.
+
+    Examples
+    --------
+    >>> check_file_name("scaling", "name")
+    'scaling'
+    >>> check_file_name("../escape", "name")
+    Traceback (most recent call last):
+    ...
+    qvc.errors.QvcUsageError: name: expected a file name, not a path (got '../escape'); ...
+    """
+    import os
+
+    fix = "give a plain name such as 'scaling'; the folder goes under --out"
+    if not isinstance(value, str) or not value.strip():
+        raise QvcUsageError(f"{what}: expected a non-empty name (got {value!r}); {fix}")
+    seps = {"/", "\\", os.sep, *(os.altsep or "")}
+    if any(s in value for s in seps) or value in (".", "..") or os.path.isabs(value) or ":" in value[:2]:
+        raise QvcUsageError(f"{what}: expected a file name, not a path (got {value!r}); {fix}")
+    if "\0" in value or any(ord(c) < 32 for c in value):
+        raise QvcUsageError(f"{what}: expected a name without control characters (got {value!r}); {fix}")
+    if len(value.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+        raise QvcUsageError(f"{what}: at most {MAX_NAME_BYTES} bytes (file systems allow 255 per name; the run "
+                            f"folder adds a timestamp), got {len(value.encode('utf-8', 'surrogateescape'))}")
+    return value
+
+
+def check_inside(path: str | Path, folder: str | Path) -> Path:
+    """``path`` resolved, refused unless it lies inside ``folder`` (resolved too: links followed).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> check_inside(d / "a" / "b.txt", d) == (d / "a" / "b.txt").resolve()
+    True
+    """
+    resolved, root = Path(path).resolve(), Path(folder).resolve()
+    if resolved != root and root not in resolved.parents:
+        raise QvcUsageError(f"refusing to write {str(resolved)!r}: it is outside the output folder {str(root)!r} "
+                            "(a name or link leads out of it); use a plain name")
+    return resolved

@@ -7,13 +7,13 @@ stderr and exit with code 2; nothing already written is removed.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from qvc import __version__
+from qvc._io import json_text
 from qvc.errors import QvcUsageError, Terminated, stop_signals_interrupt
 
 EXIT_USAGE = 2
@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                     help="run the points on this Dask distributed scheduler (extra 'dask')")
     sw.add_argument("--out", default=None, help="parent folder of the run folder (overrides the spec)")
+    sw.add_argument("--force", action="store_true",
+                    help="with --resume: run the plan as it now reads even if spec.toml or the point list was "
+                         "edited since the sweep was made (recorded in sweep.json)")
     sw.add_argument("--no-report", action="store_true", help="skip the sweep report")
     sw.add_argument("--quiet", action="store_true", help="no progress on stderr")
     rep = sub.add_parser(
@@ -280,7 +283,7 @@ def _add_ibm_parser(sub) -> None:
 
 
 def _spec_from_args(args: argparse.Namespace):
-    from qvc.experiment.spec import OPTIONS, SPEC_DEFAULTS, ExperimentSpec
+    from qvc.experiment.spec import OPTIONS, ExperimentSpec
     from qvc.models.hyperparams import parse_param_assignments
 
     if args.dataset is None and args.csv_path is None:
@@ -295,8 +298,6 @@ def _spec_from_args(args: argparse.Namespace):
     for name, opt in OPTIONS.items():
         if opt.kind in ("names", "ints", "frontier"):
             values[name] = tuple(values[name])
-    if not values["seeds"]:  # --seeds "" leaves the default seeds
-        values["seeds"] = SPEC_DEFAULTS["seeds"]
     return ExperimentSpec(**values)
 
 
@@ -324,7 +325,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     verdict = _verdict(result.run_dir)
     if args.json:
         rows = [{k: _json_safe(v) for k, v in r.items()} for r in result.rows]
-        print(json.dumps({"run_dir": str(Path(result.run_dir).resolve()), "rows": rows, "verdict": verdict}))
+        print(json_text({"run_dir": str(Path(result.run_dir).resolve()), "rows": rows, "verdict": verdict}))
     else:
         print(summary_table(result.rows))
         if verdict:
@@ -484,7 +485,7 @@ def _cmd_ibm(args: argparse.Namespace) -> int:
     record = {"ledger": str(ledger.path), "device_preset": device.name, "backends": result}
     write_json(record, out)
     if args.json:
-        print(json.dumps({**record, "written": str(out.resolve())}))
+        print(json_text({**record, "written": str(out.resolve())}))
         return 0
     print(f"job store: {ledger.path}")
     _print_calibration(result, device.name)
@@ -571,8 +572,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         if args.out is not None:
             raise QvcUsageError("--out does not apply with --resume (the run folder is fixed)")
         result = resume_sweep(args.resume, workers=args.workers, scheduler=args.scheduler,
-                              progress=not args.quiet)
+                              progress=not args.quiet, force=args.force)
     else:
+        if args.force:
+            raise QvcUsageError("--force applies with --resume only (it accepts an edited plan)")
         if args.out is not None:
             from qvc._preflight import check_out_dir
 
@@ -636,8 +639,8 @@ def _cmd_devices(args: argparse.Namespace) -> int:
     devices = list_devices(args.device_file)
     ftqc = list_ftqc(args.device_file)
     if args.json:
-        print(json.dumps({"devices": {n: d.to_dict() for n, d in devices.items()},
-                          "ftqc": {f.device_name: f.to_dict() for f in ftqc.values()}}))
+        print(json_text({"devices": {n: d.to_dict() for n, d in devices.items()},
+                         "ftqc": {f.device_name: f.to_dict() for f in ftqc.values()}}))
         return 0
     import shutil
     import textwrap
@@ -723,7 +726,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     if ftqc is not None:
         return _print_ftqc_estimate(args, circuit, ftqc, out, shots, circuits)
     if args.json:
-        print(json.dumps(out, allow_nan=False, default=str) if _finite_json(out) else json.dumps(_nan_to_none(out)))
+        print(json_text(out))
         return 0
     q, e = out["qpu_seconds"], out["energy_j"]["total"]
     overhead = out["mitigation_overhead"]
@@ -764,9 +767,9 @@ def _print_ftqc_estimate(args: argparse.Namespace, circuit, ftqc, nisq: dict, sh
     d = cost.to_dict()
     iv = d.pop("energy_interval")
     d["energy_j"] = {"typical": cost.energy_j, **iv}
-    d.update(circuits=circuits, preset=ftqc.to_dict(), nisq_reference=_nan_to_none(nisq))
+    d.update(circuits=circuits, preset=ftqc.to_dict(), nisq_reference=nisq)
     if args.json:
-        print(json.dumps(_nan_to_none(d)))
+        print(json_text(d))
         return 0
     big = cost.largest
     print(f"device {cost.device} (qubit model {ftqc.qubit_model}, {ftqc.qec_scheme}, error budget "
@@ -784,25 +787,6 @@ def _print_ftqc_estimate(args: argparse.Namespace, circuit, ftqc, nisq: dict, sh
     print(f"NISQ reference {nisq['device']} (modelled): median {_fmt(ne['median'])} J, 90% interval "
           f"[{_fmt(ne['low'])}, {_fmt(ne['high'])}]")
     return 0
-
-
-def _finite_json(value) -> bool:
-    try:
-        json.dumps(value, allow_nan=False)
-        return True
-    except ValueError:
-        return False
-
-
-def _nan_to_none(value):
-    """JSON has no inf/NaN: write them as null."""
-    if isinstance(value, dict):
-        return {k: _nan_to_none(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_nan_to_none(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _cmd_meters(args: argparse.Namespace) -> int:
@@ -861,19 +845,26 @@ def _cmd_crosscheck(args: argparse.Namespace) -> int:
     return 0
 
 
-def _os_error_line(exc: OSError) -> str:
-    """One line for a file-system fault: what failed, where, and what to do."""
+#: Commands whose written files go under ``--out`` (only these are told to choose another one).
+_OUT_COMMANDS = ("run", "sweep")
+
+
+def _os_error_line(exc: OSError, command: str | None = "run") -> str:
+    """One line for a file-system fault: what failed, where, and what to do (``--out`` is named only
+    for the commands that have it)."""
     import errno
 
     where = f" {str(exc.filename)!r}" if exc.filename else ""
     reason = exc.strerror or type(exc).__name__
+    other = "choose another --out" if command in _OUT_COMMANDS else "choose another folder"
     fix = {
-        errno.ENOSPC: "free disk space or choose another --out",
-        errno.EDQUOT: "free disk space or choose another --out",
-        errno.EROFS: "the file system is read-only: choose another --out",
-        errno.EACCES: "no permission: choose another --out or fix the folder's permissions",
-        errno.EPERM: "no permission: choose another --out or fix the folder's permissions",
-        errno.ENOTDIR: "a path component is a file, not a folder: check --out",
+        errno.ENOSPC: f"free disk space or {other}",
+        errno.EDQUOT: f"free disk space or {other}",
+        errno.EROFS: f"the file system is read-only: {other}",
+        errno.EACCES: f"no permission: {other} or fix the permissions of that path",
+        errno.EPERM: f"no permission: {other} or fix the permissions of that path",
+        errno.ENOTDIR: "a path component is a file, not a folder: check "
+                       + ("--out" if command in _OUT_COMMANDS else "the path"),
         errno.EISDIR: "a folder was given where a file is needed: check the path",
     }.get(exc.errno or 0, "check the path and the disk, then re-run")
     return f"cannot write or read{where}: {reason} (errno {exc.errno}); {fix}"
@@ -932,5 +923,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except OSError as exc:  # disk full, read-only folder, a file where a folder should be
-        print(f"qvc: error: {_os_error_line(exc)}", file=sys.stderr)
+        print(f"qvc: error: {_os_error_line(exc, getattr(locals().get('args'), 'command', None))}", file=sys.stderr)
         return EXIT_USAGE

@@ -252,3 +252,150 @@ def test_fuzz_report_input(report_template, data):
         after = _snapshot(run)
         changed = {k for k in before if before[k] != after.get(k)}
         assert changed <= ({"report.md", "report.html"} if code == 0 else set()), changed
+
+
+# -- issue 31 item 8: device files, spec-file names and paths, QASM sizes --------------------------
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _device_block() -> str:
+    import re
+
+    src = (_ROOT / "qvc" / "energy" / "devices.toml").read_text()
+    start = src.index("[devices.ionq_forte]")
+    end = re.compile(r"\n\[devices\.(?!ionq_forte)").search(src, start + 5)
+    return src[start:end.start() if end else len(src)].replace("devices.ionq_forte", "devices.mine")
+
+
+_DEVICE_LINES = {  # a line of the preset -> hostile replacements of its value
+    "num_qubits = ": ["{ value = 0, source = 'x' }", "{ value = 100000000000, source = 'x' }", "{ value = -3 }",
+                      "{ value = 4096, source = 'x' }", "{ value = 1.5, source = 'x' }", "7", '"36"'],
+    "basis_gates = ": ['["rz", "foo"]', "[]", '["RZ"]', '["measure"]', "[1, 2]", '["cx", "rz", "sx", "x"]',
+                       '"rz"', '["u" , "cx"]'],
+    "coupling = ": ['[[0, 1], [1, 99]]', '[[0, 0]]', '[[0, -1]]', '"grid:6x6"', '"grid:1x1"', '"grid:0x99"',
+                    '"grid:99999999999x2"', '[[0, 1]]', '"ring"', "[]", '[[0, 1, 2]]'],
+    "platform = ": ['"banana"', '""', '"photonic"', "3", '"../../etc"'],
+    "gate_1q_s = ": ["{ low = 0, typical = 1e300, high = 1e308, source = 'x' }",
+                     "{ low = nan, typical = 1, high = 2, source = 'x' }",
+                     "{ low = 1, typical = 2, high = inf, source = 'x' }",
+                     "{ low = 3, typical = 2, high = 1, source = 'x' }",
+                     "{ low = 1e-9, typical = 2e-9, high = 3e-9, source = 'x' }", "{ low = 1 }"],
+    "pue = ": ["{ low = 0.5, typical = 1, high = 1.2, source = 'x' }",
+               "{ low = 1, typical = 10, high = 100, source = 'x' }", "{ low = 1.1, typical = 1.2, high = 1.3 }"],
+    "max_circuits_per_job = ": ["{ value = 0, source = 'x' }", "{ value = 10000000000000000000, source = 'x' }",
+                                "{ value = 300, source = '' }"],
+    "static_w = ": ["{ low = 0, typical = 1, high = 1e308, source = 'x' }",
+                    "{ low = -1, typical = 1, high = 2, source = 'x' }"],
+}
+
+
+@st.composite
+def _device_text(draw) -> bytes:
+    lines = _device_block().splitlines()
+    for prefix in draw(st.lists(st.sampled_from(sorted(_DEVICE_LINES)), min_size=1, max_size=3, unique=True)):
+        hits = [i for i, ln in enumerate(lines) if ln.startswith(prefix)]
+        if hits:
+            i = draw(st.sampled_from(hits))
+            lines[i] = prefix + draw(st.sampled_from(_DEVICE_LINES[prefix]))
+    raw = ("schema = 1\n" + "\n".join(lines) + "\n").encode()
+    if draw(st.integers(0, 4)) == 0:
+        pos = draw(st.integers(0, len(raw) - 1))
+        raw = raw[:pos] + draw(st.binary(min_size=1, max_size=3)) + raw[pos:]
+    return raw
+
+
+@FAST
+@given(_device_text())
+def test_fuzz_device_file(raw):
+    import math
+
+    from qvc._validation import MAX_FILE_QUBITS
+    from qvc.energy.devices import load_device_file
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "dev.toml"
+        path.write_bytes(raw)
+        devices = _library_outcome(lambda: load_device_file(path))
+        if devices is not None:  # accepted: every number is finite and inside its bound
+            dev = devices["mine"]
+            assert 1 <= dev.num_qubits <= MAX_FILE_QUBITS
+            for p in dev.timing_params.values():
+                assert math.isfinite(p.high) and p.high <= 86_400
+            assert 1.0 <= dev.pue.low <= dev.pue.high <= 5.0
+        code, err = _cli(["devices", "--device-file", str(path), "--json"])
+        _assert_clean_refusal(code, err)
+        assert (code == 0) == (devices is not None)
+        assert path.read_bytes() == raw and sorted(p.name for p in Path(d).iterdir()) == ["dev.toml"]
+
+
+_NAME = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["../escape", "..", ".", "/tmp/qvc-fuzz-abs", "a/b", "a\\\\b", "C:x", "~", "~root", "-rf",
+                     "$HOME", "a\\u0000b", "n" * 201, "\\u00e9t\\u00e9", " ", "x" * 200, "..\\\\..\\\\up"]),
+    st.lists(st.sampled_from(["..", "/", "a", ".", "\\\\", "~"]), min_size=1, max_size=5).map("".join),
+)
+
+
+@FAST
+@given(_NAME)
+def test_fuzz_spec_file_name_never_leaves_out(name):
+    from qvc.experiment.runner import new_run_dir
+    from qvc.experiment.specfile import load_spec_file
+
+    with tempfile.TemporaryDirectory() as d:
+        spec = Path(d) / "s.toml"
+        quoted = json.dumps(name)  # a TOML basic string takes JSON's escapes
+        spec.write_text(f'name = {quoted}\ndataset = "iris"\nmodels = ["svm"]\nseeds = [1]\nqubits = [2]\n'
+                        "samples = 40\ntune = false\n", encoding="utf-8", errors="surrogatepass")
+        out = Path(d) / "out"
+        loaded = _library_outcome(lambda: load_spec_file(spec))
+        if loaded is not None:
+            folder = _library_outcome(lambda: new_run_dir(out, loaded.name))
+            if folder is not None:
+                assert folder.resolve().parent == out.resolve()  # directly inside --out
+        outside = {p.name for p in Path(d).iterdir()} - {"s.toml", "out"}
+        assert not outside and not Path("/tmp/qvc-fuzz-abs").exists()
+
+
+@st.composite
+def _sized_qasm(draw) -> bytes:
+    n = draw(st.one_of(st.integers(1, 64), st.integers(1, 10**12)))
+    kind = draw(st.sampled_from(["qreg", "qubit", "loop", "chain", "broadcast"]))
+    if kind == "qreg":
+        text = f'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[{n}];\ncreg c[{n}];\nh q;\nmeasure q -> c;\n'
+    elif kind == "qubit":
+        text = f'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[{n}] q;\nh q[0];\n'
+    elif kind == "loop":
+        text = ('OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\n'
+                + "".join(f"for int i{k} in [0:{draw(st.integers(0, 10**7))}] {{ " for k in range(n % 4 + 1))
+                + "h q[0];" + " }" * (n % 4 + 1) + "\n")
+    elif kind == "chain":
+        depth, calls = draw(st.integers(1, 60)), draw(st.integers(1, 4))
+        defs = ["gate g0 a { h a; }"] + [f"gate g{i} a {{ {' '.join([f'g{i - 1} a;'] * calls)} }}"
+                                         for i in range(1, depth)]
+        text = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n' + "\n".join(defs) + f"\nqreg q[1];\ng{depth - 1} q[0];\n"
+    else:
+        width, lines = min(n, 5000), draw(st.integers(1, 400))
+        text = f'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[{width}];\n' + "h q;\n" * lines
+    return text.encode()
+
+
+@FAST
+@given(_sized_qasm())
+def test_fuzz_qasm_sizes_are_bounded(raw):
+    import resource
+    import time
+
+    from qvc.quantum.qasm import load_qasm
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "c.qasm"
+        path.write_bytes(raw)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        t0 = time.perf_counter()
+        circuit = _library_outcome(lambda: load_qasm(path))
+        seconds = time.perf_counter() - t0
+        grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+        assert seconds < 20 and grown_mib < 512, (seconds, grown_mib)  # refused (or built) cheaply
+        if circuit is not None:
+            assert circuit.num_qubits <= 4096 and circuit.size() <= 1_000_000

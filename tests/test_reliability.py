@@ -836,3 +836,272 @@ def test_device_file_values_are_checked_before_any_work(tmp_path, out_dir, capsy
     assert main(args) == 2
     _one_line(capsys.readouterr().err, words)
     assert not any(out_dir.iterdir())  # refused before the run folder
+
+
+# -- issue 31 item 3: data hygiene; strict JSON everywhere ------------------------------------
+def _csv(tmp_path: Path, header: str, rows: list[str], name: str = "d.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def _noise_rows(n: int = 40, extra=lambda i, y: "") -> list[str]:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    return [f"{rng.normal():.4f},{rng.normal():.4f},{i % 2}{extra(i, i % 2)}" for i in range(n)]
+
+
+@pytest.mark.parametrize("header, extra, words", [
+    ("a,b,label,label", lambda i, y: f",{y}", "the target column 'label' appears twice"),
+    ("a,b,label,label.1", lambda i, y: f",{y}", "'label.1' looks like a second copy of the target column"),
+    ("a,b,label,Label ", lambda i, y: f",{y}", "differ only in case or spaces"),
+    ("a,b,label,leak", lambda i, y: f",{3 * y + 1}", "'leak' equals the target 'label' row for row"),
+    ("a,a,label", lambda i, y: "", "column 'a' appears twice"),
+])
+def test_csv_repeated_or_ambiguous_columns_are_refused(tmp_path, out_dir, capsys, header, extra, words):
+    path = _csv(tmp_path, header, _noise_rows(extra=extra))
+    args = ["run", "--csv", str(path), "--target", "label", "--models", "svm", "--seeds", "1,2", "--no-tune",
+            "--out", str(out_dir), "--quiet"]
+    assert main(args) == 2
+    _one_line(capsys.readouterr().err, words)
+    assert not any(out_dir.iterdir())
+
+
+def test_csv_constant_features_all_refused_some_said(tmp_path, out_dir, capsys):
+    rows = [f"1.0,2.5,{i % 2}" for i in range(40)]
+    args = ["--target", "label", "--models", "svm", "--seeds", "1,2", "--no-tune", "--out", str(out_dir)]
+    assert main(["run", "--csv", str(_csv(tmp_path, "a,b,label", rows)), *args, "--quiet"]) == 2
+    _one_line(capsys.readouterr().err, "every feature column holds one value")
+    assert not any(out_dir.iterdir())
+    some = _csv(tmp_path, "a,b,c,label", [f"1.0,{r}" for r in _noise_rows()], "some.csv")
+    assert main(["run", "--csv", str(some), *args]) == 0
+    assert "1 feature column(s) hold one value in every row" in capsys.readouterr().err
+    meta = json.loads(next(out_dir.glob("some-*/metadata.json")).read_text())
+    assert any(p.get("constant_features") == ["a"] for p in meta["preprocessing"].values())
+
+
+def _strict_json(text: str):
+    def refuse(word):
+        raise ValueError(f"non-standard JSON constant {word}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_every_json_qvc_writes_is_strict(tmp_path):
+    import numpy as np
+
+    from qvc import _io
+    from qvc.record.store import PointStore
+
+    _io.write_json({"a": float("nan"), "b": [np.float64("inf"), np.float32(1.5)], "c": np.int64(3)},
+                   tmp_path / "x.json")
+    assert _strict_json((tmp_path / "x.json").read_text()) == {"a": None, "b": [None, 1.5], "c": 3}
+    store = PointStore(tmp_path).open()
+    store.append({"point_id": "p1", "energy": float("inf"), "acc": float("nan")})
+    for line in (tmp_path / "points.jsonl").read_text().splitlines():
+        assert _strict_json(line) == {"point_id": "p1", "energy": None, "acc": None}
+
+
+# -- issue 31 item 4: names from spec files are file names; writes stay inside the output folder --
+@pytest.mark.parametrize("name, words", [
+    ("../escape", "not a path"), ("/tmp/qvc-abs-escape", "not a path"), ("a/b", "not a path"),
+    ("..", "not a path"), ("a\\\\b", "not a path"), ("x\\u0000y", "control characters"), ("", "non-empty name"),
+    ("n" * 300, "at most 200 bytes"),
+])
+def test_spec_file_name_is_a_file_name(tmp_path, capsys, name, words):
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'name = "{name}"\ndataset = "iris"\nmodels = ["svm"]\nseeds = [1]\nqubits = [2]\n'
+                    "samples = 40\ntune = false\n")
+    out = tmp_path / "out"
+    before = sorted(p.name for p in tmp_path.parent.iterdir())
+    assert main(["sweep", str(spec), "--out", str(out), "--workers", "1"]) == 2
+    _one_line(capsys.readouterr().err, "key 'name'", words)
+    assert not out.exists() and sorted(p.name for p in tmp_path.parent.iterdir()) == before
+    assert not Path("/tmp/qvc-abs-escape").exists()
+
+
+def test_written_paths_are_checked_after_resolving(tmp_path):
+    from qvc._validation import check_inside
+    from qvc.experiment.runner import new_run_dir
+
+    with pytest.raises(QvcUsageError, match="not a path"):
+        new_run_dir(tmp_path, "../up")
+    (tmp_path / "link").symlink_to(tmp_path.parent)
+    with pytest.raises(QvcUsageError, match="outside the output folder"):
+        check_inside(tmp_path / "link" / "x", tmp_path)
+    assert new_run_dir(tmp_path, "ok").parent == tmp_path
+
+
+# -- issue 31 item 5: every numeric flag and file value has a range with its reason ---------------
+@pytest.mark.parametrize("flags, words", [
+    (["--carbon-intensity", "1e308"], "--carbon-intensity must be <= 2000"),
+    (["--carbon-intensity", "-1"], "--carbon-intensity must be a finite number >= 0"),
+    (["--seeds", ""], "--seeds is empty"),
+    (["--seeds", "1,2,1"], "--seeds lists 1 more than once"),
+    (["--cv-folds", "9", "--samples", "30"], "smallest class of iris's training split has 7 samples"),
+])
+def test_numeric_flags_are_bounded_before_any_work(out_dir, capsys, flags, words):
+    args = ["run", "iris", "--models", "svm", "--qubits", "2", "--out", str(out_dir), "--quiet", *flags]
+    if "--seeds" not in flags:
+        args += ["--seeds", "1,2"]
+    assert main(args) == 2
+    _one_line(capsys.readouterr().err, words)
+    assert not any(out_dir.iterdir())
+
+
+@pytest.mark.parametrize("body, words", [
+    ("seeds = [1, 1]", "key 'seeds': lists 1 more than once"),
+    ("seeds = [1]\ncv_folds = 8", "key 'cv_folds'"),
+    ("seeds = [1]\ncarbon_intensity = 1e308", "key 'carbon_intensity'"),
+    ("seeds = [1]\n[[grid]]", "[[grid]] #1 key 'grid': is an empty table"),
+])
+def test_spec_file_values_are_bounded(tmp_path, capsys, body, words):
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'dataset = "iris"\nmodels = ["svm"]\nqubits = [2]\nsamples = 30\n{body}\n')
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "1"]) == 2
+    _one_line(capsys.readouterr().err, words)
+    assert not (tmp_path / "o").exists()
+
+
+def test_mps_memory_is_checked_with_the_param_entanglement_before_the_folder(out_dir, capsys):
+    # linear would fit; the --param makes it full: 22 qubits at bond 2048, one MPS per sample (~170 MiB each)
+    args = ["run", "breast_cancer", "--qubits", "22", "--models", "qsvc", "--seeds", "1", "--no-tune",
+            "--execution", "mps", "--entanglement", "linear", "--param", "qsvc.entanglement=full",
+            "--out", str(out_dir), "--quiet"]
+    assert main(args) == 2
+    _one_line(capsys.readouterr().err, "mps:", "bond dimension up to 2048")
+    assert not any(out_dir.iterdir())
+
+
+@pytest.mark.parametrize("old,new,words", [
+    ("high = 200e-6, source", "high = 1e300, source", "gate_1q_s.high: expected at most 86400"),
+    ("high = 3000.0, source", "high = 1e308, source", "static_w.high: expected at most 1e+07"),
+    ("value = 1000, source", "value = 100000000000, source", "max_circuits_per_job.value: expected at most"),
+])
+def test_device_file_numbers_are_bounded(tmp_path, capsys, old, new, words):
+    assert main(["devices", "--device-file", str(_device_file(tmp_path, **{old: new}))]) == 2
+    _one_line(capsys.readouterr().err, words)
+
+
+# -- issue 31 item 6: resume checks its plan -----------------------------------------------------
+@pytest.fixture()
+def small_sweep(tmp_path):
+    spec = tmp_path / "r.toml"
+    spec.write_text('dataset = "iris"\nmodels = ["svm"]\nseeds = [1]\nqubits = [2, 3]\nsamples = 30\ntune = false\n')
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "1", "--quiet", "--no-report"]) == 0
+    return next((tmp_path / "o").iterdir())
+
+
+def _resume(run_dir: Path, *extra: str) -> int:
+    return main(["sweep", "--resume", str(run_dir), "--workers", "1", "--quiet", "--no-report", *extra])
+
+
+def test_resume_refuses_an_edited_spec_unless_forced(small_sweep, capsys):
+    (small_sweep / "spec.toml").write_text((small_sweep / "spec.toml").read_text().replace("[2, 3]", "[2, 3, 4]"))
+    before = _snapshot(small_sweep)
+    assert _resume(small_sweep) == 2
+    _one_line(capsys.readouterr().err, "spec.toml edited (1 point(s) added, 0 removed, of 2)", "--force")
+    assert _snapshot(small_sweep) == before  # refused before anything was written
+    assert _resume(small_sweep, "--force") == 0
+    meta = json.loads((small_sweep / "sweep.json").read_text())
+    assert meta["status"] == "complete" and len(meta["points"]) == 3
+    assert meta["plan_changes"][0]["accepted_with"] == "--force"
+    assert len(pd.read_csv(small_sweep / "results.csv")) == 3
+    assert _resume(small_sweep) == 0  # the accepted plan is the plan now
+
+
+def test_resume_refuses_hand_edited_points(small_sweep, capsys):
+    path = small_sweep / "sweep.json"
+    meta = json.loads(path.read_text())
+    meta["points"][1]["qubits"] = 4  # the id no longer matches the settings
+    path.write_text(json.dumps(meta))
+    assert _resume(small_sweep) == 2
+    _one_line(capsys.readouterr().err, "the point list in sweep.json edited (point 2)")
+    assert _resume(small_sweep, "--force") == 0
+    assert "accepted with --force" in capsys.readouterr().err
+    meta = json.loads(path.read_text())
+    assert meta["status"] == "complete" and "plan_changes" in meta
+    rows = pd.read_csv(small_sweep / "results.csv")
+    assert sorted(rows["qubits"]) == [2, 4]  # the row of the replaced point is kept in the store, not the table
+    meta["points"][0]["qubits"] = "many"
+    path.write_text(json.dumps(meta))
+    assert _resume(small_sweep, "--force") == 2
+    _one_line(capsys.readouterr().err, "point 1", "cannot run")
+
+
+# -- issue 31 item 7: the index lists what it cannot read and finishes -------------------------
+def test_index_lists_unreadable_folders_and_finishes(iris_run, tmp_path, capsys, monkeypatch):
+    root = tmp_path / "runs"
+    root.mkdir()
+    shutil.copytree(iris_run, root / "good")
+    shutil.copytree(iris_run, root / "locked")
+    (root / "dir-meta").mkdir()
+    (root / "dir-meta" / "metadata.json").mkdir()  # a folder where the file should be: reading fails
+    shutil.copy(iris_run / "results.csv", root / "dir-meta" / "results.csv")
+    (root / "bad-csv").mkdir()
+    (root / "bad-csv" / "results.csv").write_bytes(b"\xff\xfe\x00garbage\n\x00\x01")
+    (root / "bad-csv" / "metadata.json").write_text("{")
+    # 'locked' as a chmod 000 folder looks to another user (the tests run as root, who may read anything):
+    # stat of the folder works, of anything inside it fails with EACCES.
+    real_stat = Path.stat
+
+    def stat(self, *a, **k):
+        if self.parent.name == "locked":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, *a, **k)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    real_open = open
+
+    def guarded_open(file, *a, **k):
+        if Path(str(file)).parent.name == "locked":
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *a, **k)
+
+    monkeypatch.setattr("builtins.open", guarded_open)
+    assert main(["report", "--index", str(root)]) == 0
+    monkeypatch.undo()
+    cap = capsys.readouterr()
+    assert cap.err == "" and "--out" not in cap.out
+    md = (root / "index.md").read_text()
+    names = ("good", "locked", "dir-meta", "bad-csv")
+    rows = {name: line for line in md.splitlines() for name in names if line.startswith((f"| {name}", f"| [{name}]"))}
+    assert set(rows) == set(names) and "unreadable" not in rows["good"]
+    assert "unreadable: Permission denied" in rows["locked"], rows["locked"]
+    assert "unreadable" in rows["dir-meta"] and "unreadable" in rows["bad-csv"]
+
+
+def test_os_error_names_out_only_for_commands_that_have_it():
+    from qvc.cli import _os_error_line
+
+    exc = PermissionError(13, "Permission denied", "/x/y")
+    assert "--out" in _os_error_line(exc, "run") and "--out" not in _os_error_line(exc, "report")
+
+
+# -- issue 31 item 11: a non-numeric cell is refused like inf; item 12: the command pastes ------
+def test_report_refuses_a_non_numeric_accuracy_cell(iris_run, tmp_path, capsys):
+    run = tmp_path / "copy"
+    shutil.copytree(iris_run, run)
+    frame = pd.read_csv(run / "results.csv")
+    frame["accuracy_test"] = frame["accuracy_test"].astype(object)
+    frame.loc[2, "accuracy_test"] = "high"
+    frame.to_csv(run / "results.csv", index=False)
+    before = _snapshot(run)
+    assert main(["report", str(run)]) == 2
+    _one_line(capsys.readouterr().err, "'accuracy_test'", "row 3", "'high'", "not a number")
+    assert _snapshot(run) == before
+
+
+def test_report_command_is_shell_quoted(iris_run, tmp_path):
+    import shlex
+
+    run = tmp_path / "copy"
+    shutil.copytree(iris_run, run)
+    meta = json.loads((run / "metadata.json").read_text())
+    meta["command"] = [str(ROOT / "qvc" / "__main__.py"), "run", "iris", "--out", "my runs; rm -rf x", "--param",
+                       "qsvc.entanglement=it's"]
+    (run / "metadata.json").write_text(json.dumps(meta))
+    assert main(["report", str(run)]) == 0
+    line = next(ln for ln in (run / "report.md").read_text().splitlines() if "python -m qvc" in ln)
+    pasted = line[line.index("python -m qvc"):].rstrip(" |")
+    assert shlex.split(pasted.replace("\\", "")) == ["python", "-m", "qvc", *meta["command"][1:]]

@@ -200,6 +200,7 @@ def load_csv(path: str | Path, target: str | None) -> tuple[np.ndarray, np.ndarr
         raise QvcUsageError(f"cannot read CSV {str(path)!r}: {exc}".splitlines()[0]) from None
     if frame.empty and len(frame.columns):
         raise QvcUsageError(f"{path.name} has a header row but no data rows; add samples")
+    _check_column_names(path, _raw_header(path), target)
     if target not in frame.columns:
         cols = ", ".join(map(str, frame.columns[:10]))
         raise QvcUsageError(f"target column {target!r} not in {path.name} (columns: {cols})")
@@ -222,7 +223,73 @@ def load_csv(path: str | Path, target: str | None) -> tuple[np.ndarray, np.ndarr
         raise QvcUsageError(f"{path.name}: target column {target!r} has missing values")
     X = features.to_numpy(dtype=float)
     _check_finite(X, list(features.columns), path.name)
+    _check_not_a_copy_of_target(path, features, frame[target], target)
+    if len(constant_columns(X)) == X.shape[1]:
+        raise QvcUsageError(f"{path.name}: every feature column holds one value in all rows, so no model can "
+                            "learn anything (it would run at chance); give features that vary")
     return X, frame[target].to_numpy(), path.stem
+
+
+def _raw_header(path: Path) -> list[str]:
+    """The header row as written (pandas renames a repeated ``label`` to ``label.1``)."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+            return next(csv.reader(fh), [])
+    except (OSError, csv.Error):
+        return []
+
+
+def _check_column_names(path: Path, header: list[str], target: str) -> None:
+    """Refuse repeated or ambiguous column names: a second copy of the target leaks the label.
+
+    Ambiguous: two names equal up to case and surrounding spaces, or ``NAME.K`` next to ``NAME``
+    (how pandas renames a repeated column, so the two cannot be told apart afterwards).
+    """
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header, start=1):
+        if name in seen:
+            what, why = ("the target column", " (a second copy of the target leaks the label)") if name == target \
+                else ("column", "")
+            raise QvcUsageError(f"{path.name}: {what} {name!r} appears twice (columns {seen[name]} and {i}); "
+                                f"rename or drop one{why}")
+        seen[name] = i
+    folded: dict[str, str] = {}
+    for name in header:
+        key = name.strip().casefold()
+        if key in folded:
+            raise QvcUsageError(f"{path.name}: columns {folded[key]!r} and {name!r} differ only in case or spaces; "
+                                "rename one so each column has one name")
+        folded[key] = name
+    for name in header:
+        stem, dot, k = name.rpartition(".")
+        if dot and k.isdigit() and stem in seen:
+            whose = "the target column" if stem == target else "column"
+            raise QvcUsageError(f"{path.name}: column {name!r} looks like a second copy of {whose} {stem!r} "
+                                "(pandas' name for a repeated column); rename or drop it")
+
+
+def _check_not_a_copy_of_target(path: Path, features, y, target: str) -> None:
+    """Refuse a feature column that holds the target value for value (the label under another name)."""
+    import pandas as pd
+
+    codes = pd.Series(pd.factorize(y)[0])
+    for col in features.columns:
+        if features[col].nunique() > 1 and (pd.Series(pd.factorize(features[col])[0]) == codes).all():
+            raise QvcUsageError(f"{path.name}: feature column {col!r} equals the target {target!r} row for row "
+                                "(the label would leak into the features); drop it")
+
+
+def constant_columns(X: np.ndarray) -> list[int]:
+    """Indices of the columns of ``X`` holding one value in every row.
+
+    Examples
+    --------
+    >>> constant_columns(np.array([[1.0, 2.0], [1.0, 3.0]]))
+    [0]
+    """
+    return [j for j in range(X.shape[1]) if np.all(X[:, j] == X[0, j])]
 
 
 #: Largest feature magnitude accepted: squares of larger values summed over many rows overflow
@@ -348,6 +415,10 @@ def prepare_dataset(
         )
 
     steps: dict = {"source": label, "n_samples_total": int(len(y))}
+    if csv_path is not None and constant_columns(X):
+        names = [c for c in _raw_header(Path(csv_path)) if c != target]
+        const = [names[j] if j < len(names) else f"#{j + 1}" for j in constant_columns(X)]
+        steps["constant_features"] = const  # kept (harmless after scaling) but said: runner and report
     if max_samples is not None:
         max_samples = check_positive_int(max_samples, "--samples", minimum=4)
         if max_samples < len(y):

@@ -394,6 +394,28 @@ def _number(ctx: _Ctx, key: str, value: object) -> float:
     return value
 
 
+#: Largest value a device file may give, by the unit its key ends in, and why (checked at loading,
+#: before any work: a value beyond these is a unit slip, and would overflow the cost model to inf).
+FILE_VALUE_BOUNDS = {
+    "_s": (86_400.0, "one day: no gate, shot, circuit or job overhead of a QPU takes longer; a larger value "
+                     "is a unit slip (seconds are asked for)"),
+    "_w": (1e7, "10 MW: a whole large data centre draws tens of MW, so one QPU component is far below "
+                "(unverified order of magnitude); a larger value is a unit slip (watts are asked for)"),
+    "pue": (5.0, "a power usage effectiveness above 5 is worse than any surveyed data centre (the 2023 average "
+                 "is 1.58, Uptime Institute Global Data Center Survey 2023)"),
+}
+#: Most circuits per job a device file may give, and why.
+MAX_CIRCUITS_PER_JOB = (10**7, "10^7 circuits: far above any provider's batching limit (IBM: 300 per job "
+                               "in Qiskit Runtime's docs, unverified); the job count divides by it")
+
+
+def _bound_of(key: str) -> tuple[float, str] | None:
+    leaf = key.rsplit(".", 1)[-1]
+    if leaf == "pue":
+        return FILE_VALUE_BOUNDS["pue"]
+    return next((b for suffix, b in FILE_VALUE_BOUNDS.items() if leaf.endswith(suffix)), None)
+
+
 def _param(ctx: _Ctx, key: str, raw: object) -> Param:
     expected = "a table {low, typical, high, source} of non-negative numbers"
     if not isinstance(raw, Mapping):
@@ -405,6 +427,9 @@ def _param(ctx: _Ctx, key: str, raw: object) -> Param:
     if extra:
         raise ctx.fail(key, f"only low, typical, high, source; unknown {', '.join(extra)}")
     low, typ, high = (_number(ctx, f"{key}.{k}", raw[k]) for k in ("low", "typical", "high"))
+    bound = _bound_of(key)
+    if bound is not None and high > bound[0]:
+        raise ctx.fail(f"{key}.high", f"at most {bound[0]:g} ({bound[1]})", high)
     if not low <= typ <= high:
         raise ctx.fail(key, "low <= typical <= high", (low, typ, high))
     source = raw["source"]
@@ -422,6 +447,12 @@ def _fixed(ctx: _Ctx, key: str, raw: object, *, minimum: int = 1) -> Fixed:
     if not isinstance(raw["source"], str) or not raw["source"].strip():
         raise ctx.fail(f"{key}.source", "a non-empty text naming the source, or 'unverified'")
     return Fixed(int(v), raw["source"])
+
+
+def _bounded(ctx: _Ctx, key: str, fixed: Fixed, most: int, why: str) -> Fixed:
+    if fixed.value > most:
+        raise ctx.fail(f"{key}.value", f"at most {most} ({why})", fixed.value)
+    return fixed
 
 
 def _text(ctx: _Ctx, raw: Mapping, key: str, *, required: bool = True, default: str = "") -> str:
@@ -557,7 +588,8 @@ def _parse_device(ctx: _Ctx, name: str, raw: object) -> DevicePreset:
         timing_params=timing,
         power=power,
         pue=pue,
-        max_circuits=_fixed(ctx, "max_circuits_per_job", raw["max_circuits_per_job"]),
+        max_circuits=_bounded(ctx, "max_circuits_per_job", _fixed(ctx, "max_circuits_per_job",
+                                                                  raw["max_circuits_per_job"]), *MAX_CIRCUITS_PER_JOB),
         target_errors_note=_text(ctx, raw, "target_errors_note", required=False),
         max_executions=(
             _fixed(ctx, "max_executions_per_job", raw["max_executions_per_job"])

@@ -7,7 +7,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -78,10 +78,14 @@ def stderr_progress(message: str) -> None:
 
 def new_run_dir(out_dir: str | Path, dataset: str) -> Path:
     """Create ``<out_dir>/<dataset>-<UTC timestamp>/`` (suffixed if it already exists)."""
+    from qvc._validation import check_file_name, check_inside
+
+    check_file_name(dataset, "run folder name")
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     base = Path(out_dir) / f"{dataset}-{stamp}"
     candidate, k = base, 1
     while True:
+        check_inside(candidate, out_dir)  # after resolving: a link in --out's place may not lead out
         try:
             candidate.mkdir(parents=True, exist_ok=False)
             return candidate
@@ -288,7 +292,11 @@ def run_experiment(
             f"--tune-budget {spec.tune_budget} ({why})")
     datasets = _prepare_datasets(spec)  # fail on bad data before creating the run folder
     first = next(iter(datasets.values()))
-    _check_before_folder(spec, first, ctx.device)
+    const = first.preprocessing.get("constant_features")
+    if const:
+        say(f"note: {len(const)} feature column(s) hold one value in every row and carry no information: "
+            f"{', '.join(map(repr, const[:5]))}{' ...' if len(const) > 5 else ''} (kept; consider dropping them)")
+    _check_before_folder(spec, first, ctx.device, datasets.values())
     _ibm_preflight(spec, first.n_features)
     if spec.idle_baseline_s > 0:
         say(f"measuring idle power for {spec.idle_baseline_s:g} s ...")
@@ -334,10 +342,16 @@ def run_experiment(
     return RunResult(run_dir, rows, meta)
 
 
-def _check_before_folder(spec: ExperimentSpec, data: PreparedData, device: DevicePreset) -> None:
-    """Refusals that need the prepared data but no folder: memory, device size, IBM job store."""
+def _check_before_folder(spec: ExperimentSpec, data: PreparedData, device: DevicePreset,
+                         datasets: Iterable[PreparedData] = ()) -> None:
+    """Refusals that need the prepared data but no folder: CV folds against the class counts, memory
+    (MPS with the final entanglement), device size, IBM job store."""
     from qvc._preflight import QUANTUM_MODELS, check_memory
+    from qvc.experiment.spec import check_cv_folds
 
+    if spec.tune:
+        for seed_data in datasets:
+            check_cv_folds(spec.cv_folds, seed_data.y_train, seed_data.name)
     quantum = [m for m in spec.models if m in QUANTUM_MODELS]
     if not quantum:
         return
@@ -347,6 +361,17 @@ def _check_before_folder(spec: ExperimentSpec, data: PreparedData, device: Devic
         check_circuit_source(spec.feature_map, data.n_features)
     n_samples = len(data.y_train) + len(data.y_test)
     check_memory(quantum, data.n_features, n_samples, spec.test_size, spec.execution)
+    if spec.execution_mode.kind == "mps":  # with the final entanglement (a --param wins) and every sample
+        from qvc.models.registry import get_model
+        from qvc.quantum.circuits import feature_map
+        from qvc.quantum.mps import MpsSimulator
+
+        opts = str(spec.execution).partition(":")[2] or None
+        for m in quantum:
+            entry = get_model(m)
+            if entry.statevectors_held(2) > 1:
+                fmap = feature_map(data.n_features, 2, spec.feature_map_entanglement(m))
+                MpsSimulator(fmap, opts).check_fits(entry.statevectors_held(n_samples))
     if data.n_features > device.num_qubits and not spec.execution_mode.is_ibm:  # ibm: preflight checks the backend
         raise QvcUsageError(
             f"{data.n_features} qubits exceed device preset {device.name!r} ({device.num_qubits} qubits), "

@@ -68,7 +68,9 @@ class Option:
         The range checked at every entry point (:func:`check_option`); ``why`` says why the
         bound is where it is (shown when a value exceeds it).
     max_items, why_items : int or None, str
-        For a list: most items, and why.
+        For a list: most items, and why (a list is never empty).
+    distinct : str
+        For a list: why its items must differ (empty: repeats allowed).
     file_key : str
         Key in a spec file (``""``: not in spec files); ``file_help`` its meaning there
         (default: ``help``).
@@ -85,6 +87,7 @@ class Option:
     why: str = ""
     max_items: int | None = None
     why_items: str = ""
+    distinct: str = ""
     file_key: str = ""
     file_help: str = ""
     aliases: tuple[str, ...] = ()
@@ -215,7 +218,8 @@ class ExperimentSpec:
         Candidates per model; both models of a pair get the same number (capped by the
         smaller of their grids).
     cv_folds : int
-        Folds of the stratified cross-validation (capped by the smallest class's count).
+        Folds of the stratified cross-validation (at most the smallest class's count in the training
+        split: checked before the run folder).
     params : dict
         Fixed hyperparameters ``{model: {name: value}}`` (taken out of the search).
     search_space : str or None
@@ -273,6 +277,7 @@ class ExperimentSpec:
         "--seeds", "seed, or comma-separated seeds (default {default})", kind="ints", minimum=0, bound=2**32 - 1,
         why="NumPy and scikit-learn seeds are 32-bit unsigned integers",
         max_items=1_000, why_items="each seed is a full run of every model",
+        distinct="a repeated seed repeats the same split and initialisation: it would be run once but counted twice",
         file_key="seeds", file_help="seed of split, initialisation and sampling", aliases=("--seed",)))
     shots: int | str = field(default="auto", metadata=_option(
         "--shots", "shots per circuit priced for hardware: {default} (default: the shots that reproduce the exact "
@@ -364,7 +369,10 @@ class ExperimentSpec:
         file_key="country"))
     carbon_intensity: float | None = field(default=None, metadata=_option(
         "--carbon-intensity", "grid carbon intensity in gCO2e/kWh (default: world average 475)", kind="number",
-        metavar="G_PER_KWH", file_key="carbon_intensity",
+        metavar="G_PER_KWH", minimum=0.0, bound=2000.0,
+        why="no grid is dirtier than its dirtiest fuel: life-cycle coal is about 740-1,690 gCO2e/kWh (IPCC AR5 "
+            "WG3 Annex III, range as recalled: unverified) and the highest country in 'qvc carbon' is 716; "
+            "2,000 leaves room", file_key="carbon_intensity",
         file_help="grid carbon intensity in gCO2e/kWh (overrides country)"))
     idle_baseline_s: float = field(default=0.0, metadata=_option(
         "--idle-baseline", "measure idle power first (RAPL/NVML only) and report above-idle energy", kind="number",
@@ -435,8 +443,6 @@ class ExperimentSpec:
             get_model(m)
         self.frontier = check_frontier(self.frontier)
         self.models = tuple(dict.fromkeys((*self.models, *self.frontier)))
-        if not self.seeds:
-            raise QvcUsageError("seeds: at least one seed is needed", key="seeds")
         self.seeds = _keyed("seeds", check_option, "seeds", self.seeds)
         _keyed("entanglement", check_choice, self.entanglement, ENTANGLEMENTS, "entanglement")
         from qvc.models.hyperparams import check_params
@@ -649,6 +655,9 @@ class ExperimentSpec:
         from qvc.energy.carbon import carbon_intensity
         from qvc.energy.meters import load_cpu_tdp_table
 
+        if self.carbon_intensity is not None:
+            self.carbon_intensity = _keyed("carbon_intensity", check_option, "carbon_intensity",
+                                           self.carbon_intensity)
         carbon = _keyed("carbon_intensity" if self.carbon_intensity is not None else "country",
                         carbon_intensity, self.country, self.carbon_intensity)
         self.idle_baseline_s = _keyed("idle_baseline_s", check_option, "idle_baseline_s", self.idle_baseline_s)
@@ -906,9 +915,15 @@ def check_option(name: str, value: Any, label: str | None = None) -> Any:
     label = label or name
     if opt.kind == "ints":
         items = list(value)
+        if not items:
+            raise QvcUsageError(f"{label} is empty; give at least one value (omit it for the default)")
         if opt.max_items is not None and len(items) > opt.max_items:
             raise QvcUsageError(f"{label} lists {len(items)} values; at most {opt.max_items}: {opt.why_items}")
-        return tuple(_check_one(opt, v, label) for v in items)
+        out = tuple(_check_one(opt, v, label) for v in items)
+        if opt.distinct and len(set(out)) < len(out):
+            twice = next(v for v in out if out.count(v) > 1)
+            raise QvcUsageError(f"{label} lists {twice} more than once; give each value once ({opt.distinct})")
+        return out
     return _check_one(opt, value, label)
 
 
@@ -918,6 +933,34 @@ def _check_one(opt: Option, value: Any, label: str) -> Any:
                                   maximum=None if opt.bound is None else int(opt.bound), why=opt.why)
     return check_float(value, label, minimum=opt.minimum if opt.minimum is not None else 0.0,
                        maximum=opt.bound, why=opt.why)
+
+
+def check_cv_folds(folds: int, y_train: Any, label: str = "the data") -> int:
+    """``folds`` checked against the smallest class of the training split (stratified folds need
+    one sample of each class per fold).
+
+    Examples
+    --------
+    >>> check_cv_folds(3, [0, 0, 0, 1, 1, 1])
+    3
+    >>> check_cv_folds(4, [0, 0, 0, 1, 1, 1])
+    Traceback (most recent call last):
+    ...
+    qvc.errors.QvcUsageError: cv_folds is 4, but the smallest class of the data's training split has 3 samples ...
+    """
+    import numpy as np
+
+    counts = np.unique(np.asarray(y_train), return_counts=True)[1]
+    smallest = int(counts.min()) if len(counts) else 0
+    if smallest < 2:
+        raise QvcUsageError(f"tuning by stratified CV needs at least 2 training samples of each class, but "
+                            f"{label}'s smallest class has {smallest}; use more --samples or --no-tune",
+                            key="cv_folds")
+    if folds > smallest:
+        raise QvcUsageError(f"cv_folds is {folds}, but the smallest class of {label}'s training split has "
+                            f"{smallest} samples (stratified folds need one per fold); use --cv-folds {smallest} "
+                            "or fewer, or more --samples", key="cv_folds")
+    return int(folds)
 
 
 def flag_message(exc: QvcUsageError) -> str:

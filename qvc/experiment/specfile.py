@@ -38,8 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qvc._validation import check_file_name
 from qvc.errors import QvcUsageError
-from qvc.experiment.spec import OPTIONS, SPEC_DEFAULTS
+from qvc.experiment.spec import OPTIONS, SPEC_DEFAULTS, flag_message
 from qvc.models.registry import MODELS, get_model
 
 if TYPE_CHECKING:
@@ -241,6 +242,10 @@ def _check_value(path: Path, where: str, key: str, value: object) -> list:
             one, many = _TYPE_WORDS.get(expected, (f"a {expected}", f"{expected}s"))
             raise _err(path, where, key,
                        f"expected {one}{' or a list of ' + many if axis else ''}, got {type(v).__name__} {v!r}")
+    opt = OPTIONS.get(_FIELD_OF.get(key, ""))
+    if isinstance(value, list) and opt is not None and opt.distinct and len(set(map(repr, values))) < len(values):
+        twice = next(v for v in values if values.count(v) > 1)
+        raise _err(path, where, key, f"lists {twice!r} more than once; give each value once ({opt.distinct})")
     return values
 
 
@@ -293,8 +298,16 @@ def _validate_point(path: Path, where: str, p: Point, prepared: dict) -> None:
             msg = str(exc).replace("--qubits", "qubits").replace("--samples", "samples")
             key = "samples" if ("sample" in msg and "qubits" not in msg) else "qubits"
             raise _err(path, where, key, msg) from None
-        prepared[data_key] = (data.n_features, len(data.y_train) + len(data.y_test))
-    n_qubits, n_samples = prepared[data_key]
+        prepared[data_key] = (data.n_features, len(data.y_train) + len(data.y_test), data.y_train)
+    n_qubits, n_samples, y_train = prepared[data_key]
+    if p.tune:
+        from qvc.experiment.spec import check_cv_folds
+
+        try:
+            check_cv_folds(p.cv_folds, y_train, p.dataset)
+        except QvcUsageError as exc:
+            raise _err(path, where, "cv_folds", flag_message(exc).replace("--cv-folds", "cv_folds")
+                       .replace("--samples", "samples").replace("--no-tune", "tune = false")) from None
     from qvc.quantum.execution import parse_execution
 
     mps = parse_execution(p.execution).kind == "mps"
@@ -460,6 +473,7 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
     except tomllib.TOMLDecodeError as exc:
         raise QvcUsageError(f"{path}: not valid TOML: {exc}") from None
 
+    doc_keys = set(doc)
     grids = doc.pop("grid", None)
     analysis = doc.pop("analysis", {})
     _check_table(path, "", doc, set(SPEC_KEYS))
@@ -477,6 +491,11 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
         raise _err(path, "", "grid", "no [[grid]] tables; an empty sweep has no points")
 
     top = {k: v for k, v in doc.items()}
+    if "name" in top:
+        try:
+            check_file_name(top["name"], "name")
+        except QvcUsageError as exc:
+            raise _err(path, "", "name", str(exc).partition(": ")[2]) from None
     frontier = _frontier(path, top.pop("frontier", ()))
     for key, value in top.items():
         _check_value(path, "", key, value)
@@ -495,6 +514,9 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
     prepared_sizes: dict[tuple, int] = {}
     for gi, grid in enumerate(grids, start=1):
         where = f"[[grid]] #{gi} " if len(grids) > 1 or grid else ""
+        if not grid and "grid" in doc_keys:
+            raise _err(path, f"[[grid]] #{gi} ", "grid", "is an empty table; give it at least one axis key "
+                       "(e.g. qubits = [2, 3]) or delete it (a spec file without [[grid]] is one grid)")
         _check_table(path, where, grid, set(_AXES))
         merged = {**_defaults(), **{k: v for k, v in top.items() if k in _AXES}, **grid}
         if frontier:
@@ -529,7 +551,7 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
     for p, where in points.values():
         # The seed changes no check but the split's and its range (both in the signature).
         sig = (where, p.dataset, p.model, p.qubits, p.samples, p.seed, p.device, p.execution,
-               p.shots, p.max_iter, p.test_size, p.tune, p.tune_budget, p.entanglement)
+               p.shots, p.max_iter, p.test_size, p.tune, p.tune_budget, p.entanglement, p.cv_folds)
         if sig not in seen:
             seen.add(sig)
             _validate_point(path, where, p, prepared)

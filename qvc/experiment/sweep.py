@@ -192,7 +192,7 @@ def run_sweep(
     """
     run_dir = new_run_dir(out_dir if out_dir is not None else spec.out_dir, spec.name)
     atomic_write_text(run_dir / "spec.toml", spec.text)
-    meta = {
+    meta: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "kind": "sweep",
         "run_id": run_dir.name,
@@ -209,9 +209,94 @@ def run_sweep(
         "git_revision": md.git_revision(),
         "points": [dict(p.to_dict(), point_id=p.point_id) for p in spec.points],
     }
+    meta["plan"] = _plan_digest(spec.text, meta["points"])
     write_sweep_meta(meta, run_dir)
     w = workers or spec.workers or os.cpu_count() or 1
     return _drive(run_dir, meta, workers=w, scheduler=scheduler, progress=progress)
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _plan_digest(spec_text: str, points: list[dict]) -> dict[str, str]:
+    """What a sweep's plan was made from: the spec file's text and the point list, as SHA-256."""
+    import json
+
+    return {"spec_sha256": _digest(spec_text), "points_sha256": _digest(json.dumps(points, sort_keys=True))}
+
+
+def check_plan(run_dir: str | Path, meta: dict) -> tuple[list[str], list[dict] | None]:
+    """How the folder's plan differs from what its store was made from.
+
+    Compares ``spec.toml`` and the point list of ``sweep.json`` with the digests recorded when
+    the sweep was made (folders made before the digests: each point's id against its settings),
+    and the stored rows with the plan.
+
+    Returns
+    -------
+    changes, points
+        One phrase per difference (empty: unchanged), and the plan as it now reads (``None``
+        when unchanged): the edited spec file's points, else the hand-edited points with their
+        ids recomputed.
+
+    Raises
+    ------
+    QvcUsageError
+        If the edited plan cannot be run at all (the spec file no longer loads, a point is invalid).
+    """
+    import json
+
+    from qvc.experiment.specfile import load_spec_file
+
+    run_dir = Path(run_dir)
+    recorded = meta.get("plan") or {}
+    points = meta.get("points")
+    if not isinstance(points, list) or not all(isinstance(d, dict) and "point_id" in d for d in points):
+        raise QvcUsageError(f"{run_dir / 'sweep.json'}: 'points' is not a list of points with ids; the file was "
+                            "damaged or edited: restore it")
+    changes: list[str] = []
+    new_points: list[dict] | None = None
+    old_ids = [d["point_id"] for d in points]
+    spec_path = run_dir / "spec.toml"
+    spec_text = spec_path.read_text(encoding="utf-8", errors="surrogateescape") if spec_path.is_file() else None
+    if spec_text is not None and recorded.get("spec_sha256") not in (None, _digest(spec_text)):
+        try:
+            edited = load_spec_file(spec_path)
+        except QvcUsageError as exc:
+            raise QvcUsageError(f"{spec_path} was edited since the sweep was made and no longer loads ({exc}); "
+                                "restore it to resume") from None
+        new_points = [dict(p.to_dict(), point_id=p.point_id) for p in edited.points]
+        new_ids = {d["point_id"] for d in new_points}
+        added, removed = len(new_ids - set(old_ids)), len(set(old_ids) - new_ids)
+        changes.append(f"spec.toml edited ({added} point(s) added, {removed} removed, of {len(old_ids)})")
+    else:
+        rebuilt = []
+        for i, d in enumerate(points, start=1):
+            try:
+                p = Point.from_dict(d)
+                if p.point_id != d["point_id"]:  # edited by hand: it must still be a valid point
+                    p.to_experiment_spec().validate()
+            except (QvcUsageError, TypeError, KeyError, ValueError) as exc:
+                raise QvcUsageError(f"{run_dir / 'sweep.json'}: point {i} ({d.get('point_id')}) cannot run: "
+                                    f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; restore "
+                                    "the file") from None
+            rebuilt.append(dict(p.to_dict(), point_id=p.point_id))
+        edited_ids = [i for i, (d, r) in enumerate(zip(points, rebuilt), start=1) if d["point_id"] != r["point_id"]]
+        listed = recorded.get("points_sha256")
+        if edited_ids or (listed is not None and listed != _digest(json.dumps(points, sort_keys=True))):
+            where = f" (point {', '.join(map(str, edited_ids[:3]))}{' ...' if len(edited_ids) > 3 else ''})"
+            changes.append(f"the point list in sweep.json edited{where if edited_ids else ''}")
+            new_points = rebuilt
+    plan_ids = {d["point_id"] for d in (new_points if new_points is not None else points)}
+    stray = sorted(set(PointStore(run_dir).open(repair=False).done_ids()) - plan_ids)
+    if stray:
+        changes.append(f"{len(stray)} stored row(s) of points not in the plan (left out of the results)")
+    if len(plan_ids) < len(new_points if new_points is not None else points):
+        changes.append("a point listed twice")
+    return changes, new_points
 
 
 def resume_sweep(
@@ -220,11 +305,15 @@ def resume_sweep(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    force: bool = False,
 ) -> SweepResult:
     """Finish an interrupted sweep: run only the points its store does not hold.
 
     Rows stored before the interruption are kept as they are; no point is run
-    (or stored) twice.
+    (or stored) twice. The plan is checked first (:func:`check_plan`): a ``spec.toml`` or point
+    list that differs from what the store was made from is refused with a one-line summary,
+    unless ``force``, which runs the plan as it now reads and records the change in
+    ``sweep.json`` (``plan_changes``).
 
     Parameters
     ----------
@@ -232,6 +321,8 @@ def resume_sweep(
         The sweep's run folder (holds ``sweep.json`` and ``points.jsonl``).
     workers, scheduler, progress
         As in :func:`run_sweep`.
+    force : bool, default False
+        Accept a changed plan (``qvc sweep --resume RUN_DIR --force``).
 
     Returns
     -------
@@ -239,6 +330,21 @@ def resume_sweep(
     """
     run_dir = Path(run_dir)
     meta = read_sweep_meta(run_dir)
+    changes, new_points = check_plan(run_dir, meta)
+    if changes and not force:
+        raise QvcUsageError(f"{run_dir.name}: the plan differs from what its store was made from: "
+                            f"{'; '.join(changes)}; restore the files, or add --force to run the plan as it now "
+                            "reads (recorded in sweep.json)")
+    if changes:
+        if new_points is not None:
+            meta["points"] = new_points
+        spec_path = run_dir / "spec.toml"
+        spec_text = spec_path.read_text(encoding="utf-8", errors="surrogateescape") if spec_path.is_file() else ""
+        meta["plan"] = _plan_digest(spec_text, meta["points"])
+        meta.setdefault("plan_changes", []).append({"utc": md.utc_now(), "accepted_with": "--force",
+                                                    "changes": changes})
+        print(f"qvc: sweep {run_dir.name}: plan changed, accepted with --force: {'; '.join(changes)}",
+              file=sys.stderr, flush=True)
     w = workers or os.cpu_count() or 1
     return _drive(run_dir, meta, workers=w, scheduler=scheduler, progress=progress)
 
@@ -301,7 +407,7 @@ def _drive(run_dir: Path, meta: dict, *, workers: int, scheduler: str | None, pr
             if store.rows():
                 store.write_csv(order)
         rank = {pid: i for i, pid in enumerate(order)}
-        rows = sorted(store.rows(), key=lambda r: rank[r["point_id"]])
+        rows = sorted((r for r in store.rows() if r["point_id"] in rank), key=lambda r: rank[r["point_id"]])
         return SweepResult(run_dir, rows, meta)
     finally:
         lock.close()

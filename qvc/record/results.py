@@ -750,6 +750,21 @@ def _check_row_lengths(path: Path) -> None:
                 )
 
 
+def _check_numeric_cells(path: Path, frame: pd.DataFrame, column: str) -> None:
+    """Refuse a cell of a numeric column that is not a number (it would silently become missing)."""
+    raw = frame[column]
+    if raw.dtype.kind in "iufb":
+        return
+    coerced = pd.to_numeric(raw, errors="coerce")
+    bad = (coerced.isna() & raw.notna() & (raw.astype(str).str.strip() != "")).to_numpy()
+    if bad.any():
+        row = int(bad.nonzero()[0][0])
+        raise QvcUsageError(
+            f"{str(path)!r}: column {column!r}, row {row + 1} holds {raw.iloc[row]!r}, which qvc never writes "
+            "(not a number); restore the file or re-run"
+        )
+
+
 def load_results(path: str | Path) -> pd.DataFrame:
     """Load a ``results.csv`` (or a run folder holding one) with typed columns.
 
@@ -822,6 +837,8 @@ def load_results(path: str | Path) -> pd.DataFrame:
     text = _text_dtype()
     for c in frame.columns:
         kind = column_kind(c)
+        if kind in ("int", "float"):
+            _check_numeric_cells(path, frame, c)
         if kind == "int":
             values = pd.to_numeric(frame[c], errors="coerce")
             if (values.dropna() % 1 == 0).all():

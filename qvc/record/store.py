@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qvc._io import json_text
 from qvc.errors import QvcUsageError
 from qvc.record.results import write_results
 
@@ -55,15 +56,17 @@ class PointStore:
         self._rows: dict[str, dict] = {}
         self.torn_bytes = 0
 
-    def open(self) -> PointStore:
-        """Read the store, cutting off a torn last line left by a crash."""
+    def open(self, *, repair: bool = True) -> PointStore:
+        """Read the store, cutting off a torn last line left by a crash (``repair=False``: read only,
+        the file is neither created nor cut)."""
         self._rows = {}
         if not self.path.exists():
-            self.path.touch()
+            if repair:
+                self.path.touch()
             return self
         data = self.path.read_bytes()
         end = data.rfind(b"\n") + 1  # everything after the last newline is a torn write
-        if end < len(data):
+        if end < len(data) and repair:
             self.torn_bytes = len(data) - end
             with open(self.path, "r+b") as fh:
                 fh.truncate(end)
@@ -89,7 +92,7 @@ class PointStore:
         if row["point_id"] in self._rows:
             return
         clean = {k: _plain(v) for k, v in row.items()}
-        line = (json.dumps(clean, sort_keys=False) + "\n").encode()
+        line = (json_text(clean, sort_keys=False) + "\n").encode()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             view = memoryview(line)
@@ -112,9 +115,9 @@ class PointStore:
     def write_csv(self, order: list[str] | None = None) -> Path:
         """Rewrite ``results.csv`` atomically from the store (rows in ``order`` of point ids)."""
         rows = self.rows()
-        if order is not None:
+        if order is not None:  # rows of points no longer in the plan stay in the store, not in the table
             rank = {pid: i for i, pid in enumerate(order)}
-            rows.sort(key=lambda r: rank.get(r["point_id"], len(rank)))
+            rows = sorted((r for r in rows if r["point_id"] in rank), key=lambda r: rank[r["point_id"]])
         path = self.run_dir / "results.csv"
         rows = [{k: (np.nan if v is None else v) for k, v in r.items()} for r in rows]
         write_results(rows, path)

@@ -209,6 +209,25 @@ def _sweep_index_row(folder: Path) -> list[Cell]:
             _energy_ratio_per_pair(frame) if frame is not None else "-", status]
 
 
+def _is_candidate(p: Path) -> bool:
+    """A run or sweep folder, or a folder that cannot be looked into (listed as unreadable)."""
+    try:
+        return p.is_dir() and ((p / RESULTS).exists() or (p / METADATA).exists() or is_sweep_folder(p))
+    except OSError:
+        return True
+
+
+def _index_row(folder: Path) -> list[Cell]:
+    """One folder's row; a folder whose files cannot be read is an 'unreadable' row with the reason."""
+    try:
+        return _sweep_index_row(folder) if is_sweep_folder(folder) else _run_index_row(folder)
+    except OSError as exc:
+        why = f"{exc.strerror or type(exc).__name__}" + (f": {Path(exc.filename).name}" if exc.filename else "")
+    except (QvcUsageError, ValueError, KeyError, TypeError, IndexError) as exc:
+        why = (str(exc).splitlines() or [type(exc).__name__])[0]
+    return [f"{folder.name}", "-", "-", "-", "-", "-", f"unreadable: {why}"]
+
+
 def write_index(reports_dir: str | Path) -> Path:
     """Write ``index.html`` (and ``index.md``) listing every run folder under ``reports_dir``.
 
@@ -224,11 +243,15 @@ def write_index(reports_dir: str | Path) -> Path:
     root = Path(reports_dir)
     if not root.is_dir():
         raise QvcUsageError(f"{str(root)!r} is not a folder; give the folder that holds run folders")
-    candidates = sorted(p for p in root.iterdir() if p.is_dir() and (
-        (p / RESULTS).exists() or (p / METADATA).exists() or is_sweep_folder(p)))
+    try:
+        entries = sorted(root.iterdir())
+    except OSError as exc:
+        raise QvcUsageError(f"cannot list {str(root)!r} ({exc.strerror or type(exc).__name__}); give a folder "
+                            "you may read") from None
+    candidates = [p for p in entries if _is_candidate(p)]
     if not candidates:
         raise QvcUsageError(f"no run folders (with results.csv) in {str(root)!r}; run 'qvc run' first")
-    rows = [_sweep_index_row(p) if is_sweep_folder(p) else _run_index_row(p) for p in candidates]
+    rows = [_index_row(p) for p in candidates]
     doc = Document(
         f"qvc runs in {root.name or root}", [f"{len(candidates)} run and sweep folder(s)"],
         [Section("Runs", [Table(["run", "started (UTC)", "dataset", "seeds",

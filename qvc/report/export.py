@@ -27,7 +27,6 @@ folder's ``results.csv`` and ``metadata.json`` and writes:
 from __future__ import annotations
 
 import csv
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,11 +209,14 @@ def _models(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
 
 
 def _per_model_path(out: Path, model: str, n_models: int, default_name: str) -> Path:
-    if not out.suffix:
-        return out / default_name.format(model=model)
-    if n_models == 1:
+    from qvc._validation import check_file_name, check_inside
+
+    if n_models == 1 and out.suffix:
         return out
-    return out.with_name(f"{out.stem}-{model}{out.suffix}")
+    check_file_name(str(model), "model name in results.csv")  # the name becomes part of a file name
+    if not out.suffix:
+        return check_inside(out / default_name.format(model=model), out)
+    return check_inside(out.with_name(f"{out.stem}-{model}{out.suffix}"), out.parent)
 
 
 def _framework(family: str) -> str:
@@ -311,7 +313,7 @@ def _boamps(run, out: Path) -> list[Path]:
     files = []
     for model, g in groups:
         path = _per_model_path(out, model, len(groups), "boamps_report_{model}.json")
-        _io.atomic_write_text(path, json.dumps(_boamps_report(run, model, g), indent=2) + "\n")
+        _io.atomic_write_text(path, _io.json_text(_boamps_report(run, model, g), indent=2) + "\n")
         files.append(path)
     return files
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,25 @@ LABEL_MEANINGS = {
 
 
 # --------------------------------------------------------------------------- helpers
+
+def pasteable_command(argv: object) -> str:
+    """A recorded command line as one shell-quoted line that pastes (``shlex.join``); the entry
+    point of ``python -m qvc`` (``.../qvc/__main__.py``) is written as ``python -m qvc``.
+
+    Examples
+    --------
+    >>> pasteable_command(["/x/qvc/__main__.py", "run", "iris", "--out", "my runs"])
+    "python -m qvc run iris --out 'my runs'"
+    """
+    import shlex
+
+    if not isinstance(argv, (list, tuple)) or not argv:
+        return ""
+    parts = [str(a) for a in argv]
+    if Path(parts[0]).name == "__main__.py" and Path(parts[0]).parent.name == "qvc":
+        parts = ["python", "-m", "qvc", *parts[1:]]
+    return shlex.join(parts)
+
 def _ratio(num: float, den: float) -> str:
     if not (np.isfinite(num) and np.isfinite(den)) or den <= 0:
         return "-"
@@ -778,7 +798,7 @@ def _run_provenance(frame: pd.DataFrame, meta: dict) -> list:
         ("seeds", ", ".join(str(s) for s in (meta.get("seeds") or cfg.get("seeds") or []))),
         ("run", f"{meta.get('run_id', '-')}, status {meta.get('status', '-')}, started "
                 f"{meta.get('started_utc', '-')}, finished {meta.get('finished_utc', '-')}"),
-        ("command", " ".join(str(c) for c in meta.get("command") or []) or "-"),
+        ("command", pasteable_command(meta.get("command")) or "-"),
         ("qvc version / git revision", f"{meta.get('qvc_version', '-')} / {meta.get('git_revision') or '-'}"),
     ]
     blocks: list = []

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from qvc._io import atomic_write_text
+from qvc._io import atomic_write_text, json_text
 from qvc._io import utc_now as utc_now  # re-exported for the IBM modules
 from qvc.errors import QvcUsageError
 from qvc.quantum.ibm.service import JobStatus
@@ -355,7 +355,7 @@ class JobStore:
         path = self.results_dir / f"{row.tag}.json"
         payload = {"tag": row.tag, "job_id": row.job_id, "backend": row.backend,
                    "shots": row.shots, "num_bits": int(num_bits), "counts": counts}
-        atomic_write_text(path, json.dumps(payload))
+        atomic_write_text(path, json_text(payload))
         return path
 
     def load_counts(self, row: JobRow) -> tuple[list[dict[str, int]], int]:

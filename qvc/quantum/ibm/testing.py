@@ -66,7 +66,7 @@ from typing import Any
 
 import numpy as np
 
-from qvc._io import atomic_write_text
+from qvc._io import atomic_write_text, json_text
 from qvc.errors import QvcUsageError
 from qvc.quantum.ibm.service import Gateway, set_gateway_factory
 
@@ -80,7 +80,7 @@ MAX_CIRCUITS, MAX_EXECUTIONS = 10_000, 10_000_000
 
 
 def _write_json(path: Path, data: dict) -> None:
-    atomic_write_text(path, json.dumps(data))
+    atomic_write_text(path, json_text(data))
 
 
 class PersistentFakeGateway(Gateway):

@@ -18,7 +18,6 @@ two different times for it:
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from qvc._io import json_text
 from qvc.errors import IbmJobsPending
 from qvc.quantum.ibm.context import IbmRunContext
 from qvc.quantum.ibm.jobstore import JobRow, JobStore, utc_now
@@ -100,7 +100,7 @@ def read_usage(job: Any, is_local: bool) -> UsageReading:
     """
     try:
         metrics = job.metrics()
-        metrics_json = json.dumps(metrics, default=str)
+        metrics_json = json_text(metrics)
     except Exception as exc:
         if is_local:
             return UsageReading(None, LOCAL_NO_QPU)
