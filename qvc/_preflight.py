@@ -21,8 +21,8 @@ from pathlib import Path
 from qvc._validation import (
     available_memory_bytes,
     check_choice,
+    engine_scratch_bytes,
     format_bytes,
-    kernel_block_states,
     memory_limit_source,
 )
 from qvc._validation import check_float as check_float  # re-exported: qvc estimate's checks
@@ -135,17 +135,18 @@ def csv_shape(path: str | os.PathLike) -> tuple[int, int]:
 
 
 def simulation_bytes(model: str, qubits: int, n_samples: int, test_size: float, available: float) -> float:
-    """Peak bytes of exact simulation for ``model`` (0 for classical models).
+    """Bytes of exact simulation ``model`` cannot run without (0 for classical models).
 
-    Mirrors the in-model checks: the kernel holds one statevector per sample plus
-    four blocks of working space (:func:`~qvc._validation.kernel_block_states`), the
-    QNN six statevectors per training sample.
+    Mirrors the in-model checks: the kernel needs two statevectors plus the engine's scratch
+    (:func:`~qvc._validation.engine_scratch_bytes`): it holds every state when they fit in
+    its budget and otherwise builds the Gram matrix in blocks (``qvc.quantum.kernels.gram_blocks``);
+    the QNN six statevectors per training sample. ``available`` is unused (kept for callers).
     """
     if model not in QUANTUM_MODELS:
         return 0.0
     per_state = 16 * 2.0 ** min(int(qubits), 4096)
     if model == "qsvc":
-        return per_state * (n_samples + 4 * kernel_block_states(qubits, n_samples, available))
+        return per_state * 2 + engine_scratch_bytes(qubits, 2)
     n_train = max(1, n_samples - math.ceil(n_samples * test_size))
     return per_state * 6 * n_train
 

@@ -72,11 +72,38 @@ def test_noisy_kernel_is_close_to_exact_but_not_equal():
 
 def test_memory_guard_names_the_memory_needed(monkeypatch):
     import qvc._validation as v
+    from qvc.quantum import kernels
 
     monkeypatch.setattr(v, "available_memory_bytes", lambda: 2**30)
     kernel = StatevectorKernel(feature_map=feature_map(16, reps=1))
-    with pytest.raises(QvcUsageError, match=r"needs .* GiB"):
-        kernel.evaluate(np.zeros((2000, 16)))
+    with pytest.raises(QvcUsageError, match=r"needs .* GiB"):  # all the states at once: refused
+        kernel.statevectors(np.zeros((2000, 16)))
+    # the kernel matrix is built in blocks instead (budget: 80 % of 1 GiB less the scratch)
+    monkeypatch.setattr(kernels, "available_memory_bytes", lambda: 2**30)
+    assert kernels.gram_blocks(16, 2000, kernels.state_budget_bytes(16, 2000)) is not None
+    monkeypatch.setattr(kernels, "available_memory_bytes", lambda: 2**20)
+    with pytest.raises(QvcUsageError, match="at least two statevectors"):
+        kernel.evaluate(np.zeros((3, 16)))
+
+
+@pytest.mark.parametrize("n_qubits, nx, ny, budget_states", [(3, 23, None, 5), (5, 17, None, 2),
+                                                                (4, 9, 14, 4), (3, 30, 3, 7)])
+def test_blocked_gram_equals_the_unblocked_one(n_qubits, nx, ny, budget_states):
+    # a tiny forced budget: panels of states held, the rest recomputed block by block
+    rng = np.random.default_rng(nx)
+    x = rng.uniform(0, np.pi, (nx, n_qubits))
+    y = None if ny is None else rng.uniform(0, np.pi, (ny, n_qubits))
+    fm = feature_map(n_qubits)
+    full = StatevectorKernel(feature_map=fm)
+    ref = full.evaluate(x, y)
+    small = StatevectorKernel(feature_map=fm, max_state_bytes=budget_states * 16 * 2**n_qubits)
+    got = small.evaluate(x, y)
+    assert np.abs(got - ref).max() < 1e-12
+    total = nx + (0 if ny is None else ny)
+    assert full.last_states_simulated == total
+    assert small.last_states_simulated > total  # blocks were recomputed
+    if y is None:
+        assert np.array_equal(got, got.T) and np.all(np.diag(got) == 1.0)
 
 
 def test_sixteen_qubits_exact():

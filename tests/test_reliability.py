@@ -133,10 +133,12 @@ def container_768mib(tmp_path, monkeypatch):
 
 def test_memory_guard_uses_the_container_limit_and_writes_nothing(container_768mib, out_dir, capsys):
     assert _validation.available_memory_bytes() <= 738 * MiB
-    code = main(["run", "breast_cancer", "--qubits", "16", "--samples", "200", "--models", "qsvc",
+    # the kernel builds its Gram matrix in blocks when N states do not fit, but two 512 MiB
+    # states (25 qubits) do not fit in 768 MiB
+    code = main(["run", "breast_cancer", "--qubits", "25", "--samples", "200", "--models", "qsvc",
                  "--out", str(out_dir)])
     assert code == 2
-    _one_line(capsys.readouterr().err, "qsvc at 16 qubits on 200 samples", "container", "--qubits")
+    _one_line(capsys.readouterr().err, "qsvc at 25 qubits on 200 samples", "container", "--qubits")
     assert list(out_dir.iterdir()) == []
 
 
@@ -206,7 +208,7 @@ def test_model_names_match_the_registry():
 def test_library_run_checks_memory_before_the_folder(container_768mib, out_dir):
     from qvc.experiment import ExperimentSpec, run_experiment
 
-    spec = ExperimentSpec("breast_cancer", qubits=16, samples=200, models=("qsvc",), out_dir=str(out_dir))
+    spec = ExperimentSpec("breast_cancer", qubits=25, samples=200, models=("qsvc",), out_dir=str(out_dir))
     with pytest.raises(QvcUsageError, match="container"):
         run_experiment(spec, progress=None)
     assert list(out_dir.iterdir()) == []

@@ -221,8 +221,8 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
             n_fit = X.shape[0] * (X.shape[0] - 1) // 2
         else:
             mps = parse_execution(self.execution).kind == "mps"
-            if not mps:
-                check_statevector_fits(n, X.shape[0])
+            if not mps:  # the kernel blocks its Gram step when N states do not fit: two must
+                check_statevector_fits(n, min(2, X.shape[0]))
             self.kernel_ = StatevectorKernel(
                 feature_map=self.feature_map_, execution=self.execution, seed=self.seed,
                 shots=self.shots if parse_execution(self.execution).stochastic else None,

@@ -331,7 +331,8 @@ MODELS: dict[str, ModelEntry] = {
             ),
             _build_qsvc,
             kernel_params=tuple(hp.name for hp in _FEATURE_MAP),
-            statevectors_held=lambda n: n,
+            # all N states when they fit, else a blocked Gram step (two at least)
+            statevectors_held=lambda n: min(n, 2),
             relative_cost=lambda n, q, it: n * n * _qubit_cost(q),
             executions=("exact", "shots", "noisy", "ibm", "mps"),
             # polynomial: bonds stay small where MPS is chosen
