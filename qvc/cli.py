@@ -44,7 +44,8 @@ def _int_list(text: str) -> list[int]:
 _RUN_LAYOUT: tuple[tuple[str | None, tuple], ...] = (
     (None, ("dataset", "csv_path", "target", "qubits", "models", "frontier", "seeds", "shots", "shots_tolerance",
             "shots_cap", "device", "device_file", "attribution", "packing", "utilisation", "mitigation",
-            "mitigation_factor", "host", "host_file", "execution", "entanglement", "max_iter", "test_size", "samples",
+            "mitigation_factor", "host", "host_file", "execution", "entanglement", "max_iter", "threads", "test_size",
+            "samples",
             "out_dir",
             "--json", "--quiet")),
     ("hyperparameters and tuning (cross-validation on the training split)",

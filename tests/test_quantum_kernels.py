@@ -132,3 +132,16 @@ def test_gram_paths_agree_and_are_exactly_symmetric(n_qubits, samples, monkeypat
     assert np.abs(got - ref).max() < 1e-12
     assert np.array_equal(got, got.T) and np.all(np.diag(got) == 1.0)
     assert np.array_equal(kernels._fidelity_zherk(s), got) or np.abs(kernels._fidelity_zherk(s) - got).max() < 1e-14
+
+
+def test_threads_give_the_same_kernel_and_are_checked():
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0, np.pi, (30, 6)), rng.uniform(0, np.pi, (7, 6))
+    fm = feature_map(6)
+    one, two = StatevectorKernel(feature_map=fm), StatevectorKernel(feature_map=fm, threads=2)
+    assert np.abs(two.evaluate(x) - one.evaluate(x)).max() < 1e-12
+    assert np.abs(two.evaluate(x, y) - one.evaluate(x, y)).max() < 1e-12
+    blocked = StatevectorKernel(feature_map=fm, threads=2, max_state_bytes=5 * 16 * 2**6)
+    assert np.abs(blocked.evaluate(x) - one.evaluate(x)).max() < 1e-12
+    with pytest.raises(QvcUsageError, match="threads must be >= 1"):
+        StatevectorKernel(feature_map=fm, threads=0)

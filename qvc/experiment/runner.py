@@ -186,6 +186,7 @@ def _model_config(spec: ExperimentSpec, data: PreparedData, seed: int) -> ModelC
         n_features=data.n_features, n_classes=data.n_classes, seed=seed,
         max_iter=spec.max_iter, shots=spec.simulation_shots, execution=spec.execution,
         entanglement=spec.entanglement, params=spec.params, train_on_hardware=spec.train_on_hardware,
+        threads=spec.threads,
         circuit_fidelity=partial(circuit_fidelity, device=spec.device, device_file=spec.device_file),
     )
 
@@ -598,6 +599,7 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
         "carbon_intensity_source": carbon.label,
         "load_avg": load,
         "load_per_core": load / max(1, os.cpu_count() or 1),
+        "threads": int(getattr(est, "threads", 1) or 1),
         "hyperparameters": json.dumps(built.hyperparameters, sort_keys=True),
     }
     row.update(local_attribution_columns(

@@ -102,6 +102,9 @@ def _defaults() -> dict[str, object]:
 #: spec-file setting but the point's own model and seed, the frontier (added to the models) and the
 #: run folder's parent.
 _POINT_FIELDS = tuple(key for key in _FIELD_OF if key not in ("models", "seeds", "frontier", "out_dir"))
+#: Settings added after sweeps were recorded, with their defaults: left out of a point's
+#: settings (and so of its id) at the default, so recorded points keep their ids.
+_LATER_DEFAULTS = {"threads": 1}
 #: Point settings that are not axes: given once, at the top level.
 _TOP_ONLY = tuple(key for key in _POINT_FIELDS if key not in _AXES)
 
@@ -147,8 +150,12 @@ class Point:
         return hashlib.sha1(text.encode()).hexdigest()[:12]
 
     def to_dict(self) -> dict:
-        """Plain-JSON form."""
-        return {"model": self.model, "seed": self.seed, **{k: getattr(self, k) for k in _POINT_FIELDS}}
+        """Plain-JSON form (settings added later are left out at their default, as before them)."""
+        out = {"model": self.model, "seed": self.seed, **{k: getattr(self, k) for k in _POINT_FIELDS}}
+        for key, default in _LATER_DEFAULTS.items():
+            if out.get(key) == default:
+                del out[key]
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> Point:

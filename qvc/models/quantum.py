@@ -154,6 +154,8 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         ``circuit -> (fidelity, how)``: the device's estimated fidelity of the feature map, the
         target of ``execution="mps:matched"`` (e.g. ``functools.partial(
         qvc.energy.devices.circuit_fidelity, device="ibm_heron")``; required for ``matched``).
+    threads : int, default 1
+        Threads of the exact engine's state build and Gram step (the kernel's ``threads``).
 
     Attributes
     ----------
@@ -193,10 +195,12 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         seed: int | None = None,
         bandwidth: float = 1.0,
         circuit_fidelity: Callable[[QuantumCircuit], tuple[float, str]] | None = None,
+        threads: int = 1,
     ) -> None:
         self.feature_map_reps = feature_map_reps
         self.entanglement = entanglement
         self.C = C
+        self.threads = threads
         self.bandwidth = bandwidth
         self.shots = shots
         self.execution = execution
@@ -226,6 +230,7 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
             self.kernel_ = StatevectorKernel(
                 feature_map=self.feature_map_, execution=self.execution, seed=self.seed,
                 shots=self.shots if parse_execution(self.execution).stochastic else None,
+                threads=self.threads,
             )
             if mps:
                 self.kernel_.circuit_fidelity = self.circuit_fidelity

@@ -139,6 +139,8 @@ class ModelConfig:
     params: dict = field(default_factory=dict)
     #: The VQC trains on the IBM backend too (``ibm:`` execution only).
     train_on_hardware: bool = False
+    #: Threads of the statevector engine for the kernel model (state build and Gram step).
+    threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -255,7 +257,7 @@ def _build_qsvc(cfg: ModelConfig, p: dict):
     est = QuantumKernelSVC(
         feature_map_reps=p["feature_map_reps"], entanglement=p["entanglement"], C=p["C"],
         bandwidth=p["bandwidth"], shots=cfg.shots, execution=cfg.execution, seed=cfg.seed,
-        circuit_fidelity=cfg.circuit_fidelity,
+        circuit_fidelity=cfg.circuit_fidelity, threads=cfg.threads,
     )
     return est, 0, "same split, features and seed as svm"
 

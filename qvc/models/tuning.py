@@ -308,7 +308,8 @@ def _tune_kernel(name, cfg, X, y, candidates, how, cv) -> TuneResult:
         fmap = feature_map(X.shape[1], p0["feature_map_reps"], p0["entanglement"], p0["bandwidth"])
         t0 = time.perf_counter()
         shots = cfg.shots if parse_execution(local).stochastic else None  # exact mode takes no shots
-        kernel = StatevectorKernel(feature_map=fmap, execution=local, shots=shots, seed=cfg.seed)
+        kernel = StatevectorKernel(feature_map=fmap, execution=local, shots=shots, seed=cfg.seed,
+                                   threads=cfg.threads)
         kernel.circuit_fidelity = cfg.circuit_fidelity
         gram = kernel.evaluate(X)
         gram_s = time.perf_counter() - t0
