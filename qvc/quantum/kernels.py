@@ -183,8 +183,12 @@ def fidelity_gram(compiled: CompiledCircuit, x: np.ndarray, y: np.ndarray | None
     n = compiled.num_qubits
     nx = x.shape[0]
     ny = 0 if y is None else y.shape[0]
-    budget = state_budget_bytes(n, nx + ny, threads) if max_state_bytes is None else int(max_state_bytes)
-    plan = gram_blocks(n, nx + ny, budget) if nx + ny > 0 else None
+    if max_state_bytes is not None:
+        plan = gram_blocks(n, nx + ny, int(max_state_bytes)) if nx + ny > 0 else None
+    elif statevector_bytes(n, nx + ny) <= _UNCHECKED_BYTES:
+        plan = None  # small: no memory files read (~0.3 ms), batched_statevectors skips its check too
+    else:
+        plan = gram_blocks(n, nx + ny, state_budget_bytes(n, nx + ny, threads))
     if plan is None:
         sx = batched_statevectors(compiled, x, threads=threads)
         if y is None:

@@ -469,17 +469,43 @@ def _apply_window_real(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int
     return out
 
 
-_CONTROLLER = None
+_BLAS_LIBS: list | None = None
 
 
-def _blas_threads(threads: int = 1):
-    """Context manager limiting BLAS to ``threads`` threads (threadpoolctl ships with scikit-learn)."""
-    global _CONTROLLER
-    from threadpoolctl import ThreadpoolController
+def _blas_libs() -> list:
+    """threadpoolctl's controllers of every loaded BLAS (numpy's and scipy's), found once."""
+    global _BLAS_LIBS
+    if _BLAS_LIBS is None:
+        import scipy.linalg.blas  # noqa: F401 - loaded first, so that its BLAS is found too
+        from threadpoolctl import ThreadpoolController  # (ships with scikit-learn)
 
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=max(1, int(threads)), user_api="blas")
+        _BLAS_LIBS = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+    return _BLAS_LIBS
+
+
+class _blas_threads:  # noqa: N801 - used as a function: ``with _blas_threads(2):``
+    """Context manager setting every BLAS to ``threads`` threads, and back on exit.
+
+    threadpoolctl's own ``limit`` queries every library each time (~20 us a call, several per
+    kernel evaluation); this one reads and sets the thread counts directly (~2 us).
+    """
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = max(1, int(threads))
+        self._saved: list = []
+
+    def __enter__(self) -> _blas_threads:
+        for lib in _blas_libs():
+            old = lib.num_threads
+            if old != self.threads:
+                lib.set_num_threads(self.threads)
+                self._saved.append((lib, old))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        while self._saved:
+            lib, old = self._saved.pop()
+            lib.set_num_threads(old)
 
 
 def _single_blas_thread():
