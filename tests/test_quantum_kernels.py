@@ -83,7 +83,7 @@ def test_memory_guard_names_the_memory_needed(monkeypatch):
     assert kernels.gram_blocks(16, 2000, kernels.state_budget_bytes(16, 2000)) is not None
     monkeypatch.setattr(kernels, "available_memory_bytes", lambda: 2**20)
     with pytest.raises(QvcUsageError, match="at least two statevectors"):
-        kernel.evaluate(np.zeros((3, 16)))
+        kernel.evaluate(np.zeros((20, 16)))  # (20 MiB of states: above the unchecked size)
 
 
 @pytest.mark.parametrize("n_qubits, nx, ny, budget_states", [(3, 23, None, 5), (5, 17, None, 2),
