@@ -295,32 +295,51 @@ def bench_kernel(n: int, samples: int, repeats: int, sides: list[str]) -> dict:
     for side, ts in times.items():
         cpus, walls, loads = zip(*ts)
         out["sides"][side] = {
-            "cpu_min": min(cpus), "cpu_med": statistics.median(cpus), "wall_min": min(walls),
-            "wall_med": statistics.median(walls), "load": statistics.median(loads),
-            "diff": float(np.abs(grams[side] - ref).max()),
+            "cpu_min": min(cpus), "cpu_med": statistics.median(cpus), "cpu_max": max(cpus),
+            "wall_min": min(walls), "wall_med": statistics.median(walls), "load": statistics.median(loads),
+            "diff": float(np.abs(grams[side] - ref).max()), "bimodal": bimodal(list(cpus)),
         }
     out["steps"] = {k: min(s[k] for s in steps) for k in ("compile", "states", "gram")}
     return out
 
 
+#: Two sorted repeats this far apart (ratio), with repeats on both sides, flag a bimodal side.
+BIMODAL_GAP = 1.3
+
+
+def bimodal(times: list[float]) -> bool:
+    """Whether the sorted times split into two groups (each of 2+ repeats, or 1+ of 3 or fewer)
+    separated by a ratio above :data:`BIMODAL_GAP`: the fresh-page effect, not load noise.
+
+    >>> bimodal([1.0, 1.02, 1.98, 2.05]), bimodal([1.0, 1.05, 1.1, 1.08])
+    (True, False)
+    """
+    t = sorted(x for x in times if x > 0)
+    if len(t) < 2:
+        return False
+    low = 1 if len(t) <= 3 else 2
+    return any(t[i] / t[i - 1] > BIMODAL_GAP for i in range(low, len(t) - low + 1))
+
+
 def print_kernel(rows: list[dict], peak: float) -> None:
     print("== Kernel: symmetric Gram matrix, breast_cancer PCA, zz_feature_map(reps=2, full), one thread ==")
-    print(f"{'qubits':>6} {'N':>4} {'side':>10} {'cpu min':>8} {'cpu med':>8} {'wall min':>8} {'wall med':>8} "
-          f"{'load':>5} {'x qvc':>7} {'max|dK|':>8}")
+    print(f"{'qubits':>6} {'N':>4} {'side':>10} {'cpu min':>8} {'cpu med':>8} {'cpu max':>8} {'wall min':>8} "
+          f"{'wall med':>8} {'load':>5} {'x qvc':>7} {'max|dK|':>8}")
     for r in rows:
         base = r["sides"]["qvc"]["cpu_min"]
         for side, t in r["sides"].items():
+            flag = "  BIMODAL" if t.get("bimodal") else ""
             print(f"{r['n']:>6} {r['samples']:>4} {side:>10} {t['cpu_min']:>8.4f} {t['cpu_med']:>8.4f} "
-                  f"{t['wall_min']:>8.4f} {t['wall_med']:>8.4f} {t['load']:>5.1f} {t['cpu_min'] / base:>7.2f} "
-                  f"{t['diff']:>8.1e}")
+                  f"{t['cpu_max']:>8.4f} {t['wall_min']:>8.4f} {t['wall_med']:>8.4f} {t['load']:>5.1f} "
+                  f"{t['cpu_min'] / base:>7.2f} {t['diff']:>8.1e}{flag}")
         st = r["steps"]
         flops = r["samples"] ** 2 / 2 * 2 ** r["n"] * 8
         rate = flops / st["gram"] / 1e9 if st["gram"] > 0 else float("nan")
         print(f"{'':>6} {'':>4} {'qvc steps':>10}  compile {st['compile']:.4f} s, states {st['states']:.4f} s, "
               f"Gram {st['gram']:.4f} s = {rate:.1f} GFLOP/s ({100 * rate / peak:.0f} % of single-thread "
               f"ZHERK peak); |qvc - Statevector| = {r['sv_err']:.1e}")
-    print(f"CPU seconds (min and median of the repeats, sides interleaved); 'x qvc' = side's min CPU / "
-          "qvc's (warm); "
+    print(f"CPU seconds (min, median and max of the repeats, sides interleaved); BIMODAL: the sorted repeats "
+          f"split by a gap above {BIMODAL_GAP}x; 'x qvc' = side's min CPU / qvc's (warm); "
           f"single-thread ZHERK peak measured here: {peak:.1f} GFLOP/s.")
 
 
@@ -350,6 +369,143 @@ def _parse_sizes(text: str) -> list[tuple[int, int]]:
         n, _, m = item.partition("x")
         out.append((int(n), int(m) if m else 569))
     return out
+
+
+# ---------------------------------------------------------------------------
+# stability, memory, blocking, threads
+# ---------------------------------------------------------------------------
+
+
+def _rusage() -> tuple[float, float]:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_stime, r.ru_maxrss / 1024  # system CPU s, peak RSS MiB (Linux: KiB)
+
+
+def fresh_child(n: int, samples: int, calls: int) -> dict:
+    """In a fresh process: ``calls`` consecutive evaluations (compile in the first), peak RSS."""
+    from qvc.quantum.circuits import feature_map
+    from qvc.quantum.kernels import StatevectorKernel
+
+    d = _data(n)
+    x = np.vstack([d.X_train, d.X_test])[:samples]
+    fm = feature_map(n)
+    _warm_up()
+    StatevectorKernel(feature_map=feature_map(n)).evaluate(x[:2])  # compile outside the timings
+    _, rss0 = _rusage()
+    out = []
+    for _ in range(calls):
+        sys0, _ = _rusage()
+        cpu, wall, load, _k = _measure(lambda: StatevectorKernel(feature_map=fm).evaluate(x))
+        sys1, _ = _rusage()
+        out.append({"cpu": cpu, "wall": wall, "sys": sys1 - sys0, "load": load})
+    _, rss1 = _rusage()
+    return {"calls": out, "rss_before_mib": rss0, "rss_peak_mib": rss1,
+            "states_mib": samples * 2**n * 16 / 2**20}
+
+
+def _child(args: list[str], pinned: bool = True) -> dict:
+    import json
+    import subprocess
+
+    env = dict(os.environ)
+    if not pinned:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.pop(var, None)
+    res = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def bench_fresh(n: int, samples: int, calls: int = 4, processes: int = 3) -> None:
+    """Four consecutive evaluations in each of three fresh processes: spread and peak memory."""
+    print(f"== Stability and memory: {calls} consecutive StatevectorKernel.evaluate at {n} x {samples}, "
+          f"{processes} fresh processes (compile outside) ==")
+    print(f"{'process':>7} {'CPU s per call':>34} {'max/min':>7} {'sys s max':>9} {'peak RSS MiB':>12} "
+          f"{'states MiB':>10} {'(peak-before)/states':>20} {'load':>5}")
+    ratios = []
+    for p in range(processes):
+        r = _child(["--_fresh-child", str(n), str(samples), str(calls)])
+        cpus = [c["cpu"] for c in r["calls"]]
+        ratio = max(cpus) / min(cpus)
+        ratios.append(ratio)
+        extra = (r["rss_peak_mib"] - r["rss_before_mib"]) / r["states_mib"]
+        print(f"{p + 1:>7} {', '.join(f'{c:.3f}' for c in cpus):>34} {ratio:>7.2f} "
+              f"{max(c['sys'] for c in r['calls']):>9.3f} {r['rss_peak_mib']:>12.0f} {r['states_mib']:>10.0f} "
+              f"{extra:>20.2f} {statistics.median(c['load'] for c in r['calls']):>5.1f}", flush=True)
+    print(f"max/min of CPU seconds within a process: worst {max(ratios):.2f}; peak RSS counts the process "
+          "(Python, qiskit: 'before') plus the kernel's states and scratch.")
+
+
+def bench_blocked(n: int, samples: int, repeats: int, shares: tuple[float, ...] = (0.5, 0.25)) -> None:
+    """The blocked Gram step: budgets as a share of the states, against the unblocked kernel."""
+    from qvc.quantum.circuits import feature_map
+    from qvc.quantum.kernels import StatevectorKernel, gram_blocks
+
+    d = _data(n)
+    x = np.vstack([d.X_train, d.X_test])[:samples]
+    fm = feature_map(n)
+    per = 16 * 2**n
+    budgets = {"unblocked": None, **{f"{int(100 * f)} % of states": int(f * samples * per) for f in shares}}
+    times: dict[str, list] = {k: [] for k in budgets}
+    grams, built = {}, {}
+    for r in range(repeats):
+        keys = list(budgets)
+        for key in keys[r % len(keys):] + keys[:r % len(keys)]:
+            k = StatevectorKernel(feature_map=fm, max_state_bytes=budgets[key])
+            cpu, wall, load, gram = _measure(lambda k=k: k.evaluate(x))
+            times[key].append((cpu, wall, load))
+            grams[key], built[key] = gram, k.last_states_simulated
+    print(f"== Blocked Gram step: {n} x {samples}, state budget forced below the states ==")
+    print(f"{'budget':>18} {'panel,stream':>12} {'states built / N':>16} {'cpu min':>8} {'cpu med':>8} "
+          f"{'x unblocked':>11} {'max|dK|':>8} {'load':>5}")
+    base = min(t[0] for t in times["unblocked"])
+    for key, ts in times.items():
+        plan = None if budgets[key] is None else gram_blocks(n, samples, budgets[key])
+        cpus = [t[0] for t in ts]
+        print(f"{key:>18} {'-' if plan is None else f'{plan[0]},{plan[1]}':>12} {built[key] / samples:>16.2f} "
+              f"{min(cpus):>8.3f} {statistics.median(cpus):>8.3f} {min(cpus) / base:>11.2f} "
+              f"{float(np.abs(grams[key] - grams['unblocked']).max()):>8.1e} "
+              f"{statistics.median(t[2] for t in ts):>5.1f}", flush=True)
+    print("The recomputation cost: states built / N above 1 (each panel recomputes the states after it).")
+
+
+def threads_child(n: int, samples: int, repeats: int, counts: list[int]) -> dict:
+    """Kernel evaluations at each thread count, interleaved (BLAS not pinned by the environment)."""
+    from qvc.quantum.circuits import feature_map
+    from qvc.quantum.kernels import StatevectorKernel
+
+    d = _data(n)
+    x = np.vstack([d.X_train, d.X_test])[:samples]
+    fm = feature_map(n)
+    _warm_up()
+    StatevectorKernel(feature_map=fm).evaluate(x[:4])
+    out: dict[str, list] = {str(c): [] for c in counts}
+    for r in range(repeats):
+        order = counts if r % 2 == 0 else counts[::-1]
+        for c in order:
+            cpu, wall, load, _k = _measure(lambda c=c: StatevectorKernel(feature_map=fm, threads=c).evaluate(x))
+            out[str(c)].append({"cpu": cpu, "wall": wall, "load": load})
+    return {"times": out}
+
+
+def bench_threads(n: int, samples: int, repeats: int, counts: tuple[int, ...] = (1, 2)) -> None:
+    r = _child(["--_threads-child", str(n), str(samples), str(repeats), ",".join(map(str, counts))], pinned=False)
+    print(f"== Threads: StatevectorKernel(threads=N).evaluate at {n} x {samples}, {repeats} interleaved repeats, "
+          f"{os.cpu_count()} CPUs ==")
+    print(f"{'threads':>7} {'wall min':>8} {'wall med':>8} {'cpu min':>8} {'cpu/wall':>8} {'speed-up':>8} "
+          f"{'efficiency':>10} {'load':>5}")
+    base = min(t["wall"] for t in r["times"][str(counts[0])])
+    for c in counts:
+        ts = r["times"][str(c)]
+        wmin = min(t["wall"] for t in ts)
+        best = min(ts, key=lambda t: t["wall"])
+        speed = base / wmin
+        print(f"{c:>7} {wmin:>8.3f} {statistics.median(t['wall'] for t in ts):>8.3f} "
+              f"{min(t['cpu'] for t in ts):>8.3f} {best['cpu'] / best['wall']:>8.2f} {speed:>8.2f} "
+              f"{100 * speed / c:>9.0f}% {statistics.median(t['load'] for t in ts):>5.1f}", flush=True)
+    print("Wall seconds (threads share the wall clock); efficiency = speed-up / threads. cpu/wall near the "
+          "thread count: the threads ran at once; below it, other work held the cores (see load).")
 
 
 def _first_evaluations(k: int):
@@ -484,6 +640,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-qnn", action="store_true")
     parser.add_argument("--skip-vqc", action="store_true", help="skip the VQC training section")
     parser.add_argument("--skip-kernel", action="store_true")
+    parser.add_argument("--fresh", default=None, metavar="QxN",
+                        help="stability and memory section: 4 evaluations in 3 fresh processes at this size "
+                             "(e.g. 16x300)")
+    parser.add_argument("--blocked", default=None, metavar="QxN",
+                        help="blocked Gram section at this size (budgets 50 %% and 25 %% of the states)")
+    parser.add_argument("--threads", default=None, metavar="QxN",
+                        help="threads section at this size (threads 1 and 2, interleaved)")
+    parser.add_argument("--_fresh-child", nargs=3, type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--_threads-child", nargs=4, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else FULL
     for key, value in preset.items():
@@ -496,6 +661,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args._fresh_child or args._threads_child:
+        import json
+
+        warnings.simplefilter("ignore")
+        if args._fresh_child:
+            print(json.dumps(fresh_child(*args._fresh_child)))
+        else:
+            n, m, rep, counts = args._threads_child
+            print(json.dumps(threads_child(int(n), int(m), int(rep), [int(c) for c in counts.split(",")])))
+        return
+    extra = [(name, _parse_sizes(getattr(args, name))[0]) for name in ("fresh", "blocked", "threads")
+             if getattr(args, name)]
+    if extra:
+        warnings.simplefilter("ignore")
+        _warm_up()
+        for name, (n, m) in extra:
+            {"fresh": lambda n, m: bench_fresh(n, m),
+             "blocked": lambda n, m: bench_blocked(n, m, args.repeats),
+             "threads": lambda n, m: bench_threads(n, m, args.repeats)}[name](n, m)
+            print()
     skipped = quick_skips(args)
     if skipped:
         print("--quick skips (run without --quick for the full benchmark): " + "; ".join(skipped) + ".")
