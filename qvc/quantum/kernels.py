@@ -92,6 +92,38 @@ def gram_blocks(num_qubits: int, n_states: int, budget_bytes: int) -> tuple[int,
     return fit - stream, stream
 
 
+#: Bytes of the streamed side's block of a kernel between two sets: ``y``'s states are built this
+#: many at a time against all of ``x``'s (no recomputation while ``x``'s states fit).
+_CROSS_STREAM_BYTES = 512 * 2**20
+
+
+def _cross_blocks(num_qubits: int, nx: int, ny: int, budget_bytes: int) -> tuple[int, int] | None:
+    """``(panel rows of x, stream rows of y)`` of a kernel between two sets (``nx <= ny``).
+
+    Larger sets stream ``y`` in blocks of :data:`_CROSS_STREAM_BYTES` (the same products, a
+    fraction of the memory); ``x`` is held whole when it fits beside one block, else in panels
+    (``y`` recomputed once per panel). ``None``: both sets small enough to hold at once.
+
+    Examples
+    --------
+    >>> _cross_blocks(20, 143, 426, 15 * 2**30)
+    (143, 32)
+    >>> _cross_blocks(10, 9, 14, 4 * 16 * 2**10)
+    (3, 1)
+    """
+    per = statevector_bytes(num_qubits)
+    fit = int(budget_bytes // per)
+    if fit < 2:
+        gram_blocks(num_qubits, nx + ny, budget_bytes)  # raises: not even two states fit
+    stream = max(1, min(ny, _CROSS_STREAM_BYTES // per))
+    if nx + ny <= fit and stream >= ny:
+        return None
+    if nx + stream > fit:
+        stream = max(1, min(stream, fit // 4))
+        return fit - stream, stream
+    return nx, stream
+
+
 #: Up to this many amplitudes per state the Gram step runs in row blocks (see _fidelity_triangle).
 _BLOCKED_GRAM_MAX_DIM = 256
 #: Bytes of the complex overlap buffer the blocked Gram step reuses for every row block.
@@ -177,18 +209,26 @@ def fidelity_gram(compiled: CompiledCircuit, x: np.ndarray, y: np.ndarray | None
     ``max_state_bytes`` (default :func:`state_budget_bytes`, what the memory guard allows) the
     matrix is built in blocks (:func:`gram_blocks`): a panel of states is held while the
     others are simulated block by block against it, recomputed once per panel; every entry
-    is the same product as unblocked (equal to ~1e-15). Returns ``(matrix, states simulated)``:
-    ``N`` (plus ``M``) unblocked, more when blocks were recomputed.
+    is the same product as unblocked (equal to ~1e-15). Between two sets the smaller one is
+    held and the other streamed in blocks (:func:`_cross_blocks`) even when both would fit.
+    Returns ``(matrix, states simulated)``: ``N`` (plus ``M``) unblocked, more when blocks
+    were recomputed.
     """
     n = compiled.num_qubits
     nx = x.shape[0]
     ny = 0 if y is None else y.shape[0]
-    if max_state_bytes is not None:
-        plan = gram_blocks(n, nx + ny, int(max_state_bytes)) if nx + ny > 0 else None
-    elif statevector_bytes(n, nx + ny) <= _UNCHECKED_BYTES:
+    if y is not None and ny < nx:  # the smaller side is held, the larger one streamed
+        kernel, built = fidelity_gram(compiled, y, x, threads=threads, max_state_bytes=max_state_bytes)
+        return np.ascontiguousarray(kernel.T), built
+    small = statevector_bytes(n, nx + ny) <= _UNCHECKED_BYTES
+    if max_state_bytes is None and small:
         plan = None  # small: no memory files read (~0.3 ms), batched_statevectors skips its check too
     else:
-        plan = gram_blocks(n, nx + ny, state_budget_bytes(n, nx + ny, threads))
+        budget = state_budget_bytes(n, nx + ny, threads) if max_state_bytes is None else int(max_state_bytes)
+        if y is None:
+            plan = gram_blocks(n, nx, budget) if nx > 0 else None
+        else:
+            plan = _cross_blocks(n, nx, ny, budget)
     if plan is None:
         sx = batched_statevectors(compiled, x, threads=threads)
         if y is None:
