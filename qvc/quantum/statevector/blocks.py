@@ -447,6 +447,10 @@ def _apply_window(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int,
     return out.reshape(b, -1)
 
 
+#: Folded real window matrices (``kron(m, I).T``), by matrix and fold: constant layers reuse theirs.
+_FOLDED: dict[tuple, np.ndarray] = {}
+
+
 def _apply_window_real(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int,
                        out: np.ndarray | None = None) -> np.ndarray:
     """Apply a real ``2**k`` matrix to qubits ``q0 .. q0+k-1`` of complex states, as real products.
@@ -462,8 +466,13 @@ def _apply_window_real(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int
         out = np.empty(state.shape, dtype=complex)
     res = out.view(np.float64)
     if r2 <= 8:  # fold the low qubits (and re/im) into the matrix: one product on the last axis
-        big = np.kron(m, np.eye(r2))
-        np.matmul(x.reshape(b * lsz, d * r2), big.T, out=res.reshape(b * lsz, d * r2))
+        key = (m.tobytes(), m.shape, r2)
+        big_t = _FOLDED.get(key)
+        if big_t is None:
+            big_t = np.kron(m, np.eye(r2)).T
+            if len(_FOLDED) < 256:
+                _FOLDED[key] = big_t
+        np.matmul(x.reshape(b * lsz, d * r2), big_t, out=res.reshape(b * lsz, d * r2))
     else:
         np.matmul(m, x.reshape(b * lsz, d, r2), out=res.reshape(b * lsz, d, r2))
     return out
