@@ -243,23 +243,28 @@ def fidelity_gram(compiled: CompiledCircuit, x: np.ndarray, y: np.ndarray | None
     other = x if y is None else y
     out = np.empty((nx, nx if y is None else ny))
     built = 0
-    with progress.task(nx, "kernel rows (blocked)") as t:
-        for p0 in range(0, nx, panel):
+    panels = range(0, nx, panel)
+    total = nx + sum(other.shape[0] - (min(nx, p0 + panel) if y is None else 0) for p0 in panels)
+    with progress.task(total, "statevectors (blocked Gram)") as t:
+        for p0 in panels:
             p1 = min(nx, p0 + panel)
+            t.begin(p1 - p0)
             sp = batched_statevectors(compiled, x[p0:p1], threads=threads, out=pbuf[:p1 - p0])
             built += p1 - p0
+            t.advance(p1 - p0)
             q_first = p1 if y is None else 0
             if y is None:
                 out[p0:p1, p0:p1] = _fidelity_triangle(sp, threads)
             for q0 in range(q_first, other.shape[0], stream):
                 q1 = min(other.shape[0], q0 + stream)
+                t.begin(q1 - q0)
                 sq = batched_statevectors(compiled, other[q0:q1], threads=threads, out=sbuf[:q1 - q0])
                 built += q1 - q0
                 block = _fidelity_cross(sp, sq, threads)
                 out[p0:p1, q0:q1] = block
                 if y is None:
                     out[q0:q1, p0:p1] = block.T
-            t.advance(p1 - p0)
+                t.advance(q1 - q0)
     return out, built
 
 
