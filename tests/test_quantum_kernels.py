@@ -148,3 +148,20 @@ def test_threads_give_the_same_kernel_and_are_checked():
     assert np.abs(blocked.evaluate(x) - one.evaluate(x)).max() < 1e-12
     with pytest.raises(QvcUsageError, match="threads must be >= 1"):
         StatevectorKernel(feature_map=fm, threads=0)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_threaded_gram_bands_equal_the_one_thread_gram(threads):
+    # states of 512 amplitudes: the banded Gram on Python threads (one-thread BLAS each)
+    from qvc.quantum import kernels
+
+    rng = np.random.default_rng(threads)
+    s = rng.normal(size=(41, 512)) + 1j * rng.normal(size=(41, 512))
+    s /= np.linalg.norm(s, axis=1)[:, None]
+    got = kernels._fidelity_triangle(s, threads)
+    assert np.abs(got - kernels._fidelity_triangle(s)).max() < 1e-14
+    assert np.array_equal(got, got.T) and np.all(np.diag(got) == 1.0)
+    y = rng.normal(size=(11, 512)) + 0j
+    assert np.abs(kernels._fidelity_cross(s, y, threads) - np.abs(s.conj() @ y.T) ** 2).max() < 1e-13
+    bands = kernels._equal_area_bands(41, 2 * threads)
+    assert bands[0][0] == 0 and bands[-1][1] == 41 and all(a[1] == b[0] for a, b in zip(bands, bands[1:]))
