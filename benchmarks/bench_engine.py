@@ -72,16 +72,45 @@ process with 300 repeats each (``time.process_time``, min) qvc took 2.1 ms and n
 the benchmark's interleaved min-of-5 puts them level; the Gram step (1.0 ms of qvc's 2 ms, a
 569 x 569 result from 16-amplitude states) is the floor there.
 
-Fresh processes (``--fresh 16x300``, load 10.8-11.8; before: [3.24, 0.99, 1.00, 1.98],
-[2.66, 1.00, 1.32, 0.97], [2.05, 0.97, 0.96, 1.02] s and peak RSS 1,164 MB, 3.0x the states
-beyond the process)::
+Fresh processes (``--fresh 16x300``, load 10.8-11.8; the engine before, same session and
+machine at load 3.6: 2.70, 1.51, 1.03, 1.01 CPU s with 1.77 s of system time in the first call,
+peak RSS 1,155 MiB, 3.03x the states beyond the process; issue 33 saw [3.24, 0.99, 1.00, 1.98],
+[2.66, 1.00, 1.32, 0.97], [2.05, 0.97, 0.96, 1.02] s on main)::
 
     process  CPU s per call                 max/min  sys s max  peak RSS MiB  (peak-before)/states
     1        1.008, 1.029, 1.115, 1.283     1.27     0.194      569           1.03
     2        1.075, 1.010, 1.132, 1.066     1.12     0.153      569           1.03
     3        1.067, 1.112, 1.123, 1.091     1.05     0.149      570           1.03
 
-BLOCKED_AND_THREADS_PLACEHOLDER
+Blocked Gram step (``--blocked 12x569 --repeats 5``, load 8.8; budget forced below the states)::
+
+    budget           panel,stream  states built / N  cpu min  x unblocked  max|dK|
+    unblocked        -             1.00              0.181    1.00         0
+    50 % of states   213,71        1.88              0.226    1.25         3.6e-17
+    25 % of states   107,35        3.18              0.303    1.68         2.7e-17
+
+A kernel between two sets holds the smaller one and streams the other in 512 MiB blocks, so it
+recomputes nothing while the smaller set fits. ``qvc run breast_cancer --qubits 20 --models
+svm,qsvc --no-tune --seeds 42`` (426 training states, 7.1 GB) completed here: 7 min 54 s wall
+at load 8, 160 s user CPU, peak RSS 7.9 GB (1.12x the training states, Python included); the
+fit 41.3 CPU s, predicting the test split 29.9 CPU s. The engine before held ~3x the states
+beyond the process (measured at 16 x 300 above), ~21 GB for these, more than this shared 24 GB
+machine had free.
+
+Threads (``--threads 16x300 --repeats 5``, load 7.0 on the 2 vCPUs)::
+
+    threads  wall min  wall med  cpu min  cpu/wall  speed-up  efficiency
+    1        1.596     2.073     1.013    0.63      1.00      100%
+    2        2.168     2.396     1.190    0.55      0.74      37%
+
+No clean efficiency figure could be measured: with ~7 runnable processes on 2 cores even one
+thread got 0.63 of a core, and the second thread got no extra core (cpu/wall fell to 0.55).
+What the CPU seconds do show: the threaded state build adds ~3 % CPU (0.468 vs 0.456 s at
+16 x 300) and the threaded Gram step ~30 % (0.74 vs 0.56 s; row bands of ZGEMM instead of one
+ZHERK), against 470 % for OpenBLAS's own two threads (3.2 s, which spin at barriers when a
+thread is descheduled) - hence the Gram step runs on qvc's own pool of one-BLAS-thread workers.
+Both sides release the GIL in their array passes and BLAS calls (two ZGEMMs on two threads
+overlapped 3.87 s of 3.88 s). Rerun ``--threads`` on an idle multi-core host for the figure.
 
 QNN: see ``--skip-qnn``; one full VQC training run on the training split against qiskit-ml's
 VQC (EXTRAPOLATED per objective evaluation unless ``--full-reference``), and weight gradients
