@@ -19,10 +19,12 @@ import os
 from pathlib import Path
 
 from qvc._validation import (
+    MAX_GRAM_RECOMPUTE,
     available_memory_bytes,
     check_choice,
     engine_scratch_bytes,
     format_bytes,
+    gram_recompute_factor,
     memory_limit_source,
 )
 from qvc._validation import check_float as check_float  # re-exported: qvc estimate's checks
@@ -173,6 +175,17 @@ def check_memory(models, qubits: int, n_samples: int, test_size: float, executio
                 f"exact simulation, but only {format_bytes(budget)} is available {memory_limit_source()} "
                 f"(after ~{format_bytes(reserve)} for qvc itself); use fewer --qubits or --samples"
             )
+        if m == "qsvc":  # fits only blocked: refused when the blocks would be recomputed too often
+            n_train = max(1, n_samples - math.ceil(n_samples * test_size))
+            factor = gram_recompute_factor(qubits, n_train, budget)
+            if factor > MAX_GRAM_RECOMPUTE:
+                held = int(budget // (16 * 2.0 ** min(int(qubits), 4096)))
+                raise QvcUsageError(
+                    f"qsvc at {qubits} qubits on {n_samples} samples: only {held} of its {n_train} training "
+                    f"statevectors fit in the {format_bytes(budget)} available {memory_limit_source()}, so the "
+                    f"blocked Gram step would simulate each state ~{factor:.0f} times (more than "
+                    f"{MAX_GRAM_RECOMPUTE:g}); use fewer --qubits or --samples"
+                )
 
 
 def check_run_args(args) -> None:

@@ -324,6 +324,51 @@ def engine_scratch_bytes(num_qubits: int, rows: int, threads: int = 1) -> int:
     return int(ENGINE_BUFFERS_PER_CHUNK * per * max(1, min(int(threads), max(1, int(rows)))))
 
 
+#: Most times a blocked Gram step may simulate each state on average before a run is refused
+#: (with 4 states of 569 in the budget it would be ~70: days of work for one kernel).
+MAX_GRAM_RECOMPUTE = 8.0
+
+
+def gram_block_plan(num_qubits: int, n_states: int, budget_bytes: float) -> tuple[int, int] | None:
+    """``(panel rows, stream rows)`` of a blocked Gram step in ``budget_bytes``; ``None``: all fit.
+
+    A panel of states is held while the states after it are built ``stream`` rows at a time.
+    ``(0, 0)``: not even two states fit.
+
+    Examples
+    --------
+    >>> gram_block_plan(10, 100, 10**9) is None
+    True
+    >>> gram_block_plan(10, 100, 40 * 16 * 2**10)
+    (30, 10)
+    """
+    fit = int(budget_bytes // (16 * 2.0 ** min(int(num_qubits), 4096)))
+    if fit >= n_states:
+        return None
+    if fit < 2:
+        return 0, 0
+    stream = max(1, fit // 4)
+    return fit - stream, stream
+
+
+def gram_recompute_factor(num_qubits: int, n_states: int, budget_bytes: float) -> float:
+    """States a (blocked) symmetric Gram step simulates per sample: 1 when all fit, inf below two.
+
+    Examples
+    --------
+    >>> gram_recompute_factor(10, 100, 40 * 16 * 2**10)
+    2.2
+    """
+    plan = gram_block_plan(num_qubits, n_states, budget_bytes)
+    if plan is None:
+        return 1.0
+    panel = plan[0]
+    if panel <= 0:
+        return float("inf")
+    built = n_states + sum(n_states - min(n_states, p0 + panel) for p0 in range(0, n_states, panel))
+    return built / max(1, n_states)
+
+
 def check_statevector_fits(num_qubits: int, n_states: int = 1, *, fraction: float = 0.8) -> None:
     """Raise a usage error if exact simulation of ``num_qubits`` would not fit in memory.
 

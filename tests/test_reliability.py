@@ -163,6 +163,7 @@ def test_usage_errors_import_nothing_heavy_and_write_nothing(tmp_path):
     afile.write_text("x")
     cases = {
         "unknown dataset": ["run", "nosuch", "--out", str(out)],
+        # 426 training states of 4 GiB: a few fit, the blocked Gram step would recompute them ~50x
         "memory at 28 qubits": ["run", "breast_cancer", "--qubits", "28", "--models", "qsvc", "--out", str(out)],
         "qubits vs features": ["run", "iris", "--qubits", "9", "--out", str(out)],
         "absurd shots": ["run", "iris", "--shots", str(10**20), "--out", str(out)],
@@ -178,7 +179,7 @@ def test_usage_errors_import_nothing_heavy_and_write_nothing(tmp_path):
     assert result["heavy"] == [], result  # validated before qiskit, scikit-learn, pandas are imported
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == len(cases) and all(ln.startswith("qvc: error:") for ln in lines), proc.stderr
-    assert "2.2 TiB" in proc.stderr and "must be <= 4" in proc.stderr
+    assert "qsvc at 28 qubits on 569 samples" in proc.stderr and "must be <= 4" in proc.stderr
     assert not out.exists()  # no folder at all
 
 
@@ -838,3 +839,15 @@ def test_device_file_values_are_checked_before_any_work(tmp_path, out_dir, capsy
     assert main(args) == 2
     _one_line(capsys.readouterr().err, words)
     assert not any(out_dir.iterdir())  # refused before the run folder
+
+
+def test_memory_guard_refuses_a_blocked_gram_that_would_recompute_too_often(monkeypatch):
+    # 16 qubits (1 MiB states), 426 training states: 40 MiB holds ~30 of them -> each ~7x;
+    # 12 MiB holds ~9 -> far above the limit; 1 GiB holds all
+    monkeypatch.setattr(_preflight, "RUNTIME_FOOTPRINT_BYTES", 0)
+    monkeypatch.setattr(_preflight, "available_memory_bytes", lambda: 2**30)
+    _preflight.check_memory(["qsvc"], 16, 569, 0.25, "exact")
+    assert _validation.gram_recompute_factor(16, 426, 40 * MiB) <= _validation.MAX_GRAM_RECOMPUTE
+    monkeypatch.setattr(_preflight, "available_memory_bytes", lambda: 15 * MiB)
+    with pytest.raises(QvcUsageError, match=r"simulate each state ~\d+ times"):
+        _preflight.check_memory(["qsvc"], 16, 569, 0.25, "exact")

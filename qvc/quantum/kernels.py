@@ -17,6 +17,7 @@ from qvc._validation import (
     check_positive_int,
     check_statevector_fits,
     format_bytes,
+    gram_block_plan,
     statevector_bytes,
 )
 from qvc.errors import QvcUsageError
@@ -79,17 +80,14 @@ def gram_blocks(num_qubits: int, n_states: int, budget_bytes: int) -> tuple[int,
     >>> gram_blocks(10, 100, 40 * 16 * 2**10)
     (30, 10)
     """
-    per = statevector_bytes(num_qubits)
-    fit = int(budget_bytes // per)
-    if fit >= n_states:
-        return None
-    if fit < 2:
+    plan = gram_block_plan(num_qubits, n_states, budget_bytes)
+    if plan == (0, 0):
         raise QvcUsageError(
             f"the kernel at {num_qubits} qubits needs room for at least two statevectors "
-            f"({format_bytes(2 * per)}) but its budget is {format_bytes(budget_bytes)}; use fewer qubits"
+            f"({format_bytes(2 * statevector_bytes(num_qubits))}) but its budget is "
+            f"{format_bytes(budget_bytes)}; use fewer qubits"
         )
-    stream = max(1, fit // 4)
-    return fit - stream, stream
+    return plan
 
 
 #: Bytes of the streamed side's block of a kernel between two sets: ``y``'s states are built this
