@@ -69,8 +69,11 @@ the L3 cache, written straight into a prefaulted result (``qvc/quantum/statevect
 instead of whole-batch passes through fresh full-size arrays. At 4 qubits both sides are ~2 ms
 of fixed costs and the numpy side is itself bimodal (min 0.0025, median 0.0037 s): in one
 process with 300 repeats each (``time.process_time``, min) qvc took 2.1 ms and numpy 6.2 ms, but
-the benchmark's interleaved min-of-5 puts them level; the Gram step (1.0 ms of qvc's 2 ms, a
-569 x 569 result from 16-amplitude states) is the floor there.
+the benchmark's interleaved min-of-5 puts them level (``--sizes 4x569,8x569 --repeats 15``, load
+5.0: qvc 0.0018 s, numpy 1.22x slower at 4 qubits, 1.78x at 8). The Gram step (1.0 ms of qvc's
+~2 ms, a 569 x 569 result from 16-amplitude states) is the floor there: one ZGEMM row block per
+~1 MiB, or the same as two real GEMMs on (re, im), both 0.94-1.0 ms; so the 1.5x target of
+issue 33 is not met at 4 qubits.
 
 Fresh processes (``--fresh 16x300``, load 10.8-11.8; the engine before, same session and
 machine at load 3.6: 2.70, 1.51, 1.03, 1.01 CPU s with 1.77 s of system time in the first call,
