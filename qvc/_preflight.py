@@ -19,10 +19,12 @@ import os
 from pathlib import Path
 
 from qvc._validation import (
+    MAX_GRAM_RECOMPUTE,
     available_memory_bytes,
     check_choice,
+    engine_scratch_bytes,
     format_bytes,
-    kernel_block_states,
+    gram_recompute_factor,
     memory_limit_source,
 )
 from qvc._validation import check_float as check_float  # re-exported: qvc estimate's checks
@@ -137,17 +139,20 @@ def csv_shape(path: str | os.PathLike) -> tuple[int, int]:
 
 
 def simulation_bytes(model: str, qubits: int, n_samples: int, test_size: float, available: float) -> float:
-    """Peak bytes of exact simulation for ``model`` (0 for classical models).
+    """Bytes of exact simulation ``model`` cannot run without (0 for classical models).
 
-    Mirrors the in-model checks: the kernel holds one statevector per sample plus
-    four blocks of working space (:func:`~qvc._validation.kernel_block_states`), the
-    QNN six statevectors per training sample.
+    Mirrors the in-model checks: the kernel needs two statevectors plus the engine's scratch
+    (:func:`~qvc._validation.engine_scratch_bytes`): it holds every state when they fit in
+    its budget and otherwise builds the Gram matrix in blocks (``qvc.quantum.kernels.gram_blocks``);
+    the QNN six statevectors per training sample. ``available`` is unused (kept for callers).
     """
     if model not in QUANTUM_MODELS:
         return 0.0
     per_state = 16 * 2.0 ** min(int(qubits), 4096)
-    if model in KERNEL_MODELS:
-        return per_state * (n_samples + 4 * kernel_block_states(qubits, n_samples, available))
+    if model in ("qsvc", "iqp"):  # the fidelity kernels: two states + scratch, the Gram blocked beyond
+        return per_state * 2 + engine_scratch_bytes(qubits, 2)
+    if model in KERNEL_MODELS:  # pqk: every sample's state at once, and a rotated copy of it
+        return per_state * 2 * n_samples + engine_scratch_bytes(qubits, 2)
     n_train = max(1, n_samples - math.ceil(n_samples * test_size))
     return per_state * 6 * n_train
 
@@ -174,6 +179,17 @@ def check_memory(models, qubits: int, n_samples: int, test_size: float, executio
                 f"exact simulation, but only {format_bytes(budget)} is available {memory_limit_source()} "
                 f"(after ~{format_bytes(reserve)} for qvc itself); use fewer --qubits or --samples"
             )
+        if m == "qsvc":  # fits only blocked: refused when the blocks would be recomputed too often
+            n_train = max(1, n_samples - math.ceil(n_samples * test_size))
+            factor = gram_recompute_factor(qubits, n_train, budget)
+            if factor > MAX_GRAM_RECOMPUTE:
+                held = int(budget // (16 * 2.0 ** min(int(qubits), 4096)))
+                raise QvcUsageError(
+                    f"qsvc at {qubits} qubits on {n_samples} samples: only {held} of its {n_train} training "
+                    f"statevectors fit in the {format_bytes(budget)} available {memory_limit_source()}, so the "
+                    f"blocked Gram step would simulate each state ~{factor:.0f} times (more than "
+                    f"{MAX_GRAM_RECOMPUTE:g}); use fewer --qubits or --samples"
+                )
 
 
 def check_run_args(args) -> None:

@@ -46,7 +46,7 @@ _RUN_LAYOUT: tuple[tuple[str | None, tuple], ...] = (
             "models", "frontier", "seeds", "shots", "shots_tolerance",
             "shots_cap", "device", "device_file", "attribution", "packing", "utilisation", "mitigation", "noise_model",
             "mitigation_factor", "host", "host_file", "execution", "entanglement", "feature_map", "ansatz", "max_iter",
-            "test_size", "samples",
+            "threads", "test_size", "samples",
             "out_dir",
             "--json", "--quiet")),
     ("hyperparameters and tuning (cross-validation on the training split)",

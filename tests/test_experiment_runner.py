@@ -25,6 +25,7 @@ def test_run_writes_folder_with_labelled_rows(out_dir):
     assert (df["fit_energy_method"] == "estimated").all()
     assert (df["predict_energy_method"] == "estimated").all()
     q = df[df.model == "qsvc"].iloc[0]
+    assert q["threads"] == 1 and df[df.model == "svm"].iloc[0]["threads"] == 1  # the default: one thread
     assert q["hw_energy_method"] == "modelled" and q["hw_energy_j"] > 0
     assert q["circuits_fit"] == q["n_train"] * (q["n_train"] - 1) // 2
     meta = json.loads((run / "metadata.json").read_text())
@@ -179,10 +180,10 @@ def test_warm_up_fits_the_runs_feature_map(monkeypatch):
     monkeypatch.setattr(runner, "build_model", spy)
     monkeypatch.setattr(runner, "_WARMED", set())
     spec = ExperimentSpec("iris", qubits=3, models=("qsvc",), entanglement="linear", device="ibm_eagle",
-                          params={"qsvc": {"bandwidth": 0.1}}, seeds=(42,)).validate()
+                          params={"qsvc": {"bandwidth": 0.1}}, seeds=(42,), threads=2).validate()
     runner.warm_up(spec, runner._prepare_one(spec, 42))
     (cfg,) = seen
-    assert (cfg.entanglement, cfg.params) == ("linear", {"qsvc": {"bandwidth": 0.1}})
+    assert (cfg.entanglement, cfg.params, cfg.threads) == ("linear", {"qsvc": {"bandwidth": 0.1}}, 2)
     assert cfg.circuit_fidelity.keywords["device"] == "ibm_eagle"  # mps:matched's estimate: the run's device
 
 

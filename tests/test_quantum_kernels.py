@@ -72,11 +72,41 @@ def test_noisy_kernel_is_close_to_exact_but_not_equal():
 
 def test_memory_guard_names_the_memory_needed(monkeypatch):
     import qvc._validation as v
+    from qvc.quantum import kernels
 
     monkeypatch.setattr(v, "available_memory_bytes", lambda: 2**30)
     kernel = StatevectorKernel(feature_map=feature_map(16, reps=1))
-    with pytest.raises(QvcUsageError, match=r"needs .* GiB"):
-        kernel.evaluate(np.zeros((2000, 16)))
+    with pytest.raises(QvcUsageError, match=r"needs .* GiB"):  # all the states at once: refused
+        kernel.statevectors(np.zeros((2000, 16)))
+    # the kernel matrix is built in blocks instead (budget: 80 % of 1 GiB less the scratch)
+    monkeypatch.setattr(kernels, "available_memory_bytes", lambda: 2**30)
+    assert kernels.gram_blocks(16, 2000, kernels.state_budget_bytes(16, 2000)) is not None
+    monkeypatch.setattr(kernels, "available_memory_bytes", lambda: 2**20)
+    with pytest.raises(QvcUsageError, match="at least two statevectors"):
+        kernel.evaluate(np.zeros((20, 16)))  # (20 MiB of states: above the unchecked size)
+
+
+@pytest.mark.parametrize("n_qubits, nx, ny, budget_states", [(3, 23, None, 5), (5, 17, None, 2),
+                                                                (4, 9, 14, 4), (3, 30, 3, 7)])
+def test_blocked_gram_equals_the_unblocked_one(n_qubits, nx, ny, budget_states):
+    # a tiny forced budget: panels of states held, the rest recomputed block by block
+    rng = np.random.default_rng(nx)
+    x = rng.uniform(0, np.pi, (nx, n_qubits))
+    y = None if ny is None else rng.uniform(0, np.pi, (ny, n_qubits))
+    fm = feature_map(n_qubits)
+    full = StatevectorKernel(feature_map=fm)
+    ref = full.evaluate(x, y)
+    small = StatevectorKernel(feature_map=fm, max_state_bytes=budget_states * 16 * 2**n_qubits)
+    got = small.evaluate(x, y)
+    assert np.abs(got - ref).max() < 1e-12
+    total = nx + (0 if ny is None else ny)
+    assert full.last_states_simulated == total
+    if ny is None or min(nx, ny) >= budget_states:
+        assert small.last_states_simulated > total  # blocks were recomputed
+    else:  # the smaller set held whole, the other streamed: nothing recomputed
+        assert small.last_states_simulated == total
+    if y is None:
+        assert np.array_equal(got, got.T) and np.all(np.diag(got) == 1.0)
 
 
 def test_sixteen_qubits_exact():
@@ -105,3 +135,33 @@ def test_gram_paths_agree_and_are_exactly_symmetric(n_qubits, samples, monkeypat
     assert np.abs(got - ref).max() < 1e-12
     assert np.array_equal(got, got.T) and np.all(np.diag(got) == 1.0)
     assert np.array_equal(kernels._fidelity_zherk(s), got) or np.abs(kernels._fidelity_zherk(s) - got).max() < 1e-14
+
+
+def test_threads_give_the_same_kernel_and_are_checked():
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0, np.pi, (30, 6)), rng.uniform(0, np.pi, (7, 6))
+    fm = feature_map(6)
+    one, two = StatevectorKernel(feature_map=fm), StatevectorKernel(feature_map=fm, threads=2)
+    assert np.abs(two.evaluate(x) - one.evaluate(x)).max() < 1e-12
+    assert np.abs(two.evaluate(x, y) - one.evaluate(x, y)).max() < 1e-12
+    blocked = StatevectorKernel(feature_map=fm, threads=2, max_state_bytes=5 * 16 * 2**6)
+    assert np.abs(blocked.evaluate(x) - one.evaluate(x)).max() < 1e-12
+    with pytest.raises(QvcUsageError, match="threads must be >= 1"):
+        StatevectorKernel(feature_map=fm, threads=0)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_threaded_gram_bands_equal_the_one_thread_gram(threads):
+    # states of 512 amplitudes: the banded Gram on Python threads (one-thread BLAS each)
+    from qvc.quantum import kernels
+
+    rng = np.random.default_rng(threads)
+    s = rng.normal(size=(41, 512)) + 1j * rng.normal(size=(41, 512))
+    s /= np.linalg.norm(s, axis=1)[:, None]
+    got = kernels._fidelity_triangle(s, threads)
+    assert np.abs(got - kernels._fidelity_triangle(s)).max() < 1e-14
+    assert np.array_equal(got, got.T) and np.all(np.diag(got) == 1.0)
+    y = rng.normal(size=(11, 512)) + 0j
+    assert np.abs(kernels._fidelity_cross(s, y, threads) - np.abs(s.conj() @ y.T) ** 2).max() < 1e-13
+    bands = kernels._equal_area_bands(41, 2 * threads)
+    assert bands[0][0] == 0 and bands[-1][1] == 41 and all(a[1] == b[0] for a, b in zip(bands, bands[1:]))

@@ -177,3 +177,51 @@ def test_constant_layers_of_several_windows_match_qiskit():
     qc.h(range(10))
     for circuit in (zz_feature_map(9), zz_feature_map(10, reps=3), qc):
         assert _max_error(circuit, np.random.default_rng(8), batch=2) < 1e-10
+
+
+@pytest.mark.parametrize(
+    "qc",
+    [zz_feature_map(5), zz_feature_map(4, entanglement="linear", reps=3), real_amplitudes(5, reps=2),
+     efficient_su2(4), pauli_feature_map(3, paulis=["X", "YZ", "ZZ"])],
+    ids=["zz5", "zz4-linear", "real_amplitudes", "efficient_su2", "pauli"],
+)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_chunked_and_threaded_runs_match_qiskit(qc, threads, monkeypatch):
+    # chunks of 3 states (a ragged last one), written into the result; scratch reused across chunks
+    import qvc._validation as v
+
+    monkeypatch.setattr(v, "ENGINE_CHUNK_BYTES", 3 * 16 * 2**qc.num_qubits)
+    rng = np.random.default_rng(1)
+    values = rng.uniform(-3, 3, (8, qc.num_parameters))
+    cc = CompiledCircuit(qc)
+    states = cc.run_angles(cc.angles(values), threads=threads)
+    for i in range(len(values)):
+        assert np.abs(states[i] - Statevector(qc.assign_parameters(values[i])).data).max() < 1e-10
+    again = cc.statevectors(values)  # a second call reuses the workspace: same result
+    assert np.abs(again - states).max() < 1e-14
+    start = rng.normal(size=states.shape) + 1j * rng.normal(size=states.shape)  # from given states
+    ref = [Statevector(start[i] / np.linalg.norm(start[i])).evolve(qc.assign_parameters(values[i])).data
+           for i in range(len(values))]
+    got = cc.run_angles(cc.angles(values), start / np.linalg.norm(start, axis=1)[:, None], threads=threads)
+    assert max(np.abs(got[i] - ref[i]).max() for i in range(len(values))) < 1e-10
+
+
+def test_state_build_allocates_little_beyond_its_result(monkeypatch):
+    # numpy's allocations are traced by tracemalloc (the prefaulted mmap is not: use np.empty here)
+    import tracemalloc
+
+    from qvc.quantum.statevector import buffers, compiler
+
+    monkeypatch.setattr(buffers, "_POPULATE", None)
+    monkeypatch.setattr(compiler, "_POOL", buffers.WorkspacePool())
+    n, rows = 12, 200
+    cc = CompiledCircuit(zz_feature_map(n))
+    values = np.random.default_rng(0).uniform(0, np.pi, (rows, n))
+    angles = cc.angles(values)
+    tracemalloc.start()
+    cc.run_angles(angles)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    result = rows * 2**n * 16
+    scratch = buffers.workspace_bytes(n, rows)
+    assert peak <= result + scratch + 2 * 2**20, (peak / result, scratch / result)

@@ -133,10 +133,12 @@ def container_768mib(tmp_path, monkeypatch):
 
 def test_memory_guard_uses_the_container_limit_and_writes_nothing(container_768mib, out_dir, capsys):
     assert _validation.available_memory_bytes() <= 738 * MiB
-    code = main(["run", "breast_cancer", "--qubits", "16", "--samples", "200", "--models", "qsvc",
+    # the kernel builds its Gram matrix in blocks when N states do not fit, but two 512 MiB
+    # states (25 qubits) do not fit in 768 MiB
+    code = main(["run", "breast_cancer", "--qubits", "25", "--samples", "200", "--models", "qsvc",
                  "--out", str(out_dir)])
     assert code == 2
-    _one_line(capsys.readouterr().err, "qsvc at 16 qubits on 200 samples", "container", "--qubits")
+    _one_line(capsys.readouterr().err, "qsvc at 25 qubits on 200 samples", "container", "--qubits")
     assert list(out_dir.iterdir()) == []
 
 
@@ -161,6 +163,7 @@ def test_usage_errors_import_nothing_heavy_and_write_nothing(tmp_path):
     afile.write_text("x")
     cases = {
         "unknown dataset": ["run", "nosuch", "--out", str(out)],
+        # 426 training states of 4 GiB: a few fit, the blocked Gram step would recompute them ~50x
         "memory at 28 qubits": ["run", "breast_cancer", "--qubits", "28", "--models", "qsvc", "--out", str(out)],
         "qubits vs features": ["run", "iris", "--qubits", "9", "--out", str(out)],
         "absurd shots": ["run", "iris", "--shots", str(10**20), "--out", str(out)],
@@ -176,7 +179,7 @@ def test_usage_errors_import_nothing_heavy_and_write_nothing(tmp_path):
     assert result["heavy"] == [], result  # validated before qiskit, scikit-learn, pandas are imported
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == len(cases) and all(ln.startswith("qvc: error:") for ln in lines), proc.stderr
-    assert "2.2 TiB" in proc.stderr and "must be <= 4" in proc.stderr
+    assert "qsvc at 28 qubits on 569 samples" in proc.stderr and "must be <= 4" in proc.stderr
     assert not out.exists()  # no folder at all
 
 
@@ -206,7 +209,7 @@ def test_model_names_match_the_registry():
 def test_library_run_checks_memory_before_the_folder(container_768mib, out_dir):
     from qvc.experiment import ExperimentSpec, run_experiment
 
-    spec = ExperimentSpec("breast_cancer", qubits=16, samples=200, models=("qsvc",), out_dir=str(out_dir))
+    spec = ExperimentSpec("breast_cancer", qubits=25, samples=200, models=("qsvc",), out_dir=str(out_dir))
     with pytest.raises(QvcUsageError, match="container"):
         run_experiment(spec, progress=None)
     assert list(out_dir.iterdir()) == []
@@ -1105,3 +1108,15 @@ def test_report_command_is_shell_quoted(iris_run, tmp_path):
     line = next(ln for ln in (run / "report.md").read_text().splitlines() if "python -m qvc" in ln)
     pasted = line[line.index("python -m qvc"):].rstrip(" |")
     assert shlex.split(pasted.replace("\\", "")) == ["python", "-m", "qvc", *meta["command"][1:]]
+
+
+def test_memory_guard_refuses_a_blocked_gram_that_would_recompute_too_often(monkeypatch):
+    # 16 qubits (1 MiB states), 426 training states: 40 MiB holds ~30 of them -> each ~7x;
+    # 12 MiB holds ~9 -> far above the limit; 1 GiB holds all
+    monkeypatch.setattr(_preflight, "RUNTIME_FOOTPRINT_BYTES", 0)
+    monkeypatch.setattr(_preflight, "available_memory_bytes", lambda: 2**30)
+    _preflight.check_memory(["qsvc"], 16, 569, 0.25, "exact")
+    assert _validation.gram_recompute_factor(16, 426, 40 * MiB) <= _validation.MAX_GRAM_RECOMPUTE
+    monkeypatch.setattr(_preflight, "available_memory_bytes", lambda: 15 * MiB)
+    with pytest.raises(QvcUsageError, match=r"simulate each state ~\d+ times"):
+        _preflight.check_memory(["qsvc"], 16, 569, 0.25, "exact")

@@ -242,6 +242,7 @@ def _model_config(spec: ExperimentSpec, data: PreparedData, seed: int) -> ModelC
         entanglement=spec.entanglement, params=spec.params, train_on_hardware=spec.train_on_hardware,
         circuit_fidelity=partial(circuit_fidelity, device=spec.resolved().device.name, device_file=spec.device_file),
         feature_map=spec.feature_map, ansatz=spec.ansatz,
+        threads=spec.threads,
     )
 
 
@@ -714,6 +715,7 @@ def _run_one(ctx: RunContext, name: str, data: PreparedData, seed: int, tuning_l
         "carbon_intensity_source": carbon.label,
         "load_avg": load,
         "load_per_core": load / max(1, os.cpu_count() or 1),
+        "threads": int(getattr(est, "threads", 1) or 1),
         "hyperparameters": json.dumps(built.hyperparameters, sort_keys=True),
     }
     row.update(local_attribution_columns(

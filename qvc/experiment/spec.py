@@ -181,6 +181,9 @@ class ExperimentSpec:
         ``ibm:<backend>[:session]`` (see :mod:`qvc.quantum.ibm`).
     max_iter : int
         Shared iteration budget of the MLP and the VQC.
+    threads : int
+        Threads of the statevector engine for the kernel model (state build and Gram step);
+        default 1. Each row records it (``threads``).
     entanglement : str
         Entanglement of the quantum models' ZZ feature map unless ``params`` fixes it:
         ``full`` (default), ``linear``, ``reverse_linear``, ``circular``, ``pairwise``
@@ -343,6 +346,11 @@ class ExperimentSpec:
         "--max-iter", "shared iteration budget of mlp and vqc (default {default})", kind="int", minimum=1,
         bound=100_000, why="the shared budget bounds the MLP's and the VQC's optimiser; 10^5 steps already take days",
         file_key="max_iter"))
+    threads: int = field(default=1, metadata=_option(
+        "--threads", "threads of the statevector engine for the kernel (qsvc): state build and Gram step; "
+        "default {default}, one core, which keeps a metered window's energy attributable on a shared machine",
+        kind="int", minimum=1, bound=1024, why="more threads than any single host has cores",
+        file_key="threads"))
     entanglement: str = field(default="full", metadata=_option(
         "--entanglement", "entanglement of the quantum models' ZZ feature map: {default} (default), linear, "
         "reverse_linear, circular, pairwise, sca, or none (no two-qubit gates: the no-entanglement control; "
@@ -490,6 +498,7 @@ class ExperimentSpec:
         self.utilisation = _keyed("utilisation", check_utilisation, self.utilisation)
         host = _keyed("host_file" if self.host_file else "host", get_host, self.host, self.host_file)
         self.max_iter = _keyed("max_iter", check_option, "max_iter", self.max_iter)
+        self.threads = _keyed("threads", check_option, "threads", self.threads)
         if self.samples is not None:
             self.samples = _keyed("samples", check_option, "samples", self.samples)
         try:

@@ -200,6 +200,8 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         ``circuit.parameters`` order, as qiskit-ml's kernels bind them). ``bandwidth`` then
         scales its inputs (``x -> bandwidth * x``); ``feature_map_reps`` and ``entanglement``
         do not apply. ``None``: the ZZ feature map.
+    threads : int, default 1
+        Threads of the exact engine's state build and Gram step (the kernel's ``threads``).
 
     Attributes
     ----------
@@ -240,10 +242,12 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
         bandwidth: float = 1.0,
         circuit_fidelity: Callable[[QuantumCircuit], tuple[float, str]] | None = None,
         feature_map: QuantumCircuit | None = None,
+        threads: int = 1,
     ) -> None:
         self.feature_map_reps = feature_map_reps
         self.entanglement = entanglement
         self.C = C
+        self.threads = threads
         self.bandwidth = bandwidth
         self.shots = shots
         self.execution = execution
@@ -286,11 +290,12 @@ class QuantumKernelSVC(_IbmMixin, ClassifierMixin, BaseEstimator):
             n_fit = X.shape[0] * (X.shape[0] - 1) // 2
         else:
             mps = parse_execution(self.execution).kind == "mps"
-            if not mps:
-                check_statevector_fits(self.feature_map_.num_qubits, X.shape[0])
+            if not mps:  # the kernel blocks its Gram step when N states do not fit: two must
+                check_statevector_fits(self.feature_map_.num_qubits, min(2, X.shape[0]))
             self.kernel_ = StatevectorKernel(
                 feature_map=self.feature_map_, execution=self.execution, seed=self.seed,
                 shots=self.shots if parse_execution(self.execution).stochastic else None,
+                threads=self.threads,
             )
             if mps:
                 self.kernel_.circuit_fidelity = self.circuit_fidelity

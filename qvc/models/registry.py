@@ -151,6 +151,8 @@ class ModelConfig:
     #: (:func:`qvc.quantum.usercircuit.load_circuit`); ``None``: the built-in circuits.
     feature_map: str | None = None
     ansatz: str | None = None
+    #: Threads of the statevector engine for the kernel model (state build and Gram step).
+    threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -271,7 +273,7 @@ def _build_qsvc(cfg: ModelConfig, p: dict):
     est = QuantumKernelSVC(
         feature_map_reps=p["feature_map_reps"], entanglement=p["entanglement"], C=p["C"],
         bandwidth=p["bandwidth"], shots=cfg.shots, execution=cfg.execution, seed=cfg.seed,
-        circuit_fidelity=cfg.circuit_fidelity, feature_map=_user_circuit(cfg.feature_map),
+        circuit_fidelity=cfg.circuit_fidelity, feature_map=_user_circuit(cfg.feature_map), threads=cfg.threads,
     )
     return est, 0, "same split, features and seed as svm"
 
@@ -386,7 +388,8 @@ MODELS: dict[str, ModelEntry] = {
             ),
             _build_qsvc,
             kernel_params=tuple(hp.name for hp in _FEATURE_MAP),
-            statevectors_held=lambda n: n,
+            # all N states when they fit, else a blocked Gram step (two at least)
+            statevectors_held=lambda n: min(n, 2),
             relative_cost=lambda n, q, it: n * n * _qubit_cost(q),
             executions=("exact", "shots", "noisy", "ibm", "mps"),
             # polynomial: bonds stay small where MPS is chosen

@@ -329,7 +329,8 @@ def _tune_kernel(name, cfg, X, y, candidates, how, cv) -> TuneResult:
         fmap, priced = build_model(name, cfg, p0).estimator.kernel_circuits(X.shape[1])
         t0 = time.perf_counter()
         shots = cfg.shots if parse_execution(local).stochastic else None  # exact mode takes no shots
-        kernel = StatevectorKernel(feature_map=fmap, execution=local, shots=shots, seed=cfg.seed)
+        kernel = StatevectorKernel(feature_map=fmap, execution=local, shots=shots, seed=cfg.seed,
+                                   threads=cfg.threads)
         kernel.circuit_fidelity = cfg.circuit_fidelity
         gram = kernel.evaluate(X)
         gram_s = time.perf_counter() - t0

@@ -14,54 +14,112 @@ from qiskit_machine_learning.kernels import BaseKernel, TrainableKernel
 from qvc import _progress as progress
 from qvc._validation import (
     available_memory_bytes,
+    check_positive_int,
     check_statevector_fits,
-    kernel_block_states,
+    format_bytes,
+    gram_block_plan,
     statevector_bytes,
 )
 from qvc.errors import QvcUsageError
 from qvc.quantum.execution import SamplerExecutor, resolve_shots
 from qvc.quantum.statevector import CompiledCircuit, compile_circuit
-from qvc.quantum.statevector.blocks import _single_blas_thread
+from qvc.quantum.statevector.blocks import _blas_threads
+from qvc.quantum.statevector.buffers import prefaulted_empty, workspace_bytes
 
 if TYPE_CHECKING:
     from qvc.quantum.mps import MpsSimulator
 
-# Block sizes of the kernel's simulation: qvc._validation.kernel_block_states (KERNEL_BLOCK_BYTES,
-# KERNEL_BLOCK_MEMORY_SHARE), the one place that sizes them; qvc run checks memory with it first.
-
-#: Batches whose states and working copies take at most this many bytes skip the memory check.
+#: Batches whose states take at most this many bytes skip the memory check.
 _UNCHECKED_BYTES = 16 * 2**20
+#: Share of the available memory the states of a kernel may take (as ``check_statevector_fits``).
+STATE_MEMORY_FRACTION = 0.8
 
 
-def batched_statevectors(compiled: CompiledCircuit, values: np.ndarray) -> np.ndarray:
-    """Statevectors of ``values`` (one row per sample), simulated in memory-bounded chunks.
+def batched_statevectors(compiled: CompiledCircuit, values: np.ndarray, *, threads: int = 1,
+                         out: np.ndarray | None = None) -> np.ndarray:
+    """Statevectors of ``values`` (one row per sample), written chunk by chunk into one array.
 
-    Raises :class:`~qvc.errors.QvcUsageError` (with the memory it would need) when the
-    result plus the working space of one chunk does not fit in the available memory.
+    The engine's memory beyond the result is its per-thread scratch
+    (:func:`~qvc.quantum.statevector.buffers.workspace_bytes`, a few MiB); without ``out``
+    the result is a new prefaulted array, and :class:`~qvc.errors.QvcUsageError` (with the
+    memory it would need) is raised when result and scratch do not fit in the available memory.
     """
     n, count = compiled.num_qubits, np.shape(values)[0]
     values = np.asarray(values, dtype=float)
     if count == 0:
         return np.empty((0, 2**n), dtype=complex)
-    if statevector_bytes(n, 5 * count) <= _UNCHECKED_BYTES:
-        # too small to need the memory check, which reads /proc and cgroup files (~0.3 ms a call)
-        chunk = count
-    else:
-        chunk = kernel_block_states(n, count, available_memory_bytes())
-        # result + ~4 working copies of one chunk
-        check_statevector_fits(n, count + 4 * chunk)
-    with progress.task(count, "statevectors") as t:
-        if chunk >= count:  # one block: the engine's result is the result (no copy)
-            t.begin(count)
-            out = compiled.statevectors(values)
-            t.advance(count)
-            return out
-        out = np.empty((count, 2**n), dtype=complex)
-        for start in range(0, count, chunk):
-            t.begin(min(chunk, count - start))
-            out[start:start + chunk] = compiled.statevectors(values[start:start + chunk])
-            t.advance(min(chunk, count - start))
-    return out
+    if out is None and statevector_bytes(n, count) > _UNCHECKED_BYTES:
+        # (the check reads /proc and cgroup files, ~0.3 ms a call: skipped for small batches)
+        per_state = statevector_bytes(n)
+        scratch = -(-workspace_bytes(n, count, threads) // per_state)
+        check_statevector_fits(n, count + scratch)
+    return compiled.run_angles(compiled.angles(values), out=out, threads=threads)
+
+
+def state_budget_bytes(num_qubits: int, n_states: int, threads: int = 1) -> int:
+    """Bytes of states a kernel may hold at once by default: what the memory guard allows.
+
+    :data:`STATE_MEMORY_FRACTION` of the available memory (the host's, or the cgroup's
+    headroom), less the engine's scratch.
+    """
+    avail = available_memory_bytes() * STATE_MEMORY_FRACTION
+    return int(max(0.0, avail - workspace_bytes(num_qubits, n_states, threads)))
+
+
+def gram_blocks(num_qubits: int, n_states: int, budget_bytes: int) -> tuple[int, int] | None:
+    """``(panel rows, stream rows)`` of a blocked Gram step, or ``None`` when all states fit.
+
+    A panel of states is held while the states after it are built ``stream`` rows at a time
+    (recomputed once per panel). Raises :class:`~qvc.errors.QvcUsageError` when not even two
+    states fit.
+
+    Examples
+    --------
+    >>> gram_blocks(10, 100, 10**9) is None
+    True
+    >>> gram_blocks(10, 100, 40 * 16 * 2**10)
+    (30, 10)
+    """
+    plan = gram_block_plan(num_qubits, n_states, budget_bytes)
+    if plan == (0, 0):
+        raise QvcUsageError(
+            f"the kernel at {num_qubits} qubits needs room for at least two statevectors "
+            f"({format_bytes(2 * statevector_bytes(num_qubits))}) but its budget is "
+            f"{format_bytes(budget_bytes)}; use fewer qubits"
+        )
+    return plan
+
+
+#: Bytes of the streamed side's block of a kernel between two sets: ``y``'s states are built this
+#: many at a time against all of ``x``'s (no recomputation while ``x``'s states fit).
+_CROSS_STREAM_BYTES = 512 * 2**20
+
+
+def _cross_blocks(num_qubits: int, nx: int, ny: int, budget_bytes: int) -> tuple[int, int] | None:
+    """``(panel rows of x, stream rows of y)`` of a kernel between two sets (``nx <= ny``).
+
+    Larger sets stream ``y`` in blocks of :data:`_CROSS_STREAM_BYTES` (the same products, a
+    fraction of the memory); ``x`` is held whole when it fits beside one block, else in panels
+    (``y`` recomputed once per panel). ``None``: both sets small enough to hold at once.
+
+    Examples
+    --------
+    >>> _cross_blocks(20, 143, 426, 15 * 2**30)
+    (143, 32)
+    >>> _cross_blocks(10, 9, 14, 4 * 16 * 2**10)
+    (3, 1)
+    """
+    per = statevector_bytes(num_qubits)
+    fit = int(budget_bytes // per)
+    if fit < 2:
+        gram_blocks(num_qubits, nx + ny, budget_bytes)  # raises: not even two states fit
+    stream = max(1, min(ny, _CROSS_STREAM_BYTES // per))
+    if nx + ny <= fit and stream >= ny:
+        return None
+    if nx + stream > fit:
+        stream = max(1, min(stream, fit // 4))
+        return fit - stream, stream
+    return nx, stream
 
 
 #: Up to this many amplitudes per state the Gram step runs in row blocks (see _fidelity_triangle).
@@ -81,7 +139,7 @@ def _strict_upper(w: int) -> np.ndarray:
     return mask
 
 
-def _fidelity_triangle(states: np.ndarray) -> np.ndarray:
+def _fidelity_triangle(states: np.ndarray, threads: int = 1) -> np.ndarray:
     """``|<s_i|s_j>|**2`` for all pairs, computing one triangle and mirroring it.
 
     Large states: one ZHERK (the upper triangle of ``conj(S) S^T``), squared and mirrored.
@@ -89,16 +147,19 @@ def _fidelity_triangle(states: np.ndarray) -> np.ndarray:
     overlap matrix and its temporaries would cost more than the arithmetic (fresh memory is
     page-faulted in: at 4 qubits x 569 samples ~5 ms of 6 ms went there), so the upper triangle
     is computed in row blocks into one reused ~1 MiB buffer and squared straight into the output.
+    BLAS runs on ``threads`` threads.
     """
     m, dim = states.shape
+    if threads > 1 and m >= 4 * threads and dim > _BLOCKED_GRAM_MAX_DIM:
+        return _fidelity_threaded(states, threads)
     if dim > _BLOCKED_GRAM_MAX_DIM or m < 2:
-        return _fidelity_zherk(states)
+        return _fidelity_zherk(states, threads)
     from scipy.linalg.blas import zgemm
 
     out = np.empty((m, m))
     rows = int(max(1, min(m, _GRAM_BLOCK_BYTES // (16 * m))))
     buf = np.empty(rows * m, dtype=complex)
-    with _single_blas_thread():
+    with _blas_threads(threads):
         for r0 in range(0, m, rows):
             r1 = min(m, r0 + rows)
             w, h = r1 - r0, m - r0
@@ -117,18 +178,165 @@ def _fidelity_triangle(states: np.ndarray) -> np.ndarray:
     return out
 
 
-def _fidelity_zherk(states: np.ndarray) -> np.ndarray:
+def _equal_area_bands(m: int, parts: int) -> list[tuple[int, int]]:
+    """Row bands ``[r0, r1)`` of the upper triangle of an ``m x m`` matrix with equal areas.
+
+    >>> _equal_area_bands(10, 3)
+    [(0, 2), (2, 4), (4, 10)]
+    """
+    parts = max(1, min(int(parts), m))
+    total = m * (m + 1) / 2
+    cuts = [0]
+    for k in range(1, parts):
+        area = total * k / parts  # rows 0..r-1 of the triangle hold r*m - r*(r-1)/2 entries
+        r = int(round(m + 0.5 - np.sqrt((m + 0.5) ** 2 - 2 * area)))
+        cuts.append(min(m, max(cuts[-1] + 1, r)))
+    cuts.append(m)
+    return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+
+
+def _fidelity_threaded(states: np.ndarray, threads: int) -> np.ndarray:
+    """:func:`_fidelity_triangle` on ``threads`` Python threads, each running one-thread BLAS.
+
+    The upper triangle is cut into row bands of equal area (two per thread, taken in turn from
+    one queue); band ``[r0, r1)`` is one ZGEMM of its rows against the rows from ``r0`` on,
+    squared into the output and mirrored (bands write disjoint parts of it). Unlike BLAS's own
+    threads, which meet at barriers and spin there, a band never waits for another: on a shared
+    machine a descheduled thread delays only its own bands (measured 16 x 300 at load 8:
+    OpenBLAS with 2 threads 8.1 s wall and 3.2 CPU s against 1.4 s and 0.59 s with one).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scipy.linalg.blas import zgemm
+
+    m = states.shape[0]
+    out = np.empty((m, m))
+
+    def band(rows: tuple[int, int]) -> None:
+        r0, r1 = rows
+        w = r1 - r0
+        c = zgemm(1.0, states[r0:].T, states[r0:r1].T, trans_a=2)  # c.T: rows r0..r1, columns r0..m
+        v = c.T.view(np.float64)
+        np.square(v, out=v)
+        block = out[r0:r1, r0:]
+        np.add(v[:, 0::2], v[:, 1::2], out=block)
+        diag = block[:, :w]
+        np.copyto(diag.T, diag, where=_strict_upper(w))
+        out[r1:, r0:r1] = block[:, w:].T
+
+    with _blas_threads(1), ThreadPoolExecutor(threads) as pool:
+        list(pool.map(band, _equal_area_bands(m, 2 * threads)))
+    np.fill_diagonal(out, 1.0)
+    return out
+
+
+def _fidelity_zherk(states: np.ndarray, threads: int = 1) -> np.ndarray:
     """:func:`_fidelity_triangle` by one ZHERK."""
     from scipy.linalg.blas import zherk
 
     # S.T is Fortran-ordered, so BLAS reads it in place: upper triangle of conj(S) S^T.
-    # One BLAS thread: on a shared 2-core machine a second thread costs more wall time than it
-    # saves (measured 1.09 s vs 0.23 s for a 40 x 2**20 Gram under load).
-    with _single_blas_thread():
+    # One BLAS thread by default: on a shared 2-core machine a second thread costs more wall
+    # time than it saves (measured 1.09 s vs 0.23 s for a 40 x 2**20 Gram under load).
+    with _blas_threads(threads):
         gram = zherk(1.0, states.T, trans=2)
     fid = gram.real**2 + gram.imag**2  # upper triangle; ZHERK leaves the lower one zero
     np.fill_diagonal(fid, 0.5)          # 0.5 + 0.5 = 1 (a state's fidelity with itself)
     return fid + fid.T
+
+
+def _fidelity_cross(sx: np.ndarray, sy: np.ndarray, threads: int = 1) -> np.ndarray:
+    """``|<s_x|s_y>|**2`` for every pair of rows: one ZGEMM, ``conj(S_x) S_y^T`` read in place.
+
+    ``threads > 1``: the columns (rows of ``S_y``) split into one ZGEMM per part on a pool of
+    Python threads with one-thread BLAS (see :func:`_fidelity_threaded`).
+    """
+    from scipy.linalg.blas import zgemm
+
+    ny = sy.shape[0]
+    if threads <= 1 or ny < 2 * threads:
+        with _blas_threads(1):
+            overlap = zgemm(1.0, sx.T, sy.T, trans_a=2)
+        return overlap.real**2 + overlap.imag**2
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = np.empty((sx.shape[0], ny))
+    cuts = np.linspace(0, ny, 2 * threads + 1).astype(int)
+
+    def part(k: int) -> None:
+        c0, c1 = int(cuts[k]), int(cuts[k + 1])
+        g = zgemm(1.0, sx.T, sy[c0:c1].T, trans_a=2)
+        out[:, c0:c1] = g.real**2 + g.imag**2
+
+    with _blas_threads(1), ThreadPoolExecutor(threads) as pool:
+        list(pool.map(part, range(2 * threads)))
+    return out
+
+
+def fidelity_gram(compiled: CompiledCircuit, x: np.ndarray, y: np.ndarray | None = None, *,
+                  threads: int = 1, max_state_bytes: int | None = None) -> tuple[np.ndarray, int]:
+    """Fidelity kernel matrix of the circuit's states, and how many states were simulated.
+
+    ``y`` omitted: the symmetric ``N x N`` matrix of ``x``. When the states do not fit in
+    ``max_state_bytes`` (default :func:`state_budget_bytes`, what the memory guard allows) the
+    matrix is built in blocks (:func:`gram_blocks`): a panel of states is held while the
+    others are simulated block by block against it, recomputed once per panel; every entry
+    is the same product as unblocked (equal to ~1e-15). Between two sets the smaller one is
+    held and the other streamed in blocks (:func:`_cross_blocks`) even when both would fit.
+    Returns ``(matrix, states simulated)``: ``N`` (plus ``M``) unblocked, more when blocks
+    were recomputed.
+    """
+    n = compiled.num_qubits
+    nx = x.shape[0]
+    ny = 0 if y is None else y.shape[0]
+    if y is not None and ny < nx:  # the smaller side is held, the larger one streamed
+        kernel, built = fidelity_gram(compiled, y, x, threads=threads, max_state_bytes=max_state_bytes)
+        return np.ascontiguousarray(kernel.T), built
+    small = statevector_bytes(n, nx + ny) <= _UNCHECKED_BYTES
+    if max_state_bytes is None and small:
+        plan = None  # small: no memory files read (~0.3 ms), batched_statevectors skips its check too
+    else:
+        budget = state_budget_bytes(n, nx + ny, threads) if max_state_bytes is None else int(max_state_bytes)
+        if y is None:
+            plan = gram_blocks(n, nx, budget) if nx > 0 else None
+        else:
+            plan = _cross_blocks(n, nx, ny, budget)
+    if plan is None:
+        sx = batched_statevectors(compiled, x, threads=threads)
+        if y is None:
+            return _fidelity_triangle(sx, threads), nx
+        sy = batched_statevectors(compiled, y, threads=threads)
+        return _fidelity_cross(sx, sy, threads), nx + ny
+    panel, stream = plan
+    dim = 2**n
+    panel = min(panel, nx)
+    pbuf = prefaulted_empty((panel, dim))
+    sbuf = prefaulted_empty((stream, dim))
+    other = x if y is None else y
+    out = np.empty((nx, nx if y is None else ny))
+    built = 0
+    panels = range(0, nx, panel)
+    total = nx + sum(other.shape[0] - (min(nx, p0 + panel) if y is None else 0) for p0 in panels)
+    with progress.task(total, "statevectors (blocked Gram)") as t:
+        for p0 in panels:
+            p1 = min(nx, p0 + panel)
+            t.begin(p1 - p0)
+            sp = batched_statevectors(compiled, x[p0:p1], threads=threads, out=pbuf[:p1 - p0])
+            built += p1 - p0
+            t.advance(p1 - p0)
+            q_first = p1 if y is None else 0
+            if y is None:
+                out[p0:p1, p0:p1] = _fidelity_triangle(sp, threads)
+            for q0 in range(q_first, other.shape[0], stream):
+                q1 = min(other.shape[0], q0 + stream)
+                t.begin(q1 - q0)
+                sq = batched_statevectors(compiled, other[q0:q1], threads=threads, out=sbuf[:q1 - q0])
+                built += q1 - q0
+                block = _fidelity_cross(sp, sq, threads)
+                out[p0:p1, q0:q1] = block
+                if y is None:
+                    out[q0:q1, p0:p1] = block.T
+                t.advance(q1 - q0)
+    return out, built
 
 
 class StatevectorKernel(BaseKernel):
@@ -162,6 +370,15 @@ class StatevectorKernel(BaseKernel):
     enforce_psd : bool, default True
         In the stochastic modes, project a symmetric Gram matrix to the closest
         positive semi-definite matrix (as qiskit-ml does).
+    threads : int, default 1
+        Threads of the exact engine: the state build runs its row chunks on that many
+        threads and the Gram step's BLAS on as many. One by default (metered runs on a
+        shared machine keep their energy attributable to one core).
+    max_state_bytes : int or None, default None
+        Bytes of statevectors the exact kernel may hold at once; when the states of a call
+        need more, the matrix is built in blocks that are recomputed as needed
+        (:func:`fidelity_gram`). Default: what the memory guard allows (80 % of the available
+        memory less the engine's scratch).
 
     Notes
     -----
@@ -179,6 +396,9 @@ class StatevectorKernel(BaseKernel):
         Compute-uncompute circuits a QPU would run for the last :meth:`evaluate`:
         ``N(N-1)/2`` for a symmetric matrix (the diagonal is 1 by construction),
         ``N*M`` otherwise.
+    last_states_simulated : int
+        Statevectors the exact engine simulated for the last :meth:`evaluate`: ``N`` (plus
+        ``M``), more when a blocked Gram step recomputed blocks.
 
     Examples
     --------
@@ -198,9 +418,15 @@ class StatevectorKernel(BaseKernel):
         shots: int | None = None,
         seed: int | None = None,
         enforce_psd: bool = True,
+        threads: int = 1,
+        max_state_bytes: int | None = None,
     ) -> None:
         # a feature map is required, as in qiskit-ml (BaseKernel raises on None)
         super().__init__(feature_map=feature_map, enforce_psd=enforce_psd)
+        self.threads = check_positive_int(threads, "threads")
+        self.max_state_bytes = None if max_state_bytes is None else check_positive_int(
+            max_state_bytes, "max_state_bytes")
+        self.last_states_simulated = 0
         self.mode, self.shots = resolve_shots(execution, shots)
         self.seed = seed
         self._rng: np.random.Generator | None = None  # created on the first draw
@@ -238,7 +464,7 @@ class StatevectorKernel(BaseKernel):
     def statevectors(self, x_vec: np.ndarray) -> np.ndarray:
         """Feature-map statevectors ``(N, 2**n)`` of the samples ``x_vec``."""
         x_vec, _ = self._validate_input(x_vec, None)
-        return batched_statevectors(self._engine(), self._circuit_values(x_vec))
+        return batched_statevectors(self._engine(), self._circuit_values(x_vec), threads=self.threads)
 
     # -- evaluation -----------------------------------------------------------
     def evaluate(self, x_vec: np.ndarray, y_vec: np.ndarray | None = None) -> np.ndarray:
@@ -273,16 +499,10 @@ class StatevectorKernel(BaseKernel):
         return self._mps
 
     def _exact(self, x_vec: np.ndarray, y_vec: np.ndarray | None) -> np.ndarray:
-        engine = self._engine()
-        sx = batched_statevectors(engine, x_vec)
-        if y_vec is None:
-            return _fidelity_triangle(sx)
-        sy = batched_statevectors(engine, y_vec)
-        from scipy.linalg.blas import zgemm
-
-        with _single_blas_thread():  # conj(S_x) S_y^T read in place (no conjugated copy)
-            overlap = zgemm(1.0, sx.T, sy.T, trans_a=2)
-        return overlap.real**2 + overlap.imag**2
+        kernel, built = fidelity_gram(self._engine(), x_vec, y_vec, threads=self.threads,
+                                      max_state_bytes=self.max_state_bytes)
+        self.last_states_simulated = built
+        return kernel
 
     @property
     def _shot_count(self) -> int:
@@ -344,7 +564,7 @@ class TrainableStatevectorKernel(TrainableKernel, StatevectorKernel):
         Feature map with data and training parameters.
     training_parameters : sequence of Parameter
         The trainable ones.
-    execution, shots, seed, enforce_psd
+    execution, shots, seed, enforce_psd, threads, max_state_bytes
         As for :class:`StatevectorKernel`.
 
     Examples
@@ -368,10 +588,13 @@ class TrainableStatevectorKernel(TrainableKernel, StatevectorKernel):
         shots: int | None = None,
         seed: int | None = None,
         enforce_psd: bool = True,
+        threads: int = 1,
+        max_state_bytes: int | None = None,
     ) -> None:
         super().__init__(
             feature_map=feature_map, training_parameters=training_parameters, execution=execution,
-            shots=shots, seed=seed, enforce_psd=enforce_psd,
+            shots=shots, seed=seed, enforce_psd=enforce_psd, threads=threads,
+            max_state_bytes=max_state_bytes,
         )
         trainable = set(self._training_parameters)
         self._num_features = self._feature_map.num_parameters - self._num_training_parameters

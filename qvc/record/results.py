@@ -111,6 +111,9 @@ _COLUMN_LIST: tuple[Column, ...] = (
            "1-minute load average of the machine over the metered windows (mean of start and end)"),
     Column("load_per_core", "float", "run",
            "load_avg / CPU cores; above ~0.5 other work shared the cores and local energy is less trustworthy"),
+    Column("threads", "int", "run",
+           "threads the model computed on in its metered windows (qsvc: --threads of the statevector "
+           "engine; others 1); estimated energy follows the process CPU seconds of all of them"),
     Column("kernel_offdiag_mean", "float", "kernel",
            "qsvc: mean off-diagonal training kernel entry (near 0 or 1: concentrated)"),
     Column("kernel_offdiag_std", "float", "kernel", "qsvc: spread of the off-diagonal training kernel entries"),

@@ -23,7 +23,8 @@ significant bit of the basis index; the circuit's global phase is included), so
 :meth:`CompiledCircuit.statevectors` equals ``Statevector(circuit.assign_parameters(v))``
 to rounding error.
 
-Modules, lowest first (each imports only modules before it): ``angles`` (angle tables),
+Modules, lowest first (each imports only modules before it): ``buffers`` (prefaulted state
+matrices, per-thread scratch reused across chunks and calls), ``angles`` (angle tables),
 ``gates`` (gate sets and matrices), ``ops`` (fused one-qubit runs, general gates), ``blocks``
 (phase-permutation blocks, one-qubit layers, window kernels), ``adjoint`` (adjoint
 differentiation), ``compiler`` (:class:`CompiledCircuit`) and ``cache``

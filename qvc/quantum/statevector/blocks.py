@@ -203,8 +203,13 @@ class _QuadraticForm:
             self._direct = (np.ascontiguousarray(self.matrix @ ind), self.offset @ ind)
         return self._direct
 
-    def table(self, angles: np.ndarray, amplitude: complex = 1.0, out: np.ndarray | None = None) -> np.ndarray:
-        """``amplitude * exp(i phi(b))`` for every basis state ``b`` (before the permutation)."""
+    def table(self, angles: np.ndarray, amplitude: complex = 1.0, out: np.ndarray | None = None,
+              scratch: np.ndarray | None = None) -> np.ndarray:
+        """``amplitude * exp(i phi(b))`` for every basis state ``b`` (before the permutation).
+
+        ``out``: a C-contiguous ``(batch, 2**n)`` complex array to write into; ``scratch``: a flat
+        complex array of at least ``batch * 2**(n-1)`` entries for the doubling's factor tables.
+        """
         n, b = self.num_qubits, angles.shape[0]
         if 2**n <= _DIRECT_TABLE_MAX_DIM:
             # a few qubits: the doubling loop's per-level calls cost more than sin/cos of the
@@ -239,8 +244,8 @@ class _QuadraticForm:
                 continue
             m = self.pairs[q][-1][0] + 1  # the factor depends on bits 0..m-1 only
             if scratch is None:
-                scratch = np.empty((b, 2 ** max(0, n - 1)), dtype=complex)
-            g = scratch[:, :1 << m]
+                scratch = np.empty(b * 2 ** max(0, n - 1), dtype=complex)
+            g = scratch[:b << m].reshape(b, 1 << m)
             g[:, 0] = e[:, tl] if tl is not None else 1.0
             by_bit = dict(self.pairs[q])
             for i in range(m):
@@ -363,18 +368,24 @@ class _Layer:
             self._plan = plan
         return self._plan
 
-    def apply(self, state: np.ndarray, angles: np.ndarray, reuse: bool = False) -> np.ndarray:
-        """The states after the layer; ``reuse``: ``state`` may be overwritten (the caller's own)."""
+    def apply(self, state: np.ndarray, angles: np.ndarray, reuse: bool = False,
+              spare: np.ndarray | None = None) -> np.ndarray:
+        """The states after the layer; ``reuse``: ``state`` may be overwritten (the caller's own).
+
+        ``spare``: a C-contiguous complex array of the states' shape, not overlapping them, that
+        the windows may write into; the windows then alternate between ``state`` and ``spare``
+        (``reuse`` implied) and the result is one of the two: no new array at all.
+        """
         n = self.num_qubits
+        owned = reuse or spare is not None
         if self.constant:
-            # the windows write into two alternating arrays: one new array per layer, not per
-            # window (fresh pages of a large batch cost more than the arithmetic on them)
-            spare, owned = None, reuse
+            # the windows write into two alternating arrays: one new array per layer at most, not
+            # per window (fresh pages of a large batch cost more than the arithmetic on them)
             for lo, k, m in self._constant_plan():
                 if m.dtype.kind == "f":
                     new = _apply_window_real(state, m, lo, k, n, out=spare)
                 else:
-                    new = _apply_window(state, m, lo, k, n)
+                    new = _apply_window(state, m, lo, k, n, out=spare)
                 spare = state if owned and state.flags.c_contiguous and state.dtype == complex else None
                 owned, state = True, new
             return state
@@ -390,9 +401,11 @@ class _Layer:
                 g = self.fused[q].matrix(angles) if q in self.fused else _EYE2
                 m = g if m is None else _kron(g, m)
             if m.ndim == 2 and not np.any(m.imag):  # shared by the batch and real (e.g. RY weights)
-                state = _apply_window_real(state, np.ascontiguousarray(m.real), lo, k, n)
+                new = _apply_window_real(state, np.ascontiguousarray(m.real), lo, k, n, out=spare)
             else:
-                state = _apply_window(state, m, lo, k, n)
+                new = _apply_window(state, m, lo, k, n, out=spare)
+            spare = state if owned and state.flags.c_contiguous and state.dtype == complex else None
+            owned, state = True, new
         return state
 
 
@@ -410,18 +423,32 @@ def _kron(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("zij,zkl->zikjl", a3, b3).reshape(bsz, da * db, da * db)
 
 
-def _apply_window(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int) -> np.ndarray:
-    """Apply a ``2**k`` matrix (shared or per sample) to qubits ``q0 .. q0+k-1``."""
+def _apply_window(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int,
+                  out: np.ndarray | None = None) -> np.ndarray:
+    """Apply a ``2**k`` matrix (shared or per sample) to qubits ``q0 .. q0+k-1``.
+
+    ``out``: a C-contiguous complex array of the states' shape, not overlapping them, to write into.
+    """
     b = state.shape[0]
+    state = np.ascontiguousarray(state)
     lsz, rsz, d = 2 ** (n - q0 - k), 2**q0, 2**k
+    if out is None:
+        out = np.empty(state.shape, dtype=complex)
     if rsz <= 8:  # fold the low qubits into the matrix: one matmul on the contiguous last axis
         big = m if rsz == 1 else _kron(m, np.eye(rsz, dtype=complex))
         if big.ndim == 2:
-            return (state.reshape(b * lsz, d * rsz) @ big.T).reshape(b, -1)
-        return np.matmul(state.reshape(b, lsz, d * rsz), np.swapaxes(big, 1, 2)).reshape(b, -1)
-    if m.ndim == 2:
-        return np.matmul(m, state.reshape(b * lsz, d, rsz)).reshape(b, -1)
-    return np.matmul(m[:, None], state.reshape(b, lsz, d, rsz)).reshape(b, -1)
+            np.matmul(state.reshape(b * lsz, d * rsz), big.T, out=out.reshape(b * lsz, d * rsz))
+        else:
+            np.matmul(state.reshape(b, lsz, d * rsz), np.swapaxes(big, 1, 2), out=out.reshape(b, lsz, d * rsz))
+    elif m.ndim == 2:
+        np.matmul(m, state.reshape(b * lsz, d, rsz), out=out.reshape(b * lsz, d, rsz))
+    else:
+        np.matmul(m[:, None], state.reshape(b, lsz, d, rsz), out=out.reshape(b, lsz, d, rsz))
+    return out.reshape(b, -1)
+
+
+#: Folded real window matrices (``kron(m, I).T``), by matrix and fold: constant layers reuse theirs.
+_FOLDED: dict[tuple, np.ndarray] = {}
 
 
 def _apply_window_real(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int,
@@ -439,24 +466,60 @@ def _apply_window_real(state: np.ndarray, m: np.ndarray, q0: int, k: int, n: int
         out = np.empty(state.shape, dtype=complex)
     res = out.view(np.float64)
     if r2 <= 8:  # fold the low qubits (and re/im) into the matrix: one product on the last axis
-        big = np.kron(m, np.eye(r2))
-        np.matmul(x.reshape(b * lsz, d * r2), big.T, out=res.reshape(b * lsz, d * r2))
+        key = (m.tobytes(), m.shape, r2)
+        big_t = _FOLDED.get(key)
+        if big_t is None:
+            big_t = np.kron(m, np.eye(r2)).T
+            if len(_FOLDED) < 256:
+                _FOLDED[key] = big_t
+        np.matmul(x.reshape(b * lsz, d * r2), big_t, out=res.reshape(b * lsz, d * r2))
     else:
         np.matmul(m, x.reshape(b * lsz, d, r2), out=res.reshape(b * lsz, d, r2))
     return out
 
 
-_CONTROLLER = None
+_BLAS_LIBS: list | None = None
+
+
+def _blas_libs() -> list:
+    """threadpoolctl's controllers of every loaded BLAS (numpy's and scipy's), found once."""
+    global _BLAS_LIBS
+    if _BLAS_LIBS is None:
+        import scipy.linalg.blas  # noqa: F401 - loaded first, so that its BLAS is found too
+        from threadpoolctl import ThreadpoolController  # (ships with scikit-learn)
+
+        _BLAS_LIBS = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+    return _BLAS_LIBS
+
+
+class _blas_threads:  # noqa: N801 - used as a function: ``with _blas_threads(2):``
+    """Context manager setting every BLAS to ``threads`` threads, and back on exit.
+
+    threadpoolctl's own ``limit`` queries every library each time (~20 us a call, several per
+    kernel evaluation); this one reads and sets the thread counts directly (~2 us).
+    """
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = max(1, int(threads))
+        self._saved: list = []
+
+    def __enter__(self) -> _blas_threads:
+        for lib in _blas_libs():
+            old = lib.num_threads
+            if old != self.threads:
+                lib.set_num_threads(self.threads)
+                self._saved.append((lib, old))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        while self._saved:
+            lib, old = self._saved.pop()
+            lib.set_num_threads(old)
 
 
 def _single_blas_thread():
-    """Context manager limiting BLAS to one thread (threadpoolctl ships with scikit-learn)."""
-    global _CONTROLLER
-    from threadpoolctl import ThreadpoolController
-
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
+    """Context manager limiting BLAS to one thread."""
+    return _blas_threads(1)
 
 
 def _phases(angle: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ from qvc.quantum.statevector.blocks import (
     _QuadraticForm,
     _single_blas_thread,
 )
+from qvc.quantum.statevector.buffers import Workspace, WorkspacePool, chunk_rows, prefaulted_empty
 from qvc.quantum.statevector.gates import (
     _DIAG_PARAM,
     _ONE_QUBIT_PARAM,
@@ -35,6 +36,14 @@ from qvc.quantum.statevector.gates import (
     _classify_constant,
 )
 from qvc.quantum.statevector.ops import _Fused1Q, _Gate
+
+#: Scratch workspaces of the simulating threads, shared by every compiled circuit of the process.
+_POOL = WorkspacePool()
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``a`` and ``b`` are the same memory viewed the same way."""
+    return a.shape == b.shape and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
 
 
 class CompiledCircuit:
@@ -216,14 +225,21 @@ class CompiledCircuit:
             )
         return self._table.evaluate(values)
 
-    def run_angles(self, angles: np.ndarray, initial: np.ndarray | None = None) -> np.ndarray:
+    def run_angles(self, angles: np.ndarray, initial: np.ndarray | None = None, *,
+                   out: np.ndarray | None = None, threads: int = 1) -> np.ndarray:
         """Statevectors ``(batch, 2**n)`` from an angle table, starting at ``initial`` (default |0>).
 
-        The many small per-sample matrix products run on one BLAS thread: with several
-        threads each tiny call pays a thread hand-off, which under load costs more than it gains.
+        The batch runs in chunks of :func:`~qvc.quantum.statevector.buffers.chunk_rows` rows,
+        each written straight into the result; a chunk's intermediate states live in its
+        thread's reused scratch buffers, so the memory beyond the result is a few chunks, not a
+        few batches. ``out``: a C-contiguous ``(batch, 2**n)`` complex array to write the states
+        into (default: a new prefaulted one). ``threads``: chunks simulated on that many threads
+        (numpy releases the GIL in the array passes). The many small per-chunk matrix products
+        run on one BLAS thread: with several threads each tiny call pays a thread hand-off,
+        which under load costs more than it gains.
         """
         with _single_blas_thread():
-            return self._run_angles(angles, initial)
+            return self._run_angles(angles, initial, out=out, threads=threads)
 
     def _start_state(self) -> np.ndarray:
         """The state after the parameter-free leading operations, from |0...0> (computed once)."""
@@ -261,11 +277,68 @@ class CompiledCircuit:
             self._shared = {i: key for i, key in keys.items() if counts[key] > 1}
         return self._shared
 
-    def _run_angles(self, angles: np.ndarray, initial: np.ndarray | None) -> np.ndarray:
+    def _run_angles(self, angles: np.ndarray, initial: np.ndarray | None, *,
+                    out: np.ndarray | None = None, threads: int = 1) -> np.ndarray:
         n, b = self.num_qubits, angles.shape[0]
+        dim = 2**n
+        if out is None:
+            out = prefaulted_empty((b, dim))
+        if initial is not None:
+            initial = np.asarray(initial).reshape(b, dim)
+        if b == 0:
+            return out
+        rows = chunk_rows(n, b)
+        starts = list(range(0, b, rows))
+        self._shared_tables()  # built once, before any thread reads it
+        if self._lead:
+            self._start_state()
+
+        def run(s0: int, ws: Workspace) -> None:
+            s1 = min(b, s0 + rows)
+            self._run_chunk(angles[s0:s1], None if initial is None else initial[s0:s1], out[s0:s1], ws)
+
+        threads = max(1, min(int(threads), len(starts)))
+        with progress.task(b, "statevectors") as t:
+            if threads == 1:
+                ws = _POOL.acquire()
+                try:
+                    for s0 in starts:
+                        run(s0, ws)
+                        t.advance(min(rows, b - s0))
+                finally:
+                    _POOL.release(ws)
+            else:
+                from concurrent.futures import ThreadPoolExecutor
+
+                def job(first: int) -> None:
+                    ws = _POOL.acquire()
+                    try:
+                        for s0 in starts[first::threads]:
+                            run(s0, ws)
+                    finally:
+                        _POOL.release(ws)
+
+                with ThreadPoolExecutor(threads) as pool:
+                    list(pool.map(job, range(threads)))
+                t.advance(b)
+        _POOL.trim()
+        return out
+
+    def _run_chunk(self, angles: np.ndarray, initial: np.ndarray | None, dest: np.ndarray,
+                   ws: Workspace) -> None:
+        """Simulate one chunk of rows into ``dest`` (a C-contiguous row block of the result).
+
+        The state alternates between ``dest`` and the workspace's ``alt`` buffer; phase tables
+        and the doubling scratch are workspace buffers too, so nothing of the batch's size is
+        allocated here (gates other than the ZZ map's kinds may allocate chunk-sized arrays).
+        """
+        n, b = self.num_qubits, angles.shape[0]
+        dim = 2**n
         ops = self._ops
         shared = self._shared_tables()
-        tables: dict[tuple, tuple] = {}  # phase tables of repeated blocks, this batch: (angles, table)
+        alt = ws.get("alt", b, dim)
+        half = ws.flat("half", b * 2 ** max(0, n - 1))
+        tables: dict[tuple, tuple] = {}  # phase tables of repeated blocks, this chunk: (angles, table)
 
         def table(i: int, qf: _QuadraticForm) -> np.ndarray:
             key = shared[i]
@@ -274,52 +347,65 @@ class CompiledCircuit:
             # equal columns by construction, unless the caller shifted one (parameter shift)
             if hit is not None and np.array_equal(hit[0], mine):
                 return hit[1]
-            out = qf.table(angles)
             if hit is None:
-                tables[key] = (mine, out)
-            return out
+                buf = qf.table(angles, out=ws.get(f"table{len(tables)}", b, dim), scratch=half)
+                tables[key] = (mine, buf)
+                return buf
+            return qf.table(angles, out=ws.get("tmp", b, dim), scratch=half)
+
+        def other(state: np.ndarray) -> np.ndarray:
+            return alt if _same(state, dest) else dest
+
+        def permute(state: np.ndarray, qf: _QuadraticForm) -> np.ndarray:
+            inverse = qf.inverse()
+            if inverse is None:
+                return state
+            target = other(state)
+            np.take(state, inverse, axis=1, out=target)
+            return target
 
         first = 0  # index in self._ops of the first operation still to apply
+        state = dest
         if initial is None and self._lead:
             # the leading constant gates (e.g. the first Hadamard layer) act on |0...0>: their
             # result is one fixed state, computed once; a diagonal block after it builds the
-            # batch's states directly as phase tables.
+            # chunk's states directly as phase tables.
             start, first = self._start_state(), self._lead
             op = ops[first] if first < len(ops) else None
             qf = op.quadratic() if isinstance(op, _Block) else None
             if qf is not None and np.abs(start - start[0]).max() <= 1e-15 * max(1.0, abs(start[0])):
-                state = (table(first, qf) * start[0] if first in shared else qf.table(angles, start[0]))
-                inverse = qf.inverse()
-                if inverse is not None:
-                    state = np.take(state, inverse, axis=1)
+                if first in shared:
+                    np.multiply(table(first, qf), start[0], out=dest)
+                else:
+                    qf.table(angles, start[0], out=dest, scratch=half)
+                state = permute(dest, qf)
                 first += 1
             else:
-                state = np.repeat(start[None, :], b, axis=0)
+                dest[...] = start[None, :]
         elif initial is None:
-            state = np.zeros((b, 2**n), dtype=complex)
-            state[:, 0] = 1.0
+            dest[...] = 0.0
+            dest[:, 0] = 1.0
         else:
-            state = np.array(initial, dtype=complex, copy=True).reshape(b, 2**n)
-        with progress.task(len(ops) - first, "gate layers") as t:
-            for i in range(first, len(ops)):
-                op = ops[i]
-                if i in shared:  # a repeated phase table: built once for the batch
-                    qf = op.quadratic()
-                    state = np.multiply(state, table(i, qf), out=state)  # (state: this run's own array)
-                    inverse = qf.inverse()
-                    if inverse is not None:
-                        state = np.take(state, inverse, axis=1)
-                elif isinstance(op, _Layer):
-                    state = op.apply(state, angles, reuse=True)  # (state: this run's own array)
-                elif isinstance(op, _Block):
-                    state = op.apply(state, angles)
-                else:
-                    m = op.matrix(angles)
-                    state = _apply_kq(state, m, op.qubits, n)
-                t.advance()
+            dest[...] = initial
+        for i in range(first, len(ops)):
+            op = ops[i]
+            qf = op.quadratic() if isinstance(op, _Block) else None
+            if i in shared and qf is not None:  # a repeated phase table: built once for the chunk
+                np.multiply(state, table(i, qf), out=state)
+                state = permute(state, qf)
+            elif qf is not None:
+                np.multiply(state, qf.table(angles, out=ws.get("tmp", b, dim), scratch=half), out=state)
+                state = permute(state, qf)
+            elif isinstance(op, _Layer):
+                state = op.apply(state, angles, reuse=True, spare=other(state))
+            elif isinstance(op, _Block):
+                state = op.apply(state, angles)
+            else:
+                state = _apply_kq(state, op.matrix(angles), op.qubits, n)
         if self._phase_cols:
             state *= np.exp(1j * angles[:, self._phase_cols].sum(axis=1))[:, None]
-        return state
+        if not _same(state, dest):
+            dest[...] = state
 
     def statevectors(self, values: np.ndarray, initial: np.ndarray | None = None) -> np.ndarray:
         """Statevectors ``(batch, 2**n)`` for parameter values ``(batch, n_parameters)``."""
