@@ -372,7 +372,8 @@ def _check_before_folder(spec: ExperimentSpec, data: PreparedData, device: Devic
             entry = get_model(m)
             if entry.statevectors_held(2) > 1:
                 fmap = feature_map(data.n_features, 2, spec.feature_map_entanglement(m))
-                MpsSimulator(fmap, opts).check_fits(entry.statevectors_held(n_samples))
+                # the MPS simulator holds every sample's state (no blocked path as in the exact engine)
+                MpsSimulator(fmap, opts).check_fits(max(n_samples, entry.statevectors_held(n_samples)))
     if data.n_features > device.num_qubits and not spec.execution_mode.is_ibm:  # ibm: preflight checks the backend
         raise QvcUsageError(
             f"{data.n_features} qubits exceed device preset {device.name!r} ({device.num_qubits} qubits), "
