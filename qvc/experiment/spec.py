@@ -283,8 +283,9 @@ class ExperimentSpec:
         distinct="a repeated seed repeats the same split and initialisation: it would be run once but counted twice",
         file_key="seeds", file_help="seed of split, initialisation and sampling", aliases=("--seed",)))
     shots: int | str = field(default="auto", metadata=_option(
-        "--shots", "shots per circuit priced for hardware: {default} (default: the shots that reproduce the exact "
-        "model's predictions, see docs/methodology.md) or a number", kind="shots", minimum=1, bound=10**9,
+        "--shots", "shots per circuit priced for hardware: {default} (default: on a device with error rates, the "
+        "cheapest shots x mitigation whose on-device accuracy reaches the target; else the shots that reproduce "
+        "the exact model's predictions; see docs/methodology.md) or a number", kind="shots", minimum=1, bound=10**9,
         why="10^9 shots of one circuit already take over a day of QPU time at ~100 us per shot; "
             "price larger workloads with more circuits instead",
         file_key="shots", file_help='shots per circuit for hardware pricing: an integer, or "auto" (the fewest '
