@@ -421,7 +421,7 @@ class IQPKernelSVC(QuantumKernelSVC):
     C : float, default 1.0
     bandwidth : float, default 1.0
         qml-benchmarks' ``scaling``: the centred features are multiplied by it.
-    shots, execution, seed, circuit_fidelity
+    shots, execution, seed, circuit_fidelity, threads
         As :class:`QuantumKernelSVC`.
 
     Examples
@@ -445,8 +445,10 @@ class IQPKernelSVC(QuantumKernelSVC):
         execution: str = "exact",
         seed: int | None = None,
         circuit_fidelity: Callable[[QuantumCircuit], tuple[float, str]] | None = None,
+        threads: int = 1,
     ) -> None:
         self.repeats = repeats
+        self.threads = threads
         self.C = C
         self.bandwidth = bandwidth
         self.shots = shots

@@ -288,7 +288,7 @@ def _user_circuit(source: str | None):
 
 def _build_iqp(cfg: ModelConfig, p: dict):
     est = IQPKernelSVC(repeats=p["repeats"], C=p["C"], bandwidth=p["bandwidth"], shots=cfg.shots,
-                       execution=cfg.execution, seed=cfg.seed)
+                       execution=cfg.execution, seed=cfg.seed, threads=cfg.threads)
     return est, 0, "same split, features and seed as svm"
 
 
