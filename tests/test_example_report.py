@@ -16,7 +16,6 @@ REGENERATE = "regenerate it with: bash reports/example/regenerate.sh"
 #: Columns added after the example was generated (the integrator regenerates it): an older run
 #: folder lacks them and must still report; everything else must match.
 NEWER_THAN_EXAMPLE = {
-    "threads", "shots_low", "shots_high", "shots_at_cap", "hw_energy_shots_low_j", "hw_energy_shots_high_j",
     *(c.name for c in COLUMNS.values() if c.name.startswith("device_")),
     *(c.name for c in COLUMNS.values() if c.name.startswith("ft_")),
     "untrained", "accuracy_test_shot_trained", "shot_trained_shots", "shot_trained_circuits_fit", "shot_training",
