@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -550,30 +550,8 @@ def _parse_device(ctx: _Ctx, name: str, raw: object) -> DevicePreset:
             coupling_source=_text(ctx, raw, "coupling_source", required=False, default="unverified"),
             parallel_gates=parallel,
         )
-    power_raw = raw["power"]
-    if not isinstance(power_raw, Mapping) or not power_raw:
-        raise ctx.fail("power", f"a table of components (any of {', '.join(COMPONENTS)})", power_raw)
-    power = {}
-    for cname, craw in power_raw.items():
-        if cname not in COMPONENTS:
-            raise ctx.fail(f"power.{cname}", f"a component name, one of {', '.join(COMPONENTS)}")
-        if not isinstance(craw, Mapping):
-            raise ctx.fail(f"power.{cname}", "a table {static_w, per_qubit_w, idle_fraction}", craw)
-        extra = sorted(set(craw) - _COMPONENT_KEYS)
-        if extra:
-            raise ctx.fail(f"power.{cname}.{extra[0]}", "one of static_w, per_qubit_w, idle_fraction")
-        for key in ("static_w", "idle_fraction"):
-            if key not in craw:
-                raise ctx.fail(f"power.{cname}.{key}", "this key (it is required)", None)
-        idle = _param(ctx, f"power.{cname}.idle_fraction", craw["idle_fraction"])
-        if idle.high > 1.0:
-            raise ctx.fail(f"power.{cname}.idle_fraction", "fractions between 0 and 1", idle.high)
-        power[cname] = PowerComponent(
-            cname,
-            _param(ctx, f"power.{cname}.static_w", craw["static_w"]),
-            _param(ctx, f"power.{cname}.per_qubit_w", craw["per_qubit_w"]) if "per_qubit_w" in craw else _ZERO,
-            idle,
-        )
+    power = {cname: PowerComponent(cname, c["static_w"], c["per_qubit_w"], c["idle_fraction"])
+             for cname, c in component_params(ctx, raw["power"], COMPONENTS, ("static_w", "idle_fraction")).items()}
     platform = _text(ctx, raw, "platform")
     if platform not in PLATFORMS:
         raise ctx.fail("platform", f"one of {', '.join(PLATFORMS)}", platform)
@@ -746,3 +724,33 @@ class _LazyDevices(Mapping):
 
 #: Built-in device presets by name.
 DEVICES: Mapping[str, DevicePreset] = _LazyDevices()
+
+
+def component_params(ctx: _Ctx, power_raw: object, components: Sequence[str],
+                     required: Sequence[str]) -> dict[str, dict[str, Param]]:
+    """A preset's ``power`` table checked: ``{component: {static_w, per_qubit_w, idle_fraction}}``.
+
+    Shared by the NISQ device presets and the fault-tolerant power profiles (:mod:`qvc.energy.ftqc`):
+    component names from ``components``, keys from :data:`_COMPONENT_KEYS` (``required`` ones must be
+    given, the others default to 0), idle fractions between 0 and 1.
+    """
+    if not isinstance(power_raw, Mapping) or not power_raw:
+        raise ctx.fail("power", f"a table of components (any of {', '.join(components)})", power_raw)
+    power: dict[str, dict[str, Param]] = {}
+    for cname, craw in power_raw.items():
+        if cname not in components:
+            raise ctx.fail(f"power.{cname}", f"a component name, one of {', '.join(components)}")
+        if not isinstance(craw, Mapping):
+            raise ctx.fail(f"power.{cname}", "a table {static_w, per_qubit_w, idle_fraction}", craw)
+        extra = sorted(set(craw) - _COMPONENT_KEYS)
+        if extra:
+            raise ctx.fail(f"power.{cname}.{extra[0]}", "one of static_w, per_qubit_w, idle_fraction")
+        for key in required:
+            if key not in craw:
+                raise ctx.fail(f"power.{cname}.{key}", "this key (it is required)", None)
+        comp = {k: (_param(ctx, f"power.{cname}.{k}", craw[k]) if k in craw else _ZERO)
+                for k in ("static_w", "per_qubit_w", "idle_fraction")}
+        if comp["idle_fraction"].high > 1.0:
+            raise ctx.fail(f"power.{cname}.idle_fraction", "fractions between 0 and 1", comp["idle_fraction"].high)
+        power[cname] = comp
+    return power

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qvc.energy.costmodel import FtCostModel, FtEntryModel
-from qvc.energy.devices import DevicePreset, Param, _Ctx, _param, get_device
+from qvc.energy.devices import DevicePreset, Param, _Ctx, _param, component_params, get_device
 from qvc.errors import QvcUsageError
 
 if TYPE_CHECKING:
@@ -148,26 +148,7 @@ def _parse_profile(ctx: _Ctx, name: str, raw: object) -> FtProfile:
     pue = _param(ctx, "pue", raw["pue"])
     if pue.low < 1.0:
         raise ctx.fail("pue", "a power usage effectiveness >= 1", pue.low)
-    power_raw = raw["power"]
-    if not isinstance(power_raw, Mapping) or not power_raw:
-        raise ctx.fail("power", f"a table of components (any of {', '.join(FT_COMPONENTS)})", power_raw)
-    power: dict[str, dict[str, Param]] = {}
-    for cname, craw in power_raw.items():
-        if cname not in FT_COMPONENTS:
-            raise ctx.fail(f"power.{cname}", f"a component name, one of {', '.join(FT_COMPONENTS)}")
-        if not isinstance(craw, Mapping):
-            raise ctx.fail(f"power.{cname}", "a table {static_w, per_qubit_w, idle_fraction}", craw)
-        extra = sorted(set(craw) - _COMPONENT_KEYS)
-        if extra:
-            raise ctx.fail(f"power.{cname}.{extra[0]}", "one of static_w, per_qubit_w, idle_fraction")
-        for key in ("per_qubit_w", "idle_fraction"):
-            if key not in craw:
-                raise ctx.fail(f"power.{cname}.{key}", "this key (it is required)", None)
-        comp = {k: (_param(ctx, f"power.{cname}.{k}", craw[k]) if k in craw else _ZERO)
-                for k in ("static_w", "per_qubit_w", "idle_fraction")}
-        if comp["idle_fraction"].high > 1.0:
-            raise ctx.fail(f"power.{cname}.idle_fraction", "fractions between 0 and 1", comp["idle_fraction"].high)
-        power[cname] = comp
+    power = component_params(ctx, raw["power"], FT_COMPONENTS, ("per_qubit_w", "idle_fraction"))
     return FtProfile(name, str(raw.get("description", name)), pue,
                      _param(ctx, "decoding_j_per_patch_cycle", raw["decoding_j_per_patch_cycle"]), power)
 
