@@ -521,20 +521,16 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
             continue
         hw = use(_series_of(hw_c, "hardware", _laws_for("hardware", axis, hw_c), True), pair, "hardware",
                  axis, fixed)
-        if axis == "qubits" and not _is_nn(pair):
-            evaluated = _evaluated_hardware(frame, hw_c, fixed, max_qubits, pricer_factory)
+        if not _is_nn(pair):  # the hardware from the cost model at every size of the axis
+            evaluate, limit = ((_evaluated_hardware, max_qubits) if axis == "qubits"
+                               else (_evaluated_hardware_samples, max_samples))
+            evaluated = evaluate(frame, hw_c, fixed, limit, pricer_factory)
             if evaluated is not None:
                 used.pop((pair, "hardware", axis, fixed), None)
                 hw, configs = evaluated
-                hw_rows.append(configs.assign(pair=pair, fixed=fixed, axis="qubits"))
-            else:
+                hw_rows.append(configs.assign(pair=pair, fixed=fixed, axis=axis))
+            elif axis == "qubits":
                 hw.label = "fitted law (the rows carry no device preset and cost model to re-price)"
-        elif axis == "samples" and not _is_nn(pair):
-            evaluated = _evaluated_hardware_samples(frame, hw_c, fixed, max_samples, pricer_factory)
-            if evaluated is not None:
-                used.pop((pair, "hardware", axis, fixed), None)
-                hw, configs = evaluated
-                hw_rows.append(configs.assign(pair=pair, fixed=fixed, axis="samples"))
         if axis == "qubits" and not _is_nn(pair):
             ent = str(hw_c["entanglement"].iloc[0] or "full")
             sims = []
