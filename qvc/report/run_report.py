@@ -86,14 +86,6 @@ def _local_label(frame: pd.DataFrame) -> str:
     return _join_labels(*labels) if labels else "unlabelled"
 
 
-def _carbon_local(frame: pd.DataFrame) -> tuple[pd.Series, str] | None:
-    cols = [c for c in (carbon_column(frame.columns, p) for p in ("fit", "predict")) if c]
-    if not cols:
-        return None
-    total = sum(frame[c].astype(float) for c in cols)
-    return total, _join_labels(*(labels_of(frame, c) for c in cols))
-
-
 def _summary_text(values, spec: str = ".3g") -> str:
     s = summarize(values)
     return s.text(spec)
@@ -365,13 +357,6 @@ def _ftqc_row(q_name: str, c_name: str, q: pd.DataFrame, c: pd.DataFrame, seeds:
 
 
 # --------------------------------------------------------------------------- fair-fight helpers
-def g_majority(g: pd.DataFrame) -> float:
-    """Mean majority-class rate of a group's rows (NaN when not recorded)."""
-    if "majority_rate" not in g.columns or not g["majority_rate"].notna().any():
-        return float("nan")
-    return float(g["majority_rate"].astype(float).mean())
-
-
 def _at_chance(g: pd.DataFrame) -> bool:
     """True when any row of the group is at or below its majority-class rate."""
     if "above_majority" not in g.columns or not g["above_majority"].notna().any():
