@@ -281,7 +281,10 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
                  _join_labels(hw_lbl, lbl_c)),
             ])
         if len(same) and hw_r.n:
-            hw_sentence = f" and {frontier.ratio_text(hw_r.mean)} on {device} ({mode} both sides)"
+            span = (f" [{frontier.ratio_text(hw_r.low)}–{frontier.ratio_text(hw_r.high)}]"
+                    if np.isfinite(hw_r.low) and np.isfinite(hw_r.high) else "")
+            at, noise = _delivered(q)
+            hw_sentence = f" and {frontier.ratio_text(hw_r.mean)}{span} on {device}{at} ({noise}{mode} both sides)"
     ft_row, ft_sentence = _ftqc_row(q_name, c_name, q, c, seeds)
     rows.append(ft_row)
     rows = [r for r in rows if r]
@@ -314,6 +317,17 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
                       "over seeds [log-scale 95 % CI]; ratios: geometric mean of the per-seed ratios [95 % CI], "
                       "and the cost model's interval where the hardware is modelled."),
     ]
+
+
+def _delivered(q: pd.DataFrame) -> tuple[str, str]:
+    """Words for the accuracy the hardware is priced at: the on-device accuracy under the device's
+    noise (``device_accuracy``, the mean over seeds) and its noise model, where the run modelled it."""
+    if "device_accuracy" not in q.columns or not q["device_accuracy"].astype(float).notna().any():
+        return "", ""
+    acc = float(q["device_accuracy"].astype(float).mean())
+    model = str(q["device_noise_model"].dropna().iloc[0]) if "device_noise_model" in q.columns and \
+        q["device_noise_model"].notna().any() else "device noise"
+    return f" at on-device {fmt(acc)}", f"{model} noise; "
 
 
 def _ftqc_row(q_name: str, c_name: str, q: pd.DataFrame, c: pd.DataFrame, seeds: list) -> tuple[list, str]:
