@@ -106,20 +106,21 @@ fit 41.3 CPU s, predicting the test split 29.9 CPU s. The engine before held ~3x
 beyond the process (measured at 16 x 300 above), ~21 GB for these, more than this shared 24 GB
 machine had free.
 
-Threads (``--threads 16x300 --repeats 5``, load 7.0 on the 2 vCPUs)::
+Threads (``--threads 16x300 --repeats 7``, idle 2-vCPU machine, load 0.6)::
 
     threads  wall min  wall med  cpu min  cpu/wall  speed-up  efficiency
-    1        1.596     2.073     1.013    0.63      1.00      100%
-    2        2.168     2.396     1.190    0.55      0.74      37%
+    1        0.999     1.005     0.999    1.00      1.00      100%
+    2        0.578     0.612     1.016    1.76      1.73      86%
 
-No clean efficiency figure could be measured: with ~7 runnable processes on 2 cores even one
-thread got 0.63 of a core, and the second thread got no extra core (cpu/wall fell to 0.55).
-What the CPU seconds do show: the threaded state build adds ~3 % CPU (0.468 vs 0.456 s at
-16 x 300) and the threaded Gram step ~30 % (0.74 vs 0.56 s; row bands of ZGEMM instead of one
-ZHERK), against 470 % for OpenBLAS's own two threads (3.2 s, which spin at barriers when a
-thread is descheduled) - hence the Gram step runs on qvc's own pool of one-BLAS-thread workers.
-Both sides release the GIL in their array passes and BLAS calls (two ZGEMMs on two threads
-overlapped 3.87 s of 3.88 s). Rerun ``--threads`` on an idle multi-core host for the figure.
+Both steps run on qvc's own pool of one-BLAS-thread workers: the state build by row chunks,
+the Gram step as one ZHERK per thread over its share of the amplitudes (partial triangles
+summed; row bands of ZGEMM when the partials would exceed 256 MiB), called through
+``scipy.linalg.cython_blas`` so that the GIL is released (scipy's f2py ``zherk``/``zgemm``
+hold it: with them two threads ran one after the other, speed-up 0.98x, 49 %). The CPU
+seconds stay equal (1.016 vs 0.999), against +470 % for OpenBLAS's own two threads (which
+spin at barriers when a thread is descheduled: 3.2 CPU s at load 8). Earlier, at load 7 on
+the same 2 vCPUs, one thread got 0.63 of a core and two threads were slower (0.74x): on a
+loaded machine the second thread only queues; compare ``load``.
 
 QNN: see ``--skip-qnn``; one full VQC training run on the training split against qiskit-ml's
 VQC (EXTRAPOLATED per objective evaluation unless ``--full-reference``), and weight gradients

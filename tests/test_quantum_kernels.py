@@ -150,11 +150,15 @@ def test_threads_give_the_same_kernel_and_are_checked():
         StatevectorKernel(feature_map=fm, threads=0)
 
 
+@pytest.mark.parametrize("split", ["amplitudes", "bands"])
 @pytest.mark.parametrize("threads", [2, 3])
-def test_threaded_gram_bands_equal_the_one_thread_gram(threads):
-    # states of 512 amplitudes: the banded Gram on Python threads (one-thread BLAS each)
+def test_threaded_gram_bands_equal_the_one_thread_gram(threads, split, monkeypatch):
+    # states of 512 amplitudes: the Gram on Python threads (one-thread BLAS each), split over
+    # the amplitudes (partial sums) or, when the partials would be too large, over row bands
     from qvc.quantum import kernels
 
+    if split == "bands":
+        monkeypatch.setattr(kernels, "_THREAD_PARTIAL_BYTES", 0)
     rng = np.random.default_rng(threads)
     s = rng.normal(size=(41, 512)) + 1j * rng.normal(size=(41, 512))
     s /= np.linalg.norm(s, axis=1)[:, None]
@@ -163,5 +167,31 @@ def test_threaded_gram_bands_equal_the_one_thread_gram(threads):
     assert np.array_equal(got, got.T) and np.all(np.diag(got) == 1.0)
     y = rng.normal(size=(11, 512)) + 0j
     assert np.abs(kernels._fidelity_cross(s, y, threads) - np.abs(s.conj() @ y.T) ** 2).max() < 1e-13
+    yt = y[:, ::-1]  # not C-contiguous: copied, same result
+    assert np.abs(kernels._fidelity_cross(s, yt, threads) - np.abs(s.conj() @ yt.T) ** 2).max() < 1e-13
     bands = kernels._equal_area_bands(41, 2 * threads)
     assert bands[0][0] == 0 and bands[-1][1] == 41 and all(a[1] == b[0] for a, b in zip(bands, bands[1:]))
+
+
+def test_gil_free_blas_equals_numpy_on_amplitude_slices():
+    from qvc.quantum.statevector import blas
+
+    assert blas.available()
+    rng = np.random.default_rng(5)
+    s = rng.normal(size=(9, 64)) + 1j * rng.normal(size=(9, 64))
+    out = np.zeros((9, 9), dtype=complex, order="F")
+    blas.zherk_slice(s, 10, 40, out)
+    ref = s[:, 10:40].conj() @ s[:, 10:40].T
+    iu = np.triu_indices(9)
+    assert np.abs(out[iu] - ref[iu]).max() < 1e-12 and np.all(out[np.tril_indices(9, -1)] == 0)
+    blas.zherk_slice(s, 40, 64, out, beta=1.0)  # accumulate amplitudes 40..64
+    rest = s[:, 10:].conj() @ s[:, 10:].T
+    assert np.abs(out[iu] - rest[iu]).max() < 1e-12
+    full = s.conj() @ s.T
+    g = np.empty((9, 4), dtype=complex, order="F")
+    blas.zgemm_rows(s, s[3:7], 0, 64, g)
+    assert np.abs(g - full[:, 3:7]).max() < 1e-12
+    with pytest.raises(ValueError, match="Fortran-ordered"):
+        blas.zherk_slice(s, 0, 64, np.zeros((9, 9), dtype=complex))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        blas.zgemm_rows(s[:, ::2], s, 0, 32, g)
