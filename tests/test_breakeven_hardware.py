@@ -148,6 +148,10 @@ def test_quality_gate_needs_the_quantum_model_within_the_margin():
     assert not ok and "within 0.05" in why
     few = quality_gate(rows("qsvc", [0.95, 0.95]), svm)
     assert not few[(4.0, 40.0)][0] and "paired seeds" in few[(4.0, 40.0)][1]
+    # deliverable quality: the on-device accuracy where the device-accuracy search gave one
+    noisy = rows("qsvc", [0.95, 0.95, 0.9, 0.95, 0.95]).assign(device_accuracy=[0.7, 0.7, 0.8, 0.7, 0.7])
+    ok, why = quality_gate(noisy, svm)[(4.0, 40.0)]
+    assert not ok and "on-device quantum accuracy" in why
 
 
 def test_gpu_model_in_the_attributional_mode_adds_the_host_share_and_the_pue():
@@ -250,3 +254,50 @@ def test_pec_sizes_beyond_the_practical_overhead_are_declined_with_the_reason():
     priced = [c for c in ev.configs if c.priced]
     assert priced and all(c.pec_overhead <= 100 for c in priced)
     assert all(c.cost_model is not None and c.cost_model.mitigation == "pec" for c in priced)
+
+
+def _searched_rows(qubits=(3, 4, 5), declined_at=()):
+    import json
+
+    rows = _quantum_rows(qubits=qubits).copy()
+    searches, reasons = [], []
+    for _, r in rows.iterrows():
+        n, seed = int(r["qubits"]), int(r["seed"])
+        if n in declined_at:
+            searches.append(json.dumps({"chosen": None, "curves": []}))
+            reasons.append("no shot count up to the cap reaches the target 0.850")
+        else:
+            searches.append(json.dumps({"chosen": ["none" if seed != 3 else "zne", 64 * seed * n], "curves": []}))
+            reasons.append("")
+    return rows.assign(device_search=searches, device_declined=reasons)
+
+
+def test_searched_configuration_is_priced_at_measured_sizes_and_extrapolated_beyond():
+    from qvc.analysis.hwseries import SearchedPricer
+
+    pricer = pricer_for(_searched_rows(), n_draws=200)
+    assert isinstance(pricer, SearchedPricer)
+    ev = evaluate_qubits(pricer, 3, 12, 12, 4)
+    at4 = next(c for c in ev.configs if c.qubits == 4)
+    # most seeds chose no mitigation: geometric mean of those seeds' searched shots (64 x seed x 4)
+    assert at4.mitigation == "none"
+    assert at4.shots == math.ceil(math.sqrt(256 * 512)) and (at4.shots_low, at4.shots_high) == (256, 512)
+    dev = get_device("ibm_heron")
+    template = kernel_template(feature_map(4, 2, "full"))
+    cost = price_entries([LedgerEntry("qsvc", "fit", template, 66, int(at4.shots), "kernel"),
+                          LedgerEntry("qsvc", "predict", template, 4 * 9, int(at4.shots), "kernel")],
+                         dev, mode="attributional", n_draws=200, seed=0)
+    assert at4.energy_j == pytest.approx(cost.energy_interval.median, rel=1e-12)  # re-priced by hand
+    priced = [c for c in ev.configs if c.priced]
+    beyond = [c for c in priced if c.qubits > 5]
+    assert beyond and all(b.shots >= a.shots for a, b in zip(priced[2:], priced[3:]))
+    assert all(b.energy_j > a.energy_j for a, b in zip(priced, priced[1:]))  # rises with qubits
+    assert "device-accuracy search" in pricer.describe()
+
+
+def test_sizes_above_a_search_declined_size_are_declined_with_its_reason():
+    pricer = pricer_for(_searched_rows(qubits=(3, 4, 5), declined_at=(5,)), n_draws=100)
+    ev = evaluate_qubits(pricer, 3, 9, 12, 4)
+    assert [c.qubits for c in ev.configs if c.priced] == [3, 4]
+    assert ev.declined_from == 5 and "declined 3 of 3 seeds" in ev.reason and "0.850" in ev.reason
+    assert "at n = 5 <= 6" in pricer(6, 12, 4).declined

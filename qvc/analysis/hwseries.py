@@ -127,6 +127,22 @@ class ShotLaw:
         half = q * math.sqrt(max(var, 0.0)) if math.isfinite(var) else 0.0
         return tuple(min(1.0, math.exp(x)) for x in (mu, mu - half, mu + half))  # type: ignore[return-value]
 
+    def entry(self, n: float) -> tuple[float, float, float]:
+        """The concentration term ``(1 - K(n)) / (K(n) eps^2)``: central, low, high."""
+        k, k_lo, k_hi = self.concentration(n)
+
+        def term(kk: float) -> float:
+            return (1.0 - kk) / (kk * self.eps**2) if kk > 0 else math.inf
+
+        return term(k), term(k_hi), term(k_lo)
+
+    def growth(self, n: float, n0: float) -> tuple[float, float, float]:
+        """How much more the concentration term asks at ``n`` than at ``n0`` (central, low, high; 1 if unmeasured)."""
+        base = self.entry(n0)[0]
+        if not (math.isfinite(base) and base > 0):
+            return 1.0, 1.0, 1.0
+        return tuple(v / base for v in self.entry(n))  # type: ignore[return-value]
+
     def noiseless(self, n: float) -> tuple[float, float, float]:
         """Noiseless shots at ``n``: central, low, high."""
         k, k_lo, k_hi = self.concentration(n)
@@ -228,17 +244,31 @@ class EspShotPricer:
     _suffix: dict = field(default_factory=dict, repr=False, init=False)
 
     def __call__(self, qubits: int, n_train: int, n_test: int) -> PricedConfig:
+        return self.price_shots(qubits, n_train, n_test, None)
+
+    def price_shots(self, qubits: int, n_train: int, n_test: int,
+                    shots: tuple[float, float, float] | None) -> PricedConfig:
+        """The cost model at one size with given shots per circuit ``(central, low, high)``.
+
+        ``shots=None``: the :class:`ShotLaw`'s shots scaled by the damping (what ``__call__`` does).
+        The same checks decline the size (device qubits, ESP 0, mitigation limits, shot cap).
+        """
         from qvc.errors import QvcUsageError
 
-        key = (int(qubits), int(n_train), int(n_test))
+        key = (int(qubits), int(n_train), int(n_test), shots)
         if key not in self._cache:
             try:
-                self._cache[key] = self._price(*key)
+                self._cache[key] = self._price(*key[:3], shots=shots)
             except QvcUsageError as e:  # the device cannot take the circuit: declined, with the reason
                 nan = math.nan
-                self._cache[key] = PricedConfig(*key, nan, nan, nan, self.mitigation, nan, nan, nan, nan, nan,
-                                                f"not priceable on {self.device.name}: {e}")
+                self._cache[key] = PricedConfig(*key[:3], nan, nan, nan, self.mitigation, nan, nan, nan, nan,
+                                                nan, f"not priceable on {self.device.name}: {e}")
         return self._cache[key]
+
+    def damping(self, n: int) -> float:
+        """The damping the pricing applies at ``n``: the suffix maximum of :meth:`prepare` (else raw)."""
+        top = int(self.device.num_qubits)
+        return max(self.raw_damping(n), self._suffix.get(n, self.raw_damping(min(n + 1, top))))
 
     def raw_damping(self, n: int) -> float:
         """Damping of the transpiled ``n``-qubit kernel circuit alone (1 without error data; cached)."""
@@ -280,7 +310,8 @@ class EspShotPricer:
         noise = CircuitNoise.from_errors(*rates)
         return noise.damping(self.mitigation) * math.prod(1.0 - e for e in noise.readout)
 
-    def _price(self, n: int, n_train: int, n_test: int) -> PricedConfig:
+    def _price(self, n: int, n_train: int, n_test: int, *,
+               shots: tuple[float, float, float] | None = None) -> PricedConfig:
         from qvc.energy.hardware import Interval, draw_parameters, price_entries, template_timing
         from qvc.energy.mitigation import PRACTICAL_MAX_OVERHEAD, mitigation_cost
         from qvc.quantum.circuits import feature_map, kernel_template
@@ -306,22 +337,26 @@ class EspShotPricer:
             esp_v, pec2 = m.esp, m.pec_overhead
             # the n-qubit map is a sub-circuit of every larger one: run on a larger one's qubits it is
             # damped no more, whatever layout the transpiler picked at n (suffix maximum, prepare())
-            damping = max(self.raw_damping(n), self._suffix.get(n, self.raw_damping(min(n + 1, dev.num_qubits))))
+            damping = self.damping(n)
         if rates is not None and not (esp_v > 0):
             return declined("the ESP of the transpiled circuit is 0 (a gate or readout error of 1 on the "
                             "device's qubits)", esp_v, pec2)
         if self.mitigation in ("pec", "zne") and not pec2 <= PRACTICAL_MAX_OVERHEAD:
             return declined(f"the mitigation needed exceeds practical limits: PEC gamma^2 = {pec2:.3g} > "
                             f"{PRACTICAL_MAX_OVERHEAD:g} (IBM Runtime's default max_overhead)", esp_v, pec2)
-        s0, s0_lo, s0_hi = self.law.noiseless(n)
-        scale = 1.0 / damping**2 if damping > 0 else math.inf
-        s_c, s_lo, s_hi = (float(math.ceil(min(v * scale, 1e300))) if math.isfinite(v * scale) else math.inf
-                           for v in (s0, s0_lo, s0_hi))
-        shots = (s_c, s_lo, s_hi)
+        if shots is None:
+            s0, s0_lo, s0_hi = self.law.noiseless(n)
+            scale = 1.0 / damping**2 if damping > 0 else math.inf
+            shots = tuple(float(math.ceil(min(v * scale, 1e300))) if math.isfinite(v * scale) else math.inf
+                          for v in (s0, s0_lo, s0_hi))  # type: ignore[assignment]
+            how = f"noiseless {s0:.3g} x device damping^-2 {scale:.3g}, ESP {esp_v:.3g}"
+        else:
+            shots = tuple(float(math.ceil(v)) if math.isfinite(v) else math.inf for v in shots)  # type: ignore
+            how = f"extrapolated from the device-accuracy search, ESP {esp_v:.3g}"
+        assert shots is not None
         if not shots[0] <= self.law.cap:
-            return declined(f"the shots needed exceed the cap: {shots[0]:.3g} > {self.law.cap:.4g} (noiseless "
-                            f"{s0:.3g} x device damping^-2 {scale:.3g}, ESP {esp_v:.3g})", esp_v, pec2,
-                            shots)
+            return declined(f"the shots needed exceed the cap: {shots[0]:.3g} > {self.law.cap:.4g} ({how})",
+                            esp_v, pec2, shots)
         n_sv = max(1, int(round(self.support_share * n_train)))
         entries = [LedgerEntry("qsvc", "fit", template, n_train * (n_train - 1) // 2, int(shots[0]), "kernel"),
                    LedgerEntry("qsvc", "predict", template, n_test * n_sv, int(shots[0]), "kernel")]
@@ -341,9 +376,127 @@ class EspShotPricer:
                             max(spread.high, cost.energy_interval.high), "", model)
 
 
-def pricer_for(rows: pd.DataFrame, *, n_draws: int = 400) -> EspShotPricer | None:
-    """An :class:`EspShotPricer` from a pair's quantum rows (their device, cost model, feature map).
+def _chosen_by_size(rows: pd.DataFrame) -> tuple[dict[int, list[tuple[str, float]]], dict[int, str]]:
+    """Per measured size: the seeds' searched ``(mitigation, shots)`` and the decline reasons.
 
+    Read from the rows' ``device_search`` JSON (:meth:`qvc.experiment.deviceaccuracy.Search.to_json`)
+    and ``device_declined``. A size is declined when most of its searched seeds were declined.
+    """
+    chosen: dict[int, list[tuple[str, float]]] = {}
+    declined: dict[int, list[str]] = {}
+    searched: dict[int, int] = {}
+    for _, r in rows.iterrows():
+        text = r.get("device_search")
+        if not isinstance(text, str) or not text.strip():
+            continue
+        try:
+            d = json.loads(text)
+        except ValueError:
+            continue
+        n = int(r["qubits"])
+        searched[n] = searched.get(n, 0) + 1
+        pick = d.get("chosen")
+        if pick:
+            chosen.setdefault(n, []).append((str(pick[0]), float(pick[1])))
+        else:
+            why = r.get("device_declined")
+            declined.setdefault(n, []).append(str(why) if isinstance(why, str) and why.strip()
+                                              else "no configuration reaches the on-device accuracy target")
+    out_declined = {n: f"the device-accuracy search declined {len(why)} of {searched[n]} seeds: {why[0]}"
+                    for n, why in declined.items() if len(why) * 2 > searched[n]}
+    return {n: c for n, c in chosen.items() if n not in out_declined}, out_declined
+
+
+@dataclass
+class SearchedPricer:
+    """The hardware priced with the device-accuracy search's configurations (:data:`HardwarePricer`).
+
+    At a measured size: the mitigation most seeds' searches chose there, and the geometric mean of
+    those seeds' searched shots (band: their smallest and largest), priced by the cost model at the
+    requested samples. Between and beyond the measured sizes only the shot count is extrapolated,
+    from the nearest measured size ``n0`` below (else the smallest above):
+    ``S(n) = S(n0) x [E(n) / E(n0)] x [D(n0) / D(n)]^2``, with ``E`` the :class:`ShotLaw`'s
+    concentration term :meth:`ShotLaw.entry` (its 90 % band widens the shot band) and ``D`` the
+    damping under the chosen mitigation (1 under PEC, whose ``gamma^2`` the cost model charges).
+    A size above a declined measured one is declined too (more qubits only add noise); the same
+    limits as :class:`EspShotPricer` apply.
+    """
+
+    base: EspShotPricer
+    chosen: dict[int, list[tuple[str, float]]]
+    declined_at: dict[int, str] = field(default_factory=dict)
+    _by_mitigation: dict = field(default_factory=dict, repr=False, init=False)
+
+    @property
+    def device(self) -> DevicePreset:
+        return self.base.device
+
+    @property
+    def law(self) -> ShotLaw:
+        return self.base.law
+
+    def _pricer(self, mitigation: str) -> EspShotPricer:
+        from dataclasses import replace
+
+        if mitigation not in self._by_mitigation:
+            self._by_mitigation[mitigation] = (self.base if mitigation == self.base.mitigation
+                                               else replace(self.base, mitigation=mitigation))
+        return self._by_mitigation[mitigation]
+
+    def prepare(self, start: int, stop: int, *, confirm: int = 3) -> None:
+        """Dampings for every mitigation chosen at a measured size (:meth:`EspShotPricer.prepare`)."""
+        for m in sorted({m for picks in self.chosen.values() for m, _ in picks}):
+            self._pricer(m).prepare(start, stop, confirm=confirm)
+
+    def configuration(self, n0: int) -> tuple[str, tuple[float, float, float]]:
+        """The mitigation and the shots ``(geometric mean, min, max)`` searched at measured size ``n0``."""
+        picks = self.chosen[n0]
+        counts: dict[str, int] = {}
+        for m, _ in picks:
+            counts[m] = counts.get(m, 0) + 1
+        mitigation = max(sorted(counts), key=lambda m: counts[m])
+        shots = np.array([v for m, v in picks if m == mitigation], dtype=float)
+        return mitigation, (float(math.exp(np.log(shots).mean())), float(shots.min()), float(shots.max()))
+
+    def describe(self) -> str:
+        """The rule in one line, with the measured configurations."""
+        sizes = ", ".join(f"{n}: {self.configuration(n)[0]} {self.configuration(n)[1][0]:.3g}"
+                          for n in sorted(self.chosen))
+        return ("device-accuracy search's configuration at the measured sizes (mitigation, geometric-mean "
+                f"shots: {sizes}); elsewhere S(n) = S(n0) x E(n)/E(n0) x (D(n0)/D(n))^2, E = (1 - K(n))/(K(n) x "
+                f"{self.law.eps:g}^2), K(n) = exp({self.law.k_intercept:.3g} + {self.law.k_slope:.3g} n) (OLS on "
+                f"ln K, {SHOT_LAW_CONFIDENCE:.0%} band), D = device damping under the chosen mitigation"
+                + (f"; declined by the search at n = {', '.join(map(str, sorted(self.declined_at)))}"
+                   if self.declined_at else ""))
+
+    def __call__(self, qubits: int, n_train: int, n_test: int) -> PricedConfig:
+        n, nan = int(qubits), math.nan
+        below_declined = [k for k in self.declined_at if k <= n]
+        if below_declined:
+            k = min(below_declined)
+            return PricedConfig(n, n_train, n_test, nan, nan, nan, "", nan, nan, nan, nan, nan,
+                                self.declined_at[k] + ("" if k == n else f" (at n = {k} <= {n})"))
+        if not self.chosen:
+            return self.base(n, n_train, n_test)
+        if n in self.chosen:
+            mitigation, shots = self.configuration(n)
+            return self._pricer(mitigation).price_shots(n, n_train, n_test, shots)
+        lower = [k for k in self.chosen if k < n]
+        n0 = max(lower) if lower else min(self.chosen)
+        mitigation, (s, lo, hi) = self.configuration(n0)
+        pricer = self._pricer(mitigation)
+        g, g_lo, g_hi = self.law.growth(n, n0)
+        d0, d = pricer.damping(n0), pricer.damping(n)
+        damp = (d0 / d) ** 2 if d > 0 else math.inf
+        shots = (s * g * damp, lo * g_lo * damp, hi * g_hi * damp)
+        return pricer.price_shots(n, n_train, n_test, shots)
+
+
+def pricer_for(rows: pd.DataFrame, *, n_draws: int = 400) -> EspShotPricer | SearchedPricer | None:
+    """The pricer of a pair's quantum rows (their device, cost model, feature map).
+
+    A :class:`SearchedPricer` when the rows carry the device-accuracy search (``device_search``),
+    else an :class:`EspShotPricer` (the shot law scaled by the device damping).
     ``None`` when the rows carry no device preset that can be loaded, or no priced cost model.
     """
     from qvc.energy.devices import get_device
@@ -375,8 +528,12 @@ def pricer_for(rows: pd.DataFrame, *, n_draws: int = 400) -> EspShotPricer | Non
     if "support_vector_share" in rows and rows["support_vector_share"].notna().any():
         top = rows[rows["qubits"] == rows["qubits"].max()]["support_vector_share"].dropna()
         share = float(top.mean()) if len(top) else share
-    return EspShotPricer(dev, fit_shot_law(rows), ent, reps, share, mode, mitigation, packing, utilisation,
+    base = EspShotPricer(dev, fit_shot_law(rows), ent, reps, share, mode, mitigation, packing, utilisation,
                          n_draws=n_draws)
+    chosen, declined = _chosen_by_size(rows)
+    if chosen or declined:
+        return SearchedPricer(base, chosen, declined)
+    return base
 
 
 @dataclass
