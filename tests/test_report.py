@@ -488,3 +488,19 @@ def test_component_chart_and_headline_quote_the_same_statistic():
     parts_old, how_old = headline_components(old)
     assert how_old == "recorded" and parts_old.loc[q, "cryogenics"].equals(old.loc[q, "hw_energy_cryogenics_j"])
     assert "recorded" in plots.hardware_components(old)
+
+
+def test_tuning_section_with_a_skipped_candidate_builds():
+    # a candidate skipped by the collapsed-kernel guard is written with cv_accuracy null
+    import pandas as pd
+
+    from qvc.report.run_report import _tuning_section
+
+    frame = pd.DataFrame([{"model": "qsvc", "seed": 42, "tuned": True, "hyperparameters": "{}",
+                           "cv_accuracy": 0.9, "accuracy_test": 0.9}])
+    cands = [{"params": {"bandwidth": 0.25}, "cv_accuracy": 0.92, "local_energy_j": 10.0, "hw_energy_j": None},
+             {"params": {"bandwidth": 1.0}, "cv_accuracy": None, "local_energy_j": 3.0, "hw_energy_j": None,
+              "skipped": "collapsed kernel"}]
+    blocks = _tuning_section(frame, {"tuning": [{"model": "qsvc", "seed": 42, "candidates": cands}]})
+    fronts = [b for b in blocks if getattr(b, "caption", "").startswith("Pareto front")]
+    assert len(fronts) == 1 and len(fronts[0].rows) == 1 and "0.25" in fronts[0].rows[0][0]

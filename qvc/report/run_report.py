@@ -505,7 +505,9 @@ def _tuning_section(frame: pd.DataFrame, meta: dict) -> list:
         blocks.append(meta["tuning_error"])
     for s in searches:
         cands = s.get("candidates") or []
-        pts = [(float(c.get("local_energy_j") or np.nan), float(c.get("cv_accuracy", np.nan))) for c in cands]
+        # a skipped candidate (collapsed kernel) has no CV accuracy: off the front
+        pts = [(float(c.get("local_energy_j") or np.nan),
+                float(np.nan if c.get("cv_accuracy") is None else c["cv_accuracy"])) for c in cands]
         front = pareto_front(pts)
         if not front:
             continue
