@@ -82,6 +82,9 @@ ANALYSIS_KEYS: dict[str, tuple[str, str]] = {
     "max_extrapolation": ("integer", "crossings more than this many qubits beyond the measured range are "
                                      "declined (default 10)"),
     "draws": ("integer", "draws of the break-even interval (default 200)"),
+    "margin": ("number", "equivalence margin of the break-even's quality gate: a size enters only where the "
+                         "quantum model's (on-device) accuracy is shown within it of the classical model's "
+                         "(default 0.05)"),
 }
 
 CONCURRENCY_MODES = ("parallel", "exclusive")
@@ -481,7 +484,10 @@ def load_spec_file(path: str | Path, *, progress: Callable[[str], None] | None =
         raise _err(path, "", "analysis", "expected a table ([analysis])")
     _check_table(path, "[analysis] ", analysis, set(ANALYSIS_KEYS))
     for key, value in analysis.items():
-        if not _type_ok(value, ANALYSIS_KEYS[key][0]) or value < 2:
+        if key == "margin":
+            if not _type_ok(value, "number") or not 0 < value < 1:
+                raise _err(path, "[analysis] ", key, f"expected an accuracy difference in (0, 1), got {value!r}")
+        elif not _type_ok(value, ANALYSIS_KEYS[key][0]) or value < 2:
             raise _err(path, "[analysis] ", key, f"expected an integer >= 2, got {value!r}")
     if grids is None:
         grids = [{}]

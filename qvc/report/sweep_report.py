@@ -18,7 +18,7 @@ import pandas as pd
 
 from qvc._io import atomic_write_text
 from qvc.analysis.breakeven import GPU
-from qvc.analysis.scaling import DEFAULT_MAX_EXTRAPOLATION, SERIES, ScalingAnalysis, analyse
+from qvc.analysis.scaling import DEFAULT_MARGIN, DEFAULT_MAX_EXTRAPOLATION, SERIES, ScalingAnalysis, analyse
 from qvc.record.results import load_results
 from qvc.record.runfolder import read_sweep_meta
 from qvc.report import plots
@@ -204,11 +204,13 @@ def build_sweep_report(frame: pd.DataFrame, meta: dict, analysis: ScalingAnalysi
     table, notes = _breakeven_table(be) if not be.empty else (None, [])
     blocks: list = [
         "Compared series: the hardware energy of the quantum model (the cost model evaluated at every size "
-        "up to the device's qubits, with the shot law below; sizes where the shots or the mitigation needed "
+        "up to the device's qubits, with the shots and mitigation of the device-accuracy search at the measured "
+        "sizes and the shot law below elsewhere; sizes where the shots or the mitigation needed "
         "exceed their limits are declined) against each classical simulator the sweep measured on this "
         "machine (statevector = qvc's CPU engine, mps = Aer matrix-product states, exact or "
         "fidelity-matched), a modelled GPU statevector series, and the cheapest of them at each size. "
-        f"Only sizes where the quantum model is within {analysis.settings.get('margin', 0.05):g} test "
+        f"Only sizes where the quantum model's on-device accuracy (its exact one where no device-accuracy "
+        f"search ran) is within {analysis.settings.get('margin', 0.05):g} test "
         "accuracy of the classical model (paired seeds, the TOST's upper test at 0.05) and beats the "
         "majority rate enter.",
         table if table is not None else "No break-even: no curve with a hardware series and four or more sizes.",
@@ -331,7 +333,7 @@ def write_sweep_report(run_dir: str | Path) -> Path:
     analysis = analyse(frame, max_qubits=settings.get("max_qubits", 200),
                        max_samples=settings.get("max_samples", 1_000_000),
                        max_extrapolation=settings.get("max_extrapolation", DEFAULT_MAX_EXTRAPOLATION),
-                       draws=settings.get("draws", 200))
+                       draws=settings.get("draws", 200), margin=settings.get("margin", DEFAULT_MARGIN))
     doc = build_sweep_report(frame, meta, analysis)
     md, page = wrap_markdown(render_markdown(doc)), render_html(doc)
     fits_csv = _csv_text(analysis.fits) if not analysis.fits.empty else "pair,series,axis,fixed,law\n"
