@@ -152,6 +152,14 @@ def test_quality_gate_needs_the_quantum_model_within_the_margin():
     noisy = rows("qsvc", [0.95, 0.95, 0.9, 0.95, 0.95]).assign(device_accuracy=[0.7, 0.7, 0.8, 0.7, 0.7])
     ok, why = quality_gate(noisy, svm)[(4.0, 40.0)]
     assert not ok and "on-device quantum accuracy" in why
+    # a seed whose search was declined delivers nothing: its exact accuracy does not stand in
+    gone = noisy.assign(device_accuracy=np.nan, device_declined="no configuration reaches the target")
+    ok, why = quality_gate(gone, svm)[(4.0, 40.0)]
+    assert not ok and "declined all 5 rows" in why
+    some = noisy.assign(device_accuracy=[0.95, 0.95, np.nan, np.nan, np.nan],
+                        device_declined=["", "", "x", "x", "x"])
+    ok, why = quality_gate(some, svm)[(4.0, 40.0)]
+    assert not ok and "2 paired seeds" in why
 
 
 def test_gpu_model_in_the_attributional_mode_adds_the_host_share_and_the_pue():
@@ -278,10 +286,16 @@ def test_searched_configuration_is_priced_at_measured_sizes_and_extrapolated_bey
     pricer = pricer_for(_searched_rows(), n_draws=200)
     assert isinstance(pricer, SearchedPricer)
     ev = evaluate_qubits(pricer, 3, 12, 12, 4)
+    at3 = next(c for c in ev.configs if c.qubits == 3)
+    # the smallest measured size: most seeds chose no mitigation, priced at the geometric mean of
+    # those seeds' searched shots (64 x seed x 3), band their range
+    assert at3.mitigation == "none"
+    assert at3.shots == math.ceil(math.sqrt(192 * 384)) and (at3.shots_low, at3.shots_high) == (192, 384)
+    # above it: the dearer of its own configuration and the smaller sizes' carried to it
     at4 = next(c for c in ev.configs if c.qubits == 4)
-    # most seeds chose no mitigation: geometric mean of those seeds' searched shots (64 x seed x 4)
-    assert at4.mitigation == "none"
-    assert at4.shots == math.ceil(math.sqrt(256 * 512)) and (at4.shots_low, at4.shots_high) == (256, 512)
+    own, carried = pricer.extrapolated(4, 4, 12, 4), pricer.extrapolated(3, 4, 12, 4)
+    assert own.shots == math.ceil(math.sqrt(256 * 512)) and carried.shots > own.shots
+    assert at4.energy_j == max(own.energy_j, carried.energy_j)
     dev = get_device("ibm_heron")
     template = kernel_template(feature_map(4, 2, "full"))
     cost = price_entries([LedgerEntry("qsvc", "fit", template, 66, int(at4.shots), "kernel"),
@@ -299,5 +313,5 @@ def test_sizes_above_a_search_declined_size_are_declined_with_its_reason():
     pricer = pricer_for(_searched_rows(qubits=(3, 4, 5), declined_at=(5,)), n_draws=100)
     ev = evaluate_qubits(pricer, 3, 9, 12, 4)
     assert [c.qubits for c in ev.configs if c.priced] == [3, 4]
-    assert ev.declined_from == 5 and "declined 3 of 3 seeds" in ev.reason and "0.850" in ev.reason
+    assert ev.declined_from == 5 and "declined 3 of 3 searches" in ev.reason and "0.850" in ev.reason
     assert "at n = 5 <= 6" in pricer(6, 12, 4).declined

@@ -287,13 +287,25 @@ class EspShotPricer:
         Raw dampings are computed upwards until ``confirm`` sizes in a row need more shots than the
         cap even noiselessly scaled (the pricing declines there anyway); then the suffix maximum.
         """
+        from qvc.energy.hardware import template_timing
+        from qvc.energy.mitigation import PRACTICAL_MAX_OVERHEAD, mitigation_cost
+        from qvc.quantum.circuits import feature_map, kernel_template
+
+        if self.mitigation == "pec":  # no damping under PEC (its gamma^2 is charged): nothing to prepare
+            return
         top = min(int(stop), int(self.device.num_qubits))
         run, sizes = 0, []
         for n in range(int(start), top + 1):
             d = self.raw_damping(n)
             sizes.append(n)
             need = self.law.noiseless(n)[0] / d**2 if d > 0 else math.inf
-            run = run + 1 if not need <= self.law.cap else 0
+            over = not need <= self.law.cap
+            if self.mitigation == "zne" and not over:  # ZNE is declined past PEC's practical gamma^2 too
+                rates = template_timing(kernel_template(feature_map(n, self.reps, self.entanglement)),
+                                        self.device).error_rates(self.device)
+                over = rates is not None and not mitigation_cost("none", *rates).pec_overhead <= \
+                    PRACTICAL_MAX_OVERHEAD
+            run = run + 1 if over else 0
             if run >= confirm:
                 break
         best = 0.0
@@ -402,7 +414,8 @@ def _chosen_by_size(rows: pd.DataFrame) -> tuple[dict[int, list[tuple[str, float
             why = r.get("device_declined")
             declined.setdefault(n, []).append(str(why) if isinstance(why, str) and why.strip()
                                               else "no configuration reaches the on-device accuracy target")
-    out_declined = {n: f"the device-accuracy search declined {len(why)} of {searched[n]} seeds: {why[0]}"
+    out_declined = {n: f"the device-accuracy search declined {len(why)} of {searched[n]} searches (seeds x "
+                       f"simulators): {why[0]}"
                     for n, why in declined.items() if len(why) * 2 > searched[n]}
     return {n: c for n, c in chosen.items() if n not in out_declined}, out_declined
 
@@ -411,10 +424,14 @@ def _chosen_by_size(rows: pd.DataFrame) -> tuple[dict[int, list[tuple[str, float
 class SearchedPricer:
     """The hardware priced with the device-accuracy search's configurations (:data:`HardwarePricer`).
 
-    At a measured size: the mitigation most seeds' searches chose there, and the geometric mean of
-    those seeds' searched shots (band: their smallest and largest), priced by the cost model at the
-    requested samples. Between and beyond the measured sizes only the shot count is extrapolated,
-    from the nearest measured size ``n0`` below (else the smallest above):
+    A measured size's configuration is the mitigation most seeds' searches chose there and the
+    geometric mean of those seeds' searched shots (band: their smallest and largest). At any size
+    ``n`` every measured size ``n0 <= n`` (else the smallest measured) carries its configuration to
+    ``n`` and the most expensive one is priced, by the cost model at the requested samples: a
+    larger kernel circuit is no cheaper to run to the same accuracy (more gates, a lower ESP, a
+    more concentrated kernel), so the seeds' search noise - a smaller size that happened to need
+    more shots - cannot make the series fall with qubits. Carrying a configuration extrapolates
+    only the shot count:
     ``S(n) = S(n0) x [E(n) / E(n0)] x [D(n0) / D(n)]^2``, with ``E`` the :class:`ShotLaw`'s
     concentration term :meth:`ShotLaw.entry` (its 90 % band widens the shot band) and ``D`` the
     damping under the chosen mitigation (1 under PEC, whose ``gamma^2`` the cost model charges).
@@ -445,7 +462,9 @@ class SearchedPricer:
 
     def prepare(self, start: int, stop: int, *, confirm: int = 3) -> None:
         """Dampings for every mitigation chosen at a measured size (:meth:`EspShotPricer.prepare`)."""
-        for m in sorted({m for picks in self.chosen.values() for m, _ in picks}):
+        if self.declined_at:  # every size from the first search-declined one is declined anyway
+            stop = min(int(stop), min(self.declined_at) - 1)
+        for m in sorted({self.configuration(n)[0] for n in self.chosen}):
             self._pricer(m).prepare(start, stop, confirm=confirm)
 
     def configuration(self, n0: int) -> tuple[str, tuple[float, float, float]]:
@@ -462,8 +481,9 @@ class SearchedPricer:
         """The rule in one line, with the measured configurations."""
         sizes = ", ".join(f"{n}: {self.configuration(n)[0]} {self.configuration(n)[1][0]:.3g}"
                           for n in sorted(self.chosen))
-        return ("device-accuracy search's configuration at the measured sizes (mitigation, geometric-mean "
-                f"shots: {sizes}); elsewhere S(n) = S(n0) x E(n)/E(n0) x (D(n0)/D(n))^2, E = (1 - K(n))/(K(n) x "
+        return ("device-accuracy search's configurations at the measured sizes (mitigation, geometric-mean "
+                f"shots: {sizes}), each carried to n by S(n) = S(n0) x E(n)/E(n0) x (D(n0)/D(n))^2 and the most "
+                "expensive of those with n0 <= n priced; E = (1 - K(n))/(K(n) x "
                 f"{self.law.eps:g}^2), K(n) = exp({self.law.k_intercept:.3g} + {self.law.k_slope:.3g} n) (OLS on "
                 f"ln K, {SHOT_LAW_CONFIDENCE:.0%} band), D = device damping under the chosen mitigation"
                 + (f"; declined by the search at n = {', '.join(map(str, sorted(self.declined_at)))}"
@@ -478,18 +498,27 @@ class SearchedPricer:
                                 self.declined_at[k] + ("" if k == n else f" (at n = {k} <= {n})"))
         if not self.chosen:
             return self.base(n, n_train, n_test)
-        if n in self.chosen:
-            mitigation, shots = self.configuration(n)
-            return self._pricer(mitigation).price_shots(n, n_train, n_test, shots)
-        lower = [k for k in self.chosen if k < n]
-        n0 = max(lower) if lower else min(self.chosen)
+        sources = [k for k in self.chosen if k <= n] or [min(self.chosen)]
+        best: PricedConfig | None = None
+        for n0 in sorted(sources):
+            c = self.extrapolated(n0, n, n_train, n_test)
+            if not c.priced:  # some measured configuration cannot be carried to n: declined
+                return c
+            if best is None or c.energy_j > best.energy_j:
+                best = c
+        assert best is not None
+        return best
+
+    def extrapolated(self, n0: int, n: int, n_train: int, n_test: int) -> PricedConfig:
+        """Measured size ``n0``'s configuration carried to ``n`` (itself at ``n = n0``), priced."""
         mitigation, (s, lo, hi) = self.configuration(n0)
         pricer = self._pricer(mitigation)
+        if n == n0:
+            return pricer.price_shots(n, n_train, n_test, (s, lo, hi))
         g, g_lo, g_hi = self.law.growth(n, n0)
         d0, d = pricer.damping(n0), pricer.damping(n)
         damp = (d0 / d) ** 2 if d > 0 else math.inf
-        shots = (s * g * damp, lo * g_lo * damp, hi * g_hi * damp)
-        return pricer.price_shots(n, n_train, n_test, shots)
+        return pricer.price_shots(n, n_train, n_test, (s * g * damp, lo * g_lo * damp, hi * g_hi * damp))
 
 
 def pricer_for(rows: pd.DataFrame, *, n_draws: int = 400) -> EspShotPricer | SearchedPricer | None:

@@ -115,11 +115,19 @@ def quality_gate(q: pd.DataFrame, c: pd.DataFrame, *, margin: float = DEFAULT_MA
         if cg.empty:
             out[(float(n), float(tot))] = (False, "no classical rows at this size to compare with")
             continue
-        # deliverable quality: the on-device accuracy where the device-accuracy search gave one
-        on_device = "device_accuracy" in g and g["device_accuracy"].astype(float).notna().any()
+        # deliverable quality: the on-device accuracy where the device-accuracy search gave one; a
+        # seed whose search was declined delivers no accuracy at all (it is left out of the pairs)
+        declined = g["device_declined"].fillna("").astype(str).str.strip() != "" if "device_declined" in g \
+            else pd.Series(False, index=g.index)
+        on_device = "device_accuracy" in g and (g["device_accuracy"].astype(float).notna() | declined).any()
         qcol = g["device_accuracy"].astype(float).fillna(g["accuracy_test"].astype(float)) if on_device \
             else g["accuracy_test"].astype(float)
-        qa = qcol.groupby(g["seed"]).mean()
+        qcol = qcol[~declined]
+        if qcol.empty:
+            out[(float(n), float(tot))] = (False, f"the device-accuracy search declined all {len(g)} rows: "
+                                                  "no on-device accuracy to compare")
+            continue
+        qa = qcol.groupby(g.loc[qcol.index, "seed"]).mean()
         ca = cg.groupby("seed")["accuracy_test"].mean()
         seeds = sorted(set(qa.index) & set(ca.index))
         if len(seeds) < MIN_SEEDS_FOR_TEST:

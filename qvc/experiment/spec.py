@@ -427,7 +427,10 @@ class ExperimentSpec:
     equivalence_margin: float = field(default=0.05, metadata=_option(
         "--equivalence-margin", "accuracy difference (absolute, 0..1) within which two models count as "
         "equivalent, for the equivalence tests and the default target accuracy (default {default})", kind="number",
-        metavar="M", minimum=0.0, bound=1.0, why="an accuracy difference lies between 0 and 1"))
+        metavar="M", minimum=0.0, bound=1.0, why="an accuracy difference lies between 0 and 1",
+        file_key="equivalence_margin",
+        file_help="accuracy difference within which two models count as equivalent; also the device-accuracy "
+                  "search's target: the exact test accuracy minus it (default 0.05)"))
 
     @property
     def execution_mode(self) -> ExecutionMode:

@@ -109,7 +109,8 @@ def _defaults() -> dict[str, object]:
 _POINT_FIELDS = tuple(key for key in _FIELD_OF if key not in ("models", "seeds", "frontier", "out_dir"))
 #: Settings added after sweeps were first stored: left out of a point's dict (and id) at their default, so a
 #: sweep stored before them keeps its point ids and resumes.
-_OMITTED_AT_DEFAULT = ("protocol", "manifold_dim", "degree", "n_hyperplanes", "feature_map", "ansatz", "threads")
+_OMITTED_AT_DEFAULT = ("protocol", "manifold_dim", "degree", "n_hyperplanes", "feature_map", "ansatz", "threads",
+                       "equivalence_margin")
 #: Point settings that are not axes: given once, at the top level.
 _TOP_ONLY = tuple(key for key in _POINT_FIELDS if key not in _AXES)
 
