@@ -315,3 +315,30 @@ def test_sizes_above_a_search_declined_size_are_declined_with_its_reason():
     assert [c.qubits for c in ev.configs if c.priced] == [3, 4]
     assert ev.declined_from == 5 and "declined 3 of 3 searches" in ev.reason and "0.850" in ev.reason
     assert "at n = 5 <= 6" in pricer(6, 12, 4).declined
+
+
+def test_search_declines_reach_the_verdict_and_simulators_keep_the_exact_accuracy_gate():
+    # on-device accuracy lags the exact one; the search declines from 5 qubits
+    from qvc.analysis.scaling import analyse, cost_curves
+
+    q = _searched_rows(qubits=(3, 4, 5, 6), declined_at=(5, 6))
+    rows = []
+    for _, r in q.iterrows():
+        n, declined = int(r["qubits"]), bool(r["device_declined"])
+        rows.append({**r.to_dict(), "fit_energy_j": 1e-3 * n * 2.0**n, "predict_energy_j": 0.0,
+                     "fit_energy_method": "estimated", "hw_energy_j": np.nan if declined else 1e6 * n,
+                     "hw_energy_method": "modelled", "accuracy_test": 0.9, "execution": "exact",
+                     "device_accuracy": np.nan if declined else 0.89})
+        rows.append({"model": "svm", "qubits": n, "n_train": 12, "n_test": 4, "seed": r["seed"],
+                     "fit_energy_j": 1e-3, "predict_energy_j": 0.0, "fit_energy_method": "estimated",
+                     "accuracy_test": 0.9, "execution": "classical", "hw_energy_j": np.nan})
+    frame = pd.DataFrame(rows)
+    curves = cost_curves(frame)
+    sim = curves[(curves.series == "simulation:statevector") & (curves.axis == "qubits")]
+    hw = curves[(curves.series == "hardware") & (curves.axis == "qubits")]
+    assert sim["learns"].all()  # a simulator delivers the exact accuracy at every size
+    assert list(hw.loc[hw["learns"], "x"]) == [3.0, 4.0]
+    assert "declined all 3 rows" in hw.loc[hw.x == 5.0, "quality"].iloc[0]
+    a = analyse(frame, draws=20, max_qubits=40)
+    row = a.breakeven[a.breakeven.simulator_compared == "statevector"].iloc[0]
+    assert row["status"].startswith("no NISQ break-even: at n ≥ 5 the device-accuracy search declined")

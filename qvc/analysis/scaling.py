@@ -95,12 +95,14 @@ def _pair_keys(frame: pd.DataFrame) -> list[tuple[str, str, str, str]]:
 DEFAULT_MARGIN = 0.05
 
 
-def quality_gate(q: pd.DataFrame, c: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> dict:
+def quality_gate(q: pd.DataFrame, c: pd.DataFrame, *, margin: float = DEFAULT_MARGIN,
+                 on_device: bool = True) -> dict:
     """Matched quality per size: ``(qubits, n_total) -> (passes, reason)``.
 
     A size passes when the quantum model's test accuracy (its on-device accuracy, ``device_accuracy``,
     where the device-accuracy search gave one) is within ``margin`` of the classical model's or
-    better, paired by seed: the upper one-sided test of the TOST
+    better, paired by seed (``on_device=False``: the exact accuracy, which a classical simulator of
+    the quantum model delivers): the upper one-sided test of the TOST
     (:func:`qvc.analysis.stats.compare_accuracy`, :func:`~qvc.analysis.stats.non_inferiority_p`,
     corrected resampled t-test) rejects ``classical - quantum >= margin`` at ``ALPHA``. Fewer than
     ``MIN_SEEDS_FOR_TEST`` paired seeds cannot pass (the reason says so).
@@ -117,10 +119,11 @@ def quality_gate(q: pd.DataFrame, c: pd.DataFrame, *, margin: float = DEFAULT_MA
             continue
         # deliverable quality: the on-device accuracy where the device-accuracy search gave one; a
         # seed whose search was declined delivers no accuracy at all (it is left out of the pairs)
-        declined = g["device_declined"].fillna("").astype(str).str.strip() != "" if "device_declined" in g \
-            else pd.Series(False, index=g.index)
-        on_device = "device_accuracy" in g and (g["device_accuracy"].astype(float).notna() | declined).any()
-        qcol = g["device_accuracy"].astype(float).fillna(g["accuracy_test"].astype(float)) if on_device \
+        declined = g["device_declined"].fillna("").astype(str).str.strip() != "" \
+            if on_device and "device_declined" in g else pd.Series(False, index=g.index)
+        device = on_device and "device_accuracy" in g and bool((g["device_accuracy"].astype(float).notna()
+                                                                | declined).any())
+        qcol = g["device_accuracy"].astype(float).fillna(g["accuracy_test"].astype(float)) if device \
             else g["accuracy_test"].astype(float)
         qcol = qcol[~declined]
         if qcol.empty:
@@ -139,7 +142,7 @@ def quality_gate(q: pd.DataFrame, c: pd.DataFrame, *, margin: float = DEFAULT_MA
         p = non_inferiority_p(cmp)
         ok = bool(np.isfinite(p) and p < ALPHA)
         out[(float(n), float(tot))] = (ok, "" if ok else (
-            f"{'on-device ' if on_device else ''}quantum accuracy not shown within {margin:g} of the "
+            f"{'on-device ' if device else ''}quantum accuracy not shown within {margin:g} of the "
             f"classical model's (mean gap "
             f"classical-quantum {cmp.diff:+.3f}, p = {p:.2g} >= {ALPHA:g})"))
     return out
@@ -179,6 +182,8 @@ def cost_curves(frame: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> pd.Da
             df["_learns"] &= ~df["shots_infeasible"].astype(str).str.lower().isin(("true", "1", "yes"))
     else:
         df["accuracy_test"], df["_majority"], df["_learns"] = np.nan, np.nan, True
+    df["_declined"] = (df["device_declined"].fillna("").astype(str).str.strip() != "").astype(float) \
+        if "device_declined" in df else 0.0
     df["_sim"] = [simulator_name(r) for _, r in df.iterrows()]
     df["_chi"] = df["mps_bond_dimension_reached"].astype(float) if "mps_bond_dimension_reached" in df else np.nan
     has_int = {"hw_energy_j_low", "hw_energy_j_high"} <= set(df.columns)
@@ -193,7 +198,10 @@ def cost_curves(frame: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> pd.Da
         parts["hardware"] = (qrows, "hw_energy_j", "hw_energy_method")
         if "ft_energy_j" in qrows.columns and qrows["ft_energy_j"].astype(float).notna().any():
             parts["ftqc"] = (qrows, "ft_energy_j", "ft_energy_method")  # the fault-tolerant projection
+        # the hardware delivers the on-device accuracy; a simulator of the quantum model the exact one
         gate = quality_gate(qrows, df[df["model"] == cm], margin=margin) if cm != qm else {}
+        gate_exact = quality_gate(qrows, df[df["model"] == cm], margin=margin, on_device=False) \
+            if cm != qm else {}
         for series, (sub, col, label_col) in parts.items():
             if sub.empty:
                 continue
@@ -205,6 +213,7 @@ def cost_curves(frame: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> pd.Da
                         y=(col, "mean"), y_std=(col, "std"), n_seeds=(col, "size"),
                         accuracy=("accuracy_test", "mean"), majority=("_majority", "mean"),
                         learns_share=("_learns", "mean"), chi=("_chi", "max"),
+                        declined_share=("_declined", "mean"),
                         n_train=("n_train", "mean"), n_test=("n_test", "mean"),
                         circuits_predict=("circuits_predict" if "circuits_predict" in g else "n_test", "mean"),
                         **({"y_low": ("hw_energy_j_low", "mean"), "y_high": ("hw_energy_j_high", "mean")}
@@ -221,7 +230,8 @@ def cost_curves(frame: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> pd.Da
                     if series != "classical":
                         keys = [(float(x), float(fixed)) if axis == "qubits" else (float(fixed), float(x))
                                 for x in agg["x"]]
-                        verdict = [gate.get(k, (False, "no quality verdict")) for k in keys]
+                        verdict = [(gate if series in ("hardware", "ftqc") else gate_exact).get(
+                            k, (False, "no quality verdict")) for k in keys]
                         agg["quality"] = ["" if ok and lr else (r if lr else "quantum model at or below the "
                                                                 "majority rate")
                                           for (ok, r), lr in zip(verdict, agg["learns"])]
@@ -337,6 +347,15 @@ def _gate_reasons(curve: pd.DataFrame) -> str:
     return "; ".join(f"n = {', '.join(xs)}: {r}" for r, xs in by.items()) or "-"
 
 
+def _priceable_sizes(hw_c: pd.DataFrame) -> set[float]:
+    """Sizes whose rows the pricer reads: those passing the quality gate, and those where the
+    device-accuracy search declined most rows (so that the pricer declines from there on)."""
+    keep = hw_c["learns"]
+    if "declined_share" in hw_c:
+        keep = keep | (hw_c["declined_share"].astype(float) > 0.5)
+    return set(hw_c.loc[keep, "x"].astype(float))
+
+
 def _evaluated_hardware(frame: pd.DataFrame, hw_c: pd.DataFrame, fixed: float, max_qubits: int,
                         factory) -> tuple[Series, pd.DataFrame] | None:
     """The hardware series of a kernel pair along qubits: the cost model evaluated at every size.
@@ -349,8 +368,7 @@ def _evaluated_hardware(frame: pd.DataFrame, hw_c: pd.DataFrame, fixed: float, m
     if "entanglement" in q:
         q = q[q["entanglement"].fillna("full").astype(str) == ent]
     q = q[(q["n_train"].astype(float) + q["n_test"].astype(float)) == fixed]
-    learned = set(hw_c.loc[hw_c["learns"], "x"].astype(float))
-    q = q[q["qubits"].astype(float).isin(learned)]
+    q = q[q["qubits"].astype(float).isin(_priceable_sizes(hw_c))]
     if q.empty:
         return None
     pricer = (factory or pricer_for)(q)
@@ -395,8 +413,7 @@ def _evaluated_hardware_samples(frame: pd.DataFrame, hw_c: pd.DataFrame, qubits:
     q = frame[(frame["model"] == _PAIRS["svm"][1]) & (frame["qubits"].astype(float) == float(qubits))]
     if "entanglement" in q:
         q = q[q["entanglement"].fillna("full").astype(str) == ent]
-    learned = set(hw_c.loc[hw_c["learns"], "x"].astype(float))
-    q = q[(q["n_train"].astype(float) + q["n_test"].astype(float)).isin(learned)]
+    q = q[(q["n_train"].astype(float) + q["n_test"].astype(float)).isin(_priceable_sizes(hw_c))]
     if q.empty:
         return None
     pricer = (factory or pricer_for)(q)
@@ -527,23 +544,27 @@ def analyse(frame: pd.DataFrame, *, max_qubits: int = 200, max_samples: int = 1_
                                           "label": "modelled", "entanglement": hw_c["entanglement"].iloc[0],
                                           "mode": gpu_text, "gpu_pue": gpu_kw.get("pue", 1.0),
                                           "gpu_host": bool(gpu_kw.get("host", False))}))
-        if hw_c["learns"].sum() < 4:
-            be_rows.append({**base, "comparison": "hardware < simulation", "simulator": "",
-                            "simulator_compared": "", "status": (
-                                f"excluded: only {int(hw_c['learns'].sum())} sizes pass the quality gate "
-                                f"(need 4): {_gate_reasons(hw_c)}"), "hardware_pricing": pricing})
-            continue
-        hw = use(_series_of(hw_c, "hardware", _laws_for("hardware", axis, hw_c), True), pair, "hardware",
-                 axis, fixed)
-        if not _is_nn(pair):  # the hardware from the cost model at every size of the axis
+        n_pass = int(hw_c["learns"].sum())
+        evaluated = None
+        if not _is_nn(pair) and n_pass:  # the hardware from the cost model at every size of the axis
             evaluate, limit = ((_evaluated_hardware, max_qubits) if axis == "qubits"
                                else (_evaluated_hardware_samples, max_samples))
             evaluated = evaluate(frame, hw_c, fixed, limit, pricer_factory)
-            if evaluated is not None:
-                used.pop((pair, "hardware", axis, fixed), None)
-                hw, configs = evaluated
-                hw_rows.append(configs.assign(pair=pair, fixed=fixed, axis=axis))
-            elif axis == "qubits":
+        # an evaluated series needs one size of matched quality; a fitted law four
+        if evaluated is None and n_pass < 4:
+            be_rows.append({**base, "comparison": "hardware < simulation", "simulator": "",
+                            "simulator_compared": "", "status": (
+                                f"excluded: only {n_pass} sizes pass the quality gate "
+                                f"(need {1 if not _is_nn(pair) else 4}): {_gate_reasons(hw_c)}"),
+                            "hardware_pricing": pricing})
+            continue
+        if evaluated is not None:
+            hw, configs = evaluated
+            hw_rows.append(configs.assign(pair=pair, fixed=fixed, axis=axis))
+        else:
+            hw = use(_series_of(hw_c, "hardware", _laws_for("hardware", axis, hw_c), True), pair, "hardware",
+                     axis, fixed)
+            if not _is_nn(pair) and axis == "qubits":
                 hw.label = "fitted law (the rows carry no device preset and cost model to re-price)"
         if axis == "qubits" and not _is_nn(pair):
             ent = str(hw_c["entanglement"].iloc[0] or "full")
@@ -673,6 +694,8 @@ def _poly_break_even(hw, s, axis, max_qubits, max_samples, max_extrapolation, dr
             setattr(cr, k, 10**v if np.isfinite(v) else v)
         cr.extrapolation = (10**cr.extrapolation if np.isfinite(cr.extrapolation) else cr.extrapolation)
         cr.status = cr.status.replace("qubits beyond", "decades beyond").replace("limit 1)", "limit 1 decade)")
+        cr.status = re.sub(r"no crossing up to [-+0-9.e]+ qubits", f"no crossing up to {max_samples:g} samples",
+                           cr.status)
         cr.notes.append("along samples the laws are fitted in log10(samples); extrapolation is a factor")
         return cr
     return find_break_even(hw, [s], x_to=max_qubits, max_extrapolation=max_extrapolation, n_draws=draws)
