@@ -302,6 +302,7 @@ def test_searched_configuration_is_priced_at_measured_sizes_and_extrapolated_bey
                           LedgerEntry("qsvc", "predict", template, 4 * 9, int(at4.shots), "kernel")],
                          dev, mode="attributional", n_draws=200, seed=0)
     assert at4.energy_j == pytest.approx(cost.energy_interval.median, rel=1e-12)  # re-priced by hand
+    assert (at4.circuits_fit, at4.circuits_predict) == (66, 36)  # the ledger it priced, in hardware.csv
     priced = [c for c in ev.configs if c.priced]
     beyond = [c for c in priced if c.qubits > 5]
     assert beyond and all(b.shots >= a.shots for a, b in zip(priced[2:], priced[3:]))

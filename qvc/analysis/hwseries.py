@@ -73,6 +73,9 @@ class PricedConfig:
         Empty when priced, else the reason.
     cost_model : CostModel or None
         The evaluated model (re-price it: ``Interval.of(cost_model.energy(draws)).median``).
+    circuits_fit, circuits_predict : int
+        The planned ledger priced: ``N(N-1)/2`` fit circuits and ``M x n_support`` predict circuits,
+        each of ``shots`` shots (re-price by hand with :func:`qvc.energy.hardware.price_entries`).
     """
 
     qubits: int
@@ -89,6 +92,8 @@ class PricedConfig:
     energy_high: float
     declined: str = ""
     cost_model: CostModel | None = None
+    circuits_fit: int = 0
+    circuits_predict: int = 0
 
     @property
     def priced(self) -> bool:
@@ -385,7 +390,8 @@ class EspShotPricer:
         spread = Interval.of(model.energy(band))
         return PricedConfig(n, n_train, n_test, shots[0], shots[1], shots[2], self.mitigation, esp_v, pec2,
                             cost.energy_interval.median, min(spread.low, cost.energy_interval.low),
-                            max(spread.high, cost.energy_interval.high), "", model)
+                            max(spread.high, cost.energy_interval.high), "", model,
+                            entries[0].n_circuits, entries[1].n_circuits)
 
 
 def _chosen_by_size(rows: pd.DataFrame) -> tuple[dict[int, list[tuple[str, float]]], dict[int, str]]:

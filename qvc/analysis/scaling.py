@@ -320,7 +320,8 @@ def _mps_wall(curve: pd.DataFrame, chi_fn, n_states: float) -> float:
 
 #: Columns of ``hardware.csv``: the cost model evaluated along qubits (one row per size).
 HARDWARE_COLUMNS = ["pair", "axis", "fixed", "qubits", "n_train", "n_test", "shots", "shots_low", "shots_high",
-                    "mitigation", "esp", "pec_overhead", "energy_j", "energy_low", "energy_high", "declined"]
+                    "mitigation", "esp", "pec_overhead", "circuits_fit", "circuits_predict", "energy_j",
+                    "energy_low", "energy_high", "declined"]
 
 
 def _gpu_mode(frame: pd.DataFrame, hw_c: pd.DataFrame) -> tuple[dict, str]:
