@@ -311,9 +311,15 @@ def load_qasm(path: str | Path) -> QuantumCircuit:
             circuit = qasm2.loads(text, include_path=(str(path.resolve().parent),),
                                   custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
         elif version == 3:
+            import contextlib
+            import io
+
             from qiskit import qasm3
 
-            circuit = qasm3.loads(text)
+            # the OpenQASM 3 parser's ANTLR lexer prints its own "line 1:0 token recognition error"
+            # to stderr before raising; the raised error becomes the one line below
+            with contextlib.redirect_stderr(io.StringIO()):
+                circuit = qasm3.loads(text)
         else:
             raise QvcUsageError(f"{path}: OpenQASM version {version} is not supported; use 2 or 3")
     except QvcUsageError:
