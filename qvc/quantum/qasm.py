@@ -326,6 +326,7 @@ def load_qasm(path: str | Path) -> QuantumCircuit:
         raise
     except Exception as exc:  # qasm2.QASM2ParseError, qasm3.QASM3ImporterError, parser errors
         message = " ".join(str(exc).split()).replace("<input>:", "at ").strip('"') or type(exc).__name__
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)  # e.g. a NUL byte: \x00
         raise QvcUsageError(
             f"{path}: malformed OpenQASM {version}: {message[:300]}; fix the file"
         ) from None
