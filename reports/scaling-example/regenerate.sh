@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the committed sweep example with the real pipeline:
-# `qvc sweep experiments/breakeven.toml` (224 points: full split, 8 seeds, tuned, device-accuracy search;
-# ~25 min wall on 2 cores), then copy the
+# `qvc sweep experiments/breakeven.toml` (288 points: full split, 8 seeds, tuned, device-accuracy search;
+# ~40 min wall on 2 cores), then copy the
 # sweep folder's files here and rebuild the report from the copies alone.
 # Usage (from anywhere): bash reports/scaling-example/regenerate.sh [--workers N]
 set -euo pipefail
