@@ -344,7 +344,7 @@ def test_hardware_ratio_pairs_the_same_attribution_and_carbon_follows_energy(ric
     # 1e7 / (0.2 + 0.05) = 4e7 on every seed; the cost model's interval 5e6..2e7 around 1e7
     assert ("4e+07× (the same on all 3 seeds); cost model 2e+07× to 8e+07× quantum on hardware / classical local "
             "(attributional both sides, PUE 1.4 on both") in md
-    carbon = next(line for line in md.splitlines() if line.startswith("| projected hardware carbon"))
+    carbon = next(line for line in md.splitlines() if line.startswith("| modelled hardware carbon"))
     assert "4e+07×" in carbon and "475 gCO2e/kWh on both" in carbon
 
 
@@ -477,7 +477,7 @@ def test_component_chart_and_headline_quote_the_same_statistic():
     assert np.allclose(parts.loc[q, "cryogenics"], 0.6 * frame.loc[q, "hw_energy_j"], rtol=1e-12)
     md = render_markdown(build_run_report(frame, {"run_id": "x"}))
     headline = md.split("## Headline")[1].split("\n## ")[0]
-    assert "projected hardware energy on ibm_heron, fit + predict (not tuned), each seed's Monte Carlo median [J]" \
+    assert "modelled hardware energy on ibm_heron, fit + predict (not tuned), each seed's Monte Carlo median [J]" \
         in headline
     comp = md.split("## Hardware energy by component")[1].split("\n## ")[0]
     assert f"the {STATISTIC}" in comp and "by +20% (median / typical - 1)" in comp

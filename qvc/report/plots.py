@@ -306,7 +306,7 @@ def sweep(frame: pd.DataFrame) -> str | None:
     """Energy against qubits (or training samples) per model, with uncertainty bands.
 
     Drawn only when the run varies ``qubits`` or ``n_train``. Solid lines: local
-    energy (band: 95 % CI across seeds); dashed: projected hardware energy (band:
+    energy (band: 95 % CI across seeds); dashed: modelled hardware energy (band:
     the modelled low/high interval when present, else the CI across seeds).
     """
     axis = next((c for c in ("qubits", "n_train") if c in frame.columns and frame[c].nunique() > 1), None)

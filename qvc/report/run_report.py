@@ -246,7 +246,7 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
         like = (f"{mode} both sides, PUE {fmt(float(pue)) if pue != '?' else '?'} on both, {scope}"
                 if len(same) else "not quoted: the classical side is not attributed like the hardware")
         rows.append([
-            f"projected hardware energy on {device}, {scope}"
+            f"modelled hardware energy on {device}, {scope}"
             + (", each seed's Monte Carlo median" if "hw_energy_typical_j" in q.columns else "") + " [J]",
             _energy_cell(den, _local_label(same)) if len(same) else "-",
             _energy_cell(hw_total, hw_lbl, model_iv),
@@ -256,7 +256,7 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
         fp_hw = q["hw_energy_j"].astype(float)
         fp_den = scoped_energy(same, "attributed", search=False)
         rows.append([] if not tuned else [
-            f"projected hardware energy on {device}, fit + predict only [J]",
+            f"modelled hardware energy on {device}, fit + predict only [J]",
             _energy_cell(fp_den, lbl_c) if len(same) else "-", _energy_cell(fp_hw, hw_lbl),
             (_ratio_cell(log_ci([_per_seed(q, fp_hw)[s] / _per_seed(same, fp_den)[s] for s in seeds
                                  if _per_seed(same, fp_den).get(s, 0) > 0])) if len(same) else "-")
@@ -275,7 +275,7 @@ def _pair_block(key, c_name, c, qkey, q, frame, sentences, target: float | None 
         if np.isfinite(intensity) and len(same):
             g_per_j = intensity / 3.6e6
             rows.append([
-                f"projected hardware carbon on {device}, {scope} [gCO2e]",
+                f"modelled hardware carbon on {device}, {scope} [gCO2e]",
                 _energy_cell(den * g_per_j, lbl_c), _energy_cell(hw_total * g_per_j, hw_lbl),
                 (_ratio_cell(hw_r) + f" ({mode} both sides, {fmt(intensity)} gCO2e/kWh on both: the energy ratio)",
                  _join_labels(hw_lbl, lbl_c)),
