@@ -150,12 +150,8 @@ class ShotLaw:
 
     def noiseless(self, n: float) -> tuple[float, float, float]:
         """Noiseless shots at ``n``: central, low, high."""
-        k, k_lo, k_hi = self.concentration(n)
-
-        def entry(kk: float) -> float:
-            return (1.0 - kk) / (kk * self.eps**2) if kk > 0 else math.inf
-
-        return (max(self.s_pred, entry(k)), max(self.s_pred_low, entry(k_hi)), max(self.s_pred_high, entry(k_lo)))
+        e, e_lo, e_hi = self.entry(n)
+        return max(self.s_pred, e), max(self.s_pred_low, e_lo), max(self.s_pred_high, e_hi)
 
     def describe(self) -> str:
         """The law with its fitted numbers, in one line."""
@@ -475,18 +471,18 @@ class SearchedPricer:
 
     def configuration(self, n0: int) -> tuple[str, tuple[float, float, float]]:
         """The mitigation and the shots ``(geometric mean, min, max)`` searched at measured size ``n0``."""
+        from collections import Counter
+
         picks = self.chosen[n0]
-        counts: dict[str, int] = {}
-        for m, _ in picks:
-            counts[m] = counts.get(m, 0) + 1
-        mitigation = max(sorted(counts), key=lambda m: counts[m])
+        counts = Counter(m for m, _ in picks)
+        mitigation = max(sorted(counts), key=lambda m: counts[m])  # ties: alphabetical first
         shots = np.array([v for m, v in picks if m == mitigation], dtype=float)
         return mitigation, (float(math.exp(np.log(shots).mean())), float(shots.min()), float(shots.max()))
 
     def describe(self) -> str:
         """The rule in one line, with the measured configurations."""
-        sizes = ", ".join(f"{n}: {self.configuration(n)[0]} {self.configuration(n)[1][0]:.3g}"
-                          for n in sorted(self.chosen))
+        configs = {n: self.configuration(n) for n in sorted(self.chosen)}
+        sizes = ", ".join(f"{n}: {m} {shots[0]:.3g}" for n, (m, shots) in configs.items())
         return ("device-accuracy search's configurations at the measured sizes (mitigation, geometric-mean "
                 f"shots: {sizes}), each carried to n by S(n) = S(n0) x E(n)/E(n0) x (D(n0)/D(n))^2 and the most "
                 "expensive of those with n0 <= n priced; E = (1 - K(n))/(K(n) x "

@@ -95,6 +95,13 @@ def _pair_keys(frame: pd.DataFrame) -> list[tuple[str, str, str, str]]:
 DEFAULT_MARGIN = 0.05
 
 
+def search_declined(rows: pd.DataFrame) -> pd.Series:
+    """Rows whose device-accuracy search was declined (a non-empty ``device_declined``)."""
+    if "device_declined" not in rows:
+        return pd.Series(False, index=rows.index)
+    return rows["device_declined"].fillna("").astype(str).str.strip() != ""
+
+
 def quality_gate(q: pd.DataFrame, c: pd.DataFrame, *, margin: float = DEFAULT_MARGIN,
                  on_device: bool = True) -> dict:
     """Matched quality per size: ``(qubits, n_total) -> (passes, reason)``.
@@ -119,8 +126,7 @@ def quality_gate(q: pd.DataFrame, c: pd.DataFrame, *, margin: float = DEFAULT_MA
             continue
         # deliverable quality: the on-device accuracy where the device-accuracy search gave one; a
         # seed whose search was declined delivers no accuracy at all (it is left out of the pairs)
-        declined = g["device_declined"].fillna("").astype(str).str.strip() != "" \
-            if on_device and "device_declined" in g else pd.Series(False, index=g.index)
+        declined = search_declined(g) if on_device else pd.Series(False, index=g.index)
         device = on_device and "device_accuracy" in g and bool((g["device_accuracy"].astype(float).notna()
                                                                 | declined).any())
         qcol = g["device_accuracy"].astype(float).fillna(g["accuracy_test"].astype(float)) if device \
@@ -182,8 +188,7 @@ def cost_curves(frame: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> pd.Da
             df["_learns"] &= ~df["shots_infeasible"].astype(str).str.lower().isin(("true", "1", "yes"))
     else:
         df["accuracy_test"], df["_majority"], df["_learns"] = np.nan, np.nan, True
-    df["_declined"] = (df["device_declined"].fillna("").astype(str).str.strip() != "").astype(float) \
-        if "device_declined" in df else 0.0
+    df["_declined"] = search_declined(df).astype(float)
     df["_sim"] = [simulator_name(r) for _, r in df.iterrows()]
     df["_chi"] = df["mps_bond_dimension_reached"].astype(float) if "mps_bond_dimension_reached" in df else np.nan
     has_int = {"hw_energy_j_low", "hw_energy_j_high"} <= set(df.columns)
@@ -201,7 +206,7 @@ def cost_curves(frame: pd.DataFrame, *, margin: float = DEFAULT_MARGIN) -> pd.Da
         # the hardware delivers the on-device accuracy; a simulator of the quantum model the exact one
         gate = quality_gate(qrows, df[df["model"] == cm], margin=margin) if cm != qm else {}
         gate_exact = quality_gate(qrows, df[df["model"] == cm], margin=margin, on_device=False) \
-            if cm != qm else {}
+            if cm != qm and "device_accuracy" in qrows else gate
         for series, (sub, col, label_col) in parts.items():
             if sub.empty:
                 continue

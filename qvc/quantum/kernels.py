@@ -197,6 +197,26 @@ def _equal_area_bands(m: int, parts: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
 
 
+def _summed_over_amplitudes(product: Callable[[int, int, np.ndarray], None], shape: tuple[int, int], dim: int,
+                            threads: int, alloc: Callable[..., np.ndarray]) -> np.ndarray:
+    """``sum_k product(k0_k, k1_k)``: the amplitudes ``0..dim`` cut into one share per thread.
+
+    ``product(k0, k1, out)`` writes the overlaps restricted to amplitudes ``k0..k1`` into a
+    Fortran-ordered complex ``out`` of ``shape`` (made by ``alloc``), on a pool of ``threads``
+    Python threads with one-thread BLAS; the partials are then added up.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    cuts = np.linspace(0, dim, threads + 1).astype(int)
+    parts = [alloc(shape, dtype=complex, order="F") for _ in range(threads)]
+    with _blas_threads(1), ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda k: product(int(cuts[k]), int(cuts[k + 1]), parts[k]), range(threads)))
+    total = parts[0]
+    for extra in parts[1:]:
+        total += extra
+    return total
+
+
 def _fidelity_threaded(states: np.ndarray, threads: int) -> np.ndarray:
     """:func:`_fidelity_triangle` on ``threads`` Python threads, each running one-thread BLAS.
 
@@ -216,17 +236,9 @@ def _fidelity_threaded(states: np.ndarray, threads: int) -> np.ndarray:
 
     m, dim = states.shape
     if threads * 16 * m * m <= _THREAD_PARTIAL_BYTES:
-        cuts = np.linspace(0, dim, threads + 1).astype(int)
-        parts = [np.zeros((m, m), dtype=complex, order="F") for _ in range(threads)]
-
-        def piece(k: int) -> None:
-            blas.zherk_slice(states, int(cuts[k]), int(cuts[k + 1]), parts[k])
-
-        with _blas_threads(1), ThreadPoolExecutor(threads) as pool:
-            list(pool.map(piece, range(threads)))
-        gram = parts[0]
-        for extra in parts[1:]:
-            gram += extra
+        # zeros: ZHERK writes the upper triangle only, the lower one must add up to 0
+        gram = _summed_over_amplitudes(lambda k0, k1, out: blas.zherk_slice(states, k0, k1, out),
+                                       (m, m), dim, threads, np.zeros)
         fid = gram.real**2 + gram.imag**2  # upper triangle; the lower one stayed zero
         np.fill_diagonal(fid, 0.5)
         return fid + fid.T
@@ -285,17 +297,8 @@ def _fidelity_cross(sx: np.ndarray, sy: np.ndarray, threads: int = 1) -> np.ndar
 
     sx, sy = np.ascontiguousarray(sx), np.ascontiguousarray(sy)
     if threads * 16 * nx * ny <= _THREAD_PARTIAL_BYTES:
-        cuts = np.linspace(0, dim, threads + 1).astype(int)
-        parts = [np.empty((nx, ny), dtype=complex, order="F") for _ in range(threads)]
-
-        def piece(k: int) -> None:
-            blas.zgemm_rows(sx, sy, int(cuts[k]), int(cuts[k + 1]), parts[k])
-
-        with _blas_threads(1), ThreadPoolExecutor(threads) as pool:
-            list(pool.map(piece, range(threads)))
-        overlap = parts[0]
-        for extra in parts[1:]:
-            overlap += extra
+        overlap = _summed_over_amplitudes(lambda k0, k1, out: blas.zgemm_rows(sx, sy, k0, k1, out),
+                                          (nx, ny), dim, threads, np.empty)
         return overlap.real**2 + overlap.imag**2
 
     out = np.empty((nx, ny))

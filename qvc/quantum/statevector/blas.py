@@ -87,9 +87,8 @@ def zherk_slice(states: np.ndarray, k0: int, k1: int, out: np.ndarray,
           _P(_address(out)), ctypes.byref(_int(m)))
 
 
-def zgemm_rows(sx: np.ndarray, sy: np.ndarray, k0: int, k1: int, out: np.ndarray,
-               beta: complex = 0.0) -> None:
-    """``out = conj(S_x[:, k0:k1]) S_y[:, k0:k1]^T + beta out``: ``<s_x|s_y>`` on amplitudes k0..k1.
+def zgemm_rows(sx: np.ndarray, sy: np.ndarray, k0: int, k1: int, out: np.ndarray) -> None:
+    """``out = conj(S_x[:, k0:k1]) S_y[:, k0:k1]^T``: ``<s_x|s_y>`` on amplitudes k0..k1.
 
     ``sx`` ``(mx, dim)`` and ``sy`` ``(my, dim)`` C-ordered (``sy`` may be a row slice of a
     C-ordered matrix); ``out`` Fortran-ordered complex ``(mx, my)``. The GIL is released while
@@ -107,8 +106,7 @@ def zgemm_rows(sx: np.ndarray, sy: np.ndarray, k0: int, k1: int, out: np.ndarray
     if out.shape != (mx, my) or out.dtype != np.complex128 or not out.flags.f_contiguous:
         raise ValueError("out must be a Fortran-ordered complex128 (mx, my) matrix")
     zgemm = routines[1]
-    alpha = (ctypes.c_double * 2)(1.0, 0.0)
-    b = (ctypes.c_double * 2)(complex(beta).real, complex(beta).imag)
+    alpha, b = (ctypes.c_double * 2)(1.0, 0.0), (ctypes.c_double * 2)(0.0, 0.0)
     zgemm(b"C", b"N", ctypes.byref(_int(mx)), ctypes.byref(_int(my)), ctypes.byref(_int(k1 - k0)),
           ctypes.cast(alpha, _P), _P(_address(sx, k0)), ctypes.byref(_int(dim)),
           _P(_address(sy, k0)), ctypes.byref(_int(dim)), ctypes.cast(b, _P), _P(_address(out)),
